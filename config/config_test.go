@@ -1,0 +1,149 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envMap(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+const minimal = `
+ari: {username: ccd, password: p1}
+ami: {username: ccd, secret: s1}
+`
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "ccd.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadMinimalFileGetsDefaults(t *testing.T) {
+	c, err := Load(writeFile(t, minimal), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ARI.Password != "p1" || c.AMI.Secret != "s1" || c.ARI.Application != "ccd" || c.AMI.Addr != "127.0.0.1:5038" {
+		t.Fatalf("unexpected config %+v", c)
+	}
+}
+
+func TestNoDefaultSecrets(t *testing.T) {
+	_, err := Load("", envMap(nil))
+	for _, key := range []string{"ari.username", "ari.password", "ami.username", "ami.secret"} {
+		var found bool
+		for _, e := range unwrap(err) {
+			var ce *Error
+			if errors.As(e, &ce) && ce.Key == key && ce.Problem == "is required" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("missing error for %s in %v", key, err)
+		}
+	}
+}
+
+func unwrap(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func TestEnvOverridesEveryKind(t *testing.T) {
+	c, err := Load(writeFile(t, minimal), envMap(map[string]string{
+		"CCD_ARI_PASSWORD":            "fromenv",
+		"CCD_EVENTLOG_BATCH_SIZE":     "50",
+		"CCD_EVENTLOG_FLUSH_INTERVAL": "2s",
+		"CCD_DATABASE_URL":            "postgres://u@h/db",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ARI.Password != "fromenv" || c.EventLog.BatchSize != 50 || c.EventLog.FlushInterval != 2*time.Second || c.Database.URL != "postgres://u@h/db" {
+		t.Fatalf("env not applied: %+v", c)
+	}
+}
+
+func TestErrorsNameTheKey(t *testing.T) {
+	cases := []struct {
+		name, file string
+		env        map[string]string
+		want       string
+	}{
+		{"bad int env", minimal, map[string]string{"CCD_EVENTLOG_BATCH_SIZE": "many"}, "eventlog.batch_size (env CCD_EVENTLOG_BATCH_SIZE): want an integer"},
+		{"bad duration", minimal + "eventlog: {flush_interval: -1s}\n", nil, "eventlog.flush_interval"},
+		{"bad url", minimal, map[string]string{"CCD_ARI_URL": "ftp://x"}, "ari.url"},
+		{"bad addr", minimal, map[string]string{"CCD_AMI_ADDR": "nohostport"}, "ami.addr"},
+		{"bad regexp", minimal, map[string]string{"CCD_PBX_INTERNAL_NUMBERS": "([0-9"}, "pbx.internal_numbers"},
+		{"bad zone", minimal, map[string]string{"CCD_PBX_TIME_ZONE": "Mars/Olympus"}, "pbx.time_zone"},
+		{"bad level", minimal + "log: {level: loud}\n", nil, "log.level"},
+		{"memory below batch", minimal + "eventlog: {batch_size: 10, memory_limit: 5}\n", nil, "eventlog.memory_limit"},
+		{"unknown key", minimal + "ari2: {}\n", nil, "field ari2 not found"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, tc.file), envMap(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestStarterConfigLoadsAndHasFreshSecrets(t *testing.T) {
+	dir := t.TempDir()
+	p1, p2 := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
+	if err := WriteStarter(p1); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteStarter(p2); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteStarter(p1); err == nil {
+		t.Fatal("WriteStarter overwrote an existing file")
+	}
+	a, err := Load(p1, envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load(p2, envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ARI.Password == b.ARI.Password || a.AMI.Secret == b.AMI.Secret || len(a.ARI.Password) < 20 {
+		t.Fatalf("secrets not fresh: %q %q", a.ARI.Password, b.ARI.Password)
+	}
+	if st, _ := os.Stat(p1); st.Mode().Perm() != 0o600 {
+		t.Fatalf("starter config mode %v, want 0600", st.Mode().Perm())
+	}
+}
+
+func TestKeysMaskSecrets(t *testing.T) {
+	c, err := Load(writeFile(t, minimal), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen bool
+	for _, k := range c.Keys() {
+		if k.Name == "ari.password" {
+			seen = true
+			if k.Value != "(set)" || k.Env != "CCD_ARI_PASSWORD" {
+				t.Fatalf("got %+v", k)
+			}
+		}
+	}
+	if !seen {
+		t.Fatal("ari.password not listed")
+	}
+}

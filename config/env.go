@@ -1,0 +1,114 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// Key describes one configuration key, for overrides and for the reference in the
+// README (`ccd config keys`).
+type Key struct {
+	Name  string // dotted YAML path
+	Env   string
+	Value string // current value, secrets masked
+}
+
+// Keys lists every leaf key of c in declaration order.
+func (c *Config) Keys() []Key {
+	var keys []Key
+	walk(reflect.ValueOf(c).Elem(), "", func(key string, v reflect.Value) error {
+		val := format(v)
+		if isSecret(key) && val != "" {
+			val = "(set)"
+		}
+		keys = append(keys, Key{Name: key, Env: EnvName(key), Value: val})
+		return nil
+	})
+	return keys
+}
+
+func isSecret(key string) bool {
+	return strings.HasSuffix(key, "password") || strings.HasSuffix(key, "secret") || key == "database.url"
+}
+
+func applyEnv(c *Config, env func(string) (string, bool)) error {
+	return walk(reflect.ValueOf(c).Elem(), "", func(key string, v reflect.Value) error {
+		s, ok := env(EnvName(key))
+		if !ok {
+			return nil
+		}
+		if err := set(v, s); err != nil {
+			return &Error{Key: key, Problem: err.Error()}
+		}
+		return nil
+	})
+}
+
+// walk calls fn for every leaf field, with its dotted yaml path.
+func walk(v reflect.Value, prefix string, fn func(string, reflect.Value) error) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		key := name
+		if prefix != "" {
+			key = prefix + "." + name
+		}
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct && fv.Type() != durationType {
+			if err := walk(fv, key, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(key, fv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func set(v reflect.Value, s string) error {
+	if v.Type() == durationType {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("want a duration like 250ms or 5s, got %q", s)
+		}
+		v.SetInt(int64(d))
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("want an integer, got %q", s)
+		}
+		v.SetInt(n)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", s)
+		}
+		v.SetBool(b)
+	default:
+		return fmt.Errorf("cannot be set from the environment")
+	}
+	return nil
+}
+
+func format(v reflect.Value) string {
+	if v.Type() == durationType {
+		return time.Duration(v.Int()).String()
+	}
+	return fmt.Sprint(v.Interface())
+}

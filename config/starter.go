@@ -1,0 +1,75 @@
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// WriteStarter writes a configuration file with freshly generated ARI and AMI
+// secrets to path, refusing to overwrite an existing file. It is how a first run gets
+// credentials without ccd shipping any.
+func WriteStarter(path string) error {
+	ariPass, err := randomSecret()
+	if err != nil {
+		return err
+	}
+	amiSecret, err := randomSecret()
+	if err != nil {
+		return err
+	}
+	d := Default()
+	body := fmt.Sprintf(`# ccd configuration. Every key can be overridden by the environment:
+# ari.password is CCD_ARI_PASSWORD, database.url is CCD_DATABASE_URL, and so on.
+# Run "ccd asterisk-config" to print the Asterisk snippets that match this file.
+
+listen: %q
+# state_dir: %q
+
+log:
+  level: info     # debug, info, warn, error
+  format: text    # text or json
+
+database:
+  # Empty: ccd starts a private PostgreSQL cluster under state_dir.
+  url: ""
+
+ari:
+  url: %q
+  username: ccd
+  password: %q
+  application: %q
+
+ami:
+  addr: %q
+  username: ccd
+  secret: %q
+
+pbx:
+  # Numbers of the extensions on this PBX; all others are external.
+  internal_numbers: %q
+  time_zone: %q
+`, d.Listen, d.StateDir, d.ARI.URL, ariPass, d.ARI.Application, d.AMI.Addr, amiSecret, d.PBX.InternalNumbers, d.PBX.TimeZone)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if _, err := f.WriteString(body); err != nil {
+		f.Close()
+		return fmt.Errorf("config: %w", err)
+	}
+	return f.Close()
+}
+
+func randomSecret() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("config: generating a secret: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,84 @@
+// Package eventlog is ccd's spine: everything that happens to a call or an agent is
+// an Event appended to one log. The Stasis applications and the AMI observer produce
+// events; statistics, webhooks, the toolbar push and the wallboard consume them.
+//
+// Writer sits between the producers and the database. Producers never block on the
+// database: events are batched, kept in memory while the database is unreachable,
+// spilled to a local file beyond a memory bound, and written in order once it is
+// back. Every event carries an idempotency key, so a batch written twice (a retry
+// after a lost acknowledgement, a replayed AMI event) is stored once.
+package eventlog
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Source names the producer of an event.
+const (
+	SourceARI = "ari" // Stasis applications driven by ccd
+	SourceAMI = "ami" // PBX activity observed on the manager interface
+	SourceAPI = "api" // REST requests (agent login, pause, ...)
+	SourceACD = "acd" // queue decisions
+)
+
+// Event is one fact about a call or an agent.
+type Event struct {
+	ID     int64     `db:"id" json:"id,omitempty"`
+	At     time.Time `db:"at" json:"at"`
+	CallID string    `db:"call_id" json:"call_id,omitempty"`
+	Kind   string    `db:"kind" json:"kind"`
+	Agent  string    `db:"agent" json:"agent,omitempty"`
+	Queue  string    `db:"queue" json:"queue,omitempty"`
+	DNIS   string    `db:"dnis" json:"dnis,omitempty"`
+	CLID   string    `db:"clid" json:"clid,omitempty"`
+	Source string    `db:"source" json:"source"`
+	// Key makes the append idempotent: two events with the same key are one event.
+	// Producers derive it from what identifies the fact (an AMI event's channel,
+	// name and time); Writer fills in a random key when it is empty.
+	Key     string          `db:"key" json:"key"`
+	Payload json.RawMessage `db:"payload" json:"payload,omitempty"`
+}
+
+// Validate reports what makes an event unstorable.
+func (e *Event) Validate() error {
+	switch {
+	case e.At.IsZero():
+		return errors.New("eventlog: event has no time")
+	case e.Kind == "":
+		return errors.New("eventlog: event has no kind")
+	case e.Source == "":
+		return errors.New("eventlog: event has no source")
+	case len(e.Payload) > 0 && !json.Valid(e.Payload):
+		return fmt.Errorf("eventlog: %s event payload is not JSON", e.Kind)
+	}
+	return nil
+}
+
+// Sink stores batches of events. Append must be idempotent on Event.Key and must
+// store all of a batch or none of it.
+type Sink interface {
+	Append(ctx context.Context, events []Event) error
+}
+
+// NewKey returns a random idempotency key for events that have no natural one.
+func NewKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Payload marshals v for Event.Payload. A value that cannot be marshalled is
+// recorded as an error object instead, so the event itself is never lost.
+func Payload(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(map[string]string{"payload_error": err.Error()})
+	}
+	return b
+}
