@@ -22,14 +22,3 @@ CREATE INDEX call_event_at ON call_event (at);
 CREATE INDEX call_event_call ON call_event (call_id, at) WHERE call_id <> '';
 CREATE INDEX call_event_agent ON call_event (agent, at) WHERE agent <> '';
 
--- Channels the AMI observer has seen, so that a restart knows which calls were in
--- progress and can finish their records from what Asterisk reports afterwards.
-CREATE TABLE pbx_channel (
-    uniqueid   text        PRIMARY KEY,
-    linkedid   text        NOT NULL,
-    channel    text        NOT NULL,
-    number     text        NOT NULL DEFAULT '',
-    created_at timestamptz NOT NULL,
-    ended_at   timestamptz
-);
-CREATE INDEX pbx_channel_open ON pbx_channel (linkedid) WHERE ended_at IS NULL;

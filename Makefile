@@ -1,0 +1,51 @@
+# ccd: two commands matter.
+#   make run    start ccd (with a private PostgreSQL when no database is configured)
+#   make test   vet, staticcheck and every test with the race detector, against a
+#               throwaway PostgreSQL cluster
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2026.2.2
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+VERSION     := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X main.version=$(VERSION)
+
+.PHONY: run test build vet lint bench fuzz integration postgres-server clean
+
+run: postgres-server
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/ccd serve
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ccd ./cmd/ccd
+
+test: postgres-server vet lint
+	$(GO) run ./internal/tools/withpg -- $(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+# Benchmarks behind the numbers in the README (a real PostgreSQL is started for the
+# event-log one).
+bench: postgres-server
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./ami ./ari
+	$(GO) run ./internal/tools/withpg -- $(GO) test -run '^$$' -bench Append -benchtime 200000x ./store
+
+# Short fuzzing of the protocol parsers; the corpus lives in */testdata/fuzz.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 30s ./ami
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./ari
+
+# Against a real Asterisk configured as in the README (CCD_ASTERISK_TEST=1).
+integration: postgres-server
+	CCD_ASTERISK_TEST=1 $(GO) run ./internal/tools/withpg -- $(GO) test -count=1 -v ./integration/...
+
+# PostgreSQL's server binaries: ccd starts its own cluster from them when no
+# database is configured, and the tests start a throwaway one.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  echo "PostgreSQL server not found: installing it with apt-get"; \
+	  $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }
+
+clean:
+	rm -rf bin

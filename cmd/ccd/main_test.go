@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestAsteriskConfigUsesConfiguredNames(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ccd.yaml")
+	os.WriteFile(p, []byte("ari: {username: acd, password: pw-ari, application: callcenter}\nami: {username: mon, secret: pw-ami, addr: '10.0.0.5:5039'}\n"), 0o600)
+	code, out, errs := runCmd(t, "asterisk-config", "-config", p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"[acd]\ntype = user", "password = pw-ari", "[mon]\nsecret = pw-ami", "bindaddr = 10.0.0.5\nport = 5039",
+		"Stasis(callcenter,inbound,${EXTEN})", "timestampevents = yes", "/etc/asterisk/cdr_manager.conf"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestConfigErrorNamesKey(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ccd.yaml")
+	os.WriteFile(p, []byte("ari: {username: acd}\nami: {username: mon, secret: x}\n"), 0o600)
+	code, _, errs := runCmd(t, "asterisk-config", "-config", p)
+	if code != 1 || !strings.Contains(errs, "ari.password (env CCD_ARI_PASSWORD): is required") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestFirstStartWritesStarterConfig(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	os.Chdir(dir)
+	t.Setenv("CCD_CONFIG", "")
+	cfg, path, err := loadConfig("", true, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != defaultConfigPath || cfg.ARI.Password == "" || cfg.AMI.Secret == "" {
+		t.Fatalf("path %q cfg %+v", path, cfg)
+	}
+	again, _, err := loadConfig("", true, &bytes.Buffer{})
+	if err != nil || again.ARI.Password != cfg.ARI.Password {
+		t.Fatal("second start did not reuse the written configuration")
+	}
+}
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	if code, out, _ := runCmd(t, "version"); code != 0 || !strings.HasPrefix(out, "ccd ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if code, _, errs := runCmd(t, "frobnicate"); code != 2 || !strings.Contains(errs, "unknown command") {
+		t.Fatalf("unknown: %d %q", code, errs)
+	}
+}

@@ -1,0 +1,317 @@
+// Package daemon wires ccd together: the database (or a private cluster), the event
+// log writer, the AMI observer, the Stasis applications on ARI and the HTTP server.
+// cmd/ccd calls Run; the integration suite runs the same wiring against a real
+// Asterisk.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ccdhq/ccd/ami"
+	"github.com/ccdhq/ccd/api"
+	"github.com/ccdhq/ccd/ari"
+	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/dialplan"
+	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/internal/localpg"
+	"github.com/ccdhq/ccd/metrics"
+	"github.com/ccdhq/ccd/pbx"
+	"github.com/ccdhq/ccd/store"
+)
+
+// database opens the configured database, or starts the private cluster under the
+// state directory when none is configured. stop undoes what it started.
+func database(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, func(), error) {
+	dsn := cfg.Database.URL
+	stop := func() {}
+	if dsn == "" {
+		dir := filepath.Join(cfg.StateDir, "postgres")
+		log.Info("no database.url configured: starting a private PostgreSQL cluster", "dir", dir)
+		cluster, err := localpg.Open(dir)
+		if err != nil {
+			return nil, stop, err
+		}
+		if err := cluster.Start(ctx); err != nil {
+			return nil, stop, err
+		}
+		stop = func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := cluster.Stop(sctx); err != nil {
+				log.Warn("stopping the private PostgreSQL cluster", "err", err)
+			}
+		}
+		if dsn, err = cluster.EnsureDatabase(ctx, "ccd"); err != nil {
+			stop()
+			return nil, func() {}, err
+		}
+	}
+	db, err := store.Open(ctx, dsn, cfg.Database.MaxOpenConns, log)
+	if err != nil {
+		stop()
+		return nil, func() {}, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		stop()
+		return nil, func() {}, err
+	}
+	return db, func() { db.Close(); stop() }, nil
+}
+
+// Migrate brings the database schema up to date.
+func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	_, stop, err := database(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	stop()
+	log.Info("database is up to date")
+	return nil
+}
+
+// lazySink lets the event writer start before the database is reachable: producers
+// are never held up by a database that is late or down.
+type lazySink struct{ db atomic.Pointer[store.DB] }
+
+func (s *lazySink) Append(ctx context.Context, evs []eventlog.Event) error {
+	db := s.db.Load()
+	if db == nil {
+		return errors.New("database not connected yet")
+	}
+	return store.EventSink{DB: db}.Append(ctx, evs)
+}
+
+// Run runs the daemon until ctx ends, then shuts down in order: Asterisk links,
+// event log (flushed, or kept on disk), database.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	m := metrics.New()
+	srv := api.New(log, m.Registry)
+
+	sink := &lazySink{}
+	writer, err := eventlog.NewWriter(sink, eventlog.Options{
+		BatchSize: cfg.EventLog.BatchSize, FlushInterval: cfg.EventLog.FlushInterval, MemoryLimit: cfg.EventLog.MemoryLimit,
+		SpillPath: filepath.Join(cfg.StateDir, "spill", "events.jsonl"), Logger: log,
+		Observe: func(n int, d time.Duration, err error) {
+			m.DBLatency.WithLabelValues("append").Observe(d.Seconds())
+			if err != nil {
+				m.EventLogFailures.Inc()
+			} else {
+				m.EventLogWritten.Add(float64(n))
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	m.Gauge("ccd_eventlog_pending", "Events accepted and not yet in the database (memory and spill file).",
+		func() float64 { return float64(writer.Stats().Pending) })
+
+	cls, err := pbx.NewClassifier(cfg.PBX.InternalNumbers)
+	if err != nil {
+		return err
+	}
+	controlled := pbx.NewControlled()
+	observer := pbx.NewObserver(cls, controlled, writer.Add, log)
+	recorder := dialplan.NewRecorder(writer.Add, controlled, log)
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// HTTP first, so /healthz and /readyz answer while the rest comes up.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ctx, cfg.Listen); err != nil {
+			log.Error("http server", "err", err)
+			cancel()
+		}
+	}()
+
+	amiLink := newAMILink(cfg, log, m, observer)
+	if err := amiLink.start(ctx); err != nil {
+		return err
+	}
+	defer amiLink.close()
+	ariLink, err := startARI(ctx, cfg, log, m, recorder)
+	if err != nil {
+		return err
+	}
+	defer ariLink.Close()
+
+	srv.AddCheck(api.Check{Name: "ami", Func: func(context.Context) error { return linkError("ami", amiLink.client.Status()) }})
+	srv.AddCheck(api.Check{Name: "ari", Func: func(context.Context) error {
+		st := ariLink.Status()
+		return linkError("ari", ami.Status{Connected: st.Connected, LastError: st.LastError})
+	}})
+	var dbReady atomic.Pointer[store.DB]
+	srv.AddCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
+		db := dbReady.Load()
+		if db == nil {
+			return errors.New("not connected yet")
+		}
+		d, err := db.Ping(ctx)
+		m.DBLatency.WithLabelValues("ping").Observe(d.Seconds())
+		return err
+	}})
+
+	db, stopDB, err := database(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	sink.db.Store(db)
+	dbReady.Store(db)
+	// The writer is closed before the database goes: what cannot be written in time
+	// is kept on disk for the next start.
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		if err := writer.Close(cctx); err != nil {
+			log.Error("closing the event log", "err", err)
+		}
+		stopDB()
+	}()
+	if open, err := db.OpenPBXChannels(ctx, time.Now().Add(-24*time.Hour)); err != nil {
+		log.Warn("cannot read channels open at the last stop", "err", err)
+	} else {
+		observer.Restore(open)
+		amiLink.restored(ctx)
+	}
+	log.Info("ccd ready", "listen", cfg.Listen)
+	<-ctx.Done()
+	log.Info("ccd shutting down")
+	return nil
+}
+
+func linkError(name string, st ami.Status) error {
+	if st.Connected {
+		return nil
+	}
+	if st.LastError != nil {
+		return fmt.Errorf("%s not connected: %w", name, st.LastError)
+	}
+	return fmt.Errorf("%s not connected yet", name)
+}
+
+// amiLink reads the AMI event stream into the observer.
+type amiLink struct {
+	cfg      config.Config
+	log      *slog.Logger
+	m        *metrics.Metrics
+	observer *pbx.Observer
+	client   *ami.Client
+	sub      *ami.Subscription
+	done     chan struct{}
+	ready    atomic.Bool // the observer holds what the event log says is open
+}
+
+func newAMILink(cfg config.Config, log *slog.Logger, m *metrics.Metrics, o *pbx.Observer) *amiLink {
+	return &amiLink{cfg: cfg, log: log.With("link", "ami"), m: m, observer: o, done: make(chan struct{})}
+}
+
+func (l *amiLink) start(ctx context.Context) error {
+	c, err := ami.Connect(ctx, ami.Config{
+		Addr: l.cfg.AMI.Addr, Username: l.cfg.AMI.Username, Secret: l.cfg.AMI.Secret, Logger: l.log,
+		OnConnect: func(ctx context.Context, c *ami.Client) {
+			l.m.Connected.WithLabelValues("ami").Set(1)
+			if c.Status().Reconnects > 0 {
+				l.m.Reconnects.WithLabelValues("ami").Inc()
+			}
+			if l.ready.Load() {
+				l.resync(ctx, c)
+			}
+		},
+		OnDisconnect: func(err error) {
+			l.m.Connected.WithLabelValues("ami").Set(0)
+			if !errors.Is(err, ami.ErrClosed) {
+				l.log.Warn("AMI disconnected; reconnecting", "err", err)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	l.client = c
+	l.sub = c.Subscribe(pbx.Events...)
+	go func() {
+		defer close(l.done)
+		for msg := range l.sub.C() {
+			l.m.EventsIn.WithLabelValues("ami", msg.Event()).Inc()
+			l.observer.Handle(msg)
+		}
+	}()
+	return nil
+}
+
+// restored is called once the observer knows the channels open at the last stop.
+func (l *amiLink) restored(ctx context.Context) {
+	l.ready.Store(true)
+	if l.client.Status().Connected {
+		l.resync(ctx, l.client)
+	}
+}
+
+// resync closes the records of channels that ended while ccd was not listening.
+func (l *amiLink) resync(ctx context.Context, c *ami.Client) {
+	_, list, err := c.ListAction(ctx, ami.Action{Name: "CoreShowChannels"})
+	if err != nil {
+		l.log.Warn("CoreShowChannels failed; open channels not checked", "err", err)
+		return
+	}
+	live := map[string]bool{}
+	for _, ch := range list {
+		if id := ch.Get("Uniqueid"); id != "" {
+			live[id] = true
+		}
+	}
+	if n := l.observer.Resync(live); n > 0 {
+		l.log.Info("closed channels that ended while ccd was not listening", "channels", n)
+	}
+}
+
+func (l *amiLink) close() {
+	l.client.Close()
+	l.sub.Close()
+	<-l.done
+}
+
+// startARI connects the Stasis application and records its events.
+func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder) (*ari.Client, error) {
+	log = log.With("link", "ari")
+	c, err := ari.Connect(ctx, ari.Config{
+		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: cfg.ARI.Password, Application: cfg.ARI.Application, Logger: log,
+		OnConnect: func(ctx context.Context, c *ari.Client, inApp []ari.Channel) {
+			m.Connected.WithLabelValues("ari").Set(1)
+			if c.Status().Reconnects > 0 {
+				m.Reconnects.WithLabelValues("ari").Inc()
+			}
+			rec.Adopt(inApp)
+		},
+		OnDisconnect: func(err error) {
+			m.Connected.WithLabelValues("ari").Set(0)
+			if ctx.Err() == nil {
+				log.Warn("ARI disconnected; reconnecting", "err", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	sub := c.Subscribe()
+	go func() {
+		for e := range sub.C() {
+			m.EventsIn.WithLabelValues("ari", e.EventType()).Inc()
+			rec.Handle(e)
+		}
+	}()
+	return c, nil
+}

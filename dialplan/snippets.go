@@ -1,0 +1,77 @@
+// Package dialplan holds ccd's Stasis applications, which move the calls Asterisk
+// hands to ccd, and the configuration snippets Asterisk needs to hand them over.
+package dialplan
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/ccdhq/ccd/config"
+)
+
+// Snippets returns the Asterisk configuration that matches cfg: the parts of
+// http.conf, ari.conf, manager.conf, cdr_manager.conf and extensions.conf an admin
+// pastes in. It contains the configured secrets, so it is printed, never logged.
+func Snippets(cfg *config.Config) string {
+	ariHost, ariPort := "127.0.0.1", "8088"
+	if u, err := url.Parse(cfg.ARI.URL); err == nil {
+		if h, p, err := net.SplitHostPort(u.Host); err == nil {
+			ariHost, ariPort = h, p
+		} else if u.Host != "" {
+			ariHost = u.Host
+		}
+	}
+	amiHost, amiPort, err := net.SplitHostPort(cfg.AMI.Addr)
+	if err != nil {
+		amiHost, amiPort = "127.0.0.1", "5038"
+	}
+	var b strings.Builder
+	section := func(file, body string) {
+		fmt.Fprintf(&b, ";;; ---- /etc/asterisk/%s ----\n%s\n", file, strings.TrimLeft(body, "\n"))
+	}
+	section("http.conf", fmt.Sprintf(`
+[general]
+enabled = yes
+bindaddr = %s
+bindport = %s
+`, ariHost, ariPort))
+	section("ari.conf", fmt.Sprintf(`
+[general]
+enabled = yes
+
+[%s]
+type = user
+read_only = no
+password = %s
+`, cfg.ARI.Username, cfg.ARI.Password))
+	section("manager.conf", fmt.Sprintf(`
+[general]
+enabled = yes
+bindaddr = %s
+port = %s
+; ccd uses Asterisk's own event times; without them it falls back to the time of reading.
+timestampevents = yes
+
+[%s]
+secret = %s
+read = all
+write = system,call,originate,reporting,agent
+`, amiHost, amiPort, cfg.AMI.Username, cfg.AMI.Secret))
+	section("cdr_manager.conf", `
+[general]
+enabled = yes
+`)
+	section("extensions.conf", fmt.Sprintf(`
+; Send calls to ccd: point your DIDs (or a test extension) at this context. The
+; Stasis arguments are the entry point and the dialled number (the DNIS).
+[ccd-inbound]
+exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
+ same => n,Hangup()
+
+; Agents' phones are called by ccd through ARI (PJSIP/<extension>); nothing to add.
+`, cfg.ARI.Application))
+	b.WriteString(";;; Then reload Asterisk: asterisk -rx 'core reload'\n")
+	return b.String()
+}
