@@ -24,6 +24,7 @@ import (
 	"github.com/ccdhq/ccd/metrics"
 	"github.com/ccdhq/ccd/pbx"
 	"github.com/ccdhq/ccd/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // database opens the configured database, or starts the private cluster under the
@@ -241,6 +242,11 @@ func (l *amiLink) start(ctx context.Context) error {
 		return err
 	}
 	l.client = c
+	labels := prometheus.Labels{"link": "ami"}
+	l.m.Counter("ccd_asterisk_parse_errors_total", "Malformed input from Asterisk that was skipped.", labels,
+		func() float64 { return float64(c.Stats().ParseErrors) })
+	l.m.Counter("ccd_asterisk_frames_skipped_total", "Events dropped unparsed because nothing reads them.", labels,
+		func() float64 { return float64(c.Stats().Skipped) })
 	l.sub = c.Subscribe(pbx.Events...)
 	go func() {
 		defer close(l.done)
@@ -278,10 +284,21 @@ func (l *amiLink) resync(ctx context.Context, c *ami.Client) {
 	}
 }
 
+// close hands the events already received to the observer before closing: a
+// subscription discards what is still queued when it closes.
 func (l *amiLink) close() {
+	drain(l.sub.Pending, 5*time.Second)
 	l.client.Close()
 	l.sub.Close()
 	<-l.done
+}
+
+// drain waits, up to limit, until a subscription's queue is empty.
+func drain(pending func() int, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // startARI connects the Stasis application and records its events.

@@ -11,10 +11,27 @@ import (
 	"github.com/ccdhq/ccd/config"
 )
 
-// Snippets returns the Asterisk configuration that matches cfg: the parts of
-// http.conf, ari.conf, manager.conf, cdr_manager.conf and extensions.conf an admin
-// pastes in. It contains the configured secrets, so it is printed, never logged.
+// ConfFile is one Asterisk configuration file's worth of ccd settings.
+type ConfFile struct {
+	Name string // file name under /etc/asterisk
+	Body string
+}
+
+// Snippets returns the Asterisk configuration that matches cfg, as one text an admin
+// pastes from. It contains the configured secrets, so it is printed, never logged.
 func Snippets(cfg *config.Config) string {
+	var b strings.Builder
+	for _, f := range ConfFiles(cfg) {
+		fmt.Fprintf(&b, ";;; ---- /etc/asterisk/%s ----\n%s\n", f.Name, f.Body)
+	}
+	b.WriteString(";;; Then reload Asterisk: asterisk -rx 'core reload'\n")
+	return b.String()
+}
+
+// ConfFiles returns the parts of http.conf, ari.conf, manager.conf,
+// cdr_manager.conf and extensions.conf that ccd needs. A host name that is not an IP
+// address (a container's service name) makes Asterisk listen on every address.
+func ConfFiles(cfg *config.Config) []ConfFile {
 	ariHost, ariPort := "127.0.0.1", "8088"
 	if u, err := url.Parse(cfg.ARI.URL); err == nil {
 		if h, p, err := net.SplitHostPort(u.Host); err == nil {
@@ -27,9 +44,10 @@ func Snippets(cfg *config.Config) string {
 	if err != nil {
 		amiHost, amiPort = "127.0.0.1", "5038"
 	}
-	var b strings.Builder
+	ariHost, amiHost = bindAddr(ariHost), bindAddr(amiHost)
+	var files []ConfFile
 	section := func(file, body string) {
-		fmt.Fprintf(&b, ";;; ---- /etc/asterisk/%s ----\n%s\n", file, strings.TrimLeft(body, "\n"))
+		files = append(files, ConfFile{Name: file, Body: strings.TrimLeft(body, "\n")})
 	}
 	section("http.conf", fmt.Sprintf(`
 [general]
@@ -72,6 +90,12 @@ exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
 
 ; Agents' phones are called by ccd through ARI (PJSIP/<extension>); nothing to add.
 `, cfg.ARI.Application))
-	b.WriteString(";;; Then reload Asterisk: asterisk -rx 'core reload'\n")
-	return b.String()
+	return files
+}
+
+func bindAddr(host string) string {
+	if net.ParseIP(host) == nil {
+		return "0.0.0.0"
+	}
+	return host
 }

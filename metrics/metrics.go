@@ -14,9 +14,6 @@ type Metrics struct {
 
 	// EventsIn counts events read from Asterisk by link (ami, ari) and event type.
 	EventsIn *prometheus.CounterVec
-	// EventsDropped counts input that could not be used (parse errors, malformed
-	// events) by link and reason.
-	EventsDropped *prometheus.CounterVec
 	// Reconnects counts successful re-connections to Asterisk by link.
 	Reconnects *prometheus.CounterVec
 	// Connected is 1 while a link is up.
@@ -37,9 +34,6 @@ func New() *Metrics {
 		EventsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ccd_events_in_total", Help: "Events read from Asterisk, by link and event type.",
 		}, []string{"link", "type"}),
-		EventsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ccd_events_dropped_total", Help: "Input from Asterisk that could not be used, by link and reason.",
-		}, []string{"link", "reason"}),
 		Reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ccd_asterisk_reconnects_total", Help: "Re-connections to Asterisk after a lost link, by link.",
 		}, []string{"link"}),
@@ -57,7 +51,7 @@ func New() *Metrics {
 			Name: "ccd_eventlog_write_failures_total", Help: "Failed batch writes to the event log (retried).",
 		}),
 	}
-	r.MustRegister(m.EventsIn, m.EventsDropped, m.Reconnects, m.Connected, m.DBLatency, m.EventLogWritten, m.EventLogFailures,
+	r.MustRegister(m.EventsIn, m.Reconnects, m.Connected, m.DBLatency, m.EventLogWritten, m.EventLogFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -65,4 +59,10 @@ func New() *Metrics {
 // Gauge registers a gauge read from f at scrape time (queue lengths, pending events).
 func (m *Metrics) Gauge(name, help string, f func() float64) {
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}
+
+// Counter registers a counter read from f at scrape time, for counters a library
+// keeps itself (the AMI and ARI clients' statistics).
+func (m *Metrics) Counter(name, help string, labels prometheus.Labels, f func() float64) {
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels}, f))
 }

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/ccdhq/ccd/config"
@@ -42,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ccd "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration file (default $CCD_CONFIG or ./"+defaultConfigPath+")")
+	outDir := fs.String("out", "", "asterisk-config: write each file into this directory instead of printing")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,6 +66,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	switch cmd {
 	case "asterisk-config":
+		if *outDir != "" {
+			return writeConfFiles(*outDir, &cfg, stderr)
+		}
 		fmt.Fprintf(stdout, ";;; Asterisk configuration for ccd (from %s)\n", path)
 		fmt.Fprint(stdout, dialplan.Snippets(&cfg))
 		return 0
@@ -114,6 +119,24 @@ func loadConfig(flagPath string, mayCreate bool, stderr io.Writer) (config.Confi
 // container), in which case no file is written.
 func secretsInEnv() bool {
 	return os.Getenv("CCD_ARI_PASSWORD") != "" && os.Getenv("CCD_AMI_SECRET") != ""
+}
+
+// writeConfFiles writes the Asterisk files (mode 0640: they hold secrets) for a
+// container or a fresh Asterisk whose own files may be replaced.
+func writeConfFiles(dir string, cfg *config.Config, stderr io.Writer) int {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(stderr, "ccd:", err)
+		return 1
+	}
+	for _, f := range dialplan.ConfFiles(cfg) {
+		p := filepath.Join(dir, f.Name)
+		if err := os.WriteFile(p, []byte(f.Body), 0o640); err != nil {
+			fmt.Fprintln(stderr, "ccd:", err)
+			return 1
+		}
+		fmt.Fprintln(stderr, "ccd: wrote", p)
+	}
+	return 0
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

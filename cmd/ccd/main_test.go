@@ -66,3 +66,21 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 		t.Fatalf("unknown: %d %q", code, errs)
 	}
 }
+
+func TestAsteriskConfigWritesFiles(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ccd.yaml")
+	os.WriteFile(p, []byte("ari: {url: 'http://asterisk:8088', username: acd, password: pw}\nami: {addr: 'asterisk:5038', username: mon, secret: s}\n"), 0o600)
+	out := filepath.Join(t.TempDir(), "asterisk")
+	if code, _, errs := runCmd(t, "asterisk-config", "-config", p, "-out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, name := range []string{"http.conf", "ari.conf", "manager.conf", "cdr_manager.conf", "extensions.conf"} {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (name == "http.conf" || name == "manager.conf") && !strings.Contains(string(b), "bindaddr = 0.0.0.0") {
+			t.Errorf("%s binds to a service name instead of all addresses:\n%s", name, b)
+		}
+	}
+}

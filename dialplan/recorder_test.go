@@ -1,0 +1,69 @@
+package dialplan
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/ccdhq/ccd/ari"
+	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/pbx"
+)
+
+func TestRecorderLogsCapturedCall(t *testing.T) {
+	f, err := os.Open("../testdata/captures/ari-queue-answered.ari.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []eventlog.Event
+	controlled := pbx.NewControlled()
+	rec := NewRecorder(func(e eventlog.Event) error {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		got = append(got, e)
+		return nil
+	}, controlled, nil)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	lines := 0
+	for sc.Scan() {
+		e, err := ari.Decode(sc.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines++
+		rec.Handle(e)
+	}
+	if len(got) == 0 || len(got) > lines {
+		t.Fatalf("%d events recorded from %d", len(got), lines)
+	}
+	var start *eventlog.Event
+	for i := range got {
+		if got[i].Kind == "ari.StasisStart" && got[i].CallID == "caller-probe-1;2" {
+			start = &got[i]
+		}
+	}
+	if start == nil {
+		t.Fatal("caller's StasisStart not recorded")
+	}
+	if start.DNIS != "5551234" || start.CLID != "5551234" || start.Key != "ari:StasisStart:caller-probe-1;2" || start.Source != eventlog.SourceARI {
+		t.Fatalf("StasisStart recorded as %+v", start)
+	}
+	var p struct {
+		Args []string `json:"args"`
+	}
+	if err := json.Unmarshal(start.Payload, &p); err != nil || len(p.Args) != 2 || p.Args[0] != "inbound" {
+		t.Fatalf("payload %s (%v)", start.Payload, err)
+	}
+	if !controlled.Has("caller-probe-1;2") || !controlled.Has("agent-probe-1") {
+		t.Fatal("channels entering Stasis not marked controlled")
+	}
+	for _, e := range got {
+		if e.Kind == "ari.ChannelVarset" {
+			t.Fatal("ChannelVarset recorded")
+		}
+	}
+}
