@@ -95,3 +95,10 @@ func (q *queue[T]) pop(stop <-chan struct{}) (v T, ok bool, err error) {
 }
 
 var errStopped = errors.New("ari: stopped")
+
+// len returns the number of queued items.
+func (q *queue[T]) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) - q.head
+}

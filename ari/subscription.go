@@ -31,6 +31,11 @@ type Subscription struct {
 // subscription or the client is closed.
 func (s *Subscription) C() <-chan Event { return s.ch }
 
+// Pending returns the number of events received and not yet delivered on C.
+// A consumer shutting down can wait for it to reach zero before closing, since
+// Close discards what is still queued.
+func (s *Subscription) Pending() int { return s.q.len() }
+
 // Close stops delivery, discards buffered events and closes C. It may be
 // called more than once and from any goroutine; when it returns, the
 // subscription's goroutine has exited.

@@ -115,6 +115,29 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	m.Gauge("ccd_eventlog_pending", "Events accepted and not yet in the database (memory and spill file).",
 		func() float64 { return float64(writer.Stats().Pending) })
 
+	// Shutdown runs in dependency order whatever the path out of Run: the
+	// Asterisk links hand over the events they hold, then the writer flushes (or
+	// keeps on disk) everything it accepted, then the database goes.
+	var (
+		amiL   *amiLink
+		ariL   *ariLink
+		stopDB = func() {}
+	)
+	defer func() {
+		if ariL != nil {
+			ariL.close()
+		}
+		if amiL != nil {
+			amiL.close()
+		}
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ccancel()
+		if err := writer.Close(cctx); err != nil {
+			log.Error("closing the event log", "err", err)
+		}
+		stopDB()
+	}()
+
 	cls, err := pbx.NewClassifier(cfg.PBX.InternalNumbers)
 	if err != nil {
 		return err
@@ -138,20 +161,21 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 	}()
 
-	amiLink := newAMILink(cfg, log, m, observer)
-	if err := amiLink.start(ctx); err != nil {
+	// The links get a context of their own: on shutdown they are closed
+	// explicitly, after the events they hold have been handed over.
+	linkCtx := context.WithoutCancel(ctx)
+	amiL = newAMILink(cfg, log, m, observer)
+	if err := amiL.start(linkCtx); err != nil {
+		amiL = nil
 		return err
 	}
-	defer amiLink.close()
-	ariLink, err := startARI(ctx, cfg, log, m, recorder)
-	if err != nil {
+	if ariL, err = startARI(linkCtx, cfg, log, m, recorder); err != nil {
 		return err
 	}
-	defer ariLink.Close()
 
-	srv.AddCheck(api.Check{Name: "ami", Func: func(context.Context) error { return linkError("ami", amiLink.client.Status()) }})
+	srv.AddCheck(api.Check{Name: "ami", Func: func(context.Context) error { return linkError("ami", amiL.client.Status()) }})
 	srv.AddCheck(api.Check{Name: "ari", Func: func(context.Context) error {
-		st := ariLink.Status()
+		st := ariL.client.Status()
 		return linkError("ari", ami.Status{Connected: st.Connected, LastError: st.LastError})
 	}})
 	var dbReady atomic.Pointer[store.DB]
@@ -165,29 +189,24 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}})
 
-	db, stopDB, err := database(ctx, cfg, log)
+	db, stop, err := database(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	stopDB = stop
 	sink.db.Store(db)
 	dbReady.Store(db)
-	// The writer is closed before the database goes: what cannot be written in time
-	// is kept on disk for the next start.
-	defer func() {
-		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer ccancel()
-		if err := writer.Close(cctx); err != nil {
-			log.Error("closing the event log", "err", err)
-		}
-		stopDB()
-	}()
 	if open, err := db.OpenPBXChannels(ctx, time.Now().Add(-24*time.Hour)); err != nil {
 		log.Warn("cannot read channels open at the last stop", "err", err)
 	} else {
 		observer.Restore(open)
-		amiLink.restored(ctx)
+		amiL.restored(ctx)
 	}
 	log.Info("ccd ready", "listen", cfg.Listen)
+	if !amiL.client.Status().Connected || !ariL.client.Status().Connected {
+		log.Info("waiting for Asterisk; `ccd asterisk-config` prints the configuration it needs",
+			"ari", cfg.ARI.URL, "ami", cfg.AMI.Addr)
+	}
 	<-ctx.Done()
 	log.Info("ccd shutting down")
 	return nil
@@ -301,8 +320,14 @@ func drain(pending func() int, limit time.Duration) {
 	}
 }
 
-// startARI connects the Stasis application and records its events.
-func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder) (*ari.Client, error) {
+// ariLink runs ccd's Stasis application and records its events.
+type ariLink struct {
+	client *ari.Client
+	sub    *ari.Subscription
+	done   chan struct{}
+}
+
+func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder) (*ariLink, error) {
 	log = log.With("link", "ari")
 	c, err := ari.Connect(ctx, ari.Config{
 		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: cfg.ARI.Password, Application: cfg.ARI.Application, Logger: log,
@@ -315,20 +340,27 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 		},
 		OnDisconnect: func(err error) {
 			m.Connected.WithLabelValues("ari").Set(0)
-			if ctx.Err() == nil {
-				log.Warn("ARI disconnected; reconnecting", "err", err)
-			}
+			log.Warn("ARI disconnected; reconnecting", "err", err)
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	sub := c.Subscribe()
+	l := &ariLink{client: c, sub: c.Subscribe(), done: make(chan struct{})}
 	go func() {
-		for e := range sub.C() {
+		defer close(l.done)
+		for e := range l.sub.C() {
 			m.EventsIn.WithLabelValues("ari", e.EventType()).Inc()
 			rec.Handle(e)
 		}
 	}()
-	return c, nil
+	return l, nil
+}
+
+// close records the events already received, then closes the client.
+func (l *ariLink) close() {
+	drain(l.sub.Pending, 5*time.Second)
+	l.client.Close()
+	l.sub.Close()
+	<-l.done
 }

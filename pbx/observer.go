@@ -36,6 +36,14 @@ type OpenChannel struct {
 
 type dialKey struct{ from, to string }
 
+type endedChannel struct {
+	linkedid string
+	acd      bool
+}
+
+// endedMemory bounds how many hung-up channels are remembered for late CDRs.
+const endedMemory = 10000
+
 // Observer turns AMI events into call events. It is safe for concurrent use.
 type Observer struct {
 	cls        *Classifier
@@ -48,6 +56,10 @@ type Observer struct {
 	channels map[string]*OpenChannel
 	byCall   map[string]map[string]bool // linkedid -> uniqueids of its open channels
 	acdCalls map[string]bool            // linkedids known to be ccd's
+	// ended remembers the last channels that hung up, because Asterisk may post a
+	// channel's CDR just after its Hangup, and the CDR carries no LinkedID.
+	ended      map[string]endedChannel
+	endedOrder []string
 	dials    map[dialKey]time.Time
 	holds    map[string]time.Time
 	holdSeq  map[string]int
@@ -66,7 +78,7 @@ func NewObserver(cls *Classifier, controlled *Controlled, emit func(eventlog.Eve
 	}
 	return &Observer{
 		cls: cls, emit: emit, controlled: controlled, log: log.With("component", "pbx"), now: time.Now,
-		channels: map[string]*OpenChannel{}, byCall: map[string]map[string]bool{}, acdCalls: map[string]bool{}, dials: map[dialKey]time.Time{}, holds: map[string]time.Time{}, holdSeq: map[string]int{},
+		channels: map[string]*OpenChannel{}, byCall: map[string]map[string]bool{}, acdCalls: map[string]bool{}, ended: map[string]endedChannel{}, dials: map[dialKey]time.Time{}, holds: map[string]time.Time{}, holdSeq: map[string]int{},
 	}
 }
 
@@ -102,6 +114,14 @@ func (o *Observer) untrack(uid string) {
 	if c == nil {
 		return
 	}
+	if _, seen := o.ended[uid]; !seen {
+		if len(o.endedOrder) >= endedMemory {
+			delete(o.ended, o.endedOrder[0])
+			o.endedOrder = o.endedOrder[1:]
+		}
+		o.endedOrder = append(o.endedOrder, uid)
+	}
+	o.ended[uid] = endedChannel{linkedid: c.Linkedid, acd: o.acdCalls[c.Linkedid] || o.controlled.Has(uid)}
 	if set := o.byCall[c.Linkedid]; set != nil {
 		delete(set, uid)
 		if len(set) == 0 {
@@ -387,18 +407,22 @@ func (o *Observer) cdr(m *ami.Message) {
 	key := "ami:Cdr:" + m.Get("UniqueID") + ":" + m.Get("StartTime") + ":" + m.Get("DestinationChannel")
 	// cdr_manager sends no LinkedID unless configured to; the channel, still open
 	// when its CDR is posted, knows its call.
+	uid := m.Get("UniqueID")
 	callID := m.Get("LinkedID")
+	var endedACD bool
 	if callID == "" {
 		o.mu.Lock()
-		if c := o.channels[m.Get("UniqueID")]; c != nil {
+		if c := o.channels[uid]; c != nil {
 			callID = c.Linkedid
+		} else if e, ok := o.ended[uid]; ok {
+			callID, endedACD = e.linkedid, e.acd
 		}
 		o.mu.Unlock()
 	}
 	if callID == "" {
-		callID = m.Get("UniqueID")
+		callID = uid
 	}
-	p["acd"] = o.isACD(m.Get("UniqueID"), callID)
+	p["acd"] = endedACD || o.isACD(uid, callID)
 	o.put(eventlog.Event{At: at, CallID: callID, Kind: KindCDR, Key: key, Payload: eventlog.Payload(p)}, src, dst)
 }
 

@@ -266,3 +266,25 @@ func TestClassifier(t *testing.T) {
 		}
 	}
 }
+
+// Asterisk may post a channel's CDR after its Hangup; the CDR has no LinkedID and
+// must still be filed under the call.
+func TestLateCDRKeepsItsCall(t *testing.T) {
+	o, c := newTestObserver(t)
+	o.controlled.Add("u2")
+	o.Handle(ami.NewMessage("Event", "Newchannel", "Channel", "PJSIP/1001-1", "Uniqueid", "u1", "Linkedid", "call-9"))
+	o.Handle(ami.NewMessage("Event", "Newchannel", "Channel", "Local/x@y-1;2", "Uniqueid", "u2", "Linkedid", "call-9"))
+	o.Handle(ami.NewMessage("Event", "Hangup", "Channel", "PJSIP/1001-1", "Uniqueid", "u1", "Linkedid", "call-9", "Cause", "16"))
+	o.Handle(ami.NewMessage("Event", "Hangup", "Channel", "Local/x@y-1;2", "Uniqueid", "u2", "Linkedid", "call-9", "Cause", "16"))
+	o.Handle(ami.NewMessage("Event", "Cdr", "Source", "1001", "Destination", "1002", "UniqueID", "u1", "StartTime", "2026-11-22 18:37:13"))
+	cdrs := c.kind(KindCDR)
+	if len(cdrs) != 1 || cdrs[0].CallID != "call-9" {
+		t.Fatalf("late CDR filed under %+v", cdrs)
+	}
+	if payload(t, cdrs[0])["acd"] != true {
+		t.Fatalf("late CDR of a ccd call lost its mark: %s", cdrs[0].Payload)
+	}
+	if len(o.Open()) != 0 {
+		t.Fatal("channels left open")
+	}
+}

@@ -1,0 +1,209 @@
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd/ami"
+	"github.com/ccdhq/ccd/ami/amitest"
+	"github.com/ccdhq/ccd/ari/aritest"
+	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/internal/pgtest"
+	"github.com/ccdhq/ccd/store"
+)
+
+type harness struct {
+	t    *testing.T
+	cfg  config.Config
+	db   *store.DB
+	ami  *amitest.Server
+	ari  *aritest.Sim
+	stop func() error
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func newHarness(t *testing.T) *harness {
+	dsn := pgtest.NewEmptyDB(t)
+	h := &harness{t: t,
+		ami: amitest.NewServer("ccd", "amisecret"),
+		ari: aritest.NewSim(aritest.WithCredentials("ccd", "arisecret")),
+	}
+	t.Cleanup(h.ami.Close)
+	t.Cleanup(h.ari.Close)
+	cfg := config.Default()
+	cfg.Listen = freeAddr(t)
+	cfg.StateDir = t.TempDir()
+	cfg.Database.URL = dsn
+	cfg.ARI.URL, cfg.ARI.Username, cfg.ARI.Password = h.ari.URL, "ccd", "arisecret"
+	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = h.ami.Addr(), "ccd", "amisecret"
+	cfg.PBX.InternalNumbers = `^[12][0-9]{3}$`
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	h.cfg = cfg
+	db, err := store.Open(context.Background(), dsn, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h.db = db
+	return h
+}
+
+// start runs the daemon and waits until /readyz reports every link up.
+func (h *harness) start() {
+	t := h.t
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { done <- Run(ctx, h.cfg, log) }()
+	h.stop = func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatal("daemon did not stop")
+			return nil
+		}
+	}
+	t.Cleanup(func() { cancel() })
+	h.waitFor("readyz 200", func() bool {
+		resp, err := http.Get("http://" + h.cfg.Listen + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+}
+
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *harness) count(kind string) int {
+	var n int
+	if err := h.db.Get(&n, `SELECT count(*) FROM call_event WHERE kind = $1`, kind); err != nil {
+		// The schema may not exist yet while the daemon starts.
+		return -1
+	}
+	return n
+}
+
+func (h *harness) metric(name string) string {
+	resp, err := http.Get("http://" + h.cfg.Listen + "/metrics")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), name+" ") {
+			return strings.TrimPrefix(sc.Text(), name+" ")
+		}
+	}
+	return ""
+}
+
+func captureEvents(t *testing.T, name, event string) int {
+	b, err := os.ReadFile("../testdata/captures/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(strings.ReplaceAll(string(b), "\r\n", "\n"), "\nEvent: "+event+"\n")
+}
+
+// The whole daemon against fake Asterisk links and a real PostgreSQL: AMI traffic
+// and Stasis calls land in the event log, both links survive being cut, and a
+// graceful stop writes everything it received.
+func TestDaemonRecordsBothLinksAcrossReconnects(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+
+	if err := h.ami.ReplayFile("../testdata/captures/direct-call.ami.txt"); err != nil {
+		t.Fatal(err)
+	}
+	hangups := captureEvents(t, "direct-call.ami.txt", "Hangup")
+	h.waitFor("the capture's hangups in the event log", func() bool { return h.count("pbx.hangup") == hangups })
+	if n := h.count("pbx.cdr"); n != captureEvents(t, "direct-call.ami.txt", "Cdr") {
+		t.Fatalf("%d CDR events", n)
+	}
+
+	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("StasisStart of the caller", func() bool { return h.count("ari.StasisStart") == 1 })
+
+	// Cut both links; ccd reconnects and goes on recording.
+	h.ami.KillConnections()
+	h.ari.KillWebsockets()
+	h.waitFor("AMI reconnect", func() bool { return h.metric(`ccd_asterisk_reconnects_total{link="ami"}`) == "1" })
+	h.waitFor("ARI reconnect", func() bool { return h.metric(`ccd_asterisk_reconnects_total{link="ari"}`) == "1" })
+	h.waitFor("ready again", func() bool { return h.metric(`ccd_asterisk_connected{link="ari"}`) == "1" })
+	if err := h.ari.Channel("c1;2").Hangup(16); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("StasisEnd after the reconnect", func() bool { return h.count("ari.StasisEnd") == 1 })
+
+	// Events that arrive just before the stop are written, not dropped.
+	for i := 0; i < 200; i++ {
+		h.ami.Emit(amitest.Event("Hangup", "Channel", "PJSIP/1001-0000", "Uniqueid", "late-"+string(rune('a'+i%26))+strings.Repeat("x", i/26), "Linkedid", "late", "Cause", "16"))
+	}
+	want := strconv.Itoa(hangups + 200)
+	h.waitFor("the late events to be read", func() bool { return h.metric(`ccd_events_in_total{link="ami",type="Hangup"}`) == want })
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.count("pbx.hangup"); n != hangups+200 {
+		t.Fatalf("%d hangups stored after the stop, want %d", n, hangups+200)
+	}
+}
+
+// Channels open when ccd stopped, and gone when it comes back, are closed from
+// what Asterisk reports after the reconnect.
+func TestRestartClosesChannelsThatEndedMeanwhile(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.ami.Emit(ami.NewMessage("Event", "Newchannel", "Channel", "PJSIP/1001-00000001", "Uniqueid", "u-gone", "Linkedid", "call-1", "Exten", "1002"))
+	h.ami.Emit(ami.NewMessage("Event", "Newchannel", "Channel", "PJSIP/1002-00000002", "Uniqueid", "u-live", "Linkedid", "call-1", "Exten", "1002"))
+	h.waitFor("channels logged", func() bool { return h.count("pbx.channel") == 2 })
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	// While ccd was down, u-gone hung up; Asterisk reports only u-live.
+	h.ami.SetChannels(ami.NewMessage("Event", "CoreShowChannel", "Channel", "PJSIP/1002-00000002", "Uniqueid", "u-live", "Linkedid", "call-1"))
+	h.start()
+	h.waitFor("the lost hangup", func() bool { return h.count("pbx.hangup") == 1 })
+	var key string
+	if err := h.db.Get(&key, `SELECT key FROM call_event WHERE kind = 'pbx.hangup'`); err != nil || key != "ami:Hangup:u-gone" {
+		t.Fatalf("hangup key %q (%v)", key, err)
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
