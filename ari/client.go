@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -184,6 +185,20 @@ type Client struct {
 	mu        sync.Mutex
 	status    Status
 	connected bool // ever connected
+
+	events      atomic.Uint64
+	undecodable atomic.Uint64
+}
+
+// Stats are cumulative counters since Connect, for metrics.
+type Stats struct {
+	Events      uint64 // websocket events decoded and published
+	Undecodable uint64 // websocket messages that were not valid events (logged, skipped)
+}
+
+// Stats returns the client's counters.
+func (c *Client) Stats() Stats {
+	return Stats{Events: c.events.Load(), Undecodable: c.undecodable.Load()}
 }
 
 // Connect validates cfg and returns a Client whose websocket connection is
@@ -411,9 +426,11 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 			noteAlive()
 			ev, err := Decode(data)
 			if err != nil {
+				c.undecodable.Add(1)
 				c.log.Warn("ari: undecodable websocket message", "err", err, "len", len(data))
 				continue
 			}
+			c.events.Add(1)
 			events.push(ev)
 		}
 	}()

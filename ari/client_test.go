@@ -375,3 +375,35 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 	checkGoroutines(t, base)
 }
+
+// A malformed or truncated websocket message is counted and skipped; the stream
+// goes on.
+func TestUndecodableMessagesAreCountedAndSkipped(t *testing.T) {
+	srv := aritest.NewSim()
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := ari.Connect(ctx, srv.Config("ccd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sub := c.Subscribe()
+	defer sub.Close()
+	if err := srv.WaitConnected(ctx, "ccd"); err != nil {
+		t.Fatal(err)
+	}
+	srv.SendRaw([]byte(`{"type":"StasisStart","timestamp":"2026-11-22T18:35:24.138+0000","chan`))
+	srv.SendRaw([]byte(`not json at all`))
+	srv.SendRaw([]byte(`{"type":"FutureEvent","timestamp":"2026-11-22T18:35:24.138+0000","application":"ccd","x":1}`))
+	ev, err := sub.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, ok := ev.(*ari.UnknownEvent); !ok || u.Type != "FutureEvent" {
+		t.Fatalf("got %T %v, want the unknown event passed through", ev, ev)
+	}
+	if st := c.Stats(); st.Undecodable != 2 || st.Events != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}

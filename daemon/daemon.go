@@ -251,10 +251,7 @@ func (l *amiLink) start(ctx context.Context) error {
 			}
 		},
 		OnDisconnect: func(err error) {
-			l.m.Connected.WithLabelValues("ami").Set(0)
-			if !errors.Is(err, ami.ErrClosed) {
-				l.log.Warn("AMI disconnected; reconnecting", "err", err)
-			}
+			l.m.Connected.WithLabelValues("ami").Set(0) // the client logs the reason
 		},
 	})
 	if err != nil {
@@ -339,13 +336,14 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 			rec.Adopt(inApp)
 		},
 		OnDisconnect: func(err error) {
-			m.Connected.WithLabelValues("ari").Set(0)
-			log.Warn("ARI disconnected; reconnecting", "err", err)
+			m.Connected.WithLabelValues("ari").Set(0) // the client logs the reason
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
+	m.Counter("ccd_asterisk_parse_errors_total", "Malformed input from Asterisk that was skipped.", prometheus.Labels{"link": "ari"},
+		func() float64 { return float64(c.Stats().Undecodable) })
 	l := &ariLink{client: c, sub: c.Subscribe(), done: make(chan struct{})}
 	go func() {
 		defer close(l.done)

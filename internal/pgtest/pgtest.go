@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -52,7 +53,7 @@ func NewDB(t testing.TB) *store.DB {
 	dsn := NewEmptyDB(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	db, err := store.Open(ctx, dsn, 8, nil)
+	db, err := store.Open(ctx, dsn, 8, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
