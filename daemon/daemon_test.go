@@ -207,3 +207,47 @@ func TestRestartClosesChannelsThatEndedMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// PostgreSQL is down when ccd starts: ccd still reads Asterisk, keeps what it hears,
+// and writes it once the database comes up.
+func TestDatabaseDownAtStart(t *testing.T) {
+	cluster, dsn := pgtest.NewCluster(t)
+	h := newHarness(t)
+	h.cfg.Database.URL = dsn
+	ctx := context.Background()
+	if err := cluster.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(runCtx, h.cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	h.waitFor("AMI login", func() bool { return h.ami.Connections() == 1 })
+	h.waitFor("readyz naming the database", func() bool {
+		resp, err := http.Get("http://" + h.cfg.Listen + "/readyz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == 503 && strings.Contains(string(b), `"name":"database","ok":false`)
+	})
+	for i := 0; i < 50; i++ {
+		h.ami.Emit(ami.NewMessage("Event", "Hangup", "Channel", "PJSIP/1001-1", "Uniqueid", "early-"+strconv.Itoa(i), "Linkedid", "x", "Cause", "16"))
+	}
+	h.waitFor("the events to be read", func() bool { return h.metric(`ccd_events_in_total{link="ami",type="Hangup"}`) == "50" })
+	if err := cluster.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, dsn, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h.db = db
+	h.waitFor("the early events in the database", func() bool { return h.count("pbx.hangup") == 50 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
