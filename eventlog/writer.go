@@ -40,10 +40,11 @@ type Writer struct {
 	log   *slog.Logger
 	spill *spillFile
 
-	mu    sync.Mutex
-	mem   []Event
-	gen   uint64 // bumped when mem is moved to the spill file
-	stats Stats
+	mu     sync.Mutex
+	mem    []Event
+	gen    uint64 // bumped when mem is moved to the spill file
+	closed bool
+	stats  Stats
 
 	wake chan struct{}
 	done chan struct{}
@@ -104,6 +105,12 @@ func (w *Writer) Add(ev Event) error {
 		ev.Key = NewKey()
 	}
 	w.mu.Lock()
+	if w.closed {
+		// A producer that outlived the writer: its event goes straight to disk
+		// for the next start rather than nowhere.
+		w.mu.Unlock()
+		return w.spill.append([]Event{ev})
+	}
 	w.mem = append(w.mem, ev)
 	w.stats.Added++
 	w.stats.Pending++
@@ -157,17 +164,26 @@ func (w *Writer) Stats() Stats {
 	return w.stats
 }
 
+// ErrClosed is returned by Flush after Close.
+var ErrClosed = errors.New("eventlog: writer closed")
+
 // Flush waits until every event added before the call is written, or ctx ends.
 func (w *Writer) Flush(ctx context.Context) error {
+	// Events are written in the order they were accepted (spill file first), so
+	// once as many as were pending now have been written, all of them have.
 	w.mu.Lock()
-	target := w.stats.Added
+	target := w.stats.Written + uint64(w.stats.Pending)
+	closed := w.closed
 	w.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
 	w.poke()
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for {
 		w.mu.Lock()
-		done := w.stats.Written+w.stats.Invalid >= target || w.stats.Pending == 0
+		done := w.stats.Written >= target || w.stats.Pending == 0
 		w.mu.Unlock()
 		if done {
 			return nil
@@ -183,11 +199,19 @@ func (w *Writer) Flush(ctx context.Context) error {
 
 // Close writes what it can until ctx ends, then moves every event still in memory to
 // the spill file so the next start writes it. Nothing accepted by Add is dropped.
+// Closing a closed writer does nothing.
 func (w *Writer) Close(ctx context.Context) error {
+	w.mu.Lock()
+	closed := w.closed
+	w.mu.Unlock()
+	if closed {
+		return nil
+	}
 	_ = w.Flush(ctx) // a timeout here is fine: what is left goes to disk below
 	w.stop()
 	<-w.done
 	w.mu.Lock()
+	w.closed = true
 	rest := w.mem
 	w.mem = nil
 	w.mu.Unlock()

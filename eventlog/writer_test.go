@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -52,10 +53,12 @@ func ev(i int) Event {
 func newTestWriter(t *testing.T, sink Sink, spill string, memLimit int) *Writer {
 	t.Helper()
 	w, err := NewWriter(sink, Options{BatchSize: 10, FlushInterval: time.Millisecond, MemoryLimit: memLimit,
-		SpillPath: spill, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond})
+		SpillPath: spill, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Closing twice is harmless; this stops the writer before its directory goes.
+	t.Cleanup(func() { w.Close(context.Background()) })
 	return w
 }
 
@@ -205,4 +208,28 @@ func TestWriterConcurrentProducers(t *testing.T) {
 		t.Fatalf("stored %d, want 4000", got)
 	}
 	w.Close(ctxT(t))
+}
+
+func TestWriterAfterClose(t *testing.T) {
+	sink := newMemSink()
+	spill := filepath.Join(t.TempDir(), "spill")
+	w := newTestWriter(t, sink, spill, 100)
+	w.Add(ev(0))
+	if err := w.Close(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(ctxT(t)); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := w.Add(ev(1)); err != nil {
+		t.Fatalf("Add after Close: %v", err)
+	}
+	if err := w.Flush(ctxT(t)); err != ErrClosed {
+		t.Fatalf("Flush after Close: %v", err)
+	}
+	w2 := newTestWriter(t, sink, spill, 100)
+	if err := w2.Flush(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	wantInOrder(t, sink.stored(), 2)
 }
