@@ -288,3 +288,38 @@ func TestLateCDRKeepsItsCall(t *testing.T) {
 		t.Fatal("channels left open")
 	}
 }
+
+// Recorded with timestampevents=yes: the CDRs come after the Hangups and must still
+// be filed under the call, with Asterisk's own event times.
+func TestTimestampedDirectCall(t *testing.T) {
+	msgs := readCapture(t, "direct-call-timestamped.ami.txt")
+	o, c := newTestObserver(t)
+	for _, m := range msgs {
+		o.Handle(m)
+	}
+	cdrs := c.kind(KindCDR)
+	if len(cdrs) != count(msgs, "Cdr") || len(cdrs) == 0 {
+		t.Fatalf("%d CDR events", len(cdrs))
+	}
+	var internal bool
+	for _, e := range cdrs {
+		if e.CallID != "direct-ts-1" {
+			t.Fatalf("CDR %s filed under %q", e.Key, e.CallID)
+		}
+		p := payload(t, e)
+		if p["source"] == "2001" && p["destination"] == "1002" && p["direction"] == Internal && p["disposition"] == "ANSWERED" {
+			internal = true
+		}
+	}
+	if !internal {
+		t.Fatal("no answered internal 2001 -> 1002 CDR")
+	}
+	for _, e := range c.evs {
+		if e.At.Equal(o.now()) {
+			t.Fatalf("%s took the reading time although the event has a Timestamp", e.Kind)
+		}
+	}
+	if len(o.Open()) != 0 {
+		t.Fatalf("open after the call: %+v", o.Open())
+	}
+}
