@@ -122,42 +122,14 @@ func (r *reader) finish() error {
 
 // objectBegin consumes '{'. It returns false for null (leaving the target
 // untouched) and on error.
-func (r *reader) objectBegin() bool {
-	switch r.peek() {
-	case '{':
-		r.i++
-		return true
-	case 'n':
-		r.null()
-		return false
-	}
-	r.failf("expected object, found %s", r.describe())
-	return false
-}
+func (r *reader) objectBegin() bool { return r.open('{', "object") }
 
 // objectFirst reports whether the object just opened has a member.
-func (r *reader) objectFirst() bool {
-	if r.peek() == '}' {
-		r.i++
-		return false
-	}
-	return r.err == nil
-}
+func (r *reader) objectFirst() bool { return r.first('}') }
 
 // objectNext consumes the separator after a member and reports whether
 // another member follows.
-func (r *reader) objectNext() bool {
-	switch r.peek() {
-	case ',':
-		r.i++
-		return true
-	case '}':
-		r.i++
-		return false
-	}
-	r.failf("expected ',' or '}' in object, found %s", r.describe())
-	return false
-}
+func (r *reader) objectNext() bool { return r.next('}', "object") }
 
 // key reads a member name and the ':' after it.
 func (r *reader) key() string {
@@ -174,37 +146,45 @@ func (r *reader) key() string {
 	return k
 }
 
-func (r *reader) arrayBegin() bool {
+func (r *reader) arrayBegin() bool { return r.open('[', "array") }
+func (r *reader) arrayFirst() bool { return r.first(']') }
+func (r *reader) arrayNext() bool  { return r.next(']', "array") }
+
+// open consumes the opening bracket of an object or array; null reads as
+// absent.
+func (r *reader) open(bracket byte, what string) bool {
 	switch r.peek() {
-	case '[':
+	case bracket:
 		r.i++
 		return true
 	case 'n':
 		r.null()
 		return false
 	}
-	r.failf("expected array, found %s", r.describe())
+	r.failf("expected %s, found %s", what, r.describe())
 	return false
 }
 
-func (r *reader) arrayFirst() bool {
-	if r.peek() == ']' {
+// first consumes the closing bracket of an empty container.
+func (r *reader) first(closing byte) bool {
+	if r.peek() == closing {
 		r.i++
 		return false
 	}
 	return r.err == nil
 }
 
-func (r *reader) arrayNext() bool {
+// next consumes ',' (another element follows) or the closing bracket.
+func (r *reader) next(closing byte, what string) bool {
 	switch r.peek() {
 	case ',':
 		r.i++
 		return true
-	case ']':
+	case closing:
 		r.i++
 		return false
 	}
-	r.failf("expected ',' or ']' in array, found %s", r.describe())
+	r.failf("expected ',' or '%c' in %s, found %s", closing, what, r.describe())
 	return false
 }
 

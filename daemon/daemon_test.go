@@ -1,11 +1,9 @@
-package daemon
+package daemon_test
 
 import (
 	"bufio"
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -17,6 +15,7 @@ import (
 	"github.com/ccdhq/ccd/ami/amitest"
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
 )
@@ -30,15 +29,6 @@ type harness struct {
 	stop func() error
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func newHarness(t *testing.T) *harness {
 	dsn := pgtest.NewEmptyDB(t)
 	h := &harness{t: t,
@@ -48,7 +38,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(h.ami.Close)
 	t.Cleanup(h.ari.Close)
 	cfg := config.Default()
-	cfg.Listen = freeAddr(t)
+	cfg.Listen = daemontest.FreeAddr(t)
 	cfg.StateDir = t.TempDir()
 	cfg.Database.URL = dsn
 	cfg.ARI.URL, cfg.ARI.Username, cfg.ARI.Password = h.ari.URL, "ccd", "arisecret"
@@ -69,30 +59,7 @@ func newHarness(t *testing.T) *harness {
 
 // start runs the daemon and waits until /readyz reports every link up.
 func (h *harness) start() {
-	t := h.t
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- Run(ctx, h.cfg, log) }()
-	h.stop = func() error {
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(30 * time.Second):
-			t.Fatal("daemon did not stop")
-			return nil
-		}
-	}
-	t.Cleanup(func() { cancel() })
-	h.waitFor("readyz 200", func() bool {
-		resp, err := http.Get("http://" + h.cfg.Listen + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+	h.stop = daemontest.Start(h.t, h.cfg, nil, true)
 }
 
 func (h *harness) waitFor(what string, cond func() bool) {
@@ -218,10 +185,7 @@ func TestDatabaseDownAtStart(t *testing.T) {
 	if err := cluster.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- Run(runCtx, h.cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	stop := daemontest.Start(t, h.cfg, nil, false)
 	h.waitFor("AMI login", func() bool { return h.ami.Connections() == 1 })
 	h.waitFor("readyz naming the database", func() bool {
 		resp, err := http.Get("http://" + h.cfg.Listen + "/readyz")
@@ -246,8 +210,7 @@ func TestDatabaseDownAtStart(t *testing.T) {
 	defer db.Close()
 	h.db = db
 	h.waitFor("the early events in the database", func() bool { return h.count("pbx.hangup") == 50 })
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,10 +14,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -25,8 +22,8 @@ import (
 	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/config"
-	"github.com/ccdhq/ccd/daemon"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
 )
@@ -49,7 +46,7 @@ func setup(t *testing.T) *env {
 	dsn := pgtest.NewEmptyDB(t)
 	cfg.Database.URL = dsn
 	cfg.StateDir = t.TempDir()
-	cfg.Listen = freeAddr(t)
+	cfg.Listen = daemontest.FreeAddr(t)
 	cfg.Log.Level = "warn"
 	db, err := store.Open(ctxT(t, time.Minute), dsn, 2, nil)
 	if err != nil {
@@ -67,57 +64,10 @@ func setup(t *testing.T) *env {
 }
 
 // startDaemon runs ccd's real wiring and waits until /readyz says every link is up.
-func (e *env) startDaemon(t *testing.T) (stop func()) {
+func (e *env) startDaemon(t *testing.T) (stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	go func() { done <- daemon.Run(ctx, e.cfg, log) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + e.cfg.Listen + "/readyz")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("ccd not ready: %s", body)
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ccd not answering: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	var stopped bool
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("daemon: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("daemon did not stop within 30s")
-		}
-	}
-	t.Cleanup(stop)
-	return stop
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return daemontest.Start(t, e.cfg, log, true)
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
@@ -320,7 +270,9 @@ func TestRestartKeepsCaller(t *testing.T) {
 	if err := ch.StartMOH(ctx, "default"); err != nil {
 		t.Fatal(err)
 	}
-	stop()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(time.Second)
 	if c, err := ch.Get(ctx); err != nil || c.State != "Up" {
 		t.Fatalf("caller dropped while ccd was down: %v %+v", err, c)

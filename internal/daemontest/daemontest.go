@@ -1,0 +1,78 @@
+// Package daemontest runs ccd's real wiring (daemon.Run) inside a test.
+package daemontest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/daemon"
+)
+
+// FreeAddr returns a loopback address with a port nothing listens on.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Start runs the daemon with cfg. When waitReady is set it returns once /readyz
+// answers 200 (every link up). stop cancels the daemon and returns what Run
+// returned; it is also called when the test ends.
+func Start(t testing.TB, cfg config.Config, log *slog.Logger, waitReady bool) (stop func() error) {
+	t.Helper()
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- daemon.Run(ctx, cfg, log) }()
+	var stopped bool
+	var result error
+	stop = func() error {
+		if stopped {
+			return result
+		}
+		stopped = true
+		cancel()
+		select {
+		case result = <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("daemon did not stop within 30s")
+		}
+		return result
+	}
+	t.Cleanup(func() { stop() })
+	if !waitReady {
+		return stop
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + cfg.Listen + "/readyz")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return stop
+			}
+			err = &notReady{string(body)}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ccd not ready after 30s: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type notReady struct{ body string }
+
+func (e *notReady) Error() string { return "readyz: " + e.body }
