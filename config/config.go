@@ -32,6 +32,7 @@ type Config struct {
 	AMI      AMI      `yaml:"ami"`
 	PBX      PBX      `yaml:"pbx"`
 	EventLog EventLog `yaml:"eventlog"`
+	ACD      ACD      `yaml:"acd"`
 }
 
 // Log selects the slog handler.
@@ -94,6 +95,7 @@ func Default() Config {
 		AMI:      AMI{Addr: "127.0.0.1:5038"},
 		PBX:      PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
 		EventLog: EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000},
+		ACD:      ACD{RecordingName: "{date}-{queue}-{callid}"},
 	}
 }
 
@@ -222,6 +224,7 @@ func (c *Config) Validate() error {
 	if c.EventLog.MemoryLimit < c.EventLog.BatchSize {
 		bad("eventlog.memory_limit", "must be at least eventlog.batch_size (%d), got %d", c.EventLog.BatchSize, c.EventLog.MemoryLimit)
 	}
+	c.ACD.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -63,6 +63,9 @@ func walk(v reflect.Value, prefix string, fn func(string, reflect.Value) error) 
 			key = prefix + "." + name
 		}
 		fv := v.Field(i)
+		if k := fv.Kind(); k == reflect.Slice || k == reflect.Map {
+			continue // lists live in the file only
+		}
 		if fv.Kind() == reflect.Struct && fv.Type() != durationType {
 			if err := walk(fv, key, fn); err != nil {
 				return err

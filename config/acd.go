@@ -1,0 +1,212 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// ACD is the contact-center part of the configuration: queues, agents, groups and
+// the routes that bring calls to queues. Lists cannot be overridden from the
+// environment; they live in the file.
+type ACD struct {
+	// DefaultExtension receives calls that match no route (counted as Tran2Def).
+	DefaultExtension string       `yaml:"default_extension"`
+	Routes           []Route      `yaml:"routes"`
+	Queues           []Queue      `yaml:"queues"`
+	Agents           []Agent      `yaml:"agents"`
+	Groups           []AgentGroup `yaml:"groups"`
+	// RecordingName is the file name pattern of call recordings, with {date},
+	// {time}, {queue}, {callid}, {agent}, {clid} and {dnis}.
+	RecordingName string `yaml:"recording_name"`
+}
+
+// Route sends calls for a dialled number (DNIS) to a queue.
+type Route struct {
+	// DNIS is the dialled number, or a regular expression when it starts with ^.
+	DNIS     string `yaml:"dnis"`
+	Queue    string `yaml:"queue"`
+	Priority int    `yaml:"priority"` // 1 (highest) .. 9; 0 means 5
+	Greeting string `yaml:"greeting"` // ARI media URI played on entry, e.g. sound:welcome
+}
+
+// Queue is one ACD queue.
+type Queue struct {
+	Code            string         `yaml:"code"`
+	Name            string         `yaml:"name"`
+	Skills          map[string]int `yaml:"skills"` // required skill -> minimum level 1..10
+	Groups          []string       `yaml:"groups"`
+	Strategy        string         `yaml:"strategy"` // longest_idle (default), skill_level, weighted
+	RingTimeout     time.Duration  `yaml:"ring_timeout"`
+	WrapUp          time.Duration  `yaml:"wrap_up"`
+	MaxWaiting      int            `yaml:"max_waiting"`
+	ServiceLevel    time.Duration  `yaml:"service_level"`
+	AnnounceEvery   time.Duration  `yaml:"announce_every"`
+	MOHClass        string         `yaml:"moh_class"`
+	Greeting        string         `yaml:"greeting"`
+	Record          bool           `yaml:"record"`
+	FullDestination string         `yaml:"full_destination"`
+	Overflow        []Overflow     `yaml:"overflow"`
+}
+
+// Overflow is one overflow rule of a queue: one trigger and one target.
+type Overflow struct {
+	AfterWait        time.Duration `yaml:"after_wait"`
+	PositionAbove    int           `yaml:"position_above"`
+	NoAgentsLoggedIn bool          `yaml:"no_agents_logged_in"`
+	ToQueue          string        `yaml:"to_queue"`
+	Expand           bool          `yaml:"expand"` // search expansion: keep waiting here too
+	ToNumber         string        `yaml:"to_number"`
+	ToDefault        bool          `yaml:"to_default"`
+}
+
+// Agent is a person who answers calls.
+type Agent struct {
+	ID       string         `yaml:"id"` // agent code, used to log in
+	Name     string         `yaml:"name"`
+	Endpoint string         `yaml:"endpoint"` // default endpoint, e.g. PJSIP/1001; login may name another
+	Password string         `yaml:"password"` // for the agent's own API login; empty: no self-service login
+	Skills   map[string]int `yaml:"skills"`
+	Groups   []string       `yaml:"groups"`
+}
+
+// AgentGroup names a set of agents that serve queues together.
+type AgentGroup struct {
+	Name   string   `yaml:"name"`
+	Agents []string `yaml:"agents"`
+}
+
+var strategies = map[string]bool{"": true, "longest_idle": true, "skill_level": true, "weighted": true}
+
+// validateACD checks references between queues, agents, groups and routes.
+func (a *ACD) validate(bad func(key, format string, args ...any)) {
+	queues := map[string]bool{}
+	for i, q := range a.Queues {
+		key := fmt.Sprintf("acd.queues[%d]", i)
+		switch {
+		case q.Code == "":
+			bad(key+".code", "is required")
+		case queues[q.Code]:
+			bad(key+".code", "duplicate queue %q", q.Code)
+		}
+		queues[q.Code] = true
+		if !strategies[q.Strategy] {
+			bad(key+".strategy", "want longest_idle, skill_level or weighted, got %q", q.Strategy)
+		}
+		for s, l := range q.Skills {
+			if l < 1 || l > 10 {
+				bad(key+".skills."+s, "level must be 1..10, got %d", l)
+			}
+		}
+		for _, d := range []struct {
+			name string
+			v    time.Duration
+		}{{"ring_timeout", q.RingTimeout}, {"wrap_up", q.WrapUp}, {"service_level", q.ServiceLevel}, {"announce_every", q.AnnounceEvery}} {
+			if d.v < 0 {
+				bad(key+"."+d.name, "must not be negative, got %s", d.v)
+			}
+		}
+		if q.MaxWaiting < 0 {
+			bad(key+".max_waiting", "must not be negative, got %d", q.MaxWaiting)
+		}
+	}
+	groups := map[string]bool{}
+	for i, g := range a.Groups {
+		if g.Name == "" {
+			bad(fmt.Sprintf("acd.groups[%d].name", i), "is required")
+		}
+		groups[g.Name] = true
+	}
+	agents := map[string]bool{}
+	for i, ag := range a.Agents {
+		key := fmt.Sprintf("acd.agents[%d]", i)
+		switch {
+		case ag.ID == "":
+			bad(key+".id", "is required")
+		case agents[ag.ID]:
+			bad(key+".id", "duplicate agent %q", ag.ID)
+		}
+		agents[ag.ID] = true
+		for s, l := range ag.Skills {
+			if l < 1 || l > 10 {
+				bad(key+".skills."+s, "level must be 1..10, got %d", l)
+			}
+		}
+		for _, g := range ag.Groups {
+			if !groups[g] {
+				bad(key+".groups", "unknown group %q", g)
+			}
+		}
+	}
+	for i, g := range a.Groups {
+		for _, id := range g.Agents {
+			if !agents[id] {
+				bad(fmt.Sprintf("acd.groups[%d].agents", i), "unknown agent %q", id)
+			}
+		}
+	}
+	for i, q := range a.Queues {
+		key := fmt.Sprintf("acd.queues[%d]", i)
+		for _, g := range q.Groups {
+			if !groups[g] {
+				bad(key+".groups", "unknown group %q", g)
+			}
+		}
+		for j, o := range q.Overflow {
+			okey := fmt.Sprintf("%s.overflow[%d]", key, j)
+			triggers := 0
+			if o.AfterWait > 0 {
+				triggers++
+			}
+			if o.PositionAbove > 0 {
+				triggers++
+			}
+			if o.NoAgentsLoggedIn {
+				triggers++
+			}
+			if triggers != 1 {
+				bad(okey, "needs exactly one of after_wait, position_above, no_agents_logged_in")
+			}
+			targets := 0
+			if o.ToQueue != "" {
+				targets++
+				if !queues[o.ToQueue] {
+					bad(okey+".to_queue", "unknown queue %q", o.ToQueue)
+				} else if o.ToQueue == q.Code {
+					bad(okey+".to_queue", "a queue cannot overflow to itself")
+				}
+			}
+			if o.ToNumber != "" {
+				targets++
+			}
+			if o.ToDefault {
+				targets++
+				if a.DefaultExtension == "" {
+					bad(okey+".to_default", "needs acd.default_extension")
+				}
+			}
+			if targets != 1 {
+				bad(okey, "needs exactly one of to_queue, to_number, to_default")
+			}
+			if o.Expand && o.ToQueue == "" {
+				bad(okey+".expand", "only applies to to_queue")
+			}
+		}
+	}
+	for i, r := range a.Routes {
+		key := fmt.Sprintf("acd.routes[%d]", i)
+		if r.DNIS == "" {
+			bad(key+".dnis", "is required")
+		} else if r.DNIS[0] == '^' {
+			if _, err := regexp.Compile(r.DNIS); err != nil {
+				bad(key+".dnis", "not a regular expression: %v", err)
+			}
+		}
+		if !queues[r.Queue] {
+			bad(key+".queue", "unknown queue %q", r.Queue)
+		}
+		if r.Priority < 0 || r.Priority > 9 {
+			bad(key+".priority", "must be 1..9, got %d", r.Priority)
+		}
+	}
+}

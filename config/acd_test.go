@@ -1,0 +1,72 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+const acdFile = minimal + `
+acd:
+  default_extension: "9000"
+  routes:
+    - {dnis: "5551234", queue: support, priority: 3, greeting: "sound:welcome"}
+    - {dnis: "^555[0-9]+$", queue: sales}
+  groups:
+    - {name: tier1, agents: ["1001"]}
+  agents:
+    - {id: "1001", name: Alice, endpoint: PJSIP/1001, skills: {support: 7}, groups: [tier1]}
+    - {id: "1002", name: Bob, endpoint: PJSIP/1002, skills: {sales: 4}}
+  queues:
+    - code: support
+      skills: {support: 3}
+      ring_timeout: 15s
+      wrap_up: 10s
+      overflow:
+        - {after_wait: 60s, to_queue: sales, expand: true}
+        - {no_agents_logged_in: true, to_default: true}
+    - code: sales
+      groups: [tier1]
+      strategy: skill_level
+`
+
+func TestACDConfigLoads(t *testing.T) {
+	c, err := Load(writeFile(t, acdFile), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.ACD.Queues) != 2 || c.ACD.Queues[0].Overflow[0].ToQueue != "sales" || !c.ACD.Queues[0].Overflow[0].Expand ||
+		c.ACD.Agents[0].Skills["support"] != 7 || c.ACD.Routes[0].Priority != 3 || c.ACD.RecordingName == "" {
+		t.Fatalf("acd %+v", c.ACD)
+	}
+}
+
+func TestACDConfigErrorsNameTheKey(t *testing.T) {
+	cases := map[string]string{
+		"overflow to unknown queue": strings.Replace(acdFile, "to_queue: sales, expand", "to_queue: nowhere, expand", 1),
+		"route to unknown queue":    strings.Replace(acdFile, "queue: sales}", "queue: nope}", 1),
+		"two triggers":              strings.Replace(acdFile, "{after_wait: 60s, to_queue", "{after_wait: 60s, position_above: 3, to_queue", 1),
+		"bad skill level":           strings.Replace(acdFile, "support: 7", "support: 11", 1),
+		"unknown group":             strings.Replace(acdFile, "groups: [tier1]}", "groups: [tier9]}", 1),
+		"bad strategy":              strings.Replace(acdFile, "strategy: skill_level", "strategy: random", 1),
+		"duplicate agent":           strings.Replace(acdFile, `id: "1002"`, `id: "1001"`, 1),
+		"bad route regexp":          strings.Replace(acdFile, `^555[0-9]+$`, `^555[0-9+$`, 1),
+	}
+	want := map[string]string{
+		"overflow to unknown queue": `acd.queues[0].overflow[0].to_queue`,
+		"route to unknown queue":    `acd.routes[1].queue`,
+		"two triggers":              `acd.queues[0].overflow[0] `,
+		"bad skill level":           `acd.agents[0].skills.support`,
+		"unknown group":             `acd.agents[0].groups`,
+		"bad strategy":              `acd.queues[1].strategy`,
+		"duplicate agent":           `acd.agents[1].id`,
+		"bad route regexp":          `acd.routes[1].dnis`,
+	}
+	for name, body := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(writeFile(t, body), envMap(nil))
+			if err == nil || !strings.Contains(err.Error(), want[name]) {
+				t.Fatalf("want an error naming %q, got %v", want[name], err)
+			}
+		})
+	}
+}
