@@ -33,6 +33,22 @@ type Config struct {
 	PBX      PBX      `yaml:"pbx"`
 	EventLog EventLog `yaml:"eventlog"`
 	ACD      ACD      `yaml:"acd"`
+	API      API      `yaml:"api"`
+}
+
+// API holds the credentials of the REST interfaces. There are none by default:
+// an interface without credentials configured is switched off.
+type API struct {
+	// Token is a bearer token for integrations (CRMs, toolbars acting for any
+	// agent): Authorization: Bearer <token>.
+	Token string `yaml:"token"`
+	// TokenTTL is the lifetime of the tokens agents get from /api/v1/login.
+	TokenTTL time.Duration `yaml:"token_ttl"`
+	// OptimusUser and OptimusPassword are the webServiceUserName/password pair of
+	// the Optimus AgentServices interface (legacy clients send them as request
+	// parameters). Empty: that interface is off.
+	OptimusUser     string `yaml:"optimus_user"`
+	OptimusPassword string `yaml:"optimus_password"`
 }
 
 // Log selects the slog handler.
@@ -96,6 +112,7 @@ func Default() Config {
 		PBX:      PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
 		EventLog: EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000},
 		ACD:      ACD{RecordingName: "{date}-{queue}-{callid}"},
+		API:      API{TokenTTL: 8 * time.Hour},
 	}
 }
 
@@ -223,6 +240,15 @@ func (c *Config) Validate() error {
 	}
 	if c.EventLog.MemoryLimit < c.EventLog.BatchSize {
 		bad("eventlog.memory_limit", "must be at least eventlog.batch_size (%d), got %d", c.EventLog.BatchSize, c.EventLog.MemoryLimit)
+	}
+	if c.API.Token != "" && len(c.API.Token) < 16 {
+		bad("api.token", "too short: use at least 16 random characters")
+	}
+	if c.API.TokenTTL <= 0 {
+		bad("api.token_ttl", "must be positive, got %s", c.API.TokenTTL)
+	}
+	if (c.API.OptimusUser == "") != (c.API.OptimusPassword == "") {
+		bad("api.optimus_password", "api.optimus_user and api.optimus_password go together")
 	}
 	c.ACD.validate(bad)
 	return errors.Join(errs...)

@@ -33,7 +33,7 @@ func (c *Config) Keys() []Key {
 }
 
 func isSecret(key string) bool {
-	return strings.HasSuffix(key, "password") || strings.HasSuffix(key, "secret") || key == "database.url"
+	return strings.HasSuffix(key, "password") || strings.HasSuffix(key, "secret") || key == "database.url" || key == "api.token"
 }
 
 func applyEnv(c *Config, env func(string) (string, bool)) error {

@@ -1,0 +1,357 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/xml"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// AgentStatus is what the agent interfaces report about an agent.
+type AgentStatus struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	State    string    `json:"state"` // logged_out, ready, not_ready, ringing, on_call, on_direct_call, wrap_up
+	Since    time.Time `json:"since"`
+	Activity string    `json:"activity,omitempty"`
+	Endpoint string    `json:"endpoint,omitempty"`
+	CallID   string    `json:"call_id,omitempty"`
+}
+
+// AgentControl changes and reads agent states; the ACD implements it. Errors
+// should be *Error values (ENOTFOUND for an unknown agent, ECONFLICT for a change
+// the agent's state does not allow).
+type AgentControl interface {
+	Login(ctx context.Context, agentID, endpoint string) error
+	Logout(ctx context.Context, agentID string) error
+	Ready(ctx context.Context, agentID string) error
+	NotReady(ctx context.Context, agentID, activity string) error
+	Agent(ctx context.Context, agentID string) (AgentStatus, error)
+	Agents(ctx context.Context) ([]AgentStatus, error)
+}
+
+// AgentAuth holds the credentials of the agent interfaces.
+type AgentAuth struct {
+	// Token lets an integration act for any agent. Empty: no integration access.
+	Token string
+	// Passwords of agents who may log in themselves (agent id -> password).
+	Passwords map[string]string
+	// Names for the login answer (agent id -> display name).
+	Names    map[string]string
+	TokenTTL time.Duration
+	// Optimus AgentServices credentials; empty switches that interface off.
+	OptimusUser, OptimusPassword string
+}
+
+// agentAPI serves the agent interfaces in the dialects CRMs and toolbars speak: the
+// OMniLeads session API, the Optimus AgentServices operations and ccd's own JSON.
+type agentAPI struct {
+	ctl  AgentControl
+	auth AgentAuth
+	now  func() time.Time
+
+	mu       sync.Mutex
+	sessions map[string]session // token -> agent session
+}
+
+type session struct {
+	agent   string
+	expires time.Time
+}
+
+// principal is who a request acts as: an agent ("" for an integration token).
+type principal struct {
+	agent       string
+	integration bool
+}
+
+// MountAgents adds the agent interfaces to the server.
+func (s *Server) MountAgents(ctl AgentControl, auth AgentAuth) {
+	if auth.TokenTTL <= 0 {
+		auth.TokenTTL = 8 * time.Hour
+	}
+	a := &agentAPI{ctl: ctl, auth: auth, now: time.Now, sessions: map[string]session{}}
+	e := s.Echo
+	e.POST("/api/v1/login", a.login)
+	v1 := e.Group("/api/v1", a.authenticate)
+	v1.POST("/asterisk_login/", a.omlLogin)
+	v1.POST("/asterisk_logout/", a.omlLogout)
+	v1.POST("/asterisk_pause/", a.omlPause)
+	v1.POST("/asterisk_unpause/", a.omlUnpause)
+	// OMniLeads clients are not consistent about the trailing slash.
+	v1.POST("/asterisk_login", a.omlLogin)
+	v1.POST("/asterisk_logout", a.omlLogout)
+	v1.POST("/asterisk_pause", a.omlPause)
+	v1.POST("/asterisk_unpause", a.omlUnpause)
+
+	own := e.Group("/api/agents", a.authenticate)
+	own.GET("", a.list)
+	own.GET("/:id", a.get)
+	own.POST("/:id/login", a.nativeLogin)
+	own.POST("/:id/logout", a.nativeLogout)
+	own.POST("/:id/ready", a.nativeReady)
+	own.POST("/:id/not_ready", a.nativeNotReady)
+
+	if auth.OptimusUser != "" {
+		e.Any("/AgentServices.asmx/:op", a.optimus)
+	}
+}
+
+func (a *agentAPI) newToken() string {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func equal(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// login is the OMniLeads login: an agent's credentials for a bearer token.
+func (a *agentAPI) login(c echo.Context) error {
+	var req struct {
+		Username string `json:"username" form:"username"`
+		Password string `json:"password" form:"password"`
+	}
+	if err := c.Bind(&req); err != nil {
+		return Invalid("body", "want JSON {\"username\": ..., \"password\": ...}")
+	}
+	if req.Username == "" {
+		return Invalid("username", "is required")
+	}
+	if req.Password == "" {
+		return Invalid("password", "is required")
+	}
+	want, ok := a.auth.Passwords[req.Username]
+	if !ok || want == "" || !equal(want, req.Password) {
+		return &Error{Code: EUNAUTH, Message: "invalid username or password"}
+	}
+	token := a.newToken()
+	a.mu.Lock()
+	now := a.now()
+	for t, s := range a.sessions { // expired sessions go on every login
+		if now.After(s.expires) {
+			delete(a.sessions, t)
+		}
+	}
+	a.sessions[token] = session{agent: req.Username, expires: now.Add(a.auth.TokenTTL)}
+	a.mu.Unlock()
+	first, last, _ := strings.Cut(a.auth.Names[req.Username], " ")
+	return c.JSON(http.StatusOK, map[string]any{
+		"token":      token,
+		"expires_in": a.auth.TokenTTL.Seconds(),
+		"user":       map[string]string{"first_name": first, "last_name": last, "username": req.Username},
+	})
+}
+
+// authenticate accepts "Authorization: Bearer <token>": the integration token or
+// an agent's session token.
+func (a *agentAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get("Authorization")
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			return &Error{Code: EUNAUTH, Message: "missing Authorization: Bearer <token>"}
+		}
+		if a.auth.Token != "" && equal(a.auth.Token, token) {
+			c.Set("principal", principal{integration: true})
+			return next(c)
+		}
+		a.mu.Lock()
+		s, ok := a.sessions[token]
+		a.mu.Unlock()
+		if !ok || a.now().After(s.expires) {
+			return &Error{Code: EUNAUTH, Message: "invalid or expired token"}
+		}
+		c.Set("principal", principal{agent: s.agent})
+		return next(c)
+	}
+}
+
+// actingAgent is the agent a request is about: the session's agent, or for an
+// integration token the agent named by the request.
+func actingAgent(c echo.Context, named string) (string, error) {
+	p, _ := c.Get("principal").(principal)
+	switch {
+	case !p.integration:
+		if named != "" && named != p.agent {
+			return "", &Error{Code: EUNAUTH, Message: "an agent may only change its own state"}
+		}
+		return p.agent, nil
+	case named == "":
+		return "", Invalid("agent", "is required with an integration token")
+	default:
+		return named, nil
+	}
+}
+
+type omlRequest struct {
+	Agent    string `json:"agent" form:"agent"`
+	Endpoint string `json:"endpoint" form:"endpoint"`
+	PauseID  string `json:"pause_id" form:"pause_id"`
+}
+
+func (a *agentAPI) oml(c echo.Context, act func(ctx context.Context, agent string, req omlRequest) error) error {
+	var req omlRequest
+	if c.Request().ContentLength != 0 {
+		if err := c.Bind(&req); err != nil {
+			return Invalid("body", "want JSON or form fields agent, endpoint, pause_id")
+		}
+	}
+	agent, err := actingAgent(c, req.Agent)
+	if err != nil {
+		return err
+	}
+	if err := act(c.Request().Context(), agent, req); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "OK"})
+}
+
+func (a *agentAPI) omlLogin(c echo.Context) error {
+	return a.oml(c, func(ctx context.Context, agent string, r omlRequest) error {
+		return a.ctl.Login(ctx, agent, r.Endpoint)
+	})
+}
+
+func (a *agentAPI) omlLogout(c echo.Context) error {
+	return a.oml(c, func(ctx context.Context, agent string, _ omlRequest) error { return a.ctl.Logout(ctx, agent) })
+}
+
+func (a *agentAPI) omlPause(c echo.Context) error {
+	return a.oml(c, func(ctx context.Context, agent string, r omlRequest) error {
+		if r.PauseID == "" {
+			return Invalid("pause_id", "is required")
+		}
+		return a.ctl.NotReady(ctx, agent, r.PauseID)
+	})
+}
+
+func (a *agentAPI) omlUnpause(c echo.Context) error {
+	return a.oml(c, func(ctx context.Context, agent string, _ omlRequest) error { return a.ctl.Ready(ctx, agent) })
+}
+
+func (a *agentAPI) list(c echo.Context) error {
+	if p, _ := c.Get("principal").(principal); !p.integration {
+		return &Error{Code: EUNAUTH, Message: "listing agents needs the integration token"}
+	}
+	all, err := a.ctl.Agents(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, all)
+}
+
+func (a *agentAPI) get(c echo.Context) error {
+	agent, err := actingAgent(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	st, err := a.ctl.Agent(c.Request().Context(), agent)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+func (a *agentAPI) native(c echo.Context, act func(ctx context.Context, agent string, body map[string]string) error) error {
+	body := map[string]string{}
+	if c.Request().ContentLength != 0 {
+		if err := c.Bind(&body); err != nil {
+			return Invalid("body", "want a JSON object of strings")
+		}
+	}
+	agent, err := actingAgent(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := act(c.Request().Context(), agent, body); err != nil {
+		return err
+	}
+	st, err := a.ctl.Agent(c.Request().Context(), agent)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+func (a *agentAPI) nativeLogin(c echo.Context) error {
+	return a.native(c, func(ctx context.Context, agent string, b map[string]string) error {
+		return a.ctl.Login(ctx, agent, b["endpoint"])
+	})
+}
+
+func (a *agentAPI) nativeLogout(c echo.Context) error {
+	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error { return a.ctl.Logout(ctx, agent) })
+}
+
+func (a *agentAPI) nativeReady(c echo.Context) error {
+	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error { return a.ctl.Ready(ctx, agent) })
+}
+
+func (a *agentAPI) nativeNotReady(c echo.Context) error {
+	return a.native(c, func(ctx context.Context, agent string, b map[string]string) error {
+		if b["activity"] == "" {
+			return Invalid("activity", "is required")
+		}
+		return a.ctl.NotReady(ctx, agent, b["activity"])
+	})
+}
+
+// optimusResult is the ASMX answer: <string xmlns="http://tempuri.org/">...</string>.
+type optimusResult struct {
+	XMLName xml.Name `xml:"http://tempuri.org/ string"`
+	Value   string   `xml:",chardata"`
+}
+
+// optimus serves the Optimus AgentServices operations (LOGIN, LOGOUT, NOT READY,
+// CheckExtensionState) with their legacy parameter names, by GET query or POST form,
+// authenticated by webServiceUserName/password as old clients send them.
+func (a *agentAPI) optimus(c echo.Context) error {
+	if !equal(a.auth.OptimusUser, c.FormValue("webServiceUserName")) || !equal(a.auth.OptimusPassword, c.FormValue("password")) {
+		return &Error{Code: EUNAUTH, Message: "invalid webServiceUserName or password"}
+	}
+	user := c.FormValue("Username")
+	if user == "" {
+		return Invalid("Username", "is required")
+	}
+	ctx := c.Request().Context()
+	op := strings.ToUpper(strings.NewReplacer(" ", "", "_", "", "%20", "").Replace(c.Param("op")))
+	var err error
+	result := "OK"
+	switch op {
+	case "LOGIN":
+		ext := c.FormValue("ExtensionNumber")
+		if ext == "" {
+			return Invalid("ExtensionNumber", "is required")
+		}
+		err = a.ctl.Login(ctx, user, ext)
+	case "LOGOUT":
+		err = a.ctl.Logout(ctx, user)
+	case "NOTREADY":
+		code := c.FormValue("activityCode")
+		if code == "" {
+			return Invalid("activityCode", "is required")
+		}
+		err = a.ctl.NotReady(ctx, user, code)
+	case "READY":
+		err = a.ctl.Ready(ctx, user)
+	case "CHECKEXTENSIONSTATE":
+		var st AgentStatus
+		st, err = a.ctl.Agent(ctx, user)
+		result = st.State
+	default:
+		return &Error{Code: ENOTFOUND, Message: "unknown AgentServices operation " + c.Param("op")}
+	}
+	if err != nil {
+		return err
+	}
+	return c.XML(http.StatusOK, optimusResult{Value: result})
+}
