@@ -1,0 +1,40 @@
+package dialplan
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd/config"
+)
+
+func TestRouterExactBeforePatterns(t *testing.T) {
+	r, err := NewRouter([]config.Route{
+		{DNIS: "^555[0-9]+$", Queue: "sales"},
+		{DNIS: "5551234", Queue: "support", Priority: 2},
+		{DNIS: "^[0-9]{4}$", Queue: "internal"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{"5551234": "support", "5559999": "sales", "1234": "internal", "777": ""}
+	for dnis, want := range cases {
+		rt, ok := r.Route(dnis)
+		if got := rt.Queue; ok != (want != "") || got != want {
+			t.Errorf("Route(%q) = %q %v, want %q", dnis, got, ok, want)
+		}
+	}
+	if rt, _ := r.Route("5559999"); rt.Priority != 5 {
+		t.Errorf("default priority %d, want 5", rt.Priority)
+	}
+}
+
+func TestRecordingNameIsSafe(t *testing.T) {
+	at := time.Date(2026, 11, 22, 18, 35, 24, 0, time.UTC)
+	got := RecordingName("{date}-{time}-{queue}-{callid}-{clid}", at, map[string]string{"queue": "support", "callid": "c1;2", "clid": "../../etc/passwd"})
+	if got != "20261122-183524-support-c1_2-.._.._etc_passwd" {
+		t.Fatalf("got %q", got)
+	}
+	if got := RecordingName("{agent}", at, nil); got != "recording-20261122-183524" {
+		t.Fatalf("empty pattern result %q", got)
+	}
+}
