@@ -1,0 +1,110 @@
+package dialplan
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ccdhq/ccd/ari"
+)
+
+// Media carries out queue decisions on Asterisk through ARI: it is the only part of
+// the queue application that talks to Asterisk, so the decisions themselves stay
+// pure and testable.
+type Media struct {
+	ARI *ari.Client
+	App string // the Stasis application agents' channels are originated into
+}
+
+// Wait answers a caller and starts music on hold (mohClass "" is Asterisk's
+// default class). Answering an answered channel is not an error.
+func (m *Media) Wait(ctx context.Context, caller, mohClass string) error {
+	ch := m.ARI.Channel(caller)
+	if err := ch.Answer(ctx); err != nil && !ari.IsPreconditionFailed(err) {
+		return fmt.Errorf("answer %s: %w", caller, err)
+	}
+	if err := ch.StartMOH(ctx, mohClass); err != nil {
+		return fmt.Errorf("music on hold for %s: %w", caller, err)
+	}
+	return nil
+}
+
+// Play plays media (ARI media URIs) to a channel; playbackID names the playback
+// so that its PlaybackFinished can be recognised.
+func (m *Media) Play(ctx context.Context, channel, playbackID string, media ...string) error {
+	_, err := m.ARI.Channel(channel).Play(ctx, ari.PlayParams{Media: media, PlaybackID: playbackID})
+	return err
+}
+
+// Announcement is the media of a position/expected-wait announcement, with
+// Asterisk's core queue sounds.
+func Announcement(position int, expectedWait time.Duration) []string {
+	media := []string{"sound:queue-thereare", "number:" + strconv.Itoa(position), "sound:queue-callswaiting"}
+	if mins := int((expectedWait + 30*time.Second) / time.Minute); mins > 0 {
+		media = append(media, "sound:queue-holdtime", "number:"+strconv.Itoa(mins), "sound:queue-minutes")
+	}
+	return media
+}
+
+// AgentCall describes the leg that rings an agent.
+type AgentCall struct {
+	ChannelID string        // id of the agent's channel, chosen by the caller so events can be matched
+	CallID    string        // the customer's call, passed to the app as an argument
+	Endpoint  string        // e.g. PJSIP/1001
+	CallerID  string        // what the agent's phone shows
+	Timeout   time.Duration // ring timeout
+}
+
+// RingAgent originates the agent's endpoint into the Stasis application with the
+// arguments "agent,<call id>"; the agent's StasisStart means the agent answered.
+func (m *Media) RingAgent(ctx context.Context, a AgentCall) error {
+	secs := int((a.Timeout + time.Second - 1) / time.Second)
+	_, err := m.ARI.Originate(ctx, ari.OriginateParams{
+		Endpoint: a.Endpoint, App: m.App, AppArgs: "agent," + a.CallID,
+		ChannelID: a.ChannelID, CallerID: a.CallerID, Timeout: secs,
+	})
+	return err
+}
+
+// Connect bridges caller and agent in a new mixing bridge named bridgeID, stops the
+// caller's music, and starts recording the bridge when recording is not empty.
+func (m *Media) Connect(ctx context.Context, bridgeID, caller, agent, recording string) error {
+	if _, err := m.ARI.Bridge(bridgeID).Create(ctx, ari.CreateBridgeParams{Type: "mixing", Name: bridgeID}); err != nil {
+		return fmt.Errorf("create bridge: %w", err)
+	}
+	if err := m.ARI.Channel(caller).StopMOH(ctx); err != nil && !ari.IsNotFound(err) {
+		return fmt.Errorf("stop music on hold: %w", err)
+	}
+	if err := m.ARI.Bridge(bridgeID).AddChannels(ctx, caller, agent); err != nil {
+		return fmt.Errorf("bridge %s and %s: %w", caller, agent, err)
+	}
+	if recording != "" {
+		if _, err := m.ARI.Bridge(bridgeID).Record(ctx, ari.RecordParams{Name: recording, Format: "wav", IfExists: "fail"}); err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
+	}
+	return nil
+}
+
+// Hangup hangs a channel up; a channel already gone is not an error.
+func (m *Media) Hangup(ctx context.Context, channel, reason string) error {
+	if err := m.ARI.Channel(channel).Hangup(ctx, reason); err != nil && !ari.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// DestroyBridge removes a bridge; one already gone is not an error.
+func (m *Media) DestroyBridge(ctx context.Context, bridgeID string) error {
+	if err := m.ARI.Bridge(bridgeID).Destroy(ctx); err != nil && !ari.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// SendTo makes the caller leave the application for an extension of its current
+// dialplan context (the default extension, an overflow or transfer number).
+func (m *Media) SendTo(ctx context.Context, caller, extension string) error {
+	return m.ARI.Channel(caller).Continue(ctx, ari.ContinueParams{Extension: extension, Priority: 1})
+}
