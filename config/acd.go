@@ -28,6 +28,23 @@ type Route struct {
 	Queue    string `yaml:"queue"`
 	Priority int    `yaml:"priority"` // 1 (highest) .. 9; 0 means 5
 	Greeting string `yaml:"greeting"` // ARI media URI played on entry, e.g. sound:welcome
+	// Lookup asks a customer database for the queue, priority and attach data
+	// (Optimus OPTIMUS_GET_ROUTING_INFO or a SELECT); Queue is then the fallback.
+	Lookup *RouteLookup `yaml:"lookup"`
+}
+
+// RouteLookup is the external-database routing step of a route.
+type RouteLookup struct {
+	Driver string `yaml:"driver"` // postgres, mysql, sqlserver, sqlite
+	// DSN is the driver's connection string; DSNEnv names an environment variable
+	// holding it instead, so that a password need not be in the file.
+	DSN    string `yaml:"dsn"`
+	DSNEnv string `yaml:"dsn_env"`
+	// Procedure calls OPTIMUS_GET_ROUTING_INFO; otherwise Query is run, with
+	// $CLID, $DNIS and $ATTACHDATA sent as bound parameters.
+	Procedure bool          `yaml:"procedure"`
+	Query     string        `yaml:"query"`
+	Timeout   time.Duration `yaml:"timeout"` // 0 means 2s; past it the route's queue is used
 }
 
 // Queue is one ACD queue.
@@ -208,5 +225,28 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 		if r.Priority < 0 || r.Priority > 9 {
 			bad(key+".priority", "must be 1..9, got %d", r.Priority)
 		}
+		if r.Lookup != nil {
+			r.Lookup.validate(key+".lookup", bad)
+		}
+	}
+}
+
+var lookupDrivers = map[string]bool{"postgres": true, "mysql": true, "sqlserver": true, "sqlite": true}
+
+func (l *RouteLookup) validate(key string, bad func(key, format string, args ...any)) {
+	if !lookupDrivers[l.Driver] {
+		bad(key+".driver", "want postgres, mysql, sqlserver or sqlite, got %q", l.Driver)
+	}
+	if (l.DSN == "") == (l.DSNEnv == "") {
+		bad(key+".dsn", "needs exactly one of dsn, dsn_env")
+	}
+	if l.Procedure == (l.Query != "") {
+		bad(key+".query", "needs exactly one of procedure: true, query")
+	}
+	if l.Procedure && l.Driver == "sqlite" {
+		bad(key+".procedure", "SQLite has no stored procedures; use query")
+	}
+	if l.Timeout < 0 {
+		bad(key+".timeout", "must not be negative, got %s", l.Timeout)
 	}
 }

@@ -1,0 +1,693 @@
+package acd
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/ccdhq/ccd/config"
+)
+
+// DefaultRingTimeout is used by queues that set none.
+const DefaultRingTimeout = 15 * time.Second
+
+// Engine is the state of the ACD. See the package documentation.
+type Engine struct {
+	queues     map[string]*queue
+	queueList  []*queue // configuration order, for reports
+	agents     map[string]*agent
+	agentList  []*agent
+	byEndpoint map[string]*agent
+	calls      map[string]*call
+	offers     map[string]*offer // by agent channel id
+	timers     timerHeap
+	seq        uint64
+	defaultExt string
+
+	actions []Action
+	events  []Event
+}
+
+type queue struct {
+	cfg      config.Queue
+	eligible []*agent // agents with the queue's skills and groups
+	waiting  waitHeap
+	loggedIn int           // eligible agents logged in
+	aht      time.Duration // smoothed talk time, for expected-wait announcements
+}
+
+type agent struct {
+	Agent
+	skills   map[string]int
+	queues   []*queue // queues this agent may serve
+	loggedIn bool
+	gen      int // bumps on every state change; stale timers compare it
+	offer    *offer
+	call     *call
+	wrapUp   time.Duration // of the last call's queue
+	// back is the state a direct call interrupted, restored when it ends.
+	back         string
+	backActivity string
+}
+
+type call struct {
+	Call
+	seq     uint64 // arrival order; the FIFO part of the queue order
+	members []*member
+	visited map[string]bool // queues the call has been in; overflow never loops
+	offer   *offer
+	annGen  int
+}
+
+// member is a call's place in one queue.
+type member struct {
+	q        *queue
+	c        *call
+	entered  time.Time
+	idx      int    // index in q.waiting, -1 while not there (ringing)
+	done     uint64 // overflow rules already applied (bit per rule)
+	expanded bool   // the call expanded from here into another queue
+	gone     bool
+}
+
+type offer struct {
+	c       *call
+	a       *agent
+	m       *member
+	channel string
+	at      time.Time
+}
+
+// New builds an engine for the configuration (already validated by config).
+func New(cfg config.ACD) (*Engine, error) {
+	e := &Engine{
+		queues: map[string]*queue{}, agents: map[string]*agent{}, byEndpoint: map[string]*agent{},
+		calls: map[string]*call{}, offers: map[string]*offer{}, defaultExt: cfg.DefaultExtension,
+	}
+	groupsOf := map[string]map[string]bool{}
+	for _, g := range cfg.Groups {
+		for _, id := range g.Agents {
+			if groupsOf[id] == nil {
+				groupsOf[id] = map[string]bool{}
+			}
+			groupsOf[id][g.Name] = true
+		}
+	}
+	for _, ac := range cfg.Agents {
+		if _, dup := e.agents[ac.ID]; dup {
+			return nil, fmt.Errorf("acd: duplicate agent %q", ac.ID)
+		}
+		a := &agent{Agent: Agent{ID: ac.ID, Name: ac.Name, State: LoggedOut, Endpoint: ac.Endpoint}, skills: ac.Skills}
+		for _, g := range ac.Groups {
+			if groupsOf[ac.ID] == nil {
+				groupsOf[ac.ID] = map[string]bool{}
+			}
+			groupsOf[ac.ID][g] = true
+		}
+		e.agents[ac.ID] = a
+		e.agentList = append(e.agentList, a)
+	}
+	for _, qc := range cfg.Queues {
+		if _, dup := e.queues[qc.Code]; dup {
+			return nil, fmt.Errorf("acd: duplicate queue %q", qc.Code)
+		}
+		if len(qc.Overflow) > 64 {
+			return nil, fmt.Errorf("acd: queue %q has more than 64 overflow rules", qc.Code)
+		}
+		if qc.RingTimeout <= 0 {
+			qc.RingTimeout = DefaultRingTimeout
+		}
+		q := &queue{cfg: qc}
+		for _, a := range e.agentList {
+			if qualifies(a.skills, groupsOf[a.ID], qc) {
+				q.eligible = append(q.eligible, a)
+				a.queues = append(a.queues, q)
+			}
+		}
+		e.queues[qc.Code] = q
+		e.queueList = append(e.queueList, q)
+	}
+	for _, q := range e.queueList {
+		for _, o := range q.cfg.Overflow {
+			if o.ToQueue != "" && e.queues[o.ToQueue] == nil {
+				return nil, fmt.Errorf("acd: queue %q overflows to unknown queue %q", q.cfg.Code, o.ToQueue)
+			}
+		}
+	}
+	return e, nil
+}
+
+// qualifies says whether an agent may serve a queue: every skill the queue
+// requires at its minimum level, and membership of one of its groups when it
+// names groups.
+func qualifies(skills map[string]int, groups map[string]bool, q config.Queue) bool {
+	for s, min := range q.Skills {
+		if skills[s] < min {
+			return false
+		}
+	}
+	if len(q.Groups) == 0 {
+		return true
+	}
+	for _, g := range q.Groups {
+		if groups[g] {
+			return true
+		}
+	}
+	return false
+}
+
+// Take returns the actions and events produced since the last Take. Carry out
+// the actions in order; append the events to the log.
+func (e *Engine) Take() ([]Action, []Event) {
+	a, ev := e.actions, e.events
+	e.actions, e.events = nil, nil
+	return a, ev
+}
+
+func (e *Engine) act(a Action) { e.actions = append(e.actions, a) }
+
+func (e *Engine) callEvent(now time.Time, kind string, c *call, queue, agent string, d Data) {
+	e.events = append(e.events, Event{At: now, Kind: kind, CallID: c.ID, Agent: agent, Queue: queue, DNIS: c.DNIS, CLID: c.CLID, Data: d})
+}
+
+// setAgent moves an agent to a state and records the change.
+func (e *Engine) setAgent(now time.Time, a *agent, state string, d Data) {
+	d.State, d.Previous = state, a.State
+	if !a.Since.IsZero() && a.State != LoggedOut {
+		d.PreviousMS = ms(now.Sub(a.Since))
+	}
+	if d.Endpoint == "" {
+		d.Endpoint = a.Endpoint
+	}
+	a.State, a.Since = state, now
+	if state != WrapUp {
+		a.Until = time.Time{}
+	}
+	a.gen++
+	a.Activity = d.Activity
+	a.Forced = d.Forced
+	if state == Ready {
+		if d.IdleSince.IsZero() {
+			d.IdleSince = now
+		}
+		a.IdleSince = d.IdleSince
+	}
+	callID := ""
+	if a.call != nil {
+		callID = a.call.ID
+	}
+	a.CallID = callID
+	e.events = append(e.events, Event{At: now, Kind: "agent." + state, Agent: a.ID, CallID: callID, Data: d})
+}
+
+// Arrive puts a new call into its queue.
+func (e *Engine) Arrive(now time.Time, in Arrival) error {
+	if in.CallID == "" {
+		return &Error{Code: "invalid", Msg: "acd: call without id"}
+	}
+	if _, dup := e.calls[in.CallID]; dup {
+		return conflict("acd: call " + in.CallID + " is already in the ACD")
+	}
+	q := e.queues[in.Queue]
+	if q == nil {
+		return notFound("acd: no queue", strconv.Quote(in.Queue))
+	}
+	c := e.newCall(now, in)
+	c.InitialQueue = q.cfg.Code
+	e.callEvent(now, "call.offered", c, q.cfg.Code, "", Data{Priority: c.Priority, AttachData: c.AttachData})
+	e.enqueue(now, c, q, "route", "")
+	return nil
+}
+
+func (e *Engine) newCall(now time.Time, in Arrival) *call {
+	if in.Priority < 1 || in.Priority > 9 {
+		in.Priority = 5
+	}
+	e.seq++
+	c := &call{Call: Call{ID: in.CallID, CLID: in.CLID, DNIS: in.DNIS, Priority: in.Priority, AttachData: in.AttachData,
+		State: Waiting, OfferedAt: now}, seq: e.seq, visited: map[string]bool{}}
+	e.calls[c.ID] = c
+	return c
+}
+
+// Unrouted records a call that matched no route and is sent to the default
+// extension (counted as Tran2Def).
+func (e *Engine) Unrouted(now time.Time, in Arrival) {
+	c := e.newCall(now, in)
+	e.callEvent(now, "call.offered", c, "", "", Data{Priority: c.Priority, AttachData: c.AttachData})
+	e.sendOut(now, c, "", e.defaultExt, "no_route", true)
+}
+
+// enqueue adds a call to a queue (arrival, overflow, transfer) and applies the
+// queue's immediate rules before looking for an agent.
+func (e *Engine) enqueue(now time.Time, c *call, q *queue, reason, from string) {
+	expand := reason == "expand"
+	if q.cfg.MaxWaiting > 0 && q.waiting.Len() >= q.cfg.MaxWaiting {
+		if !expand || len(c.members) == 0 {
+			e.queueFull(now, c, q, from)
+		}
+		return
+	}
+	if reason != "route" {
+		c.QueueHops++
+	}
+	m := &member{q: q, c: c, entered: now, idx: -1}
+	c.members = append(c.members, m)
+	c.visited[q.cfg.Code] = true
+	c.State = Waiting
+	c.Queue = q.cfg.Code
+	if c.QueuedAt.IsZero() {
+		c.QueuedAt = now
+	}
+	if c.InitialQueue == "" {
+		c.InitialQueue = q.cfg.Code
+	}
+	q.waiting.push(m)
+	e.syncQueues(c)
+	e.callEvent(now, "call.queued", c, q.cfg.Code, "", Data{Priority: c.Priority, Reason: reason, From: from,
+		ArrivedUnix: c.OfferedAt.UnixMilli(), AttachData: c.AttachData})
+	if !expand {
+		e.act(Action{Kind: Music, CallID: c.ID, Queue: q.cfg.Code, MOHClass: q.cfg.MOHClass})
+		if q.cfg.AnnounceEvery > 0 {
+			c.annGen++
+			e.timers.add(timer{at: now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c, gen: c.annGen})
+		}
+	}
+	for i, o := range q.cfg.Overflow {
+		if o.AfterWait > 0 {
+			e.timers.add(timer{at: now.Add(o.AfterWait), kind: tOverflow, m: m, rule: i})
+		}
+	}
+	for i, o := range q.cfg.Overflow {
+		if m.gone || c.State != Waiting {
+			return
+		}
+		switch {
+		case o.PositionAbove > 0 && q.waiting.position(m) > o.PositionAbove:
+			e.overflow(now, m, i, ReasonPosition)
+		case o.NoAgentsLoggedIn && q.loggedIn == 0:
+			e.overflow(now, m, i, ReasonLogin)
+		}
+	}
+	if !m.gone && c.State == Waiting {
+		e.findAgent(now, m)
+	}
+}
+
+// queueFull sends a call that finds its queue full to the queue's full
+// destination: another queue, a number, or the default extension.
+func (e *Engine) queueFull(now time.Time, c *call, q *queue, from string) {
+	dest := q.cfg.FullDestination
+	if t := e.queues[dest]; t != nil && !c.visited[dest] {
+		c.visited[q.cfg.Code] = true
+		e.callEvent(now, "call.overflowed", c, q.cfg.Code, "", Data{From: q.cfg.Code, To: dest, Reason: ReasonFull})
+		e.enqueue(now, c, t, "overflow", q.cfg.Code)
+		return
+	}
+	if dest == "" || e.queues[dest] != nil {
+		e.leaveQueues(c)
+		e.sendOut(now, c, q.cfg.Code, e.defaultExt, ReasonFull, true)
+		return
+	}
+	e.leaveQueues(c)
+	e.sendOut(now, c, q.cfg.Code, dest, ReasonFull, false)
+}
+
+// sendOut makes a call leave ccd for a number or the default extension.
+func (e *Engine) sendOut(now time.Time, c *call, queue, to, reason string, toDefault bool) {
+	kind := "call.overflowed"
+	if toDefault {
+		kind = "call.to_default"
+	}
+	e.callEvent(now, kind, c, queue, "", Data{From: queue, To: to, Reason: reason})
+	c.TransferAt, c.TransferTo = now, to
+	if to != "" {
+		e.act(Action{Kind: SendTo, CallID: c.ID, Queue: queue, Extension: to})
+	} else {
+		// No default extension configured: nowhere to send the caller.
+		e.act(Action{Kind: HangupCaller, CallID: c.ID, Queue: queue})
+	}
+	e.end(now, c, EndTransferred)
+}
+
+// overflow applies overflow rule i of the call's queue m.q.
+func (e *Engine) overflow(now time.Time, m *member, i int, reason string) {
+	if m.done&(1<<i) != 0 {
+		return
+	}
+	m.done |= 1 << i
+	c, q, o := m.c, m.q, m.q.cfg.Overflow[i]
+	switch {
+	case o.ToQueue != "":
+		if c.visited[o.ToQueue] {
+			return // been there: a loop of rules must not bounce the caller forever
+		}
+		e.callEvent(now, "call.overflowed", c, q.cfg.Code, "", Data{From: q.cfg.Code, To: o.ToQueue, Reason: reason, Expand: o.Expand})
+		if o.Expand {
+			m.expanded = true
+			e.enqueue(now, c, e.queues[o.ToQueue], "expand", q.cfg.Code)
+			return
+		}
+		e.leave(m)
+		e.enqueue(now, c, e.queues[o.ToQueue], "overflow", q.cfg.Code)
+	case o.ToNumber != "":
+		e.leaveQueues(c)
+		e.sendOut(now, c, q.cfg.Code, o.ToNumber, reason, false)
+	case o.ToDefault:
+		e.leaveQueues(c)
+		e.sendOut(now, c, q.cfg.Code, e.defaultExt, reason, true)
+	}
+}
+
+func (e *Engine) leave(m *member) {
+	m.gone = true
+	m.q.waiting.remove(m)
+	c := m.c
+	c.members = slices.DeleteFunc(c.members, func(x *member) bool { return x == m })
+	e.syncQueues(c)
+}
+
+func (e *Engine) leaveQueues(c *call) {
+	for _, m := range c.members {
+		m.gone = true
+		m.q.waiting.remove(m)
+	}
+	c.members = nil
+	c.Queues, c.QueuedSince = nil, nil
+}
+
+func (e *Engine) syncQueues(c *call) {
+	c.Queues, c.QueuedSince = c.Queues[:0], c.QueuedSince[:0]
+	for _, m := range c.members {
+		c.Queues = append(c.Queues, m.q.cfg.Code)
+		c.QueuedSince = append(c.QueuedSince, m.entered)
+	}
+}
+
+// findAgent offers a waiting call to the best ready agent of one of its queues.
+func (e *Engine) findAgent(now time.Time, m *member) {
+	if a := pickAgent(now, m.q); a != nil {
+		e.offer(now, m, a)
+	}
+}
+
+// pickAgent chooses a ready agent for a queue by its strategy, nil when none is
+// ready.
+func pickAgent(now time.Time, q *queue) *agent {
+	var best *agent
+	if q.cfg.Strategy == "" || q.cfg.Strategy == "longest_idle" {
+		for _, a := range q.eligible {
+			if a.State == Ready && (best == nil || a.IdleSince.Before(best.IdleSince)) {
+				best = a
+			}
+		}
+		return best
+	}
+	var bestScore int64
+	for _, a := range q.eligible {
+		if a.State != Ready {
+			continue
+		}
+		idle := now.Sub(a.IdleSince).Milliseconds()
+		var score int64
+		if q.cfg.Strategy == "skill_level" {
+			// Higher levels first; among equals the longest idle.
+			score = int64(levelSum(a, q))<<40 + idle
+		} else {
+			// weighted: every level above the queue's minimum counts as 30 s
+			// of idle time.
+			score = idle + int64(levelSum(a, q)-minSum(q))*30000
+		}
+		if best == nil || score > bestScore {
+			best, bestScore = a, score
+		}
+	}
+	return best
+}
+
+func levelSum(a *agent, q *queue) int {
+	n := 0
+	for s := range q.cfg.Skills {
+		n += a.skills[s]
+	}
+	return n
+}
+
+func minSum(q *queue) int {
+	n := 0
+	for _, l := range q.cfg.Skills {
+		n += l
+	}
+	return n
+}
+
+// findCall offers the best waiting call of the agent's queues to a ready agent:
+// the highest priority first, then the longest in ccd.
+func (e *Engine) findCall(now time.Time, a *agent) {
+	if m := pickCall(a); m != nil {
+		e.offer(now, m, a)
+	}
+}
+
+func pickCall(a *agent) *member {
+	var best *member
+	for _, q := range a.queues {
+		if m := q.waiting.peek(); m != nil && (best == nil || before(m, best)) {
+			best = m
+		}
+	}
+	return best
+}
+
+// offer rings an agent for a call.
+func (e *Engine) offer(now time.Time, m *member, a *agent) {
+	c := m.c
+	for _, x := range c.members {
+		x.q.waiting.remove(x)
+	}
+	c.Offers++
+	o := &offer{c: c, a: a, m: m, channel: c.ID + "-" + strconv.Itoa(c.Offers), at: now}
+	c.offer, a.offer, a.call = o, o, c
+	e.offers[o.channel] = o
+	c.State, c.Agent, c.Channel, c.Endpoint, c.Queue, c.RingingAt = Ringing, a.ID, o.channel, a.Endpoint, m.q.cfg.Code, now
+	e.setAgent(now, a, Ringing, Data{Channel: o.channel})
+	e.callEvent(now, "call.ringing", c, m.q.cfg.Code, a.ID, Data{Channel: o.channel, Endpoint: a.Endpoint, Priority: c.Priority})
+	e.act(Action{Kind: Offer, CallID: c.ID, Agent: a.ID, Channel: o.channel, Endpoint: a.Endpoint, CallerID: c.CLID,
+		Queue: m.q.cfg.Code, Timeout: m.q.cfg.RingTimeout})
+	e.timers.add(timer{at: now.Add(m.q.cfg.RingTimeout), kind: tRing, o: o})
+}
+
+// dropOffer forgets an offer on both sides.
+func (e *Engine) dropOffer(o *offer) {
+	delete(e.offers, o.channel)
+	if o.c.offer == o {
+		o.c.offer = nil
+	}
+	if o.a.offer == o {
+		o.a.offer = nil
+	}
+}
+
+// requeue puts a call whose offer failed back at its place in its queues and
+// looks for another agent.
+func (e *Engine) requeue(now time.Time, c *call) {
+	c.State, c.Agent, c.Channel, c.Endpoint = Waiting, "", "", ""
+	for _, m := range c.members {
+		m.q.waiting.push(m)
+	}
+	// Time rules that fell due while the agent's phone rang apply now.
+	for _, m := range slices.Clone(c.members) {
+		for i, o := range m.q.cfg.Overflow {
+			if o.AfterWait > 0 && !now.Before(m.entered.Add(o.AfterWait)) && !m.gone && c.State == Waiting {
+				e.overflow(now, m, i, ReasonTime)
+			}
+		}
+	}
+	if c.State != Waiting {
+		return
+	}
+	for _, m := range slices.Clone(c.members) {
+		if c.State == Waiting && !m.gone {
+			e.findAgent(now, m)
+		}
+	}
+}
+
+// OfferAnswered reports that the agent channel of an offer answered (its
+// StasisStart): the call is connected.
+func (e *Engine) OfferAnswered(now time.Time, channel string) error {
+	o := e.offers[channel]
+	if o == nil {
+		return notFound("acd: no offer for channel", channel)
+	}
+	e.dropOffer(o)
+	c, a := o.c, o.a
+	backflow := o.m.expanded
+	q := o.m.q
+	e.leaveQueues(c)
+	c.annGen++
+	c.State, c.AnsweredAt, c.Queue, c.Backflow = Connected, now, q.cfg.Code, backflow
+	a.call = c
+	a.wrapUp = q.cfg.WrapUp
+	e.setAgent(now, a, OnCall, Data{Channel: channel})
+	e.callEvent(now, "call.answered", c, q.cfg.Code, a.ID, Data{Channel: channel, Endpoint: a.Endpoint,
+		WaitedMS: ms(now.Sub(c.QueuedAt)), RingMS: ms(now.Sub(o.at)), Backflow: backflow, Priority: c.Priority})
+	e.act(Action{Kind: Connect, CallID: c.ID, Agent: a.ID, Channel: channel, Endpoint: a.Endpoint, Queue: q.cfg.Code, Record: q.cfg.Record})
+	return nil
+}
+
+// AgentGone reports that an agent channel ended or failed: before the answer it
+// is a failed offer (reason says why: NoAnswer, Busy, Unavailable), after it the
+// agent hung up.
+func (e *Engine) AgentGone(now time.Time, channel, reason string) {
+	if o := e.offers[channel]; o != nil {
+		e.offerFailed(now, o, reason)
+		return
+	}
+	for _, c := range e.calls {
+		if c.State == Connected && c.Channel == channel {
+			e.talkEnded(now, c, true)
+			return
+		}
+	}
+}
+
+// offerFailed returns the call to its queues and makes the agent Not Ready, so a
+// phone nobody answers does not keep taking calls.
+func (e *Engine) offerFailed(now time.Time, o *offer, reason string) {
+	e.dropOffer(o)
+	c, a := o.c, o.a
+	c.AgentHops++
+	e.callEvent(now, "call.returned", c, o.m.q.cfg.Code, a.ID, Data{Channel: o.channel, Reason: reason, RingMS: ms(now.Sub(o.at))})
+	if reason != AgentLeft {
+		e.act(Action{Kind: Cancel, CallID: c.ID, Agent: a.ID, Channel: o.channel})
+	}
+	a.call = nil
+	switch {
+	case a.Pending == LoggedOut:
+		e.logout(now, a)
+	case reason == AgentLeft:
+		// the state was set by the request that made the agent leave
+	default:
+		activity := reason
+		if a.Pending == NotReady && a.PendingActivity != "" {
+			activity = a.PendingActivity
+		}
+		a.Pending, a.PendingActivity = "", ""
+		e.setAgent(now, a, NotReady, Data{Activity: activity, Forced: true, Reason: reason})
+	}
+	e.requeue(now, c)
+}
+
+// Hangup reports that the caller hung up (or left the application).
+func (e *Engine) Hangup(now time.Time, callID string) {
+	c := e.calls[callID]
+	if c == nil {
+		return
+	}
+	switch c.State {
+	case Waiting:
+		q := c.Queue
+		waited := now.Sub(c.QueuedAt)
+		e.leaveQueues(c)
+		c.AbandonedAt = now
+		e.callEvent(now, "call.abandoned", c, q, "", Data{WaitedMS: ms(waited)})
+		e.end(now, c, EndAbandoned)
+	case Ringing:
+		o := c.offer
+		e.dropOffer(o)
+		e.leaveQueues(c)
+		c.AbandonedAt = now
+		e.act(Action{Kind: Cancel, CallID: c.ID, Agent: o.a.ID, Channel: o.channel})
+		e.callEvent(now, "call.abandoned", c, c.Queue, o.a.ID, Data{WaitedMS: ms(now.Sub(c.QueuedAt)),
+			RingMS: ms(now.Sub(o.at)), Channel: o.channel, Reason: Ringing})
+		a := o.a
+		a.call = nil
+		if a.Pending == "" {
+			// Not the agent's fault: back to ready with the idle time kept.
+			e.setAgent(now, a, Ready, Data{IdleSince: a.IdleSince})
+		} else {
+			e.afterCall(now, a)
+		}
+		e.end(now, c, EndAbandonedRinging)
+		if a.State == Ready {
+			e.findCall(now, a)
+		}
+	case Connected:
+		e.talkEnded(now, c, false)
+	}
+}
+
+// talkEnded ends a connected call; byAgent says which side hung up.
+func (e *Engine) talkEnded(now time.Time, c *call, byAgent bool) {
+	if byAgent {
+		e.act(Action{Kind: HangupCaller, CallID: c.ID, Agent: c.Agent, Channel: c.Channel})
+	} else {
+		e.act(Action{Kind: HangupAgent, CallID: c.ID, Agent: c.Agent, Channel: c.Channel})
+	}
+	if !c.HeldSince.IsZero() {
+		e.unhold(now, c)
+	}
+	c.EndedAt = now
+	if q := e.queues[c.Queue]; q != nil {
+		talk := now.Sub(c.AnsweredAt)
+		if q.aht == 0 {
+			q.aht = talk
+		} else {
+			q.aht += (talk - q.aht) / 5
+		}
+	}
+	a := e.agents[c.Agent]
+	e.end(now, c, EndTalked)
+	if a != nil && a.call == c {
+		a.call = nil
+		e.wrapUp(now, a)
+	}
+}
+
+// end closes a call's record.
+func (e *Engine) end(now time.Time, c *call, endType int) {
+	c.EndType = endType
+	c.State = "ended"
+	c.annGen++
+	delete(e.calls, c.ID)
+	sum := c.Call
+	sum.Queues = nil
+	sum.HeldSince = time.Time{}
+	e.callEvent(now, "call.ended", c, c.Queue, c.Agent, Data{Summary: &sum})
+}
+
+// wrapUp starts the after-call work of an agent whose call ended.
+func (e *Engine) wrapUp(now time.Time, a *agent) {
+	if a.Pending == LoggedOut {
+		e.logout(now, a)
+		return
+	}
+	if a.wrapUp <= 0 {
+		e.afterCall(now, a)
+		if a.State == Ready {
+			e.findCall(now, a)
+		}
+		return
+	}
+	a.Until = now.Add(a.wrapUp)
+	e.setAgent(now, a, WrapUp, Data{UntilMS: ms(a.wrapUp)})
+	e.timers.add(timer{at: now.Add(a.wrapUp), kind: tWrapUp, a: a, gen: a.gen})
+}
+
+// afterCall puts an agent whose call (or wrap-up) is over into the state asked
+// for meanwhile: not ready with an activity, or ready.
+func (e *Engine) afterCall(now time.Time, a *agent) {
+	switch a.Pending {
+	case NotReady:
+		act := a.PendingActivity
+		a.Pending, a.PendingActivity = "", ""
+		e.setAgent(now, a, NotReady, Data{Activity: act})
+	case LoggedOut:
+		e.logout(now, a)
+	default:
+		e.setAgent(now, a, Ready, Data{})
+	}
+}
