@@ -42,9 +42,11 @@ func (f *fakeAgents) set(id, state, detail string) error {
 	return nil
 }
 
-func (f *fakeAgents) Login(_ context.Context, id, ep string) error { return f.set(id, "ready", "login") }
-func (f *fakeAgents) Logout(_ context.Context, id string) error    { return f.set(id, "logged_out", "") }
-func (f *fakeAgents) Ready(_ context.Context, id string) error     { return f.set(id, "ready", "") }
+func (f *fakeAgents) Login(_ context.Context, id, ep string) error {
+	return f.set(id, "ready", "login")
+}
+func (f *fakeAgents) Logout(_ context.Context, id string) error { return f.set(id, "logged_out", "") }
+func (f *fakeAgents) Ready(_ context.Context, id string) error  { return f.set(id, "ready", "") }
 func (f *fakeAgents) NotReady(_ context.Context, id, act string) error {
 	return f.set(id, "not_ready", act)
 }

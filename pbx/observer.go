@@ -60,9 +60,9 @@ type Observer struct {
 	// channel's CDR just after its Hangup, and the CDR carries no LinkedID.
 	ended      map[string]endedChannel
 	endedOrder []string
-	dials    map[dialKey]time.Time
-	holds    map[string]time.Time
-	holdSeq  map[string]int
+	dials      map[dialKey]time.Time
+	holds      map[string]time.Time
+	holdSeq    map[string]int
 }
 
 // NewObserver returns an observer that passes its events to emit (usually
