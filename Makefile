@@ -20,6 +20,7 @@ test: postgres-server vet lint
 	$(GO) run ./internal/tools/withpg -- $(GO) test -race -count=1 ./...
 
 vet:
+	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 lint:
@@ -29,6 +30,7 @@ lint:
 # event-log one).
 bench: postgres-server
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./ami ./ari
+	$(GO) test -run '^$$' -bench . -benchmem ./acd
 	$(GO) run ./internal/tools/withpg -- $(GO) test -run '^$$' -bench Append -benchtime 200000x ./store
 
 # Short fuzzing of the protocol parsers; the corpus lives in */testdata/fuzz.
