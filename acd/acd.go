@@ -72,7 +72,8 @@ const (
 	Music
 	// Announce plays the caller's position and expected wait.
 	Announce
-	// SendTo makes the caller leave the application for Extension.
+	// SendTo makes the caller leave the application for Extension, or for
+	// the dialplan's next priority when Extension is empty.
 	SendTo
 	// HangupCaller hangs up the caller (the agent hung up first).
 	HangupCaller

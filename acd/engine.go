@@ -323,12 +323,9 @@ func (e *Engine) sendOut(now time.Time, c *call, queue, to, reason string, toDef
 	}
 	e.callEvent(now, kind, c, queue, "", Data{From: queue, To: to, Reason: reason})
 	c.TransferAt, c.TransferTo = now, to
-	if to != "" {
-		e.act(Action{Kind: SendTo, CallID: c.ID, Queue: queue, Extension: to})
-	} else {
-		// No default extension configured: nowhere to send the caller.
-		e.act(Action{Kind: HangupCaller, CallID: c.ID, Queue: queue})
-	}
+	// An empty extension (no default extension configured) hands the caller
+	// back to the dialplan after its Stasis().
+	e.act(Action{Kind: SendTo, CallID: c.ID, Queue: queue, Extension: to})
 	e.end(now, c, EndTransferred)
 }
 

@@ -102,6 +102,9 @@ func (s *Server) MountAgents(ctl AgentControl, auth AgentAuth) {
 	if auth.OptimusUser != "" {
 		e.Any("/AgentServices.asmx/:op", a.optimus)
 	}
+	if calls, ok := ctl.(CallControl); ok {
+		a.mountCalls(e, calls)
+	}
 }
 
 func (a *agentAPI) newToken() string {

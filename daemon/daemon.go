@@ -19,10 +19,12 @@ import (
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/dialplan"
+	"github.com/ccdhq/ccd/dialplan/queue"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/internal/localpg"
 	"github.com/ccdhq/ccd/metrics"
 	"github.com/ccdhq/ccd/pbx"
+	"github.com/ccdhq/ccd/routing"
 	"github.com/ccdhq/ccd/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -169,9 +171,22 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		amiL = nil
 		return err
 	}
-	if ariL, err = startARI(linkCtx, cfg, log, m, recorder); err != nil {
+	lookups, closeLookups, err := openLookups(cfg)
+	if err != nil {
 		return err
 	}
+	defer closeLookups()
+	if ariL, err = startARI(linkCtx, cfg, log, m, recorder, writer.Add, lookups); err != nil {
+		return err
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ariL.queue.Run(ctx)
+	}()
+	srv.MountAgents(ariL.queue, agentAuth(cfg))
+	direct := ariL.queue.DirectCall
+	amiL.direct.Store(&direct)
 
 	srv.AddCheck(api.Check{Name: "ami", Func: func(context.Context) error { return linkError("ami", amiL.client.Status()) }})
 	srv.AddCheck(api.Check{Name: "ari", Func: func(context.Context) error {
@@ -196,6 +211,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	stopDB = stop
 	sink.db.Store(db)
 	dbReady.Store(db)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ariL.restore(ctx, db, writer.Flush, log)
+	}()
 	if open, err := db.OpenPBXChannels(ctx, time.Now().Add(-24*time.Hour)); err != nil {
 		log.Warn("cannot read channels open at the last stop", "err", err)
 	} else {
@@ -232,6 +252,9 @@ type amiLink struct {
 	sub      *ami.Subscription
 	done     chan struct{}
 	ready    atomic.Bool // the observer holds what the event log says is open
+	// direct, once set, hears when a phone starts or ends a call (agents on
+	// direct calls are not offered queue calls).
+	direct atomic.Pointer[func(endpoint string, busy bool)]
 }
 
 func newAMILink(cfg config.Config, log *slog.Logger, m *metrics.Metrics, o *pbx.Observer) *amiLink {
@@ -264,11 +287,17 @@ func (l *amiLink) start(ctx context.Context) error {
 	l.m.Counter("ccd_asterisk_frames_skipped_total", "Events dropped unparsed because nothing reads them.", labels,
 		func() float64 { return float64(c.Stats().Skipped) })
 	l.sub = c.Subscribe(pbx.Events...)
+	phones := pbx.NewEndpointCalls()
 	go func() {
 		defer close(l.done)
 		for msg := range l.sub.C() {
 			l.m.EventsIn.WithLabelValues("ami", msg.Event()).Inc()
 			l.observer.Handle(msg)
+			if ep, busy, changed := phones.Handle(msg); changed {
+				if f := l.direct.Load(); f != nil {
+					(*f)(ep, busy)
+				}
+			}
 		}
 	}()
 	return nil
@@ -317,15 +346,26 @@ func drain(pending func() int, limit time.Duration) {
 	}
 }
 
-// ariLink runs ccd's Stasis application and records its events.
+// ariLink runs ccd's Stasis application: the recorder writes its events to the
+// log and the queue application drives the calls.
 type ariLink struct {
 	client *ari.Client
-	sub    *ari.Subscription
+	queue  *queue.App
+	once   sync.Once
+	sub    *ari.Subscription // the recorder's
 	done   chan struct{}
+
+	mu        sync.Mutex
+	connected chan struct{} // closed at the first connection
+	inApp     []ari.Channel // channels in the application at the last connection
+	restored  atomic.Bool
 }
 
-func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder) (*ariLink, error) {
+func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder,
+	emit func(eventlog.Event) error, lookups map[int]queue.Lookup) (*ariLink, error) {
 	log = log.With("link", "ari")
+	l := &ariLink{done: make(chan struct{}), connected: make(chan struct{})}
+	ready := make(chan struct{}) // l.queue is set
 	c, err := ari.Connect(ctx, ari.Config{
 		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: cfg.ARI.Password, Application: cfg.ARI.Application, Logger: log,
 		OnConnect: func(ctx context.Context, c *ari.Client, inApp []ari.Channel) {
@@ -334,6 +374,39 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 				m.Reconnects.WithLabelValues("ari").Inc()
 			}
 			rec.Adopt(inApp)
+			select {
+			case <-ready:
+			case <-ctx.Done():
+				return
+			}
+			// Subscribing here, before the connection's first event is
+			// published, loses nothing.
+			l.once.Do(func() {
+				l.sub = c.Subscribe()
+				l.queue.Attach(c.Subscribe())
+				go func() {
+					defer close(l.done)
+					for e := range l.sub.C() {
+						m.EventsIn.WithLabelValues("ari", e.EventType()).Inc()
+						rec.Handle(e)
+					}
+				}()
+			})
+			l.mu.Lock()
+			l.inApp = inApp
+			first := false
+			select {
+			case <-l.connected:
+			default:
+				close(l.connected)
+				first = true
+			}
+			l.mu.Unlock()
+			if !first && l.restored.Load() {
+				if err := l.queue.Reconnected(ctx, inApp); err != nil {
+					log.Warn("queue application: checking calls after the reconnect", "err", err)
+				}
+			}
 		},
 		OnDisconnect: func(err error) {
 			m.Connected.WithLabelValues("ari").Set(0) // the client logs the reason
@@ -342,23 +415,101 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 	if err != nil {
 		return nil, err
 	}
+	l.client = c
 	m.Counter("ccd_asterisk_parse_errors_total", "Malformed input from Asterisk that was skipped.", prometheus.Labels{"link": "ari"},
 		func() float64 { return float64(c.Stats().Undecodable) })
-	l := &ariLink{client: c, sub: c.Subscribe(), done: make(chan struct{})}
-	go func() {
-		defer close(l.done)
-		for e := range l.sub.C() {
-			m.EventsIn.WithLabelValues("ari", e.EventType()).Inc()
-			rec.Handle(e)
-		}
-	}()
+	l.queue, err = queue.New(queue.Config{ACD: cfg.ACD, ARI: c, App: cfg.ARI.Application, Emit: emit, Lookups: lookups, Log: log})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	close(ready)
 	return l, nil
+}
+
+// restore rebuilds the queue application from the event log once Asterisk has
+// told which channels are still in the application.
+func (l *ariLink) restore(ctx context.Context, db *store.DB, flush func(context.Context) error, log *slog.Logger) {
+	select {
+	case <-l.connected:
+	case <-ctx.Done():
+		return
+	}
+	for attempt := 0; ; attempt++ {
+		err := flush(ctx) // what the last run left in the spill file comes first
+		var rows []eventlog.Event
+		if err == nil {
+			rows, err = db.ACDOpenEvents(ctx, time.Now().Add(-24*time.Hour))
+		}
+		if err == nil {
+			l.mu.Lock()
+			inApp := l.inApp
+			l.mu.Unlock()
+			if err = l.queue.Restore(ctx, rows, inApp); err == nil {
+				l.restored.Store(true)
+				return
+			}
+		}
+		log.Warn("queue application: cannot read its state from the event log yet", "err", err, "attempt", attempt+1)
+		select {
+		case <-time.After(min(time.Duration(attempt+1)*time.Second, 10*time.Second)):
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // close records the events already received, then closes the client.
 func (l *ariLink) close() {
-	drain(l.sub.Pending, 5*time.Second)
+	if l.sub != nil {
+		drain(l.sub.Pending, 5*time.Second)
+	}
 	l.client.Close()
-	l.sub.Close()
-	<-l.done
+	if l.sub != nil {
+		l.sub.Close()
+		<-l.done
+	}
+}
+
+// agentAuth gathers the credentials of the agent interfaces from the
+// configuration.
+func agentAuth(cfg config.Config) api.AgentAuth {
+	auth := api.AgentAuth{Token: cfg.API.Token, TokenTTL: cfg.API.TokenTTL, OptimusUser: cfg.API.OptimusUser,
+		OptimusPassword: cfg.API.OptimusPassword, Passwords: map[string]string{}, Names: map[string]string{}}
+	for _, a := range cfg.ACD.Agents {
+		if a.Password != "" {
+			auth.Passwords[a.ID] = a.Password
+		}
+		auth.Names[a.ID] = a.Name
+	}
+	return auth
+}
+
+// openLookups prepares the external-database step of the routes that have one.
+// Nothing connects yet: a CRM database that is down costs its calls the lookup
+// (they go to the route's queue), not ccd its start.
+func openLookups(cfg config.Config) (map[int]queue.Lookup, func(), error) {
+	out := map[int]queue.Lookup{}
+	var opened []*routing.Lookup
+	closeAll := func() {
+		for _, l := range opened {
+			_ = l.Close()
+		}
+	}
+	for i, r := range cfg.ACD.Routes {
+		if r.Lookup == nil {
+			continue
+		}
+		l, err := routing.Open(*r.Lookup, nil)
+		if err != nil {
+			closeAll()
+			return nil, func() {}, &config.Error{Key: fmt.Sprintf("acd.routes[%d].lookup", i), Problem: err.Error()}
+		}
+		opened = append(opened, l)
+		out[i] = func(ctx context.Context, clid, dnis, attach string) (string, int, string, error) {
+			res, err := l.Do(ctx, routing.Request{CLID: clid, DNIS: dnis, AttachData: attach})
+			return res.Queue, res.Priority, res.AttachData, err
+		}
+	}
+	return out, closeAll, nil
 }

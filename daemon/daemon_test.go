@@ -44,6 +44,8 @@ func newHarness(t *testing.T) *harness {
 	cfg.ARI.URL, cfg.ARI.Username, cfg.ARI.Password = h.ari.URL, "ccd", "arisecret"
 	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = h.ami.Addr(), "ccd", "amisecret"
 	cfg.PBX.InternalNumbers = `^[12][0-9]{3}$`
+	cfg.ACD.Queues = []config.Queue{{Code: "sales"}}
+	cfg.ACD.Routes = []config.Route{{DNIS: "5550100", Queue: "sales"}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -104,7 +104,11 @@ func (m *Media) DestroyBridge(ctx context.Context, bridgeID string) error {
 }
 
 // SendTo makes the caller leave the application for an extension of its current
-// dialplan context (the default extension, an overflow or transfer number).
+// dialplan context (the default extension, an overflow or transfer number), or,
+// with no extension, for the priority after its Stasis().
 func (m *Media) SendTo(ctx context.Context, caller, extension string) error {
+	if extension == "" {
+		return m.ARI.Channel(caller).Continue(ctx, ari.ContinueParams{})
+	}
 	return m.ARI.Channel(caller).Continue(ctx, ari.ContinueParams{Extension: extension, Priority: 1})
 }

@@ -1,0 +1,743 @@
+// Package queue is ccd's queue application: it connects the call distributor
+// (package acd) to Asterisk through ARI. Callers arrive in the Stasis
+// application ("Stasis(ccd,inbound,<DNIS>)" or "Stasis(ccd,queue,<code>[,<priority>])"),
+// are routed to a queue, hear music and announcements, and are bridged with the
+// agent whose phone ccd rang; agents' channels come back into the application
+// with the arguments "agent,<call id>" when they answer.
+//
+// One goroutine owns the engine and takes every input in order: ARI events,
+// agent requests from the APIs, routing answers, timers. What it decides is
+// carried out on Asterisk by a few workers, each call always on the same one,
+// so that the loop never waits for Asterisk and a call's steps keep their
+// order.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/api"
+	"github.com/ccdhq/ccd/ari"
+	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/dialplan"
+	"github.com/ccdhq/ccd/eventlog"
+)
+
+// Lookup asks an external database where a call goes (the route's lookup
+// step). A zero priority keeps the route's.
+type Lookup func(ctx context.Context, clid, dnis, attach string) (queue string, priority int, attachOut string, err error)
+
+// Config is what the application needs.
+type Config struct {
+	ACD config.ACD
+	ARI *ari.Client
+	App string // the Stasis application name
+	// Emit appends to the event log; it must not block.
+	Emit func(eventlog.Event) error
+	// Lookups holds the lookup of each route that has one, by index in
+	// ACD.Routes.
+	Lookups map[int]Lookup
+	Log     *slog.Logger
+	// Now is the clock (time.Now when nil); tests move it.
+	Now func() time.Time
+	// Workers carry actions out on Asterisk (default 8).
+	Workers int
+}
+
+// App is the running queue application.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	engine  *acd.Engine
+	router  *dialplan.Router
+	media   *dialplan.Media
+	routes  map[string]int // DNIS route -> index, for lookups
+	queues  map[string]config.Queue
+	in      chan func()
+	done    chan struct{} // closed when Run returns
+	workers []chan func()
+	wg      sync.WaitGroup
+
+	// Owned by the loop:
+	calls   map[string]*callMedia // caller channel -> media state
+	started bool                  // restored and taking calls
+	sub     *ari.Subscription
+
+	stats Stats
+}
+
+// callMedia is what the loop remembers of a caller's media.
+type callMedia struct {
+	playing  string // id of the playback in progress (greeting, announcement)
+	moh      string // music class to resume after it; "" none
+	waiting  bool   // in a queue: music is wanted
+	announce int    // announcements played
+}
+
+// Stats are counters for metrics.
+type Stats struct {
+	Calls, Offers, ActionErrors atomic.Int64
+}
+
+// New builds the application; Run starts it.
+func New(cfg Config) (*App, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.ACD.RecordingName == "" {
+		cfg.ACD.RecordingName = "{date}-{queue}-{callid}"
+	}
+	eng, err := acd.New(cfg.ACD)
+	if err != nil {
+		return nil, err
+	}
+	router, err := dialplan.NewRouter(cfg.ACD.Routes)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{
+		cfg: cfg, log: cfg.Log.With("component", "queue"), now: cfg.Now, engine: eng, router: router,
+		media:  &dialplan.Media{ARI: cfg.ARI, App: cfg.App},
+		routes: map[string]int{}, queues: map[string]config.Queue{},
+		in: make(chan func(), 1024), done: make(chan struct{}), calls: map[string]*callMedia{},
+	}
+	for i, r := range cfg.ACD.Routes {
+		if _, dup := a.routes[r.DNIS]; !dup {
+			a.routes[r.DNIS] = i
+		}
+	}
+	for _, q := range cfg.ACD.Queues {
+		a.queues[q.Code] = q
+	}
+	return a, nil
+}
+
+// Stats returns the application's counters.
+func (a *App) Stats() *Stats { return &a.stats }
+
+// Attach gives the application its ARI events. Subscribe before the first
+// event can arrive (in ari.Config.OnConnect): events are taken only after
+// Restore, and wait in the subscription until then.
+func (a *App) Attach(sub *ari.Subscription) { a.send(func() { a.sub = sub }) }
+
+// Run takes inputs until ctx ends.
+func (a *App) Run(ctx context.Context) {
+	for i := 0; i < a.cfg.Workers; i++ {
+		ch := make(chan func(), 256)
+		a.workers = append(a.workers, ch)
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			for f := range ch {
+				f()
+			}
+		}()
+	}
+	defer func() {
+		close(a.done)
+		for _, w := range a.workers {
+			close(w)
+		}
+		a.wg.Wait()
+	}()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		a.flush()
+		wait := time.Hour
+		if at, ok := a.engine.NextDeadline(); ok {
+			wait = max(at.Sub(a.now()), 0)
+		}
+		timer.Reset(wait)
+		var events <-chan ari.Event
+		if a.started && a.sub != nil {
+			events = a.sub.C()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-a.in:
+			f()
+		case e, ok := <-events:
+			if !ok {
+				a.sub = nil // closed: the client is shutting down
+				continue
+			}
+			a.handle(e)
+		case <-timer.C:
+		}
+		a.engine.Tick(a.now())
+	}
+}
+
+var errStopped = &api.Error{Code: api.EINTERNAL, Message: "the queue application is stopping"}
+
+// do runs f on the loop and waits for it.
+func (a *App) do(ctx context.Context, f func() error) error {
+	done := make(chan error, 1)
+	select {
+	case a.in <- func() { done <- f() }:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-a.done:
+		return errStopped
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-a.done:
+		return errStopped
+	}
+}
+
+// worker runs f on the worker of a call: a call's steps on Asterisk run in the
+// order they were decided.
+func (a *App) worker(callID string, f func()) {
+	h := uint32(2166136261)
+	for i := 0; i < len(callID); i++ {
+		h = (h ^ uint32(callID[i])) * 16777619
+	}
+	a.workers[h%uint32(len(a.workers))] <- f
+}
+
+// send queues an input for the loop from another goroutine; after Run has
+// returned it is dropped.
+func (a *App) send(f func()) {
+	select {
+	case a.in <- f:
+	case <-a.done:
+	}
+}
+
+// handle takes one ARI event.
+func (a *App) handle(e ari.Event) {
+	now := a.now()
+	switch v := e.(type) {
+	case *ari.StasisStart:
+		a.stasisStart(now, v)
+	case *ari.StasisEnd:
+		if _, ok := a.calls[v.Channel.ID]; ok {
+			delete(a.calls, v.Channel.ID)
+			a.engine.Hangup(now, v.Channel.ID)
+			return
+		}
+		if _, ok := a.engine.CallByChannel(v.Channel.ID); ok {
+			a.engine.AgentGone(now, v.Channel.ID, "")
+		}
+	case *ari.ChannelDestroyed:
+		// An agent channel that ends before it answers never reaches Stasis.
+		if _, ok := a.engine.CallByChannel(v.Channel.ID); ok {
+			a.engine.AgentGone(now, v.Channel.ID, failReason(v.Cause))
+		}
+	case *ari.PlaybackFinished:
+		a.playbackFinished(v.Playback.ID)
+	case *ari.ChannelHold:
+		if id, ok := a.callOf(v.Channel.ID); ok {
+			_ = a.engine.Hold(now, id)
+		}
+	case *ari.ChannelUnhold:
+		if id, ok := a.callOf(v.Channel.ID); ok {
+			_ = a.engine.Unhold(now, id)
+		}
+	}
+}
+
+func (a *App) callOf(channel string) (string, bool) {
+	if _, ok := a.calls[channel]; ok {
+		return channel, true
+	}
+	return a.engine.CallByChannel(channel)
+}
+
+// failReason maps the hangup cause of an agent channel that never answered.
+func failReason(cause int) string {
+	switch cause {
+	case 17: // user busy
+		return acd.Busy
+	case 18, 19, 0, 16: // no user responding, no answer; 16 when cancelled by the far end
+		return acd.NoAnswer
+	default:
+		return acd.Unavailable
+	}
+}
+
+func (a *App) stasisStart(now time.Time, v *ari.StasisStart) {
+	ch := v.Channel
+	if len(v.Args) > 0 && v.Args[0] == "agent" {
+		if err := a.engine.OfferAnswered(now, ch.ID); err != nil {
+			// An answer to an offer ccd no longer makes (the caller left, or
+			// ccd restarted): release the agent's phone.
+			a.log.Info("agent answered a withdrawn offer", "channel", ch.ID)
+			a.worker(ch.ID, func() { _ = a.media.Hangup(context.Background(), ch.ID, "normal") })
+		}
+		return
+	}
+	a.stats.Calls.Add(1)
+	cm := &callMedia{}
+	a.calls[ch.ID] = cm
+	in := acd.Arrival{CallID: ch.ID, CLID: ch.Caller.Number, DNIS: ch.Dialplan.Exten}
+	var route config.Route
+	routed := false
+	switch {
+	case len(v.Args) >= 2 && v.Args[0] == "queue":
+		route.Queue = v.Args[1]
+		if len(v.Args) >= 3 {
+			route.Priority, _ = strconv.Atoi(v.Args[2])
+		}
+		_, routed = a.queues[route.Queue]
+	default:
+		if len(v.Args) >= 2 && v.Args[0] == "inbound" && v.Args[1] != "" {
+			in.DNIS = v.Args[1]
+		}
+		route, routed = a.router.Route(in.DNIS)
+	}
+	if !routed {
+		a.engine.Unrouted(now, in)
+		return
+	}
+	in.Queue, in.Priority = route.Queue, route.Priority
+	greeting := nonEmpty(route.Greeting, a.queues[route.Queue].Greeting)
+	_, hasLookup := a.routeIndex(route)
+	playID := ""
+	if len(greeting) > 0 {
+		playID = "greet-" + ch.ID
+		cm.playing = playID
+	}
+	a.worker(ch.ID, func() {
+		ctx := context.Background()
+		var err error
+		switch {
+		case playID != "":
+			if err = a.answer(ctx, ch.ID); err == nil {
+				if err = a.media.Play(ctx, ch.ID, playID, greeting...); err != nil {
+					a.send(func() { a.playbackFinished(playID) })
+				}
+			}
+		case hasLookup:
+			err = a.media.Wait(ctx, ch.ID, "") // music while the database answers
+		default:
+			err = a.answer(ctx, ch.ID) // the queue's music follows
+		}
+		if err != nil {
+			a.actionFailed("answer", ch.ID, err)
+		}
+	})
+	if idx, ok := a.routeIndex(route); ok {
+		a.lookup(ch.ID, in, a.cfg.Lookups[idx])
+		return
+	}
+	a.arrive(now, in)
+}
+
+func (a *App) answer(ctx context.Context, channel string) error {
+	if err := a.cfg.ARI.Channel(channel).Answer(ctx); err != nil && !ari.IsPreconditionFailed(err) {
+		return err
+	}
+	return nil
+}
+
+func nonEmpty(s ...string) []string {
+	var out []string
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (a *App) routeIndex(r config.Route) (int, bool) {
+	i, ok := a.routes[r.DNIS]
+	if !ok || a.cfg.Lookups[i] == nil {
+		return 0, false
+	}
+	return i, true
+}
+
+// lookup asks the route's database, off the loop; the call enters its queue
+// when the answer (or the timeout) comes back.
+func (a *App) lookup(callID string, in acd.Arrival, l Lookup) {
+	go func() {
+		q, prio, attach, err := l(context.Background(), in.CLID, in.DNIS, in.AttachData)
+		a.send(func() {
+			if _, ok := a.calls[callID]; !ok {
+				return // the caller left while the database was asked
+			}
+			if err != nil {
+				a.log.Warn("routing lookup failed; using the route's queue", "call", callID, "dnis", in.DNIS, "err", err)
+			} else {
+				if _, ok := a.queues[q]; ok {
+					in.Queue = q
+				} else if q != "" {
+					a.log.Warn("routing lookup named an unknown queue; using the route's", "call", callID, "queue", q)
+				}
+				if prio >= 1 && prio <= 9 {
+					in.Priority = prio
+				}
+				in.AttachData = attach
+			}
+			a.arrive(a.now(), in)
+		})
+	}()
+}
+
+func (a *App) arrive(now time.Time, in acd.Arrival) {
+	if err := a.engine.Arrive(now, in); err != nil {
+		a.log.Warn("call not queued", "call", in.CallID, "err", err)
+		a.engine.Unrouted(now, in)
+	}
+}
+
+// playbackFinished resumes music after a greeting or announcement.
+func (a *App) playbackFinished(id string) {
+	for callID, cm := range a.calls {
+		if cm.playing != id {
+			continue
+		}
+		cm.playing = ""
+		if cm.waiting {
+			class := cm.moh
+			a.worker(callID, func() {
+				if err := a.cfg.ARI.Channel(callID).StartMOH(context.Background(), class); err != nil && !ari.IsNotFound(err) {
+					a.actionFailed("music", callID, err)
+				}
+			})
+		}
+		return
+	}
+}
+
+// flush carries out what the engine decided and logs its events.
+func (a *App) flush() {
+	actions, events := a.engine.Take()
+	for _, ev := range events {
+		if err := a.cfg.Emit(toLog(ev)); err != nil {
+			a.log.Error("event log refused an ACD event", "kind", ev.Kind, "call", ev.CallID, "err", err)
+		}
+	}
+	for _, act := range actions {
+		a.carryOut(act)
+	}
+	// Carrying out may have produced more events (a recording's name).
+	if _, events := a.engine.Take(); len(events) > 0 {
+		for _, ev := range events {
+			if err := a.cfg.Emit(toLog(ev)); err != nil {
+				a.log.Error("event log refused an ACD event", "kind", ev.Kind, "call", ev.CallID, "err", err)
+			}
+		}
+	}
+}
+
+func (a *App) actionFailed(what, channel string, err error) {
+	if ari.IsNotFound(err) {
+		return // the channel is gone; its StasisEnd or ChannelDestroyed tells the rest
+	}
+	a.stats.ActionErrors.Add(1)
+	a.log.Warn("asterisk refused a queue action", "action", what, "channel", channel, "err", err)
+}
+
+// carryOut hands one action to the call's worker.
+func (a *App) carryOut(act acd.Action) {
+	ctx := context.Background()
+	cm := a.calls[act.CallID]
+	if cm == nil {
+		cm = &callMedia{} // restored or already gone: act anyway
+	}
+	switch act.Kind {
+	case acd.Offer:
+		a.stats.Offers.Add(1)
+		call := dialplan.AgentCall{ChannelID: act.Channel, CallID: act.CallID, Endpoint: act.Endpoint, CallerID: act.CallerID, Timeout: act.Timeout + 2*time.Second}
+		a.worker(act.CallID, func() {
+			if err := a.media.RingAgent(ctx, call); err != nil {
+				a.log.Warn("cannot ring agent", "agent", act.Agent, "endpoint", act.Endpoint, "err", err)
+				a.send(func() { a.engine.AgentGone(a.now(), act.Channel, acd.Unavailable) })
+			}
+		})
+	case acd.Cancel, acd.HangupAgent:
+		a.worker(act.CallID, func() {
+			if err := a.media.Hangup(ctx, act.Channel, "normal"); err != nil {
+				a.actionFailed("hangup agent", act.Channel, err)
+			}
+			if act.Kind == acd.HangupAgent {
+				_ = a.media.DestroyBridge(ctx, bridgeOf(act.CallID))
+			}
+		})
+	case acd.Music:
+		cm.waiting, cm.moh = true, act.MOHClass
+		if cm.playing != "" {
+			return // resumed when the playback ends
+		}
+		a.worker(act.CallID, func() {
+			if err := a.cfg.ARI.Channel(act.CallID).StartMOH(ctx, act.MOHClass); err != nil {
+				a.actionFailed("music", act.CallID, err)
+			}
+		})
+	case acd.Announce:
+		if cm.playing != "" {
+			return
+		}
+		cm.announce++
+		id := fmt.Sprintf("ann-%s-%d", act.CallID, cm.announce)
+		cm.playing = id
+		media := dialplan.Announcement(act.Position, act.Expected)
+		a.worker(act.CallID, func() {
+			_ = a.cfg.ARI.Channel(act.CallID).StopMOH(ctx)
+			if err := a.media.Play(ctx, act.CallID, id, media...); err != nil {
+				a.actionFailed("announce", act.CallID, err)
+				a.send(func() { a.playbackFinished(id) })
+			}
+		})
+	case acd.Connect:
+		cm.waiting = false
+		playing := cm.playing
+		cm.playing = ""
+		bridge := bridgeOf(act.CallID)
+		rec := ""
+		if act.Record {
+			c, _ := a.engine.Call(act.CallID)
+			rec = dialplan.RecordingName(a.cfg.ACD.RecordingName, a.now(), map[string]string{
+				"queue": act.Queue, "callid": act.CallID, "agent": act.Agent, "clid": c.CLID, "dnis": c.DNIS})
+			a.engine.Recording(a.now(), act.CallID, rec)
+		}
+		a.worker(act.CallID, func() {
+			if playing != "" {
+				_ = a.cfg.ARI.Playback(playing).Stop(ctx)
+			}
+			if err := a.media.Connect(ctx, bridge, act.CallID, act.Channel, rec); err != nil {
+				a.actionFailed("connect", act.CallID, err)
+				if errors.Is(err, context.Canceled) {
+					return
+				}
+			}
+		})
+	case acd.SendTo:
+		delete(a.calls, act.CallID)
+		a.worker(act.CallID, func() {
+			_ = a.cfg.ARI.Channel(act.CallID).StopMOH(ctx)
+			if err := a.media.SendTo(ctx, act.CallID, act.Extension); err != nil {
+				a.actionFailed("send to "+act.Extension, act.CallID, err)
+				_ = a.media.Hangup(ctx, act.CallID, "normal")
+			}
+			_ = a.media.DestroyBridge(ctx, bridgeOf(act.CallID))
+		})
+	case acd.HangupCaller:
+		delete(a.calls, act.CallID)
+		a.worker(act.CallID, func() {
+			if err := a.media.Hangup(ctx, act.CallID, "normal"); err != nil {
+				a.actionFailed("hangup caller", act.CallID, err)
+			}
+			_ = a.media.DestroyBridge(ctx, bridgeOf(act.CallID))
+		})
+	}
+}
+
+// bridgeOf names the bridge of a call: one per call, so any step can find it.
+func bridgeOf(callID string) string { return "ccd-" + callID }
+
+// toLog turns an engine event into an event-log row.
+func toLog(ev acd.Event) eventlog.Event {
+	return eventlog.Event{At: ev.At, CallID: ev.CallID, Kind: ev.Kind, Agent: ev.Agent, Queue: ev.Queue, DNIS: ev.DNIS,
+		CLID: ev.CLID, Source: eventlog.SourceACD, Key: eventlog.NewKey(), Payload: eventlog.Payload(ev.Data)}
+}
+
+// FromLog turns event-log rows of the ACD back into engine events (for Fold).
+func FromLog(rows []eventlog.Event) []acd.Event {
+	out := make([]acd.Event, 0, len(rows))
+	for _, r := range rows {
+		if r.Source != eventlog.SourceACD {
+			continue
+		}
+		ev := acd.Event{At: r.At, Kind: r.Kind, CallID: r.CallID, Agent: r.Agent, Queue: r.Queue, DNIS: r.DNIS, CLID: r.CLID}
+		if len(r.Payload) > 0 {
+			if err := json.Unmarshal(r.Payload, &ev.Data); err != nil {
+				continue
+			}
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// Restore rebuilds the queues and agents from the event log after a start and
+// starts taking calls. inApp are the channels found in the Stasis application.
+func (a *App) Restore(ctx context.Context, rows []eventlog.Event, inApp []ari.Channel) error {
+	return a.do(ctx, func() error {
+		live := map[string]bool{}
+		for _, ch := range inApp {
+			live[ch.ID] = true
+		}
+		snap := acd.Fold(FromLog(rows))
+		a.engine.Restore(a.now(), snap, func(id string) bool { return live[id] })
+		for _, c := range a.engine.Calls() {
+			a.calls[c.ID] = &callMedia{waiting: c.State != acd.Connected}
+		}
+		if n := len(snap.Calls); n > 0 {
+			a.log.Info("restored calls from the event log", "calls", n, "in_application", len(a.calls))
+		}
+		a.started = true
+		return nil
+	})
+}
+
+// Reconnected checks the engine against the channels still in the application
+// after an ARI reconnect: calls whose channels are gone (Asterisk restarted)
+// are closed.
+func (a *App) Reconnected(ctx context.Context, inApp []ari.Channel) error {
+	return a.do(ctx, func() error {
+		if !a.started {
+			return nil
+		}
+		live := map[string]bool{}
+		for _, ch := range inApp {
+			live[ch.ID] = true
+		}
+		now := a.now()
+		for _, c := range a.engine.Calls() {
+			switch {
+			case !live[c.ID]:
+				delete(a.calls, c.ID)
+				a.engine.Hangup(now, c.ID)
+			case c.State == acd.Connected && !live[c.Channel]:
+				a.engine.AgentGone(now, c.Channel, "")
+			}
+		}
+		return nil
+	})
+}
+
+// DirectCall tells the engine an agent's endpoint is on a call ccd did not
+// make (seen on AMI).
+func (a *App) DirectCall(endpoint string, on bool) {
+	a.send(func() { a.engine.DirectCall(a.now(), endpoint, on) })
+}
+
+// ---- api.AgentControl ----
+
+func apiError(err error) error {
+	var e *acd.Error
+	if errors.As(err, &e) {
+		return &api.Error{Code: e.Code, Message: e.Msg}
+	}
+	return err
+}
+
+// Login implements api.AgentControl.
+func (a *App) Login(ctx context.Context, id, endpoint string) error {
+	return apiError(a.do(ctx, func() error { return a.engine.Login(a.now(), id, endpoint) }))
+}
+
+// Logout implements api.AgentControl.
+func (a *App) Logout(ctx context.Context, id string) error {
+	return apiError(a.do(ctx, func() error { return a.engine.Logout(a.now(), id) }))
+}
+
+// Ready implements api.AgentControl.
+func (a *App) Ready(ctx context.Context, id string) error {
+	return apiError(a.do(ctx, func() error { return a.engine.Ready(a.now(), id) }))
+}
+
+// NotReady implements api.AgentControl.
+func (a *App) NotReady(ctx context.Context, id, activity string) error {
+	return apiError(a.do(ctx, func() error { return a.engine.NotReady(a.now(), id, activity) }))
+}
+
+// Agent implements api.AgentControl.
+func (a *App) Agent(ctx context.Context, id string) (api.AgentStatus, error) {
+	var st api.AgentStatus
+	err := a.do(ctx, func() error {
+		ag, err := a.engine.Agent(id)
+		st = status(ag)
+		return err
+	})
+	return st, apiError(err)
+}
+
+// Agents implements api.AgentControl.
+func (a *App) Agents(ctx context.Context) ([]api.AgentStatus, error) {
+	var out []api.AgentStatus
+	err := a.do(ctx, func() error {
+		for _, ag := range a.engine.Agents() {
+			out = append(out, status(ag))
+		}
+		return nil
+	})
+	return out, err
+}
+
+func status(ag acd.Agent) api.AgentStatus {
+	st := api.AgentStatus{ID: ag.ID, Name: ag.Name, State: ag.State, Since: ag.Since, Activity: ag.Activity, CallID: ag.CallID}
+	if ag.State != acd.LoggedOut {
+		st.Endpoint = ag.Endpoint
+	}
+	return st
+}
+
+// Calls returns the calls in the ACD now.
+func (a *App) Calls(ctx context.Context) ([]acd.Call, error) {
+	var out []acd.Call
+	err := a.do(ctx, func() error { out = a.engine.Calls(); return nil })
+	return out, err
+}
+
+// Queues returns the queues' live figures.
+func (a *App) Queues(ctx context.Context) ([]acd.QueueStatus, error) {
+	var out []acd.QueueStatus
+	err := a.do(ctx, func() error { out = a.engine.Queues(a.now()); return nil })
+	return out, err
+}
+
+// Transfer transfers a connected call to a queue or a number.
+func (a *App) Transfer(ctx context.Context, callID, toQueue, toNumber string) error {
+	return apiError(a.do(ctx, func() error { return a.engine.Transfer(a.now(), callID, toQueue, toNumber) }))
+}
+
+// Hold and Unhold put a connected call on hold and back (from the APIs; holds
+// from the phone arrive as ARI events).
+func (a *App) Hold(ctx context.Context, callID string, on bool) error {
+	return apiError(a.do(ctx, func() error {
+		c, ok := a.engine.Call(callID)
+		if !ok {
+			return &acd.Error{Code: "not_found", Msg: "no call " + strconv.Quote(callID)}
+		}
+		var err error
+		if on {
+			err = a.engine.Hold(a.now(), callID)
+		} else {
+			err = a.engine.Unhold(a.now(), callID)
+		}
+		if err == nil && c.State == acd.Connected {
+			a.worker(callID, func() {
+				ch := a.cfg.ARI.Channel(callID)
+				var err error
+				if on {
+					err = ch.StartMOH(context.Background(), a.queues[c.Queue].MOHClass)
+				} else {
+					err = ch.StopMOH(context.Background())
+				}
+				if err != nil {
+					a.actionFailed("hold", callID, err)
+				}
+			})
+		}
+		return err
+	}))
+}
+
+var _ api.AgentControl = (*App)(nil)
