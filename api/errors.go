@@ -15,6 +15,8 @@ const (
 	ENOTFOUND = "not_found"
 	ECONFLICT = "conflict"
 	EINTERNAL = "internal"
+	// EUNAVAILABLE: 503, the service is starting or stopping; retry.
+	EUNAVAILABLE = "unavailable"
 )
 
 // Error is an application error with a code and, for bad input, the field at fault.
@@ -30,11 +32,12 @@ func (e *Error) Error() string { return e.Message }
 func Invalid(field, msg string) *Error { return &Error{Code: EINVALID, Field: field, Message: msg} }
 
 var statusOf = map[string]int{
-	EINVALID:  http.StatusBadRequest,
-	EUNAUTH:   http.StatusUnauthorized,
-	ENOTFOUND: http.StatusNotFound,
-	ECONFLICT: http.StatusConflict,
-	EINTERNAL: http.StatusInternalServerError,
+	EINVALID:     http.StatusBadRequest,
+	EUNAUTH:      http.StatusUnauthorized,
+	ENOTFOUND:    http.StatusNotFound,
+	ECONFLICT:    http.StatusConflict,
+	EINTERNAL:    http.StatusInternalServerError,
+	EUNAVAILABLE: http.StatusServiceUnavailable,
 }
 
 // errorHandler writes every error as JSON {"error": {...}}. Internal errors are

@@ -153,16 +153,6 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// HTTP first, so /healthz and /readyz answer while the rest comes up.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(ctx, cfg.Listen); err != nil {
-			log.Error("http server", "err", err)
-			cancel()
-		}
-	}()
-
 	// The links get a context of their own: on shutdown they are closed
 	// explicitly, after the events they hold have been handed over.
 	linkCtx := context.WithoutCancel(ctx)
@@ -193,6 +183,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		st := ariL.client.Status()
 		return linkError("ari", ami.Status{Connected: st.Connected, LastError: st.LastError})
 	}})
+	srv.AddCheck(api.Check{Name: "acd", Func: func(context.Context) error {
+		if !ariL.queue.Restored() {
+			return errors.New("queues not restored from the event log yet")
+		}
+		return nil
+	}})
 	var dbReady atomic.Pointer[store.DB]
 	srv.AddCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
 		db := dbReady.Load()
@@ -203,6 +199,17 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		m.DBLatency.WithLabelValues("ping").Observe(d.Seconds())
 		return err
 	}})
+
+	// HTTP before the database, so /healthz and /readyz answer while it comes up;
+	// after every route and check is in place (the links connect in the background).
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ctx, cfg.Listen); err != nil {
+			log.Error("http server", "err", err)
+			cancel()
+		}
+	}()
 
 	db, stop, err := database(ctx, cfg, log)
 	if err != nil {

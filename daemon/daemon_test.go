@@ -44,8 +44,10 @@ func newHarness(t *testing.T) *harness {
 	cfg.ARI.URL, cfg.ARI.Username, cfg.ARI.Password = h.ari.URL, "ccd", "arisecret"
 	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = h.ami.Addr(), "ccd", "amisecret"
 	cfg.PBX.InternalNumbers = `^[12][0-9]{3}$`
-	cfg.ACD.Queues = []config.Queue{{Code: "sales"}}
+	cfg.ACD.Queues = []config.Queue{{Code: "sales", RingTimeout: 5 * time.Second}}
 	cfg.ACD.Routes = []config.Route{{DNIS: "5550100", Queue: "sales"}}
+	cfg.ACD.Agents = []config.Agent{{ID: "a1", Endpoint: "PJSIP/1001"}}
+	cfg.API.Token = "integration-token"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -213,6 +215,64 @@ func TestDatabaseDownAtStart(t *testing.T) {
 	h.db = db
 	h.waitFor("the early events in the database", func() bool { return h.count("pbx.hangup") == 50 })
 	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// post calls the REST API with the integration token.
+func (h *harness) post(path string) int {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+h.cfg.Listen+path, nil)
+	req.Header.Set("Authorization", "Bearer "+h.cfg.API.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		h.t.Logf("POST %s: %s", path, body)
+	}
+	return resp.StatusCode
+}
+
+// A caller waiting in a queue survives a ccd restart: the new ccd rebuilds the
+// queue from the event log, re-adopts the channel and offers it when an agent
+// logs in, and the call keeps its original arrival.
+func TestRestartKeepsQueuedCaller(t *testing.T) {
+	h := newHarness(t)
+	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
+	h.start()
+	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the caller queued", func() bool { return h.count("call.queued") == 1 })
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !h.ari.Channel("c1;2").Exists() {
+		t.Fatal("the stop dropped the caller")
+	}
+	h.start()
+	if code := h.post("/api/agents/a1/login"); code != http.StatusOK {
+		t.Fatalf("login: HTTP %d", code)
+	}
+	h.waitFor("the restored call answered", func() bool { return h.count("call.answered") == 1 })
+	if err := h.ari.Channel("c1;2").Hangup(16); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the call ended", func() bool { return h.count("call.ended") == 1 })
+	var offered, ended time.Time
+	if err := h.db.Get(&offered, `SELECT at FROM call_event WHERE kind = 'call.offered'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.Get(&ended, `SELECT (payload->'summary'->>'offered_at')::timestamptz FROM call_event WHERE kind = 'call.ended'`); err != nil {
+		t.Fatal(err)
+	}
+	if !offered.Equal(ended) || h.count("call.offered") != 1 {
+		t.Fatalf("the call was offered at %v, its record says %v (%d offers)", offered, ended, h.count("call.offered"))
+	}
+	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -73,6 +73,7 @@ type App struct {
 	sub     *ari.Subscription
 
 	stats Stats
+	ready atomic.Bool // mirrors started, for readiness checks
 }
 
 // callMedia is what the loop remembers of a caller's media.
@@ -185,7 +186,25 @@ func (a *App) Run(ctx context.Context) {
 	}
 }
 
-var errStopped = &api.Error{Code: api.EINTERNAL, Message: "the queue application is stopping"}
+var (
+	errStopped  = &api.Error{Code: api.EUNAVAILABLE, Message: "the queue application is stopping"}
+	errStarting = &api.Error{Code: api.EUNAVAILABLE, Message: "the queue application is still reading its state from the event log; retry"}
+)
+
+// Restored reports whether the application has restored its state and takes
+// calls and requests.
+func (a *App) Restored() bool { return a.ready.Load() }
+
+// request runs an agent or call request on the loop once the state is
+// restored: before that, a login would be overwritten by the restore.
+func (a *App) request(ctx context.Context, f func() error) error {
+	return a.do(ctx, func() error {
+		if !a.started {
+			return errStarting
+		}
+		return f()
+	})
+}
 
 // do runs f on the loop and waits for it.
 func (a *App) do(ctx context.Context, f func() error) error {
@@ -592,6 +611,7 @@ func (a *App) Restore(ctx context.Context, rows []eventlog.Event, inApp []ari.Ch
 			a.log.Info("restored calls from the event log", "calls", n, "in_application", len(a.calls))
 		}
 		a.started = true
+		a.ready.Store(true)
 		return nil
 	})
 }
@@ -640,28 +660,28 @@ func apiError(err error) error {
 
 // Login implements api.AgentControl.
 func (a *App) Login(ctx context.Context, id, endpoint string) error {
-	return apiError(a.do(ctx, func() error { return a.engine.Login(a.now(), id, endpoint) }))
+	return apiError(a.request(ctx, func() error { return a.engine.Login(a.now(), id, endpoint) }))
 }
 
 // Logout implements api.AgentControl.
 func (a *App) Logout(ctx context.Context, id string) error {
-	return apiError(a.do(ctx, func() error { return a.engine.Logout(a.now(), id) }))
+	return apiError(a.request(ctx, func() error { return a.engine.Logout(a.now(), id) }))
 }
 
 // Ready implements api.AgentControl.
 func (a *App) Ready(ctx context.Context, id string) error {
-	return apiError(a.do(ctx, func() error { return a.engine.Ready(a.now(), id) }))
+	return apiError(a.request(ctx, func() error { return a.engine.Ready(a.now(), id) }))
 }
 
 // NotReady implements api.AgentControl.
 func (a *App) NotReady(ctx context.Context, id, activity string) error {
-	return apiError(a.do(ctx, func() error { return a.engine.NotReady(a.now(), id, activity) }))
+	return apiError(a.request(ctx, func() error { return a.engine.NotReady(a.now(), id, activity) }))
 }
 
 // Agent implements api.AgentControl.
 func (a *App) Agent(ctx context.Context, id string) (api.AgentStatus, error) {
 	var st api.AgentStatus
-	err := a.do(ctx, func() error {
+	err := a.request(ctx, func() error {
 		ag, err := a.engine.Agent(id)
 		st = status(ag)
 		return err
@@ -672,7 +692,7 @@ func (a *App) Agent(ctx context.Context, id string) (api.AgentStatus, error) {
 // Agents implements api.AgentControl.
 func (a *App) Agents(ctx context.Context) ([]api.AgentStatus, error) {
 	var out []api.AgentStatus
-	err := a.do(ctx, func() error {
+	err := a.request(ctx, func() error {
 		for _, ag := range a.engine.Agents() {
 			out = append(out, status(ag))
 		}
@@ -692,26 +712,26 @@ func status(ag acd.Agent) api.AgentStatus {
 // Calls returns the calls in the ACD now.
 func (a *App) Calls(ctx context.Context) ([]acd.Call, error) {
 	var out []acd.Call
-	err := a.do(ctx, func() error { out = a.engine.Calls(); return nil })
+	err := a.request(ctx, func() error { out = a.engine.Calls(); return nil })
 	return out, err
 }
 
 // Queues returns the queues' live figures.
 func (a *App) Queues(ctx context.Context) ([]acd.QueueStatus, error) {
 	var out []acd.QueueStatus
-	err := a.do(ctx, func() error { out = a.engine.Queues(a.now()); return nil })
+	err := a.request(ctx, func() error { out = a.engine.Queues(a.now()); return nil })
 	return out, err
 }
 
 // Transfer transfers a connected call to a queue or a number.
 func (a *App) Transfer(ctx context.Context, callID, toQueue, toNumber string) error {
-	return apiError(a.do(ctx, func() error { return a.engine.Transfer(a.now(), callID, toQueue, toNumber) }))
+	return apiError(a.request(ctx, func() error { return a.engine.Transfer(a.now(), callID, toQueue, toNumber) }))
 }
 
 // Hold and Unhold put a connected call on hold and back (from the APIs; holds
 // from the phone arrive as ARI events).
 func (a *App) Hold(ctx context.Context, callID string, on bool) error {
-	return apiError(a.do(ctx, func() error {
+	return apiError(a.request(ctx, func() error {
 		c, ok := a.engine.Call(callID)
 		if !ok {
 			return &acd.Error{Code: "not_found", Msg: "no call " + strconv.Quote(callID)}
