@@ -20,6 +20,14 @@ func WriteStarter(path string) error {
 	if err != nil {
 		return err
 	}
+	apiToken, err := randomSecret()
+	if err != nil {
+		return err
+	}
+	agentPass, err := randomSecret()
+	if err != nil {
+		return err
+	}
 	d := Default()
 	body := fmt.Sprintf(`# ccd configuration. Every key can be overridden by the environment:
 # ari.password is CCD_ARI_PASSWORD, database.url is CCD_DATABASE_URL, and so on.
@@ -51,7 +59,37 @@ pbx:
   # Numbers of the extensions on this PBX; all others are external.
   internal_numbers: %q
   time_zone: %q
-`, d.Listen, d.StateDir, d.ARI.URL, ariPass, d.ARI.Application, d.AMI.Addr, amiSecret, d.PBX.InternalNumbers, d.PBX.TimeZone)
+
+api:
+  # Bearer token for integrations (CRMs, toolbars): Authorization: Bearer <token>.
+  token: %q
+
+acd:
+  # Calls that match no route go here (an extension of the caller's context);
+  # empty: back to the dialplan after Stasis().
+  default_extension: ""
+  recording_name: "{date}-{queue}-{callid}"
+  routes:
+    - dnis: "^.*$"          # every dialled number; put exact numbers first
+      queue: support
+      priority: 5
+  queues:
+    - code: support
+      name: Support
+      skills: {support: 1}
+      ring_timeout: 15s
+      wrap_up: 10s
+      announce_every: 60s
+      service_level: 20s
+      record: true
+  agents:
+    - id: "1001"
+      name: First Agent
+      endpoint: PJSIP/1001
+      password: %q   # for POST /api/v1/login; remove to allow token-only control
+      skills: {support: 5}
+`, d.Listen, d.StateDir, d.ARI.URL, ariPass, d.ARI.Application, d.AMI.Addr, amiSecret, d.PBX.InternalNumbers, d.PBX.TimeZone,
+		apiToken, agentPass)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
