@@ -175,6 +175,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		ariL.queue.Run(ctx)
 	}()
 	srv.MountAgents(ariL.queue, agentAuth(cfg))
+	registerACDMetrics(m, ariL.queue)
 	direct := ariL.queue.DirectCall
 	amiL.direct.Store(&direct)
 

@@ -247,6 +247,7 @@ func TestRestartKeepsQueuedCaller(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitFor("the caller queued", func() bool { return h.count("call.queued") == 1 })
+	h.waitFor("the waiting call in the metrics", func() bool { return h.metric(`ccd_acd_calls_waiting{queue="sales"}`) == "1" })
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
