@@ -19,6 +19,10 @@ type ACD struct {
 	// RecordingName is the file name pattern of call recordings, with {date},
 	// {time}, {queue}, {callid}, {agent}, {clid} and {dnis}.
 	RecordingName string `yaml:"recording_name"`
+	// ExtensionEndpoint turns an extension number given at login (Optimus LOGIN
+	// sends ExtensionNumber) into an endpoint: {extension} is replaced. Default
+	// PJSIP/{extension}.
+	ExtensionEndpoint string `yaml:"extension_endpoint"`
 }
 
 // Route sends calls for a dialled number (DNIS) to a queue.

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -658,8 +659,16 @@ func apiError(err error) error {
 	return err
 }
 
-// Login implements api.AgentControl.
+// Login implements api.AgentControl. An endpoint without a technology (an
+// extension number) is completed with acd.extension_endpoint.
 func (a *App) Login(ctx context.Context, id, endpoint string) error {
+	if endpoint != "" && !strings.Contains(endpoint, "/") {
+		tmpl := a.cfg.ACD.ExtensionEndpoint
+		if tmpl == "" {
+			tmpl = "PJSIP/{extension}"
+		}
+		endpoint = strings.ReplaceAll(tmpl, "{extension}", endpoint)
+	}
 	return apiError(a.request(ctx, func() error { return a.engine.Login(a.now(), id, endpoint) }))
 }
 

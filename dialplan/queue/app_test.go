@@ -429,3 +429,22 @@ func TestRouteLookupPicksQueueAndFallsBack(t *testing.T) {
 		t.Fatalf("fallback queued %+v %+v", q, q.Data)
 	}
 }
+
+func TestLoginWithExtensionNumber(t *testing.T) {
+	sim := aritest.NewSim()
+	defer sim.Close()
+	e := newEnv(t, sim, testACD(), nil)
+	if err := e.app.Login(e.ctx, "a1", "2001"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.app.Agent(e.ctx, "a1")
+	if err != nil || st.Endpoint != "PJSIP/2001" || st.State != acd.Ready {
+		t.Fatalf("agent %+v, %v", st, err)
+	}
+	if err := e.app.Login(e.ctx, "a2", "PJSIP/2001"); err == nil {
+		t.Fatal("two agents logged in at one endpoint")
+	}
+	if err := e.app.Ready(e.ctx, "nobody"); err == nil || !strings.Contains(err.Error(), "nobody") {
+		t.Fatalf("ready of an unknown agent: %v", err)
+	}
+}
