@@ -114,11 +114,7 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 		if !strategies[q.Strategy] {
 			bad(key+".strategy", "want longest_idle, skill_level or weighted, got %q", q.Strategy)
 		}
-		for s, l := range q.Skills {
-			if l < 1 || l > 10 {
-				bad(key+".skills."+s, "level must be 1..10, got %d", l)
-			}
-		}
+		checkLevels(key, q.Skills, bad)
 		for _, d := range []struct {
 			name string
 			v    time.Duration
@@ -148,11 +144,7 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 			bad(key+".id", "duplicate agent %q", ag.ID)
 		}
 		agents[ag.ID] = true
-		for s, l := range ag.Skills {
-			if l < 1 || l > 10 {
-				bad(key+".skills."+s, "level must be 1..10, got %d", l)
-			}
-		}
+		checkLevels(key, ag.Skills, bad)
 		for _, g := range ag.Groups {
 			if !groups[g] {
 				bad(key+".groups", "unknown group %q", g)
@@ -252,5 +244,14 @@ func (l *RouteLookup) validate(key string, bad func(key, format string, args ...
 	}
 	if l.Timeout < 0 {
 		bad(key+".timeout", "must not be negative, got %s", l.Timeout)
+	}
+}
+
+// checkLevels checks the skill levels of a queue or an agent.
+func checkLevels(key string, skills map[string]int, bad func(key, format string, args ...any)) {
+	for s, l := range skills {
+		if l < 1 || l > 10 {
+			bad(key+".skills."+s, "level must be 1..10, got %d", l)
+		}
 	}
 }

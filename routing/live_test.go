@@ -83,23 +83,8 @@ func TestMySQL(t *testing.T) {
 	t.Run("procedure", func(t *testing.T) {
 		l := mustOpen(t, config.RouteLookup{Driver: "mysql", DSN: dsn, Procedure: true})
 		l.db.SetMaxOpenConns(1) // one connection: an earlier answer must not leak
-		got, err := l.Do(ctx, Request{CLID: "5551234", DNIS: "5551000", AttachData: "x"})
-		if want := (Result{Queue: "7", Priority: 2, AttachData: "VIP gold|5551000|7|1"}); err != nil || got != want {
-			t.Errorf("got %+v, %v; want %+v", got, err, want)
-		}
-		if got, err := l.Do(ctx, Request{CLID: "0000000"}); !errors.Is(err, ErrNoQueue) {
-			t.Errorf("unknown caller: got %+v, %v; want ErrNoQueue", got, err)
-		}
-		if got, err := l.Do(ctx, Request{CLID: "1' OR '1'='1"}); err != nil || got.Queue != "9" {
-			t.Errorf("quote in CLID: got %+v, %v", got, err)
-		}
 		// Strict mode rejects a P_CLID longer than 20; the lookup cuts it.
-		long := strings.Repeat("é", 300)
-		execAll(t, db, `INSERT INTO customers VALUES ('5551234`+strings.Repeat("é", 13)+`', 5, 5, 'long')`)
-		got, err = l.Do(ctx, Request{CLID: "5551234" + long, DNIS: "5551000" + long, AttachData: long})
-		if want := "long|5551000" + strings.Repeat("é", 13) + "|20|200"; err != nil || got.AttachData != want {
-			t.Errorf("long inputs: got %+v, %v; want attach data %q", got, err, want)
-		}
+		checkProcedure(t, l, db, "é")
 		execAll(t, db, `DROP PROCEDURE OPTIMUS_GET_ROUTING_INFO`)
 		if _, err := l.Do(ctx, Request{CLID: "5551234"}); err == nil || !strings.Contains(err.Error(), "OPTIMUS_GET_ROUTING_INFO") {
 			t.Errorf("missing procedure: %v", err)
@@ -138,21 +123,30 @@ func TestSQLServer(t *testing.T) {
 
 	t.Run("procedure", func(t *testing.T) {
 		l := mustOpen(t, config.RouteLookup{Driver: "sqlserver", DSN: dsn, Procedure: true})
-		got, err := l.Do(ctx, Request{CLID: "5551234", DNIS: "5551000", AttachData: "x"})
-		if want := (Result{Queue: "7", Priority: 2, AttachData: "VIP gold|5551000|7|1"}); err != nil || got != want {
-			t.Errorf("got %+v, %v; want %+v", got, err, want)
-		}
-		if got, err := l.Do(ctx, Request{CLID: "0000000"}); !errors.Is(err, ErrNoQueue) {
-			t.Errorf("unknown caller: got %+v, %v; want ErrNoQueue", got, err)
-		}
-		if got, err := l.Do(ctx, Request{CLID: "1' OR '1'='1"}); err != nil || got.Queue != "9" {
-			t.Errorf("quote in CLID: got %+v, %v", got, err)
-		}
-		long := strings.Repeat("9", 300)
-		execAll(t, db, `INSERT INTO customers VALUES ('5551234`+strings.Repeat("9", 13)+`', 5, 5, 'long')`)
-		got, err = l.Do(ctx, Request{CLID: "5551234" + long, DNIS: "5551000" + long, AttachData: long})
-		if want := "long|5551000" + strings.Repeat("9", 13) + "|20|200"; err != nil || got.AttachData != want {
-			t.Errorf("long inputs: got %+v, %v; want attach data %q", got, err, want)
-		}
+		checkProcedure(t, l, db, "9")
 	})
+}
+
+// checkProcedure runs the checks every OPTIMUS_GET_ROUTING_INFO implementation
+// must pass: a known caller, an unknown one, a quote in the CLID, and inputs
+// longer than the procedure's parameters (pad is the character to lengthen with).
+func checkProcedure(t *testing.T, l *Lookup, db *sql.DB, pad string) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := l.Do(ctx, Request{CLID: "5551234", DNIS: "5551000", AttachData: "x"})
+	if want := (Result{Queue: "7", Priority: 2, AttachData: "VIP gold|5551000|7|1"}); err != nil || got != want {
+		t.Errorf("got %+v, %v; want %+v", got, err, want)
+	}
+	if got, err := l.Do(ctx, Request{CLID: "0000000"}); !errors.Is(err, ErrNoQueue) {
+		t.Errorf("unknown caller: got %+v, %v; want ErrNoQueue", got, err)
+	}
+	if got, err := l.Do(ctx, Request{CLID: "1' OR '1'='1"}); err != nil || got.Queue != "9" {
+		t.Errorf("quote in CLID: got %+v, %v", got, err)
+	}
+	long := strings.Repeat(pad, 300)
+	execAll(t, db, `INSERT INTO customers VALUES ('5551234`+strings.Repeat(pad, 13)+`', 5, 5, 'long')`)
+	got, err = l.Do(ctx, Request{CLID: "5551234" + long, DNIS: "5551000" + long, AttachData: long})
+	if want := "long|5551000" + strings.Repeat(pad, 13) + "|20|200"; err != nil || got.AttachData != want {
+		t.Errorf("long inputs: got %+v, %v; want attach data %q", got, err, want)
+	}
 }
