@@ -536,9 +536,18 @@ func (a *App) carryOut(act acd.Action) {
 				"queue": act.Queue, "callid": act.CallID, "agent": act.Agent, "clid": c.CLID, "dnis": c.DNIS})
 			a.engine.Recording(a.now(), act.CallID, rec)
 		}
+		agentName := ""
+		if ag, err := a.engine.Agent(act.Agent); err == nil {
+			agentName = ag.Name
+		}
 		a.worker(act.CallID, func() {
 			if playing != "" {
 				_ = a.cfg.ARI.Playback(playing).Stop(ctx)
+			}
+			// The caller's phone shows who answered (connected line).
+			_ = a.cfg.ARI.Channel(act.CallID).SetVariable(ctx, "CONNECTEDLINE(num)", act.Agent)
+			if agentName != "" {
+				_ = a.cfg.ARI.Channel(act.CallID).SetVariable(ctx, "CONNECTEDLINE(name)", agentName)
 			}
 			if err := a.media.Connect(ctx, bridge, act.CallID, act.Channel, rec); err != nil {
 				a.actionFailed("connect", act.CallID, err)
