@@ -49,6 +49,34 @@ func (e *Engine) Transfer(now time.Time, callID, toQueue, toNumber string) error
 	return nil
 }
 
+// TransferredByPhone records a blind transfer the agent's phone made (Asterisk
+// has already sent the caller to the extension): the call leaves the ACD as
+// transferred and the agent goes to wrap-up.
+func (e *Engine) TransferredByPhone(now time.Time, agentChannel, to string) bool {
+	var c *call
+	for _, x := range e.calls {
+		if x.State == Connected && x.Channel == agentChannel {
+			c = x
+			break
+		}
+	}
+	if c == nil {
+		return false
+	}
+	if !c.HeldSince.IsZero() {
+		e.unhold(now, c)
+	}
+	e.callEvent(now, "call.transferred", c, c.Queue, c.Agent, Data{From: c.Queue, To: to, Channel: c.Channel, Reason: "phone"})
+	e.act(Action{Kind: HangupAgent, CallID: c.ID, Agent: c.Agent, Channel: c.Channel})
+	if a := e.agents[c.Agent]; a != nil && a.call == c {
+		a.call = nil
+		e.wrapUp(now, a)
+	}
+	c.TransferAt, c.TransferTo = now, to
+	e.end(now, c, EndTransferred)
+	return true
+}
+
 // Hold puts a connected call on hold (counted and timed).
 func (e *Engine) Hold(now time.Time, callID string) error {
 	c := e.calls[callID]

@@ -518,3 +518,24 @@ func TestRestoreAfterRestart(t *testing.T) {
 		t.Fatalf("talking: %+v", s)
 	}
 }
+
+func TestTransferredByPhone(t *testing.T) {
+	h := newHarness(t, basicConfig())
+	h.login("a1")
+	off := only(t, h.arrive("c1", "sales", 0), Offer)
+	h.must(h.e.OfferAnswered(h.now, off.Channel))
+	if h.e.TransferredByPhone(h.now, "nobody", "2000") {
+		t.Fatal("a transfer by an unknown channel was taken")
+	}
+	if !h.e.TransferredByPhone(h.now.Add(time.Minute), off.Channel, "2000") {
+		t.Fatal("the agent's transfer was not taken")
+	}
+	acts := h.take()
+	none(t, acts, SendTo) // Asterisk moved the caller itself
+	if s := h.lastEnded("c1"); s.EndType != EndTransferred || s.TransferTo != "2000" {
+		t.Fatalf("summary %+v", s)
+	}
+	if a, _ := h.e.Agent("a1"); a.State != WrapUp {
+		t.Fatalf("a1 is %s", a.State)
+	}
+}

@@ -102,10 +102,13 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 		case n < 88:
 			op = "transfer"
 			if c, ok := pickCall(); ok {
-				if r.IntN(2) == 0 {
+				switch r.IntN(3) {
+				case 0:
 					_ = h.e.Transfer(h.now, c.ID, queues[r.IntN(3)], "")
-				} else {
+				case 1:
 					_ = h.e.Transfer(h.now, c.ID, "", "777")
+				default:
+					h.e.TransferredByPhone(h.now, c.Channel, "888")
 				}
 			}
 		case n < 92:

@@ -266,6 +266,14 @@ func (a *App) handle(e ari.Event) {
 		if _, ok := a.engine.CallByChannel(v.Channel.ID); ok {
 			a.engine.AgentGone(now, v.Channel.ID, failReason(v.Cause))
 		}
+	case *ari.BridgeBlindTransfer:
+		// The agent's phone transferred the caller (SIP REFER): Asterisk
+		// has moved the caller already.
+		if strings.EqualFold(v.Result, "Success") && a.engine.TransferredByPhone(now, v.Channel.ID, v.Exten) {
+			if v.Transferee != nil {
+				delete(a.calls, v.Transferee.ID)
+			}
+		}
 	case *ari.PlaybackFinished:
 		a.playbackFinished(v.Playback.ID)
 	case *ari.ChannelHold:
