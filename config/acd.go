@@ -23,6 +23,11 @@ type ACD struct {
 	// sends ExtensionNumber) into an endpoint: {extension} is replaced. Default
 	// PJSIP/{extension}.
 	ExtensionEndpoint string `yaml:"extension_endpoint"`
+	// TransferContext is the dialplan context where callers sent out of ccd
+	// (transfer or overflow to a number, the default extension) continue.
+	// Empty: the context they entered Stasis() from, which loops back into ccd
+	// when that context sends every number to Stasis().
+	TransferContext string `yaml:"transfer_context"`
 }
 
 // Route sends calls for a dialled number (DNIS) to a queue.

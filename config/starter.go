@@ -68,6 +68,9 @@ acd:
   # Calls that match no route go here (an extension of the caller's context);
   # empty: back to the dialplan after Stasis().
   default_extension: ""
+  # Where callers sent out of ccd (transfer or overflow to a number, the default
+  # extension) continue; "ccd asterisk-config" prints an example of this context.
+  transfer_context: ccd-transfer
   recording_name: "{date}-{queue}-{callid}"
   routes:
     - dnis: "^.*$"          # every dialled number; put exact numbers first

@@ -15,6 +15,8 @@ import (
 type Media struct {
 	ARI *ari.Client
 	App string // the Stasis application agents' channels are originated into
+	// Context is where SendTo sends callers; "" keeps their current context.
+	Context string
 }
 
 // Wait answers a caller and starts music on hold (mohClass "" is Asterisk's
@@ -110,5 +112,5 @@ func (m *Media) SendTo(ctx context.Context, caller, extension string) error {
 	if extension == "" {
 		return m.ARI.Channel(caller).Continue(ctx, ari.ContinueParams{})
 	}
-	return m.ARI.Channel(caller).Continue(ctx, ari.ContinueParams{Extension: extension, Priority: 1})
+	return m.ARI.Channel(caller).Continue(ctx, ari.ContinueParams{Context: m.Context, Extension: extension, Priority: 1})
 }

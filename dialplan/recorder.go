@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/eventlog"
@@ -66,7 +67,10 @@ func (r *Recorder) Handle(e ari.Event) {
 		}
 	}
 	if unique[typ] && ev.CallID != "" {
-		ev.Key = "ari:" + typ + ":" + ev.CallID
+		// With the event's time: a channel can leave the application and come
+		// back (continue into a context that calls Stasis again), and each stay
+		// counts; a re-delivery after a reconnect has the same time.
+		ev.Key = "ari:" + typ + ":" + ev.CallID + ":" + ev.At.UTC().Format(time.RFC3339Nano)
 	}
 	if err := r.emit(ev); err != nil {
 		r.log.Warn("cannot record ARI event", "type", typ, "err", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/eventlog"
@@ -49,7 +50,7 @@ func TestRecorderLogsCapturedCall(t *testing.T) {
 	if start == nil {
 		t.Fatal("caller's StasisStart not recorded")
 	}
-	if start.DNIS != "5551234" || start.CLID != "5551234" || start.Key != "ari:StasisStart:caller-probe-1;2" || start.Source != eventlog.SourceARI {
+	if start.DNIS != "5551234" || start.CLID != "5551234" || start.Key != "ari:StasisStart:caller-probe-1;2:"+start.At.UTC().Format(time.RFC3339Nano) || start.Source != eventlog.SourceARI {
 		t.Fatalf("StasisStart recorded as %+v", start)
 	}
 	var p struct {

@@ -89,8 +89,29 @@ exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
  same => n,Hangup()
 
 ; Agents' phones are called by ccd through ARI (PJSIP/<extension>); nothing to add.
-`, cfg.ARI.Application))
+%[2]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext)))
 	return files
+}
+
+// transferContext is the context callers sent out of ccd continue in
+// (acd.transfer_context). It must not send numbers back to Stasis(): a transfer
+// would come straight back into ccd.
+func transferContext(name string) string {
+	if name == "" {
+		return `
+; Callers ccd sends out (transfers and overflows to a number, the default
+; extension) continue in the context they came from, which sends every number
+; back to ccd. Set acd.transfer_context (e.g. ccd-transfer) and add that context.
+`
+	}
+	return fmt.Sprintf(`
+; Callers ccd sends out (transfers and overflows to a number, the default
+; extension) continue here (acd.transfer_context). Include the contexts that
+; reach your extensions and trunks instead of this example.
+[%s]
+exten => _X.,1,Dial(PJSIP/${EXTEN},30)
+ same => n,Hangup()
+`, name)
 }
 
 func bindAddr(host string) string {

@@ -72,6 +72,7 @@ type App struct {
 	calls   map[string]*callMedia // caller channel -> media state
 	started bool                  // restored and taking calls
 	sub     *ari.Subscription
+	entries map[string][]time.Time // recent entries of each caller channel, to stop dialplan loops
 
 	stats Stats
 	ready atomic.Bool // mirrors started, for readiness checks
@@ -114,9 +115,10 @@ func New(cfg Config) (*App, error) {
 	}
 	a := &App{
 		cfg: cfg, log: cfg.Log.With("component", "queue"), now: cfg.Now, engine: eng, router: router,
-		media:  &dialplan.Media{ARI: cfg.ARI, App: cfg.App},
+		media:  &dialplan.Media{ARI: cfg.ARI, App: cfg.App, Context: cfg.ACD.TransferContext},
 		routes: map[string]int{}, queues: map[string]config.Queue{},
 		in: make(chan func(), 1024), done: make(chan struct{}), calls: map[string]*callMedia{},
+		entries: map[string][]time.Time{},
 	}
 	for i, r := range cfg.ACD.Routes {
 		if _, dup := a.routes[r.DNIS]; !dup {
@@ -261,6 +263,15 @@ func (a *App) handle(e ari.Event) {
 		if _, ok := a.engine.CallByChannel(v.Channel.ID); ok {
 			a.engine.AgentGone(now, v.Channel.ID, "")
 		}
+	case *ari.Dial:
+		// The result of ringing an agent. A busy or congested phone behind a
+		// Local channel ends the originated channel with cause 0, so only the
+		// Dial status says why; it arrives before the ChannelDestroyed.
+		if reason := dialFailure(v.DialStatus); reason != "" {
+			if _, ok := a.engine.CallByChannel(v.Peer.ID); ok {
+				a.engine.AgentGone(now, v.Peer.ID, reason)
+			}
+		}
 	case *ari.ChannelDestroyed:
 		// An agent channel that ends before it answers never reaches Stasis.
 		if _, ok := a.engine.CallByChannel(v.Channel.ID); ok {
@@ -299,11 +310,24 @@ func failReason(cause int) string {
 	switch cause {
 	case 17: // user busy
 		return acd.Busy
-	case 18, 19, 0, 16: // no user responding, no answer; 16 when cancelled by the far end
+	case 18, 19, 16: // no user responding, no answer; 16 when cancelled by the far end
 		return acd.NoAnswer
-	default:
+	default: // 0 too: a Local channel to a missing extension, a failed dial
 		return acd.Unavailable
 	}
+}
+
+// dialFailure maps the final status of an agent's dial to the reason its offer
+// failed; "" for the others (ringing, answered, ccd's own cancel, or no answer,
+// which ccd's ring timeout decides).
+func dialFailure(status string) string {
+	switch status {
+	case "BUSY":
+		return acd.Busy
+	case "CONGESTION", "CHANUNAVAIL":
+		return acd.Unavailable
+	}
+	return ""
 }
 
 func (a *App) stasisStart(now time.Time, v *ari.StasisStart) {
@@ -315,6 +339,12 @@ func (a *App) stasisStart(now time.Time, v *ari.StasisStart) {
 			a.log.Info("agent answered a withdrawn offer", "channel", ch.ID)
 			a.worker(ch.ID, func() { _ = a.media.Hangup(context.Background(), ch.ID, "normal") })
 		}
+		return
+	}
+	if a.looping(now, ch.ID) {
+		a.log.Error("a caller keeps coming back into ccd: the extension it is sent to runs Stasis() again; set acd.transfer_context",
+			"call", ch.ID, "dnis", ch.Dialplan.Exten)
+		a.worker(ch.ID, func() { _ = a.media.Hangup(context.Background(), ch.ID, "normal") })
 		return
 	}
 	a.stats.Calls.Add(1)
@@ -372,6 +402,29 @@ func (a *App) stasisStart(now time.Time, v *ari.StasisStart) {
 		return
 	}
 	a.arrive(now, in)
+}
+
+// looping reports a caller entering the application for the 6th time within 10
+// s: ccd sends it out and the dialplan sends it straight back. Coming back once
+// or twice (a transfer to a number that queues again) is normal.
+func (a *App) looping(now time.Time, channel string) bool {
+	const window, limit = 10 * time.Second, 5
+	recent := a.entries[channel][:0]
+	for _, t := range a.entries[channel] {
+		if now.Sub(t) < window {
+			recent = append(recent, t)
+		}
+	}
+	recent = append(recent, now)
+	a.entries[channel] = recent
+	if len(a.entries) > 10000 { // forget the old ones now and then
+		for id, ts := range a.entries {
+			if now.Sub(ts[len(ts)-1]) >= window {
+				delete(a.entries, id)
+			}
+		}
+	}
+	return len(recent) > limit
 }
 
 func (a *App) answer(ctx context.Context, channel string) error {
@@ -542,6 +595,11 @@ func (a *App) carryOut(act acd.Action) {
 			c, _ := a.engine.Call(act.CallID)
 			rec = dialplan.RecordingName(a.cfg.ACD.RecordingName, a.now(), map[string]string{
 				"queue": act.Queue, "callid": act.CallID, "agent": act.Agent, "clid": c.CLID, "dnis": c.DNIS})
+			if c.Recording != "" {
+				// Connected before (transferred back into a queue): the first
+				// leg's file exists, and recordings never overwrite.
+				rec += "-" + strconv.Itoa(c.Offers)
+			}
 			a.engine.Recording(a.now(), act.CallID, rec)
 		}
 		agentName := ""

@@ -448,3 +448,56 @@ func TestLoginWithExtensionNumber(t *testing.T) {
 		t.Fatalf("ready of an unknown agent: %v", err)
 	}
 }
+
+func TestTransferBackIntoQueueRecordsSecondLegApart(t *testing.T) {
+	sim := aritest.NewSim()
+	defer sim.Close()
+	answering(sim, "PJSIP/1001", "PJSIP/1002")
+	cfg := testACD()
+	cfg.TransferContext = "ccd-out"
+	e := newEnv(t, sim, cfg, nil)
+	e.login("a1")
+	e.caller("c1", "100")
+	e.waitEvent("call.answered", "c1", "a1")
+	e.login("a2")
+	if err := e.app.Transfer(e.ctx, "c1", "sales", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.waitEvent("call.answered", "c1", "a2")
+	var names []string
+	until(t, "two recordings", func() bool {
+		names = names[:0]
+		for _, ev := range FromLog(e.log()) {
+			if ev.Kind == "call.recording" {
+				names = append(names, ev.Data.Recording)
+			}
+		}
+		return len(names) == 2
+	})
+	if names[0] == names[1] {
+		t.Fatalf("both legs recorded to %q", names[0])
+	}
+	if err := sim.Channel("c1").Hangup(16); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "both legs stored", func() bool { return len(sim.StoredRecordings()) == 2 })
+}
+
+func TestLoopingCallerIsStopped(t *testing.T) {
+	a, err := New(Config{ACD: testACD(), Emit: func(eventlog.Event) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i := 0; i < 5; i++ {
+		if a.looping(now.Add(time.Duration(i)*100*time.Millisecond), "c") {
+			t.Fatalf("entry %d taken for a loop", i+1)
+		}
+	}
+	if !a.looping(now.Add(time.Second), "c") {
+		t.Fatal("a 6th entry within 10 s is not a loop")
+	}
+	if a.looping(now.Add(time.Minute), "c") || a.looping(now, "other") {
+		t.Fatal("entries far apart, or of another channel, taken for a loop")
+	}
+}
