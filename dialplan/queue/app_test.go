@@ -197,6 +197,10 @@ func TestAnsweredCallIsBridgedRecordedAndWrappedUp(t *testing.T) {
 	if !strings.Contains(rec.Data.Recording, "sales-c1") {
 		t.Fatalf("recording name %q", rec.Data.Recording)
 	}
+	until(t, "the bridge is being recorded", func() bool {
+		_, ok := sim.LiveRecording(rec.Data.Recording)
+		return ok
+	})
 	if on, _ := caller.MOH(); on {
 		t.Fatal("the caller still hears music while talking")
 	}
@@ -477,6 +481,10 @@ func TestTransferBackIntoQueueRecordsSecondLegApart(t *testing.T) {
 	if names[0] == names[1] {
 		t.Fatalf("both legs recorded to %q", names[0])
 	}
+	until(t, "the second leg is being recorded", func() bool {
+		_, ok := sim.LiveRecording(names[1])
+		return ok
+	})
 	if err := sim.Channel("c1").Hangup(16); err != nil {
 		t.Fatal(err)
 	}
