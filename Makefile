@@ -8,7 +8,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VERSION     := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X main.version=$(VERSION)
 
-.PHONY: run test build vet lint bench fuzz integration postgres-server clean
+.PHONY: run test build vet lint bench bench-acd fuzz integration postgres-server clean
 
 run: postgres-server
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/ccd serve
@@ -33,10 +33,16 @@ bench: postgres-server
 	$(GO) test -run '^$$' -bench . -benchmem ./acd
 	$(GO) run ./internal/tools/withpg -- $(GO) test -run '^$$' -bench Append -benchtime 200000x ./store
 
+# ccd against app_queue on a real Asterisk (bench/acdlatency/README.md): agent
+# ready -> agent rung, call queued -> agent rung, p50/p99 over 200 calls each.
+bench-acd: postgres-server
+	$(GO) run ./internal/tools/withpg -- $(GO) run ./bench/acdlatency -n 200
+
 # Short fuzzing of the protocol parsers; the corpus lives in */testdata/fuzz.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 30s ./ami
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./ari
+	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime 30s ./routing
 
 # Against a real Asterisk configured as in the README (CCD_ASTERISK_TEST=1).
 integration: postgres-server

@@ -37,7 +37,7 @@ type env struct {
 func setup(t *testing.T) *env {
 	t.Helper()
 	if os.Getenv("CCD_ASTERISK_TEST") != "1" {
-		t.Skip("real-Asterisk suite skipped: set CCD_ASTERISK_TEST=1 and the CCD_ARI_*/CCD_AMI_* credentials of an Asterisk configured as the README says (make integration)")
+		t.Skip("real-Asterisk suite skipped: set CCD_ASTERISK_TEST=1 and the CCD_ARI_*/CCD_AMI_* credentials of an Asterisk configured as the README says, with the dialplan in integration/testdata/extensions.conf (make integration)")
 	}
 	cfg, err := config.Load("", nil)
 	if err != nil {
@@ -135,64 +135,52 @@ func (e *env) placeCaller(t *testing.T, ctx context.Context, id string) string {
 	return id + ";2"
 }
 
-// A caller enters the Stasis app, an agent is originated into it, both are bridged
-// and recorded, the agent hangs up, and every step is in the event log, including
-// the AMI's view of the same channels, marked as ccd's.
+// queueFor routes the DNIS placeCaller dials (5551234) to a queue, so that
+// ccd's queue application takes the caller: without a route it would send it
+// back to the dialplan, which hangs up.
+func (e *env) queueFor(record bool, agents ...config.Agent) {
+	e.cfg.ACD = config.ACD{
+		Routes: []config.Route{{DNIS: "5551234", Queue: "itest"}},
+		Queues: []config.Queue{{Code: "itest", Record: record, RingTimeout: 15 * time.Second}},
+		Agents: agents,
+	}
+	e.cfg.API.Token = randomHex(16)
+}
+
+// A caller enters the Stasis app, ccd's queue application originates the agent
+// into it, bridges and records both, the agent hangs up, and every step is in
+// the event log, including the AMI's view of the same channels, marked as ccd's.
 func TestQueueLikeCallLandsInEventLog(t *testing.T) {
 	e := setup(t)
+	e.queueFor(true, config.Agent{ID: "1001", Endpoint: "Local/1001@agents"})
 	e.startDaemon(t)
 	ctx := ctxT(t, 2*time.Minute)
+	e.agentRequest(t, ctx, "1001", "login")
 	callerID := uniq("itest-caller")
 	caller := e.placeCaller(t, ctx, callerID)
 	start := e.waitEvent(t, "ari.StasisStart", caller, 10*time.Second)
 	if start.DNIS != "5551234" || start.CLID != "5551234" {
 		t.Fatalf("StasisStart DNIS %q CLID %q", start.DNIS, start.CLID)
 	}
-	ch := e.ari.Channel(caller)
-	if err := ch.Answer(ctx); err != nil {
-		t.Fatal(err)
+	answered := e.waitEvent(t, "call.answered", caller, 15*time.Second)
+	agentCh := payloadOf(t, answered)["channel"].(string)
+	if p := payloadOf(t, e.waitEvent(t, "ari.StasisStart", agentCh, time.Second)); fmt.Sprint(p["args"]) != "[agent "+caller+"]" {
+		t.Fatalf("agent's StasisStart args %v", p["args"])
 	}
-	if err := ch.StartMOH(ctx, "default"); err != nil {
-		t.Fatal(err)
+	// The agent's dialplan hangs up after 5 s of talk; ccd hangs up the
+	// caller through ARI. A channel hung up through ARI leaves the application
+	// (StasisEnd) and the cause is in the ChannelHangupRequest.
+	ended := e.waitEvent(t, "call.ended", caller, 15*time.Second)
+	if p := payloadOf(t, ended)["summary"].(map[string]any); p["end_type"] != float64(101) {
+		t.Fatalf("call.ended %s", ended.Payload)
 	}
-	br, err := e.ari.CreateBridge(ctx, ari.CreateBridgeParams{Type: "mixing", Name: "itest"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bridge := e.ari.Bridge(br.ID)
-	defer bridge.Destroy(context.Background())
-	agentID := uniq("itest-agent")
-	if _, err := e.ari.Originate(ctx, ari.OriginateParams{
-		Endpoint: "Local/1001@agents", App: e.cfg.ARI.Application, AppArgs: "agent,1001",
-		ChannelID: agentID, CallerID: "5551234", Timeout: 15,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	e.waitEvent(t, "ari.StasisStart", agentID, 10*time.Second)
-	if err := ch.StopMOH(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := bridge.AddChannels(ctx, caller, agentID); err != nil {
-		t.Fatal(err)
-	}
-	recName := uniq("itest-rec")
-	if _, err := bridge.Record(ctx, ari.RecordParams{Name: recName, Format: "wav", IfExists: "overwrite"}); err != nil {
-		t.Fatal(err)
-	}
-	// The agent's dialplan hangs up after 5 s of talk.
-	e.waitEvent(t, "ari.ChannelDestroyed", agentID, 15*time.Second)
-	if err := ch.Hangup(ctx, "normal"); err != nil && !ari.IsNotFound(err) {
-		t.Fatal(err)
-	}
-	// A channel hung up through ARI leaves the application (StasisEnd) and the
-	// application hears no ChannelDestroyed for it: the cause is in the request.
 	e.waitEvent(t, "ari.StasisEnd", caller, 10*time.Second)
 	if req := e.waitEvent(t, "ari.ChannelHangupRequest", caller, time.Second); payloadOf(t, req)["channel"] == nil {
 		t.Fatalf("ChannelHangupRequest without channel: %s", req.Payload)
 	}
 	e.waitEvent(t, "ari.ChannelEnteredBridge", caller, time.Second)
-	bridge.Destroy(ctx)
 	e.waitEvent(t, "ari.RecordingFinished", "", 10*time.Second)
+	recName := payloadOf(t, e.waitEvent(t, "call.recording", caller, time.Second))["recording"].(string)
 	rec := e.ari.StoredRecording(recName)
 	got, err := rec.Get(ctx)
 	if err != nil {
@@ -254,22 +242,18 @@ func TestDirectCallObservedThroughAMI(t *testing.T) {
 	}
 }
 
-// ccd stops while a caller is in its Stasis application: the caller stays up, the
-// next ccd re-adopts it and records how the call ends.
+// ccd stops while a caller waits in its queue: the caller stays up, the next
+// ccd re-adopts it and records how the call ends.
 func TestRestartKeepsCaller(t *testing.T) {
 	e := setup(t)
+	e.queueFor(false) // no agents: the caller waits, with music
 	stop := e.startDaemon(t)
 	ctx := ctxT(t, time.Minute)
 	callerID := uniq("itest-restart")
 	caller := e.placeCaller(t, ctx, callerID)
 	e.waitEvent(t, "ari.StasisStart", caller, 10*time.Second)
+	e.waitEvent(t, "call.queued", caller, 10*time.Second)
 	ch := e.ari.Channel(caller)
-	if err := ch.Answer(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.StartMOH(ctx, "default"); err != nil {
-		t.Fatal(err)
-	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -285,9 +269,17 @@ func TestRestartKeepsCaller(t *testing.T) {
 	if h := e.waitEvent(t, "pbx.hangup", callerID, 10*time.Second); payloadOf(t, h)["acd"] != true {
 		t.Fatalf("re-adopted call not marked as ccd's: %s", h.Payload)
 	}
-	var starts int
+	// The restored queue closes the call as abandoned, once.
+	ended := e.waitEvent(t, "call.ended", caller, 10*time.Second)
+	if p := payloadOf(t, ended)["summary"].(map[string]any); p["end_type"] != float64(102) {
+		t.Fatalf("call.ended after the restart: %s", ended.Payload)
+	}
+	var starts, ends int
 	if err := e.db.Get(&starts, `SELECT count(*) FROM call_event WHERE kind = 'ari.StasisStart' AND call_id = $1`, caller); err != nil || starts != 1 {
 		t.Fatalf("%d StasisStart rows for the caller (%v), want 1", starts, err)
+	}
+	if err := e.db.Get(&ends, `SELECT count(*) FROM call_event WHERE kind = 'call.ended' AND call_id = $1`, caller); err != nil || ends != 1 {
+		t.Fatalf("%d call.ended rows for the caller (%v), want 1", ends, err)
 	}
 }
 

@@ -545,14 +545,20 @@ func (a *App) carryOut(act acd.Action) {
 	case acd.Offer:
 		a.stats.Offers.Add(1)
 		call := dialplan.AgentCall{ChannelID: act.Channel, CallID: act.CallID, Endpoint: act.Endpoint, CallerID: act.CallerID, Timeout: act.Timeout + 2*time.Second}
-		a.worker(act.CallID, func() {
+		// On the agent channel's worker: ringing the agent need not wait for
+		// the caller's answer; a Cancel of this offer uses the same worker.
+		a.worker(act.Channel, func() {
 			if err := a.media.RingAgent(ctx, call); err != nil {
 				a.log.Warn("cannot ring agent", "agent", act.Agent, "endpoint", act.Endpoint, "err", err)
 				a.send(func() { a.engine.AgentGone(a.now(), act.Channel, acd.Unavailable) })
 			}
 		})
 	case acd.Cancel, acd.HangupAgent:
-		a.worker(act.CallID, func() {
+		key := act.CallID
+		if act.Kind == acd.Cancel {
+			key = act.Channel // after its Offer
+		}
+		a.worker(key, func() {
 			if err := a.media.Hangup(ctx, act.Channel, "normal"); err != nil {
 				a.actionFailed("hangup agent", act.Channel, err)
 			}
