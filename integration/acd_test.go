@@ -494,10 +494,10 @@ func (e *env) checkDialplan(t *testing.T, mc *ami.Client, contexts ...string) {
 	}
 }
 
-// agentRequest makes a ccd JSON agent request with the integration token.
-func (e *env) agentRequest(t *testing.T, ctx context.Context, agent, op string) {
+// api calls ccd's REST API with the integration token.
+func (e *env) api(t *testing.T, ctx context.Context, method, path string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+e.cfg.Listen+"/api/agents/"+agent+"/"+op, nil)
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+e.cfg.Listen+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,6 +506,13 @@ func (e *env) agentRequest(t *testing.T, ctx context.Context, agent, op string) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// agentRequest makes a ccd JSON agent request with the integration token.
+func (e *env) agentRequest(t *testing.T, ctx context.Context, agent, op string) {
+	t.Helper()
+	resp := e.api(t, ctx, http.MethodPost, "/api/agents/"+agent+"/"+op)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
@@ -520,15 +527,7 @@ type agentState struct {
 
 func (e *env) agentStates(t *testing.T, ctx context.Context) []agentState {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+e.cfg.Listen+"/api/agents", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+e.cfg.API.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := e.api(t, ctx, http.MethodGet, "/api/agents")
 	defer resp.Body.Close()
 	var out []agentState
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
