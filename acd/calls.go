@@ -38,6 +38,7 @@ func (e *Engine) Transfer(now time.Time, callID, toQueue, toNumber string) error
 		e.wrapUp(now, a)
 	}
 	if q != nil {
+		e.disconnect(c)
 		c.Agent, c.Channel, c.Endpoint = "", "", ""
 		c.visited = map[string]bool{}
 		e.enqueue(now, c, q, "transfer", c.Queue)
@@ -53,13 +54,7 @@ func (e *Engine) Transfer(now time.Time, callID, toQueue, toNumber string) error
 // has already sent the caller to the extension): the call leaves the ACD as
 // transferred and the agent goes to wrap-up.
 func (e *Engine) TransferredByPhone(now time.Time, agentChannel, to string) bool {
-	var c *call
-	for _, x := range e.calls {
-		if x.State == Connected && x.Channel == agentChannel {
-			c = x
-			break
-		}
-	}
+	c := e.connected[agentChannel]
 	if c == nil {
 		return false
 	}
@@ -130,10 +125,8 @@ func (e *Engine) CallByChannel(channel string) (string, bool) {
 	if o := e.offers[channel]; o != nil {
 		return o.c.ID, true
 	}
-	for _, c := range e.calls {
-		if c.Channel == channel {
-			return c.ID, true
-		}
+	if c := e.connected[channel]; c != nil {
+		return c.ID, true
 	}
 	return "", false
 }

@@ -21,6 +21,7 @@ type Engine struct {
 	byEndpoint map[string]*agent
 	calls      map[string]*call
 	offers     map[string]*offer // by agent channel id
+	connected  map[string]*call  // connected calls by agent channel id
 	timers     timerHeap
 	seq        uint64
 	defaultExt string
@@ -83,7 +84,7 @@ type offer struct {
 func New(cfg config.ACD) (*Engine, error) {
 	e := &Engine{
 		queues: map[string]*queue{}, agents: map[string]*agent{}, byEndpoint: map[string]*agent{},
-		calls: map[string]*call{}, offers: map[string]*offer{}, defaultExt: cfg.DefaultExtension,
+		calls: map[string]*call{}, offers: map[string]*offer{}, connected: map[string]*call{}, defaultExt: cfg.DefaultExtension,
 	}
 	groupsOf := map[string]map[string]bool{}
 	for _, g := range cfg.Groups {
@@ -526,6 +527,7 @@ func (e *Engine) OfferAnswered(now time.Time, channel string) error {
 	e.leaveQueues(c)
 	c.annGen++
 	c.State, c.AnsweredAt, c.Queue, c.Backflow = Connected, now, q.cfg.Code, backflow
+	e.connected[channel] = c
 	a.call = c
 	a.wrapUp = q.cfg.WrapUp
 	e.setAgent(now, a, OnCall, Data{Channel: channel})
@@ -543,11 +545,8 @@ func (e *Engine) AgentGone(now time.Time, channel, reason string) {
 		e.offerFailed(now, o, reason)
 		return
 	}
-	for _, c := range e.calls {
-		if c.State == Connected && c.Channel == channel {
-			e.talkEnded(now, c, true)
-			return
-		}
+	if c := e.connected[channel]; c != nil {
+		e.talkEnded(now, c, true)
 	}
 }
 
@@ -646,6 +645,7 @@ func (e *Engine) talkEnded(now time.Time, c *call, byAgent bool) {
 
 // end closes a call's record.
 func (e *Engine) end(now time.Time, c *call, endType int) {
+	e.disconnect(c)
 	c.EndType = endType
 	c.State = "ended"
 	c.annGen++
@@ -654,6 +654,14 @@ func (e *Engine) end(now time.Time, c *call, endType int) {
 	sum.Queues = nil
 	sum.HeldSince = time.Time{}
 	e.callEvent(now, "call.ended", c, c.Queue, c.Agent, Data{Summary: &sum})
+}
+
+// disconnect forgets a call's agent channel once the call is no longer
+// connected to it.
+func (e *Engine) disconnect(c *call) {
+	if e.connected[c.Channel] == c {
+		delete(e.connected, c.Channel)
+	}
 }
 
 // wrapUp starts the after-call work of an agent whose call ended.

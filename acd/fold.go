@@ -216,6 +216,7 @@ func (e *Engine) restoreCall(now time.Time, sc Call, live func(string) bool) {
 			a.call = c
 			a.wrapUp = e.wrapUpOf(c.Queue)
 			a.CallID = c.ID
+			e.connected[c.Channel] = c
 			return
 		}
 		if a != nil && a.State == OnCall {

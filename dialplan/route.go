@@ -12,18 +12,25 @@ import (
 // Router maps a dialled number (DNIS) to a route. Exact numbers win over
 // patterns; patterns are tried in configuration order.
 type Router struct {
-	exact    map[string]config.Route
+	exact    map[string]Match
 	patterns []routePattern
+}
+
+// Match is a route found for a number, with its index in the configuration
+// (what per-route resources, such as its database lookup, are keyed by).
+type Match struct {
+	config.Route
+	Index int
 }
 
 type routePattern struct {
 	re    *regexp.Regexp
-	route config.Route
+	match Match
 }
 
 // NewRouter compiles the configured routes (already validated by config).
 func NewRouter(routes []config.Route) (*Router, error) {
-	r := &Router{exact: map[string]config.Route{}}
+	r := &Router{exact: map[string]Match{}}
 	for i, rt := range routes {
 		if rt.Priority == 0 {
 			rt.Priority = 5
@@ -33,11 +40,11 @@ func NewRouter(routes []config.Route) (*Router, error) {
 			if err != nil {
 				return nil, fmt.Errorf("acd.routes[%d].dnis: %w", i, err)
 			}
-			r.patterns = append(r.patterns, routePattern{re, rt})
+			r.patterns = append(r.patterns, routePattern{re, Match{rt, i}})
 			continue
 		}
 		if _, dup := r.exact[rt.DNIS]; !dup {
-			r.exact[rt.DNIS] = rt
+			r.exact[rt.DNIS] = Match{rt, i}
 		}
 	}
 	return r, nil
@@ -45,16 +52,16 @@ func NewRouter(routes []config.Route) (*Router, error) {
 
 // Route returns the route for dnis, or false when none matches (the call then
 // goes to the default extension).
-func (r *Router) Route(dnis string) (config.Route, bool) {
-	if rt, ok := r.exact[dnis]; ok {
-		return rt, true
+func (r *Router) Route(dnis string) (Match, bool) {
+	if m, ok := r.exact[dnis]; ok {
+		return m, true
 	}
 	for _, p := range r.patterns {
 		if p.re.MatchString(dnis) {
-			return p.route, true
+			return p.match, true
 		}
 	}
-	return config.Route{}, false
+	return Match{Index: -1}, false
 }
 
 // RecordingName expands a file name pattern ({date}, {time}, {queue}, {callid},

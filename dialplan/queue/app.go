@@ -61,7 +61,6 @@ type App struct {
 	engine  *acd.Engine
 	router  *dialplan.Router
 	media   *dialplan.Media
-	routes  map[string]int // DNIS route -> index, for lookups
 	queues  map[string]config.Queue
 	in      chan func()
 	done    chan struct{} // closed when Run returns
@@ -70,12 +69,11 @@ type App struct {
 
 	// Owned by the loop:
 	calls   map[string]*callMedia // caller channel -> media state
-	started bool                  // restored and taking calls
 	sub     *ari.Subscription
 	entries map[string][]time.Time // recent entries of each caller channel, to stop dialplan loops
 
-	stats Stats
-	ready atomic.Bool // mirrors started, for readiness checks
+	stats    Stats
+	restored atomic.Bool // the state is rebuilt: calls and requests are taken
 }
 
 // callMedia is what the loop remembers of a caller's media.
@@ -116,14 +114,9 @@ func New(cfg Config) (*App, error) {
 	a := &App{
 		cfg: cfg, log: cfg.Log.With("component", "queue"), now: cfg.Now, engine: eng, router: router,
 		media:  &dialplan.Media{ARI: cfg.ARI, App: cfg.App, Context: cfg.ACD.TransferContext},
-		routes: map[string]int{}, queues: map[string]config.Queue{},
-		in: make(chan func(), 1024), done: make(chan struct{}), calls: map[string]*callMedia{},
+		queues: map[string]config.Queue{},
+		in:     make(chan func(), 1024), done: make(chan struct{}), calls: map[string]*callMedia{},
 		entries: map[string][]time.Time{},
-	}
-	for i, r := range cfg.ACD.Routes {
-		if _, dup := a.routes[r.DNIS]; !dup {
-			a.routes[r.DNIS] = i
-		}
 	}
 	for _, q := range cfg.ACD.Queues {
 		a.queues[q.Code] = q
@@ -169,7 +162,7 @@ func (a *App) Run(ctx context.Context) {
 		}
 		timer.Reset(wait)
 		var events <-chan ari.Event
-		if a.started && a.sub != nil {
+		if a.restored.Load() && a.sub != nil {
 			events = a.sub.C()
 		}
 		select {
@@ -196,13 +189,13 @@ var (
 
 // Restored reports whether the application has restored its state and takes
 // calls and requests.
-func (a *App) Restored() bool { return a.ready.Load() }
+func (a *App) Restored() bool { return a.restored.Load() }
 
 // request runs an agent or call request on the loop once the state is
 // restored: before that, a login would be overwritten by the restore.
 func (a *App) request(ctx context.Context, f func() error) error {
 	return a.do(ctx, func() error {
-		if !a.started {
+		if !a.restored.Load() {
 			return errStarting
 		}
 		return f()
@@ -351,7 +344,7 @@ func (a *App) stasisStart(now time.Time, v *ari.StasisStart) {
 	cm := &callMedia{}
 	a.calls[ch.ID] = cm
 	in := acd.Arrival{CallID: ch.ID, CLID: ch.Caller.Number, DNIS: ch.Dialplan.Exten}
-	var route config.Route
+	route := dialplan.Match{Index: -1}
 	routed := false
 	switch {
 	case len(v.Args) >= 2 && v.Args[0] == "queue":
@@ -372,10 +365,10 @@ func (a *App) stasisStart(now time.Time, v *ari.StasisStart) {
 	}
 	in.Queue, in.Priority = route.Queue, route.Priority
 	greeting := nonEmpty(route.Greeting, a.queues[route.Queue].Greeting)
-	_, hasLookup := a.routeIndex(route)
+	lookup := a.cfg.Lookups[route.Index] // nil for most routes
 	playID := ""
 	if len(greeting) > 0 {
-		playID = "greet-" + ch.ID
+		playID = greetingID(ch.ID)
 		cm.playing = playID
 	}
 	a.worker(ch.ID, func() {
@@ -388,7 +381,7 @@ func (a *App) stasisStart(now time.Time, v *ari.StasisStart) {
 					a.send(func() { a.playbackFinished(playID) })
 				}
 			}
-		case hasLookup:
+		case lookup != nil:
 			err = a.media.Wait(ctx, ch.ID, "") // music while the database answers
 		default:
 			err = a.answer(ctx, ch.ID) // the queue's music follows
@@ -397,8 +390,8 @@ func (a *App) stasisStart(now time.Time, v *ari.StasisStart) {
 			a.actionFailed("answer", ch.ID, err)
 		}
 	})
-	if idx, ok := a.routeIndex(route); ok {
-		a.lookup(ch.ID, in, a.cfg.Lookups[idx])
+	if lookup != nil {
+		a.lookup(ch.ID, in, lookup)
 		return
 	}
 	a.arrive(now, in)
@@ -444,14 +437,6 @@ func nonEmpty(s ...string) []string {
 	return out
 }
 
-func (a *App) routeIndex(r config.Route) (int, bool) {
-	i, ok := a.routes[r.DNIS]
-	if !ok || a.cfg.Lookups[i] == nil {
-		return 0, false
-	}
-	return i, true
-}
-
 // lookup asks the route's database, off the loop; the call enters its queue
 // when the answer (or the timeout) comes back.
 func (a *App) lookup(callID string, in acd.Arrival, l Lookup) {
@@ -486,42 +471,58 @@ func (a *App) arrive(now time.Time, in acd.Arrival) {
 	}
 }
 
+// Playback ids name their call: "greet-<call>" and "ann-<call>-<n>".
+func greetingID(callID string) string { return "greet-" + callID }
+
+func announcementID(callID string, n int) string { return fmt.Sprintf("ann-%s-%d", callID, n) }
+
+// playbackCall is the call a playback id of the application names.
+func playbackCall(id string) string {
+	if c, ok := strings.CutPrefix(id, "greet-"); ok {
+		return c
+	}
+	if c, ok := strings.CutPrefix(id, "ann-"); ok {
+		if i := strings.LastIndexByte(c, '-'); i > 0 {
+			return c[:i]
+		}
+	}
+	return ""
+}
+
 // playbackFinished resumes music after a greeting or announcement.
 func (a *App) playbackFinished(id string) {
-	for callID, cm := range a.calls {
-		if cm.playing != id {
-			continue
-		}
-		cm.playing = ""
-		if cm.waiting {
-			class := cm.moh
-			a.worker(callID, func() {
-				if err := a.cfg.ARI.Channel(callID).StartMOH(context.Background(), class); err != nil && !ari.IsNotFound(err) {
-					a.actionFailed("music", callID, err)
-				}
-			})
-		}
+	callID := playbackCall(id)
+	cm := a.calls[callID]
+	if cm == nil || cm.playing != id {
 		return
+	}
+	cm.playing = ""
+	if cm.waiting {
+		class := cm.moh
+		a.worker(callID, func() {
+			if err := a.cfg.ARI.Channel(callID).StartMOH(context.Background(), class); err != nil && !ari.IsNotFound(err) {
+				a.actionFailed("music", callID, err)
+			}
+		})
 	}
 }
 
 // flush carries out what the engine decided and logs its events.
 func (a *App) flush() {
-	actions, events := a.engine.Take()
-	for _, ev := range events {
-		if err := a.cfg.Emit(toLog(ev)); err != nil {
-			a.log.Error("event log refused an ACD event", "kind", ev.Kind, "call", ev.CallID, "err", err)
+	// Carrying an action out may produce more (a recording's name): until
+	// the engine has nothing left.
+	for {
+		actions, events := a.engine.Take()
+		if len(actions)+len(events) == 0 {
+			return
 		}
-	}
-	for _, act := range actions {
-		a.carryOut(act)
-	}
-	// Carrying out may have produced more events (a recording's name).
-	if _, events := a.engine.Take(); len(events) > 0 {
 		for _, ev := range events {
 			if err := a.cfg.Emit(toLog(ev)); err != nil {
 				a.log.Error("event log refused an ACD event", "kind", ev.Kind, "call", ev.CallID, "err", err)
 			}
+		}
+		for _, act := range actions {
+			a.carryOut(act)
 		}
 	}
 }
@@ -581,7 +582,7 @@ func (a *App) carryOut(act acd.Action) {
 			return
 		}
 		cm.announce++
-		id := fmt.Sprintf("ann-%s-%d", act.CallID, cm.announce)
+		id := announcementID(act.CallID, cm.announce)
 		cm.playing = id
 		media := dialplan.Announcement(act.Position, act.Expected)
 		a.worker(act.CallID, func() {
@@ -623,9 +624,6 @@ func (a *App) carryOut(act acd.Action) {
 			}
 			if err := a.media.Connect(ctx, bridge, act.CallID, act.Channel, rec); err != nil {
 				a.actionFailed("connect", act.CallID, err)
-				if errors.Is(err, context.Canceled) {
-					return
-				}
 			}
 		})
 	case acd.SendTo:
@@ -692,8 +690,7 @@ func (a *App) Restore(ctx context.Context, rows []eventlog.Event, inApp []ari.Ch
 		if n := len(snap.Calls); n > 0 {
 			a.log.Info("restored calls from the event log", "calls", n, "in_application", len(a.calls))
 		}
-		a.started = true
-		a.ready.Store(true)
+		a.restored.Store(true)
 		return nil
 	})
 }
@@ -703,7 +700,7 @@ func (a *App) Restore(ctx context.Context, rows []eventlog.Event, inApp []ari.Ch
 // are closed.
 func (a *App) Reconnected(ctx context.Context, inApp []ari.Channel) error {
 	return a.do(ctx, func() error {
-		if !a.started {
+		if !a.restored.Load() {
 			return nil
 		}
 		live := map[string]bool{}
