@@ -60,6 +60,11 @@ func (cn *conn) close(cause error) {
 	if cause == nil {
 		cause = io.EOF
 	}
+	if cn.c.ctx.Err() != nil {
+		// Close ended the connection, whichever goroutine noticed first (the
+		// reader sees EOF once Asterisk answers the Logoff).
+		cause = ErrClosed
+	}
 	if errors.Is(cause, ErrConnectionLost) {
 		cn.err = cause
 	} else {
