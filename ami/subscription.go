@@ -103,7 +103,10 @@ func (c *Client) publish(name string, m *Message) {
 // subscription or the client is closed.
 func (s *Subscription) C() <-chan *Message { return s.out }
 
-// Pending returns the number of events queued and not yet sent on C.
+// Pending returns the number of events queued and not yet sent on C. An event
+// counts until its send on C has completed, so a reader that has just taken
+// one may still see it counted for a moment; an event is never uncounted
+// before it is delivered (waiting for Pending() == 0 loses nothing).
 func (s *Subscription) Pending() int { return int(s.backlog.Load()) }
 
 // Close ends the subscription: queued events are discarded, C is closed, and

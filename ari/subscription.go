@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // Subscription delivers events received on the websocket. Create one with
@@ -25,6 +26,7 @@ type Subscription struct {
 	stop      chan struct{}
 	exited    chan struct{}
 	closeOnce sync.Once
+	backlog   atomic.Int64 // queued, or taken from the queue and not yet sent on ch
 }
 
 // C returns the channel events are delivered on. It is closed when the
@@ -34,7 +36,20 @@ func (s *Subscription) C() <-chan Event { return s.ch }
 // Pending returns the number of events received and not yet delivered on C.
 // A consumer shutting down can wait for it to reach zero before closing, since
 // Close discards what is still queued.
-func (s *Subscription) Pending() int { return s.q.len() }
+//
+// An event counts until its send on C has completed, so a reader that has just
+// taken one may still see it counted for a moment; it is never uncounted
+// before it is delivered.
+func (s *Subscription) Pending() int { return int(s.backlog.Load()) }
+
+// enqueue counts ev before queuing it, so the count never runs behind the
+// pump's decrement.
+func (s *Subscription) enqueue(ev Event) {
+	s.backlog.Add(1)
+	if !s.q.push(ev) {
+		s.backlog.Add(-1) // closed: dropped
+	}
+}
 
 // Close stops delivery, discards buffered events and closes C. It may be
 // called more than once and from any goroutine; when it returns, the
@@ -80,6 +95,7 @@ func (s *Subscription) pump() {
 		}
 		select {
 		case s.ch <- ev:
+			s.backlog.Add(-1)
 		case <-s.stop:
 			return
 		}
@@ -169,7 +185,7 @@ func (b *bus) publish(ev Event) {
 	defer b.mu.RUnlock()
 	for s := range b.all {
 		if s.wants(typ) {
-			s.q.push(ev)
+			s.enqueue(ev)
 		}
 	}
 	if len(b.byKey) == 0 {
@@ -178,7 +194,7 @@ func (b *bus) publish(ev Event) {
 	for _, k := range Keys(ev) {
 		for s := range b.byKey[k] {
 			if s.wants(typ) {
-				s.q.push(ev)
+				s.enqueue(ev)
 			}
 		}
 	}
