@@ -96,9 +96,3 @@ func (q *queue[T]) pop(stop <-chan struct{}) (v T, ok bool, err error) {
 
 var errStopped = errors.New("ari: stopped")
 
-// len returns the number of queued items.
-func (q *queue[T]) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.items) - q.head
-}
