@@ -95,4 +95,3 @@ func (q *queue[T]) pop(stop <-chan struct{}) (v T, ok bool, err error) {
 }
 
 var errStopped = errors.New("ari: stopped")
-
