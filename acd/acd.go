@@ -145,6 +145,9 @@ type Data struct {
 	IdleSince   time.Time `json:"idle_since,omitempty"` // ready: the time idleness counts from
 	Summary     *Call     `json:"summary,omitempty"`    // call.ended: the whole call
 	ArrivedUnix int64     `json:"arrived,omitempty"`    // call.queued: entry into ccd (unix ms), orders restored queues
+	// Queues are the queues an agent serves, on every agent event, so that any
+	// one of them tells the statistics where the agent's times count.
+	Queues []string `json:"queues,omitempty"`
 }
 
 // Call is the record of a call as the statistics need it (the CallsStat row), and

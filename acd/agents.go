@@ -41,7 +41,7 @@ func (e *Engine) Login(now time.Time, id, endpoint string) error {
 		}
 	}
 	a.Pending, a.PendingActivity = "", ""
-	e.events = append(e.events, Event{At: now, Kind: "agent.logged_in", Agent: id, Data: Data{Endpoint: endpoint}})
+	e.events = append(e.events, Event{At: now, Kind: "agent.logged_in", Agent: id, Data: Data{Endpoint: endpoint, Queues: a.queueCodes()}})
 	e.setAgent(now, a, Ready, Data{})
 	e.findCall(now, a)
 	return nil

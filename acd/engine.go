@@ -47,6 +47,9 @@ type agent struct {
 	offer    *offer
 	call     *call
 	wrapUp   time.Duration // of the last call's queue
+	// lastQueue and lastDNIS are the devices of the agent's last call: a
+	// wrap-up counts for them.
+	lastQueue, lastDNIS string
 	// back is the state a direct call interrupted, restored when it ends.
 	back         string
 	backActivity string
@@ -195,12 +198,28 @@ func (e *Engine) setAgent(now time.Time, a *agent, state string, d Data) {
 		}
 		a.IdleSince = d.IdleSince
 	}
-	callID := ""
-	if a.call != nil {
-		callID = a.call.ID
+	callID, queue, dnis := "", "", ""
+	switch {
+	case a.call != nil:
+		callID, queue, dnis = a.call.ID, a.call.Queue, a.call.DNIS
+		a.lastQueue, a.lastDNIS = queue, dnis
+	case a.offer != nil:
+		queue, dnis = a.offer.m.q.cfg.Code, a.offer.c.DNIS
+	case state == WrapUp:
+		queue, dnis = a.lastQueue, a.lastDNIS
 	}
 	a.CallID = callID
-	e.events = append(e.events, Event{At: now, Kind: "agent." + state, Agent: a.ID, CallID: callID, Data: d})
+	d.Queues = a.queueCodes()
+	e.events = append(e.events, Event{At: now, Kind: "agent." + state, Agent: a.ID, CallID: callID, Queue: queue, DNIS: dnis, Data: d})
+}
+
+// queueCodes lists the queues the agent serves.
+func (a *agent) queueCodes() []string {
+	out := make([]string, len(a.queues))
+	for i, q := range a.queues {
+		out[i] = q.cfg.Code
+	}
+	return out
 }
 
 // Arrive puts a new call into its queue.

@@ -1,0 +1,277 @@
+package stats
+
+import (
+	"strings"
+	"time"
+
+	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/eventlog"
+)
+
+var (
+	dsOffered    = col(DeviceStat, "offered")
+	dsAnswered   = col(DeviceStat, "answered")
+	dsAbandoned  = col(DeviceStat, "abandoned")
+	dsAbdRinging = col(DeviceStat, "abdringing")
+	dsOvQueue    = col(DeviceStat, "overflowedqueue")
+	dsOvTime     = col(DeviceStat, "overflowedtime")
+	dsOvLogin    = col(DeviceStat, "overflowedlogin")
+	dsBackflowed = col(DeviceStat, "backflowed")
+	dsInflowed   = col(DeviceStat, "inflowed")
+	dsTran2Def   = col(DeviceStat, "tran2def")
+	dsRetFrom    = col(DeviceStat, "retfromagent")
+	dsAnswerTime = col(DeviceStat, "minanswertime")
+	dsAbdTime    = col(DeviceStat, "minabdtime")
+	dsRingTime   = col(DeviceStat, "minringtime")
+	dsTalkTime   = col(DeviceStat, "mintalktime")
+	dsHolds      = col(DeviceStat, "holdcount")
+	dsHoldTime   = col(DeviceStat, "minholdtime")
+
+	asOffered    = col(AgentStat, "acdoffered")
+	asAnswered   = col(AgentStat, "acdanswered")
+	asRecalled   = col(AgentStat, "acdrecalled")
+	asAbdRinging = col(AgentStat, "acdabdringing")
+	asRingTime   = col(AgentStat, "minringtime")
+	asTalkTime   = col(AgentStat, "minacdcallstalktime")
+	asHolds      = col(AgentStat, "holdcount")
+	asHoldTime   = col(AgentStat, "minholdtime")
+
+	abOffered    = col(AgentByDeviceStat, "acdoffered")
+	abAnswered   = col(AgentByDeviceStat, "acdanswered")
+	abRecalled   = col(AgentByDeviceStat, "acdrecalled")
+	abAbdRinging = col(AgentByDeviceStat, "acdabdringing")
+	abRingTime   = col(AgentByDeviceStat, "minringtime")
+	abTalkTime   = col(AgentByDeviceStat, "minacdtalktime")
+	abHolds      = col(AgentByDeviceStat, "holdcount")
+	abHoldTime   = col(AgentByDeviceStat, "minholdtime")
+
+	dtAmount = col(DeviceTimes, "amount")
+)
+
+// overflowColumn is the DeviceStat counter of an overflow reason.
+func overflowColumn(reason string) int {
+	switch reason {
+	case acd.ReasonTime:
+		return dsOvTime
+	case acd.ReasonPosition, acd.ReasonFull:
+		return dsOvQueue
+	case acd.ReasonLogin:
+		return dsOvLogin
+	}
+	return -1
+}
+
+// count adds 1 to column c of the DeviceStat rows of the call's queue and DNIS.
+func (a *Aggregator) count(s int64, queue, dnis string, c int) {
+	for _, dev := range devices(queue, dnis) {
+		a.add(s, RowKey{Table: DeviceStat, Name: dev.name, Type: dev.typ}, c, 1)
+	}
+}
+
+// time adds one duration to the DeviceStat min/sum/max at column c, and to the
+// DeviceTimes histograms of the queue and DNIS when time types are given.
+func (a *Aggregator) time(s int64, queue, dnis string, c int, secs int64, queueTT, dnisTT int32) {
+	for _, dev := range devices(queue, dnis) {
+		a.measure(s, RowKey{Table: DeviceStat, Name: dev.name, Type: dev.typ}, c, secs)
+		tt := queueTT
+		if dev.typ == DevDNIS {
+			tt = dnisTT
+		}
+		if tt != 0 {
+			a.histogram(s, dev.name, dev.typ, tt, secs)
+		}
+	}
+}
+
+func (a *Aggregator) histogram(s int64, name string, typ int16, tt int32, secs int64) {
+	a.add(s, RowKey{Table: DeviceTimes, Name: name, Type: typ, N1: tt, N2: int32(TimeFrame(secs))}, dtAmount, 1)
+}
+
+// agentCount adds 1 to column c of AgentStat and to column cb of the agent's
+// AgentByDeviceStat rows for the call's queue and DNIS.
+func (a *Aggregator) agentCount(s int64, agent, queue, dnis string, c, cb int) {
+	if agent == "" {
+		return
+	}
+	a.add(s, RowKey{Table: AgentStat, Name: agent}, c, 1)
+	for _, dev := range devices(queue, dnis) {
+		a.add(s, RowKey{Table: AgentByDeviceStat, Name: agent, Name2: dev.name, Type: dev.typ}, cb, 1)
+	}
+}
+
+// agentTime is agentCount for a min/sum/max duration.
+func (a *Aggregator) agentTime(s int64, agent, queue, dnis string, c, cb int, secs int64) {
+	if agent == "" {
+		return
+	}
+	a.measure(s, RowKey{Table: AgentStat, Name: agent}, c, secs)
+	for _, dev := range devices(queue, dnis) {
+		a.measure(s, RowKey{Table: AgentByDeviceStat, Name: agent, Name2: dev.name, Type: dev.typ}, cb, secs)
+	}
+}
+
+// callEvent folds a call.<what> event of the ACD.
+func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
+	s := ev.At.Unix()
+	q, dnis := ev.Queue, ev.DNIS
+	cs := a.state.Calls[ev.CallID]
+	if cs == nil {
+		cs = &CallState{FirstID: ev.ID}
+		a.state.Calls[ev.CallID] = cs
+	}
+	switch ev.Kind {
+	case "call.offered":
+		a.count(s, "", dnis, dsOffered)
+	case "call.queued":
+		a.count(s, q, "", dsOffered)
+		if d.Reason != "" && d.Reason != "route" {
+			a.count(s, q, "", dsInflowed)
+		}
+	case "call.overflowed":
+		if c := overflowColumn(d.Reason); c >= 0 {
+			a.count(s, q, dnis, c)
+		}
+	case "call.to_default":
+		a.count(s, q, dnis, dsTran2Def)
+		if c := overflowColumn(d.Reason); c >= 0 && q != "" {
+			a.count(s, q, dnis, c)
+		}
+	case "call.ringing":
+		a.agentCount(s, ev.Agent, q, dnis, asOffered, abOffered)
+	case "call.answered":
+		ring := seconds(d.RingMS)
+		a.count(s, q, dnis, dsAnswered)
+		if d.Backflow {
+			a.count(s, q, "", dsBackflowed)
+		}
+		a.time(s, q, dnis, dsAnswerTime, seconds(d.WaitedMS), TTQueueAnswerWait, TTDNISAnswerWait)
+		a.time(s, q, dnis, dsRingTime, ring, 0, 0)
+		a.agentCount(s, ev.Agent, q, dnis, asAnswered, abAnswered)
+		a.agentTime(s, ev.Agent, q, dnis, asRingTime, abRingTime, ring)
+		cs.Agent, cs.Queue, cs.AnsweredMS = ev.Agent, q, ev.At.UnixMilli()
+	case "call.returned":
+		ring := seconds(d.RingMS)
+		a.count(s, q, dnis, dsRetFrom)
+		a.time(s, q, dnis, dsRingTime, ring, 0, 0)
+		a.agentCount(s, ev.Agent, q, dnis, asRecalled, abRecalled)
+		a.agentTime(s, ev.Agent, q, dnis, asRingTime, abRingTime, ring)
+	case "call.abandoned":
+		if ev.Agent != "" {
+			ring := seconds(d.RingMS)
+			a.count(s, q, dnis, dsAbdRinging)
+			a.time(s, q, dnis, dsRingTime, ring, 0, 0)
+			a.agentCount(s, ev.Agent, q, dnis, asAbdRinging, abAbdRinging)
+			a.agentTime(s, ev.Agent, q, dnis, asRingTime, abRingTime, ring)
+		} else {
+			a.count(s, q, dnis, dsAbandoned)
+		}
+		a.time(s, q, dnis, dsAbdTime, seconds(d.WaitedMS), TTQueueAbandonWait, TTDNISAbandonWait)
+	case "call.unhold":
+		hold := seconds(d.HoldMS)
+		a.count(s, q, dnis, dsHolds)
+		a.time(s, q, dnis, dsHoldTime, hold, 0, 0)
+		a.agentCount(s, ev.Agent, q, dnis, asHolds, abHolds)
+		a.agentTime(s, ev.Agent, q, dnis, asHoldTime, abHoldTime, hold)
+	case "call.transferred":
+		a.talkEnded(ev, cs)
+	case "call.ended":
+		a.talkEnded(ev, cs)
+		if d.Summary != nil {
+			a.record(ev, cs, d.Summary)
+		}
+		delete(a.state.Calls, ev.CallID)
+	}
+}
+
+// talkEnded closes the talk of the agent the call is connected to, if any: at a
+// transfer (the agent leaves, the call goes on) or at the end.
+func (a *Aggregator) talkEnded(ev *eventlog.Event, cs *CallState) {
+	if cs.Agent == "" {
+		return
+	}
+	s := ev.At.Unix()
+	talk := seconds(ev.At.UnixMilli() - cs.AnsweredMS)
+	q, dnis := cs.Queue, ev.DNIS
+	a.time(s, q, dnis, dsTalkTime, talk, TTQueueTalk, TTDNISTalk)
+	a.agentTime(s, cs.Agent, q, dnis, asTalkTime, abTalkTime, talk)
+	a.histogram(s, cs.Agent, DevAgent, TTAgentACDTalk, talk)
+	cs.Agent, cs.Queue, cs.AnsweredMS = "", "", 0
+}
+
+// Call types of CallsStat.
+const (
+	CallACD         = 1
+	CallOutExternal = 2
+	CallOutInternal = 3
+	CallInExternal  = 4
+	CallInInternal  = 5
+)
+
+// CallRecord is one row of stat.callsstat. Names (queues, agents, DNIS,
+// extension) are ccd's; the store maps them to codes.
+type CallRecord struct {
+	CallID              int64 // id of the call's first event in the log
+	UCID                string
+	CallType            int
+	DNIS                string
+	CLID                string
+	OfferedTS           time.Time
+	FirstQueuedTS       time.Time
+	AnsweredTS          time.Time
+	AbandonedTS         time.Time
+	Transferred2ExtTS   time.Time
+	EndedTS             time.Time
+	InitialQueue        string
+	QueueHops           int
+	Agent               string
+	AgentExtension      string
+	HandledOnQueue      string
+	TransferDestination string
+	EndType             int
+	AgentHops           int
+	Adata1, Adata2      string
+	// Beyond Optimus:
+	Priority    int
+	Recording   string
+	HoldCount   int
+	HoldSeconds int64
+	LastTS      time.Time // when the call left ccd: rebuilds select calls by it
+}
+
+// record emits the CallsStat row of an ACD call that ended.
+func (a *Aggregator) record(ev *eventlog.Event, cs *CallState, c *acd.Call) {
+	if !a.inWindow(ev.At.Unix()) {
+		return
+	}
+	ad1, ad2 := splitAttachData(c.AttachData)
+	r := CallRecord{
+		CallID: cs.FirstID, UCID: ev.CallID, CallType: CallACD, DNIS: c.DNIS, CLID: c.CLID,
+		OfferedTS: c.OfferedAt, FirstQueuedTS: c.QueuedAt, AnsweredTS: c.AnsweredAt, AbandonedTS: c.AbandonedAt,
+		InitialQueue: c.InitialQueue, QueueHops: c.QueueHops, Agent: c.Agent, HandledOnQueue: c.Queue,
+		TransferDestination: c.TransferTo, EndType: c.EndType, AgentHops: c.AgentHops, Adata1: ad1, Adata2: ad2,
+		Priority: c.Priority, Recording: c.Recording, HoldCount: c.Holds, HoldSeconds: seconds(c.HoldMS), LastTS: ev.At,
+	}
+	if c.Endpoint != "" && !c.AnsweredAt.IsZero() {
+		r.AgentExtension = extensionOf(c.Endpoint)
+	}
+	if c.EndType == acd.EndTransferred {
+		r.Transferred2ExtTS = c.TransferAt
+	}
+	if !c.AnsweredAt.IsZero() {
+		r.EndedTS = c.EndedAt
+		if r.EndedTS.IsZero() {
+			r.EndedTS = ev.At
+		}
+	}
+	if cs.FirstID == 0 {
+		r.CallID = ev.ID
+	}
+	a.records = append(a.records, r)
+}
+
+// splitAttachData fills Adata1 and Adata2 (100 characters each in Optimus): a
+// "|" separates the two; without one, the data is Adata1.
+func splitAttachData(s string) (string, string) {
+	one, two, _ := strings.Cut(s, "|")
+	return one, two
+}
