@@ -34,6 +34,17 @@ type Config struct {
 	EventLog EventLog `yaml:"eventlog"`
 	ACD      ACD      `yaml:"acd"`
 	API      API      `yaml:"api"`
+	Stats    Stats    `yaml:"stats"`
+}
+
+// Stats configures the quarter-hour statistics.
+type Stats struct {
+	// Interval is how often the live aggregator reads new events from the log.
+	Interval time.Duration `yaml:"interval"`
+	// BIUser and BIPassword create a read-only database role for BI tools: it
+	// can read schemas stat and bi and nothing else. Empty: no role.
+	BIUser     string `yaml:"bi_user"`
+	BIPassword string `yaml:"bi_password"`
 }
 
 // API holds the credentials of the REST interfaces. There are none by default:
@@ -113,6 +124,7 @@ func Default() Config {
 		EventLog: EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000},
 		ACD:      ACD{RecordingName: "{date}-{queue}-{callid}"},
 		API:      API{TokenTTL: 8 * time.Hour},
+		Stats:    Stats{Interval: 250 * time.Millisecond},
 	}
 }
 
@@ -243,6 +255,17 @@ func (c *Config) Validate() error {
 	}
 	if c.API.Token != "" && len(c.API.Token) < 16 {
 		bad("api.token", "too short: use at least 16 random characters")
+	}
+	if c.Stats.Interval <= 0 {
+		bad("stats.interval", "must be positive, got %s", c.Stats.Interval)
+	}
+	switch {
+	case c.Stats.BIUser != "" && !regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`).MatchString(c.Stats.BIUser):
+		bad("stats.bi_user", "want a lower-case PostgreSQL role name (letters, digits, _), got %q", c.Stats.BIUser)
+	case c.Stats.BIUser != "" && len(c.Stats.BIPassword) < 12:
+		bad("stats.bi_password", "required with stats.bi_user: use at least 12 random characters")
+	case c.Stats.BIUser == "" && c.Stats.BIPassword != "":
+		bad("stats.bi_user", "is required with stats.bi_password")
 	}
 	if c.API.TokenTTL <= 0 {
 		bad("api.token_ttl", "must be positive, got %s", c.API.TokenTTL)
