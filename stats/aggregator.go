@@ -102,6 +102,8 @@ type State struct {
 	// Extensions maps an extension number to the agent logged in there, for the
 	// agents' columns of calls ccd only observes.
 	Extensions map[string]string `json:"extensions"`
+	// AdvancedTo is the instant (unix s) state times are accounted up to.
+	AdvancedTo int64 `json:"advanced_to,omitempty"`
 }
 
 // AgentState is an agent's current state and what it is accounted up to.
@@ -160,6 +162,9 @@ func (a *Aggregator) Take() (map[RowKey]Row, []CallRecord) {
 	a.rows, a.records = map[RowKey]Row{}, nil
 	return rows, recs
 }
+
+// Pending is the number of rows produced since the last Take.
+func (a *Aggregator) Pending() int { return len(a.rows) }
 
 func (a *Aggregator) inWindow(s int64) bool {
 	return s >= a.from && (a.to == 0 || s < a.to)
@@ -244,6 +249,7 @@ func (a *Aggregator) Apply(ev *eventlog.Event) error {
 // rows are fresh while nothing changes.
 func (a *Aggregator) Advance(now time.Time) {
 	s := now.Unix()
+	a.state.AdvancedTo = s
 	for id, ag := range a.state.Agents {
 		a.account(id, ag, s)
 	}

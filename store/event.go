@@ -85,3 +85,60 @@ func (db *DB) Events(ctx context.Context, f EventFilter) ([]eventlog.Event, erro
 	}
 	return out, nil
 }
+
+// StatEvents streams, in log order, the events a statistics rebuild of [from,
+// to) reads: those of the range up to id maxID, preceded by what the range
+// needs from before it (each agent's last state, and the earlier events of the
+// calls still in progress at from: calls are assumed to last less than a day).
+// fn gets batches; the slice is reused after fn returns.
+func (db *DB) StatEvents(ctx context.Context, from, to time.Time, maxID int64, fn func([]eventlog.Event) error) error {
+	const cols = `id, at, call_id, kind, agent, queue, dnis, clid, source, payload`
+	seed := `
+		SELECT * FROM (
+			SELECT DISTINCT ON (agent) ` + cols + ` FROM call_event
+			WHERE agent <> '' AND source = 'acd' AND kind LIKE 'agent.%' AND at < $1 AND id <= $3
+			ORDER BY agent, at DESC, id DESC) a
+		UNION ALL
+		SELECT ` + cols + ` FROM call_event
+		WHERE source = 'acd' AND kind LIKE 'call.%' AND at >= $1 - interval '1 day' AND at < $1 AND id <= $3
+		  AND call_id IN (
+			SELECT call_id FROM call_event WHERE kind = 'call.offered' AND at >= $1 - interval '1 day' AND at < $1
+			EXCEPT
+			SELECT call_id FROM call_event WHERE kind = 'call.ended' AND at >= $1 - interval '1 day' AND at < $1)
+		ORDER BY id`
+	if err := db.streamEvents(ctx, fn, seed, from, to, maxID); err != nil {
+		return err
+	}
+	return db.streamEvents(ctx, fn, `SELECT `+cols+` FROM call_event WHERE at >= $1 AND at < $2 AND id <= $3 ORDER BY id`, from, to, maxID)
+}
+
+// streamEvents runs q and hands its rows to fn in batches, without holding the
+// whole result: a month is ten million events.
+func (db *DB) streamEvents(ctx context.Context, fn func([]eventlog.Event) error, q string, args ...any) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: stat events: %w", err)
+	}
+	defer rows.Close()
+	batch := make([]eventlog.Event, 0, 1024)
+	for rows.Next() {
+		var e eventlog.Event
+		if err := rows.Scan(&e.ID, &e.At, &e.CallID, &e.Kind, &e.Agent, &e.Queue, &e.DNIS, &e.CLID, &e.Source, &e.Payload); err != nil {
+			return fmt.Errorf("store: stat events: %w", err)
+		}
+		batch = append(batch, e)
+		if len(batch) == cap(batch) {
+			if err := fn(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: stat events: %w", err)
+	}
+	if len(batch) > 0 {
+		return fn(batch)
+	}
+	return nil
+}

@@ -517,7 +517,7 @@ func (a *App) flush() {
 			return
 		}
 		for _, ev := range events {
-			if err := a.cfg.Emit(toLog(ev)); err != nil {
+			if err := a.cfg.Emit(ToLog(ev)); err != nil {
 				a.log.Error("event log refused an ACD event", "kind", ev.Kind, "call", ev.CallID, "err", err)
 			}
 		}
@@ -651,7 +651,7 @@ func (a *App) carryOut(act acd.Action) {
 func bridgeOf(callID string) string { return "ccd-" + callID }
 
 // toLog turns an engine event into an event-log row.
-func toLog(ev acd.Event) eventlog.Event {
+func ToLog(ev acd.Event) eventlog.Event {
 	return eventlog.Event{At: ev.At, CallID: ev.CallID, Kind: ev.Kind, Agent: ev.Agent, Queue: ev.Queue, DNIS: ev.DNIS,
 		CLID: ev.CLID, Source: eventlog.SourceACD, Key: eventlog.NewKey(), Payload: eventlog.Payload(ev.Data)}
 }

@@ -1,0 +1,246 @@
+// Package job runs the statistics against the database: the live aggregator,
+// which follows the event log and adds each new fact to its quarter-hour rows,
+// and Rebuild, which recomputes a range from the log. Both use the one pure
+// aggregator of package stats, so they agree by construction; the property test
+// checks it.
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/stats"
+	"github.com/ccdhq/ccd/store"
+)
+
+// liveName names the live aggregator's row in stat.aggregator.
+const liveName = "live"
+
+// Live follows the event log. Each Step reads the events after its position,
+// folds them, and writes the new rows, the call records, its position and its
+// state in one transaction: a crash or a database outage at any point leaves
+// every event counted exactly once. Duplicate events never reach it: the log
+// stores a fact once (its idempotency key), so an AMI replay is not counted
+// twice.
+//
+// It relies on call_event ids being assigned in commit order, which holds
+// because ccd writes the log from one writer.
+type Live struct {
+	db    *store.DB
+	codes *store.StatCodes
+	clock stats.Clock
+	log   *slog.Logger
+	// Now is the clock state times are accounted up to.
+	Now func() time.Time
+	// Batch bounds the events of one transaction.
+	Batch int
+
+	agg    *stats.Aggregator
+	lastID int64
+}
+
+// NewLive returns a live aggregator over db.
+func NewLive(db *store.DB, clock stats.Clock, log *slog.Logger) *Live {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Live{db: db, codes: store.NewStatCodes(db), clock: clock, log: log, Now: time.Now, Batch: 5000}
+}
+
+// Step processes the events available now, a batch at a time, and returns how
+// many it folded.
+func (l *Live) Step(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := l.step(ctx)
+		total += n
+		if err != nil || n < l.Batch {
+			return total, err
+		}
+	}
+}
+
+func (l *Live) step(ctx context.Context) (int, error) {
+	if l.agg == nil {
+		last, state, _, err := l.db.AggregatorPosition(ctx, liveName)
+		if err != nil {
+			return 0, err
+		}
+		l.agg = stats.New(l.clock)
+		l.agg.SetState(state)
+		l.lastID = last
+	}
+	evs, err := l.db.Events(ctx, store.EventFilter{AfterID: l.lastID, Limit: l.Batch})
+	if err != nil {
+		return 0, err
+	}
+	last := l.lastID
+	for i := range evs {
+		l.apply(&evs[i])
+		last = evs[i].ID
+	}
+	l.agg.Advance(l.Now())
+	rows, recs := l.agg.Take()
+	if err := l.write(ctx, rows, recs, last); err != nil {
+		// The aggregator is ahead of the database now: start again from what
+		// the database holds.
+		l.agg = nil
+		return 0, err
+	}
+	l.lastID = last
+	return len(evs), nil
+}
+
+func (l *Live) apply(ev *eventlog.Event) {
+	if err := l.agg.Apply(ev); err != nil {
+		l.log.Error("statistics skip an unreadable event", "id", ev.ID, "kind", ev.Kind, "err", err)
+	}
+}
+
+func (l *Live) write(ctx context.Context, rows map[stats.RowKey]stats.Row, recs []stats.CallRecord, last int64) error {
+	tx, err := l.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("stats: %w", err)
+	}
+	defer tx.Rollback()
+	if err := store.LockStats(ctx, tx); err != nil {
+		return err
+	}
+	if err := l.codes.AddStats(ctx, tx, l.clock, rows, recs); err != nil {
+		return err
+	}
+	if err := store.SaveAggregatorPosition(ctx, tx, liveName, last, l.agg.State()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Run steps every interval until ctx ends. Database errors are logged and
+// retried with backoff; nothing is lost meanwhile, the events wait in the log.
+func (l *Live) Run(ctx context.Context, interval time.Duration) {
+	delay := interval
+	for {
+		_, err := l.Step(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			delay = min(max(2*delay, time.Second), 30*time.Second)
+			l.log.Warn("statistics behind: will retry", "err", err, "retry_in", delay.String())
+		default:
+			delay = interval
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
+// RebuildResult tells what a rebuild did.
+type RebuildResult struct {
+	Events   int64 // events folded
+	Rows     int64 // quarter-hour rows the range now holds
+	Calls    int64 // call records written
+	Duration time.Duration
+}
+
+// stageRows is how many pending rows the rebuild keeps in memory before
+// handing them to the database.
+const stageRows = 200000
+
+// Rebuild recomputes the statistics of [from, to) from the event log and
+// replaces what the tables hold for that range. It takes the statistics lock,
+// so the live aggregator waits, and it folds only what the live aggregator has
+// already seen (events up to its position, state times up to where it
+// accounted): what the live one adds afterwards then continues the rebuilt rows
+// instead of counting twice.
+func Rebuild(ctx context.Context, db *store.DB, clock stats.Clock, from, to time.Time, log *slog.Logger) (RebuildResult, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	start := time.Now()
+	if !to.After(from) {
+		return RebuildResult{}, errors.New("stats: rebuild: to must be after from")
+	}
+	codes := store.NewStatCodes(db)
+	rb, err := codes.BeginRebuild(ctx, clock, from, to)
+	if err != nil {
+		return RebuildResult{}, err
+	}
+	defer rb.Rollback()
+	maxID, until := int64(math.MaxInt64), earliest(to, time.Now())
+	if last, state, found, err := db.AggregatorPosition(ctx, liveName); err != nil {
+		return RebuildResult{}, err
+	} else if found {
+		maxID = last
+		if state.AdvancedTo > 0 {
+			until = earliest(until, time.Unix(state.AdvancedTo, 0))
+		}
+	}
+	agg := stats.New(clock)
+	agg.Window(from, to)
+
+	// Reading rows and folding them are two goroutines: on a two-core machine
+	// the decoding in the driver and the folding overlap.
+	batches := make(chan []eventlog.Event, 8)
+	readErr := make(chan error, 1)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(batches)
+		readErr <- db.StatEvents(rctx, from, to, maxID, func(b []eventlog.Event) error {
+			select {
+			case batches <- append([]eventlog.Event(nil), b...):
+				return nil
+			case <-rctx.Done():
+				return rctx.Err()
+			}
+		})
+	}()
+	var res RebuildResult
+	for b := range batches {
+		for i := range b {
+			if err := agg.Apply(&b[i]); err != nil {
+				log.Error("statistics skip an unreadable event", "id", b[i].ID, "kind", b[i].Kind, "err", err)
+			}
+		}
+		res.Events += int64(len(b))
+		if agg.Pending() >= stageRows {
+			rows, recs := agg.Take()
+			if err := rb.Stage(ctx, rows, recs); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := <-readErr; err != nil {
+		return res, err
+	}
+	if until.After(from) {
+		agg.Advance(until)
+	}
+	rows, recs := agg.Take()
+	if err := rb.Stage(ctx, rows, recs); err != nil {
+		return res, err
+	}
+	res.Rows, res.Calls, err = rb.Commit(ctx)
+	res.Duration = time.Since(start)
+	if err == nil {
+		log.Info("statistics rebuilt", "from", from, "to", to, "events", res.Events, "rows", res.Rows,
+			"calls", res.Calls, "took", res.Duration.Round(time.Millisecond).String())
+	}
+	return res, err
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,496 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ccdhq/ccd/stats"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// LockStats serialises writers of the statistics (the live aggregator and a
+// rebuild) for the rest of tx.
+func LockStats(ctx context.Context, tx *sqlx.Tx) error {
+	const lockID = 7233002 // arbitrary, constant: "ccd statistics"
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID); err != nil {
+		return fmt.Errorf("store: stats lock: %w", err)
+	}
+	return nil
+}
+
+// Code kinds of stat.code.
+const (
+	CodeAgent     = "agent"
+	CodeQueue     = "queue"
+	CodeDNIS      = "dnis"
+	CodeExtension = "extension"
+	CodeActivity  = "activity"
+)
+
+// StatCodes turns ccd's names into the integer codes of the Optimus columns
+// (stat.code), caching what it has seen: codes never change once given.
+type StatCodes struct {
+	db *DB
+	mu sync.Mutex
+	m  map[[2]string]int
+}
+
+// NewStatCodes returns an empty cache over db.
+func NewStatCodes(db *DB) *StatCodes { return &StatCodes{db: db, m: map[[2]string]int{}} }
+
+// Resolve makes sure every (kind, name) pair has a code. New codes are
+// allocated in their own statement, outside any caller's transaction, so a
+// rolled-back write never leaves the cache with a code the database forgot.
+func (c *StatCodes) Resolve(ctx context.Context, pairs map[[2]string]bool) error {
+	c.mu.Lock()
+	var kinds, names []string
+	for p := range pairs {
+		if _, ok := c.m[p]; !ok {
+			kinds, names = append(kinds, p[0]), append(names, p[1])
+		}
+	}
+	c.mu.Unlock()
+	if len(kinds) == 0 {
+		return nil
+	}
+	rows, err := c.db.QueryContext(ctx, `SELECT k, n, stat.code_of(k, n) FROM unnest($1::text[], $2::text[]) AS t(k, n)`,
+		pq.Array(kinds), pq.Array(names))
+	if err != nil {
+		return fmt.Errorf("store: stat codes: %w", err)
+	}
+	defer rows.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for rows.Next() {
+		var k, n string
+		var code int
+		if err := rows.Scan(&k, &n, &code); err != nil {
+			return err
+		}
+		c.m[[2]string{k, n}] = code
+	}
+	return rows.Err()
+}
+
+// Code is the code of a name Resolve has seen.
+func (c *StatCodes) Code(kind, name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[[2]string{kind, name}]
+}
+
+// deviceKind is the code kind of a device type.
+func deviceKind(t int16) string {
+	switch t {
+	case stats.DevAgent:
+		return CodeAgent
+	case stats.DevDNIS:
+		return CodeDNIS
+	case stats.DevExtension:
+		return CodeExtension
+	}
+	return CodeQueue
+}
+
+// keyNames lists the names a row key needs codes for, in the order of its
+// table's Keys.
+func keyNames(k stats.RowKey) [][2]string {
+	switch k.Table {
+	case stats.AgentActivityStat:
+		return [][2]string{{CodeAgent, k.Name}, {CodeActivity, k.Name2}}
+	case stats.AgentByDeviceStat:
+		return [][2]string{{CodeAgent, k.Name}, {deviceKind(k.Type), k.Name2}}
+	case stats.AgentStat:
+		return [][2]string{{CodeAgent, k.Name}}
+	case stats.DeviceStat, stats.DeviceTimes:
+		return [][2]string{{deviceKind(k.Type), k.Name}}
+	case stats.ExtensionStat:
+		return [][2]string{{CodeExtension, k.Name}}
+	}
+	return nil
+}
+
+// keyValues are the key columns of a row, in Table.Keys order.
+func (c *StatCodes) keyValues(k stats.RowKey) []int64 {
+	n := keyNames(k)
+	switch k.Table {
+	case stats.AgentActivityStat:
+		return []int64{int64(c.Code(n[0][0], n[0][1])), int64(c.Code(n[1][0], n[1][1]))}
+	case stats.AgentByDeviceStat:
+		return []int64{int64(c.Code(n[0][0], n[0][1])), int64(c.Code(n[1][0], n[1][1])), int64(k.Type)}
+	case stats.AgentStat, stats.ExtensionStat:
+		return []int64{int64(c.Code(n[0][0], n[0][1]))}
+	case stats.DeviceStat:
+		return []int64{int64(c.Code(n[0][0], n[0][1])), int64(k.Type)}
+	case stats.DeviceTimes:
+		return []int64{int64(c.Code(n[0][0], n[0][1])), int64(k.Type), int64(k.N1), int64(k.N2)}
+	}
+	return nil
+}
+
+// resolveAll allocates the codes of every row and record.
+func (c *StatCodes) resolveAll(ctx context.Context, rows map[stats.RowKey]stats.Row, recs []stats.CallRecord) error {
+	pairs := map[[2]string]bool{}
+	for k := range rows {
+		for _, p := range keyNames(k) {
+			pairs[p] = true
+		}
+	}
+	for i := range recs {
+		r := &recs[i]
+		for _, p := range [][2]string{{CodeDNIS, r.DNIS}, {CodeQueue, r.InitialQueue}, {CodeQueue, r.HandledOnQueue},
+			{CodeAgent, r.Agent}, {CodeExtension, r.AgentExtension}} {
+			if p[1] != "" {
+				pairs[p] = true
+			}
+		}
+	}
+	return c.Resolve(ctx, pairs)
+}
+
+// statColumns are the columns of a quarter-hour table in insert order.
+func statColumns(t *stats.Table) []string {
+	out := []string{"calcts", "thedate", "themonth", "theweek", "theday", "thehour"}
+	out = append(out, t.Keys...)
+	for _, c := range t.Cols {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// AddStats adds the live aggregator's rows to the stored ones (sums add, minima
+// and maxima combine) and upserts its call records, inside tx.
+func (c *StatCodes) AddStats(ctx context.Context, tx *sqlx.Tx, clock stats.Clock, rows map[stats.RowKey]stats.Row, recs []stats.CallRecord) error {
+	if err := c.resolveAll(ctx, rows, recs); err != nil {
+		return err
+	}
+	byTable := [len(stats.Tables)][]stats.RowKey{}
+	for k, r := range rows {
+		if !r.Empty(&stats.Tables[k.Table]) {
+			byTable[k.Table] = append(byTable[k.Table], k)
+		}
+	}
+	now := time.Now()
+	for id, keys := range byTable {
+		if len(keys) == 0 {
+			continue
+		}
+		t := &stats.Tables[id]
+		if err := c.upsert(ctx, tx, t, clock, now, keys, rows); err != nil {
+			return err
+		}
+	}
+	return upsertCalls(ctx, tx, c, recs)
+}
+
+// upsert writes one table's rows in one statement: every column travels as an
+// array and ON CONFLICT merges with the stored row by each column's Op.
+func (c *StatCodes) upsert(ctx context.Context, tx *sqlx.Tx, t *stats.Table, clock stats.Clock, now time.Time, keys []stats.RowKey, rows map[stats.RowKey]stats.Row) error {
+	cols := statColumns(t)
+	n := len(keys)
+	dates := make([]time.Time, n)
+	labels := [4][]string{make([]string, n), make([]string, n), make([]string, n), make([]string, n)}
+	ints := make([][]sql.NullInt64, len(t.Keys)+len(t.Cols))
+	for i := range ints {
+		ints[i] = make([]sql.NullInt64, n)
+	}
+	for i, k := range keys {
+		l := clock.Labels(k.Start)
+		dates[i] = l.Date
+		labels[0][i], labels[1][i], labels[2][i], labels[3][i] = l.Month, l.Week, l.Day, l.Hour
+		for j, v := range c.keyValues(k) {
+			ints[j][i] = sql.NullInt64{Int64: v, Valid: true}
+		}
+		for j, v := range rows[k] {
+			ints[len(t.Keys)+j][i] = sql.NullInt64{Int64: v, Valid: v != stats.None}
+		}
+	}
+	args := []any{now, pq.Array(dates), pq.Array(labels[0]), pq.Array(labels[1]), pq.Array(labels[2]), pq.Array(labels[3])}
+	casts := []string{"$2::timestamptz[]", "$3::text[]", "$4::text[]", "$5::text[]", "$6::text[]"}
+	for i := range ints {
+		args = append(args, pq.GenericArray{A: ints[i]})
+		casts = append(casts, fmt.Sprintf("$%d::bigint[]", len(args)))
+	}
+	var set []string
+	set = append(set, "calcts = excluded.calcts")
+	for _, col := range t.Cols {
+		cur := "stat." + t.Name + "." + col.Name
+		switch col.Op {
+		case stats.Sum:
+			set = append(set, fmt.Sprintf("%s = %s + excluded.%s", col.Name, cur, col.Name))
+		case stats.Min:
+			set = append(set, fmt.Sprintf("%s = least(%s, excluded.%s)", col.Name, cur, col.Name))
+		case stats.Max:
+			set = append(set, fmt.Sprintf("%s = greatest(%s, excluded.%s)", col.Name, cur, col.Name))
+		}
+	}
+	q := fmt.Sprintf(`INSERT INTO stat.%s (%s) SELECT $1, * FROM unnest(%s)
+		ON CONFLICT (%s, thedate) DO UPDATE SET %s`,
+		t.Name, strings.Join(cols, ", "), strings.Join(casts, ", "), strings.Join(t.Keys, ", "), strings.Join(set, ", "))
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("store: stat.%s: %w", t.Name, err)
+	}
+	return nil
+}
+
+var callColumns = []string{"callid", "calltype", "dnis", "clid", "offeredts", "firstqueuedts", "answeredts", "abandonedts",
+	"transferred2extts", "endedts", "initialqueue", "queuehops", "agent", "agentextension", "handledonqueue",
+	"transferdestination", "endtype", "agenthops", "adata1", "adata2", "ucid", "priority", "recording", "holdcount",
+	"holdtime", "lastts"}
+
+// callValues is a record as the values of callColumns.
+func callValues(c *StatCodes, r *stats.CallRecord) []any {
+	ts := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t
+	}
+	code := func(kind, name string) any {
+		if name == "" {
+			return nil
+		}
+		return c.Code(kind, name)
+	}
+	prio := any(nil)
+	if r.Priority > 0 {
+		prio = r.Priority
+	}
+	return []any{r.CallID, r.CallType, code(CodeDNIS, r.DNIS), clip(r.CLID), ts(r.OfferedTS), ts(r.FirstQueuedTS),
+		ts(r.AnsweredTS), ts(r.AbandonedTS), ts(r.Transferred2ExtTS), ts(r.EndedTS), code(CodeQueue, r.InitialQueue),
+		r.QueueHops, code(CodeAgent, r.Agent), code(CodeExtension, r.AgentExtension), code(CodeQueue, r.HandledOnQueue),
+		clip(r.TransferDestination), r.EndType, r.AgentHops, clip(r.Adata1), clip(r.Adata2), r.UCID, prio,
+		r.Recording, r.HoldCount, r.HoldSeconds, r.LastTS}
+}
+
+// clip keeps text within the 100 characters of the Optimus columns.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 100 {
+		return string(r[:100])
+	}
+	return s
+}
+
+// upsertCalls writes call records; a record written again (a replay) replaces
+// the first.
+func upsertCalls(ctx context.Context, tx *sqlx.Tx, c *StatCodes, recs []stats.CallRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	var set []string
+	for _, col := range callColumns[1:] {
+		set = append(set, col+" = excluded."+col)
+	}
+	ph := make([]string, len(callColumns))
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO stat.callsstat (%s) VALUES (%s)
+		ON CONFLICT (callid) DO UPDATE SET %s`, strings.Join(callColumns, ", "), strings.Join(ph, ", "), strings.Join(set, ", ")))
+	if err != nil {
+		return fmt.Errorf("store: callsstat: %w", err)
+	}
+	defer stmt.Close()
+	for i := range recs {
+		if _, err := stmt.ExecContext(ctx, callValues(c, &recs[i])...); err != nil {
+			return fmt.Errorf("store: callsstat %d: %w", recs[i].CallID, err)
+		}
+	}
+	return nil
+}
+
+// AggregatorPosition reads where the live aggregator stands; a first start
+// begins after the newest event already in the log that precedes the
+// statistics (the caller decides: see stats/job).
+func (db *DB) AggregatorPosition(ctx context.Context, name string) (lastID int64, state stats.State, found bool, err error) {
+	var raw []byte
+	err = db.QueryRowContext(ctx, `SELECT last_id, state FROM stat.aggregator WHERE name = $1`, name).Scan(&lastID, &raw)
+	if err == sql.ErrNoRows {
+		return 0, stats.State{}, false, nil
+	}
+	if err != nil {
+		return 0, stats.State{}, false, fmt.Errorf("store: aggregator position: %w", err)
+	}
+	if err := json.Unmarshal(raw, &state); err != nil {
+		return 0, stats.State{}, false, fmt.Errorf("store: aggregator state: %w", err)
+	}
+	return lastID, state, true, nil
+}
+
+// SaveAggregatorPosition records the position and state inside tx, the same
+// transaction as the rows they produced.
+func SaveAggregatorPosition(ctx context.Context, tx *sqlx.Tx, name string, lastID int64, state stats.State) error {
+	raw, err := json.Marshal(state)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO stat.aggregator (name, last_id, state, updated_at) VALUES ($1, $2, $3, now())
+		ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, state = excluded.state, updated_at = now()`,
+		name, lastID, raw)
+	if err != nil {
+		return fmt.Errorf("store: save aggregator position: %w", err)
+	}
+	return nil
+}
+
+// StatRebuild replaces the statistics of a range in one transaction. Rows are
+// staged as they come (the aggregator hands them over in chunks to bound its
+// memory; one key may arrive in several chunks) and merged into the tables by
+// one GROUP BY per table at Commit.
+type StatRebuild struct {
+	codes    *StatCodes
+	tx       *sqlx.Tx
+	clock    stats.Clock
+	from, to time.Time
+	staged   int
+}
+
+// BeginRebuild starts replacing [from, to).
+func (c *StatCodes) BeginRebuild(ctx context.Context, clock stats.Clock, from, to time.Time) (*StatRebuild, error) {
+	tx, err := c.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: rebuild: %w", err)
+	}
+	if err := LockStats(ctx, tx); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	for _, t := range stats.Tables {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE stage_%s (LIKE stat.%s) ON COMMIT DROP`, t.Name, t.Name)); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("store: rebuild: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE stage_callsstat (LIKE stat.callsstat) ON COMMIT DROP`); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("store: rebuild: %w", err)
+	}
+	return &StatRebuild{codes: c, tx: tx, clock: clock, from: from, to: to}, nil
+}
+
+// Stage adds a chunk of rows and records.
+func (r *StatRebuild) Stage(ctx context.Context, rows map[stats.RowKey]stats.Row, recs []stats.CallRecord) error {
+	if err := r.codes.resolveAll(ctx, rows, recs); err != nil {
+		return err
+	}
+	var stmts [len(stats.Tables)]*sql.Stmt
+	defer func() {
+		for _, s := range stmts {
+			if s != nil {
+				s.Close()
+			}
+		}
+	}()
+	now := time.Now()
+	for k, row := range rows {
+		t := &stats.Tables[k.Table]
+		if row.Empty(t) {
+			continue
+		}
+		st := stmts[k.Table]
+		if st == nil {
+			var err error
+			st, err = r.tx.PrepareContext(ctx, pq.CopyIn("stage_"+t.Name, statColumns(t)...))
+			if err != nil {
+				return fmt.Errorf("store: stage %s: %w", t.Name, err)
+			}
+			stmts[k.Table] = st
+		}
+		l := r.clock.Labels(k.Start)
+		vals := make([]any, 0, 6+len(t.Keys)+len(t.Cols))
+		vals = append(vals, now, l.Date, l.Month, l.Week, l.Day, l.Hour)
+		for _, v := range r.codes.keyValues(k) {
+			vals = append(vals, v)
+		}
+		for _, v := range row {
+			if v == stats.None {
+				vals = append(vals, nil)
+			} else {
+				vals = append(vals, v)
+			}
+		}
+		if _, err := st.ExecContext(ctx, vals...); err != nil {
+			return fmt.Errorf("store: stage %s: %w", t.Name, err)
+		}
+		r.staged++
+	}
+	for i, st := range stmts {
+		if st == nil {
+			continue
+		}
+		if _, err := st.ExecContext(ctx); err != nil {
+			return fmt.Errorf("store: stage %s: %w", stats.Tables[i].Name, err)
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	st, err := r.tx.PrepareContext(ctx, pq.CopyIn("stage_callsstat", callColumns...))
+	if err != nil {
+		return fmt.Errorf("store: stage callsstat: %w", err)
+	}
+	defer st.Close()
+	for i := range recs {
+		if _, err := st.ExecContext(ctx, callValues(r.codes, &recs[i])...); err != nil {
+			return fmt.Errorf("store: stage callsstat: %w", err)
+		}
+	}
+	if _, err := st.ExecContext(ctx); err != nil {
+		return fmt.Errorf("store: stage callsstat: %w", err)
+	}
+	return nil
+}
+
+// Commit replaces the range's rows with the staged ones and returns how many
+// quarter-hour rows and call records the range now holds.
+func (r *StatRebuild) Commit(ctx context.Context) (rows, calls int64, err error) {
+	defer func() {
+		if err != nil {
+			r.tx.Rollback()
+		}
+	}()
+	for _, t := range stats.Tables {
+		if _, err := r.tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM stat.%s WHERE thedate >= $1 AND thedate < $2`, t.Name), r.from, r.to); err != nil {
+			return 0, 0, fmt.Errorf("store: rebuild %s: %w", t.Name, err)
+		}
+		sel := []string{"max(calcts)", "thedate", "min(themonth)", "min(theweek)", "min(theday)", "min(thehour)"}
+		sel = append(sel, t.Keys...)
+		for _, c := range t.Cols {
+			fn := map[stats.Op]string{stats.Sum: "sum", stats.Min: "min", stats.Max: "max"}[c.Op]
+			sel = append(sel, fn+"("+c.Name+")")
+		}
+		res, err := r.tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO stat.%s (%s) SELECT %s FROM stage_%s GROUP BY thedate, %s`,
+			t.Name, strings.Join(statColumns(&t), ", "), strings.Join(sel, ", "), t.Name, strings.Join(t.Keys, ", ")))
+		if err != nil {
+			return 0, 0, fmt.Errorf("store: rebuild %s: %w", t.Name, err)
+		}
+		n, _ := res.RowsAffected()
+		rows += n
+	}
+	if _, err := r.tx.ExecContext(ctx, `DELETE FROM stat.callsstat WHERE lastts >= $1 AND lastts < $2`, r.from, r.to); err != nil {
+		return 0, 0, fmt.Errorf("store: rebuild callsstat: %w", err)
+	}
+	var set []string
+	for _, col := range callColumns[1:] {
+		set = append(set, col+" = excluded."+col)
+	}
+	res, err := r.tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO stat.callsstat (%[1]s) SELECT DISTINCT ON (callid) %[1]s FROM stage_callsstat
+		ON CONFLICT (callid) DO UPDATE SET %[2]s`, strings.Join(callColumns, ", "), strings.Join(set, ", ")))
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: rebuild callsstat: %w", err)
+	}
+	calls, _ = res.RowsAffected()
+	if err := r.tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("store: rebuild: %w", err)
+	}
+	return rows, calls, nil
+}
+
+// Rollback abandons the rebuild.
+func (r *StatRebuild) Rollback() { r.tx.Rollback() }
