@@ -96,17 +96,17 @@ func (db *DB) StatEvents(ctx context.Context, from, to time.Time, maxID int64, f
 	seed := `
 		SELECT * FROM (
 			SELECT DISTINCT ON (agent) ` + cols + ` FROM call_event
-			WHERE agent <> '' AND source = 'acd' AND kind LIKE 'agent.%' AND at < $1 AND id <= $3
+			WHERE agent <> '' AND source = 'acd' AND kind LIKE 'agent.%' AND at < $1 AND id <= $2
 			ORDER BY agent, at DESC, id DESC) a
 		UNION ALL
 		SELECT ` + cols + ` FROM call_event
-		WHERE source = 'acd' AND kind LIKE 'call.%' AND at >= $1 - interval '1 day' AND at < $1 AND id <= $3
+		WHERE source = 'acd' AND kind LIKE 'call.%' AND at >= $1 - interval '1 day' AND at < $1 AND id <= $2
 		  AND call_id IN (
 			SELECT call_id FROM call_event WHERE kind = 'call.offered' AND at >= $1 - interval '1 day' AND at < $1
 			EXCEPT
 			SELECT call_id FROM call_event WHERE kind = 'call.ended' AND at >= $1 - interval '1 day' AND at < $1)
 		ORDER BY id`
-	if err := db.streamEvents(ctx, fn, seed, from, to, maxID); err != nil {
+	if err := db.streamEvents(ctx, fn, seed, from, maxID); err != nil {
 		return err
 	}
 	return db.streamEvents(ctx, fn, `SELECT `+cols+` FROM call_event WHERE at >= $1 AND at < $2 AND id <= $3 ORDER BY id`, from, to, maxID)

@@ -379,70 +379,62 @@ func (r *StatRebuild) Stage(ctx context.Context, rows map[stats.RowKey]stats.Row
 	if err := r.codes.resolveAll(ctx, rows, recs); err != nil {
 		return err
 	}
-	var stmts [len(stats.Tables)]*sql.Stmt
-	defer func() {
-		for _, s := range stmts {
-			if s != nil {
-				s.Close()
-			}
-		}
-	}()
-	now := time.Now()
+	// One COPY at a time: a connection carries one COPY, so rows go table by
+	// table.
+	var byTable [len(stats.Tables)][]stats.RowKey
 	for k, row := range rows {
-		t := &stats.Tables[k.Table]
-		if row.Empty(t) {
+		if !row.Empty(&stats.Tables[k.Table]) {
+			byTable[k.Table] = append(byTable[k.Table], k)
+		}
+	}
+	now := time.Now()
+	for id, keys := range byTable {
+		if len(keys) == 0 {
 			continue
 		}
-		st := stmts[k.Table]
-		if st == nil {
-			var err error
-			st, err = r.tx.PrepareContext(ctx, pq.CopyIn("stage_"+t.Name, statColumns(t)...))
-			if err != nil {
-				return fmt.Errorf("store: stage %s: %w", t.Name, err)
-			}
-			stmts[k.Table] = st
-		}
-		l := r.clock.Labels(k.Start)
-		vals := make([]any, 0, 6+len(t.Keys)+len(t.Cols))
-		vals = append(vals, now, l.Date, l.Month, l.Week, l.Day, l.Hour)
-		for _, v := range r.codes.keyValues(k) {
-			vals = append(vals, v)
-		}
-		for _, v := range row {
-			if v == stats.None {
-				vals = append(vals, nil)
-			} else {
+		t := &stats.Tables[id]
+		err := r.copyIn(ctx, "stage_"+t.Name, statColumns(t), len(keys), func(i int) []any {
+			k := keys[i]
+			l := r.clock.Labels(k.Start)
+			vals := make([]any, 0, 6+len(t.Keys)+len(t.Cols))
+			vals = append(vals, now, l.Date, l.Month, l.Week, l.Day, l.Hour)
+			for _, v := range r.codes.keyValues(k) {
 				vals = append(vals, v)
 			}
+			for _, v := range rows[k] {
+				if v == stats.None {
+					vals = append(vals, nil)
+				} else {
+					vals = append(vals, v)
+				}
+			}
+			return vals
+		})
+		if err != nil {
+			return err
 		}
-		if _, err := st.ExecContext(ctx, vals...); err != nil {
-			return fmt.Errorf("store: stage %s: %w", t.Name, err)
-		}
-		r.staged++
+		r.staged += len(keys)
 	}
-	for i, st := range stmts {
-		if st == nil {
-			continue
-		}
-		if _, err := st.ExecContext(ctx); err != nil {
-			return fmt.Errorf("store: stage %s: %w", stats.Tables[i].Name, err)
-		}
-	}
-	if len(recs) == 0 {
+	return r.copyIn(ctx, "stage_callsstat", callColumns, len(recs), func(i int) []any { return callValues(r.codes, &recs[i]) })
+}
+
+// copyIn copies n rows, made by row, into table.
+func (r *StatRebuild) copyIn(ctx context.Context, table string, columns []string, n int, row func(int) []any) error {
+	if n == 0 {
 		return nil
 	}
-	st, err := r.tx.PrepareContext(ctx, pq.CopyIn("stage_callsstat", callColumns...))
+	st, err := r.tx.PrepareContext(ctx, pq.CopyIn(table, columns...))
 	if err != nil {
-		return fmt.Errorf("store: stage callsstat: %w", err)
+		return fmt.Errorf("store: %s: %w", table, err)
 	}
 	defer st.Close()
-	for i := range recs {
-		if _, err := st.ExecContext(ctx, callValues(r.codes, &recs[i])...); err != nil {
-			return fmt.Errorf("store: stage callsstat: %w", err)
+	for i := 0; i < n; i++ {
+		if _, err := st.ExecContext(ctx, row(i)...); err != nil {
+			return fmt.Errorf("store: %s: %w", table, err)
 		}
 	}
 	if _, err := st.ExecContext(ctx); err != nil {
-		return fmt.Errorf("store: stage callsstat: %w", err)
+		return fmt.Errorf("store: %s: %w", table, err)
 	}
 	return nil
 }
