@@ -715,3 +715,17 @@ func (e *Engine) afterCall(now time.Time, a *agent) {
 		e.setAgent(now, a, Ready, Data{})
 	}
 }
+
+// QueueMembers lists, per queue code, the agents who may serve it (skills and
+// groups), in configuration order.
+func (e *Engine) QueueMembers() map[string][]string {
+	out := make(map[string][]string, len(e.queueList))
+	for _, q := range e.queueList {
+		ids := make([]string, len(q.eligible))
+		for i, a := range q.eligible {
+			ids[i] = a.ID
+		}
+		out[q.cfg.Code] = ids
+	}
+	return out
+}

@@ -224,6 +224,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		defer wg.Done()
 		ariL.restore(ctx, db, writer.Flush, log)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		startStats(ctx, cfg, db, log)
+	}()
 	if open, err := db.OpenPBXChannels(ctx, time.Now().Add(-24*time.Hour)); err != nil {
 		log.Warn("cannot read channels open at the last stop", "err", err)
 	} else {

@@ -486,3 +486,52 @@ func (r *StatRebuild) Commit(ctx context.Context) (rows, calls int64, err error)
 
 // Rollback abandons the rebuild.
 func (r *StatRebuild) Rollback() { r.tx.Rollback() }
+
+// StatDimensions is what the configuration says about the codes BI tools
+// join on: queue and agent descriptions, and which agents serve which queue.
+type StatDimensions struct {
+	Queues  map[string]string   // queue code -> name
+	Agents  map[string]string   // agent id -> name
+	Members map[string][]string // queue code -> agent ids
+}
+
+// SyncStatDimensions gives every configured queue and agent its code, records
+// their names as descriptions and replaces stat.queueagent.
+func (db *DB) SyncStatDimensions(ctx context.Context, d StatDimensions) error {
+	codes := NewStatCodes(db)
+	pairs := map[[2]string]bool{}
+	for q := range d.Queues {
+		pairs[[2]string{CodeQueue, q}] = true
+	}
+	for a := range d.Agents {
+		pairs[[2]string{CodeAgent, a}] = true
+	}
+	if err := codes.Resolve(ctx, pairs); err != nil {
+		return err
+	}
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: stat dimensions: %w", err)
+	}
+	defer tx.Rollback()
+	for kind, names := range map[string]map[string]string{CodeQueue: d.Queues, CodeAgent: d.Agents} {
+		for name, desc := range names {
+			if _, err := tx.ExecContext(ctx, `UPDATE stat.code SET description = $3 WHERE kind = $1 AND name = $2 AND description <> $3`,
+				kind, name, desc); err != nil {
+				return fmt.Errorf("store: stat dimensions: %w", err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM stat.queueagent`); err != nil {
+		return fmt.Errorf("store: stat dimensions: %w", err)
+	}
+	for q, agents := range d.Members {
+		for _, a := range agents {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO stat.queueagent (queuecode, usercode) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+				codes.Code(CodeQueue, q), codes.Code(CodeAgent, a)); err != nil {
+				return fmt.Errorf("store: stat dimensions: %w", err)
+			}
+		}
+	}
+	return tx.Commit()
+}

@@ -4,6 +4,8 @@
 //	ccd migrate            apply database migrations and exit
 //	ccd asterisk-config    print the Asterisk configuration snippets for this config
 //	ccd config             list every configuration key, its environment name and value
+//	ccd stats rebuild -from 2026-11-01 [-to 2026-11-02]
+//	                       recompute the statistics of a range from the event log
 //	ccd version            print the version
 package main
 
@@ -18,10 +20,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/daemon"
 	"github.com/ccdhq/ccd/dialplan"
+	"github.com/ccdhq/ccd/stats/job"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -40,10 +44,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd == "stats" {
+		if len(args) == 0 || args[0] != "rebuild" {
+			fmt.Fprintln(stderr, "ccd: usage: ccd stats rebuild -from <date or time> [-to <date or time>]")
+			return 2
+		}
+		args = args[1:]
+	}
 	fs := flag.NewFlagSet("ccd "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration file (default $CCD_CONFIG or ./"+defaultConfigPath+")")
 	outDir := fs.String("out", "", "asterisk-config: write each file into this directory instead of printing")
+	fromFlag := fs.String("from", "", "stats rebuild: start, 2006-01-02, 2006-01-02T15:04 (pbx.time_zone) or RFC 3339")
+	toFlag := fs.String("to", "", "stats rebuild: end (exclusive), same forms; default: one day after -from")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -51,9 +64,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, "ccd", version)
 		return 0
-	case "serve", "migrate", "asterisk-config", "config":
+	case "serve", "migrate", "asterisk-config", "config", "stats":
 	default:
-		fmt.Fprintf(stderr, "ccd: unknown command %q (serve, migrate, asterisk-config, config, version)\n", cmd)
+		fmt.Fprintf(stderr, "ccd: unknown command %q (serve, migrate, asterisk-config, config, stats, version)\n", cmd)
 		return 2
 	}
 	cfg, path, err := loadConfig(*configPath, cmd == "serve", stderr)
@@ -79,6 +92,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "migrate":
 		err = daemon.Migrate(ctx, cfg, log)
+	case "stats":
+		from, to, perr := rebuildRange(*fromFlag, *toFlag, cfg.Location())
+		if perr != nil {
+			fmt.Fprintln(stderr, "ccd:", perr)
+			return 2
+		}
+		var res job.RebuildResult
+		if res, err = daemon.RebuildStats(ctx, cfg, log, from, to); err == nil {
+			fmt.Fprintf(stdout, "rebuilt %s .. %s: %d events, %d quarter-hour rows, %d calls in %s\n",
+				from.Format(time.RFC3339), to.Format(time.RFC3339), res.Events, res.Rows, res.Calls, res.Duration.Round(time.Millisecond))
+		}
 	default:
 		log.Info("ccd starting", "version", version, "config", path)
 		err = daemon.Run(ctx, cfg, log)
@@ -147,4 +171,38 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// rebuildRange reads the -from and -to of `ccd stats rebuild`.
+func rebuildRange(fromS, toS string, loc *time.Location) (time.Time, time.Time, error) {
+	if fromS == "" {
+		return time.Time{}, time.Time{}, errors.New("stats rebuild: -from is required")
+	}
+	from, err := parseWhen(fromS, loc)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("stats rebuild: -from: %w", err)
+	}
+	to := from.AddDate(0, 0, 1)
+	if toS != "" {
+		if to, err = parseWhen(toS, loc); err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("stats rebuild: -to: %w", err)
+		}
+	}
+	if !to.After(from) {
+		return time.Time{}, time.Time{}, errors.New("stats rebuild: -to must be after -from")
+	}
+	return from, to, nil
+}
+
+// parseWhen accepts a local date, a local date and time, or RFC 3339.
+func parseWhen(s string, loc *time.Location) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (2006-01-02), a local time (2006-01-02T15:04) or RFC 3339", s)
 }

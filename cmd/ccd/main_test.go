@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -82,5 +83,22 @@ func TestAsteriskConfigWritesFiles(t *testing.T) {
 		if (name == "http.conf" || name == "manager.conf") && !strings.Contains(string(b), "bindaddr = 0.0.0.0") {
 			t.Errorf("%s binds to a service name instead of all addresses:\n%s", name, b)
 		}
+	}
+}
+
+func TestRebuildRange(t *testing.T) {
+	loc := time.FixedZone("X", 3600)
+	from, to, err := rebuildRange("2026-11-01", "", loc)
+	if err != nil || !from.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, loc)) || !to.Equal(from.AddDate(0, 0, 1)) {
+		t.Fatalf("got %v %v %v", from, to, err)
+	}
+	for _, c := range [][2]string{{"", ""}, {"yesterday", ""}, {"2026-11-02", "2026-11-01"}, {"2026-11-01", "2026-13-01"}} {
+		if _, _, err := rebuildRange(c[0], c[1], loc); err == nil {
+			t.Errorf("%q..%q accepted", c[0], c[1])
+		}
+	}
+	var out, errOut strings.Builder
+	if code := run([]string{"stats"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "ccd stats rebuild") {
+		t.Fatalf("ccd stats: exit %d, %q", code, errOut.String())
 	}
 }

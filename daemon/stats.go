@@ -1,0 +1,63 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/stats"
+	"github.com/ccdhq/ccd/stats/job"
+	"github.com/ccdhq/ccd/store"
+)
+
+// statClock is the call center's quarter-hour clock (pbx.time_zone).
+func statClock(cfg config.Config) stats.Clock { return stats.Clock{Loc: cfg.Location()} }
+
+// statDimensions is the configuration's part of the statistics: names and
+// queue membership for the BI functions.
+func statDimensions(cfg config.Config) (store.StatDimensions, error) {
+	d := store.StatDimensions{Queues: map[string]string{}, Agents: map[string]string{}}
+	for _, q := range cfg.ACD.Queues {
+		d.Queues[q.Code] = q.Name
+	}
+	for _, a := range cfg.ACD.Agents {
+		d.Agents[a.ID] = a.Name
+	}
+	eng, err := acd.New(cfg.ACD)
+	if err != nil {
+		return d, err
+	}
+	d.Members = eng.QueueMembers()
+	return d, nil
+}
+
+// startStats prepares the statistics once the database is up and runs the live
+// aggregator until ctx ends.
+func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger) {
+	log = log.With("part", "stats")
+	if d, err := statDimensions(cfg); err != nil {
+		log.Warn("cannot work out queue membership for the BI functions", "err", err)
+	} else if err := db.SyncStatDimensions(ctx, d); err != nil {
+		log.Warn("cannot record queue and agent names for the BI functions", "err", err)
+	}
+	job.NewLive(db, statClock(cfg), log).Run(ctx, cfg.Stats.Interval)
+}
+
+// RebuildStats recomputes the statistics of [from, to) from the event log
+// (`ccd stats rebuild`).
+func RebuildStats(ctx context.Context, cfg config.Config, log *slog.Logger, from, to time.Time) (job.RebuildResult, error) {
+	db, stop, err := database(ctx, cfg, log)
+	if err != nil {
+		return job.RebuildResult{}, err
+	}
+	defer stop()
+	if d, err := statDimensions(cfg); err == nil {
+		if err := db.SyncStatDimensions(ctx, d); err != nil {
+			return job.RebuildResult{}, fmt.Errorf("stats: %w", err)
+		}
+	}
+	return job.Rebuild(ctx, db, statClock(cfg), from, to, log)
+}
