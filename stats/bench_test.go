@@ -1,0 +1,28 @@
+package stats_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd/stats"
+	"github.com/ccdhq/ccd/stats/statstest"
+)
+
+// BenchmarkApply measures folding events (JSON payload decoding included), the
+// CPU part of a rebuild.
+func BenchmarkApply(b *testing.B) {
+	clock := stats.Clock{Loc: time.UTC}
+	evs := statstest.Scenario(1, 5000, time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC))
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		a := stats.New(clock)
+		for i := range evs {
+			_ = a.Apply(&evs[i])
+		}
+		a.Take()
+		n += len(evs)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+}
