@@ -8,6 +8,7 @@ import (
 
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/metrics"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/stats/job"
 	"github.com/ccdhq/ccd/store"
@@ -36,14 +37,24 @@ func statDimensions(cfg config.Config) (store.StatDimensions, error) {
 
 // startStats prepares the statistics once the database is up and runs the live
 // aggregator until ctx ends.
-func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger) {
+func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger, m *metrics.Metrics) {
 	log = log.With("part", "stats")
 	if d, err := statDimensions(cfg); err != nil {
 		log.Warn("cannot work out queue membership for the BI functions", "err", err)
 	} else if err := db.SyncStatDimensions(ctx, d); err != nil {
 		log.Warn("cannot record queue and agent names for the BI functions", "err", err)
 	}
-	job.NewLive(db, statClock(cfg), log).Run(ctx, cfg.Stats.Interval)
+	live := job.NewLive(db, statClock(cfg), log)
+	m.Counter("ccd_stats_events_folded_total", "Events the live statistics aggregator has folded since start.", nil,
+		func() float64 { n, _ := live.Progress(); return float64(n) })
+	m.Gauge("ccd_stats_behind_seconds", "Seconds since the live statistics last caught up with the event log.",
+		func() float64 {
+			if _, t := live.Progress(); t.Unix() > 0 {
+				return time.Since(t).Seconds()
+			}
+			return 0
+		})
+	live.Run(ctx, cfg.Stats.Interval)
 }
 
 // RebuildStats recomputes the statistics of [from, to) from the event log

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccdhq/ccd/eventlog"
@@ -42,6 +43,15 @@ type Live struct {
 
 	agg    *stats.Aggregator
 	lastID int64
+
+	folded atomic.Int64 // events folded since start
+	lastOK atomic.Int64 // unix ns of the last step that reached the end of the log
+}
+
+// Progress reports events folded since start and when the aggregator last
+// caught up with the log, for the metrics.
+func (l *Live) Progress() (folded int64, caughtUp time.Time) {
+	return l.folded.Load(), time.Unix(0, l.lastOK.Load())
 }
 
 // NewLive returns a live aggregator over db.
@@ -59,6 +69,10 @@ func (l *Live) Step(ctx context.Context) (int, error) {
 	for {
 		n, err := l.step(ctx)
 		total += n
+		l.folded.Add(int64(n))
+		if err == nil && n < l.Batch {
+			l.lastOK.Store(time.Now().UnixNano())
+		}
 		if err != nil || n < l.Batch {
 			return total, err
 		}
