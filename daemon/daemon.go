@@ -191,6 +191,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return nil
 	}})
 	var dbReady atomic.Pointer[store.DB]
+	srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.API.Token, cfg.Location(), serviceLevels(cfg))
 	srv.AddCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
 		db := dbReady.Load()
 		if db == nil {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/metrics"
 	"github.com/ccdhq/ccd/stats"
@@ -39,6 +41,13 @@ func statDimensions(cfg config.Config) (store.StatDimensions, error) {
 // aggregator until ctx ends.
 func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger, m *metrics.Metrics) {
 	log = log.With("part", "stats")
+	if cfg.Stats.BIUser != "" {
+		if err := db.EnsureBIRole(ctx, cfg.Stats.BIUser, cfg.Stats.BIPassword, cfg.PBX.TimeZone); err != nil {
+			log.Error("cannot set up the read-only BI role", "role", cfg.Stats.BIUser, "err", err)
+		} else {
+			log.Info("BI role ready: it reads schemas stat and bi", "role", cfg.Stats.BIUser)
+		}
+	}
 	if d, err := statDimensions(cfg); err != nil {
 		log.Warn("cannot work out queue membership for the BI functions", "err", err)
 	} else if err := db.SyncStatDimensions(ctx, d); err != nil {
@@ -71,4 +80,49 @@ func RebuildStats(ctx context.Context, cfg config.Config, log *slog.Logger, from
 		}
 	}
 	return job.Rebuild(ctx, db, statClock(cfg), from, to, log)
+}
+
+// lazyStats serves the statistics API before the database is up: reads answer
+// 503 until it is.
+type lazyStats struct{ db *atomic.Pointer[store.DB] }
+
+var errStatsNotReady = &api.Error{Code: api.EUNAVAILABLE, Message: "database not connected yet"}
+
+func (l lazyStats) StatRows(ctx context.Context, q store.StatQuery) ([]string, [][]any, error) {
+	if db := l.db.Load(); db != nil {
+		return db.StatRows(ctx, q)
+	}
+	return nil, nil, errStatsNotReady
+}
+
+func (l lazyStats) BIFunction(ctx context.Context, name string, from, till time.Time) ([]string, [][]any, error) {
+	if db := l.db.Load(); db != nil {
+		return db.BIFunction(ctx, name, from, till)
+	}
+	return nil, nil, errStatsNotReady
+}
+
+func (l lazyStats) QueueToday(ctx context.Context, since time.Time, sl map[string]time.Duration) (map[string]store.QueueDay, error) {
+	if db := l.db.Load(); db != nil {
+		return db.QueueToday(ctx, since, sl)
+	}
+	return nil, errStatsNotReady
+}
+
+func (l lazyStats) AgentToday(ctx context.Context, since time.Time) (map[string]store.AgentDay, error) {
+	if db := l.db.Load(); db != nil {
+		return db.AgentToday(ctx, since)
+	}
+	return nil, errStatsNotReady
+}
+
+// serviceLevels are the queues' configured service levels.
+func serviceLevels(cfg config.Config) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, q := range cfg.ACD.Queues {
+		if q.ServiceLevel > 0 {
+			out[q.Code] = q.ServiceLevel
+		}
+	}
+	return out
 }

@@ -423,7 +423,8 @@ func (r *StatRebuild) copyIn(ctx context.Context, table string, columns []string
 	if n == 0 {
 		return nil
 	}
-	st, err := r.tx.PrepareContext(ctx, pq.CopyIn(table, columns...))
+	// Table and column names are this package's constants, never input.
+	st, err := r.tx.PrepareContext(ctx, "COPY "+table+" ("+strings.Join(columns, ", ")+") FROM STDIN")
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", table, err)
 	}

@@ -1,0 +1,662 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/store"
+	"github.com/labstack/echo/v4"
+)
+
+// StatsReader reads the statistics tables; *store.DB implements it.
+type StatsReader interface {
+	StatRows(ctx context.Context, q store.StatQuery) (columns []string, rows [][]any, err error)
+	BIFunction(ctx context.Context, name string, from, till time.Time) (columns []string, rows [][]any, err error)
+	QueueToday(ctx context.Context, since time.Time, serviceLevel map[string]time.Duration) (map[string]store.QueueDay, error)
+	AgentToday(ctx context.Context, since time.Time) (map[string]store.AgentDay, error)
+}
+
+// LiveSource is the ACD's present: queues, calls and agents as they are now.
+type LiveSource interface {
+	Queues(ctx context.Context) ([]acd.QueueStatus, error)
+	Calls(ctx context.Context) ([]acd.Call, error)
+	Agents(ctx context.Context) ([]AgentStatus, error)
+}
+
+// maxRangeDays bounds the range of one statistics request: the tables are read
+// into memory whole, and three months of quarter-hours is already a lot.
+const maxRangeDays = 92
+
+// statsAPI serves the statistics tables, the BI functions and the real-time
+// supervision views.
+type statsAPI struct {
+	r     StatsReader
+	live  LiveSource
+	token string
+	loc   *time.Location
+	sl    map[string]time.Duration
+}
+
+// statsNow is the real-time views' clock; tests set it.
+var statsNow = time.Now
+
+// MountStats adds the statistics interfaces, all behind "Authorization: Bearer
+// token". An empty token leaves them off. live may be nil (no ACD in this
+// process): the real-time views then answer 503. loc is the call center's
+// zone, in which dates without an offset are read, times are written and
+// "today" starts (nil: the machine's). serviceLevels holds each queue's
+// service level (queue code -> answer within).
+//
+//	GET /api/stats/:table?from=&to=&queue=&agent=&dnis=&format=json|csv&limit=
+//	GET /api/stats/bi/:function?from=&till=&format=
+//	GET /api/stats/realtime/queues
+//	GET /api/stats/realtime/agents
+//	GET /api/v1/supervision/agents   (OMniLeads field names)
+//	GET /api/v1/supervision/inbound  (OMniLeads field names)
+func (s *Server) MountStats(r StatsReader, live LiveSource, token string, loc *time.Location, serviceLevels map[string]time.Duration) {
+	if token == "" {
+		return
+	}
+	if loc == nil {
+		loc = time.Local
+	}
+	a := &statsAPI{r: r, live: live, token: token, loc: loc, sl: serviceLevels}
+	// Routes carry their own middleware rather than joining a group: the
+	// /api/v1 group of MountAgents authenticates differently, and these must
+	// work whether or not it exists. Static paths win over :table in Echo's
+	// router, so bi and realtime are not taken for table names.
+	e := s.Echo
+	e.GET("/api/stats/:table", a.table, a.authenticate)
+	e.GET("/api/stats/bi/:function", a.bi, a.authenticate)
+	e.GET("/api/stats/realtime/queues", a.realtimeQueues, a.authenticate)
+	e.GET("/api/stats/realtime/agents", a.realtimeAgents, a.authenticate)
+	e.GET("/api/v1/supervision/agents", a.supervisionAgents, a.authenticate)
+	e.GET("/api/v1/supervision/inbound", a.supervisionInbound, a.authenticate)
+}
+
+func (a *statsAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			c.Response().Header().Set("WWW-Authenticate", "Bearer")
+			return &Error{Code: EUNAUTH, Message: "missing Authorization: Bearer <token>"}
+		}
+		if !equal(a.token, token) {
+			c.Response().Header().Set("WWW-Authenticate", "Bearer")
+			return &Error{Code: EUNAUTH, Message: "invalid token"}
+		}
+		return next(c)
+	}
+}
+
+// readerErr turns the store's refusals into 400s naming the field.
+func readerErr(err error) error {
+	var qe *store.QueryError
+	if errors.As(err, &qe) {
+		return Invalid(qe.Field, qe.Message)
+	}
+	return err
+}
+
+func (a *statsAPI) reader() (StatsReader, error) {
+	if a.r == nil {
+		return nil, &Error{Code: EUNAVAILABLE, Message: "statistics are not available"}
+	}
+	return a.r, nil
+}
+
+// parseTime reads RFC 3339, or a local date or date and time in a.loc.
+func (a *statsAPI) parseTime(field, v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, v, a.loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, Invalid(field, fmt.Sprintf("%q is not a time: want RFC 3339 (2026-03-10T08:00:00+01:00), "+
+		"a local date (2026-03-10) or a local date and time (2026-03-10T08:00)", v))
+}
+
+// parseRange reads the range [from, to) from the query parameters named
+// fromName and toName; to defaults to the same time the next day.
+func (a *statsAPI) parseRange(c echo.Context, fromName, toName string) (from, to time.Time, err error) {
+	fv := c.QueryParam(fromName)
+	if fv == "" {
+		return from, to, Invalid(fromName, "is required")
+	}
+	if from, err = a.parseTime(fromName, fv); err != nil {
+		return from, to, err
+	}
+	if tv := c.QueryParam(toName); tv != "" {
+		if to, err = a.parseTime(toName, tv); err != nil {
+			return from, to, err
+		}
+	} else {
+		to = from.In(a.loc).AddDate(0, 0, 1) // a calendar day, 23 or 25 hours across a DST change
+	}
+	if !to.After(from) {
+		return from, to, Invalid(toName, toName+" must be after "+fromName)
+	}
+	if to.After(from.In(a.loc).AddDate(0, 0, maxRangeDays)) {
+		return from, to, Invalid(toName, fmt.Sprintf("the range is over %d days; ask for less at a time", maxRangeDays))
+	}
+	return from, to, nil
+}
+
+func parseFormat(c echo.Context) (string, error) {
+	switch f := c.QueryParam("format"); f {
+	case "", "json":
+		return "json", nil
+	case "csv":
+		return "csv", nil
+	default:
+		return "", Invalid("format", fmt.Sprintf("%q: want json or csv", f))
+	}
+}
+
+func (a *statsAPI) table(c echo.Context) error {
+	q := store.StatQuery{Table: c.Param("table"), Queue: c.QueryParam("queue"), Agent: c.QueryParam("agent"),
+		DNIS: c.QueryParam("dnis")}
+	if err := store.ValidateStatQuery(q); err != nil {
+		return readerErr(err)
+	}
+	var err error
+	if q.From, q.To, err = a.parseRange(c, "from", "to"); err != nil {
+		return err
+	}
+	format, err := parseFormat(c)
+	if err != nil {
+		return err
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return Invalid("limit", fmt.Sprintf("%q: want a positive whole number", v))
+		}
+		q.Limit = n
+	}
+	r, err := a.reader()
+	if err != nil {
+		return err
+	}
+	cols, rows, err := r.StatRows(c.Request().Context(), q)
+	if err != nil {
+		return readerErr(err)
+	}
+	if format == "csv" {
+		return a.writeCSV(c, q.Table+"-"+a.fileDate(q.From), cols, rows)
+	}
+	return c.JSON(http.StatusOK, struct {
+		Table   string   `json:"table"`
+		From    string   `json:"from"`
+		To      string   `json:"to"`
+		Columns []string `json:"columns"`
+		Rows    rowsJSON `json:"rows"`
+	}{q.Table, a.ts(q.From), a.ts(q.To), nonNil(cols), rowsJSON{cols, rows, a.loc}})
+}
+
+func (a *statsAPI) bi(c echo.Context) error {
+	name := c.Param("function")
+	ranged, ok := store.BIFunctionRanged(name)
+	if !ok {
+		return Invalid("function", fmt.Sprintf("unknown BI function %q; want agentdata, queuedata, getallqueues or getallqueuesagents", name))
+	}
+	var from, till time.Time
+	if ranged {
+		var err error
+		if from, till, err = a.parseRange(c, "from", "till"); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range []string{"from", "till"} {
+			if c.QueryParam(p) != "" {
+				return Invalid(p, name+" takes no range")
+			}
+		}
+	}
+	format, err := parseFormat(c)
+	if err != nil {
+		return err
+	}
+	r, err := a.reader()
+	if err != nil {
+		return err
+	}
+	cols, rows, err := r.BIFunction(c.Request().Context(), name, from, till)
+	if err != nil {
+		return readerErr(err)
+	}
+	if format == "csv" {
+		file := name
+		if ranged {
+			file += "-" + a.fileDate(from)
+		}
+		return a.writeCSV(c, file, cols, rows)
+	}
+	out := struct {
+		Function string   `json:"function"`
+		From     string   `json:"from,omitempty"`
+		Till     string   `json:"till,omitempty"`
+		Columns  []string `json:"columns"`
+		Rows     rowsJSON `json:"rows"`
+	}{Function: name, Columns: nonNil(cols), Rows: rowsJSON{cols, rows, a.loc}}
+	if ranged {
+		out.From, out.Till = a.ts(from), a.ts(till)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (a *statsAPI) ts(t time.Time) string { return t.In(a.loc).Format(time.RFC3339) }
+
+// fileDate names a CSV file after the start of its range: the day, and the time
+// when the range does not start at midnight.
+func (a *statsAPI) fileDate(t time.Time) string {
+	t = t.In(a.loc)
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.Format("2006-01-02")
+	}
+	return t.Format("2006-01-02T1504")
+}
+
+// cell is one value as CSV text: times in RFC 3339 in the center's zone, NULL
+// empty.
+func cell(v any, loc *time.Location) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case time.Time:
+		return x.In(loc).Format(time.RFC3339)
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// writeCSV answers with an RFC 4180 file: the header line, then the rows.
+func (a *statsAPI) writeCSV(c echo.Context, file string, cols []string, rows [][]any) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.csv"`, file))
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	// RFC 4180 ends records with CRLF. encoding/csv then writes a newline
+	// inside a quoted value as CRLF too, which CSV readers give back as \n.
+	w.UseCRLF = true
+	if err := w.Write(cols); err != nil {
+		return err
+	}
+	rec := make([]string, len(cols))
+	for _, row := range rows {
+		for i := range rec {
+			rec[i] = ""
+			if i < len(row) {
+				rec[i] = cell(row[i], a.loc)
+			}
+		}
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// rowsJSON writes rows as objects whose keys keep the order of the columns
+// (a map would sort them).
+type rowsJSON struct {
+	cols []string
+	rows [][]any
+	loc  *time.Location
+}
+
+func (r rowsJSON) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, row := range r.rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('{')
+		for j, col := range r.cols {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			var v any
+			if j < len(row) {
+				v = row[j]
+			}
+			switch x := v.(type) {
+			case time.Time:
+				v = x.In(r.loc).Format(time.RFC3339)
+			case []byte:
+				v = string(x)
+			case float64:
+				if math.IsNaN(x) || math.IsInf(x, 0) { // JSON has no such numbers
+					v = nil
+				}
+			}
+			k, err := json.Marshal(col)
+			if err != nil {
+				return nil, err
+			}
+			val, err := json.Marshal(v)
+			if err != nil {
+				return nil, err
+			}
+			b.Write(k)
+			b.WriteByte(':')
+			b.Write(val)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte(']')
+	return b.Bytes(), nil
+}
+
+// startOfDay is local midnight of now's day in the center's zone: "today" of
+// the real-time views.
+func (a *statsAPI) startOfDay() time.Time {
+	n := statsNow().In(a.loc)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, a.loc)
+}
+
+func (a *statsAPI) liveSource() (LiveSource, error) {
+	if a.live == nil {
+		return nil, &Error{Code: EUNAVAILABLE, Message: "the ACD's live state is not available in this process"}
+	}
+	return a.live, nil
+}
+
+// queueTodayView is a queue's day so far.
+type queueTodayView struct {
+	Offered  int64 `json:"offered"`
+	Answered int64 `json:"answered"`
+	// Abandoned counts every caller who hung up before talking, in the queue
+	// or while an agent's phone rang; AbandonedRinging are the latter.
+	Abandoned        int64 `json:"abandoned"`
+	AbandonedRinging int64 `json:"abandoned_ringing"`
+	Overflowed       int64 `json:"overflowed"`
+	AnsweredInSL     int64 `json:"answered_in_sl"`
+	// ServiceLevelSeconds is the queue's configured service level; null when
+	// none is, and then ServiceLevelPercent is null too.
+	ServiceLevelSeconds *int64 `json:"service_level_seconds"`
+	// ServiceLevelPercent = answered within the service level / (answered +
+	// abandoned) * 100: callers who gave up count against it, overflowed ones
+	// (handled elsewhere) do not. Null before any call was answered or abandoned.
+	ServiceLevelPercent *float64 `json:"service_level_percent"`
+	AvgWaitSeconds      float64  `json:"avg_wait_seconds"`    // of answered calls
+	AvgAbandonSeconds   float64  `json:"avg_abandon_seconds"` // of abandoned calls
+}
+
+type queueView struct {
+	Code                string         `json:"code"`
+	Name                string         `json:"name"`
+	Waiting             int            `json:"waiting"`
+	LongestWaitSeconds  float64        `json:"longest_wait_seconds"`
+	ExpectedWaitSeconds float64        `json:"expected_wait_seconds"`
+	LoggedIn            int            `json:"logged_in"`
+	Agents              map[string]int `json:"agents"`
+	Today               queueTodayView `json:"today"`
+}
+
+// ratio is n/d rounded to a tenth, 0 when d is 0.
+func ratio(n, d int64) float64 {
+	if d == 0 {
+		return 0
+	}
+	return math.Round(float64(n)/float64(d)*10) / 10
+}
+
+func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
+	live, err := a.liveSource()
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.reader()
+	if err != nil {
+		return nil, err
+	}
+	qs, err := live.Queues(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today, err := r.QueueToday(ctx, a.startOfDay(), a.sl)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]queueView, 0, len(qs))
+	for _, q := range qs {
+		d := today[q.Code]
+		abandoned := d.Abandoned + d.AbdRinging
+		t := queueTodayView{
+			Offered: d.Offered, Answered: d.Answered, Abandoned: abandoned, AbandonedRinging: d.AbdRinging,
+			Overflowed: d.Overflowed, AnsweredInSL: d.AnsweredInSL,
+			AvgWaitSeconds: ratio(d.SumAnswerTime, d.Answered), AvgAbandonSeconds: ratio(d.SumAbdTime, abandoned),
+		}
+		if sl, ok := a.sl[q.Code]; ok {
+			secs := int64(sl / time.Second)
+			t.ServiceLevelSeconds = &secs
+			if n := d.Answered + abandoned; n > 0 {
+				p := math.Round(float64(d.AnsweredInSL)/float64(n)*1000) / 10
+				t.ServiceLevelPercent = &p
+			}
+		}
+		agents := q.AgentsByState
+		if agents == nil {
+			agents = map[string]int{}
+		}
+		out = append(out, queueView{
+			Code: q.Code, Name: q.Name, Waiting: q.Waiting, LoggedIn: q.LoggedIn, Agents: agents,
+			LongestWaitSeconds: float64(q.LongestWaitMS) / 1000, ExpectedWaitSeconds: float64(q.ExpectedWaitMS) / 1000,
+			Today: t,
+		})
+	}
+	return out, nil
+}
+
+type agentTodayView struct {
+	Offered         int64 `json:"offered"`
+	Answered        int64 `json:"answered"`
+	LoginSeconds    int64 `json:"login_seconds"`
+	ReadySeconds    int64 `json:"ready_seconds"`
+	NotReadySeconds int64 `json:"not_ready_seconds"`
+	ACDTalkSeconds  int64 `json:"acd_talk_seconds"` // on queue calls
+	TalkSeconds     int64 `json:"talk_seconds"`     // on every call
+}
+
+type agentView struct {
+	ID              string         `json:"id"`
+	Name            string         `json:"name"`
+	State           string         `json:"state"`
+	Status          string         `json:"status"`
+	Activity        string         `json:"activity,omitempty"`
+	SecondsInStatus int64          `json:"seconds_in_status"`
+	Queue           string         `json:"queue"`
+	Contact         string         `json:"contact"`
+	CallID          string         `json:"call_id,omitempty"`
+	Today           agentTodayView `json:"today"`
+}
+
+// omlStatus is an agent state as the OMniLeads supervision view names it.
+func omlStatus(st AgentStatus) string {
+	switch st.State {
+	case "ready":
+		return "READY"
+	case "on_call", "on_direct_call":
+		return "ONCALL"
+	case "ringing":
+		return "RINGING"
+	case "wrap_up":
+		return "PAUSE-ACW"
+	case "not_ready":
+		if st.Activity != "" {
+			return "PAUSE-" + st.Activity
+		}
+		return "PAUSE"
+	case "logged_out":
+		return "OFFLINE"
+	}
+	return strings.ToUpper(st.State)
+}
+
+func (a *statsAPI) agents(ctx context.Context) ([]agentView, error) {
+	live, err := a.liveSource()
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.reader()
+	if err != nil {
+		return nil, err
+	}
+	agents, err := live.Agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	calls, err := live.Calls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	today, err := r.AgentToday(ctx, a.startOfDay())
+	if err != nil {
+		return nil, err
+	}
+	// An agent's call: the one its status names, else any call ringing or
+	// connected to it.
+	byID, byAgent := map[string]*acd.Call{}, map[string]*acd.Call{}
+	for i := range calls {
+		cl := &calls[i]
+		byID[cl.ID] = cl
+		if cl.Agent != "" && byAgent[cl.Agent] == nil {
+			byAgent[cl.Agent] = cl
+		}
+	}
+	now := statsNow()
+	out := make([]agentView, 0, len(agents))
+	for _, st := range agents {
+		v := agentView{ID: st.ID, Name: st.Name, State: st.State, Status: omlStatus(st), Activity: st.Activity}
+		if !st.Since.IsZero() {
+			v.SecondsInStatus = max(int64(now.Sub(st.Since)/time.Second), 0)
+		}
+		cl := byID[st.CallID]
+		if cl == nil || cl.Agent != st.ID {
+			cl = byAgent[st.ID]
+		}
+		if cl != nil {
+			v.Queue, v.Contact, v.CallID = cl.Queue, cl.CLID, cl.ID
+		}
+		d := today[st.ID]
+		v.Today = agentTodayView{Offered: d.Offered, Answered: d.Answered, LoginSeconds: d.LoginTime,
+			ReadySeconds: d.ReadyTime, NotReadySeconds: d.NotReadyTime, ACDTalkSeconds: d.ACDTalkTime, TalkSeconds: d.TalkTime}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (a *statsAPI) realtimeQueues(c echo.Context) error {
+	qs, err := a.queues(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, qs)
+}
+
+func (a *statsAPI) realtimeAgents(c echo.Context) error {
+	as, err := a.agents(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, as)
+}
+
+// hms is a duration as the OMniLeads views show it, HH:MM:SS (hours may pass 99).
+func hms(secs int64) string {
+	return fmt.Sprintf("%02d:%02d:%02d", secs/3600, secs/60%60, secs%60)
+}
+
+// supervisionAgents is the OMniLeads agent supervision view (003 §12.1.6).
+func (a *statsAPI) supervisionAgents(c echo.Context) error {
+	as, err := a.agents(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	type row struct {
+		ID       string `json:"id"`
+		Nombre   string `json:"nombre"`
+		Campana  string `json:"campana"`
+		Contacto string `json:"contacto"`
+		Status   string `json:"status"`
+		Tiempo   string `json:"tiempo"`
+	}
+	out := make([]row, 0, len(as))
+	for _, v := range as {
+		name := v.Name
+		if name == "" {
+			name = v.ID
+		}
+		out = append(out, row{ID: v.ID, Nombre: name, Campana: v.Queue, Contacto: v.Contact, Status: v.Status,
+			Tiempo: hms(v.SecondsInStatus)})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// supervisionInbound is the OMniLeads inbound campaigns view (003 §12.1.6),
+// a campaign being a queue. ccd has no welcome announcement to abandon during
+// and no dispositions, so those columns are 0; expiradas are the overflowed.
+func (a *statsAPI) supervisionInbound(c echo.Context) error {
+	qs, err := a.queues(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	type row struct {
+		ID                 string  `json:"id"`
+		Nombre             string  `json:"nombre"`
+		Llamadas           int64   `json:"llamadas"`
+		Atendidas          int64   `json:"atendidas"`
+		Abandonadas        int64   `json:"abandonadas"`
+		AbandonadasAnuncio int64   `json:"abandonadas_anuncio"`
+		TPromedioEspera    float64 `json:"t_promedio_espera"`
+		Expiradas          int64   `json:"expiradas"`
+		EnEspera           int     `json:"en_espera"`
+		TPromedioAbandono  float64 `json:"t_promedio_abandono"`
+		Gestiones          int64   `json:"gestiones"`
+	}
+	out := make([]row, 0, len(qs))
+	for _, q := range qs {
+		name := q.Name
+		if name == "" {
+			name = q.Code
+		}
+		out = append(out, row{ID: q.Code, Nombre: name, Llamadas: q.Today.Offered, Atendidas: q.Today.Answered,
+			Abandonadas: q.Today.Abandoned, TPromedioEspera: q.Today.AvgWaitSeconds, Expiradas: q.Today.Overflowed,
+			EnEspera: q.Waiting, TPromedioAbandono: q.Today.AvgAbandonSeconds})
+	}
+	return c.JSON(http.StatusOK, out)
+}

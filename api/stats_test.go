@@ -1,0 +1,526 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/internal/pgtest"
+	"github.com/ccdhq/ccd/store"
+)
+
+const statsToken = "stats-token-0123456789"
+
+// fakeStats is a StatsReader answering canned rows and remembering what it was
+// asked.
+type fakeStats struct {
+	mu     sync.Mutex
+	q      store.StatQuery
+	biName string
+	biFrom time.Time
+	biTill time.Time
+	since  time.Time
+	sl     map[string]time.Duration
+	err    error
+	cols   []string
+	rows   [][]any
+	queues map[string]store.QueueDay
+	agents map[string]store.AgentDay
+}
+
+func (f *fakeStats) StatRows(_ context.Context, q store.StatQuery) ([]string, [][]any, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.q = q
+	return f.cols, f.rows, f.err
+}
+
+func (f *fakeStats) BIFunction(_ context.Context, name string, from, till time.Time) ([]string, [][]any, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.biName, f.biFrom, f.biTill = name, from, till
+	return f.cols, f.rows, f.err
+}
+
+func (f *fakeStats) QueueToday(_ context.Context, since time.Time, sl map[string]time.Duration) (map[string]store.QueueDay, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.since, f.sl = since, sl
+	return f.queues, f.err
+}
+
+func (f *fakeStats) AgentToday(_ context.Context, since time.Time) (map[string]store.AgentDay, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.since = since
+	return f.agents, f.err
+}
+
+type fakeLive struct {
+	queues []acd.QueueStatus
+	calls  []acd.Call
+	agents []AgentStatus
+}
+
+func (f *fakeLive) Queues(context.Context) ([]acd.QueueStatus, error) { return f.queues, nil }
+func (f *fakeLive) Calls(context.Context) ([]acd.Call, error)         { return f.calls, nil }
+func (f *fakeLive) Agents(context.Context) ([]AgentStatus, error)     { return f.agents, nil }
+
+// buenosAires is the test center's zone: UTC-3 all year, so expectations do not
+// depend on DST.
+func buenosAires(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("America/Argentina/Buenos_Aires")
+	if err != nil {
+		t.Skip(err)
+	}
+	return loc
+}
+
+// fixedNow sets the real-time views' clock for one test.
+func fixedNow(t *testing.T, now time.Time) {
+	old := statsNow
+	statsNow = func() time.Time { return now }
+	t.Cleanup(func() { statsNow = old })
+}
+
+func newStatsServer(t *testing.T, r StatsReader, live LiveSource) *Server {
+	t.Helper()
+	s := New(nil, nil)
+	s.MountStats(r, live, statsToken, buenosAires(t), map[string]time.Duration{"sales": 20 * time.Second})
+	return s
+}
+
+// statsGet sends a GET with a bearer token ("" for none) and returns the
+// status, the decoded JSON (nil when it is not) and the raw answer.
+func statsGet(t *testing.T, s *Server, path, token string) (int, any, *httptest.ResponseRecorder) {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	s.Echo.ServeHTTP(rec, req)
+	var v any
+	_ = json.Unmarshal(rec.Body.Bytes(), &v)
+	return rec.Code, v, rec
+}
+
+var statsPaths = []string{
+	"/api/stats/agentstat?from=2026-03-10",
+	"/api/stats/bi/getallqueues",
+	"/api/stats/realtime/queues",
+	"/api/stats/realtime/agents",
+	"/api/v1/supervision/agents",
+	"/api/v1/supervision/inbound",
+}
+
+func TestStatsAuth(t *testing.T) {
+	s := newStatsServer(t, &fakeStats{}, &fakeLive{})
+	for _, p := range statsPaths {
+		for _, h := range []string{"", "Bearer", "Bearer ", "Basic " + statsToken, "Bearer wrong-token", "Bearer " + statsToken + "x"} {
+			req := httptest.NewRequest("GET", p, nil)
+			if h != "" {
+				req.Header.Set("Authorization", h)
+			}
+			rec := httptest.NewRecorder()
+			s.Echo.ServeHTTP(rec, req)
+			if rec.Code != 401 || !strings.Contains(rec.Body.String(), `"unauthorized"`) || rec.Header().Get("WWW-Authenticate") != "Bearer" {
+				t.Errorf("%s with %q: %d %s", p, h, rec.Code, rec.Body)
+			}
+		}
+		if code, _, rec := statsGet(t, s, p, statsToken); code != 200 {
+			t.Errorf("%s with the token: %d %s", p, code, rec.Body)
+		}
+	}
+	// No token, no stats API.
+	off := New(nil, nil)
+	off.MountStats(&fakeStats{}, &fakeLive{}, "", time.UTC, nil)
+	for _, p := range statsPaths {
+		if code, _, _ := statsGet(t, off, p, ""); code != 404 {
+			t.Errorf("%s with the stats API off: %d", p, code)
+		}
+	}
+}
+
+func TestStatsBadRequests(t *testing.T) {
+	s := newStatsServer(t, &fakeStats{}, &fakeLive{})
+	for _, c := range []struct{ path, field, msg string }{
+		{"/api/stats/agentstat", "from", "is required"},
+		{"/api/stats/agentstat?from=yesterday", "from", "is not a time"},
+		{"/api/stats/agentstat?from=2026-03-10&to=10/03/2026", "to", "is not a time"},
+		{"/api/stats/agentstat?from=2026-03-10&to=2026-03-10", "to", "to must be after from"},
+		{"/api/stats/agentstat?from=2026-03-10&to=2026-03-09T23:00", "to", "to must be after from"},
+		{"/api/stats/agentstat?from=2026-01-01&to=2026-06-01", "to", "over 92 days"},
+		{"/api/stats/agentstat?from=2026-01-01&to=2026-04-03T00:01", "to", "over 92 days"},
+		{"/api/stats/call_event?from=2026-03-10", "table", "unknown table"},
+		{"/api/stats/agentstat?from=2026-03-10&queue=sales", "queue", "agentstat"},
+		{"/api/stats/agentstat?from=2026-03-10&dnis=5550100", "dnis", "agentstat"},
+		{"/api/stats/devicestat?from=2026-03-10&agent=1001", "agent", "devicestat"},
+		{"/api/stats/extensionstat?from=2026-03-10&queue=sales", "queue", "extensionstat"},
+		{"/api/stats/agentstat?from=2026-03-10&format=xml", "format", "json or csv"},
+		{"/api/stats/agentstat?from=2026-03-10&limit=0", "limit", "positive"},
+		{"/api/stats/agentstat?from=2026-03-10&limit=-3", "limit", "positive"},
+		{"/api/stats/agentstat?from=2026-03-10&limit=ten", "limit", "positive"},
+		{"/api/stats/bi/dialertargetsdata", "function", "unknown BI function"},
+		{"/api/stats/bi/agentdata", "from", "is required"},
+		{"/api/stats/bi/queuedata?from=2026-03-10&till=2026-03-10", "till", "till must be after from"},
+		{"/api/stats/bi/queuedata?from=2026-03-10&till=2026-12-10", "till", "over 92 days"},
+		{"/api/stats/bi/getallqueues?from=2026-03-10", "from", "takes no range"},
+		{"/api/stats/bi/getallqueuesagents?till=2026-03-10", "till", "takes no range"},
+		{"/api/stats/bi/queuedata?from=2026-03-10&format=pdf", "format", "json or csv"},
+	} {
+		code, v, rec := statsGet(t, s, c.path, statsToken)
+		e, _ := v.(map[string]any)["error"].(map[string]any)
+		if code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(e["message"].(string), c.msg) {
+			t.Errorf("%s: %d %s; want 400 on %s saying %q", c.path, code, rec.Body, c.field, c.msg)
+		}
+	}
+	// A refusal of the reader itself is a 400 on its field too.
+	f := &fakeStats{err: &store.QueryError{Field: "queue", Message: "no such thing"}}
+	s = newStatsServer(t, f, &fakeLive{})
+	code, v, rec := statsGet(t, s, "/api/stats/devicestat?from=2026-03-10&queue=x", statsToken)
+	if e, _ := v.(map[string]any)["error"].(map[string]any); code != 400 || e["field"] != "queue" {
+		t.Fatalf("reader refusal: %d %s", code, rec.Body)
+	}
+}
+
+func TestStatsTableJSON(t *testing.T) {
+	loc := buenosAires(t)
+	at := time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC) // 07:00 in Buenos Aires
+	f := &fakeStats{
+		cols: []string{"thedate", "usercode", "minringtime", "answeredpercentage", "agent"},
+		rows: [][]any{{at, int64(1001), nil, 62.5, "1001"}, {at.Add(15 * time.Minute), int64(1002), int64(4), 0.0, "Zoë"}},
+	}
+	s := newStatsServer(t, f, nil)
+	code, _, rec := statsGet(t, s, "/api/stats/agentbydevicestat?from=2026-03-10&queue=sales&agent=1001&dnis=5550100&limit=50", statsToken)
+	if code != 200 {
+		t.Fatalf("%d %s", code, rec.Body)
+	}
+	// Dates without an offset are the center's; to is a day later; the
+	// filters travel as given.
+	want := store.StatQuery{Table: "agentbydevicestat", From: time.Date(2026, 3, 10, 0, 0, 0, 0, loc),
+		To: time.Date(2026, 3, 11, 0, 0, 0, 0, loc), Queue: "sales", Agent: "1001", DNIS: "5550100", Limit: 50}
+	if !f.q.From.Equal(want.From) || !f.q.To.Equal(want.To) {
+		t.Fatalf("range %v .. %v", f.q.From, f.q.To)
+	}
+	f.q.From, f.q.To = want.From, want.To
+	if !reflect.DeepEqual(f.q, want) {
+		t.Fatalf("query %+v", f.q)
+	}
+	// Keys in column order, times in the center's zone, NULL as null.
+	wantBody := `{"table":"agentbydevicestat","from":"2026-03-10T00:00:00-03:00","to":"2026-03-11T00:00:00-03:00",` +
+		`"columns":["thedate","usercode","minringtime","answeredpercentage","agent"],"rows":[` +
+		`{"thedate":"2026-03-10T07:00:00-03:00","usercode":1001,"minringtime":null,"answeredpercentage":62.5,"agent":"1001"},` +
+		`{"thedate":"2026-03-10T07:15:00-03:00","usercode":1002,"minringtime":4,"answeredpercentage":0,"agent":"Zoë"}]}`
+	if got := strings.TrimSpace(rec.Body.String()); got != wantBody {
+		t.Fatalf("body\n got %s\nwant %s", got, wantBody)
+	}
+
+	// The other time forms.
+	for _, c := range []struct {
+		query    string
+		from, to time.Time
+	}{
+		{"from=2026-03-10T08:30", time.Date(2026, 3, 10, 8, 30, 0, 0, loc), time.Date(2026, 3, 11, 8, 30, 0, 0, loc)},
+		{"from=2026-03-10T08:30:15&to=2026-03-10T09:00", time.Date(2026, 3, 10, 8, 30, 15, 0, loc), time.Date(2026, 3, 10, 9, 0, 0, 0, loc)},
+		{"from=2026-03-10T11:00:00Z&to=2026-03-12T00:00:00%2B01:00", time.Date(2026, 3, 10, 11, 0, 0, 0, time.UTC),
+			time.Date(2026, 3, 11, 23, 0, 0, 0, time.UTC)},
+	} {
+		if code, _, rec := statsGet(t, s, "/api/stats/callsstat?"+c.query, statsToken); code != 200 {
+			t.Fatalf("%s: %d %s", c.query, code, rec.Body)
+		}
+		if !f.q.From.Equal(c.from) || !f.q.To.Equal(c.to) || f.q.Table != "callsstat" || f.q.Limit != 0 {
+			t.Errorf("%s: read %+v", c.query, f.q)
+		}
+	}
+
+	// No rows is an empty list, not null.
+	f.cols, f.rows = []string{"thedate"}, nil
+	_, v, _ := statsGet(t, s, "/api/stats/agentstat?from=2026-03-10", statsToken)
+	if rows, ok := v.(map[string]any)["rows"].([]any); !ok || len(rows) != 0 {
+		t.Fatalf("empty rows: %v", v)
+	}
+}
+
+func TestStatsCSV(t *testing.T) {
+	at := time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC)
+	f := &fakeStats{
+		cols: []string{"callid", "clid", "offeredts", "answeredts", "adata1", "pct"},
+		rows: [][]any{{int64(1), `0611, "x"`, at, nil, "line1\nline2", 33.25}, {int64(2), "plain", at, at, "", 100.0}},
+	}
+	s := newStatsServer(t, f, nil)
+	code, _, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10T08:00&to=2026-03-10T12:00&format=csv", statsToken)
+	if code != 200 {
+		t.Fatalf("%d %s", code, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	if cd := rec.Header().Get("Content-Disposition"); cd != `attachment; filename="callsstat-2026-03-10T0800.csv"` {
+		t.Fatalf("Content-Disposition %q", cd)
+	}
+	want := "callid,clid,offeredts,answeredts,adata1,pct\r\n" +
+		"1,\"0611, \"\"x\"\"\",2026-03-10T07:00:00-03:00,,\"line1\r\nline2\",33.25\r\n" + // CRLF inside quotes too; readers give back \n
+		"2,plain,2026-03-10T07:00:00-03:00,2026-03-10T07:00:00-03:00,,100\r\n"
+	if got := rec.Body.String(); got != want {
+		t.Fatalf("csv\n got %q\nwant %q", got, want)
+	}
+	recs, err := csv.NewReader(strings.NewReader(rec.Body.String())).ReadAll()
+	if err != nil || len(recs) != 3 || recs[1][1] != `0611, "x"` || recs[1][4] != "line1\nline2" {
+		t.Fatalf("csv does not read back: %q %v", recs, err)
+	}
+
+	// BI functions answer CSV the same way.
+	f.cols, f.rows = []string{"code", "description"}, [][]any{{int64(1000000), "Sales, North"}}
+	code, _, rec = statsGet(t, s, "/api/stats/bi/getallqueues?format=csv", statsToken)
+	if code != 200 || rec.Body.String() != "code,description\r\n1000000,\"Sales, North\"\r\n" ||
+		rec.Header().Get("Content-Disposition") != `attachment; filename="getallqueues.csv"` {
+		t.Fatalf("bi csv: %d %q %q", code, rec.Body, rec.Header().Get("Content-Disposition"))
+	}
+	code, _, rec = statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10&format=csv", statsToken)
+	if code != 200 || rec.Header().Get("Content-Disposition") != `attachment; filename="queuedata-2026-03-10.csv"` {
+		t.Fatalf("bi csv: %d %q", code, rec.Header().Get("Content-Disposition"))
+	}
+}
+
+func TestStatsBIJSON(t *testing.T) {
+	loc := buenosAires(t)
+	f := &fakeStats{cols: []string{"queuecode", "queuedesc", "answeredpercentage"}, rows: [][]any{{int64(7), "Sales", 75.0}}}
+	s := newStatsServer(t, f, nil)
+	code, v, rec := statsGet(t, s, "/api/stats/bi/agentdata?from=2026-03-01&till=2026-03-08", statsToken)
+	if code != 200 {
+		t.Fatalf("%d %s", code, rec.Body)
+	}
+	if f.biName != "agentdata" || !f.biFrom.Equal(time.Date(2026, 3, 1, 0, 0, 0, 0, loc)) || !f.biTill.Equal(time.Date(2026, 3, 8, 0, 0, 0, 0, loc)) {
+		t.Fatalf("asked %s %v %v", f.biName, f.biFrom, f.biTill)
+	}
+	want := map[string]any{"function": "agentdata", "from": "2026-03-01T00:00:00-03:00", "till": "2026-03-08T00:00:00-03:00",
+		"columns": []any{"queuecode", "queuedesc", "answeredpercentage"},
+		"rows":    []any{map[string]any{"queuecode": 7.0, "queuedesc": "Sales", "answeredpercentage": 75.0}}}
+	if !reflect.DeepEqual(v, want) {
+		t.Fatalf("agentdata %v", v)
+	}
+	_, v, _ = statsGet(t, s, "/api/stats/bi/getallqueuesagents", statsToken)
+	if m := v.(map[string]any); m["function"] != "getallqueuesagents" || m["from"] != nil || m["till"] != nil || f.biName != "getallqueuesagents" {
+		t.Fatalf("getallqueuesagents %v", v)
+	}
+}
+
+func TestStatsRealtime(t *testing.T) {
+	loc := buenosAires(t)
+	now := time.Date(2026, 3, 10, 15, 4, 5, 0, loc)
+	fixedNow(t, now)
+	f := &fakeStats{
+		queues: map[string]store.QueueDay{
+			"sales": {Offered: 15, Answered: 8, Abandoned: 1, AbdRinging: 1, Overflowed: 3, SumAnswerTime: 100, SumAbdTime: 25, AnsweredInSL: 6},
+		},
+		agents: map[string]store.AgentDay{
+			"1002": {Offered: 5, Answered: 4, LoginTime: 3600, ReadyTime: 3000, NotReadyTime: 600, ACDTalkTime: 1200, TalkTime: 1300},
+		},
+	}
+	live := &fakeLive{
+		queues: []acd.QueueStatus{
+			{Code: "sales", Name: "Sales Line", Waiting: 2, LongestWaitMS: 12500, ExpectedWaitMS: 30000, LoggedIn: 3,
+				AgentsByState: map[string]int{"ready": 1, "on_call": 2}},
+			{Code: "support"},
+		},
+		calls: []acd.Call{
+			{ID: "c0", CLID: "999", Queue: "sales"}, // waiting, no agent
+			{ID: "c1", CLID: "6141644", Queue: "sales", Agent: "1002"},
+			{ID: "c2", CLID: "0821291", Queue: "support", Agent: "1007"},
+		},
+		agents: []AgentStatus{
+			{ID: "1001", Name: "Elisa Del Rosario", State: "ready", Since: now.Add(-3 * time.Second)},
+			{ID: "1002", Name: "Aldana Magali", State: "on_call", Since: now.Add(-65 * time.Second), CallID: "c1"},
+			{ID: "1003", Name: "Ana Belen", State: "not_ready", Activity: "Carga_de_Venta", Since: now.Add(-3700 * time.Second)},
+			{ID: "1004", State: "not_ready", Since: now.Add(-time.Second)},
+			{ID: "1005", State: "wrap_up", Since: now.Add(-20 * time.Second)},
+			{ID: "1006", State: "logged_out", Since: now.Add(-100 * time.Hour)},
+			{ID: "1007", State: "ringing", Since: now.Add(time.Second)}, // a clock ahead counts as 0
+			{ID: "1008", State: "on_direct_call"},
+		},
+	}
+	s := newStatsServer(t, f, live)
+
+	code, v, rec := statsGet(t, s, "/api/stats/realtime/queues", statsToken)
+	if code != 200 {
+		t.Fatalf("%d %s", code, rec.Body)
+	}
+	if !f.since.Equal(time.Date(2026, 3, 10, 0, 0, 0, 0, loc)) || f.sl["sales"] != 20*time.Second {
+		t.Fatalf("today asked since %v with %v", f.since, f.sl)
+	}
+	// sales: abandoned 1 + 1 ringing; service level 6 / (8 + 2) = 60 %; waits
+	// 100 s / 8 answered, 25 s / 2 abandoned.
+	want := []any{
+		map[string]any{"code": "sales", "name": "Sales Line", "waiting": 2.0, "longest_wait_seconds": 12.5,
+			"expected_wait_seconds": 30.0, "logged_in": 3.0, "agents": map[string]any{"ready": 1.0, "on_call": 2.0},
+			"today": map[string]any{"offered": 15.0, "answered": 8.0, "abandoned": 2.0, "abandoned_ringing": 1.0,
+				"overflowed": 3.0, "answered_in_sl": 6.0, "service_level_seconds": 20.0, "service_level_percent": 60.0,
+				"avg_wait_seconds": 12.5, "avg_abandon_seconds": 12.5}},
+		map[string]any{"code": "support", "name": "", "waiting": 0.0, "longest_wait_seconds": 0.0,
+			"expected_wait_seconds": 0.0, "logged_in": 0.0, "agents": map[string]any{},
+			"today": map[string]any{"offered": 0.0, "answered": 0.0, "abandoned": 0.0, "abandoned_ringing": 0.0,
+				"overflowed": 0.0, "answered_in_sl": 0.0, "service_level_seconds": nil, "service_level_percent": nil,
+				"avg_wait_seconds": 0.0, "avg_abandon_seconds": 0.0}},
+	}
+	if !reflect.DeepEqual(v, want) {
+		t.Fatalf("queues\n got %v\nwant %v", v, want)
+	}
+
+	_, v, _ = statsGet(t, s, "/api/v1/supervision/inbound", statsToken)
+	wantIn := []any{
+		map[string]any{"id": "sales", "nombre": "Sales Line", "llamadas": 15.0, "atendidas": 8.0, "abandonadas": 2.0,
+			"abandonadas_anuncio": 0.0, "t_promedio_espera": 12.5, "expiradas": 3.0, "en_espera": 2.0,
+			"t_promedio_abandono": 12.5, "gestiones": 0.0},
+		map[string]any{"id": "support", "nombre": "support", "llamadas": 0.0, "atendidas": 0.0, "abandonadas": 0.0,
+			"abandonadas_anuncio": 0.0, "t_promedio_espera": 0.0, "expiradas": 0.0, "en_espera": 0.0,
+			"t_promedio_abandono": 0.0, "gestiones": 0.0},
+	}
+	if !reflect.DeepEqual(v, wantIn) {
+		t.Fatalf("inbound\n got %v\nwant %v", v, wantIn)
+	}
+
+	code, v, rec = statsGet(t, s, "/api/stats/realtime/agents", statsToken)
+	if code != 200 {
+		t.Fatalf("%d %s", code, rec.Body)
+	}
+	type agentRow struct {
+		status, queue, contact string
+		secs                   float64
+	}
+	var got []agentRow
+	for _, a := range v.([]any) {
+		m := a.(map[string]any)
+		got = append(got, agentRow{m["status"].(string), m["queue"].(string), m["contact"].(string), m["seconds_in_status"].(float64)})
+	}
+	wantA := []agentRow{
+		{"READY", "", "", 3}, {"ONCALL", "sales", "6141644", 65}, {"PAUSE-Carga_de_Venta", "", "", 3700}, {"PAUSE", "", "", 1},
+		{"PAUSE-ACW", "", "", 20}, {"OFFLINE", "", "", 360000}, {"RINGING", "support", "0821291", 0}, {"ONCALL", "", "", 0},
+	}
+	if !reflect.DeepEqual(got, wantA) {
+		t.Fatalf("agents\n got %v\nwant %v", got, wantA)
+	}
+	second := v.([]any)[1].(map[string]any)
+	if second["call_id"] != "c1" || !reflect.DeepEqual(second["today"], map[string]any{"offered": 5.0, "answered": 4.0,
+		"login_seconds": 3600.0, "ready_seconds": 3000.0, "not_ready_seconds": 600.0, "acd_talk_seconds": 1200.0, "talk_seconds": 1300.0}) {
+		t.Fatalf("agent 1002 %v", second)
+	}
+
+	_, v, _ = statsGet(t, s, "/api/v1/supervision/agents", statsToken)
+	rows := v.([]any)
+	if !reflect.DeepEqual(rows[1], map[string]any{"id": "1002", "nombre": "Aldana Magali", "campana": "sales",
+		"contacto": "6141644", "status": "ONCALL", "tiempo": "00:01:05"}) {
+		t.Fatalf("supervision agent 1002 %v", rows[1])
+	}
+	if r := rows[2].(map[string]any); r["tiempo"] != "01:01:40" || r["status"] != "PAUSE-Carga_de_Venta" {
+		t.Fatalf("supervision agent 1003 %v", r)
+	}
+	if r := rows[3].(map[string]any); r["nombre"] != "1004" || r["campana"] != "" {
+		t.Fatalf("supervision agent without a name %v", r)
+	}
+	if r := rows[5].(map[string]any); r["tiempo"] != "100:00:00" {
+		t.Fatalf("supervision agent 1006 %v", r)
+	}
+}
+
+// Without the ACD the real-time views are unavailable; the tables are not.
+func TestStatsWithoutLive(t *testing.T) {
+	s := newStatsServer(t, &fakeStats{}, nil)
+	for _, p := range statsPaths[2:] {
+		code, v, rec := statsGet(t, s, p, statsToken)
+		if e, _ := v.(map[string]any)["error"].(map[string]any); code != 503 || e["code"] != EUNAVAILABLE {
+			t.Errorf("%s: %d %s", p, code, rec.Body)
+		}
+	}
+	for _, p := range statsPaths[:2] {
+		if code, _, rec := statsGet(t, s, p, statsToken); code != 200 {
+			t.Errorf("%s: %d %s", p, code, rec.Body)
+		}
+	}
+}
+
+// The supervision routes under /api/v1 live beside the agent interfaces' group
+// there, each with its own credentials, in either mounting order.
+func TestStatsBesideAgents(t *testing.T) {
+	for _, statsFirst := range []bool{true, false} {
+		s := New(nil, nil)
+		mountStats := func() {
+			s.MountStats(&fakeStats{}, &fakeLive{}, statsToken, time.UTC, nil)
+		}
+		if statsFirst {
+			mountStats()
+		}
+		s.MountAgents(newFakeAgents(), AgentAuth{Token: integrationToken, TokenTTL: time.Hour})
+		if !statsFirst {
+			mountStats()
+		}
+		if code, _, rec := statsGet(t, s, "/api/v1/supervision/agents", statsToken); code != 200 {
+			t.Errorf("stats first %v: supervision with the stats token: %d %s", statsFirst, code, rec.Body)
+		}
+		if code, _, _ := statsGet(t, s, "/api/v1/supervision/inbound", integrationToken); code != 401 {
+			t.Errorf("stats first %v: supervision with the agents' token: %d", statsFirst, code)
+		}
+		if code, _, _ := statsGet(t, s, "/api/agents", integrationToken); code != 200 {
+			t.Errorf("stats first %v: /api/agents with its token: %d", statsFirst, code)
+		}
+		if code, _, _ := statsGet(t, s, "/api/agents", statsToken); code != 401 {
+			t.Errorf("stats first %v: /api/agents with the stats token: %d", statsFirst, code)
+		}
+		req := httptest.NewRequest("POST", "/api/v1/asterisk_login/", strings.NewReader(`{"agent":"1001"}`))
+		req.Header.Set("Authorization", "Bearer "+integrationToken)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.Echo.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b, _ := io.ReadAll(rec.Body)
+			t.Errorf("stats first %v: asterisk_login: %d %s", statsFirst, rec.Code, b)
+		}
+	}
+}
+
+// Through the real store: a table read with a filter, names resolved, as CSV.
+func TestStatsWithStore(t *testing.T) {
+	db := pgtest.NewDB(t)
+	loc := buenosAires(t)
+	var sales int
+	if err := db.QueryRow(`SELECT stat.code_of('queue', 'sales')`).Scan(&sales); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 10, 9, 0, 0, 0, loc)
+	for _, q := range []int{sales, 7777} {
+		if _, err := db.Exec(`INSERT INTO stat.devicestat (calcts, thedate, themonth, theweek, theday, thehour,
+			devicecode, devicetype, offered) VALUES ($1, $1, '2026-03', '2026-W11', '2026-03-10', '09:00', $2, 3, 4)`, at, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := New(nil, nil)
+	s.MountStats(db, nil, statsToken, loc, nil)
+	code, _, rec := statsGet(t, s, "/api/stats/devicestat?from=2026-03-10&queue=sales&format=csv", statsToken)
+	if code != 200 {
+		t.Fatalf("%d %s", code, rec.Body)
+	}
+	recs, err := csv.NewReader(strings.NewReader(rec.Body.String())).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("csv %q %v", rec.Body, err)
+	}
+	h, r := recs[0], recs[1]
+	if h[1] != "thedate" || r[1] != "2026-03-10T09:00:00-03:00" || h[len(h)-1] != "device" || r[len(r)-1] != "sales" {
+		t.Fatalf("csv %q", recs)
+	}
+	code, v, rec := statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10", statsToken)
+	rows, _ := v.(map[string]any)["rows"].([]any)
+	// Ordered by code: 7777 (no stat.code name, so no description) before sales.
+	if code != 200 || len(rows) != 2 || rows[1].(map[string]any)["queuedesc"] != "sales" || rows[1].(map[string]any)["offered"] != 4.0 ||
+		rows[0].(map[string]any)["queuedesc"] != "" {
+		t.Fatalf("queuedata %d %s", code, rec.Body)
+	}
+}

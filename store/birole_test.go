@@ -1,0 +1,273 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd/internal/pgtest"
+	"github.com/ccdhq/ccd/store"
+	"github.com/lib/pq"
+)
+
+// withUser returns dsn logging in as user with password, in either DSN form.
+func withUser(dsn, user, password string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if u, err := url.Parse(dsn); err == nil {
+			u.User = url.UserPassword(user, password)
+			return u.String()
+		}
+	}
+	q := func(s string) string { return `'` + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + `'` }
+	return dsn + " user=" + q(user) + " password=" + q(password) // later keys win
+}
+
+func openMigrated(t *testing.T, dsn string) *store.DB {
+	t.Helper()
+	ctx := ctxT(t)
+	db, err := store.Open(ctx, dsn, 4, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// dropRoleAtEnd removes a test role: roles belong to the cluster, not to the
+// throwaway database. DROP OWNED (which takes the role's privileges away so that
+// it can go) needs the privileges of the role, hence the GRANT.
+func dropRoleAtEnd(t *testing.T, db *store.DB, role string) {
+	t.Cleanup(func() {
+		r := pq.QuoteIdentifier(role)
+		for _, q := range []string{`GRANT ` + r + ` TO CURRENT_USER`, `DROP OWNED BY ` + r, `DROP ROLE ` + r} {
+			if _, err := db.Exec(q); err != nil {
+				t.Errorf("cleanup: %s: %v", q, err)
+				return
+			}
+		}
+	})
+}
+
+// roleSettings are the role's ALTER ROLE ... SET values, comma-separated.
+func roleSettings(t *testing.T, db *store.DB, role string) string {
+	t.Helper()
+	var settings sql.NullString
+	err := db.QueryRow(`SELECT array_to_string(s.setconfig, ',') FROM pg_db_role_setting s
+		JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = $1 AND s.setdatabase = 0`, role).Scan(&settings)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		t.Fatal(err)
+	}
+	return settings.String
+}
+
+func randomRole(prefix string) string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+func TestBIRolePrivileges(t *testing.T) {
+	dsn := pgtest.NewEmptyDB(t)
+	db := openMigrated(t, dsn)
+	ctx := ctxT(t)
+	role := randomRole("ccd_bi_")
+	dropRoleAtEnd(t, db, role)
+	// Twice, and with a password that needs quoting: idempotent, and a new
+	// password replaces the old.
+	if err := db.EnsureBIRole(ctx, role, "first-password-1234", "Europe/Paris"); err != nil {
+		t.Fatal(err)
+	}
+	const pw = `sec'ret\"; DROP ROLE x; --`
+	if err := db.EnsureBIRole(ctx, role, pw, "America/Argentina/Buenos_Aires"); err != nil {
+		t.Fatal(err)
+	}
+	var login, super, inherit, createdb, createrole bool
+	if err := db.QueryRow(`SELECT rolcanlogin, rolsuper, rolinherit, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = $1`,
+		role).Scan(&login, &super, &inherit, &createdb, &createrole); err != nil {
+		t.Fatal(err)
+	}
+	if !login || super || inherit || createdb || createrole {
+		t.Fatalf("role attributes login=%v super=%v inherit=%v createdb=%v createrole=%v", login, super, inherit, createdb, createrole)
+	}
+	// A table a later migration adds to stat is readable without a new grant.
+	if _, err := db.Exec(`CREATE TABLE stat.later (x int); INSERT INTO stat.later VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+
+	// asRole runs one statement as the BI role. The throwaway cluster trusts
+	// local connections (internal/localpg initdb -A trust), so logging in as the
+	// role works whatever the password; the password itself is checked by
+	// TestBIRolePasswordLogin. Against a server that does check it and refuses,
+	// the fallback is SET ROLE in a transaction that is rolled back.
+	var asRole func(query string, args ...any) (string, error)
+	loggedIn := false
+	roleDB, err := sql.Open("postgres", withUser(dsn, role, pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { roleDB.Close() })
+	if err := roleDB.PingContext(ctx); err == nil {
+		t.Log("checking privileges over a login as the BI role")
+		loggedIn = true
+		asRole = func(query string, args ...any) (string, error) {
+			var out sql.NullString
+			err := roleDB.QueryRowContext(ctx, query, args...).Scan(&out)
+			return out.String, err
+		}
+	} else {
+		t.Logf("cannot log in as the BI role (%v); checking privileges with SET ROLE", err)
+		if _, err := db.Exec(`GRANT ` + pq.QuoteIdentifier(role) + ` TO CURRENT_USER`); err != nil {
+			t.Fatal(err)
+		}
+		asRole = func(query string, args ...any) (string, error) {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return "", err
+			}
+			defer tx.Rollback()
+			if _, err := tx.Exec(`SET LOCAL ROLE ` + pq.QuoteIdentifier(role)); err != nil {
+				return "", err
+			}
+			var out sql.NullString
+			err = tx.QueryRowContext(ctx, query, args...).Scan(&out)
+			return out.String, err
+		}
+	}
+
+	now := time.Now()
+	for _, c := range []struct {
+		query string
+		args  []any
+		want  string
+	}{
+		{`SELECT current_user`, nil, role},
+		{`SELECT count(*)::text FROM stat.agentstat`, nil, "0"},
+		{`SELECT count(*)::text FROM stat.later`, nil, "1"},
+		{`SELECT count(*)::text FROM bi.queuedata($1, $2)`, []any{now.Add(-time.Hour), now}, "0"},
+		{`SELECT count(*)::text FROM bi.agentdata($1, $2)`, []any{now.Add(-time.Hour), now}, "0"},
+		{`SELECT count(*)::text FROM bi.getallqueues()`, nil, "0"},
+		{`SELECT count(*)::text FROM bi.getallqueuesagents()`, nil, "0"},
+		{`SELECT configuration.getcallrecordingfile(1)`, nil, ""},
+		{`SELECT count(*)::text FROM stat.getallrecordings($1, $2, '1')`, []any{now.Add(-time.Hour), now}, "0"},
+	} {
+		got, err := asRole(c.query, c.args...)
+		if err != nil || got != c.want {
+			t.Errorf("as the BI role, %s: %q, %v; want %q", c.query, got, err, c.want)
+		}
+	}
+	// The role's session time zone: a login gets it; SET ROLE does not.
+	if loggedIn {
+		if tz, err := asRole(`SELECT current_setting('TimeZone')`); err != nil || tz != "America/Argentina/Buenos_Aires" {
+			t.Errorf("BI role's time zone %q, %v", tz, err)
+		}
+	}
+	if got := roleSettings(t, db, role); got != "TimeZone=America/Argentina/Buenos_Aires" {
+		t.Errorf("BI role's settings %q", got)
+	}
+	for _, q := range []string{
+		`SELECT count(*)::text FROM call_event`,
+		`SELECT count(*)::text FROM schema_migration`,
+		`INSERT INTO stat.agentstat (calcts, thedate, themonth, theweek, theday, thehour, usercode)
+			VALUES (now(), now(), '', '', '', '', 1) RETURNING 'inserted'`,
+		`DELETE FROM stat.code RETURNING 'deleted'`,
+		`SELECT stat.code_of('queue', 'x')::text`,
+		`CREATE TABLE public.bi_was_here (x int); SELECT 'created'`,
+		`CREATE TABLE stat.bi_was_here (x int); SELECT 'created'`,
+	} {
+		_, err := asRole(q)
+		var pe *pq.Error
+		if !errors.As(err, &pe) || pe.Code != "42501" { // insufficient_privilege
+			t.Errorf("as the BI role, %s: %v; want permission denied", strings.Fields(q)[0]+" "+strings.Fields(q)[1], err)
+		}
+	}
+
+	if err := db.EnsureBIRole(ctx, role, pw, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := roleSettings(t, db, role); got != "" {
+		t.Fatalf("time zone kept after an empty one: %q", got)
+	}
+
+	var me string
+	if err := db.QueryRow(`SELECT current_user`).Scan(&me); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EnsureBIRole(ctx, me, pw, ""); err == nil {
+		t.Fatal("EnsureBIRole accepted ccd's own role")
+	}
+}
+
+// The password really is the role's: against a private cluster whose pg_hba
+// asks the BI role for it (SCRAM), the right one logs in and a wrong or an old
+// one does not.
+func TestBIRolePasswordLogin(t *testing.T) {
+	c, dsn := pgtest.NewCluster(t)
+	db := openMigrated(t, dsn)
+	ctx := ctxT(t)
+	const role = "ccd_bi"
+	first, second, unicode := `first'pass\word 1234`, "second-password-5678", "contraseña-ñandú-2026"
+	if err := db.EnsureBIRole(ctx, role, first, "UTC"); err != nil {
+		t.Fatal(err)
+	}
+	hba := filepath.Join(c.Dir, "data", "pg_hba.conf")
+	if err := os.WriteFile(hba, []byte("local all "+role+" scram-sha-256\nlocal all all trust\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	super, err := sql.Open("postgres", c.ConnString("postgres", "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer super.Close()
+	if _, err := super.Exec(`SELECT pg_reload_conf()`); err != nil {
+		t.Fatal(err)
+	}
+	tryLogin := func(pw string) error {
+		d, err := sql.Open("postgres", withUser(dsn, role, pw))
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return d.PingContext(pctx)
+	}
+	// The reload is asynchronous: wait until a wrong password is refused.
+	deadline := time.Now().Add(10 * time.Second)
+	for tryLogin("wrong-password") == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("pg_hba.conf reload did not take effect")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := tryLogin(first); err != nil {
+		t.Fatalf("login with the password: %v", err)
+	}
+	if err := db.EnsureBIRole(ctx, role, second, "UTC"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tryLogin(first); err == nil {
+		t.Fatal("the old password still logs in")
+	}
+	if err := tryLogin(second); err != nil {
+		t.Fatalf("login with the new password: %v", err)
+	}
+	// Outside ASCII the server hashes the password itself.
+	if err := db.EnsureBIRole(ctx, role, unicode, "UTC"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tryLogin(unicode); err != nil {
+		t.Fatalf("login with a non-ASCII password: %v", err)
+	}
+}

@@ -1,0 +1,369 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ccdhq/ccd/stats"
+	"github.com/lib/pq"
+)
+
+// QueryError is a request the statistics readers refuse because of one of its
+// fields; the API answers it with 400 naming Field.
+type QueryError struct {
+	Field   string
+	Message string
+}
+
+func (e *QueryError) Error() string { return e.Field + ": " + e.Message }
+
+// CallsStat is the name of the per-call table, which StatRows reads beside the
+// quarter-hour tables of stats.Tables.
+const CallsStat = "callsstat"
+
+// StatQuery selects rows of one stat table: those whose interval starts (for
+// callsstat: whose call was offered) in [From, To), optionally narrowed to a
+// queue, an agent or a DNIS given by ccd's names. Limit > 0 caps the rows.
+type StatQuery struct {
+	Table    string
+	From, To time.Time
+	Queue    string // a queue code
+	Agent    string // an agent id
+	DNIS     string // a DNIS number
+	Limit    int
+}
+
+// statTable is what StatRows needs to know of a table.
+type statTable struct {
+	keys            []string // ORDER BY after the time column
+	timeCol         string
+	user, device    bool // has usercode; has devicecode and devicetype of queues and DNIS
+	extension, acty bool // has extension; has activitycode
+}
+
+func lookupStatTable(name string) (statTable, bool) {
+	if name == CallsStat {
+		return statTable{keys: []string{"callid"}, timeCol: "offeredts"}, true
+	}
+	id, ok := stats.TableByName(name)
+	if !ok {
+		return statTable{}, false
+	}
+	t := &stats.Tables[id]
+	has := func(k string) bool { return slices.Contains(t.Keys, k) }
+	return statTable{
+		keys: t.Keys, timeCol: "thedate",
+		user: has(stats.KeyUser), extension: has(stats.KeyExtension), acty: has(stats.KeyActivity),
+		// RouterStat has devices too, but routers and blocks (types 11, 12):
+		// a queue or DNIS filter would always give nothing there.
+		device: has(stats.KeyDevice) && id != stats.RouterStat,
+	}, true
+}
+
+// StatTableNames lists the tables StatRows reads, for messages and docs.
+func StatTableNames() []string {
+	var out []string
+	for _, t := range stats.Tables {
+		out = append(out, t.Name)
+	}
+	return append(out, CallsStat)
+}
+
+// ValidateStatQuery checks the table, that each filter given applies to it and
+// the limit, but not the range; StatRows calls it, and the API calls it first
+// so that a bad request is a 400 whatever reader serves it.
+func ValidateStatQuery(q StatQuery) error {
+	t, ok := lookupStatTable(q.Table)
+	if !ok {
+		return &QueryError{Field: "table", Message: fmt.Sprintf("unknown table %q; want one of %s",
+			q.Table, strings.Join(StatTableNames(), ", "))}
+	}
+	calls := q.Table == CallsStat
+	if q.Queue != "" && !t.device && !calls {
+		return &QueryError{Field: "queue", Message: "table " + q.Table + " has no queues"}
+	}
+	if q.DNIS != "" && !t.device && !calls {
+		return &QueryError{Field: "dnis", Message: "table " + q.Table + " has no DNIS"}
+	}
+	if q.Agent != "" && !t.user && !calls {
+		return &QueryError{Field: "agent", Message: "table " + q.Table + " has no agents"}
+	}
+	if q.Limit < 0 {
+		return &QueryError{Field: "limit", Message: "must be positive"}
+	}
+	return nil
+}
+
+// StatRows reads the rows of q.Table in q's range, every column of the table
+// followed by the names stat.code gives the codes (agent for usercode, device
+// for devicecode, extension_number, activity; for callsstat agent_id,
+// dnis_number, initial_queue_code, handled_on_queue_code). Values are int64,
+// float64, string, bool or time.Time; NULL is nil.
+func (db *DB) StatRows(ctx context.Context, q StatQuery) ([]string, [][]any, error) {
+	if err := ValidateStatQuery(q); err != nil {
+		return nil, nil, err
+	}
+	if !q.To.After(q.From) {
+		return nil, nil, &QueryError{Field: "to", Message: "to must be after from"}
+	}
+	t, _ := lookupStatTable(q.Table)
+	args := []any{q.From, q.To}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	// codeOf is the code of a name, NULL (matching nothing) when ccd never gave it one.
+	codeOf := func(kind, name string) string {
+		return "(SELECT code FROM stat.code WHERE kind = '" + kind + "' AND name = " + arg(name) + ")"
+	}
+	var names, joins, where []string
+	join := func(alias, kind, col, as string) {
+		joins = append(joins, fmt.Sprintf("LEFT JOIN stat.code %s ON %s.kind = %s AND %s.code = t.%s", alias, alias, kind, alias, col))
+		names = append(names, alias+".name AS "+as)
+	}
+	where = append(where, "t."+t.timeCol+" >= $1", "t."+t.timeCol+" < $2")
+	if q.Table == CallsStat {
+		join("ca", "'agent'", "agent", "agent_id")
+		join("cd", "'dnis'", "dnis", "dnis_number")
+		join("ci", "'queue'", "initialqueue", "initial_queue_code")
+		join("ch", "'queue'", "handledonqueue", "handled_on_queue_code")
+		if q.Queue != "" {
+			c := codeOf(CodeQueue, q.Queue)
+			where = append(where, "(t.handledonqueue = "+c+" OR t.initialqueue = "+c+")")
+		}
+		if q.Agent != "" {
+			where = append(where, "t.agent = "+codeOf(CodeAgent, q.Agent))
+		}
+		if q.DNIS != "" {
+			where = append(where, "t.dnis = "+codeOf(CodeDNIS, q.DNIS))
+		}
+	} else {
+		if t.user {
+			join("cu", "'agent'", stats.KeyUser, "agent")
+		}
+		if slices.Contains(t.keys, stats.KeyDevice) {
+			join("cd", fmt.Sprintf(`CASE t.devicetype WHEN %d THEN 'agent' WHEN %d THEN 'dnis' WHEN %d THEN 'queue'
+				WHEN %d THEN 'extension' WHEN %d THEN 'router' END`,
+				stats.DevAgent, stats.DevDNIS, stats.DevQueue, stats.DevExtension, stats.DevRouter), stats.KeyDevice, "device")
+		}
+		if t.extension {
+			join("ce", "'extension'", stats.KeyExtension, "extension_number")
+		}
+		if t.acty {
+			join("cy", "'activity'", stats.KeyActivity, "activity")
+		}
+		if q.Queue != "" {
+			where = append(where, fmt.Sprintf("t.devicetype = %d AND t.devicecode = %s", stats.DevQueue, codeOf(CodeQueue, q.Queue)))
+		}
+		if q.DNIS != "" {
+			where = append(where, fmt.Sprintf("t.devicetype = %d AND t.devicecode = %s", stats.DevDNIS, codeOf(CodeDNIS, q.DNIS)))
+		}
+		if q.Agent != "" {
+			where = append(where, "t.usercode = "+codeOf(CodeAgent, q.Agent))
+		}
+	}
+	order := []string{"t." + t.timeCol}
+	for _, k := range t.keys {
+		order = append(order, "t."+k)
+	}
+	// Table and column names come from lookupStatTable's whitelist; every
+	// value the caller gave is a parameter.
+	query := fmt.Sprintf("SELECT t.*, %s FROM stat.%s t %s WHERE %s ORDER BY %s",
+		strings.Join(names, ", "), q.Table, strings.Join(joins, " "), strings.Join(where, " AND "), strings.Join(order, ", "))
+	if q.Limit > 0 {
+		query += " LIMIT " + arg(q.Limit)
+	}
+	return db.readRows(ctx, query, args...)
+}
+
+// readRows runs a query and returns its columns and rows as plain values.
+func (db *DB) readRows(ctx context.Context, query string, args ...any) ([]string, [][]any, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: stats: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: stats: %w", err)
+	}
+	out := [][]any{}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, nil, fmt.Errorf("store: stats: %w", err)
+		}
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok { // numeric and the like come as text
+				vals[i] = string(b)
+			}
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: stats: %w", err)
+	}
+	return cols, out, nil
+}
+
+// biFunctions are the BI functions of migration 0003 BIFunction runs, with
+// whether they take a range, and the order of their rows.
+var biFunctions = map[string]struct {
+	ranged bool
+	order  string
+}{
+	"agentdata":          {true, "theday, queuecode, usercode"},
+	"queuedata":          {true, "theday, queuecode"},
+	"getallqueues":       {false, "code"},
+	"getallqueuesagents": {false, "queuecode, usercode"},
+}
+
+// BIFunctionRanged says whether the BI function name takes a range (from,
+// till); ok is false for a name that is not one.
+func BIFunctionRanged(name string) (ranged, ok bool) {
+	f, ok := biFunctions[name]
+	return f.ranged, ok
+}
+
+// BIFunction runs one of the BI functions (bi.agentdata, bi.queuedata over
+// [from, till); bi.getallqueues, bi.getallqueuesagents without arguments).
+func (db *DB) BIFunction(ctx context.Context, name string, from, till time.Time) ([]string, [][]any, error) {
+	f, ok := biFunctions[name]
+	if !ok {
+		return nil, nil, &QueryError{Field: "function", Message: fmt.Sprintf("unknown BI function %q", name)}
+	}
+	if !f.ranged {
+		return db.readRows(ctx, "SELECT * FROM bi."+name+"() ORDER BY "+f.order)
+	}
+	if !till.After(from) {
+		return nil, nil, &QueryError{Field: "till", Message: "till must be after from"}
+	}
+	return db.readRows(ctx, "SELECT * FROM bi."+name+"($1, $2) ORDER BY "+f.order, from, till)
+}
+
+// QueueDay is a queue's figures since a moment (today, for supervision), from
+// stat.devicestat and stat.devicetimes.
+type QueueDay struct {
+	Offered       int64
+	Answered      int64
+	Abandoned     int64 // in the queue (devicestat.abandoned); AbdRinging are the others
+	AbdRinging    int64 // while an agent's phone rang
+	Overflowed    int64 // by time, queue position or no agents
+	SumAnswerTime int64 // seconds callers waited before an answer
+	SumAbdTime    int64 // seconds callers waited before abandoning, in the queue or ringing
+	// AnsweredInSL counts answers after a wait within the queue's service level.
+	// DeviceTimes frames are two seconds wide and named by their upper bound,
+	// so an odd service level counts as the even one below it.
+	AnsweredInSL int64
+}
+
+// QueueToday sums each queue's figures (by queue code) over the quarter-hours
+// starting at or after since. serviceLevel gives the queues' service levels;
+// a queue without one has AnsweredInSL 0.
+func (db *DB) QueueToday(ctx context.Context, since time.Time, serviceLevel map[string]time.Duration) (map[string]QueueDay, error) {
+	out := map[string]QueueDay{}
+	rows, err := db.QueryContext(ctx, `SELECT c.name, sum(d.offered), sum(d.answered), sum(d.abandoned), sum(d.abdringing),
+			sum(d.overflowedqueue + d.overflowedtime + d.overflowedlogin), sum(d.sumanswertime), sum(d.sumabdtime)
+		FROM stat.devicestat d JOIN stat.code c ON c.kind = 'queue' AND c.code = d.devicecode
+		WHERE d.devicetype = $1 AND d.thedate >= $2
+		GROUP BY c.name`, stats.DevQueue, since)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue today: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var d QueueDay
+		if err := rows.Scan(&name, &d.Offered, &d.Answered, &d.Abandoned, &d.AbdRinging, &d.Overflowed,
+			&d.SumAnswerTime, &d.SumAbdTime); err != nil {
+			return nil, fmt.Errorf("store: queue today: %w", err)
+		}
+		out[name] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue today: %w", err)
+	}
+	rows.Close()
+	if len(serviceLevel) == 0 {
+		return out, nil
+	}
+	var names []string
+	var secs []int64
+	for n, sl := range serviceLevel {
+		names, secs = append(names, n), append(secs, int64(sl/time.Second))
+	}
+	rows, err = db.QueryContext(ctx, `SELECT c.name, sum(t.amount)
+		FROM unnest($1::text[], $2::bigint[]) AS sl(name, secs)
+		JOIN stat.code c ON c.kind = 'queue' AND c.name = sl.name
+		JOIN stat.devicetimes t ON t.devicecode = c.code AND t.devicetype = $3 AND t.timetype = $4
+			AND t.timeframe <= sl.secs AND t.thedate >= $5
+		GROUP BY c.name`, pq.Array(names), pq.Array(secs), stats.DevQueue, stats.TTQueueAnswerWait, since)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue today: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, fmt.Errorf("store: queue today: %w", err)
+		}
+		d := out[name]
+		d.AnsweredInSL = n
+		out[name] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue today: %w", err)
+	}
+	return out, nil
+}
+
+// AgentDay is an agent's figures since a moment, from stat.agentstat. Times
+// are seconds.
+type AgentDay struct {
+	Offered      int64
+	Answered     int64
+	LoginTime    int64
+	ReadyTime    int64
+	NotReadyTime int64
+	ACDTalkTime  int64 // on queue calls
+	TalkTime     int64 // on every call: queue calls, direct calls in and out
+}
+
+// AgentToday sums each agent's figures (by agent id) over the quarter-hours
+// starting at or after since.
+func (db *DB) AgentToday(ctx context.Context, since time.Time) (map[string]AgentDay, error) {
+	rows, err := db.QueryContext(ctx, `SELECT c.name, sum(a.acdoffered), sum(a.acdanswered), sum(a.logintime),
+			sum(a.readytime), sum(a.notreadytime), sum(a.sumacdcallstalktime),
+			sum(a.sumacdcallstalktime + a.suminintcallstalktime + a.suminextcallstalktime
+				+ a.sumoutintcallstalktime + a.sumoutextcallstalktime)
+		FROM stat.agentstat a JOIN stat.code c ON c.kind = 'agent' AND c.code = a.usercode
+		WHERE a.thedate >= $1
+		GROUP BY c.name`, since)
+	if err != nil {
+		return nil, fmt.Errorf("store: agent today: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]AgentDay{}
+	for rows.Next() {
+		var name string
+		var d AgentDay
+		if err := rows.Scan(&name, &d.Offered, &d.Answered, &d.LoginTime, &d.ReadyTime, &d.NotReadyTime,
+			&d.ACDTalkTime, &d.TalkTime); err != nil {
+			return nil, fmt.Errorf("store: agent today: %w", err)
+		}
+		out[name] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: agent today: %w", err)
+	}
+	return out, nil
+}
