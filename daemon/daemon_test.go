@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -219,6 +220,25 @@ func TestDatabaseDownAtStart(t *testing.T) {
 	}
 }
 
+// getJSON reads a REST resource with the integration token.
+func (h *harness) getJSON(path string, v any) {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+h.cfg.Listen+path, nil)
+	req.Header.Set("Authorization", "Bearer "+h.cfg.API.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("GET %s: HTTP %d %s", path, resp.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		h.t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
 // post calls the REST API with the integration token.
 func (h *harness) post(path string) int {
 	h.t.Helper()
@@ -272,6 +292,31 @@ func TestRestartKeepsQueuedCaller(t *testing.T) {
 	}
 	if !offered.Equal(ended) || h.count("call.offered") != 1 {
 		t.Fatalf("the call was offered at %v, its record says %v (%d offers)", offered, ended, h.count("call.offered"))
+	}
+	// The statistics followed the call across the restart: one CallsStat row,
+	// and the queue's quarter-hour counts it once.
+	day := offered.In(h.cfg.Location()).Format("2006-01-02")
+	var calls struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	h.waitFor("the call in stat.callsstat", func() bool {
+		h.getJSON("/api/stats/callsstat?from="+day, &calls)
+		return len(calls.Rows) == 1
+	})
+	if r := calls.Rows[0]; r["endtype"] != float64(101) || r["handled_on_queue_code"] != "sales" || r["agent_id"] != "a1" {
+		t.Fatalf("callsstat row %v", r)
+	}
+	var devices struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	h.getJSON("/api/stats/devicestat?queue=sales&from="+day, &devices)
+	var offeredN, answeredN float64
+	for _, r := range devices.Rows {
+		offeredN += r["offered"].(float64)
+		answeredN += r["answered"].(float64)
+	}
+	if offeredN != 1 || answeredN != 1 {
+		t.Fatalf("devicestat for sales: offered %v, answered %v (%v)", offeredN, answeredN, devices.Rows)
 	}
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
