@@ -154,6 +154,17 @@ func (c *StatCodes) resolveAll(ctx context.Context, rows map[stats.RowKey]stats.
 	return c.Resolve(ctx, pairs)
 }
 
+// keysByTable sorts the keys of the rows that hold something by table.
+func keysByTable(rows map[stats.RowKey]stats.Row) [len(stats.Tables)][]stats.RowKey {
+	var out [len(stats.Tables)][]stats.RowKey
+	for k, r := range rows {
+		if !r.Empty(&stats.Tables[k.Table]) {
+			out[k.Table] = append(out[k.Table], k)
+		}
+	}
+	return out
+}
+
 // statColumns are the columns of a quarter-hour table in insert order.
 func statColumns(t *stats.Table) []string {
 	out := []string{"calcts", "thedate", "themonth", "theweek", "theday", "thehour"}
@@ -170,14 +181,8 @@ func (c *StatCodes) AddStats(ctx context.Context, tx *sqlx.Tx, clock stats.Clock
 	if err := c.resolveAll(ctx, rows, recs); err != nil {
 		return err
 	}
-	byTable := [len(stats.Tables)][]stats.RowKey{}
-	for k, r := range rows {
-		if !r.Empty(&stats.Tables[k.Table]) {
-			byTable[k.Table] = append(byTable[k.Table], k)
-		}
-	}
 	now := time.Now()
-	for id, keys := range byTable {
+	for id, keys := range keysByTable(rows) {
 		if len(keys) == 0 {
 			continue
 		}
@@ -244,6 +249,16 @@ var callColumns = []string{"callid", "calltype", "dnis", "clid", "offeredts", "f
 	"transferdestination", "endtype", "agenthops", "adata1", "adata2", "ucid", "priority", "recording", "holdcount",
 	"holdtime", "lastts"}
 
+// callUpdates is the SET list that makes a record written again replace the
+// first.
+func callUpdates() string {
+	set := make([]string, 0, len(callColumns)-1)
+	for _, col := range callColumns[1:] {
+		set = append(set, col+" = excluded."+col)
+	}
+	return strings.Join(set, ", ")
+}
+
 // callValues is a record as the values of callColumns.
 func callValues(c *StatCodes, r *stats.CallRecord) []any {
 	ts := func(t time.Time) any {
@@ -283,16 +298,12 @@ func upsertCalls(ctx context.Context, tx *sqlx.Tx, c *StatCodes, recs []stats.Ca
 	if len(recs) == 0 {
 		return nil
 	}
-	var set []string
-	for _, col := range callColumns[1:] {
-		set = append(set, col+" = excluded."+col)
-	}
 	ph := make([]string, len(callColumns))
 	for i := range ph {
 		ph[i] = fmt.Sprintf("$%d", i+1)
 	}
 	stmt, err := tx.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO stat.callsstat (%s) VALUES (%s)
-		ON CONFLICT (callid) DO UPDATE SET %s`, strings.Join(callColumns, ", "), strings.Join(ph, ", "), strings.Join(set, ", ")))
+		ON CONFLICT (callid) DO UPDATE SET %s`, strings.Join(callColumns, ", "), strings.Join(ph, ", "), callUpdates()))
 	if err != nil {
 		return fmt.Errorf("store: callsstat: %w", err)
 	}
@@ -381,14 +392,8 @@ func (r *StatRebuild) Stage(ctx context.Context, rows map[stats.RowKey]stats.Row
 	}
 	// One COPY at a time: a connection carries one COPY, so rows go table by
 	// table.
-	var byTable [len(stats.Tables)][]stats.RowKey
-	for k, row := range rows {
-		if !row.Empty(&stats.Tables[k.Table]) {
-			byTable[k.Table] = append(byTable[k.Table], k)
-		}
-	}
 	now := time.Now()
-	for id, keys := range byTable {
+	for id, keys := range keysByTable(rows) {
 		if len(keys) == 0 {
 			continue
 		}
@@ -469,12 +474,8 @@ func (r *StatRebuild) Commit(ctx context.Context) (rows, calls int64, err error)
 	if _, err := r.tx.ExecContext(ctx, `DELETE FROM stat.callsstat WHERE lastts >= $1 AND lastts < $2`, r.from, r.to); err != nil {
 		return 0, 0, fmt.Errorf("store: rebuild callsstat: %w", err)
 	}
-	var set []string
-	for _, col := range callColumns[1:] {
-		set = append(set, col+" = excluded."+col)
-	}
 	res, err := r.tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO stat.callsstat (%[1]s) SELECT DISTINCT ON (callid) %[1]s FROM stage_callsstat
-		ON CONFLICT (callid) DO UPDATE SET %[2]s`, strings.Join(callColumns, ", "), strings.Join(set, ", ")))
+		ON CONFLICT (callid) DO UPDATE SET %[2]s`, strings.Join(callColumns, ", "), callUpdates()))
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: rebuild callsstat: %w", err)
 	}
