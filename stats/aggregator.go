@@ -163,6 +163,22 @@ func (a *Aggregator) Take() (map[RowKey]Row, []CallRecord) {
 	return rows, recs
 }
 
+// TakeRows returns and forgets the rows of quarter-hours that start before
+// start, and all call records; rows of later quarter-hours stay pending. A
+// rebuild writes finished quarter-hours as it goes instead of holding a month.
+func (a *Aggregator) TakeRows(start int64) (map[RowKey]Row, []CallRecord) {
+	out := map[RowKey]Row{}
+	for k, r := range a.rows {
+		if k.Start < start {
+			out[k] = r
+			delete(a.rows, k)
+		}
+	}
+	recs := a.records
+	a.records = nil
+	return out, recs
+}
+
 // Pending is the number of rows produced since the last Take.
 func (a *Aggregator) Pending() int { return len(a.rows) }
 

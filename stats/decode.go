@@ -182,13 +182,21 @@ func (s *flatScanner) time() (time.Time, bool) {
 	return t, err == nil
 }
 
-// flatScanner reads compact JSON as encoding/json writes it (no whitespace).
+// flatScanner reads JSON as encoding/json and PostgreSQL write it.
 type flatScanner struct {
 	b []byte
 	i int
 }
 
+// ws skips whitespace: PostgreSQL prints jsonb as {"a": 1, "b": 2}.
+func (s *flatScanner) ws() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\n' || s.b[s.i] == '\t' || s.b[s.i] == '\r') {
+		s.i++
+	}
+}
+
 func (s *flatScanner) peek() byte {
+	s.ws()
 	if s.i < len(s.b) {
 		return s.b[s.i]
 	}
@@ -230,6 +238,7 @@ func (s *flatScanner) str() (string, bool) {
 }
 
 func (s *flatScanner) int() (int64, bool) {
+	s.ws()
 	start := s.i
 	for s.i < len(s.b) && (s.b[s.i] == '-' || s.b[s.i] >= '0' && s.b[s.i] <= '9') {
 		s.i++
@@ -239,6 +248,7 @@ func (s *flatScanner) int() (int64, bool) {
 }
 
 func (s *flatScanner) bool() (bool, bool) {
+	s.ws()
 	switch {
 	case len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "true":
 		s.i += 4

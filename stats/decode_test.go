@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -43,6 +44,10 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got, want acd.Data
+		if err := scanData(b, &got); err != nil && !bytes.ContainsRune(b, '\\') {
+			t.Errorf("%s: not read by the fast path: %v", b, err)
+		}
+		got = acd.Data{}
 		if err := unmarshalData(b, &got); err != nil {
 			t.Fatalf("%s: %v", b, err)
 		}
@@ -55,12 +60,25 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// PostgreSQL prints jsonb with spaces; the fast path reads that too.
+func TestDecodePostgresSpacing(t *testing.T) {
+	b := []byte(`{"state": "not_ready", "queues": ["q1", "q2"], "activity": "lunch", "previous": "ready", "previous_ms": 61000, "summary": {"call_id": "c1", "end_type": 101, "answered_at": "2026-10-01T08:00:00Z"}}`)
+	var d acd.Data
+	if err := scanData(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.State != "not_ready" || len(d.Queues) != 2 || d.PreviousMS != 61000 || d.Summary == nil || d.Summary.EndType != 101 || d.Summary.AnsweredAt.IsZero() {
+		t.Fatalf("%+v", d)
+	}
+}
+
 // FuzzDecode: the fast path never disagrees with encoding/json on what it
 // accepts, and never panics.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"state":"ready","previous":"not_ready","previous_ms":5,"queues":["a"]}`))
 	f.Add([]byte(`{"reason":"ringing","ring_ms":-1,"backflow":true,"x":[1]}`))
 	f.Add([]byte(`{"summary":{"call_id":"c"}}`))
+	f.Add([]byte(`{"state": "ready", "queues": ["a", "b"], "previous_ms": 12}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fast acd.Data
 		if scanData(b, &fast) != nil {

@@ -350,19 +350,21 @@ func SaveAggregatorPosition(ctx context.Context, tx *sqlx.Tx, name string, lastI
 	return nil
 }
 
-// StatRebuild replaces the statistics of a range in one transaction. Rows are
-// staged as they come (the aggregator hands them over in chunks to bound its
-// memory; one key may arrive in several chunks) and merged into the tables by
-// one GROUP BY per table at Commit.
+// StatRebuild replaces the statistics of a range in one transaction: the
+// range is emptied first, then rows are copied straight into the tables as the
+// rebuild finishes their quarter-hours. Rows for a quarter-hour already copied
+// (a late event) are added to it instead, as the live aggregator does.
 type StatRebuild struct {
 	codes    *StatCodes
 	tx       *sqlx.Tx
 	clock    stats.Clock
 	from, to time.Time
-	staged   int
+	rows     int64
+	calls    int64
 }
 
-// BeginRebuild starts replacing [from, to).
+// BeginRebuild starts replacing [from, to). It holds the statistics lock
+// until Commit or Rollback.
 func (c *StatCodes) BeginRebuild(ctx context.Context, clock stats.Clock, from, to time.Time) (*StatRebuild, error) {
 	tx, err := c.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -373,20 +375,20 @@ func (c *StatCodes) BeginRebuild(ctx context.Context, clock stats.Clock, from, t
 		return nil, err
 	}
 	for _, t := range stats.Tables {
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE stage_%s (LIKE stat.%s) ON COMMIT DROP`, t.Name, t.Name)); err != nil {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM stat.%s WHERE thedate >= $1 AND thedate < $2`, t.Name), from, to); err != nil {
 			tx.Rollback()
-			return nil, fmt.Errorf("store: rebuild: %w", err)
+			return nil, fmt.Errorf("store: rebuild %s: %w", t.Name, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE stage_callsstat (LIKE stat.callsstat) ON COMMIT DROP`); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM stat.callsstat WHERE lastts >= $1 AND lastts < $2`, from, to); err != nil {
 		tx.Rollback()
-		return nil, fmt.Errorf("store: rebuild: %w", err)
+		return nil, fmt.Errorf("store: rebuild callsstat: %w", err)
 	}
 	return &StatRebuild{codes: c, tx: tx, clock: clock, from: from, to: to}, nil
 }
 
-// Stage adds a chunk of rows and records.
-func (r *StatRebuild) Stage(ctx context.Context, rows map[stats.RowKey]stats.Row, recs []stats.CallRecord) error {
+// Copy writes rows whose quarter-hours have no row yet, and call records.
+func (r *StatRebuild) Copy(ctx context.Context, rows map[stats.RowKey]stats.Row, recs []stats.CallRecord) error {
 	if err := r.codes.resolveAll(ctx, rows, recs); err != nil {
 		return err
 	}
@@ -398,7 +400,7 @@ func (r *StatRebuild) Stage(ctx context.Context, rows map[stats.RowKey]stats.Row
 			continue
 		}
 		t := &stats.Tables[id]
-		err := r.copyIn(ctx, "stage_"+t.Name, statColumns(t), len(keys), func(i int) []any {
+		err := r.copyIn(ctx, "stat."+t.Name, statColumns(t), len(keys), func(i int) []any {
 			k := keys[i]
 			l := r.clock.Labels(k.Start)
 			vals := make([]any, 0, 6+len(t.Keys)+len(t.Cols))
@@ -418,9 +420,15 @@ func (r *StatRebuild) Stage(ctx context.Context, rows map[stats.RowKey]stats.Row
 		if err != nil {
 			return err
 		}
-		r.staged += len(keys)
+		r.rows += int64(len(keys))
 	}
-	return r.copyIn(ctx, "stage_callsstat", callColumns, len(recs), func(i int) []any { return callValues(r.codes, &recs[i]) })
+	r.calls += int64(len(recs))
+	return r.copyIn(ctx, "stat.callsstat", callColumns, len(recs), func(i int) []any { return callValues(r.codes, &recs[i]) })
+}
+
+// Add merges rows into quarter-hours that may already have theirs.
+func (r *StatRebuild) Add(ctx context.Context, rows map[stats.RowKey]stats.Row) error {
+	return r.codes.AddStats(ctx, r.tx, r.clock, rows, nil)
 }
 
 // copyIn copies n rows, made by row, into table.
@@ -445,45 +453,13 @@ func (r *StatRebuild) copyIn(ctx context.Context, table string, columns []string
 	return nil
 }
 
-// Commit replaces the range's rows with the staged ones and returns how many
-// quarter-hour rows and call records the range now holds.
-func (r *StatRebuild) Commit(ctx context.Context) (rows, calls int64, err error) {
-	defer func() {
-		if err != nil {
-			r.tx.Rollback()
-		}
-	}()
-	for _, t := range stats.Tables {
-		if _, err := r.tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM stat.%s WHERE thedate >= $1 AND thedate < $2`, t.Name), r.from, r.to); err != nil {
-			return 0, 0, fmt.Errorf("store: rebuild %s: %w", t.Name, err)
-		}
-		sel := []string{"max(calcts)", "thedate", "min(themonth)", "min(theweek)", "min(theday)", "min(thehour)"}
-		sel = append(sel, t.Keys...)
-		for _, c := range t.Cols {
-			fn := map[stats.Op]string{stats.Sum: "sum", stats.Min: "min", stats.Max: "max"}[c.Op]
-			sel = append(sel, fn+"("+c.Name+")")
-		}
-		res, err := r.tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO stat.%s (%s) SELECT %s FROM stage_%s GROUP BY thedate, %s`,
-			t.Name, strings.Join(statColumns(&t), ", "), strings.Join(sel, ", "), t.Name, strings.Join(t.Keys, ", ")))
-		if err != nil {
-			return 0, 0, fmt.Errorf("store: rebuild %s: %w", t.Name, err)
-		}
-		n, _ := res.RowsAffected()
-		rows += n
-	}
-	if _, err := r.tx.ExecContext(ctx, `DELETE FROM stat.callsstat WHERE lastts >= $1 AND lastts < $2`, r.from, r.to); err != nil {
-		return 0, 0, fmt.Errorf("store: rebuild callsstat: %w", err)
-	}
-	res, err := r.tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO stat.callsstat (%[1]s) SELECT DISTINCT ON (callid) %[1]s FROM stage_callsstat
-		ON CONFLICT (callid) DO UPDATE SET %[2]s`, strings.Join(callColumns, ", "), callUpdates()))
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: rebuild callsstat: %w", err)
-	}
-	calls, _ = res.RowsAffected()
+// Commit makes the rebuilt range visible and returns how many quarter-hour
+// rows and call records were written.
+func (r *StatRebuild) Commit() (rows, calls int64, err error) {
 	if err := r.tx.Commit(); err != nil {
 		return 0, 0, fmt.Errorf("store: rebuild: %w", err)
 	}
-	return rows, calls, nil
+	return r.rows, r.calls, nil
 }
 
 // Rollback abandons the rebuild.

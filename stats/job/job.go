@@ -163,11 +163,21 @@ type RebuildResult struct {
 	Rows     int64 // quarter-hour rows the range now holds
 	Calls    int64 // call records written
 	Duration time.Duration
+	Writing  time.Duration // of which spent writing rows
 }
 
 // stageRows is how many pending rows the rebuild keeps in memory before
-// handing them to the database.
-const stageRows = 200000
+// writing finished quarter-hours.
+var stageRows = 100000
+
+// mergeRow adds r to the row k of rows.
+func mergeRow(rows map[stats.RowKey]stats.Row, k stats.RowKey, r stats.Row) {
+	if have := rows[k]; have != nil {
+		have.Merge(&stats.Tables[k.Table], r)
+		return
+	}
+	rows[k] = r
+}
 
 // Rebuild recomputes the statistics of [from, to) from the event log and
 // replaces what the tables hold for that range. It takes the statistics lock,
@@ -218,7 +228,50 @@ func Rebuild(ctx context.Context, db *store.DB, clock stats.Clock, from, to time
 			}
 		})
 	}()
+	// As event time passes a quarter-hour, open states are accounted up to it
+	// and the quarter-hours older than an hour before it are written and
+	// forgotten: a month is never held in memory. Something arriving later for
+	// a quarter-hour already written (an event logged late) is added to it at
+	// the end.
 	var res RebuildResult
+	late := map[stats.RowKey]stats.Row{}
+	var mark, written int64 // last quarter-hour accounted; quarter-hours before written are in the tables
+	// Writing is a third goroutine: the database inserts one chunk while the
+	// next is folded.
+	type chunk struct {
+		rows map[stats.RowKey]stats.Row
+		recs []stats.CallRecord
+	}
+	chunks := make(chan chunk, 2)
+	wrote := make(chan error, 1)
+	go func() {
+		var err error
+		for c := range chunks {
+			if err == nil {
+				t := time.Now()
+				err = rb.Copy(ctx, c.rows, c.recs)
+				res.Writing += time.Since(t)
+			}
+		}
+		wrote <- err
+	}()
+	defer func() {
+		if chunks != nil {
+			close(chunks)
+			<-wrote
+		}
+	}()
+	flush := func(below int64) {
+		rows, recs := agg.TakeRows(below)
+		for k, r := range rows {
+			if k.Start < written {
+				mergeRow(late, k, r)
+				delete(rows, k)
+			}
+		}
+		written = max(written, below)
+		chunks <- chunk{rows, recs}
+	}
 	for b := range batches {
 		for i := range b {
 			if err := agg.Apply(&b[i]); err != nil {
@@ -226,10 +279,11 @@ func Rebuild(ctx context.Context, db *store.DB, clock stats.Clock, from, to time
 			}
 		}
 		res.Events += int64(len(b))
-		if agg.Pending() >= stageRows {
-			rows, recs := agg.Take()
-			if err := rb.Stage(ctx, rows, recs); err != nil {
-				return res, err
+		if q := clock.Start(b[len(b)-1].At.Unix()); q > mark && q <= until.Unix() {
+			mark = q
+			agg.Advance(time.Unix(q, 0))
+			if agg.Pending() >= stageRows {
+				flush(q - 3600)
 			}
 		}
 	}
@@ -239,15 +293,20 @@ func Rebuild(ctx context.Context, db *store.DB, clock stats.Clock, from, to time
 	if until.After(from) {
 		agg.Advance(until)
 	}
-	rows, recs := agg.Take()
-	if err := rb.Stage(ctx, rows, recs); err != nil {
+	flush(math.MaxInt64)
+	close(chunks)
+	chunks = nil
+	if err := <-wrote; err != nil {
 		return res, err
 	}
-	res.Rows, res.Calls, err = rb.Commit(ctx)
+	if err := rb.Add(ctx, late); err != nil {
+		return res, err
+	}
+	res.Rows, res.Calls, err = rb.Commit()
 	res.Duration = time.Since(start)
 	if err == nil {
 		log.Info("statistics rebuilt", "from", from, "to", to, "events", res.Events, "rows", res.Rows,
-			"calls", res.Calls, "took", res.Duration.Round(time.Millisecond).String())
+			"calls", res.Calls, "took", res.Duration.Round(time.Millisecond).String(), "writing", res.Writing.Round(time.Millisecond).String())
 	}
 	return res, err
 }
