@@ -1,6 +1,7 @@
 package main
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"math"
@@ -100,53 +101,28 @@ type simEvent struct {
 	ch   string // agent channel
 }
 
-// simHeap orders the simulation's future: a binary heap by time, then seq.
+// simHeap orders the simulation's future by time, then seq (container/heap).
 type simHeap []simEvent
 
-func (h simHeap) less(i, j int) bool {
+func (h simHeap) Len() int { return len(h) }
+
+func (h simHeap) Less(i, j int) bool {
 	if h[i].at != h[j].at {
 		return h[i].at < h[j].at
 	}
 	return h[i].seq < h[j].seq
 }
 
-func (h *simHeap) push(e simEvent) {
-	*h = append(*h, e)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
+func (h simHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 
-func (h *simHeap) pop() simEvent {
+func (h *simHeap) Push(x any) { *h = append(*h, x.(simEvent)) }
+
+func (h *simHeap) Pop() any {
 	s := *h
-	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s[last] = simEvent{}
-	s = s[:last]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= len(s) {
-			break
-		}
-		m := l
-		if r := l + 1; r < len(s) && s.less(r, l) {
-			m = r
-		}
-		if !s.less(m, i) {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
+	e := s[len(s)-1]
+	s[len(s)-1] = simEvent{}
+	*h = s[:len(s)-1]
+	return e
 }
 
 // activities are the pause codes agents use for their planned breaks.
@@ -275,7 +251,7 @@ func (s *sim) center() config.ACD {
 func (s *sim) schedule(e simEvent) {
 	s.seq++
 	e.seq = s.seq
-	s.h.push(e)
+	heap.Push(&s.h, e)
 }
 
 // run is the simulation loop: the next thing to happen is either an engine
@@ -292,7 +268,7 @@ func (s *sim) run() {
 		if len(s.h) == 0 {
 			return
 		}
-		ev := s.h.pop()
+		ev := heap.Pop(&s.h).(simEvent)
 		s.now = ev.at
 		s.step(ev)
 		s.flush()
