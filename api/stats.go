@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/store"
 	"github.com/labstack/echo/v4"
 )
@@ -117,13 +118,8 @@ func (a *statsAPI) reader() (StatsReader, error) {
 
 // parseTime reads RFC 3339, or a local date or date and time in a.loc.
 func (a *statsAPI) parseTime(field, v string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
+	if t, ok := stats.ParseTime(v, a.loc); ok {
 		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.ParseInLocation(layout, v, a.loc); err == nil {
-			return t, nil
-		}
 	}
 	return time.Time{}, Invalid(field, fmt.Sprintf("%q is not a time: want RFC 3339 (2026-03-10T08:00:00+01:00), "+
 		"a local date (2026-03-10) or a local date and time (2026-03-10T08:00)", v))

@@ -98,3 +98,18 @@ func (c Clock) DayStart(t time.Time) time.Time {
 	l := t.In(c.loc())
 	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, c.loc())
 }
+
+// ParseTime reads a time as people type it for reports: RFC 3339, or a date
+// (2026-11-01), or a date and time (2026-11-01T08:00, 2026-11-01 08:00,
+// 2026-11-01T08:00:00) on the wall clock of loc.
+func ParseTime(s string, loc *time.Location) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}

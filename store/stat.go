@@ -116,22 +116,22 @@ func keyNames(k stats.RowKey) [][2]string {
 	return nil
 }
 
-// keyValues are the key columns of a row, in Table.Keys order.
+// keyValues are the key columns of a row, in Table.Keys order: the codes of
+// its names, then its device type, time type and time frame where the table
+// has them.
 func (c *StatCodes) keyValues(k stats.RowKey) []int64 {
-	n := keyNames(k)
-	switch k.Table {
-	case stats.AgentActivityStat:
-		return []int64{int64(c.Code(n[0][0], n[0][1])), int64(c.Code(n[1][0], n[1][1]))}
-	case stats.AgentByDeviceStat:
-		return []int64{int64(c.Code(n[0][0], n[0][1])), int64(c.Code(n[1][0], n[1][1])), int64(k.Type)}
-	case stats.AgentStat, stats.ExtensionStat:
-		return []int64{int64(c.Code(n[0][0], n[0][1]))}
-	case stats.DeviceStat:
-		return []int64{int64(c.Code(n[0][0], n[0][1])), int64(k.Type)}
-	case stats.DeviceTimes:
-		return []int64{int64(c.Code(n[0][0], n[0][1])), int64(k.Type), int64(k.N1), int64(k.N2)}
+	names := keyNames(k)
+	out := make([]int64, 0, 4)
+	for _, n := range names {
+		out = append(out, int64(c.Code(n[0], n[1])))
 	}
-	return nil
+	switch k.Table {
+	case stats.AgentByDeviceStat, stats.DeviceStat:
+		out = append(out, int64(k.Type))
+	case stats.DeviceTimes:
+		out = append(out, int64(k.Type), int64(k.N1), int64(k.N2))
+	}
+	return out
 }
 
 // resolveAll allocates the codes of every row and record.
@@ -186,18 +186,45 @@ func (c *StatCodes) AddStats(ctx context.Context, tx *sqlx.Tx, clock stats.Clock
 		if len(keys) == 0 {
 			continue
 		}
-		t := &stats.Tables[id]
-		if err := c.upsert(ctx, tx, t, clock, now, keys, rows); err != nil {
+		if err := c.upsert(ctx, tx, id, clock, now, keys, rows); err != nil {
 			return err
 		}
 	}
 	return upsertCalls(ctx, tx, c, recs)
 }
 
+// upsertSQL is, per table, the statement of upsert: every column travels as an
+// array, and ON CONFLICT merges with the stored row by each column's Op.
+var upsertSQL = func() (out [len(stats.Tables)]string) {
+	for id := range stats.Tables {
+		t := &stats.Tables[id]
+		casts := []string{"$2::timestamptz[]", "$3::text[]", "$4::text[]", "$5::text[]", "$6::text[]"}
+		for i := range len(t.Keys) + len(t.Cols) {
+			casts = append(casts, fmt.Sprintf("$%d::bigint[]", 7+i))
+		}
+		set := []string{"calcts = excluded.calcts"}
+		for _, col := range t.Cols {
+			cur := "stat." + t.Name + "." + col.Name
+			switch col.Op {
+			case stats.Sum:
+				set = append(set, fmt.Sprintf("%s = %s + excluded.%s", col.Name, cur, col.Name))
+			case stats.Min:
+				set = append(set, fmt.Sprintf("%s = least(%s, excluded.%s)", col.Name, cur, col.Name))
+			case stats.Max:
+				set = append(set, fmt.Sprintf("%s = greatest(%s, excluded.%s)", col.Name, cur, col.Name))
+			}
+		}
+		out[id] = fmt.Sprintf(`INSERT INTO stat.%s (%s) SELECT $1, * FROM unnest(%s)
+			ON CONFLICT (%s, thedate) DO UPDATE SET %s`,
+			t.Name, strings.Join(statColumns(t), ", "), strings.Join(casts, ", "), strings.Join(t.Keys, ", "), strings.Join(set, ", "))
+	}
+	return out
+}()
+
 // upsert writes one table's rows in one statement: every column travels as an
 // array and ON CONFLICT merges with the stored row by each column's Op.
-func (c *StatCodes) upsert(ctx context.Context, tx *sqlx.Tx, t *stats.Table, clock stats.Clock, now time.Time, keys []stats.RowKey, rows map[stats.RowKey]stats.Row) error {
-	cols := statColumns(t)
+func (c *StatCodes) upsert(ctx context.Context, tx *sqlx.Tx, id int, clock stats.Clock, now time.Time, keys []stats.RowKey, rows map[stats.RowKey]stats.Row) error {
+	t := &stats.Tables[id]
 	n := len(keys)
 	dates := make([]time.Time, n)
 	labels := [4][]string{make([]string, n), make([]string, n), make([]string, n), make([]string, n)}
@@ -217,27 +244,10 @@ func (c *StatCodes) upsert(ctx context.Context, tx *sqlx.Tx, t *stats.Table, clo
 		}
 	}
 	args := []any{now, pq.Array(dates), pq.Array(labels[0]), pq.Array(labels[1]), pq.Array(labels[2]), pq.Array(labels[3])}
-	casts := []string{"$2::timestamptz[]", "$3::text[]", "$4::text[]", "$5::text[]", "$6::text[]"}
 	for i := range ints {
 		args = append(args, pq.GenericArray{A: ints[i]})
-		casts = append(casts, fmt.Sprintf("$%d::bigint[]", len(args)))
 	}
-	var set []string
-	set = append(set, "calcts = excluded.calcts")
-	for _, col := range t.Cols {
-		cur := "stat." + t.Name + "." + col.Name
-		switch col.Op {
-		case stats.Sum:
-			set = append(set, fmt.Sprintf("%s = %s + excluded.%s", col.Name, cur, col.Name))
-		case stats.Min:
-			set = append(set, fmt.Sprintf("%s = least(%s, excluded.%s)", col.Name, cur, col.Name))
-		case stats.Max:
-			set = append(set, fmt.Sprintf("%s = greatest(%s, excluded.%s)", col.Name, cur, col.Name))
-		}
-	}
-	q := fmt.Sprintf(`INSERT INTO stat.%s (%s) SELECT $1, * FROM unnest(%s)
-		ON CONFLICT (%s, thedate) DO UPDATE SET %s`,
-		t.Name, strings.Join(cols, ", "), strings.Join(casts, ", "), strings.Join(t.Keys, ", "), strings.Join(set, ", "))
+	q := upsertSQL[id]
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("store: stat.%s: %w", t.Name, err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/daemon"
 	"github.com/ccdhq/ccd/dialplan"
+	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/stats/job"
 )
 
@@ -194,14 +195,9 @@ func rebuildRange(fromS, toS string, loc *time.Location) (time.Time, time.Time, 
 	return from, to, nil
 }
 
-// parseWhen accepts a local date, a local date and time, or RFC 3339.
+// parseWhen accepts what the statistics API accepts.
 func parseWhen(s string, loc *time.Location) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	if t, ok := stats.ParseTime(s, loc); ok {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date (2006-01-02), a local time (2006-01-02T15:04) or RFC 3339", s)

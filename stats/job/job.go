@@ -100,6 +100,11 @@ func (l *Live) step(ctx context.Context) (int, error) {
 	}
 	l.agg.Advance(l.Now())
 	rows, recs := l.agg.Take()
+	if len(evs) == 0 && len(rows) == 0 {
+		// Nothing new and nobody logged in: the stored position and state
+		// still hold; an idle center costs no write every interval.
+		return 0, nil
+	}
 	if err := l.write(ctx, rows, recs, last); err != nil {
 		// The aggregator is ahead of the database now: start again from what
 		// the database holds.
