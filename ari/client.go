@@ -174,6 +174,7 @@ type Client struct {
 	auth    string // Authorization header value
 	httpc   *http.Client
 	ownHTTP bool
+	dialer  websocket.Dialer // settings only; built once so no request races with it
 	log     *slog.Logger
 	bus     *bus
 
@@ -234,6 +235,16 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.dialer = websocket.Dialer{
+		HandshakeTimeout: 10 * time.Second,
+		Proxy:            http.ProxyFromEnvironment,
+	}
+	if tr, ok := c.httpc.Transport.(*http.Transport); ok {
+		// The transport fills in its TLS config on its first request; the
+		// websocket dialer gets its own copy, taken before any request runs.
+		c.dialer.Proxy = tr.Proxy
+		c.dialer.TLSClientConfig = tr.TLSClientConfig.Clone()
 	}
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	go c.run()
@@ -380,14 +391,7 @@ func (c *Client) run() {
 // connectOnce runs one websocket connection until it fails. upAt is when it
 // became usable (zero if it never did).
 func (c *Client) connectOnce() (upAt time.Time, err error) {
-	dialer := websocket.Dialer{
-		HandshakeTimeout: 10 * time.Second,
-		Proxy:            http.ProxyFromEnvironment,
-	}
-	if tr, ok := c.httpc.Transport.(*http.Transport); ok {
-		dialer.Proxy = tr.Proxy
-		dialer.TLSClientConfig = tr.TLSClientConfig
-	}
+	dialer := c.dialer
 	hdr := http.Header{"Authorization": {c.auth}}
 	conn, resp, err := dialer.DialContext(c.ctx, c.wsURL, hdr)
 	if err != nil {
