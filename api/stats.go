@@ -1,12 +1,10 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -21,8 +19,8 @@ import (
 
 // StatsReader reads the statistics tables; *store.DB implements it.
 type StatsReader interface {
-	StatRows(ctx context.Context, q store.StatQuery) (columns []string, rows [][]any, err error)
-	BIFunction(ctx context.Context, name string, from, till time.Time) (columns []string, rows [][]any, err error)
+	StreamStatRows(ctx context.Context, q store.StatQuery, w store.RowWriter) error
+	StreamBIFunction(ctx context.Context, name string, from, till time.Time, w store.RowWriter) error
 	QueueToday(ctx context.Context, since time.Time, serviceLevel map[string]time.Duration) (map[string]store.QueueDay, error)
 	AgentToday(ctx context.Context, since time.Time) (map[string]store.AgentDay, error)
 }
@@ -34,8 +32,8 @@ type LiveSource interface {
 	Agents(ctx context.Context) ([]AgentStatus, error)
 }
 
-// maxRangeDays bounds the range of one statistics request: the tables are read
-// into memory whole, and three months of quarter-hours is already a lot.
+// maxRangeDays bounds the range of one statistics request: three months of
+// quarter-hours is already gigabytes of JSON for the larger tables.
 const maxRangeDays = 92
 
 // statsAPI serves the statistics tables, the BI functions and the real-time
@@ -43,6 +41,7 @@ const maxRangeDays = 92
 type statsAPI struct {
 	r     StatsReader
 	live  LiveSource
+	log   *slog.Logger
 	token string
 	loc   *time.Location
 	sl    map[string]time.Duration
@@ -71,7 +70,7 @@ func (s *Server) MountStats(r StatsReader, live LiveSource, token string, loc *t
 	if loc == nil {
 		loc = time.Local
 	}
-	a := &statsAPI{r: r, live: live, token: token, loc: loc, sl: serviceLevels}
+	a := &statsAPI{r: r, live: live, log: s.log, token: token, loc: loc, sl: serviceLevels}
 	// Routes carry their own middleware rather than joining a group: the
 	// /api/v1 group of MountAgents authenticates differently, and these must
 	// work whether or not it exists. Static paths win over :table in Echo's
@@ -187,20 +186,15 @@ func (a *statsAPI) table(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cols, rows, err := r.StatRows(c.Request().Context(), q)
-	if err != nil {
-		return readerErr(err)
+	var out streamer = &csvRows{c: c, file: q.Table + "-" + a.fileDate(q.From), loc: a.loc}
+	if format == "json" {
+		out = &jsonRows{c: c, loc: a.loc, meta: struct {
+			Table string `json:"table"`
+			From  string `json:"from"`
+			To    string `json:"to"`
+		}{q.Table, a.ts(q.From), a.ts(q.To)}}
 	}
-	if format == "csv" {
-		return a.writeCSV(c, q.Table+"-"+a.fileDate(q.From), cols, rows)
-	}
-	return c.JSON(http.StatusOK, struct {
-		Table   string   `json:"table"`
-		From    string   `json:"from"`
-		To      string   `json:"to"`
-		Columns []string `json:"columns"`
-		Rows    rowsJSON `json:"rows"`
-	}{q.Table, a.ts(q.From), a.ts(q.To), nonNil(cols), rowsJSON{cols, rows, a.loc}})
+	return a.stream(c, out, func(w store.RowWriter) error { return r.StreamStatRows(c.Request().Context(), q, w) })
 }
 
 func (a *statsAPI) bi(c echo.Context) error {
@@ -230,35 +224,23 @@ func (a *statsAPI) bi(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cols, rows, err := r.BIFunction(c.Request().Context(), name, from, till)
-	if err != nil {
-		return readerErr(err)
-	}
-	if format == "csv" {
-		file := name
-		if ranged {
-			file += "-" + a.fileDate(from)
-		}
-		return a.writeCSV(c, file, cols, rows)
-	}
-	out := struct {
-		Function string   `json:"function"`
-		From     string   `json:"from,omitempty"`
-		Till     string   `json:"till,omitempty"`
-		Columns  []string `json:"columns"`
-		Rows     rowsJSON `json:"rows"`
-	}{Function: name, Columns: nonNil(cols), Rows: rowsJSON{cols, rows, a.loc}}
+	meta := struct {
+		Function string `json:"function"`
+		From     string `json:"from,omitempty"`
+		Till     string `json:"till,omitempty"`
+	}{Function: name}
+	file := name
 	if ranged {
-		out.From, out.Till = a.ts(from), a.ts(till)
+		meta.From, meta.Till = a.ts(from), a.ts(till)
+		file += "-" + a.fileDate(from)
 	}
-	return c.JSON(http.StatusOK, out)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
+	var out streamer = &csvRows{c: c, file: file, loc: a.loc}
+	if format == "json" {
+		out = &jsonRows{c: c, loc: a.loc, meta: meta}
 	}
-	return s
+	return a.stream(c, out, func(w store.RowWriter) error {
+		return r.StreamBIFunction(c.Request().Context(), name, from, till, w)
+	})
 }
 
 func (a *statsAPI) ts(t time.Time) string { return t.In(a.loc).Format(time.RFC3339) }
@@ -271,110 +253,6 @@ func (a *statsAPI) fileDate(t time.Time) string {
 		return t.Format("2006-01-02")
 	}
 	return t.Format("2006-01-02T1504")
-}
-
-// cell is one value as CSV text: times in RFC 3339 in the center's zone, NULL
-// empty.
-func cell(v any, loc *time.Location) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case time.Time:
-		return x.In(loc).Format(time.RFC3339)
-	case string:
-		return x
-	case []byte:
-		return string(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	default:
-		return fmt.Sprint(x)
-	}
-}
-
-// writeCSV answers with an RFC 4180 file: the header line, then the rows.
-func (a *statsAPI) writeCSV(c echo.Context, file string, cols []string, rows [][]any) error {
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.csv"`, file))
-	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	// RFC 4180 ends records with CRLF. encoding/csv then writes a newline
-	// inside a quoted value as CRLF too, which CSV readers give back as \n.
-	w.UseCRLF = true
-	if err := w.Write(cols); err != nil {
-		return err
-	}
-	rec := make([]string, len(cols))
-	for _, row := range rows {
-		for i := range rec {
-			rec[i] = ""
-			if i < len(row) {
-				rec[i] = cell(row[i], a.loc)
-			}
-		}
-		if err := w.Write(rec); err != nil {
-			return err
-		}
-	}
-	w.Flush()
-	return w.Error()
-}
-
-// rowsJSON writes rows as objects whose keys keep the order of the columns
-// (a map would sort them).
-type rowsJSON struct {
-	cols []string
-	rows [][]any
-	loc  *time.Location
-}
-
-func (r rowsJSON) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('[')
-	for i, row := range r.rows {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('{')
-		for j, col := range r.cols {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			var v any
-			if j < len(row) {
-				v = row[j]
-			}
-			switch x := v.(type) {
-			case time.Time:
-				v = x.In(r.loc).Format(time.RFC3339)
-			case []byte:
-				v = string(x)
-			case float64:
-				if math.IsNaN(x) || math.IsInf(x, 0) { // JSON has no such numbers
-					v = nil
-				}
-			}
-			k, err := json.Marshal(col)
-			if err != nil {
-				return nil, err
-			}
-			val, err := json.Marshal(v)
-			if err != nil {
-				return nil, err
-			}
-			b.Write(k)
-			b.WriteByte(':')
-			b.Write(val)
-		}
-		b.WriteByte('}')
-	}
-	b.WriteByte(']')
-	return b.Bytes(), nil
 }
 
 // startOfDay is local midnight of now's day in the center's zone: "today" of

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,32 +24,87 @@ const statsToken = "stats-token-0123456789"
 // fakeStats is a StatsReader answering canned rows and remembering what it was
 // asked.
 type fakeStats struct {
-	mu     sync.Mutex
-	q      store.StatQuery
-	biName string
-	biFrom time.Time
-	biTill time.Time
-	since  time.Time
-	sl     map[string]time.Duration
-	err    error
-	cols   []string
-	rows   [][]any
-	queues map[string]store.QueueDay
-	agents map[string]store.AgentDay
+	mu        sync.Mutex
+	q         store.StatQuery
+	biName    string
+	biFrom    time.Time
+	biTill    time.Time
+	since     time.Time
+	sl        map[string]time.Duration
+	err       error
+	failAfter int
+	cols      []string
+	rows      [][]any
+	queues    map[string]store.QueueDay
+	agents    map[string]store.AgentDay
 }
 
-func (f *fakeStats) StatRows(_ context.Context, q store.StatQuery) ([]string, [][]any, error) {
+func (f *fakeStats) StreamStatRows(_ context.Context, q store.StatQuery, w store.RowWriter) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.q = q
-	return f.cols, f.rows, f.err
+	return f.write(w)
 }
 
-func (f *fakeStats) BIFunction(_ context.Context, name string, from, till time.Time) ([]string, [][]any, error) {
+func (f *fakeStats) StreamBIFunction(_ context.Context, name string, from, till time.Time, w store.RowWriter) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.biName, f.biFrom, f.biTill = name, from, till
-	return f.cols, f.rows, f.err
+	return f.write(w)
+}
+
+// write hands the canned rows to w as the store would: each column's kind
+// is the type of its first non-nil value; failAfter > 0 fails after that
+// many rows, as a connection lost mid-read does.
+func (f *fakeStats) write(w store.RowWriter) error {
+	if f.err != nil && f.failAfter == 0 {
+		return f.err
+	}
+	cols := make([]store.Column, len(f.cols))
+	for i, name := range f.cols {
+		cols[i] = store.Column{Name: name, Kind: store.Text}
+	kind:
+		for _, r := range f.rows {
+			switch r[i].(type) {
+			case nil:
+				continue
+			case int64, int:
+				cols[i].Kind = store.Integer
+			case float64:
+				cols[i].Kind = store.Decimal
+			case bool:
+				cols[i].Kind = store.Bool
+			case time.Time:
+				cols[i].Kind = store.Time
+			}
+			break kind
+		}
+	}
+	if err := w.Columns(cols); err != nil {
+		return err
+	}
+	cells := make([]store.Cell, len(cols))
+	for n, r := range f.rows {
+		if f.failAfter > 0 && n == f.failAfter {
+			return f.err
+		}
+		for i, v := range r {
+			switch x := v.(type) {
+			case nil:
+				cells[i] = store.Cell{Null: true}
+			case time.Time:
+				cells[i] = store.Cell{Time: x}
+			case float64:
+				cells[i] = store.Cell{Raw: strconv.AppendFloat(nil, x, 'g', -1, 64)}
+			default:
+				cells[i] = store.Cell{Raw: fmt.Append(nil, x)}
+			}
+		}
+		if err := w.Row(cells); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (f *fakeStats) QueueToday(_ context.Context, since time.Time, sl map[string]time.Duration) (map[string]store.QueueDay, error) {

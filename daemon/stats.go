@@ -88,18 +88,18 @@ type lazyStats struct{ db *atomic.Pointer[store.DB] }
 
 var errStatsNotReady = &api.Error{Code: api.EUNAVAILABLE, Message: "database not connected yet"}
 
-func (l lazyStats) StatRows(ctx context.Context, q store.StatQuery) ([]string, [][]any, error) {
+func (l lazyStats) StreamStatRows(ctx context.Context, q store.StatQuery, w store.RowWriter) error {
 	if db := l.db.Load(); db != nil {
-		return db.StatRows(ctx, q)
+		return db.StreamStatRows(ctx, q, w)
 	}
-	return nil, nil, errStatsNotReady
+	return errStatsNotReady
 }
 
-func (l lazyStats) BIFunction(ctx context.Context, name string, from, till time.Time) ([]string, [][]any, error) {
+func (l lazyStats) StreamBIFunction(ctx context.Context, name string, from, till time.Time, w store.RowWriter) error {
 	if db := l.db.Load(); db != nil {
-		return db.BIFunction(ctx, name, from, till)
+		return db.StreamBIFunction(ctx, name, from, till, w)
 	}
-	return nil, nil, errStatsNotReady
+	return errStatsNotReady
 }
 
 func (l lazyStats) QueueToday(ctx context.Context, since time.Time, sl map[string]time.Duration) (map[string]store.QueueDay, error) {

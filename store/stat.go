@@ -271,6 +271,11 @@ func callUpdates() string {
 
 // callValues is a record as the values of callColumns.
 func callValues(c *StatCodes, r *stats.CallRecord) []any {
+	return appendCallValues(make([]any, 0, len(callColumns)), c, r)
+}
+
+// appendCallValues appends the values of callColumns of a record to out.
+func appendCallValues(out []any, c *StatCodes, r *stats.CallRecord) []any {
 	ts := func(t time.Time) any {
 		if t.IsZero() {
 			return nil
@@ -287,11 +292,11 @@ func callValues(c *StatCodes, r *stats.CallRecord) []any {
 	if r.Priority > 0 {
 		prio = r.Priority
 	}
-	return []any{r.CallID, r.CallType, code(CodeDNIS, r.DNIS), clip(r.CLID), ts(r.OfferedTS), ts(r.FirstQueuedTS),
+	return append(out, r.CallID, r.CallType, code(CodeDNIS, r.DNIS), clip(r.CLID), ts(r.OfferedTS), ts(r.FirstQueuedTS),
 		ts(r.AnsweredTS), ts(r.AbandonedTS), ts(r.Transferred2ExtTS), ts(r.EndedTS), code(CodeQueue, r.InitialQueue),
 		r.QueueHops, code(CodeAgent, r.Agent), code(CodeExtension, r.AgentExtension), code(CodeQueue, r.HandledOnQueue),
 		clip(r.TransferDestination), r.EndType, r.AgentHops, clip(r.Adata1), clip(r.Adata2), r.UCID, prio,
-		r.Recording, r.HoldCount, r.HoldSeconds, r.LastTS}
+		r.Recording, r.HoldCount, r.HoldSeconds, r.LastTS)
 }
 
 // clip keeps text within the 100 characters of the Optimus columns.
@@ -361,40 +366,48 @@ func SaveAggregatorPosition(ctx context.Context, tx *sqlx.Tx, name string, lastI
 }
 
 // StatRebuild replaces the statistics of a range in one transaction: the
-// range is emptied first, then rows are copied straight into the tables as the
-// rebuild finishes their quarter-hours. Rows for a quarter-hour already copied
-// (a late event) are added to it instead, as the live aggregator does.
+// range's rows are deleted, then written again by COPY (rows of quarter-hours
+// nobody else wrote) and by upsert (the late rows of quarter-hours already
+// written).
 type StatRebuild struct {
 	codes    *StatCodes
+	conn     *sqlx.Conn // the transaction's connection, for COPY
 	tx       *sqlx.Tx
 	clock    stats.Clock
 	from, to time.Time
 	rows     int64
 	calls    int64
+	line     []any // scratch for one call record's values
 }
 
 // BeginRebuild starts replacing [from, to). It holds the statistics lock
 // until Commit or Rollback.
 func (c *StatCodes) BeginRebuild(ctx context.Context, clock stats.Clock, from, to time.Time) (*StatRebuild, error) {
-	tx, err := c.db.BeginTxx(ctx, nil)
+	conn, err := c.db.Connx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: rebuild: %w", err)
 	}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: rebuild: %w", err)
+	}
+	r := &StatRebuild{codes: c, conn: conn, tx: tx, clock: clock, from: from, to: to}
 	if err := LockStats(ctx, tx); err != nil {
-		tx.Rollback()
+		r.Rollback()
 		return nil, err
 	}
 	for _, t := range stats.Tables {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM stat.%s WHERE thedate >= $1 AND thedate < $2`, t.Name), from, to); err != nil {
-			tx.Rollback()
+			r.Rollback()
 			return nil, fmt.Errorf("store: rebuild %s: %w", t.Name, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM stat.callsstat WHERE lastts >= $1 AND lastts < $2`, from, to); err != nil {
-		tx.Rollback()
+		r.Rollback()
 		return nil, fmt.Errorf("store: rebuild callsstat: %w", err)
 	}
-	return &StatRebuild{codes: c, tx: tx, clock: clock, from: from, to: to}, nil
+	return r, nil
 }
 
 // Copy writes rows whose quarter-hours have no row yet, and call records.
@@ -402,38 +415,70 @@ func (r *StatRebuild) Copy(ctx context.Context, rows map[stats.RowKey]stats.Row,
 	if err := r.codes.resolveAll(ctx, rows, recs); err != nil {
 		return err
 	}
+	calcts := appendCopyTime(nil, time.Now())
+	prefixes := map[int64][]byte{} // quarter-hour start -> its calcts..thehour columns
 	// One COPY at a time: a connection carries one COPY, so rows go table by
 	// table.
-	now := time.Now()
 	for id, keys := range keysByTable(rows) {
 		if len(keys) == 0 {
 			continue
 		}
 		t := &stats.Tables[id]
-		err := r.copyIn(ctx, "stat."+t.Name, statColumns(t), len(keys), func(i int) []any {
-			k := keys[i]
-			l := r.clock.Labels(k.Start)
-			vals := make([]any, 0, 6+len(t.Keys)+len(t.Cols))
-			vals = append(vals, now, l.Date, l.Month, l.Week, l.Day, l.Hour)
-			for _, v := range r.codes.keyValues(k) {
-				vals = append(vals, v)
-			}
-			for _, v := range rows[k] {
-				if v == stats.None {
-					vals = append(vals, nil)
-				} else {
-					vals = append(vals, v)
+		i := 0
+		err := copyText(ctx, r.conn, "stat."+t.Name, statColumns(t), func(b []byte) ([]byte, bool, error) {
+			for ; i < len(keys) && len(b) < copyChunk; i++ {
+				k := keys[i]
+				p, ok := prefixes[k.Start]
+				if !ok {
+					l := r.clock.Labels(k.Start)
+					p = append(append(append(make([]byte, 0, 96), calcts...), '\t'), appendCopyTime(nil, l.Date)...)
+					for _, s := range []string{l.Month, l.Week, l.Day, l.Hour} {
+						p = appendCopyText(append(p, '\t'), s)
+					}
+					prefixes[k.Start] = p
 				}
+				b = append(b, p...)
+				for _, v := range r.codes.keyValues(k) {
+					b = appendCopyInt(append(b, '\t'), v)
+				}
+				for _, v := range rows[k] {
+					b = append(b, '\t')
+					if v == stats.None {
+						b = appendCopyNull(b)
+					} else {
+						b = appendCopyInt(b, v)
+					}
+				}
+				b = append(b, '\n')
 			}
-			return vals
+			return b, i == len(keys), nil
 		})
 		if err != nil {
 			return err
 		}
 		r.rows += int64(len(keys))
 	}
+	if len(recs) == 0 {
+		return nil
+	}
 	r.calls += int64(len(recs))
-	return r.copyIn(ctx, "stat.callsstat", callColumns, len(recs), func(i int) []any { return callValues(r.codes, &recs[i]) })
+	i := 0
+	return copyText(ctx, r.conn, "stat.callsstat", callColumns, func(b []byte) ([]byte, bool, error) {
+		for ; i < len(recs) && len(b) < copyChunk; i++ {
+			r.line = appendCallValues(r.line[:0], r.codes, &recs[i])
+			for j, v := range r.line {
+				if j > 0 {
+					b = append(b, '\t')
+				}
+				var err error
+				if b, err = appendCopyValue(b, v); err != nil {
+					return nil, false, err
+				}
+			}
+			b = append(b, '\n')
+		}
+		return b, i == len(recs), nil
+	})
 }
 
 // Add merges rows into quarter-hours that may already have theirs.
@@ -441,39 +486,21 @@ func (r *StatRebuild) Add(ctx context.Context, rows map[stats.RowKey]stats.Row) 
 	return r.codes.AddStats(ctx, r.tx, r.clock, rows, nil)
 }
 
-// copyIn copies n rows, made by row, into table.
-func (r *StatRebuild) copyIn(ctx context.Context, table string, columns []string, n int, row func(int) []any) error {
-	if n == 0 {
-		return nil
-	}
-	// Table and column names are this package's constants, never input.
-	st, err := r.tx.PrepareContext(ctx, "COPY "+table+" ("+strings.Join(columns, ", ")+") FROM STDIN")
-	if err != nil {
-		return fmt.Errorf("store: %s: %w", table, err)
-	}
-	defer st.Close()
-	for i := 0; i < n; i++ {
-		if _, err := st.ExecContext(ctx, row(i)...); err != nil {
-			return fmt.Errorf("store: %s: %w", table, err)
-		}
-	}
-	if _, err := st.ExecContext(ctx); err != nil {
-		return fmt.Errorf("store: %s: %w", table, err)
-	}
-	return nil
-}
-
 // Commit makes the rebuilt range visible and returns how many quarter-hour
 // rows and call records were written.
 func (r *StatRebuild) Commit() (rows, calls int64, err error) {
+	defer r.conn.Close()
 	if err := r.tx.Commit(); err != nil {
 		return 0, 0, fmt.Errorf("store: rebuild: %w", err)
 	}
 	return r.rows, r.calls, nil
 }
 
-// Rollback abandons the rebuild.
-func (r *StatRebuild) Rollback() { r.tx.Rollback() }
+// Rollback abandons the rebuild; after Commit it does nothing.
+func (r *StatRebuild) Rollback() {
+	r.tx.Rollback()
+	r.conn.Close()
+}
 
 // StatDimensions is what the configuration says about the codes BI tools
 // join on: queue and agent descriptions, and which agents serve which queue.

@@ -26,6 +26,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -50,7 +51,7 @@ var steps = []string{"gen", "groupby", "rebuild", "live", "read"}
 
 func main() {
 	var o options
-	var start, only string
+	var start, only, cpuProfile string
 	flag.IntVar(&o.gen.Calls, "calls", 1000000, "calls to generate")
 	flag.IntVar(&o.gen.Queues, "queues", 50, "queues")
 	flag.IntVar(&o.gen.Agents, "agents", 300, "agents (half on the early shift, half on the late one)")
@@ -64,6 +65,7 @@ func main() {
 	flag.DurationVar(&o.liveFor, "live-for", 30*time.Second, "live step: how long calls are fed")
 	flag.DurationVar(&o.liveInterval, "live-interval", 250*time.Millisecond, "live step: pause between live aggregator steps (stats.interval)")
 	flag.IntVar(&o.reads, "reads", 200, "read step: how many reads are timed")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	flag.Parse()
 
 	day, err := time.Parse(time.DateOnly, start)
@@ -90,9 +92,20 @@ func main() {
 	if o.db == "" {
 		fail(errors.New("no database: set CCD_TEST_DATABASE_URL (go run ./internal/tools/withpg -- go run ./bench/statsload) or -db"))
 	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			fail(fmt.Errorf("-cpuprofile: %w", err))
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(fmt.Errorf("-cpuprofile: %w", err))
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, o); err != nil {
+		pprof.StopCPUProfile()
 		fail(err)
 	}
 }

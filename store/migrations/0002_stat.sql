@@ -98,7 +98,8 @@ CREATE TABLE stat.aggregator (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
--- The quarter-hour tables (generated from stats.Tables; see stats.DDL).
+-- The quarter-hour tables: the columns of stats.Tables (a store test compares the
+-- migrated schema with it). 0004 puts thedate first in their primary keys.
 CREATE TABLE stat.agentactivitystat (
     calcts timestamptz NOT NULL,
     thedate timestamptz NOT NULL,

@@ -1,0 +1,113 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// A read that fails before its first row is an ordinary error answer; one
+// that fails after the answer began cuts the connection, so that the client
+// sees a broken transfer rather than a short document.
+func TestStatsStreamFailures(t *testing.T) {
+	at := time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC)
+	f := &fakeStats{cols: []string{"thedate", "usercode"}, rows: [][]any{{at, int64(1)}, {at, int64(2)}},
+		err: errors.New("connection reset by peer")}
+	s := newStatsServer(t, f, nil)
+	srv := httptest.NewServer(s.Echo)
+	defer srv.Close()
+	get := func(path string) (*http.Response, []byte, error) {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+statsToken)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return resp, body, err
+	}
+	for _, format := range []string{"json", "csv"} {
+		f.failAfter = 0
+		resp, body, err := get("/api/stats/agentstat?from=2026-03-10&format=" + format)
+		if err != nil || resp.StatusCode != 500 || !json.Valid(body) {
+			t.Fatalf("%s, failing at once: %v %v %s", format, resp, err, body)
+		}
+		// Whether the first bytes had left yet or not, the client must
+		// get an error, not a complete-looking answer.
+		f.failAfter = 1
+		if resp, body, err = get("/api/stats/agentstat?from=2026-03-10&format=" + format); err == nil {
+			t.Fatalf("%s, failing after a row: the client read a whole answer: %d %s", format, resp.StatusCode, body)
+		}
+	}
+	// Far enough in that the status and the first rows were sent.
+	f.rows = nil
+	for i := range 20000 {
+		f.rows = append(f.rows, []any{at, int64(i)})
+	}
+	f.failAfter = 15000
+	resp, body, err := get("/api/stats/agentstat?from=2026-03-10")
+	if err == nil || resp.StatusCode != 200 || !strings.HasPrefix(string(body), `{"table":"agentstat"`) {
+		t.Fatalf("failing after 15000 rows: %v, %d bytes, %v", resp, len(body), err)
+	}
+}
+
+// Decimals JSON cannot carry are null; text is escaped whatever it holds.
+func TestStatsJSONValues(t *testing.T) {
+	f := &fakeStats{cols: []string{"pct", "name"}, rows: [][]any{
+		{math.NaN(), "tab\there \"quoted\" \\ \u2028 \x01 bad\xff utf8"},
+		{math.Inf(1), "</script>"},
+		{math.Inf(-1), ""},
+		{1e21, "ok"},
+	}}
+	s := newStatsServer(t, f, nil)
+	code, v, rec := statsGet(t, s, "/api/stats/agentstat?from=2026-03-10", statsToken)
+	if code != 200 || !json.Valid(rec.Body.Bytes()) {
+		t.Fatalf("%d %s", code, rec.Body)
+	}
+	rows := v.(map[string]any)["rows"].([]any)
+	want := []map[string]any{
+		{"pct": nil, "name": "tab\there \"quoted\" \\ \u2028 \x01 bad\ufffd utf8"},
+		{"pct": nil, "name": "</script>"},
+		{"pct": nil, "name": ""},
+		{"pct": 1e21, "name": "ok"},
+	}
+	for i, w := range want {
+		got := rows[i].(map[string]any)
+		if got["pct"] != w["pct"] || got["name"] != w["name"] {
+			t.Errorf("row %d: %v, want %v", i, got, w)
+		}
+	}
+}
+
+// appendJSONString must give what encoding/json gives, read back.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "quote\"back\\slash", "\x00\x1f\x7f", "\u2028\u2029", "bad\xff\xfe", "Zoë 東京 🎧"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := appendJSONString(nil, s)
+		var got string
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%q encoded as %s: %v", s, out, err)
+		}
+		want := strings.ToValidUTF8(s, "\ufffd")
+		if !utf8.ValidString(s) {
+			// encoding/json replaces each invalid byte, not each run.
+			ref, _ := json.Marshal(s)
+			if err := json.Unmarshal(ref, &want); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got != want {
+			t.Fatalf("%q read back as %q, want %q", s, got, want)
+		}
+	})
+}
