@@ -91,6 +91,7 @@ type Aggregator struct {
 	rows     map[RowKey]Row
 	records  []CallRecord
 	state    State
+	names    map[string]string // the payloads' names, shared (see unmarshalDataIn)
 }
 
 // State is what the aggregator must remember between events: agents' current
@@ -128,7 +129,7 @@ type CallState struct {
 // New returns an aggregator for the call center's clock. A zero window is
 // unbounded (live); a rebuild sets one with Window.
 func New(clock Clock) *Aggregator {
-	return &Aggregator{clock: clock, rows: map[RowKey]Row{}, state: State{
+	return &Aggregator{clock: clock, rows: map[RowKey]Row{}, names: map[string]string{}, state: State{
 		Agents: map[string]*AgentState{}, Calls: map[string]*CallState{}, Extensions: map[string]string{},
 	}}
 }
@@ -246,7 +247,7 @@ func seconds(ms int64) int64 { return (ms + 500) / 1000 }
 func (a *Aggregator) Apply(ev *eventlog.Event) error {
 	switch ev.Source {
 	case eventlog.SourceACD:
-		d, err := decodeData(ev)
+		d, err := a.decodeData(ev)
 		if err != nil {
 			return err
 		}
@@ -272,12 +273,12 @@ func (a *Aggregator) Advance(now time.Time) {
 }
 
 // decodeData reads an ACD event's payload.
-func decodeData(ev *eventlog.Event) (*acd.Data, error) {
+func (a *Aggregator) decodeData(ev *eventlog.Event) (*acd.Data, error) {
 	d := new(acd.Data)
 	if len(ev.Payload) == 0 {
 		return d, nil
 	}
-	if err := unmarshalData(ev.Payload, d); err != nil {
+	if err := unmarshalDataIn(ev.Payload, d, a.names); err != nil {
 		return nil, &DecodeError{ID: ev.ID, Kind: ev.Kind, Err: err}
 	}
 	return d, nil

@@ -18,8 +18,13 @@ var errSlowPath = errors.New("stats: payload needs the full decoder")
 // its time; ccd writes these payloads itself (flat objects, no escapes), so a
 // scan of exactly that shape reads them, and anything else (a call.ended
 // summary, an escaped string, a surprise) goes to encoding/json.
-func unmarshalData(b []byte, d *acd.Data) error {
-	if err := scanData(b, d); err != nil {
+func unmarshalData(b []byte, d *acd.Data) error { return unmarshalDataIn(b, d, nil) }
+
+// unmarshalDataIn is unmarshalData sharing the strings of names (states,
+// activities, queues, agents...) through names, which may be nil: a month
+// has ten million payloads but a few hundred names.
+func unmarshalDataIn(b []byte, d *acd.Data, names map[string]string) error {
+	if err := scanData(b, d, names); err != nil {
 		*d = acd.Data{}
 		return json.Unmarshal(b, d)
 	}
@@ -27,8 +32,8 @@ func unmarshalData(b []byte, d *acd.Data) error {
 }
 
 // scanData is the fast path of unmarshalData.
-func scanData(b []byte, d *acd.Data) error {
-	s := flatScanner{b: b}
+func scanData(b []byte, d *acd.Data, names map[string]string) error {
+	s := flatScanner{b: b, names: names}
 	if !s.byte('{') {
 		return errSlowPath
 	}
@@ -36,21 +41,21 @@ func scanData(b []byte, d *acd.Data) error {
 		return nil
 	}
 	for {
-		key, ok := s.str()
+		key, ok := s.raw()
 		if !ok || !s.byte(':') {
 			return errSlowPath
 		}
-		switch key {
+		switch string(key) {
 		case "state":
-			d.State, ok = s.str()
+			d.State, ok = s.name()
 		case "previous":
-			d.Previous, ok = s.str()
+			d.Previous, ok = s.name()
 		case "activity":
-			d.Activity, ok = s.str()
+			d.Activity, ok = s.name()
 		case "endpoint":
-			d.Endpoint, ok = s.str()
+			d.Endpoint, ok = s.name()
 		case "reason":
-			d.Reason, ok = s.str()
+			d.Reason, ok = s.name()
 		case "previous_ms":
 			d.PreviousMS, ok = s.int()
 		case "ring_ms":
@@ -67,7 +72,7 @@ func scanData(b []byte, d *acd.Data) error {
 			d.Summary = new(acd.Call)
 			ok = scanCall(&s, d.Summary)
 		default:
-			ok = unknownKey(key) && s.skip()
+			ok = unknownKey(string(key)) && s.skip()
 		}
 		if !ok {
 			return errSlowPath
@@ -102,35 +107,35 @@ func scanCall(s *flatScanner, c *acd.Call) bool {
 		return true
 	}
 	for {
-		key, ok := s.str()
+		key, ok := s.raw()
 		if !ok || !s.byte(':') {
 			return false
 		}
 		var n int64
-		switch key {
+		switch string(key) {
 		case "call_id":
 			c.ID, ok = s.str()
 		case "clid":
 			c.CLID, ok = s.str()
 		case "dnis":
-			c.DNIS, ok = s.str()
+			c.DNIS, ok = s.name()
 		case "attach_data":
 			c.AttachData, ok = s.str()
 		case "initial_queue":
-			c.InitialQueue, ok = s.str()
+			c.InitialQueue, ok = s.name()
 		case "queue":
-			c.Queue, ok = s.str()
+			c.Queue, ok = s.name()
 		case "agent":
-			c.Agent, ok = s.str()
+			c.Agent, ok = s.name()
 		case "endpoint":
-			c.Endpoint, ok = s.str()
+			c.Endpoint, ok = s.name()
 		case "transfer_destination":
 			c.TransferTo, ok = s.str()
 		case "recording":
 			c.Recording, ok = s.str()
 		case "priority", "queue_hops", "agent_hops", "end_type", "holds", "hold_ms":
 			n, ok = s.int()
-			switch key {
+			switch string(key) {
 			case "priority":
 				c.Priority = int(n)
 			case "queue_hops":
@@ -159,7 +164,7 @@ func scanCall(s *flatScanner, c *acd.Call) bool {
 		case "backflow":
 			c.Backflow, ok = s.bool()
 		default:
-			ok = unknownKey(key) && s.skip()
+			ok = unknownKey(string(key)) && s.skip()
 		}
 		if !ok {
 			return false
@@ -184,9 +189,14 @@ func (s *flatScanner) time() (time.Time, bool) {
 
 // flatScanner reads JSON as encoding/json and PostgreSQL write it.
 type flatScanner struct {
-	b []byte
-	i int
+	b     []byte
+	i     int
+	names map[string]string // shared strings for name(); nil: none
 }
+
+// maxNames bounds the shared names: past it, names are allocated as other
+// strings are, so odd data cannot grow the table without end.
+const maxNames = 1 << 14
 
 // ws skips whitespace: PostgreSQL prints jsonb as {"a": 1, "b": 2}.
 func (s *flatScanner) ws() {
@@ -213,8 +223,31 @@ func (s *flatScanner) byte(c byte) bool {
 
 // str reads a string without escapes.
 func (s *flatScanner) str() (string, bool) {
+	b, ok := s.raw()
+	return string(b), ok
+}
+
+// name reads a string that is a name: one of few values, shared.
+func (s *flatScanner) name() (string, bool) {
+	b, ok := s.raw()
+	if !ok || s.names == nil {
+		return string(b), ok
+	}
+	if v, found := s.names[string(b)]; found {
+		return v, true
+	}
+	v := string(b)
+	if len(s.names) < maxNames {
+		s.names[v] = v
+	}
+	return v, true
+}
+
+// raw reads a string without escapes and returns its bytes, which belong to
+// the payload.
+func (s *flatScanner) raw() ([]byte, bool) {
 	if !s.byte('"') {
-		return "", false
+		return nil, false
 	}
 	start := s.i
 	ascii := true
@@ -222,19 +255,18 @@ func (s *flatScanner) str() (string, bool) {
 		switch c := s.b[s.i]; {
 		case c == '"':
 			if !ascii && !utf8.Valid(s.b[start:s.i]) {
-				return "", false // encoding/json would substitute U+FFFD
+				return nil, false // encoding/json would substitute U+FFFD
 			}
-			v := string(s.b[start:s.i])
 			s.i++
-			return v, true
+			return s.b[start : s.i-1], true
 		case c >= 0x80:
 			ascii = false
 		case c == '\\' || c < 0x20:
-			return "", false
+			return nil, false
 		}
 		s.i++
 	}
-	return "", false
+	return nil, false
 }
 
 func (s *flatScanner) int() (int64, bool) {
@@ -269,7 +301,7 @@ func (s *flatScanner) strings() ([]string, bool) {
 		return out, true
 	}
 	for {
-		v, ok := s.str()
+		v, ok := s.name()
 		if !ok {
 			return nil, false
 		}
@@ -288,7 +320,7 @@ func (s *flatScanner) strings() ([]string, bool) {
 func (s *flatScanner) skip() bool {
 	switch c := s.peek(); {
 	case c == '"':
-		_, ok := s.str()
+		_, ok := s.raw()
 		return ok
 	case c == '-' || c >= '0' && c <= '9':
 		for s.i < len(s.b) && (s.b[s.i] == '-' || s.b[s.i] == '+' || s.b[s.i] == '.' || s.b[s.i] == 'e' || s.b[s.i] == 'E' || s.b[s.i] >= '0' && s.b[s.i] <= '9') {

@@ -44,7 +44,7 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got, want acd.Data
-		if err := scanData(b, &got); err != nil && !bytes.ContainsRune(b, '\\') {
+		if err := scanData(b, &got, nil); err != nil && !bytes.ContainsRune(b, '\\') {
 			t.Errorf("%s: not read by the fast path: %v", b, err)
 		}
 		got = acd.Data{}
@@ -64,7 +64,7 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 func TestDecodePostgresSpacing(t *testing.T) {
 	b := []byte(`{"state": "not_ready", "queues": ["q1", "q2"], "activity": "lunch", "previous": "ready", "previous_ms": 61000, "summary": {"call_id": "c1", "end_type": 101, "answered_at": "2026-10-01T08:00:00Z"}}`)
 	var d acd.Data
-	if err := scanData(b, &d); err != nil {
+	if err := scanData(b, &d, nil); err != nil {
 		t.Fatal(err)
 	}
 	if d.State != "not_ready" || len(d.Queues) != 2 || d.PreviousMS != 61000 || d.Summary == nil || d.Summary.EndType != 101 || d.Summary.AnsweredAt.IsZero() {
@@ -81,7 +81,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"state": "ready", "queues": ["a", "b"], "previous_ms": 12}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fast acd.Data
-		if scanData(b, &fast) != nil {
+		if scanData(b, &fast, map[string]string{}) != nil {
 			return
 		}
 		var slow acd.Data

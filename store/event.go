@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ccdhq/ccd/eventlog"
@@ -121,32 +123,55 @@ func (db *DB) StatEvents(ctx context.Context, from, to time.Time, maxID int64, f
 }
 
 // streamEvents runs q and hands its rows to fn in batches, without holding the
-// whole result: a month is ten million events.
+// whole result: a month is ten million events. The events' payloads share one
+// buffer per batch, never reused, so they outlive the batch slice.
 func (db *DB) streamEvents(ctx context.Context, fn func([]eventlog.Event) error, q string, args ...any) error {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("store: stat events: %w", err)
-	}
-	defer rows.Close()
-	batch := make([]eventlog.Event, 0, 1024)
-	for rows.Next() {
-		var e eventlog.Event
-		if err := rows.Scan(&e.ID, &e.At, &e.CallID, &e.Kind, &e.Agent, &e.Queue, &e.DNIS, &e.CLID, &e.Source, &e.Payload); err != nil {
-			return fmt.Errorf("store: stat events: %w", err)
+	return db.rawQuery(ctx, nil, q, args, func(rows driver.Rows) error {
+		const batchSize = 1024
+		if n := len(rows.Columns()); n != 10 {
+			return fmt.Errorf("store: stat events: %d columns, want 10", n)
 		}
-		batch = append(batch, e)
-		if len(batch) == cap(batch) {
-			if err := fn(batch); err != nil {
-				return err
+		batch := make([]eventlog.Event, 0, batchSize)
+		var payloads []byte
+		dest := make([]driver.Value, 10)
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				break
+			} else if err != nil {
+				return fmt.Errorf("store: stat events: %w", err)
 			}
-			batch = batch[:0]
+			var e eventlog.Event
+			var ok [9]bool
+			e.ID, ok[0] = dest[0].(int64)
+			e.At, ok[1] = dest[1].(time.Time)
+			strs := [...]*string{&e.CallID, &e.Kind, &e.Agent, &e.Queue, &e.DNIS, &e.CLID, &e.Source}
+			for i, p := range strs {
+				*p, ok[2+i] = dest[2+i].(string)
+			}
+			for i, good := range ok {
+				if !good {
+					return fmt.Errorf("store: stat events: column %d is %T", i+1, dest[i])
+				}
+			}
+			if p, isBytes := dest[9].([]byte); isBytes && len(p) > 0 {
+				if cap(payloads)-len(payloads) < len(p) {
+					payloads = make([]byte, 0, max(64<<10, len(p)))
+				}
+				start := len(payloads)
+				payloads = append(payloads, p...)
+				e.Payload = payloads[start:len(payloads):len(payloads)]
+			}
+			batch = append(batch, e)
+			if len(batch) == batchSize {
+				if err := fn(batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: stat events: %w", err)
-	}
-	if len(batch) > 0 {
-		return fn(batch)
-	}
-	return nil
+		if len(batch) > 0 {
+			return fn(batch)
+		}
+		return nil
+	})
 }

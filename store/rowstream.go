@@ -61,10 +61,15 @@ func kindOf(dbType string) ValueKind {
 }
 
 // streamRows runs query in a read-only transaction, after the setup
-// statements (SET LOCAL ...), and hands its columns and rows to w. It reads
-// the driver's rows directly: database/sql's Scan, value by value, cost as
-// much as the query itself.
+// statements (SET LOCAL ...), and hands its columns and rows to w.
 func (db *DB) streamRows(ctx context.Context, w RowWriter, setup []string, query string, args ...any) error {
+	return db.rawQuery(ctx, setup, query, args, func(rows driver.Rows) error { return readDriverRows(rows, w) })
+}
+
+// rawQuery runs query in a read-only transaction, after the setup
+// statements, and hands the driver's rows to read. Large reads use it:
+// database/sql's Scan, value by value, costs as much as the query itself.
+func (db *DB) rawQuery(ctx context.Context, setup []string, query string, args []any, read func(driver.Rows) error) error {
 	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
 		v, err := driver.DefaultParameterConverter.ConvertValue(a)
@@ -101,7 +106,7 @@ func (db *DB) streamRows(ctx context.Context, w RowWriter, setup []string, query
 			return fmt.Errorf("store: stats: %w", err)
 		}
 		defer rows.Close()
-		return readDriverRows(rows, w)
+		return read(rows)
 	})
 }
 
