@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-	"unicode/utf8"
 
+	"github.com/ccdhq/ccd/internal/jsontext"
 	"github.com/ccdhq/ccd/store"
 	"github.com/labstack/echo/v4"
 )
@@ -46,7 +46,7 @@ func (j *jsonRows) Columns(cols []store.Column) error {
 		if i == 0 {
 			sep = '{'
 		}
-		j.keys[i] = append(appendJSONString([]byte{sep}, c.Name), ':')
+		j.keys[i] = append(jsontext.AppendString([]byte{sep}, c.Name), ':')
 	}
 	colsJSON, err := json.Marshal(names)
 	if err != nil {
@@ -117,58 +117,7 @@ func appendJSONCell(b []byte, k store.ValueKind, c *store.Cell, loc *time.Locati
 		b = c.Time.In(loc).AppendFormat(b, time.RFC3339)
 		return append(b, '"')
 	}
-	return appendJSONString(b, string(c.Raw))
-}
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// and U+2028 and U+2029 are escaped, as encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsontext.AppendString(b, string(c.Raw))
 }
 
 // csvRows writes an RFC 4180 file: the header line, then the rows; NULL is an

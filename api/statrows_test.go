@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 )
 
 // A read that fails before its first row is an ordinary error answer; one
@@ -85,29 +84,4 @@ func TestStatsJSONValues(t *testing.T) {
 			t.Errorf("row %d: %v, want %v", i, got, w)
 		}
 	}
-}
-
-// appendJSONString must give what encoding/json gives, read back.
-func FuzzJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", "quote\"back\\slash", "\x00\x1f\x7f", "\u2028\u2029", "bad\xff\xfe", "Zoë 東京 🎧"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := appendJSONString(nil, s)
-		var got string
-		if err := json.Unmarshal(out, &got); err != nil {
-			t.Fatalf("%q encoded as %s: %v", s, out, err)
-		}
-		want := strings.ToValidUTF8(s, "\ufffd")
-		if !utf8.ValidString(s) {
-			// encoding/json replaces each invalid byte, not each run.
-			ref, _ := json.Marshal(s)
-			if err := json.Unmarshal(ref, &want); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if got != want {
-			t.Fatalf("%q read back as %q, want %q", s, got, want)
-		}
-	})
 }

@@ -164,7 +164,8 @@ func TestWriterCloseKeepsEventsForNextStart(t *testing.T) {
 	if len(sink.stored()) != 0 {
 		t.Fatal("sink was down")
 	}
-	sink.setDown(false)
+	// The database is still down when ccd starts again, so that the new
+	// writer cannot have written any of them yet when it is asked.
 	w2 := newTestWriter(t, sink, spill, 1000)
 	if st := w2.Stats(); st.Pending != 50 {
 		t.Fatalf("restart sees %d pending, want 50", st.Pending)
@@ -172,6 +173,7 @@ func TestWriterCloseKeepsEventsForNextStart(t *testing.T) {
 	for i := 50; i < 60; i++ {
 		w2.Add(ev(i))
 	}
+	sink.setDown(false)
 	if err := w2.Flush(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
