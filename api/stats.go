@@ -309,12 +309,22 @@ func ratio(n, d int64) float64 {
 	return math.Round(float64(n)/float64(d)*10) / 10
 }
 
-func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
+// sources are what the real-time views combine: the ACD's present and today's
+// statistics.
+func (a *statsAPI) sources() (LiveSource, StatsReader, error) {
 	live, err := a.liveSource()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r, err := a.reader()
+	if err != nil {
+		return nil, nil, err
+	}
+	return live, r, nil
+}
+
+func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
+	live, r, err := a.sources()
 	if err != nil {
 		return nil, err
 	}
@@ -402,11 +412,7 @@ func omlStatus(st AgentStatus) string {
 }
 
 func (a *statsAPI) agents(ctx context.Context) ([]agentView, error) {
-	live, err := a.liveSource()
-	if err != nil {
-		return nil, err
-	}
-	r, err := a.reader()
+	live, r, err := a.sources()
 	if err != nil {
 		return nil, err
 	}

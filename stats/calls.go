@@ -89,6 +89,27 @@ func (a *Aggregator) histogram(s int64, name string, typ int16, tt int32, secs i
 
 // agentCount adds 1 to column c of AgentStat and to column cb of the agent's
 // AgentByDeviceStat rows for the call's queue and DNIS.
+// factColumns are the columns one fact of a call at an agent goes to: its
+// count and time on the queue and DNIS (DeviceStat), on the agent (AgentStat)
+// and on the agent at the queue or DNIS (AgentByDeviceStat).
+type factColumns struct{ count, time, agentCount, byDeviceCount, agentTime, byDeviceTime int }
+
+var (
+	ringAnswered  = factColumns{dsAnswered, dsRingTime, asAnswered, abAnswered, asRingTime, abRingTime}
+	ringReturned  = factColumns{dsRetFrom, dsRingTime, asRecalled, abRecalled, asRingTime, abRingTime}
+	ringAbandoned = factColumns{dsAbdRinging, dsRingTime, asAbdRinging, abAbdRinging, asRingTime, abRingTime}
+	holdEnded     = factColumns{dsHolds, dsHoldTime, asHolds, abHolds, asHoldTime, abHoldTime}
+)
+
+// agentFact counts one fact lasting secs (a ring that ended, a hold) in the
+// columns c.
+func (a *Aggregator) agentFact(s int64, agent, queue, dnis string, secs int64, c factColumns) {
+	a.count(s, queue, dnis, c.count)
+	a.time(s, queue, dnis, c.time, secs, 0, 0)
+	a.agentCount(s, agent, queue, dnis, c.agentCount, c.byDeviceCount)
+	a.agentTime(s, agent, queue, dnis, c.agentTime, c.byDeviceTime, secs)
+}
+
 func (a *Aggregator) agentCount(s int64, agent, queue, dnis string, c, cb int) {
 	if agent == "" {
 		return
@@ -139,39 +160,23 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 	case "call.ringing":
 		a.agentCount(s, ev.Agent, q, dnis, asOffered, abOffered)
 	case "call.answered":
-		ring := seconds(d.RingMS)
-		a.count(s, q, dnis, dsAnswered)
 		if d.Backflow {
 			a.count(s, q, "", dsBackflowed)
 		}
 		a.time(s, q, dnis, dsAnswerTime, seconds(d.WaitedMS), TTQueueAnswerWait, TTDNISAnswerWait)
-		a.time(s, q, dnis, dsRingTime, ring, 0, 0)
-		a.agentCount(s, ev.Agent, q, dnis, asAnswered, abAnswered)
-		a.agentTime(s, ev.Agent, q, dnis, asRingTime, abRingTime, ring)
+		a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringAnswered)
 		cs.Agent, cs.Queue, cs.AnsweredMS = ev.Agent, q, ev.At.UnixMilli()
 	case "call.returned":
-		ring := seconds(d.RingMS)
-		a.count(s, q, dnis, dsRetFrom)
-		a.time(s, q, dnis, dsRingTime, ring, 0, 0)
-		a.agentCount(s, ev.Agent, q, dnis, asRecalled, abRecalled)
-		a.agentTime(s, ev.Agent, q, dnis, asRingTime, abRingTime, ring)
+		a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringReturned)
 	case "call.abandoned":
 		if ev.Agent != "" {
-			ring := seconds(d.RingMS)
-			a.count(s, q, dnis, dsAbdRinging)
-			a.time(s, q, dnis, dsRingTime, ring, 0, 0)
-			a.agentCount(s, ev.Agent, q, dnis, asAbdRinging, abAbdRinging)
-			a.agentTime(s, ev.Agent, q, dnis, asRingTime, abRingTime, ring)
+			a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringAbandoned)
 		} else {
 			a.count(s, q, dnis, dsAbandoned)
 		}
 		a.time(s, q, dnis, dsAbdTime, seconds(d.WaitedMS), TTQueueAbandonWait, TTDNISAbandonWait)
 	case "call.unhold":
-		hold := seconds(d.HoldMS)
-		a.count(s, q, dnis, dsHolds)
-		a.time(s, q, dnis, dsHoldTime, hold, 0, 0)
-		a.agentCount(s, ev.Agent, q, dnis, asHolds, abHolds)
-		a.agentTime(s, ev.Agent, q, dnis, asHoldTime, abHoldTime, hold)
+		a.agentFact(s, ev.Agent, q, dnis, seconds(d.HoldMS), holdEnded)
 	case "call.transferred":
 		a.talkEnded(ev, cs)
 	case "call.ended":
