@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/ccdhq/ccd/internal/jsontext"
@@ -20,18 +21,22 @@ import (
 // a failure after that can only cut the answer short (see abortStream).
 
 // jsonRows writes {meta..., "columns": [...], "rows": [{...}, ...]}: each row
-// an object whose keys keep the order of the columns.
+// an object whose keys keep the order of the columns. Rows are appended to
+// one buffer, which goes to the client each time it passes flushAt: a day
+// of AgentStat is 15 MB of JSON, and a bufio.Writer in between would copy
+// all of it once more.
 type jsonRows struct {
 	c     echo.Context
 	meta  any // the fields before "columns", as a struct
-	loc   *time.Location
-	w     *bufio.Writer
+	times timeText
 	cols  []store.Column
 	keys  [][]byte // `{"name":` for the first column, `,"name":` for the others
 	rows  int
-	buf   []byte
+	out   []byte
 	start bool
 }
+
+const flushAt = 64 << 10
 
 func (j *jsonRows) Columns(cols []store.Column) error {
 	meta, err := json.Marshal(j.meta)
@@ -52,23 +57,24 @@ func (j *jsonRows) Columns(cols []store.Column) error {
 	if err != nil {
 		return err
 	}
+	j.times.reset(len(cols))
 	resp := j.c.Response()
 	resp.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	resp.WriteHeader(http.StatusOK)
-	j.w = bufio.NewWriterSize(resp, 64<<10)
 	j.start = true
-	j.w.Write(meta[:len(meta)-1]) // without its closing brace
+	j.out = make([]byte, 0, flushAt+flushAt/2)
+	j.out = append(j.out, meta[:len(meta)-1]...) // without its closing brace
 	if len(meta) > 2 {
-		j.w.WriteByte(',')
+		j.out = append(j.out, ',')
 	}
-	j.w.WriteString(`"columns":`)
-	j.w.Write(colsJSON)
-	_, err = j.w.WriteString(`,"rows":[`)
-	return err
+	j.out = append(j.out, `"columns":`...)
+	j.out = append(j.out, colsJSON...)
+	j.out = append(j.out, `,"rows":[`...)
+	return nil
 }
 
 func (j *jsonRows) Row(cells []store.Cell) error {
-	b := j.buf[:0]
+	b := j.out
 	if j.rows > 0 {
 		b = append(b, ',')
 	}
@@ -78,11 +84,30 @@ func (j *jsonRows) Row(cells []store.Cell) error {
 	}
 	for i := range cells {
 		b = append(b, j.keys[i]...)
-		b = appendJSONCell(b, j.cols[i].Kind, &cells[i], j.loc)
+		c := &cells[i]
+		switch {
+		case c.Null:
+			b = append(b, "null"...)
+		case j.cols[i].Kind == store.Time:
+			b = append(b, '"')
+			b = j.times.append(b, i, c.Time)
+			b = append(b, '"')
+		case j.cols[i].Kind == store.Integer:
+			b = strconv.AppendInt(b, c.Int, 10)
+		default:
+			b = appendJSONValue(b, j.cols[i].Kind, c.Raw)
+		}
 	}
-	b = append(b, '}')
-	j.buf = b
-	_, err := j.w.Write(b)
+	j.out = append(b, '}')
+	if len(j.out) < flushAt {
+		return nil
+	}
+	return j.flush()
+}
+
+func (j *jsonRows) flush() error {
+	_, err := j.c.Response().Write(j.out)
+	j.out = j.out[:0]
 	return err
 }
 
@@ -94,30 +119,45 @@ func (j *jsonRows) finish() error {
 			return err
 		}
 	}
-	j.w.WriteString("]}\n")
-	return j.w.Flush()
+	j.out = append(j.out, "]}\n"...)
+	return j.flush()
 }
 
-// appendJSONCell appends one value: numbers bare, NaN and infinities (which
-// JSON has not) and NULL as null, times in RFC 3339 in loc.
-func appendJSONCell(b []byte, k store.ValueKind, c *store.Cell, loc *time.Location) []byte {
-	if c.Null {
-		return append(b, "null"...)
-	}
+// appendJSONValue appends the text of a decimal, a bool or a text: numbers
+// bare, NaN and infinities (which JSON has not) as null, text as a string.
+func appendJSONValue(b []byte, k store.ValueKind, raw []byte) []byte {
 	switch k {
-	case store.Integer, store.Bool:
-		return append(b, c.Raw...)
+	case store.Bool:
+		return append(b, raw...)
 	case store.Decimal:
-		if s := string(c.Raw); s == "NaN" || s == "Infinity" || s == "-Infinity" || s == "+Inf" || s == "-Inf" {
+		if s := string(raw); s == "NaN" || s == "Infinity" || s == "-Infinity" || s == "+Inf" || s == "-Inf" {
 			return append(b, "null"...)
 		}
-		return append(b, c.Raw...)
-	case store.Time:
-		b = append(b, '"')
-		b = c.Time.In(loc).AppendFormat(b, time.RFC3339)
-		return append(b, '"')
+		return append(b, raw...)
 	}
-	return jsontext.AppendString(b, string(c.Raw))
+	return jsontext.AppendString(b, string(raw))
+}
+
+// timeText formats the times of a read in RFC 3339 in loc. A column's time
+// repeats row after row (thedate is the same for every agent of a
+// quarter-hour), so each column keeps its last one formatted.
+type timeText struct {
+	loc  *time.Location
+	last []time.Time
+	text [][]byte
+}
+
+func (t *timeText) reset(columns int) {
+	t.last, t.text = make([]time.Time, columns), make([][]byte, columns)
+}
+
+// append appends the text of column i's time v.
+func (t *timeText) append(b []byte, i int, v time.Time) []byte {
+	if t.text[i] == nil || !v.Equal(t.last[i]) {
+		t.last[i] = v
+		t.text[i] = v.In(t.loc).AppendFormat(t.text[i][:0], time.RFC3339)
+	}
+	return append(b, t.text[i]...)
 }
 
 // csvRows writes an RFC 4180 file: the header line, then the rows; NULL is an
@@ -125,7 +165,7 @@ func appendJSONCell(b []byte, k store.ValueKind, c *store.Cell, loc *time.Locati
 type csvRows struct {
 	c     echo.Context
 	file  string
-	loc   *time.Location
+	times timeText
 	bw    *bufio.Writer
 	w     *csv.Writer
 	cols  []store.Column
@@ -145,6 +185,7 @@ func (w *csvRows) Columns(cols []store.Column) error {
 	// inside a quoted value as CRLF too, which CSV readers give back as \n.
 	w.w.UseCRLF = true
 	w.cols = cols
+	w.times.reset(len(cols))
 	w.rec = make([]string, len(cols))
 	for i, c := range cols {
 		w.rec[i] = c.Name
@@ -158,7 +199,9 @@ func (w *csvRows) Row(cells []store.Cell) error {
 		case c.Null:
 			w.rec[i] = ""
 		case w.cols[i].Kind == store.Time:
-			w.rec[i] = c.Time.In(w.loc).Format(time.RFC3339)
+			w.rec[i] = string(w.times.append(nil, i, c.Time))
+		case w.cols[i].Kind == store.Integer:
+			w.rec[i] = strconv.FormatInt(c.Int, 10)
 		default:
 			w.rec[i] = string(c.Raw)
 		}

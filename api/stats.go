@@ -186,9 +186,9 @@ func (a *statsAPI) table(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var out streamer = &csvRows{c: c, file: q.Table + "-" + a.fileDate(q.From), loc: a.loc}
+	var out streamer = &csvRows{c: c, file: q.Table + "-" + a.fileDate(q.From), times: timeText{loc: a.loc}}
 	if format == "json" {
-		out = &jsonRows{c: c, loc: a.loc, meta: struct {
+		out = &jsonRows{c: c, times: timeText{loc: a.loc}, meta: struct {
 			Table string `json:"table"`
 			From  string `json:"from"`
 			To    string `json:"to"`
@@ -234,9 +234,9 @@ func (a *statsAPI) bi(c echo.Context) error {
 		meta.From, meta.Till = a.ts(from), a.ts(till)
 		file += "-" + a.fileDate(from)
 	}
-	var out streamer = &csvRows{c: c, file: file, loc: a.loc}
+	var out streamer = &csvRows{c: c, file: file, times: timeText{loc: a.loc}}
 	if format == "json" {
-		out = &jsonRows{c: c, loc: a.loc, meta: meta}
+		out = &jsonRows{c: c, times: timeText{loc: a.loc}, meta: meta}
 	}
 	return a.stream(c, out, func(w store.RowWriter) error {
 		return r.StreamBIFunction(c.Request().Context(), name, from, till, w)

@@ -96,6 +96,10 @@ func (f *fakeStats) write(w store.RowWriter) error {
 				cells[i] = store.Cell{Time: x}
 			case float64:
 				cells[i] = store.Cell{Raw: strconv.AppendFloat(nil, x, 'g', -1, 64)}
+			case int64:
+				cells[i] = store.Cell{Int: x}
+			case int:
+				cells[i] = store.Cell{Int: int64(x)}
 			default:
 				cells[i] = store.Cell{Raw: fmt.Append(nil, x)}
 			}

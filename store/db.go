@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -26,7 +27,9 @@ var migrations embed.FS
 // DB is the application's database handle.
 type DB struct {
 	*sqlx.DB
-	log *slog.Logger
+	log       *slog.Logger
+	statCols  sync.Map // table name → []tableColumn
+	codeNames codeNames
 }
 
 // Open connects to dsn, retrying with backoff until the server answers or ctx ends.

@@ -126,7 +126,7 @@ func (db *DB) StatEvents(ctx context.Context, from, to time.Time, maxID int64, f
 // whole result: a month is ten million events. The events' payloads share one
 // buffer per batch, never reused, so they outlive the batch slice.
 func (db *DB) streamEvents(ctx context.Context, fn func([]eventlog.Event) error, q string, args ...any) error {
-	return db.rawQuery(ctx, nil, q, args, func(rows driver.Rows) error {
+	return db.rawQuery(ctx, nil, nil, q, args, func(rows driver.Rows) error {
 		const batchSize = 1024
 		if n := len(rows.Columns()); n != 10 {
 			return fmt.Errorf("store: stat events: %d columns, want 10", n)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ type ValueKind uint8
 
 const (
 	Text    ValueKind = iota // Cell.Raw is the text
-	Integer                  // Cell.Raw is an integer
+	Integer                  // Cell.Int is set
 	Decimal                  // Cell.Raw is a decimal or float: digits, "NaN", "Infinity" or "-Infinity"
 	Time                     // Cell.Time is set
 	Bool                     // Cell.Raw is "true" or "false"
@@ -31,9 +32,12 @@ type Column struct {
 	Kind ValueKind
 }
 
-// Cell is one value of a row; Null is SQL NULL.
+// Cell is one value of a row; Null is SQL NULL. Which field holds a value
+// that is not NULL depends on its column's kind: Int for Integer, Time for
+// Time, Raw (its text) for the others.
 type Cell struct {
 	Raw  []byte
+	Int  int64
 	Time time.Time
 	Null bool
 }
@@ -63,13 +67,15 @@ func kindOf(dbType string) ValueKind {
 // streamRows runs query in a read-only transaction, after the setup
 // statements (SET LOCAL ...), and hands its columns and rows to w.
 func (db *DB) streamRows(ctx context.Context, w RowWriter, setup []string, query string, args ...any) error {
-	return db.rawQuery(ctx, setup, query, args, func(rows driver.Rows) error { return readDriverRows(rows, w) })
+	return db.rawQuery(ctx, setup, nil, query, args, func(rows driver.Rows) error { return readDriverRows(rows, nil, w) })
 }
 
 // rawQuery runs query in a read-only transaction, after the setup
-// statements, and hands the driver's rows to read. Large reads use it:
+// statements and before (when not nil: other queries that must see the same
+// snapshot), and hands the driver's rows to read. Large reads use it:
 // database/sql's Scan, value by value, costs as much as the query itself.
-func (db *DB) rawQuery(ctx context.Context, setup []string, query string, args []any, read func(driver.Rows) error) error {
+func (db *DB) rawQuery(ctx context.Context, setup []string, before func(driver.QueryerContext) error,
+	query string, args []any, read func(driver.Rows) error) error {
 	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
 		v, err := driver.DefaultParameterConverter.ConvertValue(a)
@@ -90,7 +96,8 @@ func (db *DB) rawQuery(ctx context.Context, setup []string, query string, args [
 		if !ok1 || !ok2 || !ok3 {
 			return errors.New("store: stats: the driver lacks transactions, Exec or Query with a context")
 		}
-		tx, err := begin.BeginTx(ctx, driver.TxOptions{ReadOnly: true})
+		// Repeatable read: one snapshot for before and the query.
+		tx, err := begin.BeginTx(ctx, driver.TxOptions{ReadOnly: true, Isolation: driver.IsolationLevel(sql.LevelRepeatableRead)})
 		if err != nil {
 			return fmt.Errorf("store: stats: %w", err)
 		}
@@ -99,6 +106,11 @@ func (db *DB) rawQuery(ctx context.Context, setup []string, query string, args [
 		for _, st := range setup {
 			if _, err := exec.ExecContext(ctx, st, nil); err != nil {
 				return fmt.Errorf("store: stats: %w", err)
+			}
+		}
+		if before != nil {
+			if err := before(queryer); err != nil {
+				return err
 			}
 		}
 		rows, err := queryer.QueryContext(ctx, query, named)
@@ -110,14 +122,22 @@ func (db *DB) rawQuery(ctx context.Context, setup []string, query string, args [
 	})
 }
 
-// readDriverRows hands the rows of a driver result to w.
-func readDriverRows(rows driver.Rows, w RowWriter) error {
+// readDriverRows hands the rows of a driver result to w. kinds are those of
+// the columns when the query chose them (see selectColumn); nil takes them
+// from the driver's types.
+func readDriverRows(rows driver.Rows, kinds []ValueKind, w RowWriter) error {
 	names := rows.Columns()
+	if kinds != nil && len(kinds) != len(names) {
+		return fmt.Errorf("store: stats: %d columns, %d kinds", len(names), len(kinds))
+	}
 	cols := make([]Column, len(names))
 	typed, _ := rows.(driver.RowsColumnTypeDatabaseTypeName)
 	for i, n := range names {
 		cols[i] = Column{Name: n, Kind: Text}
-		if typed != nil {
+		switch {
+		case kinds != nil:
+			cols[i].Kind = kinds[i]
+		case typed != nil:
 			cols[i].Kind = kindOf(typed.ColumnTypeDatabaseTypeName(i))
 		}
 	}
@@ -126,8 +146,8 @@ func readDriverRows(rows driver.Rows, w RowWriter) error {
 	}
 	dest := make([]driver.Value, len(cols))
 	cells := make([]Cell, len(cols))
-	ends := make([]int, len(cols))
-	var buf []byte // the row's values as text, one after the other
+	ends := make([]int, len(cols)) // of the cells whose text is in buf, else -1
+	var buf []byte                 // values turned into text, one after the other
 	for {
 		if err := rows.Next(dest); err == io.EOF {
 			return nil
@@ -136,21 +156,37 @@ func readDriverRows(rows driver.Rows, w RowWriter) error {
 		}
 		buf = buf[:0]
 		for i, v := range dest {
-			cells[i] = Cell{}
+			c := &cells[i]
+			*c, ends[i] = Cell{}, -1
 			switch x := v.(type) {
 			case nil:
-				cells[i].Null = true
-			case time.Time:
-				cells[i].Time = x
+				c.Null = true
+				continue
 			case int64:
+				switch cols[i].Kind {
+				case Integer:
+					c.Int = x
+					continue
+				case Time: // microseconds since 1970, see selectColumn
+					c.Time = time.UnixMicro(x)
+					continue
+				}
 				buf = strconv.AppendInt(buf, x, 10)
+			case time.Time:
+				c.Time = x
+				continue
+			case []byte:
+				// lib/pq's own buffer, good until the next row: as Cell.Raw.
+				if cols[i].Kind != Integer {
+					c.Raw = x
+					continue
+				}
+				buf = append(buf, x...)
 			case float64:
 				buf = strconv.AppendFloat(buf, x, 'g', -1, 64)
 			case bool:
 				buf = strconv.AppendBool(buf, x)
 			case string:
-				buf = append(buf, x...)
-			case []byte:
 				buf = append(buf, x...)
 			default:
 				buf = fmt.Append(buf, x)
@@ -159,11 +195,21 @@ func readDriverRows(rows driver.Rows, w RowWriter) error {
 		}
 		// Slices are taken once the row is whole: appending may have moved buf.
 		start := 0
-		for i := range cells {
-			if !cells[i].Null && cols[i].Kind != Time {
-				cells[i].Raw = buf[start:ends[i]:ends[i]]
+		for i, end := range ends {
+			if end < 0 {
+				continue
 			}
-			start = ends[i]
+			text := buf[start:end:end]
+			start = end
+			if cols[i].Kind != Integer {
+				cells[i].Raw = text
+				continue
+			}
+			n, err := strconv.ParseInt(string(text), 10, 64)
+			if err != nil {
+				return fmt.Errorf("store: stats: column %s: %q is not an integer", cols[i].Name, text)
+			}
+			cells[i].Int = n
 		}
 		if err := w.Row(cells); err != nil {
 			return err
@@ -210,9 +256,7 @@ func (c Cell) value(k ValueKind) any {
 	case Bool:
 		return s == "true"
 	case Integer:
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return n
-		}
+		return c.Int
 	case Decimal:
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
 			return f // NaN and ±Inf included: they are float values

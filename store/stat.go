@@ -31,6 +31,7 @@ const (
 	CodeDNIS      = "dnis"
 	CodeExtension = "extension"
 	CodeActivity  = "activity"
+	CodeRouter    = "router"
 )
 
 // StatCodes turns ccd's names into the integer codes of the Optimus columns

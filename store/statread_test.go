@@ -277,6 +277,19 @@ func TestStatRows(t *testing.T) {
 	if r := rows[1]; r[col(t, cols, "callid")] != int64(2) || r[col(t, cols, "dnis_number")] != nil || r[col(t, cols, "agent_id")] != "1001" {
 		t.Fatalf("callsstat row 2: %v", r)
 	}
+
+	// Names are kept between reads: a code given since the last read must
+	// still have its name, and the empty name (code 0, "no activity") is
+	// text, not NULL.
+	carol := code(t, db, "agent", "carol", "")
+	none := code(t, db, "activity", "", "")
+	insStat(t, db, "agentactivitystat", statDay.Add(11*time.Hour), map[string]any{"usercode": carol, "activitycode": none, "activitytime": 60})
+	q = day
+	q.Table, q.Agent = "agentactivitystat", "carol"
+	cols, rows, err = db.StatRows(ctx, q)
+	if err != nil || len(rows) != 1 || rows[0][col(t, cols, "agent")] != "carol" || rows[0][col(t, cols, "activity")] != "" {
+		t.Fatalf("agentactivitystat of a new agent: %v %v %v", cols, rows, err)
+	}
 }
 
 func TestStatRowsRefuses(t *testing.T) {

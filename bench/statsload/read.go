@@ -100,6 +100,8 @@ func readStep(ctx context.Context, db *store.DB, clock stats.Clock, reads int) e
 		return err
 	}
 	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	took := make([]time.Duration, 0, reads)
 	for range reads {
 		t := time.Now()
@@ -108,10 +110,14 @@ func readStep(ctx context.Context, db *store.DB, clock stats.Clock, reads int) e
 		}
 		took = append(took, time.Since(t))
 	}
+	runtime.ReadMemStats(&after)
 	slices.Sort(took)
-	fmt.Printf("5 read GET /api/stats/agentstat?from=%s: %d agents, %s rows × %d columns, %.1f MB of JSON; p50 %s, p99 %s (%d reads; %.0f s waited for autovacuum first)\n",
+	fmt.Printf("5 read GET /api/stats/agentstat?from=%s: %d agents, %s rows × %d columns, %.1f MB of JSON; p50 %s, p90 %s, p99 %s, max %s (%d reads; %.0f s waited for autovacuum first)\n"+
+		"  the process (server and client) per read: %s allocations, %.1f MB allocated; %.1f GC cycles\n",
 		day.Format(time.DateOnly), agents, thousands(int64(rows)), cols,
-		float64(size)/1e6, ms(percentile(took, 0.5)), ms(percentile(took, 0.99)), reads, waited.Seconds())
+		float64(size)/1e6, ms(percentile(took, 0.5)), ms(percentile(took, 0.9)), ms(percentile(took, 0.99)), ms(took[len(took)-1]), reads, waited.Seconds(),
+		thousands(int64(after.Mallocs-before.Mallocs)/int64(reads)), float64(after.TotalAlloc-before.TotalAlloc)/1e6/float64(reads),
+		float64(after.NumGC-before.NumGC)/float64(reads))
 	if rows == 0 {
 		fmt.Println("  (no rows: the day has no statistics yet; run the rebuild step first)")
 	}
