@@ -159,7 +159,6 @@ type namedRows struct {
 	w     RowWriter
 	add   []codeName
 	names map[string]*kindNames
-	cells []Cell
 }
 
 func (n *namedRows) Columns(cols []Column) error {
@@ -170,7 +169,7 @@ func (n *namedRows) Columns(cols []Column) error {
 }
 
 func (n *namedRows) Row(cells []Cell) error {
-	n.cells = append(n.cells[:0], cells...)
+	row := cells // appended to in place when cells has room, see readDriverRows
 	for _, a := range n.add {
 		var name []byte
 		if code := cells[a.col]; !code.Null {
@@ -183,7 +182,7 @@ func (n *namedRows) Row(cells []Cell) error {
 			}
 		}
 		// A code without a name is NULL, as the outer join it replaces gave.
-		n.cells = append(n.cells, Cell{Raw: name, Null: name == nil})
+		row = append(row, Cell{Raw: name, Null: name == nil})
 	}
-	return n.w.Row(n.cells)
+	return n.w.Row(row)
 }

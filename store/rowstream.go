@@ -145,7 +145,9 @@ func readDriverRows(rows driver.Rows, kinds []ValueKind, w RowWriter) error {
 		return err
 	}
 	dest := make([]driver.Value, len(cols))
-	cells := make([]Cell, len(cols))
+	// Room after the cells for a writer that adds columns (namedRows) to
+	// append them in place: a row's cells are too many to copy for each row.
+	cells := make([]Cell, len(cols), 2*len(cols))
 	ends := make([]int, len(cols)) // of the cells whose text is in buf, else -1
 	var buf []byte                 // values turned into text, one after the other
 	for {

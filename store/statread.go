@@ -179,7 +179,8 @@ func (db *DB) statColumns(ctx context.Context, table string) ([]tableColumn, err
 // AgentStat is 700,000 values; lib/pq parses the text of every time and
 // copies every text into a new string, which cost more than the query.
 // Times come instead as microseconds since 1970 in a bigint and texts as
-// bytea, both of which it passes through in binary.
+// bytea, both of which it passes through in binary. (A time of ±infinity
+// would fail the read; ccd writes only the times of events.)
 func selectColumn(expr, typ, as string) (string, ValueKind) {
 	switch typ {
 	case "timestamptz":
