@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/stats/statstest"
@@ -165,6 +166,7 @@ func checkSums(t *testing.T, rows map[stats.RowKey]stats.Row, recs []stats.CallR
 			t.Errorf("agent %s: activities %d s != not ready %d s", id, tt.activity, tt.notReady)
 		}
 	}
+	checkDevices(t, rows, recs)
 	// Every ACD call offered on a DNIS that ended has one record.
 	ended := map[string]int64{}
 	for _, r := range recs {
@@ -176,5 +178,84 @@ func checkSums(t *testing.T, rows map[stats.RowKey]stats.Row, recs []stats.CallR
 		if dnisOffered[d] < n {
 			t.Errorf("DNIS %s: %d offered, %d calls ended", d, dnisOffered[d], n)
 		}
+	}
+}
+
+// checkDevices checks each queue's and DNIS's DeviceStat against the same
+// facts counted elsewhere: the agents' rows for that device (every answer,
+// abandon while ringing and return is an agent's), the call records (an
+// abandon ends the call), and §5's "offered calls are answered, abandoned or
+// overflowed".
+func checkDevices(t *testing.T, rows map[stats.RowKey]stats.Row, recs []stats.CallRecord) {
+	t.Helper()
+	type dev struct {
+		name string
+		typ  int16
+	}
+	type sums map[string]int64
+	device, byAgents, byRecords := map[dev]sums{}, map[dev]sums{}, map[dev]sums{}
+	add := func(m map[dev]sums, d dev, col string, n int64) {
+		if m[d] == nil {
+			m[d] = sums{}
+		}
+		m[d][col] += n
+	}
+	var agentAnswered int64
+	for k := range rows {
+		switch k.Table {
+		case stats.DeviceStat:
+			d := dev{k.Name, k.Type}
+			for _, c := range []string{"offered", "answered", "abandoned", "abdringing", "retfromagent", "backflowed", "inflowed"} {
+				add(device, d, c, value(rows, k, c))
+			}
+		case stats.AgentByDeviceStat:
+			d := dev{k.Name2, k.Type}
+			add(byAgents, d, "answered", value(rows, k, "acdanswered"))
+			add(byAgents, d, "abdringing", value(rows, k, "acdabdringing"))
+			add(byAgents, d, "retfromagent", value(rows, k, "acdrecalled"))
+		case stats.AgentStat:
+			agentAnswered += value(rows, k, "acdanswered")
+		}
+	}
+	for _, r := range recs {
+		col := map[int]string{acd.EndAbandoned: "abandoned", acd.EndAbandonedRinging: "abdringing"}[r.EndType]
+		if col == "" {
+			continue
+		}
+		if r.HandledOnQueue != "" {
+			add(byRecords, dev{r.HandledOnQueue, stats.DevQueue}, col, 1)
+		}
+		if r.DNIS != "" {
+			add(byRecords, dev{r.DNIS, stats.DevDNIS}, col, 1)
+		}
+	}
+	var queueAnswered int64
+	for d, s := range device {
+		for _, c := range []string{"answered", "abdringing", "retfromagent"} {
+			if s[c] != byAgents[d][c] {
+				t.Errorf("%s %s: %s %d, its agents' rows say %d", d.name, c, c, s[c], byAgents[d][c])
+			}
+		}
+		for _, c := range []string{"abandoned", "abdringing"} {
+			if s[c] != byRecords[d][c] {
+				t.Errorf("%s %s: %s %d, %d call records ended so", d.name, c, c, s[c], byRecords[d][c])
+			}
+		}
+		if d.typ != stats.DevQueue {
+			continue
+		}
+		queueAnswered += s["answered"]
+		if ends := s["answered"] + s["abandoned"] + s["abdringing"]; ends > s["offered"] {
+			t.Errorf("queue %s: offered %d < answered %d + abandoned %d + abandoned ringing %d",
+				d.name, s["offered"], s["answered"], s["abandoned"], s["abdringing"])
+		}
+		if s["backflowed"] > s["answered"] || s["inflowed"] > s["offered"] {
+			t.Errorf("queue %s: backflowed %d of %d answered, inflowed %d of %d offered",
+				d.name, s["backflowed"], s["answered"], s["inflowed"], s["offered"])
+		}
+	}
+	// Every answer is an agent's, in a queue.
+	if queueAnswered != agentAnswered {
+		t.Errorf("queues answered %d calls, agents %d", queueAnswered, agentAnswered)
 	}
 }

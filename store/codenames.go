@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -135,6 +136,9 @@ type codeName struct {
 	typeCol int
 }
 
+// deviceTypes are the DeviceTypes with names.
+var deviceTypes = []int64{stats.DevAgent, stats.DevDNIS, stats.DevQueue, stats.DevExtension, stats.DevRouter}
+
 // deviceCodeKind is the stat.code kind of a DeviceType, "" for the types
 // without names (router blocks).
 func deviceCodeKind(t int64) string {
@@ -159,6 +163,22 @@ type namedRows struct {
 	w     RowWriter
 	add   []codeName
 	names map[string]*kindNames
+}
+
+// kinds lists the kinds of codes the added columns name.
+func (n *namedRows) kinds() []string {
+	var out []string
+	for _, a := range n.add {
+		if a.kind != "" {
+			out = append(out, a.kind)
+			continue
+		}
+		for _, t := range deviceTypes {
+			out = append(out, deviceCodeKind(t))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func (n *namedRows) Columns(cols []Column) error {

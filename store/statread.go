@@ -125,15 +125,6 @@ func (db *DB) StreamStatRows(ctx context.Context, q StatQuery, w RowWriter) erro
 	if err != nil {
 		return err
 	}
-	var codeKinds []string
-	for _, a := range add {
-		if a.kind == "" {
-			codeKinds = append(codeKinds, CodeAgent, CodeDNIS, CodeQueue, CodeExtension, CodeRouter)
-		} else {
-			codeKinds = append(codeKinds, a.kind)
-		}
-	}
-	slices.Sort(codeKinds)
 	named := &namedRows{w: w, add: add}
 	// The rows are wanted in the order of the primary key, which an index
 	// scan gives for free; the tables are written in time order, so its page
@@ -145,7 +136,7 @@ func (db *DB) StreamStatRows(ctx context.Context, q StatQuery, w RowWriter) erro
 		`SET LOCAL enable_bitmapscan = off`,
 		`SET LOCAL max_parallel_workers_per_gather = 0`,
 	}, func(q driver.QueryerContext) (err error) {
-		named.names, err = db.codeNames.load(ctx, q, slices.Compact(codeKinds))
+		named.names, err = db.codeNames.load(ctx, q, named.kinds())
 		return err
 	}, query, args, func(rows driver.Rows) error { return readDriverRows(rows, kinds, named) })
 }
