@@ -86,15 +86,11 @@ func (c *StatCodes) Code(kind, name string) int {
 	return c.m[[2]string{kind, name}]
 }
 
-// deviceKind is the code kind of a device type.
+// deviceKind is the code kind of a device type a row is written with; the
+// rows of queues are the ones without a kind of their own.
 func deviceKind(t int16) string {
-	switch t {
-	case stats.DevAgent:
-		return CodeAgent
-	case stats.DevDNIS:
-		return CodeDNIS
-	case stats.DevExtension:
-		return CodeExtension
+	if k := deviceCodeKind(int64(t)); k != "" {
+		return k
 	}
 	return CodeQueue
 }
