@@ -34,15 +34,22 @@ type kindNames struct {
 // load returns the names of kinds as of the snapshot q reads in, reloading
 // the kinds that gained codes since they were last loaded.
 func (c *codeNames) load(ctx context.Context, q driver.QueryerContext, kinds []string) (map[string]*kindNames, error) {
+	out := map[string]*kindNames{}
+	if len(kinds) == 0 {
+		return out, nil
+	}
 	counts := map[string]int64{}
 	if err := driverRows(ctx, q, `SELECT kind, count(*) FROM stat.code WHERE kind IN (`+quoteKinds(kinds)+`) GROUP BY kind`,
 		func(v []driver.Value) error {
-			counts[string(asText(v[0]))] = v[1].(int64)
+			n, ok := v[1].(int64)
+			if !ok {
+				return fmt.Errorf("store: stats: count of codes: %T", v[1])
+			}
+			counts[string(asText(v[0]))] = n
 			return nil
 		}); err != nil {
 		return nil, err
 	}
-	out := map[string]*kindNames{}
 	var stale []string
 	c.mu.Lock()
 	for _, k := range kinds {
@@ -62,10 +69,14 @@ func (c *codeNames) load(ctx context.Context, q driver.QueryerContext, kinds []s
 	}
 	if err := driverRows(ctx, q, `SELECT kind, code, name FROM stat.code WHERE kind IN (`+quoteKinds(stale)+`)`,
 		func(v []driver.Value) error {
+			code, ok := v[1].(int64)
+			if !ok {
+				return fmt.Errorf("store: stats: code: %T", v[1])
+			}
 			name := asText(v[2])
 			// Copied (lib/pq's buffer is reused) into a slice that is not nil
 			// even for the empty name: nil means "no name".
-			fresh[string(asText(v[0]))].names[v[1].(int64)] = append(make([]byte, 0, len(name)), name...)
+			fresh[string(asText(v[0]))].names[code] = append(make([]byte, 0, len(name)), name...)
 			return nil
 		}); err != nil {
 		return nil, err
@@ -127,7 +138,7 @@ func driverRows(ctx context.Context, q driver.QueryerContext, query string, f fu
 }
 
 // codeName is a column of names a read adds: the name of the code in column
-// col, of kind kind, or of the kind deviceKindOf gives the type in column
+// col, of kind kind, or of the kind deviceCodeKind gives the type in column
 // typeCol when kind is "".
 type codeName struct {
 	as      string
