@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -467,5 +468,67 @@ func TestQueueAndAgentToday(t *testing.T) {
 	}
 	if !reflect.DeepEqual(agents, wantA) {
 		t.Fatalf("AgentToday\n got %+v\nwant %+v", agents, wantA)
+	}
+}
+
+// TestStatRowsNamesWhileCodesGrow: reads running while new agents get codes
+// and rows always find the name of every code in the rows they see (the
+// names are loaded in the read's own snapshot), and every read sees at most
+// what was written before it.
+func TestStatRowsNamesWhileCodesGrow(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := ctxT(t)
+	const agents = 40
+	q := store.StatQuery{Table: "agentstat", From: statDay, To: statDay.AddDate(0, 0, 1)}
+	done := make(chan struct{})
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			reads := 0
+			for {
+				select {
+				case <-done:
+					if reads == 0 {
+						errs <- errors.New("no read ran")
+						return
+					}
+					errs <- nil
+					return
+				default:
+				}
+				cols, rows, err := db.StatRows(ctx, q)
+				if err != nil {
+					errs <- err
+					return
+				}
+				reads++
+				agent, login := slices.Index(cols, "agent"), slices.Index(cols, "logintime")
+				if agent < 0 || login < 0 {
+					errs <- fmt.Errorf("columns %v", cols)
+					return
+				}
+				for _, r := range rows {
+					if name, _ := r[agent].(string); name != fmt.Sprint("a", r[login]) {
+						errs <- fmt.Errorf("login time %v: name %q", r[login], name)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for i := range agents {
+		// The agent's number is its login time, so a read can tell the name it must have.
+		c := code(t, db, "agent", fmt.Sprint("a", i+1), "")
+		insStat(t, db, "agentstat", statDay.Add(time.Duration(i%96)*15*time.Minute), map[string]any{"usercode": c, "logintime": i + 1})
+	}
+	close(done)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, rows, err := db.StatRows(ctx, q)
+	if err != nil || len(rows) != agents {
+		t.Fatalf("after the writes: %d rows, %v", len(rows), err)
 	}
 }
