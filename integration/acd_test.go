@@ -249,6 +249,7 @@ func TestACDLoad(t *testing.T) {
 	checkCalls(t, evs, callers)
 	checkAgents(t, evs)
 	e.checkRecordings(t, ctx, evs, callers)
+	e.checkStats(t, ctx, callers)
 	for _, r := range logs.records() {
 		// Every refusal by Asterisk is a mismatch between what the queue
 		// application assumes and what Asterisk does.
