@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -497,11 +498,7 @@ func (a *statsAPI) supervisionAgents(c echo.Context) error {
 	}
 	out := make([]row, 0, len(as))
 	for _, v := range as {
-		name := v.Name
-		if name == "" {
-			name = v.ID
-		}
-		out = append(out, row{ID: v.ID, Nombre: name, Campana: v.Queue, Contacto: v.Contact, Status: v.Status,
+		out = append(out, row{ID: v.ID, Nombre: cmp.Or(v.Name, v.ID), Campana: v.Queue, Contacto: v.Contact, Status: v.Status,
 			Tiempo: hms(v.SecondsInStatus)})
 	}
 	return c.JSON(http.StatusOK, out)
@@ -530,11 +527,7 @@ func (a *statsAPI) supervisionInbound(c echo.Context) error {
 	}
 	out := make([]row, 0, len(qs))
 	for _, q := range qs {
-		name := q.Name
-		if name == "" {
-			name = q.Code
-		}
-		out = append(out, row{ID: q.Code, Nombre: name, Llamadas: q.Today.Offered, Atendidas: q.Today.Answered,
+		out = append(out, row{ID: q.Code, Nombre: cmp.Or(q.Name, q.Code), Llamadas: q.Today.Offered, Atendidas: q.Today.Answered,
 			Abandonadas: q.Today.Abandoned, TPromedioEspera: q.Today.AvgWaitSeconds, Expiradas: q.Today.Overflowed,
 			EnEspera: q.Waiting, TPromedioAbandono: q.Today.AvgAbandonSeconds})
 	}

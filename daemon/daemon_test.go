@@ -220,15 +220,22 @@ func TestDatabaseDownAtStart(t *testing.T) {
 	}
 }
 
-// getJSON reads a REST resource with the integration token.
-func (h *harness) getJSON(path string, v any) {
+// request calls the REST API with the integration token.
+func (h *harness) request(method, path string) *http.Response {
 	h.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+h.cfg.Listen+path, nil)
+	req, _ := http.NewRequest(method, "http://"+h.cfg.Listen+path, nil)
 	req.Header.Set("Authorization", "Bearer "+h.cfg.API.Token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	return resp
+}
+
+// getJSON reads a REST resource with the integration token.
+func (h *harness) getJSON(path string, v any) {
+	h.t.Helper()
+	resp := h.request(http.MethodGet, path)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
@@ -242,12 +249,7 @@ func (h *harness) getJSON(path string, v any) {
 // post calls the REST API with the integration token.
 func (h *harness) post(path string) int {
 	h.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+h.cfg.Listen+path, nil)
-	req.Header.Set("Authorization", "Bearer "+h.cfg.API.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	resp := h.request(http.MethodPost, path)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(resp.Body)

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,20 +28,6 @@ func withUser(dsn, user, password string) string {
 	}
 	q := func(s string) string { return `'` + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + `'` }
 	return dsn + " user=" + q(user) + " password=" + q(password) // later keys win
-}
-
-func openMigrated(t *testing.T, dsn string) *store.DB {
-	t.Helper()
-	ctx := ctxT(t)
-	db, err := store.Open(ctx, dsn, 4, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
 }
 
 // dropRoleAtEnd removes a test role: roles belong to the cluster, not to the
@@ -80,7 +65,7 @@ func randomRole(prefix string) string {
 
 func TestBIRolePrivileges(t *testing.T) {
 	dsn := pgtest.NewEmptyDB(t)
-	db := openMigrated(t, dsn)
+	db := pgtest.OpenMigrated(t, dsn)
 	ctx := ctxT(t)
 	role := randomRole("ccd_bi_")
 	dropRoleAtEnd(t, db, role)
@@ -214,7 +199,7 @@ func TestBIRolePrivileges(t *testing.T) {
 // one does not.
 func TestBIRolePasswordLogin(t *testing.T) {
 	c, dsn := pgtest.NewCluster(t)
-	db := openMigrated(t, dsn)
+	db := pgtest.OpenMigrated(t, dsn)
 	ctx := ctxT(t)
 	const role = "ccd_bi"
 	first, second, unicode := `first'pass\word 1234`, "second-password-5678", "contraseña-ñandú-2026"

@@ -54,31 +54,6 @@ func TestRebuildCopyStoresWhatUpsertStores(t *testing.T) {
 		Recording: "/var/spool/rec\r.wav", HoldCount: 1, HoldSeconds: 40000, LastTS: start.Add(5 * time.Minute),
 	}
 
-	dump := func(db *store.DB) map[string][]map[string]any {
-		out := map[string][]map[string]any{}
-		for _, name := range []string{"agentactivitystat", "agentbydevicestat", "agentstat", "devicestat", "devicetimes", "extensionstat", "callsstat"} {
-			rows, err := db.QueryxContext(ctx, "SELECT * FROM stat."+name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for rows.Next() {
-				m := map[string]any{}
-				if err := rows.MapScan(m); err != nil {
-					t.Fatal(err)
-				}
-				delete(m, "calcts")
-				for k, v := range m {
-					if tm, ok := v.(time.Time); ok {
-						m[k] = tm.UTC()
-					}
-				}
-				out[name] = append(out[name], m)
-			}
-			rows.Close()
-		}
-		return out
-	}
-
 	live := pgtest.NewDB(t)
 	codes := store.NewStatCodes(live)
 	tx, err := live.BeginTxx(ctx, nil)
@@ -106,7 +81,7 @@ func TestRebuildCopyStoresWhatUpsertStores(t *testing.T) {
 		t.Fatalf("commit: %d rows, %d calls, %v", n, calls, err)
 	}
 
-	want, got := dump(live), dump(rebuilt)
+	want, got := pgtest.StatRows(t, live), pgtest.StatRows(t, rebuilt)
 	if len(want["callsstat"]) != 1 || len(want["devicetimes"]) != 1 {
 		t.Fatalf("the upsert path stored %v", want)
 	}

@@ -50,7 +50,13 @@ func WithDBName(dsn, name string) string {
 // NewDB creates a fresh database with ccd's migrations applied.
 func NewDB(t testing.TB) *store.DB {
 	t.Helper()
-	dsn := NewEmptyDB(t)
+	return OpenMigrated(t, NewEmptyDB(t))
+}
+
+// OpenMigrated opens the database dsn, closed when the test ends, and applies
+// ccd's migrations.
+func OpenMigrated(t testing.TB, dsn string) *store.DB {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	db, err := store.Open(ctx, dsn, 8, slog.New(slog.DiscardHandler))
@@ -113,4 +119,36 @@ func NewCluster(t testing.TB) (*localpg.Cluster, string) {
 		t.Fatal(err)
 	}
 	return c, dsn
+}
+
+// StatRows reads every stat table: its rows as column → value, calcts (the
+// moment of the computation) left out and times in UTC, so that two databases
+// holding the same statistics compare equal.
+func StatRows(t testing.TB, db *store.DB) map[string][]map[string]any {
+	t.Helper()
+	out := map[string][]map[string]any{}
+	for _, name := range store.StatTableNames() {
+		rows, err := db.Queryx("SELECT * FROM stat." + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			m := map[string]any{}
+			if err := rows.MapScan(m); err != nil {
+				t.Fatal(err)
+			}
+			delete(m, "calcts")
+			for k, v := range m {
+				if tm, ok := v.(time.Time); ok {
+					m[k] = tm.UTC()
+				}
+			}
+			out[name] = append(out[name], m)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return out
 }

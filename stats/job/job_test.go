@@ -20,32 +20,18 @@ import (
 func snapshot(t *testing.T, db *store.DB) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
-	tables := []string{"callsstat"}
-	for _, tb := range stats.Tables {
-		tables = append(tables, tb.Name)
-	}
-	for _, name := range tables {
-		rows, err := db.Queryx(fmt.Sprintf(`SELECT * FROM stat.%s`, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			m := map[string]any{}
-			if err := rows.MapScan(m); err != nil {
-				t.Fatal(err)
-			}
-			delete(m, "calcts")
+	for name, rows := range pgtest.StatRows(t, db) {
+		for _, m := range rows {
 			var parts []string
 			for _, col := range sortedKeys(m) {
 				v := m[col]
 				if tm, ok := v.(time.Time); ok {
-					v = tm.UTC().Format(time.RFC3339)
+					v = tm.Format(time.RFC3339)
 				}
 				parts = append(parts, fmt.Sprintf("%s=%v", col, v))
 			}
 			out[name] = append(out[name], strings.Join(parts, " "))
 		}
-		rows.Close()
 		sortStrings(out[name])
 	}
 	return out
