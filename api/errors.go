@@ -10,8 +10,15 @@ import (
 
 // Error codes, mapped to HTTP status in one place.
 const (
-	EINVALID  = "invalid" // 400: bad input, Field names it
-	EUNAUTH   = "unauthorized"
+	EINVALID = "invalid"      // 400: bad input, Field names it
+	EUNAUTH  = "unauthorized" // 401: no or bad credentials
+	// EFORBIDDEN: 403, the caller is known but may not do this (an agent acting
+	// for another agent, an endpoint the agent is not allowed to use).
+	EFORBIDDEN = "forbidden"
+	// ETOOMANY: 429, too many attempts (login throttling); retry later.
+	ETOOMANY = "too_many_requests"
+	// ETOOLARGE: 413, the request body is over the configured limit.
+	ETOOLARGE = "too_large"
 	ENOTFOUND = "not_found"
 	ECONFLICT = "conflict"
 	EINTERNAL = "internal"
@@ -34,6 +41,9 @@ func Invalid(field, msg string) *Error { return &Error{Code: EINVALID, Field: fi
 var statusOf = map[string]int{
 	EINVALID:     http.StatusBadRequest,
 	EUNAUTH:      http.StatusUnauthorized,
+	EFORBIDDEN:   http.StatusForbidden,
+	ETOOMANY:     http.StatusTooManyRequests,
+	ETOOLARGE:    http.StatusRequestEntityTooLarge,
 	ENOTFOUND:    http.StatusNotFound,
 	ECONFLICT:    http.StatusConflict,
 	EINTERNAL:    http.StatusInternalServerError,
