@@ -3,7 +3,10 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
+
+	"github.com/ccdhq/ccd/acd/endpoints"
 )
 
 // ACD is the contact-center part of the configuration: queues, agents, groups and
@@ -23,6 +26,10 @@ type ACD struct {
 	// sends ExtensionNumber) into an endpoint: {extension} is replaced. Default
 	// PJSIP/{extension}.
 	ExtensionEndpoint string `yaml:"extension_endpoint"`
+	// Extensions lists the extension numbers any agent may log in at besides
+	// its own endpoints (hot desks): "1000-1999,2100". Empty: none. The
+	// integration token is not bound by it.
+	Extensions string `yaml:"extensions"`
 	// TransferContext is the dialplan context where callers sent out of ccd
 	// (transfer or overflow to a number, the default extension) continue.
 	// Empty: the context they entered Stasis() from, which loops back into ccd
@@ -88,12 +95,42 @@ type Overflow struct {
 
 // Agent is a person who answers calls.
 type Agent struct {
-	ID       string         `yaml:"id"` // agent code, used to log in
-	Name     string         `yaml:"name"`
-	Endpoint string         `yaml:"endpoint"` // default endpoint, e.g. PJSIP/1001; login may name another
-	Password string         `yaml:"password"` // for the agent's own API login; empty: no self-service login
-	Skills   map[string]int `yaml:"skills"`
-	Groups   []string       `yaml:"groups"`
+	ID       string `yaml:"id"` // agent code, used to log in
+	Name     string `yaml:"name"`
+	Endpoint string `yaml:"endpoint"` // default endpoint, e.g. PJSIP/1001
+	// Endpoints are further endpoints the agent may log in at itself; the
+	// first is the default when Endpoint is empty.
+	Endpoints []string       `yaml:"endpoints"`
+	Password  string         `yaml:"password"` // for the agent's own API login; empty: no self-service login
+	Skills    map[string]int `yaml:"skills"`
+	Groups    []string       `yaml:"groups"`
+}
+
+// DefaultEndpoint is where the agent is logged in when a login names none.
+func (a Agent) DefaultEndpoint() string {
+	if a.Endpoint == "" && len(a.Endpoints) > 0 {
+		return a.Endpoints[0]
+	}
+	return a.Endpoint
+}
+
+// AllowedEndpoints are the endpoints the agent may log in at itself.
+func (a Agent) AllowedEndpoints() []string {
+	out := slices.Clone(a.Endpoints)
+	if a.Endpoint != "" {
+		out = append([]string{a.Endpoint}, out...)
+	}
+	return out
+}
+
+// EndpointPolicy is the rule of where agents may log in (package
+// acd/endpoints), built from the agents, extension_endpoint and extensions.
+func (a *ACD) EndpointPolicy() (*endpoints.Policy, error) {
+	allowed := map[string][]string{}
+	for _, ag := range a.Agents {
+		allowed[ag.ID] = ag.AllowedEndpoints()
+	}
+	return endpoints.New(a.ExtensionEndpoint, a.Extensions, allowed)
 }
 
 // AgentGroup names a set of agents that serve queues together.
@@ -133,6 +170,14 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 		}
 	}
 	groups := map[string]bool{}
+	if a.ExtensionEndpoint != "" {
+		if err := endpoints.CheckTemplate(a.ExtensionEndpoint); err != nil {
+			bad("acd.extension_endpoint", "%v", err)
+		}
+	}
+	if _, err := endpoints.ParseExtensions(a.Extensions); err != nil {
+		bad("acd.extensions", "%v", err)
+	}
 	for i, g := range a.Groups {
 		if g.Name == "" {
 			bad(fmt.Sprintf("acd.groups[%d].name", i), "is required")
@@ -150,6 +195,7 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 		}
 		agents[ag.ID] = true
 		checkLevels(key, ag.Skills, bad)
+		checkEndpoints(key, ag, bad)
 		for _, g := range ag.Groups {
 			if !groups[g] {
 				bad(key+".groups", "unknown group %q", g)
@@ -249,6 +295,20 @@ func (l *RouteLookup) validate(key string, bad func(key, format string, args ...
 	}
 	if l.Timeout < 0 {
 		bad(key+".timeout", "must not be negative, got %s", l.Timeout)
+	}
+}
+
+// checkEndpoints checks the syntax of an agent's endpoints: ccd dials them.
+func checkEndpoints(key string, ag Agent, bad func(key, format string, args ...any)) {
+	if ag.Endpoint != "" {
+		if err := endpoints.Check(ag.Endpoint); err != nil {
+			bad(key+".endpoint", "%v", err)
+		}
+	}
+	for j, ep := range ag.Endpoints {
+		if err := endpoints.Check(ep); err != nil {
+			bad(fmt.Sprintf("%s.endpoints[%d]", key, j), "%v", err)
+		}
 	}
 }
 

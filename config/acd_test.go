@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/ccdhq/ccd/acd/endpoints"
 )
 
 const acdFile = minimal + `
@@ -50,6 +52,14 @@ func TestACDConfigErrorsNameTheKey(t *testing.T) {
 		"bad strategy":              strings.Replace(acdFile, "strategy: skill_level", "strategy: random", 1),
 		"duplicate agent":           strings.Replace(acdFile, `id: "1002"`, `id: "1001"`, 1),
 		"bad route regexp":          strings.Replace(acdFile, `^555[0-9]+$`, `^555[0-9+$`, 1),
+		"bad agent endpoint":        strings.Replace(acdFile, "endpoint: PJSIP/1002", "endpoint: PJSIP/1002&PJSIP/1003", 1),
+		"bad agent endpoints entry": strings.Replace(acdFile, "endpoint: PJSIP/1002", `endpoints: [PJSIP/1002, "../../etc/passwd"]`, 1),
+		"bad extensions":            strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
+  extensions: "1000-19x9"`, 1),
+		"backward extensions":       strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
+  extensions: "1999-1000"`, 1),
+		"bad extension endpoint":    strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
+  extension_endpoint: "PJSIP/1001"`, 1),
 	}
 	want := map[string]string{
 		"overflow to unknown queue": `acd.queues[0].overflow[0].to_queue`,
@@ -60,6 +70,11 @@ func TestACDConfigErrorsNameTheKey(t *testing.T) {
 		"bad strategy":              `acd.queues[1].strategy`,
 		"duplicate agent":           `acd.agents[1].id`,
 		"bad route regexp":          `acd.routes[1].dnis`,
+		"bad agent endpoint":        `acd.agents[1].endpoint`,
+		"bad agent endpoints entry": `acd.agents[1].endpoints[1]`,
+		"bad extensions":            `acd.extensions`,
+		"backward extensions":       `acd.extensions`,
+		"bad extension endpoint":    `acd.extension_endpoint`,
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -68,5 +83,31 @@ func TestACDConfigErrorsNameTheKey(t *testing.T) {
 				t.Fatalf("want an error naming %q, got %v", want[name], err)
 			}
 		})
+	}
+}
+
+func TestAgentEndpointsLoad(t *testing.T) {
+	body := strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
+  extensions: "1000-1999, 2100"
+  extension_endpoint: "Local/{extension}@agents"`, 1)
+	body = strings.Replace(body, "endpoint: PJSIP/1002", "endpoints: [Local/1002@agents, PJSIP/1002]", 1)
+	c, err := Load(writeFile(t, body), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := c.ACD.Agents[1]
+	if bob.DefaultEndpoint() != "Local/1002@agents" || len(bob.AllowedEndpoints()) != 2 {
+		t.Fatalf("bob %+v", bob)
+	}
+	alice := c.ACD.Agents[0]
+	if alice.DefaultEndpoint() != "PJSIP/1001" || len(alice.AllowedEndpoints()) != 1 {
+		t.Fatalf("alice %+v", alice)
+	}
+	p, err := c.ACD.EndpointPolicy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep, err := p.Resolve(endpoints.Agent, "1001", "2100"); err != nil || ep != "Local/2100@agents" {
+		t.Fatalf("extension 2100: %q %v", ep, err)
 	}
 }

@@ -72,6 +72,11 @@ acd:
   # extension) continue; "ccd asterisk-config" prints an example of this context.
   transfer_context: ccd-transfer
   recording_name: "{date}-{queue}-{callid}"
+  # Agents log in at their own endpoint(s) (agents[].endpoint, endpoints) and,
+  # if listed here, at any free extension of these (hot desks), dialled as
+  # extension_endpoint. The integration token may name any endpoint.
+  # extension_endpoint: "PJSIP/{extension}"
+  # extensions: "1000-1999"
   routes:
     - dnis: "^.*$"          # every dialled number; put exact numbers first
       queue: support
@@ -88,7 +93,7 @@ acd:
   agents:
     - id: "1001"
       name: First Agent
-      endpoint: PJSIP/1001
+      endpoint: PJSIP/1001  # more it may use: endpoints: [Local/1001@agents]
       password: %q   # for POST /api/v1/login; remove to allow token-only control
       skills: {support: 5}
 `, d.Listen, d.StateDir, d.ARI.URL, ariPass, d.ARI.Application, d.AMI.Addr, amiSecret, d.PBX.InternalNumbers, d.PBX.TimeZone,
