@@ -216,8 +216,9 @@ type Arrival struct {
 
 // Error is a refused request: Code is "not_found" or "conflict".
 type Error struct {
-	Code string
-	Msg  string
+	Code  string
+	Field string // the input at fault, when there is one
+	Msg   string
 }
 
 func (e *Error) Error() string { return e.Msg }

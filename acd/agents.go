@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/ccdhq/ccd/acd/endpoints"
 )
 
 // Login logs an agent in at an endpoint ("" keeps the configured one); the agent
@@ -18,10 +20,14 @@ func (e *Engine) Login(now time.Time, id, endpoint string) error {
 		endpoint = a.Endpoint
 	}
 	if endpoint == "" {
-		return &Error{Code: "invalid", Msg: "acd: agent " + id + " has no endpoint configured; login must name one"}
+		return &Error{Code: "invalid", Field: "endpoint", Msg: "acd: agent " + id + " has no endpoint configured; login must name one"}
+	}
+	// Whoever decided on the endpoint, nothing that is not one reaches Asterisk.
+	if err := endpoints.Check(endpoint); err != nil {
+		return &Error{Code: "invalid", Field: "endpoint", Msg: "acd: endpoint " + err.Error()}
 	}
 	if other := e.byEndpoint[endpoint]; other != nil && other != a {
-		return conflict("acd: endpoint " + endpoint + " is in use by agent " + other.ID)
+		return &Error{Code: "conflict", Field: "endpoint", Msg: "acd: endpoint " + endpoint + " is in use by agent " + other.ID}
 	}
 	if a.loggedIn {
 		if endpoint == a.Endpoint {

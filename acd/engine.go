@@ -102,7 +102,7 @@ func New(cfg config.ACD) (*Engine, error) {
 		if _, dup := e.agents[ac.ID]; dup {
 			return nil, fmt.Errorf("acd: duplicate agent %q", ac.ID)
 		}
-		a := &agent{Agent: Agent{ID: ac.ID, Name: ac.Name, State: LoggedOut, Endpoint: ac.Endpoint}, skills: ac.Skills}
+		a := &agent{Agent: Agent{ID: ac.ID, Name: ac.Name, State: LoggedOut, Endpoint: ac.DefaultEndpoint()}, skills: ac.Skills}
 		for _, g := range ac.Groups {
 			if groupsOf[ac.ID] == nil {
 				groupsOf[ac.ID] = map[string]bool{}

@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -425,8 +426,24 @@ func TestAgentRequestsDuringCalls(t *testing.T) {
 		t.Fatal("login of an unknown agent succeeded")
 	}
 	h.must(h.e.Login(h.now, "a2", "PJSIP/2002"))
-	if err := h.e.Login(h.now, "a1", "PJSIP/2002"); err == nil {
-		t.Fatal("two agents at one endpoint")
+	var e *Error
+	if err := h.e.Login(h.now, "a1", "PJSIP/2002"); !errors.As(err, &e) || e.Code != "conflict" || e.Field != "endpoint" {
+		t.Fatalf("two agents at one endpoint: %v", err)
+	}
+}
+
+// Whatever the API let through, the engine never originates something that is
+// not an endpoint.
+func TestLoginRefusesWhatIsNotAnEndpoint(t *testing.T) {
+	h := newHarness(t, basicConfig())
+	for _, bad := range []string{"../../etc/passwd", "2001", "PJSIP/1001&Local/0090055512345@outbound-trunk", "PJSIP/1001,,tT"} {
+		var e *Error
+		if err := h.e.Login(h.now, "a1", bad); !errors.As(err, &e) || e.Code != "invalid" || e.Field != "endpoint" {
+			t.Fatalf("login at %q: %v", bad, err)
+		}
+	}
+	if a, _ := h.e.Agent("a1"); a.State != LoggedOut {
+		t.Fatalf("agent %+v", a)
 	}
 }
 
@@ -537,5 +554,17 @@ func TestTransferredByPhone(t *testing.T) {
 	}
 	if a, _ := h.e.Agent("a1"); a.State != WrapUp {
 		t.Fatalf("a1 is %s", a.State)
+	}
+}
+
+// An agent configured with endpoints only is logged in at the first of them
+// when the login names none.
+func TestLoginDefaultsToFirstConfiguredEndpoint(t *testing.T) {
+	cfg := basicConfig()
+	cfg.Agents[0].Endpoint, cfg.Agents[0].Endpoints = "", []string{"Local/1001@agents", "PJSIP/1001"}
+	h := newHarness(t, cfg)
+	h.must(h.e.Login(h.now, "a1", ""))
+	if a, _ := h.e.Agent("a1"); a.Endpoint != "Local/1001@agents" {
+		t.Fatalf("agent %+v", a)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ccdhq/ccd/acd/endpoints"
 	"github.com/labstack/echo/v4"
 )
 
@@ -48,6 +49,9 @@ type AgentAuth struct {
 	TokenTTL time.Duration
 	// Optimus AgentServices credentials; empty switches that interface off.
 	OptimusUser, OptimusPassword string
+	// Endpoints says where agents may log in; nil allows agents their default
+	// endpoint only.
+	Endpoints *endpoints.Policy
 }
 
 // agentAPI serves the agent interfaces in the dialects CRMs and toolbars speak: the
@@ -220,7 +224,7 @@ func (a *agentAPI) oml(c echo.Context, act func(ctx context.Context, agent strin
 
 func (a *agentAPI) omlLogin(c echo.Context) error {
 	return a.oml(c, func(ctx context.Context, agent string, r omlRequest) error {
-		return a.ctl.Login(ctx, agent, r.Endpoint)
+		return a.loginAt(ctx, callerOf(c), agent, r.Endpoint, "endpoint")
 	})
 }
 
@@ -287,7 +291,7 @@ func (a *agentAPI) native(c echo.Context, act func(ctx context.Context, agent st
 
 func (a *agentAPI) nativeLogin(c echo.Context) error {
 	return a.native(c, func(ctx context.Context, agent string, b map[string]string) error {
-		return a.ctl.Login(ctx, agent, b["endpoint"])
+		return a.loginAt(ctx, callerOf(c), agent, b["endpoint"], "endpoint")
 	})
 }
 
@@ -335,7 +339,9 @@ func (a *agentAPI) optimus(c echo.Context) error {
 		if ext == "" {
 			return Invalid("ExtensionNumber", "is required")
 		}
-		err = a.ctl.Login(ctx, user, ext)
+		// The web-service credential is shared by every toolbar, so the
+		// extension is held to what the agent itself may use.
+		err = a.loginAt(ctx, endpoints.Agent, user, ext, "ExtensionNumber")
 	case "LOGOUT":
 		err = a.ctl.Logout(ctx, user)
 	case "NOTREADY":

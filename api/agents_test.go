@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ccdhq/ccd/acd/endpoints"
 )
 
 // fakeAgents is an AgentControl that records calls and keeps a state per agent.
@@ -43,7 +45,15 @@ func (f *fakeAgents) set(id, state, detail string) error {
 }
 
 func (f *fakeAgents) Login(_ context.Context, id, ep string) error {
-	return f.set(id, "ready", "login")
+	if err := f.set(id, "ready", "login"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.state[id]
+	st.Endpoint = ep
+	f.state[id] = st
+	return nil
 }
 func (f *fakeAgents) Logout(_ context.Context, id string) error { return f.set(id, "logged_out", "") }
 func (f *fakeAgents) Ready(_ context.Context, id string) error  { return f.set(id, "ready", "") }
@@ -70,9 +80,16 @@ const integrationToken = "integration-token-0123456789"
 func newAgentServer(t *testing.T) (*Server, *fakeAgents) {
 	s := New(nil, nil)
 	f := newFakeAgents()
+	// Alice has her phone and a softphone; Bob his phone; 2000-2099 are hot desks.
+	policy, err := endpoints.New("", "2000-2099", map[string][]string{
+		"1001": {"PJSIP/1001", "Local/1001@agents"}, "1002": {"PJSIP/1002"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.MountAgents(f, AgentAuth{
 		Token: integrationToken, Passwords: map[string]string{"1001": "alice-pw"}, Names: map[string]string{"1001": "Alice Smith"},
-		TokenTTL: time.Hour, OptimusUser: "ws", OptimusPassword: "ws-pw",
+		TokenTTL: time.Hour, OptimusUser: "ws", OptimusPassword: "ws-pw", Endpoints: policy,
 	})
 	return s, f
 }

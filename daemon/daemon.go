@@ -156,6 +156,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// The links get a context of their own: on shutdown they are closed
 	// explicitly, after the events they hold have been handed over.
 	linkCtx := context.WithoutCancel(ctx)
+	auth, err := agentAuth(cfg)
+	if err != nil {
+		return err
+	}
 	amiL = newAMILink(cfg, log, m, observer)
 	if err := amiL.start(linkCtx); err != nil {
 		amiL = nil
@@ -174,7 +178,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		defer wg.Done()
 		ariL.queue.Run(ctx)
 	}()
-	srv.MountAgents(ariL.queue, agentAuth(cfg))
+	srv.MountAgents(ariL.queue, auth)
 	registerACDMetrics(m, ariL.queue)
 	direct := ariL.queue.DirectCall
 	amiL.direct.Store(&direct)
@@ -487,8 +491,12 @@ func (l *ariLink) close() {
 
 // agentAuth gathers the credentials of the agent interfaces from the
 // configuration.
-func agentAuth(cfg config.Config) api.AgentAuth {
-	auth := api.AgentAuth{Token: cfg.API.Token, TokenTTL: cfg.API.TokenTTL, OptimusUser: cfg.API.OptimusUser,
+func agentAuth(cfg config.Config) (api.AgentAuth, error) {
+	policy, err := cfg.ACD.EndpointPolicy()
+	if err != nil {
+		return api.AgentAuth{}, err
+	}
+	auth := api.AgentAuth{Endpoints: policy, Token: cfg.API.Token, TokenTTL: cfg.API.TokenTTL, OptimusUser: cfg.API.OptimusUser,
 		OptimusPassword: cfg.API.OptimusPassword, Passwords: map[string]string{}, Names: map[string]string{}}
 	for _, a := range cfg.ACD.Agents {
 		if a.Password != "" {
@@ -496,7 +504,7 @@ func agentAuth(cfg config.Config) api.AgentAuth {
 		}
 		auth.Names[a.ID] = a.Name
 	}
-	return auth
+	return auth, nil
 }
 
 // openLookups prepares the external-database step of the routes that have one.

@@ -732,21 +732,14 @@ func (a *App) DirectCall(endpoint string, on bool) {
 func apiError(err error) error {
 	var e *acd.Error
 	if errors.As(err, &e) {
-		return &api.Error{Code: e.Code, Message: e.Msg}
+		return &api.Error{Code: e.Code, Field: e.Field, Message: e.Msg}
 	}
 	return err
 }
 
-// Login implements api.AgentControl. An endpoint without a technology (an
-// extension number) is completed with acd.extension_endpoint.
+// Login implements api.AgentControl. The endpoint is one the API's endpoint
+// policy resolved (acd/endpoints); "" keeps the agent's own.
 func (a *App) Login(ctx context.Context, id, endpoint string) error {
-	if endpoint != "" && !strings.Contains(endpoint, "/") {
-		tmpl := a.cfg.ACD.ExtensionEndpoint
-		if tmpl == "" {
-			tmpl = "PJSIP/{extension}"
-		}
-		endpoint = strings.ReplaceAll(tmpl, "{extension}", endpoint)
-	}
 	return apiError(a.request(ctx, func() error { return a.engine.Login(a.now(), id, endpoint) }))
 }
 

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/config"
@@ -434,19 +436,20 @@ func TestRouteLookupPicksQueueAndFallsBack(t *testing.T) {
 	}
 }
 
-func TestLoginWithExtensionNumber(t *testing.T) {
+func TestLoginRefusesAnEndpointInUse(t *testing.T) {
 	sim := aritest.NewSim()
 	defer sim.Close()
 	e := newEnv(t, sim, testACD(), nil)
-	if err := e.app.Login(e.ctx, "a1", "2001"); err != nil {
+	if err := e.app.Login(e.ctx, "a1", "PJSIP/2001"); err != nil {
 		t.Fatal(err)
 	}
 	st, err := e.app.Agent(e.ctx, "a1")
 	if err != nil || st.Endpoint != "PJSIP/2001" || st.State != acd.Ready {
 		t.Fatalf("agent %+v, %v", st, err)
 	}
-	if err := e.app.Login(e.ctx, "a2", "PJSIP/2001"); err == nil {
-		t.Fatal("two agents logged in at one endpoint")
+	var ae *api.Error
+	if err := e.app.Login(e.ctx, "a2", "PJSIP/2001"); !errors.As(err, &ae) || ae.Code != api.ECONFLICT || ae.Field != "endpoint" {
+		t.Fatalf("two agents logged in at one endpoint: %v", err)
 	}
 	if err := e.app.Ready(e.ctx, "nobody"); err == nil || !strings.Contains(err.Error(), "nobody") {
 		t.Fatalf("ready of an unknown agent: %v", err)
