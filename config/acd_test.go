@@ -54,11 +54,11 @@ func TestACDConfigErrorsNameTheKey(t *testing.T) {
 		"bad route regexp":          strings.Replace(acdFile, `^555[0-9]+$`, `^555[0-9+$`, 1),
 		"bad agent endpoint":        strings.Replace(acdFile, "endpoint: PJSIP/1002", "endpoint: PJSIP/1002&PJSIP/1003", 1),
 		"bad agent endpoints entry": strings.Replace(acdFile, "endpoint: PJSIP/1002", `endpoints: [PJSIP/1002, "../../etc/passwd"]`, 1),
-		"bad extensions":            strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
+		"bad extensions": strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
   extensions: "1000-19x9"`, 1),
-		"backward extensions":       strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
+		"backward extensions": strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
   extensions: "1999-1000"`, 1),
-		"bad extension endpoint":    strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
+		"bad extension endpoint": strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
   extension_endpoint: "PJSIP/1001"`, 1),
 	}
 	want := map[string]string{
