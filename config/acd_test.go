@@ -42,6 +42,11 @@ func TestACDConfigLoads(t *testing.T) {
 	}
 }
 
+// acdWith is acdFile with more acd keys.
+func acdWith(keys string) string {
+	return strings.Replace(acdFile, "\nacd:\n", "\nacd:\n  "+keys+"\n", 1)
+}
+
 func TestACDConfigErrorsNameTheKey(t *testing.T) {
 	cases := map[string]string{
 		"overflow to unknown queue": strings.Replace(acdFile, "to_queue: sales, expand", "to_queue: nowhere, expand", 1),
@@ -54,12 +59,9 @@ func TestACDConfigErrorsNameTheKey(t *testing.T) {
 		"bad route regexp":          strings.Replace(acdFile, `^555[0-9]+$`, `^555[0-9+$`, 1),
 		"bad agent endpoint":        strings.Replace(acdFile, "endpoint: PJSIP/1002", "endpoint: PJSIP/1002&PJSIP/1003", 1),
 		"bad agent endpoints entry": strings.Replace(acdFile, "endpoint: PJSIP/1002", `endpoints: [PJSIP/1002, "../../etc/passwd"]`, 1),
-		"bad extensions": strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
-  extensions: "1000-19x9"`, 1),
-		"backward extensions": strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
-  extensions: "1999-1000"`, 1),
-		"bad extension endpoint": strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
-  extension_endpoint: "PJSIP/1001"`, 1),
+		"bad extensions":            acdWith(`extensions: "1000-19x9"`),
+		"backward extensions":       acdWith(`extensions: "1999-1000"`),
+		"bad extension endpoint":    acdWith(`extension_endpoint: "PJSIP/1001"`),
 	}
 	want := map[string]string{
 		"overflow to unknown queue": `acd.queues[0].overflow[0].to_queue`,
@@ -87,9 +89,8 @@ func TestACDConfigErrorsNameTheKey(t *testing.T) {
 }
 
 func TestAgentEndpointsLoad(t *testing.T) {
-	body := strings.Replace(acdFile, `default_extension: "9000"`, `default_extension: "9000"
-  extensions: "1000-1999, 2100"
-  extension_endpoint: "Local/{extension}@agents"`, 1)
+	body := acdWith(`extensions: "1000-1999, 2100"
+  extension_endpoint: "Local/{extension}@agents"`)
 	body = strings.Replace(body, "endpoint: PJSIP/1002", "endpoints: [Local/1002@agents, PJSIP/1002]", 1)
 	c, err := Load(writeFile(t, body), envMap(nil))
 	if err != nil {
