@@ -24,7 +24,7 @@ func (e *Engine) Login(now time.Time, id, endpoint string) error {
 	}
 	// Whoever decided on the endpoint, nothing that is not one reaches Asterisk.
 	if err := endpoints.Check(endpoint); err != nil {
-		return &Error{Code: "invalid", Field: "endpoint", Msg: "acd: endpoint " + err.Error()}
+		return &Error{Code: "invalid", Field: "endpoint", Msg: "acd: endpoint: " + err.Error()}
 	}
 	if other := e.byEndpoint[endpoint]; other != nil && other != a {
 		return &Error{Code: "conflict", Field: "endpoint", Msg: "acd: endpoint " + endpoint + " is in use by agent " + other.ID}
