@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/store"
 	"github.com/labstack/echo/v4"
@@ -77,12 +81,45 @@ func (s *Server) MountStats(r StatsReader, live LiveSource, token string, loc *t
 	// work whether or not it exists. Static paths win over :table in Echo's
 	// router, so bi and realtime are not taken for table names.
 	e := s.Echo
-	e.GET("/api/stats/:table", a.table, a.authenticate)
-	e.GET("/api/stats/bi/:function", a.bi, a.authenticate)
-	e.GET("/api/stats/realtime/queues", a.realtimeQueues, a.authenticate)
-	e.GET("/api/stats/realtime/agents", a.realtimeAgents, a.authenticate)
-	e.GET("/api/v1/supervision/agents", a.supervisionAgents, a.authenticate)
-	e.GET("/api/v1/supervision/inbound", a.supervisionInbound, a.authenticate)
+	e.GET("/api/stats/:table", a.table, a.authenticate, queryParams("from", "to", "queue", "agent", "dnis", "format", "limit"))
+	e.GET("/api/stats/bi/:function", a.bi, a.authenticate, queryParams("from", "till", "format"))
+	e.GET("/api/stats/realtime/queues", a.realtimeQueues, a.authenticate, queryParams())
+	e.GET("/api/stats/realtime/agents", a.realtimeAgents, a.authenticate, queryParams())
+	e.GET("/api/v1/supervision/agents", a.supervisionAgents, a.authenticate, queryParams())
+	e.GET("/api/v1/supervision/inbound", a.supervisionInbound, a.authenticate, queryParams())
+}
+
+// queryParams admits only the query parameters a route declares, each once
+// and each a text PostgreSQL takes (textcheck). A misspelt parameter would
+// otherwise be ignored without a word (to= on a BI function that reads till=
+// answered a whole day), and a NUL in a filter failed the read with a 500.
+func queryParams(names ...string) echo.MiddlewareFunc {
+	takes := "takes no parameters"
+	if len(names) > 0 {
+		takes = "takes " + strings.Join(names, ", ")
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			// Parsed here rather than by URL.Query, which drops a pair it
+			// cannot decode (dnis=%zz) as if it had not been sent.
+			q, err := url.ParseQuery(c.Request().URL.RawQuery)
+			if err != nil {
+				return Invalid("query", err.Error())
+			}
+			for _, name := range slices.Sorted(maps.Keys(q)) { // sorted: the same answer every time
+				switch {
+				case !slices.Contains(names, name):
+					return Invalid(name, "unknown parameter; "+c.Path()+" "+takes)
+				case len(q[name]) > 1:
+					return Invalid(name, "is given more than once")
+				}
+				if p := textcheck.Problem(q[name][0]); p != "" {
+					return Invalid(name, p)
+				}
+			}
+			return next(c)
+		}
+	}
 }
 
 func (a *statsAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {

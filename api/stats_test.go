@@ -254,6 +254,53 @@ func TestStatsBadRequests(t *testing.T) {
 	}
 }
 
+// Every statistics route declares its query parameters: one it does not
+// take, one given twice or a value PostgreSQL refuses is a 400 naming it,
+// before anything is read.
+func TestStatsQueryParameters(t *testing.T) {
+	f := &fakeStats{}
+	s := newStatsServer(t, f, &fakeLive{})
+	for _, c := range []struct{ path, field, msg string }{
+		{"/api/stats/bi/queuedata?from=2026-03-10&to=2026-03-12", "to", "takes from, till, format"},
+		{"/api/stats/bi/getallqueues?limit=5", "limit", "unknown parameter"},
+		{"/api/stats/agentstat?from=2026-03-10&till=2026-03-12", "till", "takes from, to, queue, agent, dnis, format, limit"},
+		{"/api/stats/agentstat?from=2026-03-10&Agent=1001", "Agent", "unknown parameter"},
+		{"/api/stats/realtime/queues?queue=sales", "queue", "takes no parameters"},
+		{"/api/stats/realtime/agents?x", "x", "takes no parameters"},
+		{"/api/v1/supervision/agents?format=csv", "format", "takes no parameters"},
+		{"/api/v1/supervision/inbound?from=2026-03-10", "from", "takes no parameters"},
+		{"/api/stats/agentstat?from=2026-03-10&from=2026-03-11", "from", "more than once"},
+		{"/api/stats/callsstat?from=2026-03-10&dnis=%00", "dnis", "NUL"},
+		{"/api/stats/callsstat?from=2026-03-10&agent=%ff%fe", "agent", "UTF-8"},
+		{"/api/stats/callsstat?from=2026-03-10&queue=%c3%28", "queue", "UTF-8"},
+		{"/api/stats/callsstat?from=2026-03-10&queue=a%0Ab", "queue", "control character"},
+		{"/api/stats/callsstat?from=2026-03-10%00", "from", "NUL"},
+		{"/api/stats/bi/queuedata?from=2026-03-10&format=%ff", "format", "UTF-8"},
+		{"/api/stats/callsstat?from=2026-03-10&dnis=%zz", "query", "escape"},
+	} {
+		f.q = store.StatQuery{}
+		code, v, rec := statsGet(t, s, c.path, statsToken)
+		m, _ := v.(map[string]any)
+		e, _ := m["error"].(map[string]any)
+		if msg, _ := e["message"].(string); code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
+			t.Errorf("%s: %d %s; want 400 on %s saying %q", c.path, code, rec.Body, c.field, c.msg)
+		}
+		if f.q.Table != "" {
+			t.Errorf("%s: read %+v although the request was refused", c.path, f.q)
+		}
+	}
+	// Every declared parameter is taken.
+	for _, p := range []string{
+		"/api/stats/agentbydevicestat?from=2026-03-10&to=2026-03-11&queue=sales&agent=1001&dnis=5550100&format=json&limit=5",
+		"/api/stats/bi/queuedata?from=2026-03-10&till=2026-03-11&format=csv",
+		"/api/stats/bi/getallqueues?format=json",
+	} {
+		if code, _, rec := statsGet(t, s, p, statsToken); code != 200 {
+			t.Errorf("%s: %d %s", p, code, rec.Body)
+		}
+	}
+}
+
 func TestStatsTableJSON(t *testing.T) {
 	loc := buenosAires(t)
 	at := time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC) // 07:00 in Buenos Aires
@@ -576,6 +623,21 @@ func TestStatsWithStore(t *testing.T) {
 	h, r := recs[0], recs[1]
 	if h[1] != "thedate" || r[1] != "2026-03-10T09:00:00-03:00" || h[len(h)-1] != "device" || r[len(r)-1] != "sales" {
 		t.Fatalf("csv %q", recs)
+	}
+	// Filters the database would refuse, and names it has no code for, are
+	// 400s on their field; a JSON shape like every other error.
+	for _, c := range []struct{ query, field, msg string }{
+		{"dnis=%00", "dnis", "NUL"},
+		{"agent=%ff%fe", "agent", "UTF-8"},
+		{"queue=%c3%28", "queue", "UTF-8"},
+		{"queue=nope", "queue", `no queue "nope"`},
+		{"agent=1001", "agent", `no agent "1001"`},
+	} {
+		code, v, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&"+c.query, statsToken)
+		e, _ := v.(map[string]any)["error"].(map[string]any)
+		if msg, _ := e["message"].(string); code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
+			t.Errorf("%s: %d %s; want 400 on %s saying %s", c.query, code, rec.Body, c.field, c.msg)
+		}
 	}
 	code, v, rec := statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10", statsToken)
 	rows, _ := v.(map[string]any)["rows"].([]any)
