@@ -400,6 +400,49 @@ func TestStatsCSV(t *testing.T) {
 	}
 }
 
+// A text cell a spreadsheet would run as a formula starts with a single quote
+// in CSV (OWASP CSV injection); numbers, negative ones too, stay numbers, and
+// JSON gives every value as it is.
+func TestStatsCSVNeutralisesFormulas(t *testing.T) {
+	texts := []string{"=HYPERLINK(\"http://x\",\"y\")", "+4930123", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "a=b", "'quoted", ""}
+	f := &fakeStats{cols: []string{"callid", "clid", "holdtime", "pct"}}
+	for i, txt := range texts {
+		f.rows = append(f.rows, []any{int64(-i), txt, int64(-7), -2.5})
+	}
+	s := newStatsServer(t, f, nil)
+	code, _, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&format=csv", statsToken)
+	if code != 200 {
+		t.Fatalf("%d %s", code, rec.Body)
+	}
+	recs, err := csv.NewReader(strings.NewReader(rec.Body.String())).ReadAll()
+	if err != nil || len(recs) != len(texts)+1 {
+		t.Fatalf("csv %q %v", rec.Body, err)
+	}
+	for i, txt := range texts {
+		want := txt
+		if i < 6 {
+			want = "'" + txt
+		}
+		// encoding/csv, ending lines with CRLF, drops a CR inside a field: the
+		// cell reads back as "=1", which is why it needs the quote too.
+		want = strings.ReplaceAll(want, "\r", "")
+		r := recs[i+1]
+		if r[0] != strconv.Itoa(-i) || r[1] != want || r[2] != "-7" || r[3] != "-2.5" {
+			t.Errorf("row %d: %q; want clid %q and the numbers as they are", i, r, want)
+		}
+	}
+	// The BI functions' CSV too (a queue description is text).
+	f.cols, f.rows = []string{"code", "description"}, [][]any{{int64(-1), "=cmd|' /C calc'!A0"}}
+	if _, _, rec = statsGet(t, s, "/api/stats/bi/getallqueues?format=csv", statsToken); rec.Body.String() != "code,description\r\n-1,'=cmd|' /C calc'!A0\r\n" {
+		t.Errorf("bi csv %q", rec.Body)
+	}
+	// JSON is data, not a spreadsheet: as it is.
+	_, v, _ := statsGet(t, s, "/api/stats/bi/getallqueues", statsToken)
+	if rows := v.(map[string]any)["rows"].([]any); rows[0].(map[string]any)["description"] != "=cmd|' /C calc'!A0" {
+		t.Errorf("json %v", rows)
+	}
+}
+
 func TestStatsBIJSON(t *testing.T) {
 	loc := buenosAires(t)
 	f := &fakeStats{cols: []string{"queuecode", "queuedesc", "answeredpercentage"}, rows: [][]any{{int64(7), "Sales", 75.0}}}
