@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"sync"
@@ -126,4 +127,69 @@ func TestPathParamsEscapedByClients(t *testing.T) {
 		!strings.HasSuffix(f.lastAct(), id) {
 		t.Fatalf("%d %s, did %q", code, raw, f.lastAct())
 	}
+}
+
+// Durations are seconds in every JSON answer: /api/queues and /api/calls
+// gave the ACD's milliseconds (longest_wait_ms, hold_ms) while the real-time
+// views beside them gave seconds.
+func TestDurationsInSeconds(t *testing.T) {
+	s, f := newCallServer(t, []acd.Call{{ID: "c1", Agent: "1001", Queue: "sales", Holds: 1, HoldMS: 2500}, {ID: "c2"}})
+	f.queues = []acd.QueueStatus{{Code: "sales", Name: "Sales", Waiting: 2, LongestWaitMS: 12500, ExpectedWaitMS: 30000, LoggedIn: 1,
+		AgentsByState: map[string]int{"on_call": 1}}}
+	s.MountStats(&fakeStats{}, f, statsToken, time.UTC, nil)
+
+	_, _, raw := do(t, s, "GET", "/api/queues", integrationToken, "", "")
+	var qs []map[string]any
+	if err := json.Unmarshal([]byte(raw), &qs); err != nil || len(qs) != 1 {
+		t.Fatalf("queues %s: %v", raw, err)
+	}
+	if q := qs[0]; q["longest_wait_seconds"] != 12.5 || q["expected_wait_seconds"] != 30.0 || q["waiting"] != 2.0 || q["name"] != "Sales" {
+		t.Errorf("queues %s", raw)
+	}
+	_, _, raw = do(t, s, "GET", "/api/calls", integrationToken, "", "")
+	var calls []map[string]any
+	if err := json.Unmarshal([]byte(raw), &calls); err != nil || len(calls) != 2 {
+		t.Fatalf("calls %s: %v", raw, err)
+	}
+	if c := calls[0]; c["call_id"] != "c1" || c["hold_seconds"] != 2.5 || c["holds"] != 1.0 || c["queue"] != "sales" {
+		t.Errorf("calls %s", raw)
+	}
+	if _, ok := calls[1]["hold_seconds"]; ok {
+		t.Errorf("a call never held has a hold time: %s", raw)
+	}
+
+	// No answer names a duration in anything but seconds.
+	for _, r := range []struct{ path, token string }{
+		{"/api/queues", integrationToken}, {"/api/calls", integrationToken}, {"/api/agents", integrationToken},
+		{"/api/agents/1001", integrationToken}, {"/api/stats/realtime/queues", statsToken},
+		{"/api/stats/realtime/agents", statsToken}, {"/api/v1/supervision/inbound", statsToken},
+	} {
+		code, _, raw := do(t, s, "GET", r.path, r.token, "", "")
+		var v any
+		if err := json.Unmarshal([]byte(raw), &v); code != 200 || err != nil {
+			t.Fatalf("%s: %d %s", r.path, code, raw)
+		}
+		for _, k := range jsonKeys(v) {
+			if strings.HasSuffix(k, "_ms") || strings.Contains(k, "millis") {
+				t.Errorf("%s: %q is not in seconds: %s", r.path, k, raw)
+			}
+		}
+	}
+}
+
+// jsonKeys lists every object key in a decoded JSON value, at any depth.
+func jsonKeys(v any) []string {
+	var keys []string
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			keys = append(keys, k)
+			keys = append(keys, jsonKeys(e)...)
+		}
+	case []any:
+		for _, e := range x {
+			keys = append(keys, jsonKeys(e)...)
+		}
+	}
+	return keys
 }

@@ -328,15 +328,10 @@ type queueTodayView struct {
 	AvgAbandonSeconds   float64  `json:"avg_abandon_seconds"` // of abandoned calls
 }
 
+// queueView is a queue's present and its day so far.
 type queueView struct {
-	Code                string         `json:"code"`
-	Name                string         `json:"name"`
-	Waiting             int            `json:"waiting"`
-	LongestWaitSeconds  float64        `json:"longest_wait_seconds"`
-	ExpectedWaitSeconds float64        `json:"expected_wait_seconds"`
-	LoggedIn            int            `json:"logged_in"`
-	Agents              map[string]int `json:"agents"`
-	Today               queueTodayView `json:"today"`
+	queueStatusView
+	Today queueTodayView `json:"today"`
 }
 
 // ratio is n/d rounded to a tenth, 0 when d is 0.
@@ -391,15 +386,7 @@ func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
 				t.ServiceLevelPercent = &p
 			}
 		}
-		agents := q.AgentsByState
-		if agents == nil {
-			agents = map[string]int{}
-		}
-		out = append(out, queueView{
-			Code: q.Code, Name: q.Name, Waiting: q.Waiting, LoggedIn: q.LoggedIn, Agents: agents,
-			LongestWaitSeconds: float64(q.LongestWaitMS) / 1000, ExpectedWaitSeconds: float64(q.ExpectedWaitMS) / 1000,
-			Today: t,
-		})
+		out = append(out, queueView{queueStatusView: queueStatus(q), Today: t})
 	}
 	return out, nil
 }
