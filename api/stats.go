@@ -68,6 +68,10 @@ var statsNow = time.Now
 //	GET /api/stats/realtime/agents
 //	GET /api/v1/supervision/agents   (OMniLeads field names)
 //	GET /api/v1/supervision/inbound  (OMniLeads field names)
+//
+// Each route takes the query parameters listed and no other (queryParams).
+// Durations are seconds, except the supervision views' "tiempo", which is
+// HH:MM:SS because that is what OMniLeads clients show.
 func (s *Server) MountStats(r StatsReader, live LiveSource, token string, loc *time.Location, serviceLevels map[string]time.Duration) {
 	if token == "" {
 		return
