@@ -27,7 +27,11 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl CallControl) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, qs)
+		out := make([]queueStatusView, len(qs))
+		for i, q := range qs {
+			out[i] = queueStatus(q)
+		}
+		return c.JSON(http.StatusOK, out)
 	})
 	g.GET("/calls", func(c echo.Context) error {
 		calls, err := ctl.Calls(c.Request().Context())
@@ -43,7 +47,11 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl CallControl) {
 			}
 			calls = own
 		}
-		return c.JSON(http.StatusOK, calls)
+		out := make([]callView, len(calls))
+		for i, call := range calls {
+			out[i] = callView{Call: call, HoldSeconds: seconds(call.HoldMS)}
+		}
+		return c.JSON(http.StatusOK, out)
 	})
 	g.POST("/calls/:id/transfer", func(c echo.Context) error {
 		var body struct {
@@ -75,6 +83,41 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl CallControl) {
 			return c.JSON(http.StatusOK, map[string]string{"status": "OK"})
 		})
 	}
+}
+
+// Every duration ccd answers in JSON is in seconds (a _seconds name, a
+// fraction where milliseconds matter); the ACD counts milliseconds.
+func seconds(ms int64) float64 { return float64(ms) / 1000 }
+
+// queueStatusView is a queue's present as /api/queues and the real-time view
+// give it.
+type queueStatusView struct {
+	Code                string         `json:"code"`
+	Name                string         `json:"name"`
+	Waiting             int            `json:"waiting"`
+	LongestWaitSeconds  float64        `json:"longest_wait_seconds"`
+	ExpectedWaitSeconds float64        `json:"expected_wait_seconds"`
+	LoggedIn            int            `json:"logged_in"`
+	Agents              map[string]int `json:"agents"`
+}
+
+func queueStatus(q acd.QueueStatus) queueStatusView {
+	agents := q.AgentsByState
+	if agents == nil {
+		agents = map[string]int{}
+	}
+	return queueStatusView{Code: q.Code, Name: q.Name, Waiting: q.Waiting, LoggedIn: q.LoggedIn, Agents: agents,
+		LongestWaitSeconds: seconds(q.LongestWaitMS), ExpectedWaitSeconds: seconds(q.ExpectedWaitMS)}
+}
+
+// callView is a call as /api/calls gives it: the ACD's record (also the
+// event log's, which keeps its hold_ms) with the hold time in seconds. The
+// nil HideHoldMS hides the record's hold_ms: encoding/json takes the
+// shallower of two fields of one name, and omits it when nil.
+type callView struct {
+	acd.Call
+	HideHoldMS  *struct{} `json:"hold_ms,omitempty"`
+	HoldSeconds float64   `json:"hold_seconds,omitempty"`
 }
 
 // ownCall refuses an agent acting on a call that is not connected to it.

@@ -41,6 +41,7 @@ func New(log *slog.Logger, reg *prometheus.Registry) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
+	e.Use(decodePathParams)
 	s := &Server{Echo: e, log: log}
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

@@ -161,7 +161,8 @@ func (t *timeText) append(b []byte, i int, v time.Time) []byte {
 }
 
 // csvRows writes an RFC 4180 file: the header line, then the rows; NULL is an
-// empty field and times are RFC 3339 in loc.
+// empty field, times are RFC 3339 in loc and texts that a spreadsheet would
+// run as formulas are quoted (csvText).
 type csvRows struct {
 	c     echo.Context
 	file  string
@@ -202,11 +203,28 @@ func (w *csvRows) Row(cells []store.Cell) error {
 			w.rec[i] = string(w.times.append(nil, i, c.Time))
 		case w.cols[i].Kind == store.Integer:
 			w.rec[i] = strconv.FormatInt(c.Int, 10)
+		case w.cols[i].Kind == store.Text:
+			w.rec[i] = csvText(c.Raw)
 		default:
 			w.rec[i] = string(c.Raw)
 		}
 	}
 	return w.w.Write(w.rec)
+}
+
+// csvText is a text cell of a CSV file. Spreadsheets take a cell starting
+// with =, +, - or @ (also after a tab or CR, which they skip) for a formula,
+// so a caller ID or an activity code "=HYPERLINK(...)" would run in whoever
+// opens the export (OWASP CSV injection); a leading single quote makes it
+// text. Numeric columns never come here: -5 in them is a number.
+func csvText(raw []byte) string {
+	if len(raw) > 0 {
+		switch raw[0] {
+		case '=', '+', '-', '@', '\t', '\r':
+			return "'" + string(raw)
+		}
+	}
+	return string(raw)
 }
 
 func (w *csvRows) finish() error {

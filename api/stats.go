@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/store"
 	"github.com/labstack/echo/v4"
@@ -64,6 +68,10 @@ var statsNow = time.Now
 //	GET /api/stats/realtime/agents
 //	GET /api/v1/supervision/agents   (OMniLeads field names)
 //	GET /api/v1/supervision/inbound  (OMniLeads field names)
+//
+// Each route takes the query parameters listed and no other (queryParams).
+// Durations are seconds, except the supervision views' "tiempo", which is
+// HH:MM:SS because that is what OMniLeads clients show.
 func (s *Server) MountStats(r StatsReader, live LiveSource, token string, loc *time.Location, serviceLevels map[string]time.Duration) {
 	if token == "" {
 		return
@@ -77,12 +85,45 @@ func (s *Server) MountStats(r StatsReader, live LiveSource, token string, loc *t
 	// work whether or not it exists. Static paths win over :table in Echo's
 	// router, so bi and realtime are not taken for table names.
 	e := s.Echo
-	e.GET("/api/stats/:table", a.table, a.authenticate)
-	e.GET("/api/stats/bi/:function", a.bi, a.authenticate)
-	e.GET("/api/stats/realtime/queues", a.realtimeQueues, a.authenticate)
-	e.GET("/api/stats/realtime/agents", a.realtimeAgents, a.authenticate)
-	e.GET("/api/v1/supervision/agents", a.supervisionAgents, a.authenticate)
-	e.GET("/api/v1/supervision/inbound", a.supervisionInbound, a.authenticate)
+	e.GET("/api/stats/:table", a.table, a.authenticate, queryParams("from", "to", "queue", "agent", "dnis", "format", "limit"))
+	e.GET("/api/stats/bi/:function", a.bi, a.authenticate, queryParams("from", "till", "format"))
+	e.GET("/api/stats/realtime/queues", a.realtimeQueues, a.authenticate, queryParams())
+	e.GET("/api/stats/realtime/agents", a.realtimeAgents, a.authenticate, queryParams())
+	e.GET("/api/v1/supervision/agents", a.supervisionAgents, a.authenticate, queryParams())
+	e.GET("/api/v1/supervision/inbound", a.supervisionInbound, a.authenticate, queryParams())
+}
+
+// queryParams admits only the query parameters a route declares, each once
+// and each a text PostgreSQL takes (textcheck). A misspelt parameter would
+// otherwise be ignored without a word (to= on a BI function that reads till=
+// answered a whole day), and a NUL in a filter failed the read with a 500.
+func queryParams(names ...string) echo.MiddlewareFunc {
+	takes := "takes no parameters"
+	if len(names) > 0 {
+		takes = "takes " + strings.Join(names, ", ")
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			// Parsed here rather than by URL.Query, which drops a pair it
+			// cannot decode (dnis=%zz) as if it had not been sent.
+			q, err := url.ParseQuery(c.Request().URL.RawQuery)
+			if err != nil {
+				return Invalid("query", err.Error())
+			}
+			for _, name := range slices.Sorted(maps.Keys(q)) { // sorted: the same answer every time
+				switch {
+				case !slices.Contains(names, name):
+					return Invalid(name, "unknown parameter; "+c.Path()+" "+takes)
+				case len(q[name]) > 1:
+					return Invalid(name, "is given more than once")
+				}
+				if p := textcheck.Problem(q[name][0]); p != "" {
+					return Invalid(name, p)
+				}
+			}
+			return next(c)
+		}
+	}
 }
 
 func (a *statsAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
@@ -291,15 +332,10 @@ type queueTodayView struct {
 	AvgAbandonSeconds   float64  `json:"avg_abandon_seconds"` // of abandoned calls
 }
 
+// queueView is a queue's present and its day so far.
 type queueView struct {
-	Code                string         `json:"code"`
-	Name                string         `json:"name"`
-	Waiting             int            `json:"waiting"`
-	LongestWaitSeconds  float64        `json:"longest_wait_seconds"`
-	ExpectedWaitSeconds float64        `json:"expected_wait_seconds"`
-	LoggedIn            int            `json:"logged_in"`
-	Agents              map[string]int `json:"agents"`
-	Today               queueTodayView `json:"today"`
+	queueStatusView
+	Today queueTodayView `json:"today"`
 }
 
 // ratio is n/d rounded to a tenth, 0 when d is 0.
@@ -354,15 +390,7 @@ func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
 				t.ServiceLevelPercent = &p
 			}
 		}
-		agents := q.AgentsByState
-		if agents == nil {
-			agents = map[string]int{}
-		}
-		out = append(out, queueView{
-			Code: q.Code, Name: q.Name, Waiting: q.Waiting, LoggedIn: q.LoggedIn, Agents: agents,
-			LongestWaitSeconds: float64(q.LongestWaitMS) / 1000, ExpectedWaitSeconds: float64(q.ExpectedWaitMS) / 1000,
-			Today: t,
-		})
+		out = append(out, queueView{queueStatusView: queueStatus(q), Today: t})
 	}
 	return out, nil
 }

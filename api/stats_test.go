@@ -254,6 +254,53 @@ func TestStatsBadRequests(t *testing.T) {
 	}
 }
 
+// Every statistics route declares its query parameters: one it does not
+// take, one given twice or a value PostgreSQL refuses is a 400 naming it,
+// before anything is read.
+func TestStatsQueryParameters(t *testing.T) {
+	f := &fakeStats{}
+	s := newStatsServer(t, f, &fakeLive{})
+	for _, c := range []struct{ path, field, msg string }{
+		{"/api/stats/bi/queuedata?from=2026-03-10&to=2026-03-12", "to", "takes from, till, format"},
+		{"/api/stats/bi/getallqueues?limit=5", "limit", "unknown parameter"},
+		{"/api/stats/agentstat?from=2026-03-10&till=2026-03-12", "till", "takes from, to, queue, agent, dnis, format, limit"},
+		{"/api/stats/agentstat?from=2026-03-10&Agent=1001", "Agent", "unknown parameter"},
+		{"/api/stats/realtime/queues?queue=sales", "queue", "takes no parameters"},
+		{"/api/stats/realtime/agents?x", "x", "takes no parameters"},
+		{"/api/v1/supervision/agents?format=csv", "format", "takes no parameters"},
+		{"/api/v1/supervision/inbound?from=2026-03-10", "from", "takes no parameters"},
+		{"/api/stats/agentstat?from=2026-03-10&from=2026-03-11", "from", "more than once"},
+		{"/api/stats/callsstat?from=2026-03-10&dnis=%00", "dnis", "NUL"},
+		{"/api/stats/callsstat?from=2026-03-10&agent=%ff%fe", "agent", "UTF-8"},
+		{"/api/stats/callsstat?from=2026-03-10&queue=%c3%28", "queue", "UTF-8"},
+		{"/api/stats/callsstat?from=2026-03-10&queue=a%0Ab", "queue", "control character"},
+		{"/api/stats/callsstat?from=2026-03-10%00", "from", "NUL"},
+		{"/api/stats/bi/queuedata?from=2026-03-10&format=%ff", "format", "UTF-8"},
+		{"/api/stats/callsstat?from=2026-03-10&dnis=%zz", "query", "escape"},
+	} {
+		f.q = store.StatQuery{}
+		code, v, rec := statsGet(t, s, c.path, statsToken)
+		m, _ := v.(map[string]any)
+		e, _ := m["error"].(map[string]any)
+		if msg, _ := e["message"].(string); code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
+			t.Errorf("%s: %d %s; want 400 on %s saying %q", c.path, code, rec.Body, c.field, c.msg)
+		}
+		if f.q.Table != "" {
+			t.Errorf("%s: read %+v although the request was refused", c.path, f.q)
+		}
+	}
+	// Every declared parameter is taken.
+	for _, p := range []string{
+		"/api/stats/agentbydevicestat?from=2026-03-10&to=2026-03-11&queue=sales&agent=1001&dnis=5550100&format=json&limit=5",
+		"/api/stats/bi/queuedata?from=2026-03-10&till=2026-03-11&format=csv",
+		"/api/stats/bi/getallqueues?format=json",
+	} {
+		if code, _, rec := statsGet(t, s, p, statsToken); code != 200 {
+			t.Errorf("%s: %d %s", p, code, rec.Body)
+		}
+	}
+}
+
 func TestStatsTableJSON(t *testing.T) {
 	loc := buenosAires(t)
 	at := time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC) // 07:00 in Buenos Aires
@@ -350,6 +397,49 @@ func TestStatsCSV(t *testing.T) {
 	code, _, rec = statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10&format=csv", statsToken)
 	if code != 200 || rec.Header().Get("Content-Disposition") != `attachment; filename="queuedata-2026-03-10.csv"` {
 		t.Fatalf("bi csv: %d %q", code, rec.Header().Get("Content-Disposition"))
+	}
+}
+
+// A text cell a spreadsheet would run as a formula starts with a single quote
+// in CSV (OWASP CSV injection); numbers, negative ones too, stay numbers, and
+// JSON gives every value as it is.
+func TestStatsCSVNeutralisesFormulas(t *testing.T) {
+	texts := []string{"=HYPERLINK(\"http://x\",\"y\")", "+4930123", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "a=b", "'quoted", ""}
+	f := &fakeStats{cols: []string{"callid", "clid", "holdtime", "pct"}}
+	for i, txt := range texts {
+		f.rows = append(f.rows, []any{int64(-i), txt, int64(-7), -2.5})
+	}
+	s := newStatsServer(t, f, nil)
+	code, _, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&format=csv", statsToken)
+	if code != 200 {
+		t.Fatalf("%d %s", code, rec.Body)
+	}
+	recs, err := csv.NewReader(strings.NewReader(rec.Body.String())).ReadAll()
+	if err != nil || len(recs) != len(texts)+1 {
+		t.Fatalf("csv %q %v", rec.Body, err)
+	}
+	for i, txt := range texts {
+		want := txt
+		if i < 6 {
+			want = "'" + txt
+		}
+		// encoding/csv, ending lines with CRLF, drops a CR inside a field: the
+		// cell reads back as "=1", which is why it needs the quote too.
+		want = strings.ReplaceAll(want, "\r", "")
+		r := recs[i+1]
+		if r[0] != strconv.Itoa(-i) || r[1] != want || r[2] != "-7" || r[3] != "-2.5" {
+			t.Errorf("row %d: %q; want clid %q and the numbers as they are", i, r, want)
+		}
+	}
+	// The BI functions' CSV too (a queue description is text).
+	f.cols, f.rows = []string{"code", "description"}, [][]any{{int64(-1), "=cmd|' /C calc'!A0"}}
+	if _, _, rec = statsGet(t, s, "/api/stats/bi/getallqueues?format=csv", statsToken); rec.Body.String() != "code,description\r\n-1,'=cmd|' /C calc'!A0\r\n" {
+		t.Errorf("bi csv %q", rec.Body)
+	}
+	// JSON is data, not a spreadsheet: as it is.
+	_, v, _ := statsGet(t, s, "/api/stats/bi/getallqueues", statsToken)
+	if rows := v.(map[string]any)["rows"].([]any); rows[0].(map[string]any)["description"] != "=cmd|' /C calc'!A0" {
+		t.Errorf("json %v", rows)
 	}
 }
 
@@ -576,6 +666,21 @@ func TestStatsWithStore(t *testing.T) {
 	h, r := recs[0], recs[1]
 	if h[1] != "thedate" || r[1] != "2026-03-10T09:00:00-03:00" || h[len(h)-1] != "device" || r[len(r)-1] != "sales" {
 		t.Fatalf("csv %q", recs)
+	}
+	// Filters the database would refuse, and names it has no code for, are
+	// 400s on their field; a JSON shape like every other error.
+	for _, c := range []struct{ query, field, msg string }{
+		{"dnis=%00", "dnis", "NUL"},
+		{"agent=%ff%fe", "agent", "UTF-8"},
+		{"queue=%c3%28", "queue", "UTF-8"},
+		{"queue=nope", "queue", `no queue "nope"`},
+		{"agent=1001", "agent", `no agent "1001"`},
+	} {
+		code, v, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&"+c.query, statsToken)
+		e, _ := v.(map[string]any)["error"].(map[string]any)
+		if msg, _ := e["message"].(string); code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
+			t.Errorf("%s: %d %s; want 400 on %s saying %s", c.query, code, rec.Body, c.field, c.msg)
+		}
 	}
 	code, v, rec := statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10", statsToken)
 	rows, _ := v.(map[string]any)["rows"].([]any)

@@ -117,9 +117,14 @@ func asText(v driver.Value) []byte {
 	return nil
 }
 
-// driverRows runs a small query on a driver connection and hands each row to f.
-func driverRows(ctx context.Context, q driver.QueryerContext, query string, f func([]driver.Value) error) error {
-	rows, err := q.QueryContext(ctx, query, nil)
+// driverRows runs a small query on a driver connection and hands each row to
+// f; args are its parameters $1, $2... (values the driver takes as they are).
+func driverRows(ctx context.Context, q driver.QueryerContext, query string, f func([]driver.Value) error, args ...driver.Value) error {
+	var named []driver.NamedValue
+	for i, a := range args {
+		named = append(named, driver.NamedValue{Ordinal: i + 1, Value: a})
+	}
+	rows, err := q.QueryContext(ctx, query, named)
 	if err != nil {
 		return fmt.Errorf("store: stats: %w", err)
 	}

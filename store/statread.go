@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/lib/pq"
 )
@@ -83,6 +84,13 @@ func ValidateStatQuery(q StatQuery) error {
 		return &QueryError{Field: "table", Message: fmt.Sprintf("unknown table %q; want one of %s",
 			q.Table, strings.Join(StatTableNames(), ", "))}
 	}
+	// PostgreSQL refuses these as parameters and the read would fail as a
+	// whole; they can match nothing anyway.
+	for _, f := range [][2]string{{"queue", q.Queue}, {"agent", q.Agent}, {"dnis", q.DNIS}} {
+		if p := textcheck.Problem(f[1]); p != "" {
+			return &QueryError{Field: f[0], Message: p}
+		}
+	}
 	calls := q.Table == CallsStat
 	if q.Queue != "" && !t.device && !calls {
 		return &QueryError{Field: "queue", Message: "table " + q.Table + " has no queues"}
@@ -135,10 +143,37 @@ func (db *DB) StreamStatRows(ctx context.Context, q StatQuery, w RowWriter) erro
 	return db.rawQuery(ctx, []string{
 		`SET LOCAL enable_bitmapscan = off`,
 		`SET LOCAL max_parallel_workers_per_gather = 0`,
-	}, func(q driver.QueryerContext) (err error) {
-		named.names, err = db.codeNames.load(ctx, q, named.kinds())
+	}, func(dq driver.QueryerContext) (err error) {
+		if err := knownFilterNames(ctx, dq, q); err != nil {
+			return err
+		}
+		named.names, err = db.codeNames.load(ctx, dq, named.kinds())
 		return err
 	}, query, args, func(rows driver.Rows) error { return readDriverRows(rows, kinds, named) })
+}
+
+// knownFilterNames refuses a queue or agent filter that stat.code has no code
+// for. ccd gives every configured queue and agent a code at start
+// (SyncStatDimensions) and every other name when it first writes a row for
+// it, and never takes one back: so a queue or agent no longer configured
+// still reads its history, and a name without a code is a mistake (a typo, a
+// wrong id) the caller hears of instead of an empty answer. A DNIS is not
+// checked: it is whatever number callers dialled, known only once one did.
+func knownFilterNames(ctx context.Context, q driver.QueryerContext, sq StatQuery) error {
+	for _, f := range []struct{ field, kind, name string }{{"queue", CodeQueue, sq.Queue}, {"agent", CodeAgent, sq.Agent}} {
+		if f.name == "" {
+			continue
+		}
+		found := false
+		if err := driverRows(ctx, q, `SELECT 1 FROM stat.code WHERE kind = $1 AND name = $2`,
+			func([]driver.Value) error { found = true; return nil }, f.kind, f.name); err != nil {
+			return err
+		}
+		if !found {
+			return &QueryError{Field: f.field, Message: fmt.Sprintf("no %s %q", f.kind, f.name)}
+		}
+	}
+	return nil
 }
 
 // tableColumn is a column of a stat table as the catalog gives it.

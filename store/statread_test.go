@@ -216,7 +216,6 @@ func TestStatRows(t *testing.T) {
 		{table: "agentbydevicestat", queue: "sales", want: 2},
 		{table: "agentbydevicestat", dnis: "5550100", want: 1},
 		{table: "agentbydevicestat", agent: "1002", want: 1},
-		{table: "agentbydevicestat", queue: "nope", want: 0}, // a name without a code matches nothing
 		{table: "agentbydevicestat", queue: "sales", agent: "1002", want: 0},
 		{table: "agentbydevicestat", limit: 1, want: 1},
 		{table: "agentbydevicestat", from: statDay.Add(10*time.Hour + 15*time.Minute), to: statDay.Add(10*time.Hour + 30*time.Minute), want: 1},
@@ -323,6 +322,50 @@ func TestStatRowsRefuses(t *testing.T) {
 	}
 	if _, _, err := db.BIFunction(ctx, "dialertargetsdata", statDay, statDay); err == nil {
 		t.Fatal("unknown BI function accepted")
+	}
+}
+
+// A queue or agent filter must name one ccd knows: configured now or found in
+// the statistics' history. A DNIS is whatever callers dialled.
+func TestStatRowsFilterNames(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := ctxT(t)
+	statFixture(t, db)
+	// The configuration has a queue and an agent without history, and no
+	// longer has sales, support, 1001 or 1002, whose rows are history.
+	if err := db.SyncStatDimensions(ctx, store.StatDimensions{Queues: map[string]string{"new": "New Line"},
+		Agents: map[string]string{"2001": "Zoe"}}); err != nil {
+		t.Fatal(err)
+	}
+	day := store.StatQuery{From: statDay, To: statDay.AddDate(0, 0, 1)}
+	for _, c := range []struct {
+		table, queue, agent, dnis string
+		rows                      int
+		field, msg                string
+	}{
+		{table: "devicestat", queue: "sales", rows: 2},
+		{table: "callsstat", agent: "1001", rows: 1},
+		{table: "agentstat", agent: "1002", rows: 1},
+		{table: "devicestat", queue: "new"},
+		{table: "agentstat", agent: "2001"},
+		{table: "callsstat", dnis: "5559999"},
+		{table: "devicestat", queue: "nope", field: "queue", msg: `no queue "nope"`},
+		{table: "callsstat", queue: "Sales", field: "queue", msg: `no queue "Sales"`},
+		{table: "agentbydevicestat", queue: "sales", agent: "9999", field: "agent", msg: `no agent "9999"`},
+		{table: "callsstat", agent: "sales", field: "agent", msg: `no agent "sales"`},
+		{table: "devicestat", queue: "x\x00y", field: "queue", msg: "NUL"},
+		{table: "callsstat", agent: "\xff\xfe", field: "agent", msg: "UTF-8"},
+		{table: "callsstat", dnis: "\xc3\x28", field: "dnis", msg: "UTF-8"},
+	} {
+		q := store.StatQuery{Table: c.table, Queue: c.queue, Agent: c.agent, DNIS: c.dnis, From: day.From, To: day.To}
+		_, rows, err := db.StatRows(ctx, q)
+		var qe *store.QueryError
+		switch {
+		case c.field == "" && (err != nil || len(rows) != c.rows):
+			t.Errorf("%+v: %d rows, %v; want %d rows", c, len(rows), err, c.rows)
+		case c.field != "" && (!errors.As(err, &qe) || qe.Field != c.field || !strings.Contains(qe.Message, c.msg)):
+			t.Errorf("%+v: %v; want a QueryError on %s saying %s", c, err, c.field, c.msg)
+		}
 	}
 }
 

@@ -1,0 +1,195 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd/acd"
+)
+
+// fakeCalls is an AgentControl that is also a CallControl: the queues and calls
+// it is given, and the transfers and holds it was asked for.
+type fakeCalls struct {
+	*fakeAgents
+	queues []acd.QueueStatus
+	calls  []acd.Call
+
+	mu   sync.Mutex
+	acts []string // "hold c1", "unhold c1", "transfer c1 sales"
+}
+
+func (f *fakeCalls) Queues(context.Context) ([]acd.QueueStatus, error) { return f.queues, nil }
+func (f *fakeCalls) Calls(context.Context) ([]acd.Call, error)         { return f.calls, nil }
+
+func (f *fakeCalls) Transfer(_ context.Context, callID, toQueue, toNumber string) error {
+	return f.act("transfer " + callID + " " + toQueue + toNumber)
+}
+
+func (f *fakeCalls) Hold(_ context.Context, callID string, on bool) error {
+	if on {
+		return f.act("hold " + callID)
+	}
+	return f.act("unhold " + callID)
+}
+
+func (f *fakeCalls) act(a string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acts = append(f.acts, a)
+	return nil
+}
+
+func (f *fakeCalls) lastAct() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.acts) == 0 {
+		return ""
+	}
+	return f.acts[len(f.acts)-1]
+}
+
+func newCallServer(t *testing.T, calls []acd.Call) (*Server, *fakeCalls) {
+	t.Helper()
+	s := New(nil, nil)
+	f := &fakeCalls{fakeAgents: newFakeAgents(), calls: calls}
+	s.MountAgents(f, AgentAuth{Token: integrationToken, Passwords: map[string]string{"1001": "alice-pw"}, TokenTTL: time.Hour})
+	return s, f
+}
+
+// agentToken logs agent 1001 in through the OMniLeads login.
+func agentToken(t *testing.T, s *Server) string {
+	t.Helper()
+	code, m, raw := do(t, s, "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"alice-pw"}`)
+	token, _ := m["token"].(string)
+	if code != 200 || token == "" {
+		t.Fatalf("login %d %s", code, raw)
+	}
+	return token
+}
+
+// Path parameters arrive percent-decoded: a call id with ';' or '/' in it is
+// the id, not its escaped form, on every route that takes one.
+func TestPathParamsDecoded(t *testing.T) {
+	s, f := newCallServer(t, []acd.Call{{ID: "c1;2", Agent: "1001"}, {ID: "a/b", Agent: "1002"}})
+	for _, c := range []struct{ path, body, want string }{
+		{"/api/calls/c1%3B2/hold", "", "hold c1;2"},
+		{"/api/calls/c1%3b2/unhold", "", "unhold c1;2"},
+		{"/api/calls/a%2Fb/transfer", `{"queue":"sales"}`, "transfer a/b sales"},
+		{"/api/calls/c1;2/hold", "", "hold c1;2"}, // unescaped, as before
+	} {
+		code, _, raw := do(t, s, "POST", c.path, integrationToken, "application/json", c.body)
+		if code != 200 || f.lastAct() != c.want {
+			t.Errorf("%s: %d %s, did %q; want %q", c.path, code, raw, f.lastAct(), c.want)
+		}
+	}
+	// An agent's own call is found by its decoded id; another's is refused.
+	token := agentToken(t, s)
+	if code, _, raw := do(t, s, "POST", "/api/calls/c1%3B2/hold", token, "", ""); code != 200 || f.lastAct() != "hold c1;2" {
+		t.Errorf("agent on its own call: %d %s", code, raw)
+	}
+	if code, _, raw := do(t, s, "POST", "/api/calls/a%2Fb/hold", token, "", ""); code == 200 || code == 404 {
+		t.Errorf("agent on another's call: %d %s", code, raw)
+	}
+
+	// The agent routes: %30 is "0".
+	for _, p := range []string{"/api/agents/100%31", "/api/agents/%31%30%30%31"} {
+		code, m, raw := do(t, s, "GET", p, integrationToken, "", "")
+		if code != 200 || m["id"] != "1001" {
+			t.Errorf("GET %s: %d %s", p, code, raw)
+		}
+	}
+	if code, m, raw := do(t, s, "POST", "/api/agents/100%32/login", integrationToken, "application/json", `{}`); code != 200 || m["state"] != "ready" {
+		t.Errorf("login 100%%32: %d %s", code, raw)
+	}
+
+	// A decoded value passes the text rule: %00 cannot smuggle a NUL in.
+	for _, r := range []struct{ method, path string }{
+		{"GET", "/api/agents/1001%00"}, {"POST", "/api/calls/c1%00/hold"}, {"POST", "/api/agents/%FF%FE/ready"},
+	} {
+		code, m, raw := do(t, s, r.method, r.path, integrationToken, "", "")
+		if e, _ := m["error"].(map[string]any); code != 400 || e["field"] != "id" {
+			t.Errorf("%s %s: %d %s; want 400 naming id", r.method, r.path, code, raw)
+		}
+	}
+}
+
+// The raw path is what a client sent; url.PathEscape gives the escapes the
+// tests above write by hand.
+func TestPathParamsEscapedByClients(t *testing.T) {
+	s, f := newCallServer(t, []acd.Call{{ID: "sip:x@y;tag=1"}})
+	id := "sip:x@y;tag=1"
+	if code, _, raw := do(t, s, "POST", "/api/calls/"+url.PathEscape(id)+"/hold", integrationToken, "", ""); code != 200 ||
+		!strings.HasSuffix(f.lastAct(), id) {
+		t.Fatalf("%d %s, did %q", code, raw, f.lastAct())
+	}
+}
+
+// Durations are seconds in every JSON answer: /api/queues and /api/calls
+// gave the ACD's milliseconds (longest_wait_ms, hold_ms) while the real-time
+// views beside them gave seconds.
+func TestDurationsInSeconds(t *testing.T) {
+	s, f := newCallServer(t, []acd.Call{{ID: "c1", Agent: "1001", Queue: "sales", Holds: 1, HoldMS: 2500}, {ID: "c2"}})
+	f.queues = []acd.QueueStatus{{Code: "sales", Name: "Sales", Waiting: 2, LongestWaitMS: 12500, ExpectedWaitMS: 30000, LoggedIn: 1,
+		AgentsByState: map[string]int{"on_call": 1}}}
+	s.MountStats(&fakeStats{}, f, statsToken, time.UTC, nil)
+
+	_, _, raw := do(t, s, "GET", "/api/queues", integrationToken, "", "")
+	var qs []map[string]any
+	if err := json.Unmarshal([]byte(raw), &qs); err != nil || len(qs) != 1 {
+		t.Fatalf("queues %s: %v", raw, err)
+	}
+	if q := qs[0]; q["longest_wait_seconds"] != 12.5 || q["expected_wait_seconds"] != 30.0 || q["waiting"] != 2.0 || q["name"] != "Sales" {
+		t.Errorf("queues %s", raw)
+	}
+	_, _, raw = do(t, s, "GET", "/api/calls", integrationToken, "", "")
+	var calls []map[string]any
+	if err := json.Unmarshal([]byte(raw), &calls); err != nil || len(calls) != 2 {
+		t.Fatalf("calls %s: %v", raw, err)
+	}
+	if c := calls[0]; c["call_id"] != "c1" || c["hold_seconds"] != 2.5 || c["holds"] != 1.0 || c["queue"] != "sales" {
+		t.Errorf("calls %s", raw)
+	}
+	if _, ok := calls[1]["hold_seconds"]; ok {
+		t.Errorf("a call never held has a hold time: %s", raw)
+	}
+
+	// No answer names a duration in anything but seconds.
+	for _, r := range []struct{ path, token string }{
+		{"/api/queues", integrationToken}, {"/api/calls", integrationToken}, {"/api/agents", integrationToken},
+		{"/api/agents/1001", integrationToken}, {"/api/stats/realtime/queues", statsToken},
+		{"/api/stats/realtime/agents", statsToken}, {"/api/v1/supervision/inbound", statsToken},
+	} {
+		code, _, raw := do(t, s, "GET", r.path, r.token, "", "")
+		var v any
+		if err := json.Unmarshal([]byte(raw), &v); code != 200 || err != nil {
+			t.Fatalf("%s: %d %s", r.path, code, raw)
+		}
+		for _, k := range jsonKeys(v) {
+			if strings.HasSuffix(k, "_ms") || strings.Contains(k, "millis") {
+				t.Errorf("%s: %q is not in seconds: %s", r.path, k, raw)
+			}
+		}
+	}
+}
+
+// jsonKeys lists every object key in a decoded JSON value, at any depth.
+func jsonKeys(v any) []string {
+	var keys []string
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			keys = append(keys, k)
+			keys = append(keys, jsonKeys(e)...)
+		}
+	case []any:
+		for _, e := range x {
+			keys = append(keys, jsonKeys(e)...)
+		}
+	}
+	return keys
+}
