@@ -61,17 +61,6 @@ func newCallServer(t *testing.T, calls []acd.Call) (*Server, *fakeCalls) {
 	return s, f
 }
 
-// agentToken logs agent 1001 in through the OMniLeads login.
-func agentToken(t *testing.T, s *Server) string {
-	t.Helper()
-	code, m, raw := do(t, s, "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"alice-pw"}`)
-	token, _ := m["token"].(string)
-	if code != 200 || token == "" {
-		t.Fatalf("login %d %s", code, raw)
-	}
-	return token
-}
-
 // Path parameters arrive percent-decoded: a call id with ';' or '/' in it is
 // the id, not its escaped form, on every route that takes one.
 func TestPathParamsDecoded(t *testing.T) {
