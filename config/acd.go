@@ -92,6 +92,7 @@ type Agent struct {
 	Name     string         `yaml:"name"`
 	Endpoint string         `yaml:"endpoint"` // default endpoint, e.g. PJSIP/1001; login may name another
 	Password string         `yaml:"password"` // for the agent's own API login; empty: no self-service login
+	Email    string         `yaml:"email"`    // given to CRMs in the OMniLeads login answer
 	Skills   map[string]int `yaml:"skills"`
 	Groups   []string       `yaml:"groups"`
 }
