@@ -87,8 +87,8 @@ func (s *Server) MountStats(r StatsReader, live LiveSource, token string, loc *t
 
 func (a *statsAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
+		token, ok := bearerToken(c.Request())
+		if !ok {
 			c.Response().Header().Set("WWW-Authenticate", "Bearer")
 			return &Error{Code: EUNAUTH, Message: "missing Authorization: Bearer <token>"}
 		}
