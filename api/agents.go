@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccdhq/ccd/config"
 	"github.com/labstack/echo/v4"
 )
 
@@ -45,11 +46,11 @@ type AgentAuth struct {
 	// Names and Emails for the login answer (agent id -> display name, address).
 	Names, Emails map[string]string
 	TokenTTL      time.Duration
-	// MaxSessions bounds the agent tokens held at once (0: 10000).
+	// MaxSessions bounds the agent tokens held at once.
 	MaxSessions int
 	// LoginMaxFailures failed password checks within LoginWindow, for one
 	// user or from one address, throttle that user or address until the
-	// window ends (0: 10 in 5 minutes).
+	// window ends. Zero values take the configuration's defaults.
 	LoginMaxFailures int
 	LoginWindow      time.Duration
 	// Optimus AgentServices credentials; empty switches that interface off.
@@ -78,12 +79,11 @@ var agentsNow = time.Now
 
 // MountAgents adds the agent interfaces to the server.
 func (s *Server) MountAgents(ctl AgentControl, auth AgentAuth) {
-	if auth.TokenTTL <= 0 {
-		auth.TokenTTL = 8 * time.Hour
-	}
-	auth.MaxSessions = cmp.Or(auth.MaxSessions, 10000)
-	auth.LoginMaxFailures = cmp.Or(auth.LoginMaxFailures, 10)
-	auth.LoginWindow = cmp.Or(auth.LoginWindow, 5*time.Minute)
+	d := config.Default().API
+	auth.TokenTTL = cmp.Or(max(auth.TokenTTL, 0), d.TokenTTL)
+	auth.MaxSessions = cmp.Or(auth.MaxSessions, d.MaxSessions)
+	auth.LoginMaxFailures = cmp.Or(auth.LoginMaxFailures, d.LoginMaxFailures)
+	auth.LoginWindow = cmp.Or(auth.LoginWindow, d.LoginWindow)
 	a := &agentAPI{ctl: ctl, auth: auth, now: func() time.Time { return agentsNow() }, sessions: newSessionTable(auth.TokenTTL, auth.MaxSessions),
 		throttle: newThrottle(auth.LoginMaxFailures, auth.LoginWindow)}
 	e := s.Echo
@@ -404,11 +404,11 @@ func (a *agentAPI) optimus(c echo.Context) error {
 // optimusAuth checks webServiceUserName/password, throttled like the OMniLeads
 // login: per web service user and per client address.
 func (a *agentAPI) optimusAuth(c echo.Context) error {
-	name := c.FormValue("webServiceUserName")
-	known := equal(a.auth.OptimusUser, name)
+	known := equal(a.auth.OptimusUser, c.FormValue("webServiceUserName"))
+	password := c.FormValue("password") // parsed before the throttle's lock
 	const userKey = "optimus"
 	ok, wait := a.throttle.attempt(a.now(), a.throttleKeys(c, userKey, known), userKey, func() bool {
-		return known && equal(a.auth.OptimusPassword, c.FormValue("password"))
+		return known && equal(a.auth.OptimusPassword, password)
 	})
 	switch {
 	case wait > 0:

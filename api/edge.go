@@ -179,6 +179,9 @@ func checkPathParams(c echo.Context) error {
 			break
 		}
 		v := values[i]
+		if name == "*" { // a catch-all route's rest of the path
+			name = "path"
+		}
 		if p := textcheck.Problem(v); p != "" {
 			return Invalid(name, p)
 		}

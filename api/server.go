@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ccdhq/ccd/config"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -29,7 +30,7 @@ type Check struct {
 }
 
 // Options are the limits and the transport of the HTTP server. Zero values take
-// the defaults of DefaultOptions.
+// the defaults of the configuration (config.Default).
 type Options struct {
 	// MaxBodyBytes bounds every request body (413 above it).
 	MaxBodyBytes int64
@@ -44,12 +45,8 @@ type Options struct {
 	Token string
 }
 
-// DefaultOptions are the limits of a server built without options.
-var DefaultOptions = Options{MaxBodyBytes: 1 << 20, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-	WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
-
 func (o Options) withDefaults() Options {
-	d := DefaultOptions
+	d := config.Default().API
 	o.MaxBodyBytes = cmp.Or(o.MaxBodyBytes, d.MaxBodyBytes)
 	o.ReadHeaderTimeout = cmp.Or(o.ReadHeaderTimeout, d.ReadHeaderTimeout)
 	o.ReadTimeout = cmp.Or(o.ReadTimeout, d.ReadTimeout)
