@@ -1,17 +1,17 @@
 package api
 
 import (
+	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/xml"
 	"net/http"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ccdhq/ccd/acd/endpoints"
+	"github.com/ccdhq/ccd/config"
 	"github.com/labstack/echo/v4"
 )
 
@@ -44,9 +44,16 @@ type AgentAuth struct {
 	Token string
 	// Passwords of agents who may log in themselves (agent id -> password).
 	Passwords map[string]string
-	// Names for the login answer (agent id -> display name).
-	Names    map[string]string
-	TokenTTL time.Duration
+	// Names and Emails for the login answer (agent id -> display name, address).
+	Names, Emails map[string]string
+	TokenTTL      time.Duration
+	// MaxSessions bounds the agent tokens held at once.
+	MaxSessions int
+	// LoginMaxFailures failed password checks within LoginWindow, for one
+	// user or from one address, throttle that user or address until the
+	// window ends. Zero values take the configuration's defaults.
+	LoginMaxFailures int
+	LoginWindow      time.Duration
 	// Optimus AgentServices credentials; empty switches that interface off.
 	OptimusUser, OptimusPassword string
 	// Endpoints says where agents may log in; nil allows agents their default
@@ -57,17 +64,11 @@ type AgentAuth struct {
 // agentAPI serves the agent interfaces in the dialects CRMs and toolbars speak: the
 // OMniLeads session API, the Optimus AgentServices operations and ccd's own JSON.
 type agentAPI struct {
-	ctl  AgentControl
-	auth AgentAuth
-	now  func() time.Time
-
-	mu       sync.Mutex
-	sessions map[string]session // token -> agent session
-}
-
-type session struct {
-	agent   string
-	expires time.Time
+	ctl      AgentControl
+	auth     AgentAuth
+	now      func() time.Time
+	sessions *sessionTable
+	throttle *throttle
 }
 
 // principal is who a request acts as: an agent ("" for an integration token).
@@ -76,12 +77,19 @@ type principal struct {
 	integration bool
 }
 
+// agentsNow is the agent interfaces' clock (token expiry, login throttling);
+// tests set it.
+var agentsNow = time.Now
+
 // MountAgents adds the agent interfaces to the server.
 func (s *Server) MountAgents(ctl AgentControl, auth AgentAuth) {
-	if auth.TokenTTL <= 0 {
-		auth.TokenTTL = 8 * time.Hour
-	}
-	a := &agentAPI{ctl: ctl, auth: auth, now: time.Now, sessions: map[string]session{}}
+	d := config.Default().API
+	auth.TokenTTL = cmp.Or(max(auth.TokenTTL, 0), d.TokenTTL)
+	auth.MaxSessions = cmp.Or(auth.MaxSessions, d.MaxSessions)
+	auth.LoginMaxFailures = cmp.Or(auth.LoginMaxFailures, d.LoginMaxFailures)
+	auth.LoginWindow = cmp.Or(auth.LoginWindow, d.LoginWindow)
+	a := &agentAPI{ctl: ctl, auth: auth, now: func() time.Time { return agentsNow() }, sessions: newSessionTable(auth.TokenTTL, auth.MaxSessions),
+		throttle: newThrottle(auth.LoginMaxFailures, auth.LoginWindow)}
 	e := s.Echo
 	e.POST("/api/v1/login", a.login)
 	v1 := e.Group("/api/v1", a.authenticate)
@@ -104,24 +112,24 @@ func (s *Server) MountAgents(ctl AgentControl, auth AgentAuth) {
 	own.POST("/:id/not_ready", a.nativeNotReady)
 
 	if auth.OptimusUser != "" {
-		e.Any("/AgentServices.asmx/:op", a.optimus)
+		e.Any(optimusRoute, a.optimus)
 	}
 	if calls, ok := ctl.(CallControl); ok {
 		a.mountCalls(e, calls)
 	}
 }
 
-func (a *agentAPI) newToken() string {
-	var b [20]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 func equal(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// login is the OMniLeads login: an agent's credentials for a bearer token.
+// omlLoginFailed is the OMniLeads answer to wrong credentials (003 §18.1.1),
+// the same for an unknown user and a wrong password.
+var omlLoginFailed = map[string]string{"detail": "Invalid Credentials or activate account"}
+
+// login is the OMniLeads login: an agent's credentials for a bearer token,
+// answered as OMniLeads does (a failure is 404 with "detail"). Failures are
+// throttled per user and per client address.
 func (a *agentAPI) login(c echo.Context) error {
 	var req struct {
 		Username string `json:"username" form:"username"`
@@ -136,48 +144,58 @@ func (a *agentAPI) login(c echo.Context) error {
 	if req.Password == "" {
 		return Invalid("password", "is required")
 	}
-	want, ok := a.auth.Passwords[req.Username]
-	if !ok || want == "" || !equal(want, req.Password) {
-		return &Error{Code: EUNAUTH, Message: "invalid username or password"}
-	}
-	token := a.newToken()
-	a.mu.Lock()
+	want, known := a.auth.Passwords[req.Username]
 	now := a.now()
-	for t, s := range a.sessions { // expired sessions go on every login
-		if now.After(s.expires) {
-			delete(a.sessions, t)
-		}
+	userKey := "agent:" + req.Username
+	ok, wait := a.throttle.attempt(now, a.throttleKeys(c, userKey, known), userKey, func() bool {
+		return known && want != "" && equal(want, req.Password)
+	})
+	if wait > 0 {
+		return throttled(wait)
 	}
-	a.sessions[token] = session{agent: req.Username, expires: now.Add(a.auth.TokenTTL)}
-	a.mu.Unlock()
+	if !ok {
+		return c.JSON(http.StatusNotFound, omlLoginFailed)
+	}
+	token := a.sessions.open(now, req.Username)
 	first, last, _ := strings.Cut(a.auth.Names[req.Username], " ")
+	// expires_in is a string of seconds, as OMniLeads sends it.
 	return c.JSON(http.StatusOK, map[string]any{
 		"token":      token,
-		"expires_in": a.auth.TokenTTL.Seconds(),
-		"user":       map[string]string{"first_name": first, "last_name": last, "username": req.Username},
+		"expires_in": strconv.FormatFloat(a.auth.TokenTTL.Seconds(), 'f', -1, 64),
+		"user":       map[string]string{"first_name": first, "last_name": last, "email": a.auth.Emails[req.Username]},
 	})
+}
+
+// throttleKeys are the keys a password attempt counts against: the client
+// address, and the user when it exists (unknown names would only fill the
+// table).
+func (a *agentAPI) throttleKeys(c echo.Context, userKey string, known bool) []string {
+	keys := []string{addressKey(c.RealIP())}
+	if known {
+		keys = append(keys, userKey)
+	}
+	return keys
 }
 
 // authenticate accepts "Authorization: Bearer <token>": the integration token or
 // an agent's session token.
 func (a *agentAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Request().Header.Get("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || token == "" {
+		token, ok := bearerToken(c.Request())
+		if !ok {
+			c.Response().Header().Set("WWW-Authenticate", "Bearer")
 			return &Error{Code: EUNAUTH, Message: "missing Authorization: Bearer <token>"}
 		}
 		if a.auth.Token != "" && equal(a.auth.Token, token) {
 			c.Set("principal", principal{integration: true})
 			return next(c)
 		}
-		a.mu.Lock()
-		s, ok := a.sessions[token]
-		a.mu.Unlock()
-		if !ok || a.now().After(s.expires) {
-			return &Error{Code: EUNAUTH, Message: "invalid or expired token"}
+		agent, ok := a.sessions.agent(a.now(), token)
+		if !ok {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			return &Error{Code: EUNAUTH, Message: "invalid or expired token: log in again"}
 		}
-		c.Set("principal", principal{agent: s.agent})
+		c.Set("principal", principal{agent: agent})
 		return next(c)
 	}
 }
@@ -189,7 +207,7 @@ func actingAgent(c echo.Context, named string) (string, error) {
 	switch {
 	case !p.integration:
 		if named != "" && named != p.agent {
-			return "", &Error{Code: EUNAUTH, Message: "an agent may only change its own state"}
+			return "", &Error{Code: EFORBIDDEN, Message: "an agent may only change its own state"}
 		}
 		return p.agent, nil
 	case named == "":
@@ -228,8 +246,18 @@ func (a *agentAPI) omlLogin(c echo.Context) error {
 	})
 }
 
+// logout logs an agent out and ends every token it holds: a token left
+// behind after the working day is one more to steal. A CRM logs in again.
+func (a *agentAPI) logout(ctx context.Context, agent string) error {
+	if err := a.ctl.Logout(ctx, agent); err != nil {
+		return err
+	}
+	a.sessions.revoke(agent)
+	return nil
+}
+
 func (a *agentAPI) omlLogout(c echo.Context) error {
-	return a.oml(c, func(ctx context.Context, agent string, _ omlRequest) error { return a.ctl.Logout(ctx, agent) })
+	return a.oml(c, func(ctx context.Context, agent string, _ omlRequest) error { return a.logout(ctx, agent) })
 }
 
 func (a *agentAPI) omlPause(c echo.Context) error {
@@ -247,7 +275,7 @@ func (a *agentAPI) omlUnpause(c echo.Context) error {
 
 func (a *agentAPI) list(c echo.Context) error {
 	if p, _ := c.Get("principal").(principal); !p.integration {
-		return &Error{Code: EUNAUTH, Message: "listing agents needs the integration token"}
+		return &Error{Code: EFORBIDDEN, Message: "listing agents needs the integration token"}
 	}
 	all, err := a.ctl.Agents(c.Request().Context())
 	if err != nil {
@@ -296,7 +324,7 @@ func (a *agentAPI) nativeLogin(c echo.Context) error {
 }
 
 func (a *agentAPI) nativeLogout(c echo.Context) error {
-	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error { return a.ctl.Logout(ctx, agent) })
+	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error { return a.logout(ctx, agent) })
 }
 
 func (a *agentAPI) nativeReady(c echo.Context) error {
@@ -312,18 +340,32 @@ func (a *agentAPI) nativeNotReady(c echo.Context) error {
 	})
 }
 
+// optimusRoute is where the Optimus AgentServices operations are served; the
+// error handler answers there in the ASMX format too.
+const optimusRoute = "/AgentServices.asmx/:op"
+
 // optimusResult is the ASMX answer: <string xmlns="http://tempuri.org/">...</string>.
 type optimusResult struct {
 	XMLName xml.Name `xml:"http://tempuri.org/ string"`
 	Value   string   `xml:",chardata"`
 }
 
+// optimusErrorText is an error as AgentServices answers it, in the same
+// <string> as a result: "ERROR: <parameter>: <problem>" or "ERROR: <problem>".
+// The HTTP status says which kind of error it is.
+func optimusErrorText(e *Error) string {
+	if e.Field != "" {
+		return "ERROR: " + e.Field + ": " + e.Message
+	}
+	return "ERROR: " + e.Message
+}
+
 // optimus serves the Optimus AgentServices operations (LOGIN, LOGOUT, NOT READY,
 // CheckExtensionState) with their legacy parameter names, by GET query or POST form,
 // authenticated by webServiceUserName/password as old clients send them.
 func (a *agentAPI) optimus(c echo.Context) error {
-	if !equal(a.auth.OptimusUser, c.FormValue("webServiceUserName")) || !equal(a.auth.OptimusPassword, c.FormValue("password")) {
-		return &Error{Code: EUNAUTH, Message: "invalid webServiceUserName or password"}
+	if err := a.optimusAuth(c); err != nil {
+		return err
 	}
 	user := c.FormValue("Username")
 	if user == "" {
@@ -343,7 +385,7 @@ func (a *agentAPI) optimus(c echo.Context) error {
 		// extension is held to what the agent itself may use.
 		err = a.loginAt(ctx, endpoints.Agent, user, ext, "ExtensionNumber")
 	case "LOGOUT":
-		err = a.ctl.Logout(ctx, user)
+		err = a.logout(ctx, user)
 	case "NOTREADY":
 		code := c.FormValue("activityCode")
 		if code == "" {
@@ -363,4 +405,22 @@ func (a *agentAPI) optimus(c echo.Context) error {
 		return err
 	}
 	return c.XML(http.StatusOK, optimusResult{Value: result})
+}
+
+// optimusAuth checks webServiceUserName/password, throttled like the OMniLeads
+// login: per web service user and per client address.
+func (a *agentAPI) optimusAuth(c echo.Context) error {
+	known := equal(a.auth.OptimusUser, c.FormValue("webServiceUserName"))
+	password := c.FormValue("password") // parsed before the throttle's lock
+	const userKey = "optimus"
+	ok, wait := a.throttle.attempt(a.now(), a.throttleKeys(c, userKey, known), userKey, func() bool {
+		return known && equal(a.auth.OptimusPassword, password)
+	})
+	switch {
+	case wait > 0:
+		return throttled(wait)
+	case !ok:
+		return &Error{Code: EUNAUTH, Message: "invalid webServiceUserName or password"}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -96,7 +97,15 @@ func newAgentServer(t *testing.T) (*Server, *fakeAgents) {
 
 func do(t *testing.T, s *Server, method, path, token, contentType, body string) (int, map[string]any, string) {
 	t.Helper()
+	code, m, raw, _ := doFrom(t, s, "192.0.2.1:40000", method, path, token, contentType, body)
+	return code, m, raw
+}
+
+// doFrom is do from a client address, also returning the answer's headers.
+func doFrom(t *testing.T, s *Server, addr, method, path, token, contentType, body string) (int, map[string]any, string, http.Header) {
+	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.RemoteAddr = addr
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -108,7 +117,7 @@ func do(t *testing.T, s *Server, method, path, token, contentType, body string) 
 	raw, _ := io.ReadAll(rec.Body)
 	var m map[string]any
 	_ = json.Unmarshal(raw, &m)
-	return rec.Code, m, string(raw)
+	return rec.Code, m, string(raw), rec.Header()
 }
 
 func TestOMniLeadsSessionAPI(t *testing.T) {
@@ -135,9 +144,20 @@ func TestOMniLeadsSessionAPI(t *testing.T) {
 	if f.calls[1] != "1001:not_ready:lunch" {
 		t.Fatalf("pause recorded as %q", f.calls[1])
 	}
-	// An agent acts for itself only.
-	if code, _, _ := do(t, s, "POST", "/api/v1/asterisk_login/", token, "application/json", `{"agent":"1002"}`); code != 401 {
-		t.Fatalf("agent acting for another: %d", code)
+	// An agent acts for itself only: it is known, so refused (403), not
+	// asked for credentials (401).
+	_, m, _ = do(t, s, "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"alice-pw"}`)
+	token, _ = m["token"].(string)
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/api/v1/asterisk_pause/", `{"agent":"1002","pause_id":"x"}`},
+		{"POST", "/api/agents/1002/ready", ""},
+		{"GET", "/api/agents/1002", ""},
+		{"GET", "/api/agents", ""},
+	} {
+		code, m, raw := do(t, s, tc.method, tc.path, token, "application/json", tc.body)
+		if e, _ := m["error"].(map[string]any); code != 403 || e["code"] != EFORBIDDEN {
+			t.Fatalf("agent acting for another via %s: %d %s", tc.path, code, raw)
+		}
 	}
 }
 
@@ -148,7 +168,6 @@ func TestAgentAPIRejectsBadInput(t *testing.T) {
 		code                                   int
 		field                                  string
 	}{
-		{"wrong password", "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"x"}`, 401, ""},
 		{"no username", "POST", "/api/v1/login", "", "application/json", `{"password":"x"}`, 400, "username"},
 		{"agent without password", "POST", "/api/v1/login", "", "application/json", `{"username":"1002","password":""}`, 400, "password"},
 		{"malformed json", "POST", "/api/v1/login", "", "application/json", `{"username":`, 400, "body"},

@@ -133,7 +133,7 @@ func ownCall(c echo.Context, ctl CallControl) error {
 	for _, call := range calls {
 		if call.ID == c.Param("id") {
 			if call.Agent != p.agent {
-				return &Error{Code: EUNAUTH, Message: "an agent may only act on its own call"}
+				return &Error{Code: EFORBIDDEN, Message: "an agent may only act on its own call"}
 			}
 			return nil
 		}

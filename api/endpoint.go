@@ -20,7 +20,7 @@ func (a *agentAPI) loginAt(ctx context.Context, caller endpoints.Caller, agent, 
 		if pe.Forbidden {
 			code = EFORBIDDEN
 		}
-		return &Error{Code: code, Field: field, Message: field + ": " + pe.Msg}
+		return &Error{Code: code, Field: field, Message: pe.Msg}
 	}
 	if err != nil {
 		return err

@@ -4,14 +4,19 @@
 package api
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/ccdhq/ccd/config"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -24,25 +29,64 @@ type Check struct {
 	Func func(ctx context.Context) error
 }
 
+// Options are the limits and the transport of the HTTP server. Zero values take
+// the defaults of the configuration (config.Default).
+type Options struct {
+	// MaxBodyBytes bounds every request body (413 above it).
+	MaxBodyBytes int64
+	// ReadHeaderTimeout and ReadTimeout bound the reading of a request;
+	// WriteTimeout is the longest an answer may go without progress (each
+	// write extends it); IdleTimeout closes silent keep-alive connections.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// TLSCertFile and TLSKeyFile (PEM): serve HTTPS. Both or neither.
+	TLSCertFile, TLSKeyFile string
+	// Token is the integration token; /readyz gives its reasons only to it,
+	// as they name internal addresses.
+	Token string
+}
+
+func (o Options) withDefaults() Options {
+	d := config.Default().API
+	o.MaxBodyBytes = cmp.Or(o.MaxBodyBytes, d.MaxBodyBytes)
+	o.ReadHeaderTimeout = cmp.Or(o.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	o.ReadTimeout = cmp.Or(o.ReadTimeout, d.ReadTimeout)
+	o.WriteTimeout = cmp.Or(o.WriteTimeout, d.WriteTimeout)
+	o.IdleTimeout = cmp.Or(o.IdleTimeout, d.IdleTimeout)
+	return o
+}
+
 // Server is the HTTP server.
 type Server struct {
 	Echo   *echo.Echo
 	log    *slog.Logger
+	opts   Options
 	mu     sync.Mutex
 	checks []Check
 	srv    *http.Server
 }
 
-// New builds the server with /healthz, /readyz and /metrics.
+// New builds the server with /healthz, /readyz and /metrics and the default
+// limits.
 func New(log *slog.Logger, reg *prometheus.Registry) *Server {
+	return NewServer(log, reg, Options{})
+}
+
+// NewServer is New with limits and transport. Every route, present and future,
+// passes the same edge: security headers, the body limit, deadlines and the
+// text check (edge.go).
+func NewServer(log *slog.Logger, reg *prometheus.Registry, opts Options) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
-	e.Use(decodePathParams)
-	s := &Server{Echo: e, log: log}
+	// The client address (login throttling) is the peer's, or what a reverse
+	// proxy on this host says it is; a remote client cannot choose it by
+	// sending X-Forwarded-For.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
+	s := &Server{Echo: e, log: log, opts: opts.withDefaults()}
+	e.Use(decodePathParams, securityHeaders, s.edge)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -51,6 +95,29 @@ func New(log *slog.Logger, reg *prometheus.Registry) *Server {
 		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
 	}
 	return s
+}
+
+// securityHeaders keeps browsers from guessing content types and every cache
+// from keeping answers: tokens, agent names and call data must not linger in
+// a proxy or on a shared machine.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// bearerToken reads "Authorization: Bearer <token>"; the scheme name is
+// case-insensitive (RFC 6750, RFC 9110 §11.1).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
 }
 
 // AddCheck adds a readiness condition.
@@ -66,9 +133,12 @@ type checkResult struct {
 	Error string `json:"error,omitempty"`
 }
 
-// readyz answers 200 when every check passes and 503 otherwise, listing each check
-// with its reason so an operator sees at once what is missing.
+// readyz answers 200 when every check passes and 503 otherwise, listing each
+// check. The reasons go only to the integration token: they hold internal
+// addresses (database host, Asterisk URLs) an anonymous caller need not learn.
 func (s *Server) readyz(c echo.Context) error {
+	token, _ := bearerToken(c.Request())
+	reasons := s.opts.Token != "" && equal(s.opts.Token, token)
 	s.mu.Lock()
 	checks := append([]Check(nil), s.checks...)
 	s.mu.Unlock()
@@ -82,7 +152,10 @@ func (s *Server) readyz(c echo.Context) error {
 			defer wg.Done()
 			results[i] = checkResult{Name: ch.Name, OK: true}
 			if err := ch.Func(ctx); err != nil {
-				results[i] = checkResult{Name: ch.Name, Error: err.Error()}
+				results[i] = checkResult{Name: ch.Name}
+				if reasons {
+					results[i].Error = err.Error()
+				}
 			}
 		}()
 	}
@@ -105,12 +178,31 @@ func (s *Server) Serve(ctx context.Context, addr string) error {
 	return s.ServeListener(ctx, ln)
 }
 
-// ServeListener is Serve on an existing listener (tests use port 0).
+// ServeListener is Serve on an existing listener (tests use port 0). With a
+// certificate configured it serves HTTPS; without, it warns when the listener
+// is reachable from other machines, since tokens and passwords would then
+// cross the network in clear.
 func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
-	s.srv = &http.Server{Handler: s.Echo, ReadHeaderTimeout: 10 * time.Second}
-	s.log.Info("http listening", "addr", ln.Addr().String())
+	o := s.opts
+	// WriteTimeout here is the deadline of an answer's start; the edge
+	// extends it while the answer makes progress.
+	s.srv = &http.Server{Handler: s.Echo, ReadHeaderTimeout: o.ReadHeaderTimeout, ReadTimeout: o.ReadTimeout,
+		WriteTimeout: o.WriteTimeout, IdleTimeout: o.IdleTimeout, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	serve := func() error { return s.srv.Serve(ln) }
+	if o.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCertFile, o.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("http: loading the TLS certificate: %w", err)
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		serve = func() error { return s.srv.ServeTLS(ln, "", "") }
+	} else if !loopback(ln.Addr()) {
+		s.log.Warn("http listening beyond loopback without TLS: tokens and passwords cross the network in clear; "+
+			"set api.tls_cert_file and api.tls_key_file or put a TLS proxy in front", "addr", ln.Addr().String())
+	}
+	s.log.Info("http listening", "addr", ln.Addr().String(), "tls", o.TLSCertFile != "")
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(ln) }()
+	go func() { errc <- serve() }()
 	select {
 	case err := <-errc:
 		return err
@@ -123,4 +215,10 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 		return e
 	}
 	return err
+}
+
+// loopback tells whether addr is reachable from this machine only.
+func loopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }

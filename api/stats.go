@@ -128,8 +128,8 @@ func queryParams(names ...string) echo.MiddlewareFunc {
 
 func (a *statsAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
+		token, ok := bearerToken(c.Request())
+		if !ok {
 			c.Response().Header().Set("WWW-Authenticate", "Bearer")
 			return &Error{Code: EUNAUTH, Message: "missing Authorization: Bearer <token>"}
 		}

@@ -102,6 +102,7 @@ type Agent struct {
 	// first is the default when Endpoint is empty.
 	Endpoints []string       `yaml:"endpoints"`
 	Password  string         `yaml:"password"` // for the agent's own API login; empty: no self-service login
+	Email     string         `yaml:"email"`    // given to CRMs in the OMniLeads login answer
 	Skills    map[string]int `yaml:"skills"`
 	Groups    []string       `yaml:"groups"`
 }

@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -60,6 +61,30 @@ type API struct {
 	// parameters). Empty: that interface is off.
 	OptimusUser     string `yaml:"optimus_user"`
 	OptimusPassword string `yaml:"optimus_password"`
+	// MaxBodyBytes bounds every request body; a larger one is refused (413)
+	// before it is read, so a flood of huge bodies cannot grow ccd's memory.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ReadHeaderTimeout and ReadTimeout bound how long a client may take to
+	// send its request headers and its whole request; a body sent a byte at
+	// a time is cut off.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	// WriteTimeout is the longest an answer may go without progress: each
+	// write extends it, so a large statistics export that keeps streaming is
+	// never cut, while a client that stops reading is.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes keep-alive connections that send nothing.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// TLSCertFile and TLSKeyFile (PEM) make ccd serve HTTPS; both or neither.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// MaxSessions bounds the agent tokens held at once; the oldest go first.
+	MaxSessions int `yaml:"max_sessions"`
+	// LoginMaxFailures failed password checks within LoginWindow, for one user
+	// or from one client address, make further attempts wait (429) until the
+	// window ends.
+	LoginMaxFailures int           `yaml:"login_max_failures"`
+	LoginWindow      time.Duration `yaml:"login_window"`
 }
 
 // Log selects the slog handler.
@@ -123,9 +148,17 @@ func Default() Config {
 		PBX:      PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
 		EventLog: EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000},
 		ACD:      ACD{RecordingName: "{date}-{queue}-{callid}"},
-		API:      API{TokenTTL: 8 * time.Hour},
+		API:      defaultAPI(),
 		Stats:    Stats{Interval: 250 * time.Millisecond},
 	}
+}
+
+// defaultAPI has room for a month's statistics export: write_timeout is the
+// longest an answer may stall, not its whole duration.
+func defaultAPI() API {
+	return API{TokenTTL: 8 * time.Hour, MaxBodyBytes: 1 << 20, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxSessions: 10000, LoginMaxFailures: 10, LoginWindow: 5 * time.Minute}
 }
 
 // DefaultStateDir is /var/lib/ccd for root (a system daemon) and the XDG state
@@ -273,8 +306,58 @@ func (c *Config) Validate() error {
 	if (c.API.OptimusUser == "") != (c.API.OptimusPassword == "") {
 		bad("api.optimus_password", "api.optimus_user and api.optimus_password go together")
 	}
+	c.API.validate(bad)
 	c.ACD.validate(bad)
 	return errors.Join(errs...)
+}
+
+// validate checks the limits and the TLS files of the HTTP server.
+func (a *API) validate(bad func(key, format string, args ...any)) {
+	if a.MaxBodyBytes < 1024 {
+		bad("api.max_body_bytes", "must be at least 1024, got %d", a.MaxBodyBytes)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"api.read_header_timeout", a.ReadHeaderTimeout}, {"api.read_timeout", a.ReadTimeout},
+		{"api.write_timeout", a.WriteTimeout}, {"api.idle_timeout", a.IdleTimeout}, {"api.login_window", a.LoginWindow}} {
+		if d.v <= 0 {
+			bad(d.key, "must be positive, got %s", d.v)
+		}
+	}
+	if a.MaxSessions < 1 {
+		bad("api.max_sessions", "must be at least 1, got %d", a.MaxSessions)
+	}
+	if a.LoginMaxFailures < 1 {
+		bad("api.login_max_failures", "must be at least 1, got %d", a.LoginMaxFailures)
+	}
+	switch {
+	case a.TLSCertFile == "" && a.TLSKeyFile == "":
+	case a.TLSCertFile == "":
+		bad("api.tls_cert_file", "is required with api.tls_key_file")
+	case a.TLSKeyFile == "":
+		bad("api.tls_key_file", "is required with api.tls_cert_file")
+	default:
+		a.validateTLSFiles(bad)
+	}
+}
+
+// validateTLSFiles reads the certificate and key as the server will, so that a
+// wrong path or a mismatched pair stops the start naming the key.
+func (a *API) validateTLSFiles(bad func(key, format string, args ...any)) {
+	readable := true
+	for _, f := range []struct{ key, path string }{{"api.tls_cert_file", a.TLSCertFile}, {"api.tls_key_file", a.TLSKeyFile}} {
+		if _, err := os.ReadFile(f.path); err != nil {
+			bad(f.key, "cannot be read: %v", err)
+			readable = false
+		}
+	}
+	if !readable {
+		return
+	}
+	if _, err := tls.LoadX509KeyPair(a.TLSCertFile, a.TLSKeyFile); err != nil {
+		bad("api.tls_cert_file", "not a PEM certificate matching api.tls_key_file: %v", err)
+	}
 }
 
 // Location is PBX.TimeZone resolved; Validate has already proven it loads.

@@ -63,6 +63,13 @@ pbx:
 api:
   # Bearer token for integrations (CRMs, toolbars): Authorization: Bearer <token>.
   token: %q
+  # Optimus AgentServices (/AgentServices.asmx/...): the webServiceUserName and
+  # password legacy clients send; both or neither (neither: interface off).
+  # optimus_user: ""
+  # optimus_password: ""
+  # HTTPS without a proxy in front: PEM certificate and key, both or neither.
+  # tls_cert_file: /etc/ccd/tls/cert.pem
+  # tls_key_file: /etc/ccd/tls/key.pem
 
 acd:
   # Calls that match no route go here (an extension of the caller's context);

@@ -96,7 +96,7 @@ func (s *lazySink) Append(ctx context.Context, evs []eventlog.Event) error {
 // event log (flushed, or kept on disk), database.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	m := metrics.New()
-	srv := api.New(log, m.Registry)
+	srv := api.NewServer(log, m.Registry, serverOptions(cfg))
 
 	sink := &lazySink{}
 	writer, err := eventlog.NewWriter(sink, eventlog.Options{
@@ -497,14 +497,26 @@ func agentAuth(cfg config.Config) (api.AgentAuth, error) {
 		return api.AgentAuth{}, err
 	}
 	auth := api.AgentAuth{Endpoints: policy, Token: cfg.API.Token, TokenTTL: cfg.API.TokenTTL, OptimusUser: cfg.API.OptimusUser,
-		OptimusPassword: cfg.API.OptimusPassword, Passwords: map[string]string{}, Names: map[string]string{}}
+		OptimusPassword: cfg.API.OptimusPassword, Passwords: map[string]string{}, Names: map[string]string{},
+		Emails: map[string]string{}, MaxSessions: cfg.API.MaxSessions, LoginMaxFailures: cfg.API.LoginMaxFailures,
+		LoginWindow: cfg.API.LoginWindow}
 	for _, a := range cfg.ACD.Agents {
 		if a.Password != "" {
 			auth.Passwords[a.ID] = a.Password
 		}
 		auth.Names[a.ID] = a.Name
+		auth.Emails[a.ID] = a.Email
 	}
 	return auth, nil
+}
+
+// serverOptions are the HTTP server's limits and transport from the
+// configuration.
+func serverOptions(cfg config.Config) api.Options {
+	a := cfg.API
+	return api.Options{MaxBodyBytes: a.MaxBodyBytes, ReadHeaderTimeout: a.ReadHeaderTimeout, ReadTimeout: a.ReadTimeout,
+		WriteTimeout: a.WriteTimeout, IdleTimeout: a.IdleTimeout, TLSCertFile: a.TLSCertFile, TLSKeyFile: a.TLSKeyFile,
+		Token: a.Token}
 }
 
 // openLookups prepares the external-database step of the routes that have one.

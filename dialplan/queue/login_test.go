@@ -86,7 +86,7 @@ func TestLoginAtAnEndpointHeldByAnotherAgent(t *testing.T) {
 		{"integration", "POST", "/api/agents/a2/login", testToken, `{"endpoint":"PJSIP/2001"}`, "endpoint"},
 		{"optimus", "GET", "/AgentServices.asmx/LOGIN?" + optimus.Encode(), "", "", "ExtensionNumber"},
 	} {
-		if code, a, raw := s.call(tc.method, tc.path, tc.token, tc.body); code != 409 || a.Error.Field != tc.field {
+		if code, a, raw := s.call(tc.method, tc.path, tc.token, tc.body); code != 409 || (a.Error.Field != tc.field && !strings.Contains(raw, ">ERROR: "+tc.field+":")) {
 			t.Errorf("%s: bob at ann's endpoint: %d %s, want 409 naming %s", tc.name, code, raw, tc.field)
 		}
 	}
