@@ -33,7 +33,9 @@ func (e *Engine) Login(now time.Time, id, endpoint string) error {
 		if endpoint == a.Endpoint {
 			return nil
 		}
-		if a.call != nil {
+		// A restored agent ringing or on a call has no call yet until
+		// RestoreCalls: its state still says it is busy.
+		if a.call != nil || a.State == Ringing || a.State == OnCall {
 			return conflict("acd: agent " + id + " is on a call")
 		}
 		delete(e.byEndpoint, a.Endpoint)

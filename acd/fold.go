@@ -135,13 +135,19 @@ func Fold(events []Event) Snapshot {
 	return s
 }
 
-// Restore loads a snapshot into a new engine after a restart. live says whether
-// a channel is still in the Stasis application: a caller who is gone is closed
-// (abandoned, or ended after talking); an offer that was ringing is withdrawn and
-// its call waits again; a connected pair whose agent is gone ends. Every such
-// change is an event, dated now.
+// Restore loads a snapshot into a new engine after a restart: RestoreAgents then
+// RestoreCalls, for a caller that knows at once which channels are live.
 func (e *Engine) Restore(now time.Time, s Snapshot, live func(channel string) bool) {
-	for _, sa := range s.Agents {
+	e.RestoreAgents(s.Agents)
+	e.RestoreCalls(now, s.Calls, live)
+}
+
+// RestoreAgents loads the agents of a snapshot into a new engine. It needs
+// nothing from Asterisk, so agents can log in, out and pause before the PBX is
+// back. An agent left ringing or on a call keeps that state until RestoreCalls
+// tells whether the call is still there.
+func (e *Engine) RestoreAgents(agents []Agent) {
+	for _, sa := range agents {
 		a := e.agents[sa.ID]
 		if a == nil || sa.State == LoggedOut || sa.State == "" {
 			continue
@@ -162,13 +168,21 @@ func (e *Engine) Restore(now time.Time, s Snapshot, live func(channel string) bo
 			a.back = Ready
 		}
 	}
+}
+
+// RestoreCalls loads the calls of a snapshot once Asterisk has said which
+// channels are still in the Stasis application (live): a caller who is gone is
+// closed (abandoned, or ended after talking); an offer that was ringing is
+// withdrawn and its call waits again; a connected pair whose agent is gone ends.
+// Every such change is an event, dated now.
+func (e *Engine) RestoreCalls(now time.Time, calls []Call, live func(channel string) bool) {
 	var held []*agent // agents whose state waits for their call to be restored
 	for _, a := range e.agentList {
 		if a.State == Ringing || a.State == OnCall {
 			held = append(held, a)
 		}
 	}
-	for _, sc := range s.Calls {
+	for _, sc := range calls {
 		e.restoreCall(now, sc, live)
 	}
 	// Agents left ringing or on a call that no longer exists are free again.

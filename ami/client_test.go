@@ -911,3 +911,23 @@ func TestClientCloseNoLeak(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Texts from Asterisk go to the event log, and PostgreSQL refuses NUL and invalid
+// UTF-8: a subscriber (the AMI observer) gets them repaired.
+func TestClientCleansNULAndInvalidUTF8(t *testing.T) {
+	srv := newServer(t)
+	c := connected(t, srv)
+	calls := c.Subscribe("Newchannel")
+	defer calls.Close()
+	srv.Emit(amitest.Event("Newchannel", "Uniqueid", "u1", "CallerIDName", "Jo\x00s\xffé", "Exten\x00", "100"))
+	m := recv(t, calls)
+	if got := m.Get("CallerIDName"); got != "Jos\uFFFDé" {
+		t.Errorf("CallerIDName %q, want %q", got, "Jos\uFFFDé")
+	}
+	if got := m.Get("Exten"); got != "100" {
+		t.Errorf("a key with a NUL: Exten %q, want 100", got)
+	}
+	if got := m.Get("Uniqueid"); got != "u1" {
+		t.Errorf("Uniqueid %q", got)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzReader feeds arbitrary bytes to the Reader. It must never panic, must
@@ -37,6 +39,11 @@ func FuzzReader(f *testing.F) {
 			}
 			if len(m.Fields) == 0 {
 				t.Fatal("empty message returned")
+			}
+			for _, f := range m.Fields { // what PostgreSQL would refuse
+				if !utf8.ValidString(f.Key+f.Value) || strings.IndexByte(f.Key+f.Value, 0) >= 0 {
+					t.Fatalf("field %q: %q holds invalid UTF-8 or NUL", f.Key, f.Value)
+				}
 			}
 			wire := m.String()
 			m2, err := NewReader(bytes.NewReader([]byte(wire))).ReadMessage()

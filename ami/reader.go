@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/ccdhq/ccd/internal/textcheck"
 )
 
 // DefaultMaxFrameSize is the largest frame a Reader accepts unless changed
@@ -320,8 +322,15 @@ func eventName(frame []byte) ([]byte, bool) {
 // costs three allocations (Message, Fields, text) whatever its size. The
 // flip side is that keeping any one value keeps the whole frame's text alive;
 // frames are small, so this is the better trade-off.
+//
+// Texts from Asterisk reach the event log, and PostgreSQL refuses NUL bytes and
+// invalid UTF-8: keys and values are repaired with textcheck.Clean. One check of
+// the whole frame keeps the common case (nothing to repair) at one pass.
 func parseLines(frame []byte, ends []int, off int64) (*Message, error) {
 	s := string(frame)
+	// Clean returns s itself when nothing needs repair, and a string compared
+	// with itself is not read again.
+	repair := textcheck.Clean(s) != s
 	fields := make([]Field, len(ends))
 	start := 0
 	for i, end := range ends {
@@ -339,6 +348,9 @@ func parseLines(frame []byte, ends []int, off int64) (*Message, error) {
 			v = v[1:]
 		}
 		fields[i] = Field{Key: line[:c], Value: v}
+		if repair {
+			fields[i] = Field{Key: textcheck.Clean(line[:c]), Value: textcheck.Clean(v)}
+		}
 	}
 	return &Message{Fields: fields}, nil
 }

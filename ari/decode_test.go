@@ -472,3 +472,36 @@ func TestKeys(t *testing.T) {
 		t.Errorf("ApplicationReplaced keys %v", k)
 	}
 }
+
+// Decoded events go to the event log, and PostgreSQL refuses NUL (also as the
+// jsonb escape \u0000), lone surrogates and invalid UTF-8: they are repaired in
+// strings and in values kept as raw JSON.
+func TestDecodeCleansNULForTheEventLog(t *testing.T) {
+	ev, err := Decode([]byte(`{"type":"StasisStart","application":"ccd","timestamp":"2026-11-22T18:35:24.138+0000",` +
+		`"args":["inbound","555\u00000100"],"channel":{"id":"c1","name":"PJSIP/trunk-1",` +
+		`"caller":{"name":"Jo\u0000s\u00e9","number":"555"},"channelvars":{"X\u0000":"a\u0000b"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := ev.(*StasisStart)
+	if ss.Channel.Caller.Name != "José" || ss.Args[1] != "5550100" || ss.Channel.ChannelVars["X"] != "ab" {
+		t.Fatalf("caller name %q, args %q, vars %q", ss.Channel.Caller.Name, ss.Args, ss.Channel.ChannelVars)
+	}
+
+	ev, err = Decode([]byte(`{"type":"ChannelUserevent","eventname":"x","timestamp":"2026-11-22T18:35:24.138+0000",` +
+		`"userevent":{"note":"a\u0000b","lone":"\ud800","kept":"a\\u0000b"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(ev.(*ChannelUserevent).UserEvent), `{"note":"ab","lone":"`+"\uFFFD"+`","kept":"a\\u0000b"}`; got != want {
+		t.Fatalf("userevent %s, want %s", got, want)
+	}
+
+	ev, err = Decode([]byte(`{"type":"FromNewerAsterisk","note":"a\u0000b"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := Marshal(ev); string(out) != `{"type":"FromNewerAsterisk","note":"ab"}` {
+		t.Fatalf("unknown event kept as %s", out)
+	}
+}

@@ -134,7 +134,7 @@ func Decode(data []byte) (Event, error) {
 		if err := r.finish(); err != nil {
 			return nil, err
 		}
-		u.Raw = append(json.RawMessage(nil), data...)
+		u.Raw = json.RawMessage(cleanRaw(r.s)) // stored as it is: cleaned like every raw value
 		return u, nil
 	}
 	ev.decode(&r)

@@ -3,7 +3,9 @@ package ari
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzDecode checks that Decode never panics, only accepts valid JSON, and
@@ -19,6 +21,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{"type":"NoSuchEvent","application":"ccd","nested":{"a":[1,2.5e3,true,null,"\u00e9"]}}`))
 	f.Add([]byte(`{"type":"MissingParams","params":["app"]}`))
+	f.Add([]byte(`{"type":"ChannelUserevent","userevent":{"a\u0000":"\ud800x\u0000"},"eventname":"n\u0000"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ev, err := Decode(data)
 		if err != nil {
@@ -37,6 +40,9 @@ func FuzzDecode(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("Marshal produced invalid JSON %q from %q", out, data)
 		}
+		if bad := refusedText(out); bad != "" {
+			t.Fatalf("event log payload %q from %q holds %s", out, data, bad)
+		}
 		again, err := Decode(out)
 		if err != nil {
 			t.Fatalf("Decode(Marshal(ev)): %v\nin:  %q\nout: %q", err, data, out)
@@ -50,4 +56,42 @@ func FuzzDecode(f *testing.F) {
 		}
 		_ = Keys(ev)
 	})
+}
+
+// refusedText says what in a JSON text PostgreSQL's jsonb would refuse: invalid
+// UTF-8, a NUL in any string (the escape \u0000), "" when nothing.
+func refusedText(doc []byte) string {
+	if !utf8.Valid(doc) {
+		return "invalid UTF-8"
+	}
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return err.Error()
+	}
+	var walk func(any) string
+	walk = func(v any) string {
+		switch v := v.(type) {
+		case string:
+			if strings.IndexByte(v, 0) >= 0 {
+				return "a NUL"
+			}
+		case []any:
+			for _, x := range v {
+				if bad := walk(x); bad != "" {
+					return bad
+				}
+			}
+		case map[string]any:
+			for k, x := range v {
+				if bad := walk(k); bad != "" {
+					return bad
+				}
+				if bad := walk(x); bad != "" {
+					return bad
+				}
+			}
+		}
+		return ""
+	}
+	return walk(v)
 }

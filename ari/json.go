@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ccdhq/ccd/internal/jsontext"
+	"github.com/ccdhq/ccd/internal/textcheck"
 )
 
 // This file holds the small JSON reader and writer used by the generated
@@ -234,7 +235,9 @@ func (r *reader) stringBody() string {
 }
 
 // stringEscaped finishes a string that contains escapes, starting over at
-// start (just after the opening quote).
+// start (just after the opening quote). A \u0000 escape is dropped
+// (textcheck.Clean): decoded strings go to the event log, and PostgreSQL refuses
+// NUL. Unescaped strings cannot hold one: a raw control character is an error.
 func (r *reader) stringEscaped(start int) string {
 	b := make([]byte, 0, r.i-start+16)
 	b = append(b, r.s[start:r.i]...)
@@ -244,9 +247,9 @@ func (r *reader) stringEscaped(start int) string {
 		case c == '"':
 			r.i++
 			if !utf8.Valid(b) {
-				return fixUTF8(string(b))
+				return textcheck.Clean(fixUTF8(string(b)))
 			}
-			return string(b)
+			return textcheck.Clean(string(b))
 		case c < 0x20:
 			r.fail("control character in string")
 			return ""
@@ -497,7 +500,8 @@ func (r *reader) time() time.Time {
 	return t
 }
 
-// raw returns a copy of the next value's JSON text; null reads as nil.
+// raw returns a copy of the next value's JSON text, cleaned (cleanRaw); null
+// reads as nil.
 func (r *reader) raw() json.RawMessage {
 	if r.null() {
 		return nil
@@ -508,7 +512,29 @@ func (r *reader) raw() json.RawMessage {
 	if r.err != nil {
 		return nil
 	}
-	return json.RawMessage(r.s[start:r.i])
+	return json.RawMessage(cleanRaw(r.s[start:r.i]))
+}
+
+// cleanRaw returns valid JSON text with every string in it decoded and encoded
+// again when it holds an escape or invalid UTF-8: NUL dropped, invalid UTF-8 and
+// lone surrogates replaced, as for decoded strings. PostgreSQL's jsonb refuses
+// \u0000, lone surrogates and invalid UTF-8, and raw values are stored as they
+// are. Outside strings valid JSON has no quote, so each quote starts a string.
+func cleanRaw(raw string) string {
+	if !strings.Contains(raw, `\u`) && utf8.ValidString(raw) {
+		return raw
+	}
+	b := make([]byte, 0, len(raw))
+	r := reader{s: raw}
+	for {
+		q := strings.IndexByte(raw[r.i:], '"')
+		if q < 0 {
+			return string(append(b, raw[r.i:]...))
+		}
+		b = append(b, raw[r.i:r.i+q]...)
+		r.i += q
+		b = appendString(b, r.stringBody())
+	}
 }
 
 // strList reads an array of strings; null reads as nil.

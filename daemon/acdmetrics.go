@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/dialplan/queue"
 	"github.com/ccdhq/ccd/metrics"
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,8 @@ type acdCollector struct {
 	waiting, longest, agents    *prometheus.Desc
 	calls, offers, actionErrors *prometheus.Desc
 }
+
+var agentStates = []string{acd.LoggedOut, acd.Ready, acd.NotReady, acd.Ringing, acd.OnCall, acd.OnDirectCall, acd.WrapUp}
 
 func registerACDMetrics(m *metrics.Metrics, app *queue.App) {
 	m.Registry.MustRegister(&acdCollector{
@@ -49,8 +52,8 @@ func (c *acdCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, q := range queues {
 		ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, float64(q.Waiting), q.Code)
 		ch <- prometheus.MustNewConstMetric(c.longest, prometheus.GaugeValue, float64(q.LongestWaitMS)/1000, q.Code)
-		for state, n := range q.AgentsByState {
-			ch <- prometheus.MustNewConstMetric(c.agents, prometheus.GaugeValue, float64(n), q.Code, state)
+		for _, state := range agentStates { // every state, 0 too: an alert on "no one ready" can fire
+			ch <- prometheus.MustNewConstMetric(c.agents, prometheus.GaugeValue, float64(q.AgentsByState[state]), q.Code, state)
 		}
 	}
 }

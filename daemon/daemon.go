@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,7 +98,14 @@ func (s *lazySink) Append(ctx context.Context, evs []eventlog.Event) error {
 // event log (flushed, or kept on disk), database.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	m := metrics.New()
+	zeroSeries(m)
+	statsLive := statsMetrics(m)
 	srv := api.NewServer(log, m.Registry, serverOptions(cfg))
+	var checks []api.Check // also watched by announceReady
+	addCheck := func(c api.Check) {
+		checks = append(checks, c)
+		srv.AddCheck(c)
+	}
 
 	sink := &lazySink{}
 	writer, err := eventlog.NewWriter(sink, eventlog.Options{
@@ -183,20 +192,23 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	direct := ariL.queue.DirectCall
 	amiL.direct.Store(&direct)
 
-	srv.AddCheck(api.Check{Name: "ami", Func: func(context.Context) error { return linkError("ami", amiL.client.Status()) }})
-	srv.AddCheck(api.Check{Name: "ari", Func: func(context.Context) error {
+	addCheck(api.Check{Name: "ami", Func: func(context.Context) error { return linkError("ami", amiL.client.Status()) }})
+	addCheck(api.Check{Name: "ari", Func: func(context.Context) error {
 		st := ariL.client.Status()
 		return linkError("ari", ami.Status{Connected: st.Connected, LastError: st.LastError})
 	}})
-	srv.AddCheck(api.Check{Name: "acd", Func: func(context.Context) error {
-		if !ariL.queue.Restored() {
+	addCheck(api.Check{Name: "acd", Func: func(context.Context) error {
+		switch {
+		case !ariL.queue.Loaded():
 			return errors.New("queues not restored from the event log yet")
+		case !ariL.queue.Reconciled():
+			return errors.New("the calls of the last run are not yet checked against Asterisk (ari)")
 		}
 		return nil
 	}})
 	var dbReady atomic.Pointer[store.DB]
 	srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.API.Token, cfg.Location(), serviceLevels(cfg))
-	srv.AddCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
+	addCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
 		db := dbReady.Load()
 		if db == nil {
 			return errors.New("not connected yet")
@@ -216,6 +228,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			cancel()
 		}
 	}()
+	wg.Add(1)
+	go func() { // after the last addCheck: it reads the checks without a lock
+		defer wg.Done()
+		announceReady(ctx, cfg, checks, log)
+	}()
 
 	db, stop, err := database(ctx, cfg, log)
 	if err != nil {
@@ -227,12 +244,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		ariL.restore(ctx, db, writer.Flush, log)
+		ariL.load(ctx, db, writer.Flush, log)
 	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		startStats(ctx, cfg, db, log, m)
+		startStats(ctx, cfg, db, log, statsLive)
 	}()
 	if open, err := db.OpenPBXChannels(ctx, time.Now().Add(-24*time.Hour)); err != nil {
 		log.Warn("cannot read channels open at the last stop", "err", err)
@@ -240,14 +257,65 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		observer.Restore(open)
 		amiL.restored(ctx)
 	}
-	log.Info("ccd ready", "listen", cfg.Listen)
-	if !amiL.client.Status().Connected || !ariL.client.Status().Connected {
-		log.Info("waiting for Asterisk; `ccd asterisk-config` prints the configuration it needs",
-			"ari", cfg.ARI.URL, "ami", cfg.AMI.Addr)
-	}
 	<-ctx.Done()
 	log.Info("ccd shutting down")
 	return nil
+}
+
+// zeroSeries creates the labelled series whose labels are known at start, so that
+// they read 0 before anything happened and an alert on them can fire (a series
+// that does not exist never fires).
+func zeroSeries(m *metrics.Metrics) {
+	for _, link := range []string{"ami", "ari"} {
+		m.Connected.WithLabelValues(link)
+		m.Reconnects.WithLabelValues(link)
+	}
+	for _, op := range []string{"append", "ping"} {
+		m.DBLatency.WithLabelValues(op)
+	}
+	for _, typ := range pbx.Events {
+		m.EventsIn.WithLabelValues("ami", typ)
+	}
+	for _, typ := range ari.EventTypes {
+		m.EventsIn.WithLabelValues("ari", typ)
+	}
+}
+
+// announceReady logs "ccd ready" once every readiness check passes, and until
+// then what it waits for: the log never says ready while /readyz does not.
+func announceReady(ctx context.Context, cfg config.Config, checks []api.Check, log *slog.Logger) {
+	missing := failingChecks(ctx, checks)
+	if len(missing) > 0 {
+		log.Info("ccd started; waiting for "+strings.Join(missing, ", "), "listen", cfg.Listen)
+		if slices.Contains(missing, "ami") || slices.Contains(missing, "ari") {
+			log.Info("waiting for Asterisk; `ccd asterisk-config` prints the configuration it needs",
+				"ari", cfg.ARI.URL, "ami", cfg.AMI.Addr)
+		}
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for len(missing) > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		missing = failingChecks(ctx, checks)
+	}
+	log.Info("ccd ready", "listen", cfg.Listen)
+}
+
+// failingChecks names the readiness checks that do not pass now.
+func failingChecks(ctx context.Context, checks []api.Check) []string {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var out []string
+	for _, c := range checks {
+		if err := c.Func(ctx); err != nil {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 func linkError(name string, st ami.Status) error {
@@ -372,17 +440,21 @@ type ariLink struct {
 	once   sync.Once
 	sub    *ari.Subscription // the recorder's
 	done   chan struct{}
+	log    *slog.Logger
 
-	mu        sync.Mutex
-	connected chan struct{} // closed at the first connection
-	inApp     []ari.Channel // channels in the application at the last connection
-	restored  atomic.Bool
+	// mu orders the reconciles: the one of a connection made before the queue
+	// application was loaded runs after the load, and never after the one of a
+	// later connection.
+	mu     sync.Mutex
+	loaded bool          // the queue application holds the event log's state
+	early  bool          // a connection was made before the load
+	inApp  []ari.Channel // channels in the application at that connection
 }
 
 func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder,
 	emit func(eventlog.Event) error, lookups map[int]queue.Lookup) (*ariLink, error) {
 	log = log.With("link", "ari")
-	l := &ariLink{done: make(chan struct{}), connected: make(chan struct{})}
+	l := &ariLink{done: make(chan struct{}), log: log}
 	ready := make(chan struct{}) // l.queue is set
 	c, err := ari.Connect(ctx, ari.Config{
 		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: cfg.ARI.Password, Application: cfg.ARI.Application, Logger: log,
@@ -410,21 +482,7 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 					}
 				}()
 			})
-			l.mu.Lock()
-			l.inApp = inApp
-			first := false
-			select {
-			case <-l.connected:
-			default:
-				close(l.connected)
-				first = true
-			}
-			l.mu.Unlock()
-			if !first && l.restored.Load() {
-				if err := l.queue.Reconnected(ctx, inApp); err != nil {
-					log.Warn("queue application: checking calls after the reconnect", "err", err)
-				}
-			}
+			l.connected(ctx, inApp)
 		},
 		OnDisconnect: func(err error) {
 			m.Connected.WithLabelValues("ari").Set(0) // the client logs the reason
@@ -445,14 +503,28 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 	return l, nil
 }
 
-// restore rebuilds the queue application from the event log once Asterisk has
-// told which channels are still in the application.
-func (l *ariLink) restore(ctx context.Context, db *store.DB, flush func(context.Context) error, log *slog.Logger) {
-	select {
-	case <-l.connected:
-	case <-ctx.Done():
+// connected reconciles the queue application with the channels Asterisk reports
+// in the application at a connection, or keeps them for the end of the load.
+func (l *ariLink) connected(ctx context.Context, inApp []ari.Channel) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.loaded {
+		l.early, l.inApp = true, inApp
 		return
 	}
+	l.reconcile(ctx, inApp)
+}
+
+func (l *ariLink) reconcile(ctx context.Context, inApp []ari.Channel) {
+	if err := l.queue.Reconcile(ctx, inApp); err != nil {
+		l.log.Warn("queue application: checking its calls against Asterisk", "err", err)
+	}
+}
+
+// load rebuilds the queue application from the event log, without waiting for
+// Asterisk: agents can log in while the PBX is down. The calls of the last run
+// are checked against Asterisk at its next connection, or now when it is up.
+func (l *ariLink) load(ctx context.Context, db *store.DB, flush func(context.Context) error, log *slog.Logger) {
 	for attempt := 0; ; attempt++ {
 		err := flush(ctx) // what the last run left in the spill file comes first
 		var rows []eventlog.Event
@@ -460,11 +532,8 @@ func (l *ariLink) restore(ctx context.Context, db *store.DB, flush func(context.
 			rows, err = db.ACDOpenEvents(ctx, time.Now().Add(-24*time.Hour))
 		}
 		if err == nil {
-			l.mu.Lock()
-			inApp := l.inApp
-			l.mu.Unlock()
-			if err = l.queue.Restore(ctx, rows, inApp); err == nil {
-				l.restored.Store(true)
+			if err = l.queue.Load(ctx, rows); err == nil {
+				l.loadDone(ctx)
 				return
 			}
 		}
@@ -475,6 +544,18 @@ func (l *ariLink) restore(ctx context.Context, db *store.DB, flush func(context.
 			return
 		}
 	}
+}
+
+func (l *ariLink) loadDone(ctx context.Context) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.loaded = true
+	// Channels listed by a connection that has dropped since are stale: the
+	// next connection reconciles with its own.
+	if l.early && l.client.Status().Connected {
+		l.reconcile(ctx, l.inApp)
+	}
+	l.early, l.inApp = false, nil
 }
 
 // close records the events already received, then closes the client.

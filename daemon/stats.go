@@ -37,9 +37,34 @@ func statDimensions(cfg config.Config) (store.StatDimensions, error) {
 	return d, nil
 }
 
+// statsMetrics registers the live aggregator's metrics at start, before the
+// database is up, so that they exist (at 0) from the start; startStats stores the
+// aggregator in the pointer they read.
+func statsMetrics(m *metrics.Metrics) *atomic.Pointer[job.Live] {
+	var live atomic.Pointer[job.Live]
+	m.Counter("ccd_stats_events_folded_total", "Events the live statistics aggregator has folded since start.", nil,
+		func() float64 {
+			if l := live.Load(); l != nil {
+				n, _ := l.Progress()
+				return float64(n)
+			}
+			return 0
+		})
+	m.Gauge("ccd_stats_behind_seconds", "Seconds since the live statistics last caught up with the event log.",
+		func() float64 {
+			if l := live.Load(); l != nil {
+				if _, t := l.Progress(); t.Unix() > 0 {
+					return time.Since(t).Seconds()
+				}
+			}
+			return 0
+		})
+	return &live
+}
+
 // startStats prepares the statistics once the database is up and runs the live
 // aggregator until ctx ends.
-func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger, m *metrics.Metrics) {
+func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger, running *atomic.Pointer[job.Live]) {
 	log = log.With("part", "stats")
 	if cfg.Stats.BIUser != "" {
 		if err := db.EnsureBIRole(ctx, cfg.Stats.BIUser, cfg.Stats.BIPassword, cfg.PBX.TimeZone); err != nil {
@@ -54,15 +79,7 @@ func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.
 		log.Warn("cannot record queue and agent names for the BI functions", "err", err)
 	}
 	live := job.NewLive(db, statClock(cfg), log)
-	m.Counter("ccd_stats_events_folded_total", "Events the live statistics aggregator has folded since start.", nil,
-		func() float64 { n, _ := live.Progress(); return float64(n) })
-	m.Gauge("ccd_stats_behind_seconds", "Seconds since the live statistics last caught up with the event log.",
-		func() float64 {
-			if _, t := live.Progress(); t.Unix() > 0 {
-				return time.Since(t).Seconds()
-			}
-			return 0
-		})
+	running.Store(live)
 	live.Run(ctx, cfg.Stats.Interval)
 }
 

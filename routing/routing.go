@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/go-sql-driver/mysql"
 	"github.com/lib/pq"
 	mssql "github.com/microsoft/go-mssqldb"
@@ -235,7 +236,10 @@ func (l *Lookup) result(r row) (Result, error) {
 	if p := r.priority.Int64; r.priority.Valid && (p < 0 || p > 9) {
 		return Result{}, l.errorf("priority %d is outside 1..9 (0 or NULL: the route's default)", p)
 	}
-	return Result{Queue: queue, Priority: int(r.priority.Int64), AttachData: r.attach.String}, nil
+	// The attach data goes to the event log with the call, and PostgreSQL
+	// refuses NUL and invalid UTF-8 that a CRM's database may well hold: the
+	// call keeps its lookup, with the text repaired.
+	return Result{Queue: textcheck.Clean(queue), Priority: int(r.priority.Int64), AttachData: textcheck.Clean(r.attach.String)}, nil
 }
 
 // Close closes the connection pool.

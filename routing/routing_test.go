@@ -469,3 +469,15 @@ func BenchmarkLookupPostgres(b *testing.B) {
 		}
 	}
 }
+
+// A CRM database may hold any bytes; the attach data goes to the event log,
+// which refuses NUL and invalid UTF-8, so the lookup's answer is repaired.
+func TestLookupCleansNULAndInvalidUTF8(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crm.db")
+	l := mustOpen(t, config.RouteLookup{Driver: "sqlite", DSN: path,
+		Query: `select 'sales' || char(0), 2, CAST(X'564950FF00206E6F7465' AS TEXT)`})
+	got, err := l.Do(context.Background(), Request{CLID: "5551234", DNIS: "5551000"})
+	if want := (Result{Queue: "sales", Priority: 2, AttachData: "VIP\uFFFD note"}); err != nil || got != want {
+		t.Errorf("got %+v, %v; want %+v", got, err, want)
+	}
+}

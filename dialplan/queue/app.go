@@ -71,9 +71,14 @@ type App struct {
 	calls   map[string]*callMedia // caller channel -> media state
 	sub     *ari.Subscription
 	entries map[string][]time.Time // recent entries of each caller channel, to stop dialplan loops
+	pending []acd.Call             // calls read from the log, not yet checked against Asterisk
 
-	stats    Stats
-	restored atomic.Bool // the state is rebuilt: calls and requests are taken
+	stats Stats
+	// loaded: the state is read from the event log; agent requests are taken.
+	loaded atomic.Bool
+	// reconciled: the calls read from the log were checked against the channels
+	// in the Stasis application; ARI events and call actions are taken.
+	reconciled atomic.Bool
 }
 
 // callMedia is what the loop remembers of a caller's media.
@@ -128,8 +133,8 @@ func New(cfg Config) (*App, error) {
 func (a *App) Stats() *Stats { return &a.stats }
 
 // Attach gives the application its ARI events. Subscribe before the first
-// event can arrive (in ari.Config.OnConnect): events are taken only after
-// Restore, and wait in the subscription until then.
+// event can arrive (in ari.Config.OnConnect): events are taken only after the
+// first Reconcile, and wait in the subscription until then.
 func (a *App) Attach(sub *ari.Subscription) { a.send(func() { a.sub = sub }) }
 
 // Run takes inputs until ctx ends.
@@ -162,7 +167,7 @@ func (a *App) Run(ctx context.Context) {
 		}
 		timer.Reset(wait)
 		var events <-chan ari.Event
-		if a.restored.Load() && a.sub != nil {
+		if a.reconciled.Load() && a.sub != nil {
 			events = a.sub.C()
 		}
 		select {
@@ -185,18 +190,39 @@ func (a *App) Run(ctx context.Context) {
 var (
 	errStopped  = &api.Error{Code: api.EUNAVAILABLE, Message: "the queue application is stopping"}
 	errStarting = &api.Error{Code: api.EUNAVAILABLE, Message: "the queue application is still reading its state from the event log; retry"}
+	errNoARI    = &api.Error{Code: api.EUNAVAILABLE, Message: "ari not connected: this action needs Asterisk; retry when it is back"}
+	// Between the ARI connection and the end of the first Reconcile.
+	errReconciling = &api.Error{Code: api.EUNAVAILABLE, Message: "ari connected, the calls of the last run are still being checked against it; retry"}
 )
 
-// Restored reports whether the application has restored its state and takes
-// calls and requests.
-func (a *App) Restored() bool { return a.restored.Load() }
+// Loaded reports whether the application has read its state from the event log
+// and takes agent requests.
+func (a *App) Loaded() bool { return a.loaded.Load() }
 
-// request runs an agent or call request on the loop once the state is
-// restored: before that, a login would be overwritten by the restore.
+// Reconciled reports whether the calls of the last run were checked against
+// Asterisk, so that the application takes calls.
+func (a *App) Reconciled() bool { return a.reconciled.Load() }
+
+// request runs an agent or call request on the loop once the state is loaded:
+// before that, a login would be overwritten by the load.
 func (a *App) request(ctx context.Context, f func() error) error {
 	return a.do(ctx, func() error {
-		if !a.restored.Load() {
+		if !a.loaded.Load() {
 			return errStarting
+		}
+		return f()
+	})
+}
+
+// asteriskRequest is request for actions carried out on Asterisk (transfer,
+// hold): they need the ARI link, and the calls checked against it.
+func (a *App) asteriskRequest(ctx context.Context, f func() error) error {
+	return a.request(ctx, func() error {
+		if !a.cfg.ARI.Status().Connected {
+			return errNoARI
+		}
+		if !a.reconciled.Load() {
+			return errReconciling
 		}
 		return f()
 	})
@@ -674,51 +700,66 @@ func FromLog(rows []eventlog.Event) []acd.Event {
 	return out
 }
 
-// Restore rebuilds the queues and agents from the event log after a start and
-// starts taking calls. inApp are the channels found in the Stasis application.
-func (a *App) Restore(ctx context.Context, rows []eventlog.Event, inApp []ari.Channel) error {
+// Load rebuilds the queues and agents from the event log after a start. It needs
+// no Asterisk: agent requests are taken from then on. The calls of the last
+// run wait for Reconcile, which knows whether their channels are still there.
+func (a *App) Load(ctx context.Context, rows []eventlog.Event) error {
 	return a.do(ctx, func() error {
-		live := map[string]bool{}
-		for _, ch := range inApp {
-			live[ch.ID] = true
+		if a.loaded.Load() {
+			return nil
 		}
 		snap := acd.Fold(FromLog(rows))
-		a.engine.Restore(a.now(), snap, func(id string) bool { return live[id] })
-		for _, c := range a.engine.Calls() {
-			a.calls[c.ID] = &callMedia{waiting: c.State != acd.Connected}
-		}
-		if n := len(snap.Calls); n > 0 {
-			a.log.Info("restored calls from the event log", "calls", n, "in_application", len(a.calls))
-		}
-		a.restored.Store(true)
+		a.engine.RestoreAgents(snap.Agents)
+		a.pending = snap.Calls
+		a.loaded.Store(true)
 		return nil
 	})
 }
 
-// Reconnected checks the engine against the channels still in the application
-// after an ARI reconnect: calls whose channels are gone (Asterisk restarted)
-// are closed.
-func (a *App) Reconnected(ctx context.Context, inApp []ari.Channel) error {
+// Reconcile checks the application against the channels Asterisk reports in the
+// Stasis application (inApp), at every ARI connection once Load has run. The
+// first time it restores the calls read from the log: live callers are
+// re-adopted, calls whose channels are gone are closed, ringing offers are
+// withdrawn; ARI events are taken from then on. After a reconnect, calls whose
+// channels are gone (Asterisk restarted) are closed.
+func (a *App) Reconcile(ctx context.Context, inApp []ari.Channel) error {
 	return a.do(ctx, func() error {
-		if !a.restored.Load() {
-			return nil
+		if !a.loaded.Load() {
+			return errStarting
 		}
 		live := map[string]bool{}
 		for _, ch := range inApp {
 			live[ch.ID] = true
 		}
-		now := a.now()
-		for _, c := range a.engine.Calls() {
-			switch {
-			case !live[c.ID]:
-				delete(a.calls, c.ID)
-				a.engine.Hangup(now, c.ID)
-			case c.State == acd.Connected && !live[c.Channel]:
-				a.engine.AgentGone(now, c.Channel, "")
-			}
+		if a.reconciled.Load() {
+			a.closeGone(live)
+			return nil
 		}
+		a.engine.RestoreCalls(a.now(), a.pending, func(id string) bool { return live[id] })
+		for _, c := range a.engine.Calls() {
+			a.calls[c.ID] = &callMedia{waiting: c.State != acd.Connected}
+		}
+		if n := len(a.pending); n > 0 {
+			a.log.Info("restored calls from the event log", "calls", n, "in_application", len(a.calls))
+		}
+		a.pending = nil
+		a.reconciled.Store(true)
 		return nil
 	})
+}
+
+// closeGone closes the calls whose caller, or whose agent, left the application.
+func (a *App) closeGone(live map[string]bool) {
+	now := a.now()
+	for _, c := range a.engine.Calls() {
+		switch {
+		case !live[c.ID]:
+			delete(a.calls, c.ID)
+			a.engine.Hangup(now, c.ID)
+		case c.State == acd.Connected && !live[c.Channel]:
+			a.engine.AgentGone(now, c.Channel, "")
+		}
+	}
 }
 
 // DirectCall tells the engine an agent's endpoint is on a call ccd did not
@@ -805,13 +846,13 @@ func (a *App) Queues(ctx context.Context) ([]acd.QueueStatus, error) {
 
 // Transfer transfers a connected call to a queue or a number.
 func (a *App) Transfer(ctx context.Context, callID, toQueue, toNumber string) error {
-	return apiError(a.request(ctx, func() error { return a.engine.Transfer(a.now(), callID, toQueue, toNumber) }))
+	return apiError(a.asteriskRequest(ctx, func() error { return a.engine.Transfer(a.now(), callID, toQueue, toNumber) }))
 }
 
 // Hold and Unhold put a connected call on hold and back (from the APIs; holds
 // from the phone arrive as ARI events).
 func (a *App) Hold(ctx context.Context, callID string, on bool) error {
-	return apiError(a.request(ctx, func() error {
+	return apiError(a.asteriskRequest(ctx, func() error {
 		c, ok := a.engine.Call(callID)
 		if !ok {
 			return &acd.Error{Code: "not_found", Msg: "no call " + strconv.Quote(callID)}

@@ -62,6 +62,15 @@ func newEnvWith(t *testing.T, sim *aritest.Sim, cfg config.ACD, lookups map[int]
 
 func start(t *testing.T, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Event, lookups map[int]Lookup) *env {
 	t.Helper()
+	e := load(t, sim, cfg, restore, lookups)
+	e.reconcile()
+	return e
+}
+
+// load starts the application and loads its state from restore, as the daemon
+// does at start; the calls wait for reconcile.
+func load(t *testing.T, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Event, lookups map[int]Lookup) *env {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	e := &env{t: t, sim: sim, ctx: ctx, ran: make(chan struct{})}
@@ -78,12 +87,24 @@ func start(t *testing.T, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Ev
 	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
 		t.Fatal(err)
 	}
+	until(t, "the client reports the link up", func() bool { return c.Status().Connected })
 	runCtx, stop := context.WithCancel(ctx)
 	e.stop = stop
 	go func() { defer close(e.ran); e.app.Run(runCtx) }()
-	chans, err := c.ListChannels(ctx)
-	if err != nil {
+	t.Cleanup(e.close)
+	if err := e.app.Load(ctx, restore); err != nil {
 		t.Fatal(err)
+	}
+	return e
+}
+
+// reconcile tells the application which channels are in the Stasis
+// application, as the daemon does at each ARI connection.
+func (e *env) reconcile() {
+	e.t.Helper()
+	chans, err := e.client.ListChannels(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
 	}
 	var inApp []ari.Channel
 	for i := range chans {
@@ -91,11 +112,9 @@ func start(t *testing.T, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Ev
 			inApp = append(inApp, chans[i])
 		}
 	}
-	if err := e.app.Restore(ctx, restore, inApp); err != nil {
-		t.Fatal(err)
+	if err := e.app.Reconcile(e.ctx, inApp); err != nil {
+		e.t.Fatal(err)
 	}
-	t.Cleanup(e.close)
-	return e
 }
 
 func (e *env) close() {
@@ -411,6 +430,59 @@ func TestRestartKeepsWaitingAndConnectedCallers(t *testing.T) {
 		t.Fatalf("summary %+v", s)
 	}
 	e2.waitEvent("call.answered", "wait", "a1")
+}
+
+// After a restart the state is loaded from the log before Asterisk is asked:
+// agents act at once, and the calls of the last run are checked against the
+// Stasis application only at reconcile. A caller who hung up while ccd was
+// down is closed as abandoned; one still in the application waits again and is
+// offered.
+func TestLoadThenReconcileWithCallersGoneAndStillThere(t *testing.T) {
+	sim := aritest.NewSim()
+	defer sim.Close()
+	answering(sim, "PJSIP/1001", "PJSIP/1002")
+	e := newEnv(t, sim, testACD(), nil)
+	e.login("a1")
+	e.caller("talk", "100")
+	e.waitEvent("call.answered", "talk", "a1")
+	until(t, "bridged", func() bool { return sim.Channel("talk").BridgeID() != "" })
+	e.caller("gone", "100")
+	e.caller("stays", "100")
+	e.waitEvent("call.queued", "gone", "")
+	e.waitEvent("call.queued", "stays", "")
+	e.close()
+	if err := sim.Channel("gone").Hangup(16); err != nil { // while ccd is down
+		t.Fatal(err)
+	}
+
+	e2 := load(t, sim, testACD(), e.log(), nil)
+	if st, err := e2.app.Agent(e2.ctx, "a1"); err != nil || st.State != acd.OnCall {
+		t.Fatalf("a1 after the load: %+v, %v", st, err)
+	}
+	if err := e2.app.Login(e2.ctx, "a2", ""); err != nil {
+		t.Fatalf("login before the reconcile: %v", err)
+	}
+	if err := e2.app.Transfer(e2.ctx, "talk", "support", ""); err == nil || !strings.Contains(err.Error(), "checked") {
+		t.Fatalf("transfer before the reconcile: %v", err)
+	}
+	if qs, err := e2.app.Queues(e2.ctx); err != nil || len(qs) != 2 {
+		t.Fatalf("queues before the reconcile: %+v, %v", qs, err)
+	}
+	if kinds := e2.kinds(); kinds != "agent.logged_in:a2 agent.ready:a2" {
+		t.Fatalf("the load decided about calls before Asterisk was asked: %s", kinds)
+	}
+
+	e2.reconcile()
+	if s := e2.ended("gone"); s.EndType != acd.EndAbandoned {
+		t.Fatalf("the caller who hung up meanwhile: %+v", s)
+	}
+	e2.waitEvent("call.answered", "stays", "a2")
+	if st, _ := e2.app.Agent(e2.ctx, "a1"); st.State != acd.OnCall || st.CallID != "talk" {
+		t.Fatalf("a1 after the reconcile: %+v", st)
+	}
+	if err := e2.app.Transfer(e2.ctx, "talk", "support", ""); err != nil {
+		t.Fatalf("transfer after the reconcile: %v", err)
+	}
 }
 
 func TestRouteLookupPicksQueueAndFallsBack(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,3 +77,62 @@ func Start(t testing.TB, cfg config.Config, log *slog.Logger, waitReady bool) (s
 type notReady struct{ body string }
 
 func (e *notReady) Error() string { return "readyz: " + e.body }
+
+// Forward listens on addr and relays every connection to target, until the test
+// ends: a test starts ccd against an address nothing listens on (Asterisk down)
+// and brings the fake Asterisk up there later.
+func Forward(t testing.TB, addr, target string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu     sync.Mutex
+		closed bool
+		open   []net.Conn
+		relays sync.WaitGroup
+	)
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		closed = true
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		relays.Wait()
+	})
+	relay := func(dst, src net.Conn) {
+		defer relays.Done()
+		_, _ = io.Copy(dst, src)
+		// One side ended: end both, as a real peer's close would.
+		dst.Close()
+		src.Close()
+	}
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			mu.Lock()
+			if closed {
+				mu.Unlock()
+				in.Close()
+				out.Close()
+				return
+			}
+			open = append(open, in, out)
+			relays.Add(2)
+			mu.Unlock()
+			go relay(out, in)
+			go relay(in, out)
+		}
+	}()
+}
