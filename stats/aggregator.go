@@ -124,6 +124,25 @@ type CallState struct {
 	Agent      string `json:"agent,omitempty"` // connected to now
 	Queue      string `json:"queue,omitempty"`
 	AnsweredMS int64  `json:"answered_ms,omitempty"`
+	// Entered is when (unix ms) the call last entered each queue it came to
+	// by an overflow, a search expansion or a transfer: a queue's waits count
+	// from there. The queue it was first queued in is not here: the events'
+	// waits already count from then.
+	Entered map[string]int64 `json:"entered,omitempty"`
+	// Handler is the agent the call was last answered by, and HandlerEndpoint
+	// where: CallsStat's Agent and AgentExtension ("the agent handling this
+	// call"), empty for a call nobody answered.
+	Handler         string `json:"handler,omitempty"`
+	HandlerEndpoint string `json:"handler_endpoint,omitempty"`
+}
+
+// queueWaitMS is how long the call waited in queue q before an answer or an
+// abandon at instant ms, given waitedMS, the wait since it was first queued.
+func (cs *CallState) queueWaitMS(q string, ms, waitedMS int64) int64 {
+	if at, ok := cs.Entered[q]; ok {
+		return ms - at
+	}
+	return waitedMS
 }
 
 // New returns an aggregator for the call center's clock. A zero window is
