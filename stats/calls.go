@@ -72,14 +72,19 @@ func (a *Aggregator) count(s int64, queue, dnis string, c int) {
 // DeviceTimes histograms of the queue and DNIS when time types are given.
 func (a *Aggregator) time(s int64, queue, dnis string, c int, secs int64, queueTT, dnisTT int32) {
 	for _, dev := range devices(queue, dnis) {
-		a.measure(s, RowKey{Table: DeviceStat, Name: dev.name, Type: dev.typ}, c, secs)
 		tt := queueTT
 		if dev.typ == DevDNIS {
 			tt = dnisTT
 		}
-		if tt != 0 {
-			a.histogram(s, dev.name, dev.typ, tt, secs)
-		}
+		a.deviceTime(s, dev, c, secs, tt)
+	}
+}
+
+// deviceTime is time for one device and its time type (0: no histogram).
+func (a *Aggregator) deviceTime(s int64, dev device, c int, secs int64, tt int32) {
+	a.measure(s, RowKey{Table: DeviceStat, Name: dev.name, Type: dev.typ}, c, secs)
+	if tt != 0 {
+		a.histogram(s, dev.name, dev.typ, tt, secs)
 	}
 }
 
@@ -204,10 +209,7 @@ func (a *Aggregator) queued(ev *eventlog.Event, cs *CallState, reason string) {
 	default:
 		a.count(s, ev.Queue, "", dsOffered)
 	}
-	if cs.Entered == nil {
-		cs.Entered = map[string]int64{}
-	}
-	cs.Entered[ev.Queue] = ev.At.UnixMilli()
+	cs.entered(ev.Queue, ev.At.UnixMilli())
 }
 
 // waited counts how long a caller waited before an answer or an abandon in
@@ -217,10 +219,10 @@ func (a *Aggregator) queued(ev *eventlog.Event, cs *CallState, reason string) {
 func (a *Aggregator) waited(ev *eventlog.Event, cs *CallState, waitedMS int64, c int, queueTT, dnisTT int32) {
 	s := ev.At.Unix()
 	if ev.Queue != "" {
-		a.time(s, ev.Queue, "", c, seconds(cs.queueWaitMS(ev.Queue, ev.At.UnixMilli(), waitedMS)), queueTT, 0)
+		a.deviceTime(s, device{ev.Queue, DevQueue}, c, seconds(cs.queueWaitMS(ev.Queue, ev.At.UnixMilli(), waitedMS)), queueTT)
 	}
 	if ev.DNIS != "" {
-		a.time(s, "", ev.DNIS, c, seconds(waitedMS), 0, dnisTT)
+		a.deviceTime(s, device{ev.DNIS, DevDNIS}, c, seconds(waitedMS), dnisTT)
 	}
 }
 
