@@ -412,6 +412,19 @@ func LockedAggregatorPosition(ctx context.Context, tx *sqlx.Tx, name string) (la
 	return aggregatorPosition(ctx, tx, name)
 }
 
+// LockedAggregatorID is LockedAggregatorPosition without the state, for a
+// writer that only checks the position is still the one it started from.
+func LockedAggregatorID(ctx context.Context, tx *sqlx.Tx, name string) (lastID int64, found bool, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT last_id FROM stat.aggregator WHERE name = $1`, name).Scan(&lastID)
+	if err == sql.ErrNoRows {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store: aggregator position: %w", err)
+	}
+	return lastID, true, nil
+}
+
 func aggregatorPosition(ctx context.Context, q rowQuerier, name string) (lastID int64, state stats.State, found bool, err error) {
 	var raw []byte
 	err = q.QueryRowContext(ctx, `SELECT last_id, state FROM stat.aggregator WHERE name = $1`, name).Scan(&lastID, &raw)

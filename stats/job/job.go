@@ -180,7 +180,7 @@ func (l *Live) write(ctx context.Context, rows map[stats.RowKey]stats.Row, recs 
 	if err := store.LockStats(ctx, tx); err != nil {
 		return err
 	}
-	if stored, _, found, err := store.LockedAggregatorPosition(ctx, tx, liveName); err != nil {
+	if stored, found, err := store.LockedAggregatorID(ctx, tx, liveName); err != nil {
 		return err
 	} else if found != l.saved || stored != l.lastID {
 		return errPositionMoved
