@@ -72,14 +72,19 @@ func (a *Aggregator) count(s int64, queue, dnis string, c int) {
 // DeviceTimes histograms of the queue and DNIS when time types are given.
 func (a *Aggregator) time(s int64, queue, dnis string, c int, secs int64, queueTT, dnisTT int32) {
 	for _, dev := range devices(queue, dnis) {
-		a.measure(s, RowKey{Table: DeviceStat, Name: dev.name, Type: dev.typ}, c, secs)
 		tt := queueTT
 		if dev.typ == DevDNIS {
 			tt = dnisTT
 		}
-		if tt != 0 {
-			a.histogram(s, dev.name, dev.typ, tt, secs)
-		}
+		a.deviceTime(s, dev, c, secs, tt)
+	}
+}
+
+// deviceTime is time for one device and its time type (0: no histogram).
+func (a *Aggregator) deviceTime(s int64, dev device, c int, secs int64, tt int32) {
+	a.measure(s, RowKey{Table: DeviceStat, Name: dev.name, Type: dev.typ}, c, secs)
+	if tt != 0 {
+		a.histogram(s, dev.name, dev.typ, tt, secs)
 	}
 }
 
@@ -142,12 +147,11 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 	}
 	switch ev.Kind {
 	case "call.offered":
-		a.count(s, "", dnis, dsOffered)
+		// the queue the call is routed to (none for an unrouted call) offers it
+		// even when it is full and overflows at once
+		a.count(s, q, dnis, dsOffered)
 	case "call.queued":
-		a.count(s, q, "", dsOffered)
-		if d.Reason != "" && d.Reason != "route" {
-			a.count(s, q, "", dsInflowed)
-		}
+		a.queued(ev, cs, d.Reason)
 	case "call.overflowed":
 		if c := overflowColumn(d.Reason); c >= 0 {
 			a.count(s, q, dnis, c)
@@ -163,9 +167,10 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 		if d.Backflow {
 			a.count(s, q, "", dsBackflowed)
 		}
-		a.time(s, q, dnis, dsAnswerTime, seconds(d.WaitedMS), TTQueueAnswerWait, TTDNISAnswerWait)
+		a.waited(ev, cs, d.WaitedMS, dsAnswerTime, TTQueueAnswerWait, TTDNISAnswerWait)
 		a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringAnswered)
 		cs.Agent, cs.Queue, cs.AnsweredMS = ev.Agent, q, ev.At.UnixMilli()
+		cs.Handler, cs.HandlerEndpoint = ev.Agent, d.Endpoint
 	case "call.returned":
 		a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringReturned)
 	case "call.abandoned":
@@ -174,7 +179,7 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 		} else {
 			a.count(s, q, dnis, dsAbandoned)
 		}
-		a.time(s, q, dnis, dsAbdTime, seconds(d.WaitedMS), TTQueueAbandonWait, TTDNISAbandonWait)
+		a.waited(ev, cs, d.WaitedMS, dsAbdTime, TTQueueAbandonWait, TTDNISAbandonWait)
 	case "call.unhold":
 		a.agentFact(s, ev.Agent, q, dnis, seconds(d.HoldMS), holdEnded)
 	case "call.transferred":
@@ -185,6 +190,39 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 			a.record(ev, cs, d.Summary)
 		}
 		delete(a.state.Calls, ev.CallID)
+	}
+}
+
+// queued counts a call entering a queue after its arrival. Offered are the
+// calls routed to the queue (counted at call.offered) and transferred to it by
+// an agent (a new offer, not an overflow); calls overflowed into it, with or
+// without search expansion, are Inflowed and not Offered (000 §4's toolbar:
+// "calls that were overflowed into this queue are not counted in this field"),
+// so a routed call is Offered in one queue only.
+func (a *Aggregator) queued(ev *eventlog.Event, cs *CallState, reason string) {
+	s := ev.At.Unix()
+	switch reason {
+	case "", "route":
+		return
+	case "overflow", "expand":
+		a.count(s, ev.Queue, "", dsInflowed)
+	default:
+		a.count(s, ev.Queue, "", dsOffered)
+	}
+	cs.entered(ev.Queue, ev.At.UnixMilli())
+}
+
+// waited counts how long a caller waited before an answer or an abandon in
+// column c and the histograms: the DNIS from when the call was first queued
+// (waitedMS), the queue from when the call entered that queue ("waited in the
+// queue").
+func (a *Aggregator) waited(ev *eventlog.Event, cs *CallState, waitedMS int64, c int, queueTT, dnisTT int32) {
+	s := ev.At.Unix()
+	if ev.Queue != "" {
+		a.deviceTime(s, device{ev.Queue, DevQueue}, c, seconds(cs.queueWaitMS(ev.Queue, ev.At.UnixMilli(), waitedMS)), queueTT)
+	}
+	if ev.DNIS != "" {
+		a.deviceTime(s, device{ev.DNIS, DevDNIS}, c, seconds(waitedMS), dnisTT)
 	}
 }
 
@@ -252,12 +290,17 @@ func (a *Aggregator) record(ev *eventlog.Event, cs *CallState, c *acd.Call) {
 	r := CallRecord{
 		CallID: cs.FirstID, UCID: ev.CallID, CallType: CallACD, DNIS: c.DNIS, CLID: c.CLID,
 		OfferedTS: c.OfferedAt, FirstQueuedTS: c.QueuedAt, AnsweredTS: c.AnsweredAt, AbandonedTS: c.AbandonedAt,
-		InitialQueue: c.InitialQueue, QueueHops: c.QueueHops, Agent: c.Agent, HandledOnQueue: c.Queue,
+		InitialQueue: c.InitialQueue, QueueHops: c.QueueHops, Agent: cs.Handler, HandledOnQueue: c.Queue,
 		TransferDestination: c.TransferTo, EndType: c.EndType, AgentHops: c.AgentHops, Adata1: ad1, Adata2: ad2,
 		Priority: c.Priority, Recording: c.Recording, HoldCount: c.Holds, HoldSeconds: seconds(c.HoldMS), LastTS: ev.At,
 	}
-	if c.Endpoint != "" && !c.AnsweredAt.IsZero() {
-		r.AgentExtension = extensionOf(c.Endpoint)
+	if cs.Handler == "" && !c.AnsweredAt.IsZero() && c.EndType != acd.EndAbandonedRinging {
+		// answered before the state knew handlers (a call in progress across
+		// an upgrade): the summary's agent and endpoint are the handler's
+		r.Agent, cs.HandlerEndpoint = c.Agent, c.Endpoint
+	}
+	if cs.HandlerEndpoint != "" {
+		r.AgentExtension = extensionOf(cs.HandlerEndpoint)
 	}
 	if c.EndType == acd.EndTransferred {
 		r.Transferred2ExtTS = c.TransferAt

@@ -1,6 +1,7 @@
 package stats_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -100,6 +101,7 @@ func TestLiveEqualsRebuild(t *testing.T) {
 				t.Fatalf("call records differ")
 			}
 			checkSums(t, once, onceRecs)
+			checkOffers(t, once, evs)
 		})
 	}
 }
@@ -181,6 +183,42 @@ func checkSums(t *testing.T, rows map[stats.RowKey]stats.Row, recs []stats.CallR
 	}
 }
 
+// checkOffers: a call is Offered in the queue it is routed to, and again only
+// in a queue an agent transfers it to; a queue it overflows into (by a rule or
+// because its queue is full, with or without search expansion) has it as
+// Inflowed, not Offered (000 §4, the queue toolbar).
+func checkOffers(t *testing.T, rows map[stats.RowKey]stats.Row, evs []eventlog.Event) {
+	t.Helper()
+	var offered, inflowed, routed, transferred, overflowedInto int64
+	for k := range rows {
+		if k.Table == stats.DeviceStat && k.Type == stats.DevQueue {
+			offered += value(rows, k, "offered")
+			inflowed += value(rows, k, "inflowed")
+		}
+	}
+	for _, ev := range evs {
+		switch {
+		case ev.Kind == "call.offered" && ev.Queue != "":
+			routed++
+		case ev.Kind == "call.queued":
+			var d acd.Data
+			if err := json.Unmarshal(ev.Payload, &d); err != nil {
+				t.Fatal(err)
+			}
+			switch d.Reason {
+			case "transfer":
+				transferred++
+			case "overflow", "expand":
+				overflowedInto++
+			}
+		}
+	}
+	if offered != routed+transferred || inflowed != overflowedInto {
+		t.Errorf("queues offered %d calls (%d routed + %d transferred) and inflowed %d (%d overflowed into a queue)",
+			offered, routed, transferred, inflowed, overflowedInto)
+	}
+}
+
 // checkDevices checks each queue's and DNIS's DeviceStat against the same
 // facts counted elsewhere: the agents' rows for that device (every answer,
 // abandon while ringing and return is an agent's), the call records (an
@@ -229,7 +267,7 @@ func checkDevices(t *testing.T, rows map[stats.RowKey]stats.Row, recs []stats.Ca
 			add(byRecords, dev{r.DNIS, stats.DevDNIS}, col, 1)
 		}
 	}
-	var queueAnswered int64
+	var queueAnswered, queueOffered int64
 	for d, s := range device {
 		for _, c := range []string{"answered", "abdringing", "retfromagent"} {
 			if s[c] != byAgents[d][c] {
@@ -245,17 +283,31 @@ func checkDevices(t *testing.T, rows map[stats.RowKey]stats.Row, recs []stats.Ca
 			continue
 		}
 		queueAnswered += s["answered"]
-		if ends := s["answered"] + s["abandoned"] + s["abdringing"]; ends > s["offered"] {
-			t.Errorf("queue %s: offered %d < answered %d + abandoned %d + abandoned ringing %d",
-				d.name, s["offered"], s["answered"], s["abandoned"], s["abdringing"])
+		queueOffered += s["offered"]
+		// A queue ends only calls that came to it: offered there (routed or
+		// transferred) or inflowed (overflowed into it), never both.
+		if ends := s["answered"] + s["abandoned"] + s["abdringing"]; ends > s["offered"]+s["inflowed"] {
+			t.Errorf("queue %s: offered %d + inflowed %d < answered %d + abandoned %d + abandoned ringing %d",
+				d.name, s["offered"], s["inflowed"], s["answered"], s["abandoned"], s["abdringing"])
 		}
-		if s["backflowed"] > s["answered"] || s["inflowed"] > s["offered"] {
-			t.Errorf("queue %s: backflowed %d of %d answered, inflowed %d of %d offered",
-				d.name, s["backflowed"], s["answered"], s["inflowed"], s["offered"])
+		if s["backflowed"] > s["answered"] {
+			t.Errorf("queue %s: backflowed %d of %d answered", d.name, s["backflowed"], s["answered"])
 		}
 	}
 	// Every answer is an agent's, in a queue.
 	if queueAnswered != agentAnswered {
 		t.Errorf("queues answered %d calls, agents %d", queueAnswered, agentAnswered)
+	}
+	// A call routed to a queue is offered in that queue only, however often it
+	// overflows: the queues' offers are the routed calls and the transfers to a
+	// queue, so at least every ended call that had a first queue.
+	routed := int64(0)
+	for _, r := range recs {
+		if r.CallType == stats.CallACD && r.InitialQueue != "" {
+			routed++
+		}
+	}
+	if queueOffered < routed {
+		t.Errorf("queues offered %d calls, %d calls routed to a queue ended", queueOffered, routed)
 	}
 }

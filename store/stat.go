@@ -186,8 +186,74 @@ func (c *StatCodes) AddStats(ctx context.Context, tx *sqlx.Tx, clock stats.Clock
 		if err := c.upsert(ctx, tx, id, clock, now, keys, rows); err != nil {
 			return err
 		}
+		if err := c.deleteEmptied(ctx, tx, id, keys, rows); err != nil {
+			return err
+		}
 	}
 	return upsertCalls(ctx, tx, c, recs)
+}
+
+// deleteEmptiedSQL is, per table, the statement of deleteEmptied.
+var deleteEmptiedSQL = func() (out [len(stats.Tables)]string) {
+	for id := range stats.Tables {
+		t := &stats.Tables[id]
+		keys := append([]string{"thedate"}, t.Keys...)
+		casts := []string{"$1::timestamptz[]"}
+		for i := range t.Keys {
+			casts = append(casts, fmt.Sprintf("$%d::bigint[]", 2+i))
+		}
+		var empty []string
+		for _, col := range t.Cols {
+			if col.Op == stats.Sum {
+				empty = append(empty, col.Name+" = 0")
+			} else {
+				empty = append(empty, col.Name+" IS NULL")
+			}
+		}
+		out[id] = fmt.Sprintf(`DELETE FROM stat.%s WHERE (%s) IN (SELECT * FROM unnest(%s)) AND %s`,
+			t.Name, strings.Join(keys, ", "), strings.Join(casts, ", "), strings.Join(empty, " AND "))
+	}
+	return out
+}()
+
+// deleteEmptied deletes the rows a negative delta left with nothing in them.
+// Only a late event makes one (it takes back state time accounted ahead of
+// it), and a row with nothing in it is one a single pass over the log would
+// not have written: the tables only hold intervals with activity.
+func (c *StatCodes) deleteEmptied(ctx context.Context, tx *sqlx.Tx, id int, keys []stats.RowKey, rows map[stats.RowKey]stats.Row) error {
+	t := &stats.Tables[id]
+	var dates []time.Time
+	ints := make([][]int64, len(t.Keys))
+	for _, k := range keys {
+		if !hasNegative(t, rows[k]) {
+			continue
+		}
+		dates = append(dates, time.Unix(k.Start, 0))
+		for j, v := range c.keyValues(k) {
+			ints[j] = append(ints[j], v)
+		}
+	}
+	if len(dates) == 0 {
+		return nil
+	}
+	args := []any{pq.Array(dates)}
+	for _, col := range ints {
+		args = append(args, pq.Array(col))
+	}
+	if _, err := tx.ExecContext(ctx, deleteEmptiedSQL[id], args...); err != nil {
+		return fmt.Errorf("store: stat.%s: %w", t.Name, err)
+	}
+	return nil
+}
+
+// hasNegative reports a delta that takes something away.
+func hasNegative(t *stats.Table, r stats.Row) bool {
+	for i, c := range t.Cols {
+		if c.Op == stats.Sum && r[i] < 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // upsertSQL is, per table, the statement of upsert: every column travels as an
@@ -328,12 +394,40 @@ func upsertCalls(ctx context.Context, tx *sqlx.Tx, c *StatCodes, recs []stats.Ca
 	return nil
 }
 
-// AggregatorPosition reads where the live aggregator stands; a first start
-// begins after the newest event already in the log that precedes the
-// statistics (the caller decides: see stats/job).
+// rowQuerier is a database or a transaction.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// AggregatorPosition reads where the live aggregator stands: every event up
+// to lastID is in the tables, and open states are accounted up to
+// state.AdvancedTo. found is false before anything saved one.
 func (db *DB) AggregatorPosition(ctx context.Context, name string) (lastID int64, state stats.State, found bool, err error) {
+	return aggregatorPosition(ctx, db, name)
+}
+
+// LockedAggregatorPosition reads the position inside tx, which holds the
+// statistics lock (LockStats): nobody moves it until tx ends.
+func LockedAggregatorPosition(ctx context.Context, tx *sqlx.Tx, name string) (lastID int64, state stats.State, found bool, err error) {
+	return aggregatorPosition(ctx, tx, name)
+}
+
+// LockedAggregatorID is LockedAggregatorPosition without the state, for a
+// writer that only checks the position is still the one it started from.
+func LockedAggregatorID(ctx context.Context, tx *sqlx.Tx, name string) (lastID int64, found bool, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT last_id FROM stat.aggregator WHERE name = $1`, name).Scan(&lastID)
+	if err == sql.ErrNoRows {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store: aggregator position: %w", err)
+	}
+	return lastID, true, nil
+}
+
+func aggregatorPosition(ctx context.Context, q rowQuerier, name string) (lastID int64, state stats.State, found bool, err error) {
 	var raw []byte
-	err = db.QueryRowContext(ctx, `SELECT last_id, state FROM stat.aggregator WHERE name = $1`, name).Scan(&lastID, &raw)
+	err = q.QueryRowContext(ctx, `SELECT last_id, state FROM stat.aggregator WHERE name = $1`, name).Scan(&lastID, &raw)
 	if err == sql.ErrNoRows {
 		return 0, stats.State{}, false, nil
 	}
@@ -367,19 +461,33 @@ func SaveAggregatorPosition(ctx context.Context, tx *sqlx.Tx, name string, lastI
 // nobody else wrote) and by upsert (the late rows of quarter-hours already
 // written).
 type StatRebuild struct {
-	codes    *StatCodes
-	conn     *sqlx.Conn // the transaction's connection, for COPY
-	tx       *sqlx.Tx
-	clock    stats.Clock
-	from, to time.Time
-	rows     int64
-	calls    int64
-	line     []any // scratch for one call record's values
+	codes *StatCodes
+	conn  *sqlx.Conn // the transaction's connection, for COPY
+	tx    *sqlx.Tx
+	clock stats.Clock
+	rows  int64
+	calls int64
+	line  []any // scratch for one call record's values
 }
 
 // BeginRebuild starts replacing [from, to). It holds the statistics lock
 // until Commit or Rollback.
 func (c *StatCodes) BeginRebuild(ctx context.Context, clock stats.Clock, from, to time.Time) (*StatRebuild, error) {
+	r, err := c.OpenRebuild(ctx, clock)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Clear(ctx, from, to); err != nil {
+		r.Rollback()
+		return nil, err
+	}
+	return r, nil
+}
+
+// OpenRebuild starts a rebuild that has not cleared anything yet: it holds the
+// statistics lock until Commit or Rollback, so the caller can read the live
+// aggregator's position (Position) before deciding what to clear.
+func (c *StatCodes) OpenRebuild(ctx context.Context, clock stats.Clock) (*StatRebuild, error) {
 	conn, err := c.db.Connx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: rebuild: %w", err)
@@ -389,22 +497,50 @@ func (c *StatCodes) BeginRebuild(ctx context.Context, clock stats.Clock, from, t
 		conn.Close()
 		return nil, fmt.Errorf("store: rebuild: %w", err)
 	}
-	r := &StatRebuild{codes: c, conn: conn, tx: tx, clock: clock, from: from, to: to}
+	r := &StatRebuild{codes: c, conn: conn, tx: tx, clock: clock}
 	if err := LockStats(ctx, tx); err != nil {
 		r.Rollback()
 		return nil, err
 	}
+	return r, nil
+}
+
+// Clear deletes the rows of [from, to) and the call records that ended in
+// it; a zero from and to clear everything.
+func (r *StatRebuild) Clear(ctx context.Context, from, to time.Time) error {
+	where, args := ` WHERE thedate >= $1 AND thedate < $2`, []any{from, to}
+	if from.IsZero() && to.IsZero() {
+		where, args = "", nil
+	}
 	for _, t := range stats.Tables {
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM stat.%s WHERE thedate >= $1 AND thedate < $2`, t.Name), from, to); err != nil {
-			r.Rollback()
-			return nil, fmt.Errorf("store: rebuild %s: %w", t.Name, err)
+		if _, err := r.tx.ExecContext(ctx, `DELETE FROM stat.`+t.Name+where, args...); err != nil {
+			return fmt.Errorf("store: rebuild %s: %w", t.Name, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM stat.callsstat WHERE lastts >= $1 AND lastts < $2`, from, to); err != nil {
-		r.Rollback()
-		return nil, fmt.Errorf("store: rebuild callsstat: %w", err)
+	if _, err := r.tx.ExecContext(ctx, `DELETE FROM stat.callsstat`+strings.ReplaceAll(where, "thedate", "lastts"), args...); err != nil {
+		return fmt.Errorf("store: rebuild callsstat: %w", err)
 	}
-	return r, nil
+	return nil
+}
+
+// Position reads the live aggregator's position under the rebuild's lock.
+func (r *StatRebuild) Position(ctx context.Context, name string) (lastID int64, state stats.State, found bool, err error) {
+	return LockedAggregatorPosition(ctx, r.tx, name)
+}
+
+// SavePosition records a position with the rebuilt rows: they commit
+// together.
+func (r *StatRebuild) SavePosition(ctx context.Context, name string, lastID int64, state stats.State) error {
+	return SaveAggregatorPosition(ctx, r.tx, name, lastID, state)
+}
+
+// LastEventID is the id of the newest event in the log now.
+func (r *StatRebuild) LastEventID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := r.tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM call_event`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: rebuild: %w", err)
+	}
+	return id, nil
 }
 
 // Copy writes rows whose quarter-hours have no row yet, and call records.

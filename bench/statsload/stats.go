@@ -198,10 +198,11 @@ func liveStep(ctx context.Context, db *store.DB, clock stats.Clock, log *slog.Lo
 }
 
 // placeLive puts the live aggregator at the end of the log when it has never
-// run, as if it had followed the generated month as it happened: a first
-// start would otherwise fold the whole month again (on top of the rebuild).
-// The empty state is the true one: the month ends with every agent logged
-// out and every call ended.
+// run and no rebuild saved its position (the rebuild step does: see
+// job.Live), as if it had followed the generated month as it happened: a
+// first start would otherwise fold the whole month before the live step's
+// calls. The empty state is the true one: the month ends with every agent
+// logged out and every call ended.
 func placeLive(ctx context.Context, db *store.DB) error {
 	if _, _, found, err := db.AggregatorPosition(ctx, liveName); err != nil || found {
 		return err

@@ -22,12 +22,30 @@ import (
 // liveName names the live aggregator's row in stat.aggregator.
 const liveName = "live"
 
+// Who counts what: the live aggregator's position (stat.aggregator "live":
+// an event id and the instant open states are accounted up to) is the one
+// boundary between the live aggregator and rebuilds. Everything up to it is
+// in the tables; only the live aggregator moves it, by folding the events
+// after it, except when it has none yet: then the first rebuild covers the
+// whole log and saves the position live continues from. A rebuild of a range
+// recomputes the range from the events up to the position and the state times
+// up to where it accounted, so rows before and after a rebuild are the same
+// pass over the log. Both hold the statistics lock (store.LockStats) while they
+// write, and the live aggregator checks under it that the position is still
+// the one it folded from: if a rebuild set it meanwhile, it starts again from
+// there instead of counting the rebuilt events twice.
+
 // Live follows the event log. Each Step reads the events after its position,
 // folds them, and writes the new rows, the call records, its position and its
 // state in one transaction: a crash or a database outage at any point leaves
 // every event counted exactly once. Duplicate events never reach it: the log
 // stores a fact once (its idempotency key), so an AMI replay is not counted
 // twice.
+//
+// Open states (logged in, ready, an activity...) are accounted up to the wall
+// clock only when the aggregator has caught up with the log; while it works
+// through a backlog they are accounted up to the last event folded, so a
+// quarter-hour never holds time the log has not reached yet.
 //
 // It relies on call_event ids being assigned in commit order, which holds
 // because ccd writes the log from one writer.
@@ -43,6 +61,7 @@ type Live struct {
 
 	agg    *stats.Aggregator
 	lastID int64
+	saved  bool // a position was stored when agg was loaded (or since)
 
 	folded atomic.Int64 // events folded since start
 	lastOK atomic.Int64 // unix ns of the last step that reached the end of the log
@@ -62,12 +81,23 @@ func NewLive(db *store.DB, clock stats.Clock, log *slog.Logger) *Live {
 	return &Live{db: db, codes: store.NewStatCodes(db), clock: clock, log: log, Now: time.Now, Batch: 5000}
 }
 
+// errPositionMoved is a write that found the stored position is not the one
+// the live aggregator folded from: a rebuild set it.
+var errPositionMoved = errors.New("stats: the live position moved")
+
 // Step processes the events available now, a batch at a time, and returns how
 // many it folded.
 func (l *Live) Step(ctx context.Context) (int, error) {
-	total := 0
+	total, moved := 0, false
 	for {
 		n, err := l.step(ctx)
+		if errors.Is(err, errPositionMoved) && !moved {
+			// Once: a second move in one Step is another live aggregator
+			// writing to the same database, which the retry cannot cure.
+			moved = true
+			l.log.Info("statistics: a rebuild took over the log up to its position; continuing from there")
+			continue
+		}
 		total += n
 		l.folded.Add(int64(n))
 		if err == nil && n < l.Batch {
@@ -79,15 +109,24 @@ func (l *Live) Step(ctx context.Context) (int, error) {
 	}
 }
 
+// load reads the stored position and state when the aggregator has none.
+func (l *Live) load(ctx context.Context) error {
+	if l.agg != nil {
+		return nil
+	}
+	last, state, found, err := l.db.AggregatorPosition(ctx, liveName)
+	if err != nil {
+		return err
+	}
+	l.agg = stats.New(l.clock)
+	l.agg.SetState(state)
+	l.lastID, l.saved = last, found
+	return nil
+}
+
 func (l *Live) step(ctx context.Context) (int, error) {
-	if l.agg == nil {
-		last, state, _, err := l.db.AggregatorPosition(ctx, liveName)
-		if err != nil {
-			return 0, err
-		}
-		l.agg = stats.New(l.clock)
-		l.agg.SetState(state)
-		l.lastID = last
+	if err := l.load(ctx); err != nil {
+		return 0, err
 	}
 	evs, err := l.db.Events(ctx, store.EventFilter{AfterID: l.lastID, Limit: l.Batch})
 	if err != nil {
@@ -98,7 +137,7 @@ func (l *Live) step(ctx context.Context) (int, error) {
 		l.apply(&evs[i])
 		last = evs[i].ID
 	}
-	l.agg.Advance(l.Now())
+	l.agg.Advance(l.accountUntil(evs))
 	rows, recs := l.agg.Take()
 	if len(evs) == 0 && len(rows) == 0 {
 		// Nothing new and nobody logged in: the stored position and state
@@ -111,8 +150,19 @@ func (l *Live) step(ctx context.Context) (int, error) {
 		l.agg = nil
 		return 0, err
 	}
-	l.lastID = last
+	l.lastID, l.saved = last, true
 	return len(evs), nil
+}
+
+// accountUntil is the instant open states are accounted up to after folding
+// evs: the wall clock when they reached the end of the log, the last event's
+// time while more events wait (a backlog must not be filled with the time
+// between its events and now, taken back only as the later events come).
+func (l *Live) accountUntil(evs []eventlog.Event) time.Time {
+	if len(evs) < l.Batch {
+		return l.Now()
+	}
+	return evs[len(evs)-1].At
 }
 
 func (l *Live) apply(ev *eventlog.Event) {
@@ -129,6 +179,11 @@ func (l *Live) write(ctx context.Context, rows map[stats.RowKey]stats.Row, recs 
 	defer tx.Rollback()
 	if err := store.LockStats(ctx, tx); err != nil {
 		return err
+	}
+	if stored, found, err := store.LockedAggregatorID(ctx, tx, liveName); err != nil {
+		return err
+	} else if found != l.saved || stored != l.lastID {
+		return errPositionMoved
 	}
 	if err := l.codes.AddStats(ctx, tx, l.clock, rows, recs); err != nil {
 		return err
@@ -169,6 +224,14 @@ type RebuildResult struct {
 	Calls    int64 // call records written
 	Duration time.Duration
 	Writing  time.Duration // of which spent writing rows
+	// UpToID is the last event the rebuild covered and Until the instant it
+	// accounted open states up to: the live aggregator's position. Later
+	// events and time are the live aggregator's to count.
+	UpToID int64
+	Until  time.Time
+	// WholeLog is a rebuild that found no live position: it covered the
+	// whole log, whatever its range, and saved the position (see Live).
+	WholeLog bool
 }
 
 // stageRows is how many pending rows the rebuild keeps in memory before
@@ -184,12 +247,22 @@ func mergeRow(rows map[stats.RowKey]stats.Row, k stats.RowKey, r stats.Row) {
 	rows[k] = r
 }
 
+// wallClock is the instant a rebuild may account open states up to.
+var wallClock = time.Now
+
+// wholeLogFrom and wholeLogTo bound a rebuild of the whole log.
+var (
+	wholeLogFrom = time.Unix(0, 0)
+	wholeLogTo   = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // Rebuild recomputes the statistics of [from, to) from the event log and
 // replaces what the tables hold for that range. It takes the statistics lock,
 // so the live aggregator waits, and it folds only what the live aggregator has
-// already seen (events up to its position, state times up to where it
+// already counted (events up to its position, state times up to where it
 // accounted): what the live one adds afterwards then continues the rebuilt rows
-// instead of counting twice.
+// instead of counting twice. Without a live position it covers the whole log
+// up to now and saves the position (see Live).
 func Rebuild(ctx context.Context, db *store.DB, clock stats.Clock, from, to time.Time, log *slog.Logger) (RebuildResult, error) {
 	if log == nil {
 		log = slog.Default()
@@ -198,21 +271,39 @@ func Rebuild(ctx context.Context, db *store.DB, clock stats.Clock, from, to time
 	if !to.After(from) {
 		return RebuildResult{}, errors.New("stats: rebuild: to must be after from")
 	}
+	from, to = quarterHours(clock, from, to)
 	codes := store.NewStatCodes(db)
-	rb, err := codes.BeginRebuild(ctx, clock, from, to)
+	rb, err := codes.OpenRebuild(ctx, clock)
 	if err != nil {
 		return RebuildResult{}, err
 	}
 	defer rb.Rollback()
-	maxID, until := int64(math.MaxInt64), earliest(to, time.Now())
-	if last, state, found, err := db.AggregatorPosition(ctx, liveName); err != nil {
-		return RebuildResult{}, err
-	} else if found {
-		maxID = last
-		if state.AdvancedTo > 0 {
-			until = earliest(until, time.Unix(state.AdvancedTo, 0))
-		}
+	var res RebuildResult
+	maxID, state, found, err := rb.Position(ctx, liveName)
+	if err != nil {
+		return res, err
 	}
+	// Open states up to where the live aggregator accounted them: the time
+	// after is its to account.
+	until := earliest(to, wallClock())
+	if found && state.AdvancedTo > 0 {
+		until = earliest(to, time.Unix(state.AdvancedTo, 0))
+	}
+	if !found {
+		if maxID, err = rb.LastEventID(ctx); err != nil {
+			return res, err
+		}
+		res.WholeLog, from, to, until = true, wholeLogFrom, wholeLogTo, wallClock()
+		log.Info("statistics: no live position yet: the rebuild covers the whole log and the live aggregator continues after it",
+			"up_to_id", maxID)
+		err = rb.Clear(ctx, time.Time{}, time.Time{})
+	} else {
+		err = rb.Clear(ctx, from, to)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.UpToID, res.Until = maxID, until
 	agg := stats.New(clock)
 	agg.Window(from, to)
 
@@ -238,7 +329,6 @@ func Rebuild(ctx context.Context, db *store.DB, clock stats.Clock, from, to time
 	// forgotten: a month is never held in memory. Something arriving later for
 	// a quarter-hour already written (an event logged late) is added to it at
 	// the end.
-	var res RebuildResult
 	late := map[stats.RowKey]stats.Row{}
 	var mark, written int64 // last quarter-hour accounted; quarter-hours before written are in the tables
 	// Writing is a third goroutine: the database inserts one chunk while the
@@ -249,7 +339,10 @@ func Rebuild(ctx context.Context, db *store.DB, clock stats.Clock, from, to time
 	}
 	chunks := make(chan chunk, 2)
 	wrote := make(chan error, 1)
-	go func() {
+	// The channel is the goroutine's argument: the deferred cleanup below sets
+	// the variable to nil once it is closed, and a goroutine that read the
+	// variable only then would wait on a nil channel for ever.
+	go func(chunks <-chan chunk) {
 		var err error
 		for c := range chunks {
 			if err == nil {
@@ -259,7 +352,7 @@ func Rebuild(ctx context.Context, db *store.DB, clock stats.Clock, from, to time
 			}
 		}
 		wrote <- err
-	}()
+	}(chunks)
 	defer func() {
 		if chunks != nil {
 			close(chunks)
@@ -307,13 +400,30 @@ func Rebuild(ctx context.Context, db *store.DB, clock stats.Clock, from, to time
 	if err := rb.Add(ctx, late); err != nil {
 		return res, err
 	}
+	if res.WholeLog {
+		if err := rb.SavePosition(ctx, liveName, maxID, agg.State()); err != nil {
+			return res, err
+		}
+	}
 	res.Rows, res.Calls, err = rb.Commit()
 	res.Duration = time.Since(start)
 	if err == nil {
-		log.Info("statistics rebuilt", "from", from, "to", to, "events", res.Events, "rows", res.Rows,
+		log.Info("statistics rebuilt", "from", from, "to", to, "up_to_id", res.UpToID, "until", res.Until, "events", res.Events, "rows", res.Rows,
 			"calls", res.Calls, "took", res.Duration.Round(time.Millisecond).String(), "writing", res.Writing.Round(time.Millisecond).String())
 	}
 	return res, err
+}
+
+// quarterHours widens [from, to) to whole quarter-hours: a rebuild replaces
+// whole rows, and a row cut at either end would lose the facts outside the
+// cut or count those inside it twice.
+func quarterHours(clock stats.Clock, from, to time.Time) (time.Time, time.Time) {
+	f := clock.Start(from.Unix())
+	t := clock.Start(to.Unix())
+	if t < to.Unix() || to.Nanosecond() > 0 {
+		t += stats.QuarterHour
+	}
+	return time.Unix(f, 0).In(from.Location()), time.Unix(t, 0).In(to.Location())
 }
 
 func earliest(a, b time.Time) time.Time {
