@@ -313,7 +313,11 @@ func (a *statsAPI) liveSource() (LiveSource, error) {
 
 // queueTodayView is a queue's day so far.
 type queueTodayView struct {
+	// Offered counts calls routed or transferred to the queue; Inflowed those
+	// overflowed into it from another queue, which are not Offered here
+	// (Optimus' toolbar reading), so a call is offered in one queue only.
 	Offered  int64 `json:"offered"`
+	Inflowed int64 `json:"inflowed"`
 	Answered int64 `json:"answered"`
 	// Abandoned counts every caller who hung up before talking, in the queue
 	// or while an agent's phone rang; AbandonedRinging are the latter.
@@ -378,7 +382,7 @@ func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
 		d := today[q.Code]
 		abandoned := d.Abandoned + d.AbdRinging
 		t := queueTodayView{
-			Offered: d.Offered, Answered: d.Answered, Abandoned: abandoned, AbandonedRinging: d.AbdRinging,
+			Offered: d.Offered, Inflowed: d.Inflowed, Answered: d.Answered, Abandoned: abandoned, AbandonedRinging: d.AbdRinging,
 			Overflowed: d.Overflowed, AnsweredInSL: d.AnsweredInSL,
 			AvgWaitSeconds: ratio(d.SumAnswerTime, d.Answered), AvgAbandonSeconds: ratio(d.SumAbdTime, abandoned),
 		}

@@ -472,7 +472,7 @@ func TestStatsRealtime(t *testing.T) {
 	fixedNow(t, now)
 	f := &fakeStats{
 		queues: map[string]store.QueueDay{
-			"sales": {Offered: 15, Answered: 8, Abandoned: 1, AbdRinging: 1, Overflowed: 3, SumAnswerTime: 100, SumAbdTime: 25, AnsweredInSL: 6},
+			"sales": {Offered: 15, Inflowed: 4, Answered: 8, Abandoned: 1, AbdRinging: 1, Overflowed: 3, SumAnswerTime: 100, SumAbdTime: 25, AnsweredInSL: 6},
 		},
 		agents: map[string]store.AgentDay{
 			"1002": {Offered: 5, Answered: 4, LoginTime: 3600, ReadyTime: 3000, NotReadyTime: 600, ACDTalkTime: 1200, TalkTime: 1300},
@@ -514,12 +514,12 @@ func TestStatsRealtime(t *testing.T) {
 	want := []any{
 		map[string]any{"code": "sales", "name": "Sales Line", "waiting": 2.0, "longest_wait_seconds": 12.5,
 			"expected_wait_seconds": 30.0, "logged_in": 3.0, "agents": map[string]any{"ready": 1.0, "on_call": 2.0},
-			"today": map[string]any{"offered": 15.0, "answered": 8.0, "abandoned": 2.0, "abandoned_ringing": 1.0,
+			"today": map[string]any{"offered": 15.0, "inflowed": 4.0, "answered": 8.0, "abandoned": 2.0, "abandoned_ringing": 1.0,
 				"overflowed": 3.0, "answered_in_sl": 6.0, "service_level_seconds": 20.0, "service_level_percent": 60.0,
 				"avg_wait_seconds": 12.5, "avg_abandon_seconds": 12.5}},
 		map[string]any{"code": "support", "name": "", "waiting": 0.0, "longest_wait_seconds": 0.0,
 			"expected_wait_seconds": 0.0, "logged_in": 0.0, "agents": map[string]any{},
-			"today": map[string]any{"offered": 0.0, "answered": 0.0, "abandoned": 0.0, "abandoned_ringing": 0.0,
+			"today": map[string]any{"offered": 0.0, "inflowed": 0.0, "answered": 0.0, "abandoned": 0.0, "abandoned_ringing": 0.0,
 				"overflowed": 0.0, "answered_in_sl": 0.0, "service_level_seconds": nil, "service_level_percent": nil,
 				"avg_wait_seconds": 0.0, "avg_abandon_seconds": 0.0}},
 	}

@@ -346,7 +346,8 @@ func (db *DB) StreamBIFunction(ctx context.Context, name string, from, till time
 // QueueDay is a queue's figures since a moment (today, for supervision), from
 // stat.devicestat and stat.devicetimes.
 type QueueDay struct {
-	Offered       int64
+	Offered       int64 // routed or transferred here
+	Inflowed      int64 // overflowed here from another queue (not in Offered)
 	Answered      int64
 	Abandoned     int64 // in the queue (devicestat.abandoned); AbdRinging are the others
 	AbdRinging    int64 // while an agent's phone rang
@@ -364,7 +365,7 @@ type QueueDay struct {
 // a queue without one has AnsweredInSL 0.
 func (db *DB) QueueToday(ctx context.Context, since time.Time, serviceLevel map[string]time.Duration) (map[string]QueueDay, error) {
 	out := map[string]QueueDay{}
-	rows, err := db.QueryContext(ctx, `SELECT c.name, sum(d.offered), sum(d.answered), sum(d.abandoned), sum(d.abdringing),
+	rows, err := db.QueryContext(ctx, `SELECT c.name, sum(d.offered), sum(d.inflowed), sum(d.answered), sum(d.abandoned), sum(d.abdringing),
 			sum(d.overflowedqueue + d.overflowedtime + d.overflowedlogin), sum(d.sumanswertime), sum(d.sumabdtime)
 		FROM stat.devicestat d JOIN stat.code c ON c.kind = 'queue' AND c.code = d.devicecode
 		WHERE d.devicetype = $1 AND d.thedate >= $2
@@ -376,7 +377,7 @@ func (db *DB) QueueToday(ctx context.Context, since time.Time, serviceLevel map[
 	for rows.Next() {
 		var name string
 		var d QueueDay
-		if err := rows.Scan(&name, &d.Offered, &d.Answered, &d.Abandoned, &d.AbdRinging, &d.Overflowed,
+		if err := rows.Scan(&name, &d.Offered, &d.Inflowed, &d.Answered, &d.Abandoned, &d.AbdRinging, &d.Overflowed,
 			&d.SumAnswerTime, &d.SumAbdTime); err != nil {
 			return nil, fmt.Errorf("store: queue today: %w", err)
 		}

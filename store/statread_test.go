@@ -120,6 +120,8 @@ func statFixture(t *testing.T, db *store.DB) fixture {
 	ds(h1015, f.sales, 3, map[string]any{"offered": 1, "answered": 1, "sumanswertime": 4, "sumtalktime": 50,
 		"overflowedqueue": 1, "overflowedlogin": 1})
 	ds(h10, f.support, 3, map[string]any{"offered": 2, "abandoned": 2, "sumabdtime": 40})
+	// Two calls overflowed into support and answered there: Inflowed, not Offered.
+	ds(h1015, f.support, 3, map[string]any{"inflowed": 2, "answered": 2, "sumanswertime": 10, "sumtalktime": 80})
 	ds(h10, f.dnis, 2, map[string]any{"offered": 7})
 	ds(after, f.sales, 3, map[string]any{"offered": 9})
 	ds(before, f.sales, 3, map[string]any{"offered": 100, "answered": 100})
@@ -410,7 +412,9 @@ func TestBIFunctions(t *testing.T) {
 		t.Fatalf("queuedata columns %v", cols)
 	}
 	// sales: offered 5+1, answered 3+1, abandoned 1 in queue + 1 ringing, talk
-	// 150+50, waited 30+20+4. support: 2 offered, both abandoned after 40 s.
+	// 150+50, waited 30+20+4. support: 2 offered, both abandoned after 40 s,
+	// and 2 inflowed, answered after 10 s and talked 80 s: the percentages are
+	// of the 4 calls the queue handled, never over 100.
 	if len(rows) != 2 {
 		t.Fatalf("queuedata rows %v", rows)
 	}
@@ -420,7 +424,7 @@ func TestBIFunctions(t *testing.T) {
 		s[8] != int64(200) || s[9] != int64(54) {
 		t.Fatalf("queuedata sales %v", s)
 	}
-	if !reflect.DeepEqual(p, []any{int64(f.support), "support", "2026-03-10", int64(2), int64(0), 0.0, int64(2), 100.0, int64(0), int64(40)}) {
+	if !reflect.DeepEqual(p, []any{int64(f.support), "support", "2026-03-10", int64(2), int64(2), 50.0, int64(2), 50.0, int64(80), int64(50)}) {
 		t.Fatalf("queuedata support %v", p)
 	}
 	// An empty range divides nothing by zero.
@@ -491,7 +495,7 @@ func TestQueueAndAgentToday(t *testing.T) {
 	want := map[string]store.QueueDay{
 		"sales": {Offered: 15, Answered: 4, Abandoned: 1, AbdRinging: 1, Overflowed: 3, SumAnswerTime: 34, SumAbdTime: 20,
 			AnsweredInSL: 3},
-		"support": {Offered: 2, Abandoned: 2, SumAbdTime: 40},
+		"support": {Offered: 2, Inflowed: 2, Answered: 2, Abandoned: 2, SumAnswerTime: 10, SumAbdTime: 40},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("QueueToday\n got %+v\nwant %+v", got, want)
