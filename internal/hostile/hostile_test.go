@@ -59,8 +59,12 @@ func TestHostileValues(t *testing.T) {
 	started := time.Now()
 	var failures []failure
 	total := 0
-	for _, phase := range plan(table()) {
-		failures = append(failures, h.run(phase)...)
+	for i, phase := range plan(table()) {
+		n := workers
+		if i == phaseLateAccepted {
+			n = 1 // the first transfer that succeeds moves the call away: the valid one goes first
+		}
+		failures = append(failures, h.run(phase, n)...)
 		total += len(phase)
 	}
 	t.Logf("%d requests in %s", total, time.Since(started).Round(time.Millisecond))
@@ -140,7 +144,8 @@ func plan(vs []variant) [phases][]request {
 			baselinePhase = phaseLateAccepted
 		}
 		for _, c := range v.callers {
-			out[baselinePhase] = append(out[baselinePhase], request{v: v, caller: c})
+			// The valid requests go first: they prove the table's values are.
+			out[baselinePhase] = slices.Insert(out[baselinePhase], 0, request{v: v, caller: c})
 		}
 		params := append(slices.Clone(v.params), param{name: "zz_unknown", in: inQuery, accepts: unknownAccepts(v)})
 		if v.body != 0 {
@@ -208,13 +213,14 @@ type failure struct {
 	a       answer
 }
 
-// run sends the requests of one phase and returns what went wrong.
-func (h *harness) run(requests []request) []failure {
+// run sends the requests of one phase, n at a time, and returns what went
+// wrong.
+func (h *harness) run(requests []request, n int) []failure {
 	jobs := make(chan request)
 	var mu sync.Mutex
 	var out []failure
 	var wg sync.WaitGroup
-	for range workers {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
