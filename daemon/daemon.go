@@ -94,6 +94,12 @@ func (s *lazySink) Append(ctx context.Context, evs []eventlog.Event) error {
 	return store.EventSink{DB: db}.Append(ctx, evs)
 }
 
+// ServerHook, when set, is called with the HTTP server once every route is
+// mounted and before it serves. The regression suite that sends hostile values
+// to every route reads the routes of the real wiring through it, so that a new
+// route cannot escape that suite.
+var ServerHook func(*api.Server)
+
 // Run runs the daemon until ctx ends, then shuts down in order: Asterisk links,
 // event log (flushed, or kept on disk), database.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -218,6 +224,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}})
 
+	if ServerHook != nil {
+		ServerHook(srv)
+	}
 	// HTTP before the database, so /healthz and /readyz answer while it comes up;
 	// after every route and check is in place (the links connect in the background).
 	wg.Add(1)

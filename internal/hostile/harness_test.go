@@ -1,0 +1,512 @@
+package hostile_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd/ami/amitest"
+	"github.com/ccdhq/ccd/api"
+	"github.com/ccdhq/ccd/ari/aritest"
+	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/daemon"
+	"github.com/ccdhq/ccd/internal/daemontest"
+	"github.com/ccdhq/ccd/internal/pgtest"
+	"github.com/ccdhq/ccd/store"
+)
+
+const (
+	integrationToken = "hostile-suite-integration-token-0123456789"
+	optimusUser      = "optimus-web-service-user"
+	optimusPassword  = "optimus-web-service-password-0123456789abcdef"
+)
+
+func agentPassword(id string) string { return "password-of-agent-" + id + "-0123456789abcdef" }
+
+// panicLog keeps the lines of a log that mention a panic: net/http logs a
+// handler's panic (and closes the connection) when nothing recovers it.
+type panicLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (p *panicLog) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(strings.ToLower(line), "panic") {
+			p.mu.Lock()
+			p.lines = append(p.lines, line)
+			p.mu.Unlock()
+		}
+	}
+	return len(b), nil
+}
+
+func (p *panicLog) all() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.lines...)
+}
+
+// harness is one ccd, with its real wiring, against the fake Asterisk servers
+// and a fresh database.
+type harness struct {
+	t      *testing.T
+	cfg    config.Config
+	db     *store.DB
+	ari    *aritest.Sim
+	srv    *api.Server
+	stop   func() error
+	panics *panicLog
+	// client sends everything but wrong credentials; strangers sends those,
+	// from another loopback address, so that throttling them does not lock
+	// the suite's own client out.
+	client, strangers *http.Client
+
+	mu     sync.Mutex
+	tokens map[string]string // agent id -> session token
+	callID string
+}
+
+var agentIDs = []string{agentPause, agentOnCall, agentFinal, agentLogout, agentLogin, agentLocked}
+
+func newHarness(t *testing.T) *harness {
+	dsn := pgtest.NewEmptyDB(t)
+	amiSrv := amitest.NewServer("ccd", "ami-secret-of-the-hostile-suite-0123456789")
+	ariSim := aritest.NewSim(aritest.WithCredentials("ccd", "ari-secret-of-the-hostile-suite-0123456789"))
+	t.Cleanup(amiSrv.Close)
+	t.Cleanup(ariSim.Close)
+
+	cfg := config.Default()
+	cfg.Listen = daemontest.FreeAddr(t)
+	cfg.StateDir = t.TempDir()
+	cfg.Database.URL = dsn
+	cfg.ARI.URL, cfg.ARI.Username, cfg.ARI.Password = ariSim.URL, "ccd", "ari-secret-of-the-hostile-suite-0123456789"
+	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = amiSrv.Addr(), "ccd", "ami-secret-of-the-hostile-suite-0123456789"
+	cfg.PBX.InternalNumbers = `^[12][0-9]{3}$`
+	cfg.ACD.ExtensionEndpoint = "PJSIP/{extension}"
+	cfg.ACD.Queues = []config.Queue{{Code: "sales", RingTimeout: 5 * time.Second}, {Code: "support"}}
+	cfg.ACD.Routes = []config.Route{{DNIS: "5550100", Queue: "sales"}}
+	for _, id := range agentIDs {
+		cfg.ACD.Agents = append(cfg.ACD.Agents, config.Agent{ID: id, Name: "Agent " + strings.ToUpper(id),
+			Endpoint: agentEndpoint(id), Password: agentPassword(id)})
+	}
+	cfg.API.Token = integrationToken
+	cfg.API.OptimusUser, cfg.API.OptimusPassword = optimusUser, optimusPassword
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), dsn, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+
+	h := &harness{t: t, cfg: cfg, db: db, ari: ariSim, panics: &panicLog{}, tokens: map[string]string{}}
+	h.client = &http.Client{Timeout: 30 * time.Second, Transport: transport(nil)}
+	h.strangers = &http.Client{Timeout: 30 * time.Second, Transport: transport(strangerAddr())}
+
+	// net/http reports a handler's panic on the standard logger unless the
+	// server has its own.
+	prev := log.Writer()
+	log.SetOutput(io.MultiWriter(h.panics, prev))
+	t.Cleanup(func() { log.SetOutput(prev) })
+	daemon.ServerHook = func(s *api.Server) { h.srv = s }
+	t.Cleanup(func() { daemon.ServerHook = nil })
+	logger := slog.New(slog.NewTextHandler(h.panics, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.stop = daemontest.Start(t, cfg, logger, true)
+	return h
+}
+
+// strangerAddr is the client address of requests without valid credentials:
+// 127.0.0.2 where the system routes all of 127/8 to the loopback (Linux), and
+// the default elsewhere, where throttling may then hide a few answers.
+func strangerAddr() net.Addr {
+	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
+	ln, err := net.ListenTCP("tcp", addr)
+	if err != nil {
+		return nil
+	}
+	ln.Close()
+	return addr
+}
+
+func transport(local net.Addr) *http.Transport {
+	d := &net.Dialer{Timeout: 5 * time.Second, LocalAddr: local}
+	return &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 16, DisableCompression: true}
+}
+
+func (h *harness) url(path string) string { return "http://" + h.cfg.Listen + path }
+
+// do sends a request with the integration token and returns status and body.
+func (h *harness) do(method, path, token string, body any) (int, []byte) {
+	h.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, h.url(path), r)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// must sends a request that has to succeed.
+func (h *harness) must(method, path, token string, body any) []byte {
+	h.t.Helper()
+	code, b := h.do(method, path, token, body)
+	if code/100 != 2 {
+		h.t.Fatalf("%s %s: HTTP %d %s", method, path, code, b)
+	}
+	return b
+}
+
+// token returns an agent's session token, logging in when it has none or
+// when stale is the one it has (revoked, for instance by a logout).
+func (h *harness) token(agentID, stale string) (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if tok := h.tokens[agentID]; tok != "" && tok != stale {
+		return tok, nil
+	}
+	b, _ := json.Marshal(map[string]string{"username": agentID, "password": agentPassword(agentID)})
+	resp, err := h.client.Post(h.url("/api/v1/login"), "application/json", bytes.NewReader(b))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &out) != nil || out.Token == "" {
+		return "", fmt.Errorf("login of %s: HTTP %d %s", agentID, resp.StatusCode, body)
+	}
+	h.tokens[agentID] = out.Token
+	return out.Token, nil
+}
+
+// connectCall puts a caller in a queue and connects it to agentOnCall.
+func (h *harness) connectCall() {
+	h.t.Helper()
+	h.ari.SetEndpoint(agentEndpoint(agentOnCall), aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
+	h.must(http.MethodPost, "/api/agents/"+agentOnCall+"/login", integrationToken, map[string]string{})
+	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
+		h.t.Fatal(err)
+	}
+	h.waitFor("the test call connected to "+agentOnCall, func() bool {
+		var calls []struct {
+			ID    string `json:"call_id"`
+			State string `json:"state"`
+			Agent string `json:"agent"`
+		}
+		_, b := h.do(http.MethodGet, "/api/calls", integrationToken, nil)
+		_ = json.Unmarshal(b, &calls)
+		for _, c := range calls {
+			if c.State == "connected" && c.Agent == agentOnCall {
+				h.callID = c.ID
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func (h *harness) waitFor(what string, cond func() bool) bool {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Errorf("timed out after 20s waiting for %s", what)
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
+// count counts the event log's rows of kind for agentID.
+func (h *harness) count(kind, agentID string, since time.Time) int {
+	var n int
+	if err := h.db.Get(&n, `SELECT count(*) FROM call_event WHERE kind = $1 AND agent = $2 AND at >= $3`, kind, agentID, since); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// metric reads one series from /metrics.
+func (h *harness) metric(name string) string {
+	_, b := h.do(http.MethodGet, "/metrics", "", nil)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// checkEventLogWrites proves that the event log still writes: an agent logs
+// in, its event reaches PostgreSQL, nothing is left pending and no batch
+// failed.
+func (h *harness) checkEventLogWrites(agentID string) {
+	h.t.Helper()
+	since := time.Now().Add(-time.Second)
+	h.must(http.MethodPost, "/api/agents/"+agentID+"/login", integrationToken, map[string]string{"endpoint": agentEndpoint(agentID)})
+	if !h.waitFor("the login of "+agentID+" in call_event", func() bool { return h.count("agent.logged_in", agentID, since) > 0 }) {
+		return
+	}
+	h.waitFor("no event pending in the writer", func() bool { return h.metric("ccd_eventlog_pending") == "0" })
+	if f := h.metric("ccd_eventlog_write_failures_total"); f != "0" {
+		h.t.Errorf("the event log writer failed %s batches", f)
+	}
+}
+
+// checkAlive fails when the server stopped answering or logged a panic.
+func (h *harness) checkAlive() {
+	h.t.Helper()
+	if code, b := h.do(http.MethodGet, "/healthz", "", nil); code != http.StatusOK {
+		h.t.Errorf("/healthz: HTTP %d %s", code, b)
+	}
+	if lines := h.panics.all(); len(lines) > 0 {
+		h.t.Errorf("%d log lines mention a panic; the first: %.300s", len(lines), lines[0])
+	}
+}
+
+// ---- error shapes ----
+
+// jsonError reads ccd's error shape {"error": {"code": ..., "field": ...}}.
+func jsonError(body []byte) (string, bool) {
+	var e struct {
+		Error *struct {
+			Code  string `json:"code"`
+			Field string `json:"field"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Error == nil || e.Error.Code == "" {
+		return "", false
+	}
+	return e.Error.Field, true
+}
+
+// loginError also accepts the OMniLeads failed login (003 §18.1.1):
+// {"detail": "Invalid Credentials or activate account"}.
+func loginError(body []byte) (string, bool) {
+	if f, ok := jsonError(body); ok {
+		return f, true
+	}
+	var d struct {
+		Detail string `json:"detail"`
+	}
+	return "", json.Unmarshal(body, &d) == nil && d.Detail != ""
+}
+
+// optimusError also accepts an XML answer, the AgentServices' own format;
+// its text stands for the field and names it when it mentions it.
+func optimusError(body []byte) (string, bool) {
+	if f, ok := jsonError(body); ok {
+		return f, true
+	}
+	var doc struct {
+		Text  string `xml:",chardata"`
+		Inner []byte `xml:",innerxml"`
+	}
+	if xml.Unmarshal(body, &doc) != nil {
+		return "", false
+	}
+	return string(doc.Inner), true
+}
+
+// ---- requests ----
+
+// jsonString writes s as a JSON string, keeping invalid UTF-8 as the raw bytes
+// it is (encoding/json would replace it) and control characters as \u escapes,
+// as a client that wants to smuggle them would.
+func jsonString(s string) []byte {
+	b := []byte{'"'}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = fmt.Appendf(b, `\u%04x`, c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// request is one request of the suite: a variant with one parameter carrying
+// one hostile value.
+type request struct {
+	v      variant
+	caller caller
+	p      param
+	val    value
+	// stranger: the request has no valid credentials; it comes from another
+	// client address.
+	stranger bool
+}
+
+func (r request) String() string {
+	if r.p.name == "" {
+		return fmt.Sprintf("%s as %s, no hostile value", r.v.route, r.caller)
+	}
+	return fmt.Sprintf("%s as %s, %s=%s", r.v.route, r.caller, r.p.name, r.val.name)
+}
+
+// build turns r into an HTTP request.
+func (h *harness) build(r request, token string) (*http.Request, error) {
+	path := r.v.path()
+	q := url.Values{}
+	var form url.Values
+	var jsonBody [][]byte
+	if r.v.body == inForm {
+		form = url.Values{}
+	}
+	if r.v.body == inJSON {
+		jsonBody = [][]byte{}
+	}
+	var header string
+	set := func(p param, text string, rawJSON string) {
+		switch p.in {
+		case inPath:
+			seg := url.PathEscape(text)
+			if p.name == "*" {
+				path = strings.TrimSuffix(path, "*") + "no/such/" + seg
+			} else {
+				path = strings.Replace(path, ":"+p.name, seg, 1)
+			}
+		case inQuery:
+			q.Set(p.name, text)
+		case inForm:
+			form.Set(p.name, text)
+		case inJSON:
+			v := jsonString(text)
+			if rawJSON != "" {
+				v = []byte(rawJSON)
+			}
+			jsonBody = append(jsonBody, append(append(jsonString(p.name), ':'), v...))
+		case inHeader:
+			header = text
+		}
+	}
+	for _, p := range r.v.params {
+		if p.name == r.p.name && p.in == r.p.in {
+			continue
+		}
+		if p.valid == "" || (p.optimusCred && r.caller != optimus) || (p.oneOf != "" && p.oneOf == r.p.oneOf) {
+			continue
+		}
+		set(p, strings.ReplaceAll(p.valid, callIDPlaceholder, h.callID), "")
+	}
+	if r.p.name != "" {
+		set(r.p, r.val.text, r.val.rawJSON)
+	}
+
+	var body io.Reader
+	contentType := ""
+	switch {
+	case form != nil:
+		body, contentType = strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"
+	case jsonBody != nil:
+		body, contentType = bytes.NewReader(append(append([]byte{'{'}, bytes.Join(jsonBody, []byte{','})...), '}')), "application/json"
+	}
+	u := h.url(path)
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequest(r.v.sendMethod(), u, body)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	switch {
+	case r.p.in == inHeader:
+		req.Header.Set("Authorization", "Bearer "+header)
+	case r.caller == integration:
+		req.Header.Set("Authorization", "Bearer "+integrationToken)
+	case r.caller == agent:
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req, nil
+}
+
+// answer is what came back.
+type answer struct {
+	status int
+	body   []byte
+	err    error
+}
+
+// send sends r; an agent whose token was revoked meanwhile (a logout sent by
+// another request) logs in again, once.
+func (h *harness) send(r request) answer {
+	client := h.client
+	if r.stranger {
+		client = h.strangers
+	}
+	var token string
+	for attempt := 0; ; attempt++ {
+		if r.caller == agent {
+			var err error
+			if token, err = h.token(r.v.agent, token); err != nil {
+				return answer{err: err}
+			}
+		}
+		req, err := h.build(r, token)
+		if err != nil {
+			return answer{err: fmt.Errorf("building the request: %w", err)}
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return answer{err: err}
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		a := answer{status: resp.StatusCode, body: b}
+		if r.caller == agent && a.status == http.StatusUnauthorized && r.p.in != inHeader && attempt == 0 && r.v.reaches(agent) {
+			continue
+		}
+		return a
+	}
+}
+
+func (v variant) reaches(c caller) bool {
+	for _, x := range v.callers {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
