@@ -135,8 +135,8 @@ func (a *agentAPI) login(c echo.Context) error {
 		Username string `json:"username" form:"username"`
 		Password string `json:"password" form:"password"`
 	}
-	if err := c.Bind(&req); err != nil {
-		return Invalid("body", "want JSON {\"username\": ..., \"password\": ...}")
+	if err := bindBody(c, &req, "want JSON {\"username\": ..., \"password\": ...}"); err != nil {
+		return err
 	}
 	if req.Username == "" {
 		return Invalid("username", "is required")
@@ -226,8 +226,8 @@ type omlRequest struct {
 func (a *agentAPI) oml(c echo.Context, act func(ctx context.Context, agent string, req omlRequest) error) error {
 	var req omlRequest
 	if c.Request().ContentLength != 0 {
-		if err := c.Bind(&req); err != nil {
-			return Invalid("body", "want JSON or form fields agent, endpoint, pause_id")
+		if err := bindBody(c, &req, "want JSON or form fields agent, endpoint, pause_id"); err != nil {
+			return err
 		}
 	}
 	agent, err := actingAgent(c, req.Agent)
@@ -297,11 +297,9 @@ func (a *agentAPI) get(c echo.Context) error {
 }
 
 func (a *agentAPI) native(c echo.Context, act func(ctx context.Context, agent string, body map[string]string) error) error {
-	body := map[string]string{}
-	if c.Request().ContentLength != 0 {
-		if err := c.Bind(&body); err != nil {
-			return Invalid("body", "want a JSON object of strings")
-		}
+	body, err := stringFields(c)
+	if err != nil {
+		return err
 	}
 	agent, err := actingAgent(c, c.Param("id"))
 	if err != nil {

@@ -58,11 +58,14 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl CallControl) {
 			Queue  string `json:"queue"`
 			Number string `json:"number"`
 		}
-		if err := c.Bind(&body); err != nil {
-			return Invalid("body", "want JSON {\"queue\": ...} or {\"number\": ...}")
+		if err := bindBody(c, &body, "want JSON {\"queue\": ...} or {\"number\": ...}"); err != nil {
+			return err
 		}
 		if (body.Queue == "") == (body.Number == "") {
 			return Invalid("queue", "give exactly one of queue, number")
+		}
+		if body.Number != "" && !dialNumber.MatchString(body.Number) {
+			return Invalid("number", "want digits, * and # (an optional leading +), at most 32")
 		}
 		if err := ownCall(c, ctl); err != nil {
 			return err

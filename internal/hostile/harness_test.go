@@ -76,6 +76,10 @@ type harness struct {
 
 	mu     sync.Mutex
 	tokens map[string]string // agent id -> session token
+	// loggingOut serialises the requests about the agent the logout routes
+	// act on: a logout revokes every token of the agent, so one running
+	// beside another request of that agent would fail it with a 401.
+	loggingOut sync.Mutex
 	callID string
 }
 
@@ -475,6 +479,10 @@ func (h *harness) send(r request) answer {
 	client := h.client
 	if r.stranger {
 		client = h.strangers
+	}
+	if r.v.agent == agentLogout {
+		h.loggingOut.Lock()
+		defer h.loggingOut.Unlock()
 	}
 	var token string
 	for attempt := 0; ; attempt++ {
