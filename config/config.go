@@ -45,6 +45,11 @@ type Stats struct {
 	// can read schemas stat and bi and nothing else. Empty: no role.
 	BIUser     string `yaml:"bi_user"`
 	BIPassword string `yaml:"bi_password"`
+	// BIStatementTimeout is the BI role's default statement_timeout: a report
+	// left running cannot hold the database for longer.
+	BIStatementTimeout time.Duration `yaml:"bi_statement_timeout"`
+	// BIConnectionLimit bounds the BI role's concurrent sessions.
+	BIConnectionLimit int `yaml:"bi_connection_limit"`
 }
 
 // API holds the credentials of the REST interfaces. There are none by default:
@@ -124,7 +129,7 @@ func Default() Config {
 		EventLog: EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000},
 		ACD:      ACD{RecordingName: "{date}-{queue}-{callid}"},
 		API:      API{TokenTTL: 8 * time.Hour},
-		Stats:    Stats{Interval: 250 * time.Millisecond},
+		Stats:    Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
 	}
 }
 
@@ -266,6 +271,12 @@ func (c *Config) Validate() error {
 		bad("stats.bi_password", "required with stats.bi_user: use at least 12 random characters")
 	case c.Stats.BIUser == "" && c.Stats.BIPassword != "":
 		bad("stats.bi_user", "is required with stats.bi_password")
+	}
+	if c.Stats.BIStatementTimeout < time.Millisecond {
+		bad("stats.bi_statement_timeout", "must be at least 1ms, got %s", c.Stats.BIStatementTimeout)
+	}
+	if c.Stats.BIConnectionLimit < 1 {
+		bad("stats.bi_connection_limit", "must be at least 1, got %d", c.Stats.BIConnectionLimit)
 	}
 	if c.API.TokenTTL <= 0 {
 		bad("api.token_ttl", "must be positive, got %s", c.API.TokenTTL)
