@@ -322,11 +322,11 @@ func TestBIRoleLimits(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	wantCode := func(c *sql.Conn, code pq.ErrorCode, query string) {
+	wantCode := func(c *sql.Conn, code string, query string) {
 		t.Helper()
 		_, err := c.ExecContext(ctx, query)
 		var pe *pq.Error
-		if !errors.As(err, &pe) || pe.Code != code {
+		if !errors.As(err, &pe) || string(pe.Code) != code {
 			t.Errorf("as the BI role, %s: %v; want SQLSTATE %s", query, err, code)
 		}
 	}
