@@ -8,7 +8,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VERSION     := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X main.version=$(VERSION)
 
-.PHONY: run test build vet lint bench bench-acd fuzz integration postgres-server clean
+.PHONY: run test asterisk-suite-note build vet lint bench bench-acd fuzz integration postgres-server clean
 
 run: postgres-server
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/ccd serve
@@ -18,6 +18,14 @@ build:
 
 test: postgres-server vet lint
 	$(GO) run ./internal/tools/withpg -- $(GO) test -race -count=1 ./...
+	@$(ASTERISK_SUITE_NOTE)
+
+# go test shows no skip message of a package that passes, so the skip of the
+# real-Asterisk suite (integration/) is said here.
+ASTERISK_SUITE_NOTE = [ "$$CCD_ASTERISK_TEST" = 1 ] || echo "real-Asterisk suite skipped: CCD_ASTERISK_TEST is not 1; set it and the CCD_ARI_*/CCD_AMI_* credentials of an Asterisk configured as the README says, or run make integration (see README)"
+
+asterisk-suite-note:
+	@$(ASTERISK_SUITE_NOTE)
 
 vet:
 	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
