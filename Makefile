@@ -10,8 +10,15 @@ LDFLAGS     := -X main.version=$(VERSION)
 
 .PHONY: run test asterisk-suite-note build vet lint bench bench-acd fuzz integration postgres-server clean
 
-run: postgres-server
-	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/ccd serve
+# Ctrl-C reaches every process of the terminal's foreground group, make too, and
+# make then reports "Interrupt" although ccd shuts down cleanly and exits 0. With
+# job control (set -m) bash runs ccd as a job of its own that holds the terminal:
+# Ctrl-C goes to ccd alone and make sees it exit 0. Without a terminal there is
+# no Ctrl-C, and no job control to set up. The binary is built first because
+# `go run` exits 1 after an interrupt whatever its program did.
+run: postgres-server build
+	@echo bin/ccd serve
+	@bash -c 'if [ -t 0 ]; then set -m; fi; bin/ccd serve; exit $$?'
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ccd ./cmd/ccd
