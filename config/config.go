@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -236,13 +237,11 @@ func (c *Config) Validate() error {
 		bad("ari.url", "want http(s)://host:port, got %q", c.ARI.URL)
 	}
 	required("ari.username", c.ARI.Username)
-	required("ari.password", c.ARI.Password)
 	required("ari.application", c.ARI.Application)
 	if _, _, err := net.SplitHostPort(c.AMI.Addr); err != nil {
 		bad("ami.addr", "want host:port, got %q", c.AMI.Addr)
 	}
 	required("ami.username", c.AMI.Username)
-	required("ami.secret", c.AMI.Secret)
 	if _, err := regexp.Compile(c.PBX.InternalNumbers); err != nil {
 		bad("pbx.internal_numbers", "not a regular expression: %v", err)
 	}
@@ -258,17 +257,14 @@ func (c *Config) Validate() error {
 	if c.EventLog.MemoryLimit < c.EventLog.BatchSize {
 		bad("eventlog.memory_limit", "must be at least eventlog.batch_size (%d), got %d", c.EventLog.BatchSize, c.EventLog.MemoryLimit)
 	}
-	if c.API.Token != "" && len(c.API.Token) < 16 {
-		bad("api.token", "too short: use at least 16 random characters")
-	}
 	if c.Stats.Interval <= 0 {
 		bad("stats.interval", "must be positive, got %s", c.Stats.Interval)
 	}
 	switch {
 	case c.Stats.BIUser != "" && !regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`).MatchString(c.Stats.BIUser):
 		bad("stats.bi_user", "want a lower-case PostgreSQL role name (letters, digits, _), got %q", c.Stats.BIUser)
-	case c.Stats.BIUser != "" && len(c.Stats.BIPassword) < 12:
-		bad("stats.bi_password", "required with stats.bi_user: use at least 12 random characters")
+	case c.Stats.BIUser != "" && c.Stats.BIPassword == "":
+		bad("stats.bi_password", "required with stats.bi_user: use at least %d random characters", MinSecretLength)
 	case c.Stats.BIUser == "" && c.Stats.BIPassword != "":
 		bad("stats.bi_user", "is required with stats.bi_password")
 	}
@@ -284,7 +280,9 @@ func (c *Config) Validate() error {
 	if (c.API.OptimusUser == "") != (c.API.OptimusPassword == "") {
 		bad("api.optimus_password", "api.optimus_user and api.optimus_password go together")
 	}
+	c.validateSecrets(bad)
 	c.ACD.validate(bad)
+	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }
 

@@ -213,7 +213,11 @@ func load(configPath string, mayCreate bool, stderr io.Writer) (setup, bool) {
 		fmt.Fprintln(stderr, err)
 		return setup{}, false
 	}
-	return setup{cfg: cfg, path: path, log: newLogger(cfg, stderr)}, true
+	log := newLogger(cfg, stderr)
+	if w := config.ReadableSecrets(path); w != "" {
+		log.Warn(w, "file", path)
+	}
+	return setup{cfg: cfg, path: path, log: log}, true
 }
 
 // signalContext ends at SIGINT (Ctrl-C) or SIGTERM, which stop ccd cleanly.

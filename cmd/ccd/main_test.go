@@ -18,12 +18,12 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 
 func TestAsteriskConfigUsesConfiguredNames(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "ccd.yaml")
-	os.WriteFile(p, []byte("ari: {username: acd, password: pw-ari, application: callcenter}\nami: {username: mon, secret: pw-ami, addr: '10.0.0.5:5039'}\n"), 0o600)
+	os.WriteFile(p, []byte("ari: {username: acd, password: pw-ari-0123456789, application: callcenter}\nami: {username: mon, secret: pw-ami-0123456789, addr: '10.0.0.5:5039'}\n"), 0o600)
 	code, out, errs := runCmd(t, "asterisk-config", "-config", p)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"[acd]\ntype = user", "password = pw-ari", "[mon]\nsecret = pw-ami", "bindaddr = 10.0.0.5\nport = 5039",
+	for _, want := range []string{"[acd]\ntype = user", "password = pw-ari-0123456789", "[mon]\nsecret = pw-ami-0123456789", "bindaddr = 10.0.0.5\nport = 5039",
 		"Stasis(callcenter,inbound,${EXTEN})", "timestampevents = yes", "/etc/asterisk/cdr_manager.conf"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -33,10 +33,32 @@ func TestAsteriskConfigUsesConfiguredNames(t *testing.T) {
 
 func TestConfigErrorNamesKey(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "ccd.yaml")
-	os.WriteFile(p, []byte("ari: {username: acd}\nami: {username: mon, secret: x}\n"), 0o600)
+	os.WriteFile(p, []byte("ari: {username: acd}\nami: {username: mon, secret: ami-secret-0123456789}\n"), 0o600)
 	code, _, errs := runCmd(t, "asterisk-config", "-config", p)
 	if code != 1 || !strings.Contains(errs, "ari.password (env CCD_ARI_PASSWORD): is required") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
+
+// A configuration file with secrets that others may read gets a warning that
+// names it and the fix, whatever the command.
+func TestReadableConfigWarns(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ccd.yaml")
+	if err := os.WriteFile(p, []byte("ari: {username: acd, password: ari-secret-0123456789}\nami: {username: mon, secret: ami-secret-0123456789}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	code, _, errs := runCmd(t, "config", "-config", p)
+	if code != 0 || !strings.Contains(errs, "level=WARN") || !strings.Contains(errs, "chmod 600 "+p) {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCmd(t, "config", "-config", p); code != 0 || strings.Contains(errs, "WARN") {
+		t.Fatalf("mode 0600: exit %d, stderr %q", code, errs)
 	}
 }
 
@@ -157,7 +179,7 @@ func TestCommandFlagsAndHelp(t *testing.T) {
 
 func TestAsteriskConfigWritesFiles(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "ccd.yaml")
-	os.WriteFile(p, []byte("ari: {url: 'http://asterisk:8088', username: acd, password: pw}\nami: {addr: 'asterisk:5038', username: mon, secret: s}\n"), 0o600)
+	os.WriteFile(p, []byte("ari: {url: 'http://asterisk:8088', username: acd, password: ari-secret-0123456789}\nami: {addr: 'asterisk:5038', username: mon, secret: ami-secret-0123456789}\n"), 0o600)
 	out := filepath.Join(t.TempDir(), "asterisk")
 	if code, _, errs := runCmd(t, "asterisk-config", "-config", p, "-out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
