@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd/internal/pgtest"
+	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/store"
 	"github.com/lib/pq"
 )
@@ -336,6 +337,26 @@ func TestBIRoleLimits(t *testing.T) {
 		var got string
 		if err := plain.QueryRowContext(ctx, `SELECT current_setting($1)`, setting).Scan(&got); err != nil || got != want {
 			t.Errorf("BI session's %s = %q, %v; want %q", setting, got, err, want)
+		}
+	}
+	// What BI tools run works in the read-only session they get: every stat
+	// table meant for them, every BI function and the recording look-ups.
+	now := time.Now()
+	reads := []string{`SELECT count(*) FROM stat.callsstat`, `SELECT count(*) FROM stat.code`, `SELECT count(*) FROM stat.queueagent`,
+		`SELECT count(*) FROM bi.agentdata($1, $2)`, `SELECT count(*) FROM bi.queuedata($1, $2)`,
+		`SELECT count(*) FROM bi.getallqueues()`, `SELECT count(*) FROM bi.getallqueuesagents()`,
+		`SELECT count(*) FROM stat.getallrecordings($1, $2, '1')`, `SELECT count(configuration.getcallrecordingfile(1))`}
+	for _, tbl := range stats.Tables {
+		reads = append(reads, `SELECT count(*) FROM stat.`+tbl.Name)
+	}
+	for _, q := range reads {
+		var args []any
+		if strings.Contains(q, "$2") {
+			args = []any{now.Add(-time.Hour), now}
+		}
+		var n int
+		if err := plain.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			t.Errorf("as the BI role, %s: %v", q, err)
 		}
 	}
 	const readOnly, denied = "25006", "42501" // read_only_sql_transaction, insufficient_privilege
