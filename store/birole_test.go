@@ -201,7 +201,7 @@ func TestBIRolePrivileges(t *testing.T) {
 		_, err := asRole(q)
 		var pe *pq.Error
 		if !errors.As(err, &pe) || pe.Code != "42501" { // insufficient_privilege
-			t.Errorf("as the BI role, %s: %v; want permission denied", strings.Fields(q)[0]+" "+strings.Fields(q)[1], err)
+			t.Errorf("as the BI role, %s: %v; want permission denied", q, err)
 		}
 	}
 
