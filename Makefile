@@ -8,16 +8,31 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VERSION     := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X main.version=$(VERSION)
 
-.PHONY: run test build vet lint bench bench-acd fuzz integration postgres-server clean
+.PHONY: run test asterisk-suite-note build vet lint bench bench-acd fuzz integration postgres-server clean
 
-run: postgres-server
-	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/ccd serve
+# Ctrl-C reaches every process of the terminal's foreground group, make too, and
+# make then reports "Interrupt" although ccd shuts down cleanly and exits 0. With
+# job control (set -m) bash runs ccd as a job of its own that holds the terminal:
+# Ctrl-C goes to ccd alone and make sees it exit 0. Without a terminal there is
+# no Ctrl-C, and no job control to set up. The binary is built first because
+# `go run` exits 1 after an interrupt whatever its program did.
+run: postgres-server build
+	@echo bin/ccd serve
+	@bash -c 'if [ -t 0 ]; then set -m; fi; bin/ccd serve; exit $$?'
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ccd ./cmd/ccd
 
 test: postgres-server vet lint
 	$(GO) run ./internal/tools/withpg -- $(GO) test -race -count=1 ./...
+	@$(ASTERISK_SUITE_NOTE)
+
+# go test shows no skip message of a package that passes, so the skip of the
+# real-Asterisk suite (integration/) is said here.
+ASTERISK_SUITE_NOTE = [ "$$CCD_ASTERISK_TEST" = 1 ] || echo "real-Asterisk suite skipped: CCD_ASTERISK_TEST is not 1; set it and the CCD_ARI_*/CCD_AMI_* credentials of an Asterisk configured as the README says, or run make integration (see README)"
+
+asterisk-suite-note:
+	@$(ASTERISK_SUITE_NOTE)
 
 vet:
 	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

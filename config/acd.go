@@ -59,8 +59,8 @@ type RouteLookup struct {
 	// Procedure calls OPTIMUS_GET_ROUTING_INFO; otherwise Query is run, with
 	// $CLID, $DNIS and $ATTACHDATA sent as bound parameters.
 	Procedure bool          `yaml:"procedure"`
-	Query     string        `yaml:"query"`
-	Timeout   time.Duration `yaml:"timeout"` // 0 means 2s; past it the route's queue is used
+	Query     string        `yaml:"query" check:"text"` // SQL: line breaks and tabs belong
+	Timeout   time.Duration `yaml:"timeout"`            // 0 means 2s; past it the route's queue is used
 }
 
 // Queue is one ACD queue.

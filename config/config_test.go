@@ -14,8 +14,8 @@ func envMap(m map[string]string) func(string) (string, bool) {
 }
 
 const minimal = `
-ari: {username: ccd, password: p1}
-ami: {username: ccd, secret: s1}
+ari: {username: ccd, password: ari-password-0123}
+ami: {username: ccd, secret: ami-secret-456789}
 `
 
 func writeFile(t *testing.T, body string) string {
@@ -32,7 +32,7 @@ func TestLoadMinimalFileGetsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ARI.Password != "p1" || c.AMI.Secret != "s1" || c.ARI.Application != "ccd" || c.AMI.Addr != "127.0.0.1:5038" {
+	if c.ARI.Password != "ari-password-0123" || c.AMI.Secret != "ami-secret-456789" || c.ARI.Application != "ccd" || c.AMI.Addr != "127.0.0.1:5038" {
 		t.Fatalf("unexpected config %+v", c)
 	}
 }
@@ -62,7 +62,7 @@ func unwrap(err error) []error {
 
 func TestEnvOverridesEveryKind(t *testing.T) {
 	c, err := Load(writeFile(t, minimal), envMap(map[string]string{
-		"CCD_ARI_PASSWORD":            "fromenv",
+		"CCD_ARI_PASSWORD":            "fromenv-0123456789",
 		"CCD_EVENTLOG_BATCH_SIZE":     "50",
 		"CCD_EVENTLOG_FLUSH_INTERVAL": "2s",
 		"CCD_DATABASE_URL":            "postgres://u@h/db",
@@ -70,7 +70,7 @@ func TestEnvOverridesEveryKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ARI.Password != "fromenv" || c.EventLog.BatchSize != 50 || c.EventLog.FlushInterval != 2*time.Second || c.Database.URL != "postgres://u@h/db" {
+	if c.ARI.Password != "fromenv-0123456789" || c.EventLog.BatchSize != 50 || c.EventLog.FlushInterval != 2*time.Second || c.Database.URL != "postgres://u@h/db" {
 		t.Fatalf("env not applied: %+v", c)
 	}
 }
@@ -90,6 +90,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"bad level", minimal + "log: {level: loud}\n", nil, "log.level"},
 		{"memory below batch", minimal + "eventlog: {batch_size: 10, memory_limit: 5}\n", nil, "eventlog.memory_limit"},
 		{"unknown key", minimal + "ari2: {}\n", nil, "field ari2 not found"},
+		{"BI timeout", minimal, map[string]string{"CCD_STATS_BI_STATEMENT_TIMEOUT": "0s"}, "stats.bi_statement_timeout (env CCD_STATS_BI_STATEMENT_TIMEOUT): must be at least 1ms"},
+		{"BI connections", minimal + "stats: {bi_connection_limit: 0}\n", nil, "stats.bi_connection_limit (env CCD_STATS_BI_CONNECTION_LIMIT): must be at least 1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

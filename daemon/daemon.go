@@ -38,13 +38,18 @@ func database(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.
 	stop := func() {}
 	if dsn == "" {
 		dir := filepath.Join(cfg.StateDir, "postgres")
-		log.Info("no database.url configured: starting a private PostgreSQL cluster", "dir", dir)
 		cluster, err := localpg.Open(dir)
 		if err != nil {
 			return nil, stop, err
 		}
-		if err := cluster.Start(ctx); err != nil {
+		adopted, err := cluster.StartOrAdopt(ctx)
+		if err != nil {
 			return nil, stop, err
+		}
+		if adopted {
+			log.Info("no database.url configured: adopting the private PostgreSQL cluster left running at "+dir, "dir", dir)
+		} else {
+			log.Info("no database.url configured: started a private PostgreSQL cluster", "dir", dir)
 		}
 		stop = func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

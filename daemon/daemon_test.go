@@ -33,8 +33,8 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	dsn := pgtest.NewEmptyDB(t)
 	h := &harness{t: t,
-		ami: amitest.NewServer("ccd", "amisecret"),
-		ari: aritest.NewSim(aritest.WithCredentials("ccd", "arisecret")),
+		ami: amitest.NewServer("ccd", "ami-secret-0123456789"),
+		ari: aritest.NewSim(aritest.WithCredentials("ccd", "ari-secret-0123456789")),
 	}
 	t.Cleanup(h.ami.Close)
 	t.Cleanup(h.ari.Close)
@@ -42,8 +42,8 @@ func newHarness(t *testing.T) *harness {
 	cfg.Listen = daemontest.FreeAddr(t)
 	cfg.StateDir = t.TempDir()
 	cfg.Database.URL = dsn
-	cfg.ARI.URL, cfg.ARI.Username, cfg.ARI.Password = h.ari.URL, "ccd", "arisecret"
-	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = h.ami.Addr(), "ccd", "amisecret"
+	cfg.ARI.URL, cfg.ARI.Username, cfg.ARI.Password = h.ari.URL, "ccd", "ari-secret-0123456789"
+	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = h.ami.Addr(), "ccd", "ami-secret-0123456789"
 	cfg.PBX.InternalNumbers = `^[12][0-9]{3}$`
 	cfg.ACD.Queues = []config.Queue{{Code: "sales", RingTimeout: 5 * time.Second}}
 	cfg.ACD.Routes = []config.Route{{DNIS: "5550100", Queue: "sales"}}

@@ -67,10 +67,12 @@ func statsMetrics(m *metrics.Metrics) *atomic.Pointer[job.Live] {
 func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger, running *atomic.Pointer[job.Live]) {
 	log = log.With("part", "stats")
 	if cfg.Stats.BIUser != "" {
-		if err := db.EnsureBIRole(ctx, cfg.Stats.BIUser, cfg.Stats.BIPassword, cfg.PBX.TimeZone); err != nil {
+		role := store.BIRole{User: cfg.Stats.BIUser, Password: cfg.Stats.BIPassword, TimeZone: cfg.PBX.TimeZone,
+			StatementTimeout: cfg.Stats.BIStatementTimeout, ConnectionLimit: cfg.Stats.BIConnectionLimit}
+		if err := db.EnsureBIRole(ctx, role); err != nil {
 			log.Error("cannot set up the read-only BI role", "role", cfg.Stats.BIUser, "err", err)
 		} else {
-			log.Info("BI role ready: it reads schemas stat and bi", "role", cfg.Stats.BIUser)
+			log.Info("BI role ready: it reads the stat tables and runs the bi functions, read-only", "role", cfg.Stats.BIUser)
 		}
 	}
 	if d, err := statDimensions(cfg); err != nil {

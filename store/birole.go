@@ -10,30 +10,63 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
+	"github.com/ccdhq/ccd/stats"
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
+// BIRole describes the read-only role BI tools log in with.
+type BIRole struct {
+	User, Password string
+	// TimeZone, when neither empty nor "Local", becomes the role's session time
+	// zone so that thedate reads in the call center's zone; otherwise the
+	// server's default applies.
+	TimeZone string
+	// StatementTimeout is the role's default statement_timeout (at least 1ms).
+	StatementTimeout time.Duration
+	// ConnectionLimit bounds the role's concurrent sessions (at least 1).
+	ConnectionLimit int
+}
+
+// biTables are the stat tables meant for BI: the quarter-hour tables, the
+// calls, and the names and queue membership the bi functions read (they are
+// SECURITY INVOKER). Anything else in schema stat (stat.aggregator's saved
+// state, tables later migrations add for ccd's own bookkeeping) stays closed
+// until it is listed here.
+func biTables() []string {
+	names := []string{"stat.callsstat", "stat.code", "stat.queueagent"}
+	for _, t := range stats.Tables {
+		names = append(names, "stat."+t.Name)
+	}
+	return names
+}
+
 // EnsureBIRole creates or updates the read-only role BI tools log in with: it
-// may read schema stat and run the functions of schema bi and the recording
-// look-ups (migration 0003), and nothing else. Everything is (re)applied on
-// every call, so a changed password or time zone takes effect at the next start
-// and a privilege someone removed by hand comes back. timeZone, when neither
-// empty nor "Local", becomes the role's session time zone so that thedate reads
-// in the call center's zone; otherwise the server's default applies.
+// may read the stat tables meant for BI (biTables), run the functions of schema
+// bi and the recording look-ups (migration 0003), and nothing else. Everything
+// is (re)applied on every call, so a changed password, time zone or limit takes
+// effect at the next start, and a privilege someone removed by hand comes back.
+//
+// Limits and what PostgreSQL 15 lets the role undo itself:
+//   - it owns nothing and has no write privilege anywhere, not even temporary
+//     tables (TEMPORARY is revoked from PUBLIC on ccd's database), so nothing
+//     it does in a session can write;
+//   - CONNECTION LIMIT needs CREATEROLE to change: the role cannot raise it;
+//   - default_transaction_read_only and statement_timeout are session defaults:
+//     any role may SET them in its own session, and PostgreSQL lets a role
+//     ALTER ROLE itself (its password and its defaults) once its session is no
+//     longer read-only. That first needs an explicit SET, and whatever it
+//     changed is reset here at the next start (RESET ALL, in every scope).
 //
 // The caller's role needs CREATEROLE (or to be a superuser) and must own the
-// stat, bi and configuration schemas, as the role that ran the migrations does.
-func (db *DB) EnsureBIRole(ctx context.Context, user, password, timeZone string) error {
-	if user == "" {
-		return errors.New("store: bi role: empty role name")
-	}
-	if password == "" {
-		return errors.New("store: bi role: empty password")
-	}
-	secret, err := passwordSecret(password)
-	if err != nil {
-		return fmt.Errorf("store: bi role: %w", err)
+// database and the stat, bi and configuration schemas, as the role that ran the
+// migrations does.
+func (db *DB) EnsureBIRole(ctx context.Context, role BIRole) error {
+	if err := role.check(); err != nil {
+		return err
 	}
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -49,55 +82,16 @@ func (db *DB) EnsureBIRole(ctx context.Context, user, password, timeZone string)
 	if err := tx.QueryRowContext(ctx, `SELECT current_user, current_database()`).Scan(&current, &dbName); err != nil {
 		return fmt.Errorf("store: bi role: %w", err)
 	}
-	if user == current {
+	if role.User == current {
 		// The ALTER ROLE below would strip ccd's own role of what it needs.
-		return fmt.Errorf("store: bi role: %q is the role ccd connects as; name another role", user)
+		return fmt.Errorf("store: bi role: %q is the role ccd connects as; name another role", role.User)
 	}
-	var super, repl, bypass bool
-	err = tx.QueryRowContext(ctx, `SELECT rolsuper, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = $1`,
-		user).Scan(&super, &repl, &bypass)
-	r := pq.QuoteIdentifier(user)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if _, err := tx.ExecContext(ctx, `CREATE ROLE `+r+` NOSUPERUSER NOREPLICATION NOBYPASSRLS`); err != nil {
-			return fmt.Errorf("store: bi role: create %s: %w", user, err)
-		}
-	case err != nil:
-		return fmt.Errorf("store: bi role: %w", err)
-	case super || repl || bypass:
-		// Only a superuser may take these away, and demoting a role someone
-		// else relies on is not ccd's call to make.
-		return fmt.Errorf("store: bi role: role %q exists with SUPERUSER, REPLICATION or BYPASSRLS; name another role", user)
+	if err := createBIRole(ctx, tx, role.User); err != nil {
+		return err
 	}
-	// ALTER ROLE takes no bind parameters: the password and the zone go in as
-	// literals quoted by the server (format's %L), never spliced in here.
-	type stmt struct {
-		sql  string
-		args []any // when set, sql is a format() call whose result is the statement
-	}
-	stmts := []stmt{
-		{sql: `ALTER ROLE ` + r + ` LOGIN NOCREATEDB NOCREATEROLE NOINHERIT`},
-		{sql: `format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)`, args: []any{user, secret}},
-	}
-	if timeZone != "" && timeZone != "Local" {
-		stmts = append(stmts, stmt{sql: `format('ALTER ROLE %I SET timezone TO %L', $1::text, $2::text)`, args: []any{user, timeZone}})
-	} else {
-		stmts = append(stmts, stmt{sql: `ALTER ROLE ` + r + ` RESET timezone`})
-	}
-	for _, s := range []string{
-		`GRANT CONNECT ON DATABASE ` + pq.QuoteIdentifier(dbName) + ` TO ` + r,
-		`GRANT USAGE ON SCHEMA stat, bi, configuration TO ` + r,
-		`GRANT SELECT ON ALL TABLES IN SCHEMA stat TO ` + r,
-		`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA bi TO ` + r,
-		`GRANT EXECUTE ON FUNCTION configuration.getcallrecordingfile(bigint) TO ` + r,
-		`GRANT EXECUTE ON FUNCTION stat.getallrecordings(timestamptz, timestamptz, text) TO ` + r,
-		// Tables and functions later migrations add are readable at once, not
-		// only after the next start (default privileges of ccd's own objects).
-		`ALTER DEFAULT PRIVILEGES IN SCHEMA stat GRANT SELECT ON TABLES TO ` + r,
-		`ALTER DEFAULT PRIVILEGES IN SCHEMA bi GRANT EXECUTE ON FUNCTIONS TO ` + r,
-		`REVOKE CREATE ON SCHEMA public FROM ` + r,
-	} {
-		stmts = append(stmts, stmt{sql: s})
+	stmts, err := role.statements(dbName)
+	if err != nil {
+		return err
 	}
 	for _, s := range stmts {
 		q := s.sql
@@ -107,22 +101,121 @@ func (db *DB) EnsureBIRole(ctx context.Context, user, password, timeZone string)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("store: bi role %s: %w", user, err)
+			return fmt.Errorf("store: bi role %s: %w", role.User, err)
 		}
 	}
-	// Revoking from the role does not take away what PUBLIC has: before
-	// PostgreSQL 15 PUBLIC may create in schema public. Say so rather than
-	// hand BI tools a role that can write.
-	var canCreate bool
-	if err := tx.QueryRowContext(ctx, `SELECT has_schema_privilege($1, 'public', 'CREATE')`, user).Scan(&canCreate); err != nil {
-		return fmt.Errorf("store: bi role: %w", err)
-	}
-	if canCreate {
-		return fmt.Errorf("store: bi role: %q could create tables in schema public because PUBLIC may; "+
-			"run REVOKE CREATE ON SCHEMA public FROM PUBLIC as the schema's owner", user)
+	if err := checkBIRoleCannotCreate(ctx, tx, role.User, dbName); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: bi role: %w", err)
+	}
+	return nil
+}
+
+func (r BIRole) check() error {
+	switch {
+	case r.User == "":
+		return errors.New("store: bi role: empty role name")
+	case r.Password == "":
+		return errors.New("store: bi role: empty password")
+	case r.StatementTimeout < time.Millisecond:
+		return fmt.Errorf("store: bi role: statement timeout %s is below 1ms", r.StatementTimeout)
+	case r.ConnectionLimit < 1:
+		return fmt.Errorf("store: bi role: connection limit %d is below 1", r.ConnectionLimit)
+	}
+	return nil
+}
+
+// createBIRole creates the role when it is missing, and refuses a role that
+// exists with powers only a superuser could take away.
+func createBIRole(ctx context.Context, tx *sqlx.Tx, user string) error {
+	var super, repl, bypass bool
+	err := tx.QueryRowContext(ctx, `SELECT rolsuper, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = $1`,
+		user).Scan(&super, &repl, &bypass)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `CREATE ROLE `+pq.QuoteIdentifier(user)+` NOSUPERUSER NOREPLICATION NOBYPASSRLS`); err != nil {
+			return fmt.Errorf("store: bi role: create %s: %w", user, err)
+		}
+	case err != nil:
+		return fmt.Errorf("store: bi role: %w", err)
+	case super || repl || bypass:
+		// Only a superuser may take these away, and demoting a role someone
+		// else relies on is not ccd's call to make.
+		return fmt.Errorf("store: bi role: role %q exists with SUPERUSER, REPLICATION or BYPASSRLS; name another role", user)
+	}
+	return nil
+}
+
+// biStmt is one statement of the role's set-up. When args is set, sql is a
+// format() call whose result is the statement: ALTER ROLE takes no bind
+// parameters, so the password and the settings go in as literals quoted by the
+// server (format's %L), never spliced in here.
+type biStmt struct {
+	sql  string
+	args []any
+}
+
+func (r BIRole) statements(dbName string) ([]biStmt, error) {
+	secret, err := passwordSecret(r.Password)
+	if err != nil {
+		return nil, fmt.Errorf("store: bi role: %w", err)
+	}
+	role, database := pq.QuoteIdentifier(r.User), pq.QuoteIdentifier(dbName)
+	stmts := []biStmt{
+		{sql: fmt.Sprintf(`ALTER ROLE %s LOGIN NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT %d`, role, r.ConnectionLimit)},
+		{sql: `format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)`, args: []any{r.User, secret}},
+		// Settings the role gave itself (ALTER ROLE ... SET, in any scope) go;
+		// only ccd's remain.
+		{sql: `ALTER ROLE ` + role + ` RESET ALL`},
+		{sql: `ALTER ROLE ` + role + ` IN DATABASE ` + database + ` RESET ALL`},
+		{sql: `format('ALTER ROLE %I SET statement_timeout TO %L', $1::text, $2::text)`,
+			args: []any{r.User, fmt.Sprintf("%dms", r.StatementTimeout.Milliseconds())}},
+		{sql: `ALTER ROLE ` + role + ` SET default_transaction_read_only TO on`},
+	}
+	if r.TimeZone != "" && r.TimeZone != "Local" {
+		stmts = append(stmts, biStmt{sql: `format('ALTER ROLE %I SET timezone TO %L', $1::text, $2::text)`, args: []any{r.User, r.TimeZone}})
+	}
+	for _, s := range []string{
+		`GRANT CONNECT ON DATABASE ` + database + ` TO ` + role,
+		// TEMPORARY is PUBLIC's by default; only the database's owner can take
+		// it from PUBLIC, and checkBIRoleCannotCreate says when that failed.
+		`REVOKE TEMPORARY ON DATABASE ` + database + ` FROM PUBLIC, ` + role,
+		`GRANT USAGE ON SCHEMA stat, bi, configuration TO ` + role,
+		// Earlier versions granted every table of stat and future ones too.
+		`REVOKE ALL ON ALL TABLES IN SCHEMA stat FROM ` + role,
+		`ALTER DEFAULT PRIVILEGES IN SCHEMA stat REVOKE SELECT ON TABLES FROM ` + role,
+		`GRANT SELECT ON ` + strings.Join(biTables(), ", ") + ` TO ` + role,
+		`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA bi TO ` + role,
+		`GRANT EXECUTE ON FUNCTION configuration.getcallrecordingfile(bigint) TO ` + role,
+		`GRANT EXECUTE ON FUNCTION stat.getallrecordings(timestamptz, timestamptz, text) TO ` + role,
+		// Functions later migrations add to bi are runnable at once, not only
+		// after the next start (default privileges of ccd's own objects).
+		`ALTER DEFAULT PRIVILEGES IN SCHEMA bi GRANT EXECUTE ON FUNCTIONS TO ` + role,
+		`REVOKE CREATE ON SCHEMA public FROM ` + role,
+	} {
+		stmts = append(stmts, biStmt{sql: s})
+	}
+	return stmts, nil
+}
+
+// checkBIRoleCannotCreate refuses to hand BI tools a role that could still
+// create something because PUBLIC may: revoking from the role does not take
+// away what PUBLIC has, and only the owner can revoke from PUBLIC.
+func checkBIRoleCannotCreate(ctx context.Context, tx *sqlx.Tx, user, dbName string) error {
+	var inPublic, temp bool
+	if err := tx.QueryRowContext(ctx, `SELECT has_schema_privilege($1, 'public', 'CREATE'),
+		has_database_privilege($1, $2, 'TEMPORARY')`, user, dbName).Scan(&inPublic, &temp); err != nil {
+		return fmt.Errorf("store: bi role: %w", err)
+	}
+	if inPublic {
+		return fmt.Errorf("store: bi role: %q could create tables in schema public because PUBLIC may; "+
+			"run REVOKE CREATE ON SCHEMA public FROM PUBLIC as the schema's owner", user)
+	}
+	if temp {
+		return fmt.Errorf("store: bi role: %q could create temporary tables because PUBLIC may; "+
+			"run REVOKE TEMPORARY ON DATABASE %s FROM PUBLIC as the database's owner", user, pq.QuoteIdentifier(dbName))
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd/internal/pgtest"
+	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/store"
 	"github.com/lib/pq"
 )
@@ -28,6 +29,20 @@ func withUser(dsn, user, password string) string {
 	}
 	q := func(s string) string { return `'` + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + `'` }
 	return dsn + " user=" + q(user) + " password=" + q(password) // later keys win
+}
+
+// withParam returns dsn with one more run-time parameter, sent at connection
+// start (lib/pq passes keys it does not know to the server).
+func withParam(dsn, key, value string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if u, err := url.Parse(dsn); err == nil {
+			q := u.Query()
+			q.Set(key, value)
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+	}
+	return dsn + " " + key + "=" + value
 }
 
 // dropRoleAtEnd removes a test role: roles belong to the cluster, not to the
@@ -57,6 +72,11 @@ func roleSettings(t *testing.T, db *store.DB, role string) string {
 	return settings.String
 }
 
+// biRole is the role EnsureBIRole gets in these tests, with config's defaults.
+func biRole(user, password, timeZone string) store.BIRole {
+	return store.BIRole{User: user, Password: password, TimeZone: timeZone, StatementTimeout: time.Minute, ConnectionLimit: 5}
+}
+
 func randomRole(prefix string) string {
 	var b [5]byte
 	_, _ = rand.Read(b[:])
@@ -71,11 +91,11 @@ func TestBIRolePrivileges(t *testing.T) {
 	dropRoleAtEnd(t, db, role)
 	// Twice, and with a password that needs quoting: idempotent, and a new
 	// password replaces the old.
-	if err := db.EnsureBIRole(ctx, role, "first-password-1234", "Europe/Paris"); err != nil {
+	if err := db.EnsureBIRole(ctx, biRole(role, "first-password-1234", "Europe/Paris")); err != nil {
 		t.Fatal(err)
 	}
 	const pw = `sec'ret\"; DROP ROLE x; --`
-	if err := db.EnsureBIRole(ctx, role, pw, "America/Argentina/Buenos_Aires"); err != nil {
+	if err := db.EnsureBIRole(ctx, biRole(role, pw, "America/Argentina/Buenos_Aires")); err != nil {
 		t.Fatal(err)
 	}
 	var login, super, inherit, createdb, createrole bool
@@ -86,7 +106,8 @@ func TestBIRolePrivileges(t *testing.T) {
 	if !login || super || inherit || createdb || createrole {
 		t.Fatalf("role attributes login=%v super=%v inherit=%v createdb=%v createrole=%v", login, super, inherit, createdb, createrole)
 	}
-	// A table a later migration adds to stat is readable without a new grant.
+	// A table a later migration adds to stat for ccd's own bookkeeping is not
+	// readable: only the tables meant for BI are.
 	if _, err := db.Exec(`CREATE TABLE stat.later (x int); INSERT INTO stat.later VALUES (1)`); err != nil {
 		t.Fatal(err)
 	}
@@ -95,10 +116,13 @@ func TestBIRolePrivileges(t *testing.T) {
 	// local connections (internal/localpg initdb -A trust), so logging in as the
 	// role works whatever the password; the password itself is checked by
 	// TestBIRolePasswordLogin. Against a server that does check it and refuses,
-	// the fallback is SET ROLE in a transaction that is rolled back.
+	// the fallback is SET ROLE in a transaction that is rolled back. The login
+	// switches default_transaction_read_only off, as any client may: what is
+	// refused below is refused by privileges, not by the read-only default
+	// (TestBIRoleLimits covers that one).
 	var asRole func(query string, args ...any) (string, error)
 	loggedIn := false
-	roleDB, err := sql.Open("postgres", withUser(dsn, role, pw))
+	roleDB, err := sql.Open("postgres", withParam(withUser(dsn, role, pw), "default_transaction_read_only", "off"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +163,8 @@ func TestBIRolePrivileges(t *testing.T) {
 	}{
 		{`SELECT current_user`, nil, role},
 		{`SELECT count(*)::text FROM stat.agentstat`, nil, "0"},
-		{`SELECT count(*)::text FROM stat.later`, nil, "1"},
+		{`SELECT count(*)::text FROM stat.callsstat`, nil, "0"},
+		{`SELECT count(*)::text FROM stat.devicestat`, nil, "0"},
 		{`SELECT count(*)::text FROM bi.queuedata($1, $2)`, []any{now.Add(-time.Hour), now}, "0"},
 		{`SELECT count(*)::text FROM bi.agentdata($1, $2)`, []any{now.Add(-time.Hour), now}, "0"},
 		{`SELECT count(*)::text FROM bi.getallqueues()`, nil, "0"},
@@ -158,12 +183,14 @@ func TestBIRolePrivileges(t *testing.T) {
 			t.Errorf("BI role's time zone %q, %v", tz, err)
 		}
 	}
-	if got := roleSettings(t, db, role); got != "TimeZone=America/Argentina/Buenos_Aires" {
+	if got := roleSettings(t, db, role); got != "statement_timeout=60000ms,default_transaction_read_only=on,TimeZone=America/Argentina/Buenos_Aires" {
 		t.Errorf("BI role's settings %q", got)
 	}
 	for _, q := range []string{
 		`SELECT count(*)::text FROM call_event`,
 		`SELECT count(*)::text FROM schema_migration`,
+		`SELECT count(*)::text FROM stat.aggregator`,
+		`SELECT count(*)::text FROM stat.later`,
 		`INSERT INTO stat.agentstat (calcts, thedate, themonth, theweek, theday, thehour, usercode)
 			VALUES (now(), now(), '', '', '', '', 1) RETURNING 'inserted'`,
 		`DELETE FROM stat.code RETURNING 'deleted'`,
@@ -174,14 +201,14 @@ func TestBIRolePrivileges(t *testing.T) {
 		_, err := asRole(q)
 		var pe *pq.Error
 		if !errors.As(err, &pe) || pe.Code != "42501" { // insufficient_privilege
-			t.Errorf("as the BI role, %s: %v; want permission denied", strings.Fields(q)[0]+" "+strings.Fields(q)[1], err)
+			t.Errorf("as the BI role, %s: %v; want permission denied", q, err)
 		}
 	}
 
-	if err := db.EnsureBIRole(ctx, role, pw, ""); err != nil {
+	if err := db.EnsureBIRole(ctx, biRole(role, pw, "")); err != nil {
 		t.Fatal(err)
 	}
-	if got := roleSettings(t, db, role); got != "" {
+	if got := roleSettings(t, db, role); got != "statement_timeout=60000ms,default_transaction_read_only=on" {
 		t.Fatalf("time zone kept after an empty one: %q", got)
 	}
 
@@ -189,7 +216,7 @@ func TestBIRolePrivileges(t *testing.T) {
 	if err := db.QueryRow(`SELECT current_user`).Scan(&me); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.EnsureBIRole(ctx, me, pw, ""); err == nil {
+	if err := db.EnsureBIRole(ctx, biRole(me, pw, "")); err == nil {
 		t.Fatal("EnsureBIRole accepted ccd's own role")
 	}
 }
@@ -203,7 +230,7 @@ func TestBIRolePasswordLogin(t *testing.T) {
 	ctx := ctxT(t)
 	const role = "ccd_bi"
 	first, second, unicode := `first'pass\word 1234`, "second-password-5678", "contraseña-ñandú-2026"
-	if err := db.EnsureBIRole(ctx, role, first, "UTC"); err != nil {
+	if err := db.EnsureBIRole(ctx, biRole(role, first, "UTC")); err != nil {
 		t.Fatal(err)
 	}
 	hba := filepath.Join(c.Dir, "data", "pg_hba.conf")
@@ -239,7 +266,7 @@ func TestBIRolePasswordLogin(t *testing.T) {
 	if err := tryLogin(first); err != nil {
 		t.Fatalf("login with the password: %v", err)
 	}
-	if err := db.EnsureBIRole(ctx, role, second, "UTC"); err != nil {
+	if err := db.EnsureBIRole(ctx, biRole(role, second, "UTC")); err != nil {
 		t.Fatal(err)
 	}
 	if err := tryLogin(first); err == nil {
@@ -249,10 +276,149 @@ func TestBIRolePasswordLogin(t *testing.T) {
 		t.Fatalf("login with the new password: %v", err)
 	}
 	// Outside ASCII the server hashes the password itself.
-	if err := db.EnsureBIRole(ctx, role, unicode, "UTC"); err != nil {
+	if err := db.EnsureBIRole(ctx, biRole(role, unicode, "UTC")); err != nil {
 		t.Fatal(err)
 	}
 	if err := tryLogin(unicode); err != nil {
 		t.Fatalf("login with a non-ASCII password: %v", err)
 	}
+}
+
+// The limits of the BI role, as far as PostgreSQL 15 lets them hold against the
+// role itself: see EnsureBIRole.
+func TestBIRoleLimits(t *testing.T) {
+	dsn := pgtest.NewEmptyDB(t)
+	db := pgtest.OpenMigrated(t, dsn)
+	ctx := ctxT(t)
+	role := randomRole("ccd_bi_")
+	dropRoleAtEnd(t, db, role)
+	const pw = "limits-password-5678"
+	limits := biRole(role, pw, "UTC")
+	limits.StatementTimeout, limits.ConnectionLimit = 45*time.Second, 2
+	if err := db.EnsureBIRole(ctx, limits); err != nil {
+		t.Fatal(err)
+	}
+	var connLimit int
+	if err := db.QueryRow(`SELECT rolconnlimit FROM pg_roles WHERE rolname = $1`, role).Scan(&connLimit); err != nil || connLimit != 2 {
+		t.Fatalf("connection limit %d, %v", connLimit, err)
+	}
+
+	// session is one connection as the BI role, with what its client asks for
+	// at connection start.
+	session := func(params ...string) *sql.Conn {
+		t.Helper()
+		d := withUser(dsn, role, pw)
+		for i := 0; i+1 < len(params); i += 2 {
+			d = withParam(d, params[i], params[i+1])
+		}
+		pool, err := sql.Open("postgres", d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pool.Close() })
+		c, err := pool.Conn(ctx)
+		if err != nil {
+			t.Fatalf("login as the BI role: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	wantCode := func(c *sql.Conn, code string, query string) {
+		t.Helper()
+		_, err := c.ExecContext(ctx, query)
+		var pe *pq.Error
+		if !errors.As(err, &pe) || string(pe.Code) != code {
+			t.Errorf("as the BI role, %s: %v; want SQLSTATE %s", query, err, code)
+		}
+	}
+
+	plain := session()
+	for setting, want := range map[string]string{"statement_timeout": "45s", "default_transaction_read_only": "on", "TimeZone": "UTC"} {
+		var got string
+		if err := plain.QueryRowContext(ctx, `SELECT current_setting($1)`, setting).Scan(&got); err != nil || got != want {
+			t.Errorf("BI session's %s = %q, %v; want %q", setting, got, err, want)
+		}
+	}
+	// What BI tools run works in the read-only session they get: every stat
+	// table meant for them, every BI function and the recording look-ups.
+	now := time.Now()
+	reads := []string{`SELECT count(*) FROM stat.callsstat`, `SELECT count(*) FROM stat.code`, `SELECT count(*) FROM stat.queueagent`,
+		`SELECT count(*) FROM bi.agentdata($1, $2)`, `SELECT count(*) FROM bi.queuedata($1, $2)`,
+		`SELECT count(*) FROM bi.getallqueues()`, `SELECT count(*) FROM bi.getallqueuesagents()`,
+		`SELECT count(*) FROM stat.getallrecordings($1, $2, '1')`, `SELECT count(configuration.getcallrecordingfile(1))`}
+	for _, tbl := range stats.Tables {
+		reads = append(reads, `SELECT count(*) FROM stat.`+tbl.Name)
+	}
+	for _, q := range reads {
+		var args []any
+		if strings.Contains(q, "$2") {
+			args = []any{now.Add(-time.Hour), now}
+		}
+		var n int
+		if err := plain.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			t.Errorf("as the BI role, %s: %v", q, err)
+		}
+	}
+	const readOnly, denied = "25006", "42501" // read_only_sql_transaction, insufficient_privilege
+	r := pq.QuoteIdentifier(role)
+	// Read-only by default: the role cannot change its own settings or
+	// password, nor write anything, in the session it gets.
+	wantCode(plain, readOnly, `ALTER ROLE `+r+` SET statement_timeout = 0`)
+	wantCode(plain, readOnly, `ALTER ROLE `+r+` PASSWORD 'mine-now-0123456789'`)
+	wantCode(plain, readOnly, `CREATE TEMPORARY TABLE t (x int)`)
+
+	// A client that switches read-only off still has no privilege to write
+	// anywhere, not even a temporary table, nor to raise its limits.
+	escaped := session("default_transaction_read_only", "off", "statement_timeout", "0")
+	wantCode(escaped, denied, `CREATE TEMPORARY TABLE t (x int)`)
+	wantCode(escaped, denied, `CREATE TABLE public.t (x int)`)
+	wantCode(escaped, denied, `INSERT INTO stat.aggregator (name, last_id, state) VALUES ('x', 0, '{}')`)
+	wantCode(escaped, denied, `UPDATE stat.agentstat SET usercode = 0`)
+	wantCode(escaped, denied, `ALTER ROLE `+r+` CONNECTION LIMIT 100`)
+	wantCode(escaped, denied, `ALTER ROLE `+r+` CREATEDB`)
+
+	// The connection limit holds: two sessions are open, a third is refused.
+	pool, err := sql.Open("postgres", withUser(dsn, role, pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	err = pool.PingContext(ctx)
+	var pe *pq.Error
+	if !errors.As(err, &pe) || pe.Code != "53300" { // too_many_connections
+		t.Errorf("third session as the BI role: %v; want too many connections", err)
+	}
+
+	// PostgreSQL lets a role whose session is not read-only change its own
+	// defaults, in any scope; the next EnsureBIRole (every start of ccd) puts
+	// ccd's back and drops the others.
+	for _, q := range []string{
+		`ALTER ROLE ` + r + ` SET statement_timeout = 0`,
+		`ALTER ROLE ` + r + ` SET work_mem = '1GB'`,
+		`ALTER ROLE ` + r + ` IN DATABASE ` + pq.QuoteIdentifier(dbName(t, db)) + ` SET default_transaction_read_only = off`,
+	} {
+		if _, err := escaped.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v (PostgreSQL allowed this up to now; update EnsureBIRole's comment)", q, err)
+		}
+	}
+	if err := db.EnsureBIRole(ctx, limits); err != nil {
+		t.Fatal(err)
+	}
+	var all string
+	if err := db.QueryRow(`SELECT coalesce(string_agg(array_to_string(s.setconfig, ','), ';'), '') FROM pg_db_role_setting s
+		JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = $1`, role).Scan(&all); err != nil {
+		t.Fatal(err)
+	}
+	if all != "statement_timeout=45000ms,default_transaction_read_only=on,TimeZone=UTC" {
+		t.Fatalf("BI role's settings after a new start: %q", all)
+	}
+}
+
+func dbName(t *testing.T, db *store.DB) string {
+	t.Helper()
+	var name string
+	if err := db.QueryRow(`SELECT current_database()`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }

@@ -1,12 +1,5 @@
-// Command ccd turns a plain Asterisk into a contact center. See README.md.
-//
-//	ccd [serve]            run the daemon (the default)
-//	ccd migrate            apply database migrations and exit
-//	ccd asterisk-config    print the Asterisk configuration snippets for this config
-//	ccd config             list every configuration key, its environment name and value
-//	ccd stats rebuild -from 2026-11-01 [-to 2026-11-02]
-//	                       recompute the statistics of a range from the event log
-//	ccd version            print the version
+// Command ccd turns a plain Asterisk into a contact center. See README.md, and
+// `ccd help` for the commands.
 package main
 
 import (
@@ -19,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,7 +20,6 @@ import (
 	"github.com/ccdhq/ccd/daemon"
 	"github.com/ccdhq/ccd/dialplan"
 	"github.com/ccdhq/ccd/stats"
-	"github.com/ccdhq/ccd/stats/job"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -36,83 +29,297 @@ var version = "dev"
 // missing file there is created with fresh secrets on first start.
 const defaultConfigPath = "ccd.yaml"
 
+// Exit codes: 2 is a wrong command line (as the flag package has it), 1 a
+// failure of the command itself.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// A command is one subcommand of ccd, with its own flags and help.
+type command struct {
+	name    string // as typed: "serve", "stats rebuild"
+	args    string // the usage line's flags after the name
+	summary string
+	// flags declares the command's flags on fs and returns what runs it once
+	// they are parsed.
+	flags func(fs *flag.FlagSet) func(out, errOut io.Writer) int
+}
+
+var commands = []command{
+	{name: "serve", args: "[-config FILE]", summary: "run the daemon (what make run starts)", flags: serveFlags},
+	{name: "migrate", args: "[-config FILE]", summary: "apply the database migrations and exit", flags: migrateFlags},
+	{name: "asterisk-config", args: "[-out DIR] [-config FILE]", summary: "print the Asterisk configuration that matches ccd's", flags: asteriskConfigFlags},
+	{name: "config", args: "[-config FILE]", summary: "list every configuration key, its environment name and value", flags: configFlags},
+	{name: "stats rebuild", args: "-from DATE [-to DATE] [-config FILE]", summary: "recompute the statistics of a range from the event log", flags: rebuildFlags},
+	{name: "version", summary: "print the version (also: ccd --version)", flags: func(*flag.FlagSet) func(io.Writer, io.Writer) int {
+		return func(out, _ io.Writer) int { fmt.Fprintln(out, "ccd", version); return exitOK }
+	}},
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
+	if len(args) == 0 {
+		// Starting a server is asked for by name (ccd serve), never by accident.
+		printHelp(stderr)
+		return exitUsage
 	}
-	if cmd == "stats" {
-		if len(args) == 0 || args[0] != "rebuild" {
-			fmt.Fprintln(stderr, "ccd: usage: ccd stats rebuild -from <date or time> [-to <date or time>]")
-			return 2
-		}
-		args = args[1:]
-	}
-	fs := flag.NewFlagSet("ccd "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "configuration file (default $CCD_CONFIG or ./"+defaultConfigPath+")")
-	outDir := fs.String("out", "", "asterisk-config: write each file into this directory instead of printing")
-	fromFlag := fs.String("from", "", "stats rebuild: start, 2006-01-02, 2006-01-02T15:04 (pbx.time_zone) or RFC 3339")
-	toFlag := fs.String("to", "", "stats rebuild: end (exclusive), same forms; default: one day after -from")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	switch cmd {
-	case "version":
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		return help(args[1:], stdout, stderr)
+	case "-version", "--version":
 		fmt.Fprintln(stdout, "ccd", version)
-		return 0
-	case "serve", "migrate", "asterisk-config", "config", "stats":
-	default:
-		fmt.Fprintf(stderr, "ccd: unknown command %q (serve, migrate, asterisk-config, config, stats, version)\n", cmd)
-		return 2
+		return exitOK
 	}
-	cfg, path, err := loadConfig(*configPath, cmd == "serve", stderr)
+	if strings.HasPrefix(args[0], "-") {
+		fmt.Fprintf(stderr, "ccd: %s: flags come after the command, e.g. ccd serve %s\n\n", args[0], strings.Join(args, " "))
+		printHelp(stderr)
+		return exitUsage
+	}
+	cmd, rest, group := lookup(args)
+	switch {
+	case cmd != nil:
+		return cmd.run(rest, stdout, stderr)
+	case group != "":
+		fmt.Fprintf(stderr, "ccd %s: want one of its commands:\n", group)
+		printGroup(stderr, group)
+		if len(rest) > 0 && isHelpFlag(rest[0]) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "ccd: unknown command %q\n\n", args[0])
+	printHelp(stderr)
+	return exitUsage
+}
+
+// lookup finds the command args name and returns the arguments after its name.
+// When args[0] only starts commands ("stats"), group is that word.
+func lookup(args []string) (cmd *command, rest []string, group string) {
+	for i := range commands {
+		words := strings.Fields(commands[i].name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == commands[i].name {
+			return &commands[i], args[len(words):], ""
+		}
+		if len(words) > 1 && words[0] == args[0] {
+			group = args[0]
+		}
+	}
+	if group != "" {
+		rest = args[1:]
+	}
+	return nil, rest, group
+}
+
+func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
+
+// help is `ccd help [command]`.
+func help(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printHelp(stdout)
+		return exitOK
+	}
+	cmd, rest, group := lookup(args)
+	switch {
+	case cmd != nil && len(rest) == 0:
+		fs, _ := cmd.declare()
+		cmd.usage(stdout, fs)
+		return exitOK
+	case cmd == nil && group != "" && len(rest) == 0:
+		printGroup(stdout, group)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "ccd help: unknown command %q\n\n", strings.Join(args, " "))
+	printHelp(stderr)
+	return exitUsage
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, "ccd turns a plain Asterisk into a contact center.\n\nusage: ccd <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "  %-16s %s\n", "help [command]", "print this help, or a command's")
+	fmt.Fprint(w, "\n`ccd <command> -h` describes a command's flags. The configuration comes from -config,\n"+
+		"$CCD_CONFIG or ./"+defaultConfigPath+", and every key can be overridden by a CCD_* environment variable.\n")
+}
+
+func printGroup(w io.Writer, group string) {
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, group+" ") {
+			fmt.Fprintf(w, "  ccd %s %s\n      %s\n", c.name, c.args, c.summary)
+		}
+	}
+}
+
+// declare makes the command's flag set and what runs the command.
+func (c *command) declare() (*flag.FlagSet, func(out, errOut io.Writer) int) {
+	fs := flag.NewFlagSet("ccd "+c.name, flag.ContinueOnError)
+	fs.Usage = func() {} // printed by run, to stdout for -h and stderr for a mistake
+	return fs, c.flags(fs)
+}
+
+func (c *command) usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: %s\n\n%s\n", strings.TrimSpace("ccd "+c.name+" "+c.args), c.summary)
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n > 0 {
+		fmt.Fprint(w, "\nflags:\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
+
+// run parses the command's flags and runs it. A wrong flag or a stray argument
+// prints the command's usage and exits 2; -h prints it and exits 0.
+func (c *command) run(args []string, stdout, stderr io.Writer) int {
+	fs, action := c.declare()
+	fs.SetOutput(stderr) // the flag package's own message about a wrong flag
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		c.usage(stdout, fs)
+		return exitOK
+	case err == nil && fs.NArg() > 0:
+		fmt.Fprintf(stderr, "ccd %s: unexpected argument %q\n", c.name, fs.Arg(0))
+		err = errors.New("stray argument")
+	}
+	if err != nil {
+		c.usage(stderr, fs)
+		return exitUsage
+	}
+	return action(stdout, stderr)
+}
+
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "", "configuration file (default $CCD_CONFIG or ./"+defaultConfigPath+")")
+}
+
+// setup is what a command gets from its -config: the configuration, where it
+// came from, and the logger it asks for.
+type setup struct {
+	cfg  config.Config
+	path string
+	log  *slog.Logger
+}
+
+func load(configPath string, mayCreate bool, stderr io.Writer) (setup, bool) {
+	cfg, path, err := loadConfig(configPath, mayCreate, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return 1
+		return setup{}, false
 	}
 	log := newLogger(cfg, stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	switch cmd {
-	case "asterisk-config":
-		if *outDir != "" {
-			return writeConfFiles(*outDir, &cfg, stderr)
+	if w := config.ReadableSecrets(path); w != "" {
+		log.Warn(w, "file", path)
+	}
+	return setup{cfg: cfg, path: path, log: log}, true
+}
+
+// signalContext ends at SIGINT (Ctrl-C) or SIGTERM, which stop ccd cleanly.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// finish turns a long-running command's result into an exit code: ending on a
+// signal is the normal way out of ccd serve and exits 0.
+func finish(log *slog.Logger, what string, err error) int {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		log.Error(what+" stopped", "err", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func serveFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
+	configPath := configFlag(fs)
+	return func(_, stderr io.Writer) int {
+		s, ok := load(*configPath, true, stderr)
+		if !ok {
+			return exitError
 		}
-		fmt.Fprintf(stdout, ";;; Asterisk configuration for ccd (from %s)\n", path)
-		fmt.Fprint(stdout, dialplan.Snippets(&cfg))
-		return 0
-	case "config":
-		for _, k := range cfg.Keys() {
+		ctx, stop := signalContext()
+		defer stop()
+		s.log.Info("ccd starting", "version", version, "config", s.path)
+		if code := finish(s.log, "ccd", daemon.Run(ctx, s.cfg, s.log)); code != exitOK {
+			return code
+		}
+		s.log.Info("ccd stopped cleanly")
+		return exitOK
+	}
+}
+
+func migrateFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
+	configPath := configFlag(fs)
+	return func(_, stderr io.Writer) int {
+		s, ok := load(*configPath, false, stderr)
+		if !ok {
+			return exitError
+		}
+		ctx, stop := signalContext()
+		defer stop()
+		return finish(s.log, "ccd migrate", daemon.Migrate(ctx, s.cfg, s.log))
+	}
+}
+
+func asteriskConfigFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
+	configPath := configFlag(fs)
+	outDir := fs.String("out", "", "write each Asterisk file into this directory instead of printing")
+	return func(stdout, stderr io.Writer) int {
+		s, ok := load(*configPath, false, stderr)
+		if !ok {
+			return exitError
+		}
+		if *outDir != "" {
+			return writeConfFiles(*outDir, &s.cfg, stderr)
+		}
+		fmt.Fprintf(stdout, ";;; Asterisk configuration for ccd (from %s)\n", s.path)
+		fmt.Fprint(stdout, dialplan.Snippets(&s.cfg))
+		return exitOK
+	}
+}
+
+func configFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
+	configPath := configFlag(fs)
+	return func(stdout, stderr io.Writer) int {
+		s, ok := load(*configPath, false, stderr)
+		if !ok {
+			return exitError
+		}
+		for _, k := range s.cfg.Keys() {
 			fmt.Fprintf(stdout, "%-28s %-32s %s\n", k.Name, k.Env, k.Value)
 		}
-		return 0
-	case "migrate":
-		err = daemon.Migrate(ctx, cfg, log)
-	case "stats":
-		from, to, perr := rebuildRange(*fromFlag, *toFlag, cfg.Location())
-		if perr != nil {
-			fmt.Fprintln(stderr, "ccd:", perr)
-			return 2
+		return exitOK
+	}
+}
+
+func rebuildFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
+	configPath := configFlag(fs)
+	fromFlag := fs.String("from", "", "start: 2006-01-02, 2006-01-02T15:04 (pbx.time_zone) or RFC 3339")
+	toFlag := fs.String("to", "", "end (exclusive), same forms; default: one day after -from")
+	return func(stdout, stderr io.Writer) int {
+		s, ok := load(*configPath, false, stderr)
+		if !ok {
+			return exitError
 		}
-		var res job.RebuildResult
-		if res, err = daemon.RebuildStats(ctx, cfg, log, from, to); err == nil {
+		from, to, err := rebuildRange(*fromFlag, *toFlag, s.cfg.Location())
+		if err != nil {
+			fmt.Fprintln(stderr, "ccd:", err)
+			return exitUsage
+		}
+		ctx, stop := signalContext()
+		defer stop()
+		res, err := daemon.RebuildStats(ctx, s.cfg, s.log, from, to)
+		if err == nil {
 			fmt.Fprintf(stdout, "rebuilt %s .. %s: %d events, %d quarter-hour rows, %d calls in %s\n",
 				from.Format(time.RFC3339), to.Format(time.RFC3339), res.Events, res.Rows, res.Calls, res.Duration.Round(time.Millisecond))
 		}
-	default:
-		log.Info("ccd starting", "version", version, "config", path)
-		err = daemon.Run(ctx, cfg, log)
+		return finish(s.log, "ccd stats rebuild", err)
 	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		log.Error("ccd stopped", "err", err)
-		return 1
-	}
-	return 0
 }
 
 // loadConfig finds and loads the configuration. On the first start without any

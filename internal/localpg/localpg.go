@@ -78,28 +78,36 @@ func (c *Cluster) socketDir() string { return filepath.Join(c.Dir, "run") }
 // Start initialises the cluster on first use and starts the server, waiting until it
 // accepts connections. Starting a running cluster is not an error.
 func (c *Cluster) Start(ctx context.Context) error {
+	_, err := c.StartOrAdopt(ctx)
+	return err
+}
+
+// StartOrAdopt is Start, and reports whether the server was already running on
+// this directory: left behind by a process that was killed before it could stop
+// it. Such a server is used as it is.
+func (c *Cluster) StartOrAdopt(ctx context.Context) (adopted bool, err error) {
 	for _, d := range []string{c.Dir, c.socketDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("localpg: %w", err)
+			return false, fmt.Errorf("localpg: %w", err)
 		}
 	}
 	if err := c.handOver(); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := os.Stat(filepath.Join(c.dataDir(), "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		if out, err := c.run(ctx, "initdb", "-D", c.dataDir(), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-instructions"); err != nil {
-			return fmt.Errorf("localpg: initdb: %w: %s", err, out)
+			return false, fmt.Errorf("localpg: initdb: %w: %s", err, out)
 		}
 	}
 	if c.running(ctx) {
-		return nil
+		return true, nil
 	}
 	opts := fmt.Sprintf("-c listen_addresses='' -c unix_socket_directories='%s' -p %d -c fsync=on", c.socketDir(), c.Port)
 	logFile := filepath.Join(c.Dir, "postgres.log")
 	if out, err := c.run(ctx, "pg_ctl", "-D", c.dataDir(), "-l", logFile, "-o", opts, "-w", "-t", "60", "start"); err != nil {
-		return fmt.Errorf("localpg: pg_ctl start: %w: %s (see %s)", err, out, logFile)
+		return false, fmt.Errorf("localpg: pg_ctl start: %w: %s (see %s)", err, out, logFile)
 	}
-	return nil
+	return false, nil
 }
 
 // Stop shuts the server down quickly (fast mode: clients are disconnected, nothing

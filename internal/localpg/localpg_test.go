@@ -52,3 +52,58 @@ func TestStartCreateStop(t *testing.T) {
 		t.Fatal("server still answers after Stop")
 	}
 }
+
+// A ccd killed hard leaves its server running; the next start adopts it and
+// uses it as it is rather than failing or starting another.
+func TestStartAdoptsServerLeftRunning(t *testing.T) {
+	if _, err := FindBinaries(); err != nil {
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	first, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adopted, err := first.StartOrAdopt(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Stop(context.Background())
+	if adopted {
+		t.Fatal("a fresh cluster reported as adopted")
+	}
+	dsn, err := first.EnsureDatabase(ctx, "ccd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first owner goes away without Stop (its deferred Stop only cleans up
+	// after a failure): the next one opens the same directory afresh.
+
+	next, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if adopted, err = next.StartOrAdopt(ctx); err != nil || !adopted {
+		t.Fatalf("second start: adopted %v, %v", adopted, err)
+	}
+	if again, err := next.EnsureDatabase(ctx, "ccd"); err != nil || again != dsn {
+		t.Fatalf("EnsureDatabase on the adopted cluster: %q, %v", again, err)
+	}
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, "CREATE TABLE t AS SELECT 1 AS x; SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("adopted cluster not usable: %d, %v", n, err)
+	}
+	if err := next.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PingContext(ctx); err == nil {
+		t.Fatal("adopted server still answers after Stop")
+	}
+}
