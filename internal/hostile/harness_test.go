@@ -80,7 +80,7 @@ type harness struct {
 	// act on: a logout revokes every token of the agent, so one running
 	// beside another request of that agent would fail it with a 401.
 	loggingOut sync.Mutex
-	callID string
+	callID     string
 }
 
 var agentIDs = []string{agentPause, agentOnCall, agentFinal, agentLogout, agentLogin, agentLocked}
