@@ -60,10 +60,41 @@ func (e *Event) Validate() error {
 	return nil
 }
 
+// size is what the event weighs against Options.MaxEventBytes: its payload and
+// texts, about what it costs the database and the spill file.
+func (e *Event) size() int {
+	return len(e.Payload) + len(e.CallID) + len(e.Kind) + len(e.Agent) + len(e.Queue) +
+		len(e.DNIS) + len(e.CLID) + len(e.Source) + len(e.Key)
+}
+
 // Sink stores batches of events. Append must be idempotent on Event.Key and must
-// store all of a batch or none of it.
+// store all of a batch or none of it. An error that wraps ErrRejected says the
+// database refused the content of the batch; any other error says it could not
+// be reached, and the batch is retried.
 type Sink interface {
 	Append(ctx context.Context, events []Event) error
+}
+
+// ErrRejected marks a Sink error caused by what the events hold (a value the
+// database refuses) rather than by the database being unavailable: retrying the
+// same batch would fail forever, so the Writer splits it to find the culprits and
+// quarantines them.
+var ErrRejected = errors.New("the database refuses the content")
+
+// Quarantined is an event kept aside because it cannot be written.
+type Quarantined struct {
+	At     time.Time `json:"quarantined_at"`
+	Reason string    `json:"error"`
+	Event  Event     `json:"event"`
+}
+
+// QuarantineSink is a Sink that can also keep quarantined events where an
+// operator inspects them. stored is false when the same event was already
+// there (a batch retried after the database went away mid-way). When the sink
+// has no quarantine, or its Quarantine fails, the Writer uses a file.
+type QuarantineSink interface {
+	Sink
+	Quarantine(ctx context.Context, q Quarantined) (stored bool, err error)
 }
 
 // NewKey returns a random idempotency key for events that have no natural one.
