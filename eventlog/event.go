@@ -50,6 +50,10 @@ func (e *Event) Validate() error {
 	switch {
 	case e.At.IsZero():
 		return errors.New("eventlog: event has no time")
+	case e.At.Year() < 1 || e.At.Year() > 9999:
+		// Beyond these years the time has no JSON form: such an event could
+		// neither be spilled to disk nor quarantined.
+		return fmt.Errorf("eventlog: %s event time %d is out of range", e.Kind, e.At.Year())
 	case e.Kind == "":
 		return errors.New("eventlog: event has no kind")
 	case e.Source == "":

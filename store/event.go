@@ -82,7 +82,7 @@ func describe(pe *pq.Error) string {
 }
 
 // Quarantine keeps an event the event log cannot write in event_quarantine.
-// Every value is made storable (textcheck.Clean, a time the column takes) and the
+// Every text is made storable (textcheck.Clean; Validate bounds the time) and the
 // event itself is kept as bytes, so the row fits whatever the event holds. It
 // implements eventlog.QuarantineSink.
 func (s EventSink) Quarantine(ctx context.Context, q eventlog.Quarantined) (stored bool, err error) {
@@ -91,15 +91,11 @@ func (s EventSink) Quarantine(ctx context.Context, q eventlog.Quarantined) (stor
 		return false, fmt.Errorf("store: quarantine: %w", err)
 	}
 	digest := sha256.Sum256(line)
-	var at *time.Time
-	if y := q.Event.At.Year(); y >= 1 && y <= 9999 {
-		at = &q.Event.At
-	}
 	res, err := s.DB.ExecContext(ctx, `
 		INSERT INTO event_quarantine (quarantined_at, key, kind, at, error, event, digest)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (digest) DO NOTHING`,
-		q.At, textcheck.Clean(q.Event.Key), textcheck.Clean(q.Event.Kind), at, textcheck.Clean(q.Reason), line, digest[:])
+		q.At, textcheck.Clean(q.Event.Key), textcheck.Clean(q.Event.Kind), q.Event.At, textcheck.Clean(q.Reason), line, digest[:])
 	if err != nil {
 		return false, fmt.Errorf("store: quarantine: %w", err)
 	}

@@ -9,7 +9,7 @@ CREATE TABLE event_quarantine (
     -- becomes U+FFFD and NUL bytes are removed. event holds the original.
     key            text        NOT NULL,
     kind           text        NOT NULL,
-    at             timestamptz,
+    at             timestamptz NOT NULL,
     -- Why: the database's message and SQLSTATE, or the size limit.
     error          text        NOT NULL,
     -- The whole event as a line of the spill file (JSON; invalid UTF-8 in its
