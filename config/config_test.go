@@ -89,6 +89,9 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"bad zone", minimal, map[string]string{"CCD_PBX_TIME_ZONE": "Mars/Olympus"}, "pbx.time_zone"},
 		{"bad level", minimal + "log: {level: loud}\n", nil, "log.level"},
 		{"memory below batch", minimal + "eventlog: {batch_size: 10, memory_limit: 5}\n", nil, "eventlog.memory_limit"},
+		{"event limit too small", minimal + "eventlog: {max_event_bytes: 100}\n", nil, "must be between 4096 and 67108864, got 100"},
+		{"event limit too large", minimal, map[string]string{"CCD_EVENTLOG_MAX_EVENT_BYTES": "1000000000"}, "eventlog.max_event_bytes"},
+		{"unready after zero", minimal + "eventlog: {unready_after: 0s}\n", nil, "eventlog.unready_after"},
 		{"unknown key", minimal + "ari2: {}\n", nil, "field ari2 not found"},
 	}
 	for _, tc := range cases {

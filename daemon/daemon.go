@@ -92,6 +92,14 @@ func (s *lazySink) Append(ctx context.Context, evs []eventlog.Event) error {
 	return store.EventSink{DB: db}.Append(ctx, evs)
 }
 
+func (s *lazySink) Quarantine(ctx context.Context, q eventlog.Quarantined) (bool, error) {
+	db := s.db.Load()
+	if db == nil {
+		return false, errors.New("database not connected yet")
+	}
+	return store.EventSink{DB: db}.Quarantine(ctx, q)
+}
+
 // Run runs the daemon until ctx ends, then shuts down in order: Asterisk links,
 // event log (flushed, or kept on disk), database.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -101,21 +109,28 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	sink := &lazySink{}
 	writer, err := eventlog.NewWriter(sink, eventlog.Options{
 		BatchSize: cfg.EventLog.BatchSize, FlushInterval: cfg.EventLog.FlushInterval, MemoryLimit: cfg.EventLog.MemoryLimit,
-		SpillPath: filepath.Join(cfg.StateDir, "spill", "events.jsonl"), Logger: log,
+		SpillPath: filepath.Join(cfg.StateDir, "spill", "events.jsonl"), Logger: log, MaxEventBytes: cfg.EventLog.MaxEventBytes,
 		Observe: func(n int, d time.Duration, err error) {
 			m.DBLatency.WithLabelValues("append").Observe(d.Seconds())
-			if err != nil {
-				m.EventLogFailures.Inc()
-			} else {
+			switch {
+			case err == nil:
 				m.EventLogWritten.Add(float64(n))
+			case !errors.Is(err, eventlog.ErrRejected): // refused content is quarantined, not retried
+				m.EventLogFailures.Inc()
 			}
 		},
+		OnQuarantine: m.EventLogQuarantined.Inc,
 	})
 	if err != nil {
 		return err
 	}
 	m.Gauge("ccd_eventlog_pending", "Events accepted and not yet in the database (memory and spill file).",
 		func() float64 { return float64(writer.Stats().Pending) })
+	// A database that refuses writes for long is not ready even when it answers
+	// pings: nothing reaches the log or the statistics.
+	srv.AddCheck(api.Check{Name: "eventlog", Func: func(context.Context) error {
+		return writer.Health().Unready(time.Now(), cfg.EventLog.UnreadyAfter)
+	}})
 
 	// Shutdown runs in dependency order whatever the path out of Run: the
 	// Asterisk links hand over the events they hold, then the writer flushes (or
