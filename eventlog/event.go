@@ -6,7 +6,9 @@
 // database: events are batched, kept in memory while the database is unreachable,
 // spilled to a local file beyond a memory bound, and written in order once it is
 // back. Every event carries an idempotency key, so a batch written twice (a retry
-// after a lost acknowledgement, a replayed AMI event) is stored once.
+// after a lost acknowledgement, a replayed AMI event) is stored once. An event the
+// database refuses for what it holds, or one over the size limit, goes to a
+// quarantine instead, so that it never holds up the events after it.
 package eventlog
 
 import (

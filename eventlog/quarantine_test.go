@@ -17,11 +17,11 @@ import (
 )
 
 // pickySink refuses, for their content, every batch that holds an event of kind
-// "bad", as PostgreSQL refuses a whole statement for one value. With quarantine
-// set it keeps quarantined events itself, or fails to when quarantineDown.
+// "bad", as PostgreSQL refuses a whole statement for one value. Wrapped in a
+// quarantiningSink it keeps quarantined events itself, or fails to when
+// quarantineDown.
 type pickySink struct {
 	*memSink
-	quarantine     bool
 	quarantineDown bool
 
 	mu   sync.Mutex
@@ -177,9 +177,11 @@ func TestWriterQuarantinesInTheSinkAndFallsBackToTheFile(t *testing.T) {
 	}
 	wantKeys(t, "written", sink.stored(), good)
 	var inSink []string
+	sink.mu.Lock()
 	for _, q := range sink.kept {
 		inSink = append(inSink, q.Event.Key)
 	}
+	sink.mu.Unlock()
 	wantKeys(t, "quarantined in the sink", inSink, []string{"k000003", "k000025"})
 	inFile, _ := quarantineFileKeys(t, filepath.Join(dir, "quarantine.jsonl"))
 	wantKeys(t, "quarantined in the file", inFile, []string{"k000031"})
