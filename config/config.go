@@ -139,7 +139,20 @@ type EventLog struct {
 	// MemoryLimit is how many unwritten events are kept in memory while the
 	// database is unreachable before they are spilled to a file under StateDir.
 	MemoryLimit int `yaml:"memory_limit"`
+	// MaxEventBytes bounds one event (payload and texts together): a bigger one
+	// is put in the quarantine instead of the log.
+	MaxEventBytes int `yaml:"max_event_bytes"`
+	// UnreadyAfter is how long writes to the database may fail before /readyz
+	// reports the event log as not ready.
+	UnreadyAfter time.Duration `yaml:"unready_after"`
 }
+
+// Bounds of eventlog.max_event_bytes: below, ordinary events would not fit;
+// above, one event would be a statement of its own that PostgreSQL may refuse.
+const (
+	minEventBytes = 4 << 10
+	maxEventBytes = 64 << 20
+)
 
 // Default returns a configuration with every optional key set. Secrets are empty on
 // purpose: ccd has no default credentials.
@@ -152,7 +165,7 @@ func Default() Config {
 		ARI:      ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
 		AMI:      AMI{Addr: "127.0.0.1:5038"},
 		PBX:      PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
-		EventLog: EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000},
+		EventLog: EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
 		ACD:      ACD{RecordingName: "{date}-{queue}-{callid}"},
 		API:      defaultAPI(),
 		Stats:    Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
@@ -289,6 +302,12 @@ func (c *Config) Validate() error {
 	}
 	if c.EventLog.MemoryLimit < c.EventLog.BatchSize {
 		bad("eventlog.memory_limit", "must be at least eventlog.batch_size (%d), got %d", c.EventLog.BatchSize, c.EventLog.MemoryLimit)
+	}
+	if c.EventLog.MaxEventBytes < minEventBytes || c.EventLog.MaxEventBytes > maxEventBytes {
+		bad("eventlog.max_event_bytes", "must be between %d and %d, got %d", minEventBytes, maxEventBytes, c.EventLog.MaxEventBytes)
+	}
+	if c.EventLog.UnreadyAfter <= 0 {
+		bad("eventlog.unready_after", "must be positive, got %s", c.EventLog.UnreadyAfter)
 	}
 	if c.Stats.Interval <= 0 {
 		bad("stats.interval", "must be positive, got %s", c.Stats.Interval)

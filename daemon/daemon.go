@@ -92,11 +92,27 @@ func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 type lazySink struct{ db atomic.Pointer[store.DB] }
 
 func (s *lazySink) Append(ctx context.Context, evs []eventlog.Event) error {
+	sink, err := s.sink()
+	if err != nil {
+		return err
+	}
+	return sink.Append(ctx, evs)
+}
+
+func (s *lazySink) Quarantine(ctx context.Context, q eventlog.Quarantined) (bool, error) {
+	sink, err := s.sink()
+	if err != nil {
+		return false, err
+	}
+	return sink.Quarantine(ctx, q)
+}
+
+func (s *lazySink) sink() (store.EventSink, error) {
 	db := s.db.Load()
 	if db == nil {
-		return errors.New("database not connected yet")
+		return store.EventSink{}, errors.New("database not connected yet")
 	}
-	return store.EventSink{DB: db}.Append(ctx, evs)
+	return store.EventSink{DB: db}, nil
 }
 
 // ServerHook, when set, is called with the HTTP server once every route is
@@ -121,21 +137,28 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	sink := &lazySink{}
 	writer, err := eventlog.NewWriter(sink, eventlog.Options{
 		BatchSize: cfg.EventLog.BatchSize, FlushInterval: cfg.EventLog.FlushInterval, MemoryLimit: cfg.EventLog.MemoryLimit,
-		SpillPath: filepath.Join(cfg.StateDir, "spill", "events.jsonl"), Logger: log,
+		SpillPath: filepath.Join(cfg.StateDir, "spill", "events.jsonl"), Logger: log, MaxEventBytes: cfg.EventLog.MaxEventBytes,
 		Observe: func(n int, d time.Duration, err error) {
 			m.DBLatency.WithLabelValues("append").Observe(d.Seconds())
-			if err != nil {
-				m.EventLogFailures.Inc()
-			} else {
+			switch {
+			case err == nil:
 				m.EventLogWritten.Add(float64(n))
+			case !errors.Is(err, eventlog.ErrRejected): // refused content is quarantined, not retried
+				m.EventLogFailures.Inc()
 			}
 		},
+		OnQuarantine: m.EventLogQuarantined.Inc,
 	})
 	if err != nil {
 		return err
 	}
 	m.Gauge("ccd_eventlog_pending", "Events accepted and not yet in the database (memory and spill file).",
 		func() float64 { return float64(writer.Stats().Pending) })
+	// A database that refuses writes for long is not ready even when it answers
+	// pings: nothing reaches the log or the statistics.
+	addCheck(api.Check{Name: "eventlog", Func: func(context.Context) error {
+		return writer.Health().Unready(time.Now(), cfg.EventLog.UnreadyAfter)
+	}})
 
 	// Shutdown runs in dependency order whatever the path out of Run: the
 	// Asterisk links hand over the events they hold, then the writer flushes (or

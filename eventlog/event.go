@@ -6,7 +6,9 @@
 // database: events are batched, kept in memory while the database is unreachable,
 // spilled to a local file beyond a memory bound, and written in order once it is
 // back. Every event carries an idempotency key, so a batch written twice (a retry
-// after a lost acknowledgement, a replayed AMI event) is stored once.
+// after a lost acknowledgement, a replayed AMI event) is stored once. An event the
+// database refuses for what it holds, or one over the size limit, goes to a
+// quarantine instead, so that it never holds up the events after it.
 package eventlog
 
 import (
@@ -50,6 +52,10 @@ func (e *Event) Validate() error {
 	switch {
 	case e.At.IsZero():
 		return errors.New("eventlog: event has no time")
+	case e.At.Year() < 1 || e.At.Year() > 9999:
+		// Beyond these years the time has no JSON form: such an event could
+		// neither be spilled to disk nor quarantined.
+		return fmt.Errorf("eventlog: %s event time %d is out of range", e.Kind, e.At.Year())
 	case e.Kind == "":
 		return errors.New("eventlog: event has no kind")
 	case e.Source == "":
@@ -60,10 +66,41 @@ func (e *Event) Validate() error {
 	return nil
 }
 
+// size is what the event weighs against Options.MaxEventBytes: its payload and
+// texts, about what it costs the database and the spill file.
+func (e *Event) size() int {
+	return len(e.Payload) + len(e.CallID) + len(e.Kind) + len(e.Agent) + len(e.Queue) +
+		len(e.DNIS) + len(e.CLID) + len(e.Source) + len(e.Key)
+}
+
 // Sink stores batches of events. Append must be idempotent on Event.Key and must
-// store all of a batch or none of it.
+// store all of a batch or none of it. An error that wraps ErrRejected says the
+// database refused the content of the batch; any other error says it could not
+// be reached, and the batch is retried.
 type Sink interface {
 	Append(ctx context.Context, events []Event) error
+}
+
+// ErrRejected marks a Sink error caused by what the events hold (a value the
+// database refuses) rather than by the database being unavailable: retrying the
+// same batch would fail forever, so the Writer splits it to find the culprits and
+// quarantines them.
+var ErrRejected = errors.New("the database refuses the content")
+
+// Quarantined is an event kept aside because it cannot be written.
+type Quarantined struct {
+	At     time.Time `json:"quarantined_at"`
+	Reason string    `json:"error"`
+	Event  Event     `json:"event"`
+}
+
+// QuarantineSink is a Sink that can also keep quarantined events where an
+// operator inspects them. stored is false when the same event was already
+// there (a batch retried after the database went away mid-way). When the sink
+// has no quarantine, or its Quarantine fails, the Writer uses a file.
+type QuarantineSink interface {
+	Sink
+	Quarantine(ctx context.Context, q Quarantined) (stored bool, err error)
 }
 
 // NewKey returns a random idempotency key for events that have no natural one.

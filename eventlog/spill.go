@@ -24,6 +24,8 @@ type spillFile struct {
 	offset  int64 // bytes already written to the sink
 	count   int   // events after offset
 	peekLen int64 // bytes covered by the last peek
+	// peekUnreadable counts the lines of the last peek that were not events.
+	peekUnreadable int
 }
 
 func openSpill(path string) (*spillFile, error) {
@@ -78,11 +80,21 @@ func (s *spillFile) append(evs []Event) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err := appendDurably(s.path, buf.Bytes()); err != nil {
+		return err
+	}
+	s.count += len(evs)
+	return nil
+}
+
+// appendDurably appends b to the file at path, creating it, and syncs it to disk
+// before returning: what it wrote survives a crash.
+func appendDurably(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
+	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return err
 	}
@@ -90,32 +102,27 @@ func (s *spillFile) append(evs []Event) error {
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	s.count += len(evs)
-	return nil
+	return f.Close()
 }
 
-// peek reads up to n events from the offset without consuming them. A line that is
-// not a valid event (a torn write from a crash) is skipped and logged by the caller
-// through the returned error only when nothing else could be read.
-func (s *spillFile) peek(n int) ([]Event, error) {
+// peek reads up to n events from the offset without consuming them. Complete
+// lines that are not valid events (a torn write from a crash followed by more
+// events, a file edited by hand) come back apart, so that they are kept in the
+// quarantine instead of dropped.
+func (s *spillFile) peek(n int) (evs []Event, unreadable [][]byte, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f, err := os.Open(s.path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	if _, err := f.Seek(s.offset, io.SeekStart); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r := bufio.NewReaderSize(f, 1<<20)
-	var out []Event
 	var consumed int64
-	var skipped int
-	for len(out) < n {
+	for len(evs) < n {
 		line, err := r.ReadBytes('\n')
 		if err != nil {
 			break // a line without its newline is still being written, or torn
@@ -123,27 +130,29 @@ func (s *spillFile) peek(n int) ([]Event, error) {
 		consumed += int64(len(line))
 		var ev Event
 		if json.Unmarshal(line, &ev) != nil || ev.Validate() != nil {
-			skipped++
+			if len(bytes.TrimSpace(line)) > 0 {
+				unreadable = append(unreadable, line)
+			}
 			continue
 		}
-		out = append(out, ev)
+		evs = append(evs, ev)
 	}
-	s.peekLen = consumed
-	s.count -= skipped
-	if len(out) == 0 && skipped == 0 {
+	s.peekLen, s.peekUnreadable = consumed, len(unreadable)
+	if len(evs) == 0 && len(unreadable) == 0 {
 		// count says there are events but none could be read: resynchronise.
 		s.count = 0
 	}
-	return out, nil
+	return evs, unreadable, nil
 }
 
-// advance consumes what the last peek returned.
+// advance consumes what the last peek returned: its n events and its unreadable
+// lines.
 func (s *spillFile) advance(n int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.offset += s.peekLen
-	s.count -= n
-	s.peekLen = 0
+	s.count -= n + s.peekUnreadable
+	s.peekLen, s.peekUnreadable = 0, 0
 	if s.count <= 0 {
 		s.count = 0
 		// Drained: start the file afresh rather than let it grow forever.

@@ -3,8 +3,10 @@ package eventlog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -15,12 +17,21 @@ type Options struct {
 	FlushInterval time.Duration // longest an event waits for a batch to fill; default 50ms
 	MemoryLimit   int           // unwritten events kept in memory before spilling; default 100000
 	SpillPath     string        // file for events beyond MemoryLimit; required
-	RetryMin      time.Duration // first retry delay after a failed Append; default 100ms
-	RetryMax      time.Duration // longest retry delay; default 5s
-	Logger        *slog.Logger
+	// MaxEventBytes bounds an event's payload and texts together; a bigger event
+	// is quarantined instead of written. Default 1 MiB.
+	MaxEventBytes int
+	// QuarantinePath is the file for events the database refuses when the sink
+	// cannot keep them itself; default quarantine.jsonl next to SpillPath.
+	QuarantinePath string
+	RetryMin       time.Duration // first retry delay after a failed Append; default 100ms
+	RetryMax       time.Duration // longest retry delay; default 5s
+	Logger         *slog.Logger
 	// Observe, when set, is told the outcome and duration of every Append (for
 	// the database latency metric).
 	Observe func(n int, d time.Duration, err error)
+	// OnQuarantine, when set, is called once for every event (or unreadable line
+	// of the spill file) put in the quarantine.
+	OnQuarantine func()
 }
 
 // Stats are a Writer's counters since it started.
@@ -31,6 +42,29 @@ type Stats struct {
 	Spilled  uint64 // events moved to the spill file
 	Pending  int    // events accepted and not yet written (memory and spill file)
 	Invalid  uint64 // events rejected by Validate
+	// Quarantined counts events kept aside instead of written: refused by the
+	// database or over MaxEventBytes (and unreadable lines of the spill file).
+	Quarantined uint64
+}
+
+// Health says whether the writer gets its events into the database.
+type Health struct {
+	// FailingSince is when the first write failed since the last one that
+	// reached the database; zero while writes succeed.
+	FailingSince time.Time
+	LastError    error // the last failed write's error, kept after recovery
+	Pending      int   // events waiting to be written
+}
+
+// Unready returns why the event log counts as not ready at now: its writes have
+// been failing for longer than after. It returns nil otherwise, and a short
+// outage (a database restart) does not count.
+func (h Health) Unready(now time.Time, after time.Duration) error {
+	if h.FailingSince.IsZero() || now.Sub(h.FailingSince) <= after {
+		return nil
+	}
+	return fmt.Errorf("cannot write to the database since %s (%s), %d events waiting: %v",
+		h.FailingSince.UTC().Format(time.RFC3339), now.Sub(h.FailingSince).Round(time.Second), h.Pending, h.LastError)
 }
 
 // Writer batches events into a Sink. It is safe for concurrent use.
@@ -45,6 +79,7 @@ type Writer struct {
 	gen    uint64 // bumped when mem is moved to the spill file
 	closed bool
 	stats  Stats
+	health Health
 
 	wake chan struct{}
 	done chan struct{}
@@ -74,6 +109,12 @@ func NewWriter(sink Sink, opt Options) (*Writer, error) {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.MaxEventBytes <= 0 {
+		opt.MaxEventBytes = 1 << 20
+	}
+	if opt.QuarantinePath == "" {
+		opt.QuarantinePath = filepath.Join(filepath.Dir(opt.SpillPath), "quarantine.jsonl")
 	}
 	sp, err := openSpill(opt.SpillPath)
 	if err != nil {
@@ -164,15 +205,24 @@ func (w *Writer) Stats() Stats {
 	return w.stats
 }
 
+// Health returns whether writes reach the database, for the readiness check.
+func (w *Writer) Health() Health {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h := w.health
+	h.Pending = w.stats.Pending
+	return h
+}
+
 // ErrClosed is returned by Flush after Close.
 var ErrClosed = errors.New("eventlog: writer closed")
 
 // Flush waits until every event added before the call is written, or ctx ends.
 func (w *Writer) Flush(ctx context.Context) error {
-	// Events are written in the order they were accepted (spill file first), so
-	// once as many as were pending now have been written, all of them have.
+	// Events are written (or quarantined) in the order they were accepted (spill
+	// file first), so once as many as were pending now are done, all of them are.
 	w.mu.Lock()
-	target := w.stats.Written + uint64(w.stats.Pending)
+	target := w.stats.done() + uint64(w.stats.Pending)
 	closed := w.closed
 	w.mu.Unlock()
 	if closed {
@@ -183,7 +233,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		w.mu.Lock()
-		done := w.stats.Written >= target || w.stats.Pending == 0
+		done := w.stats.done() >= target || w.stats.Pending == 0
 		w.mu.Unlock()
 		if done {
 			return nil
@@ -269,21 +319,7 @@ func jitter(d time.Duration) time.Duration {
 // memory. more reports that another full batch is waiting.
 func (w *Writer) writeOnce(ctx context.Context) (more bool, err error) {
 	if w.spill.pending() > 0 {
-		batch, err := w.spill.peek(w.opt.BatchSize)
-		if err != nil {
-			w.log.Error("reading spill file", "err", err)
-			return false, err
-		}
-		if err := w.append(ctx, batch); err != nil {
-			return false, err
-		}
-		if err := w.spill.advance(len(batch)); err != nil {
-			w.log.Error("advancing spill file", "err", err)
-		}
-		w.mu.Lock()
-		w.acknowledge(len(batch))
-		w.mu.Unlock()
-		return true, nil
+		return true, w.writeSpilled(ctx)
 	}
 	w.mu.Lock()
 	n := min(len(w.mem), w.opt.BatchSize)
@@ -293,7 +329,8 @@ func (w *Writer) writeOnce(ctx context.Context) (more bool, err error) {
 	if n == 0 {
 		return false, nil
 	}
-	if err := w.append(ctx, batch); err != nil {
+	quarantined, err := w.write(ctx, batch)
+	if err != nil {
 		return false, err
 	}
 	w.mu.Lock()
@@ -303,15 +340,106 @@ func (w *Writer) writeOnce(ctx context.Context) (more bool, err error) {
 		if len(w.mem) == 0 {
 			w.mem = nil // let the backing array go after a burst
 		}
-		w.acknowledge(n)
+		w.acknowledge(n-quarantined, quarantined)
 	}
 	return len(w.mem) >= w.opt.BatchSize || w.spill.pending() > 0, nil
 }
 
-// acknowledge counts n events as written; w.mu is held.
-func (w *Writer) acknowledge(n int) {
-	w.stats.Written += uint64(n)
-	w.stats.Pending -= n
+// writeSpilled writes the next batch of the spill file.
+func (w *Writer) writeSpilled(ctx context.Context) error {
+	batch, unreadable, err := w.spill.peek(w.opt.BatchSize)
+	if err != nil {
+		w.log.Error("reading spill file", "err", err)
+		return err
+	}
+	quarantined, err := w.write(ctx, batch)
+	if err != nil {
+		return err
+	}
+	if err := w.quarantineSpillLines(unreadable); err != nil {
+		return err
+	}
+	if err := w.spill.advance(len(batch)); err != nil {
+		w.log.Error("advancing spill file", "err", err)
+	}
+	w.mu.Lock()
+	w.acknowledge(len(batch)-quarantined, quarantined+len(unreadable))
+	w.mu.Unlock()
+	return nil
+}
+
+// acknowledge counts written events and quarantined ones as done; w.mu is held.
+func (w *Writer) acknowledge(written, quarantined int) {
+	w.stats.Written += uint64(written)
+	w.stats.Quarantined += uint64(quarantined)
+	w.stats.Pending -= written + quarantined
+}
+
+// done is how many accepted events need nothing more.
+func (s *Stats) done() uint64 { return s.Written + s.Quarantined }
+
+// maxBatchBytes bounds what one Append carries, whatever BatchSize says: a full
+// batch of large events would otherwise be one statement of gigabytes, which
+// PostgreSQL refuses as a whole.
+const maxBatchBytes = 64 << 20
+
+// write stores batch in order and returns how many of its events went to the
+// quarantine instead: those over MaxEventBytes and those the database refuses.
+// It fails only when the database (or the quarantine) cannot be reached; the
+// caller then retries the whole batch, and the idempotency keys absorb the
+// events already written.
+func (w *Writer) write(ctx context.Context, batch []Event) (quarantined int, err error) {
+	for len(batch) > 0 {
+		n, bytes := 0, 0
+		for ; n < len(batch); n++ {
+			size := batch[n].size()
+			if size > w.opt.MaxEventBytes {
+				break
+			}
+			if n > 0 && bytes+size > maxBatchBytes {
+				break
+			}
+			bytes += size
+		}
+		if n == 0 {
+			if err := w.quarantine(ctx, batch[0], errTooLarge{batch[0].size(), w.opt.MaxEventBytes}); err != nil {
+				return 0, err
+			}
+			quarantined++
+			batch = batch[1:]
+			continue
+		}
+		q, err := w.isolate(ctx, batch[:n])
+		if err != nil {
+			return 0, err
+		}
+		quarantined += q
+		batch = batch[n:]
+	}
+	return quarantined, nil
+}
+
+// isolate appends batch; when the database refuses its content, it splits the
+// batch in halves until the events it refuses are alone, and quarantines them.
+// A batch with one bad event costs about 2·log2(len) extra statements.
+func (w *Writer) isolate(ctx context.Context, batch []Event) (quarantined int, err error) {
+	err = w.append(ctx, batch)
+	if err == nil || !errors.Is(err, ErrRejected) {
+		return 0, err
+	}
+	if len(batch) == 1 {
+		return 1, w.quarantine(ctx, batch[0], err)
+	}
+	mid := len(batch) / 2
+	left, err := w.isolate(ctx, batch[:mid])
+	if err != nil {
+		return 0, err
+	}
+	right, err := w.isolate(ctx, batch[mid:])
+	if err != nil {
+		return 0, err
+	}
+	return left + right, nil
 }
 
 func (w *Writer) append(ctx context.Context, batch []Event) error {
@@ -320,14 +448,30 @@ func (w *Writer) append(ctx context.Context, batch []Event) error {
 	if w.opt.Observe != nil {
 		w.opt.Observe(len(batch), time.Since(start), err)
 	}
-	if err != nil {
+	if err == nil || errors.Is(err, ErrRejected) {
+		// The database answered: the log moves on, if need be without the
+		// events it refuses.
 		w.mu.Lock()
-		w.stats.Failures++
-		failures, pending := w.stats.Failures, w.stats.Pending
+		w.health.FailingSince = time.Time{}
 		w.mu.Unlock()
-		if failures == 1 || failures%50 == 0 {
-			w.log.Warn("cannot write events; will retry", "events", len(batch), "pending", pending, "failures", failures, "err", err)
-		}
+		return err
+	}
+	failures, pending := w.failed(start, err)
+	if failures == 1 || failures%50 == 0 {
+		w.log.Warn("cannot write events; will retry", "events", len(batch), "pending", pending, "failures", failures, "err", err)
 	}
 	return err
+}
+
+// failed records a write that did not get its events anywhere and will be
+// retried.
+func (w *Writer) failed(at time.Time, err error) (failures uint64, pending int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stats.Failures++
+	if w.health.FailingSince.IsZero() {
+		w.health.FailingSince = at
+	}
+	w.health.LastError = err
+	return w.stats.Failures, w.stats.Pending
 }

@@ -104,7 +104,8 @@ func TestWriterRejectsInvalidEvents(t *testing.T) {
 	w := newTestWriter(t, newMemSink(), filepath.Join(t.TempDir(), "spill"), 100)
 	defer w.Close(ctxT(t))
 	bad := []Event{{Kind: "x", Source: "api"}, {At: time.Now(), Source: "api"}, {At: time.Now(), Kind: "x"},
-		{At: time.Now(), Kind: "x", Source: "api", Payload: []byte("{not json")}}
+		{At: time.Now(), Kind: "x", Source: "api", Payload: []byte("{not json")},
+		{At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), Kind: "x", Source: "api"}}
 	for _, e := range bad {
 		if err := w.Add(e); err == nil {
 			t.Errorf("accepted %+v", e)

@@ -24,6 +24,8 @@ type Metrics struct {
 	EventLogWritten prometheus.Counter
 	// EventLogFailures counts failed batch writes.
 	EventLogFailures prometheus.Counter
+	// EventLogQuarantined counts events kept in the quarantine instead of the log.
+	EventLogQuarantined prometheus.Counter
 }
 
 // New builds the metrics in a fresh registry with the Go and process collectors.
@@ -50,8 +52,11 @@ func New() *Metrics {
 		EventLogFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ccd_eventlog_write_failures_total", Help: "Failed batch writes to the event log (retried).",
 		}),
+		EventLogQuarantined: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ccd_eventlog_quarantined_total", Help: "Events the database refuses (or over eventlog.max_event_bytes) kept in the quarantine instead of the event log.",
+		}),
 	}
-	r.MustRegister(m.EventsIn, m.Reconnects, m.Connected, m.DBLatency, m.EventLogWritten, m.EventLogFailures,
+	r.MustRegister(m.EventsIn, m.Reconnects, m.Connected, m.DBLatency, m.EventLogWritten, m.EventLogFailures, m.EventLogQuarantined,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

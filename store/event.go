@@ -2,12 +2,16 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql/driver"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/lib/pq"
 )
 
@@ -43,9 +47,60 @@ func (s EventSink) Append(ctx context.Context, evs []eventlog.Event) error {
 		pq.Array(at), pq.Array(callID), pq.Array(kind), pq.Array(agent), pq.Array(queue),
 		pq.Array(dnis), pq.Array(clid), pq.Array(source), pq.Array(key), pq.Array(payload))
 	if err != nil {
-		return fmt.Errorf("store: append %d events: %w", n, err)
+		return appendError(n, err)
 	}
 	return nil
+}
+
+// appendError says whether the database refused the batch for what it holds
+// (PostgreSQL's classes 22, data exception: a NUL byte, invalid UTF-8, JSON that
+// jsonb refuses, a time out of range; and 54, program limit exceeded: a key too
+// long for its index) or could not be reached or failed otherwise. Only the
+// first kind is eventlog.ErrRejected: retrying it would fail forever, whereas
+// anything else may pass later and is retried.
+func appendError(n int, err error) error {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		switch pe.Code.Class() {
+		case "22", "54":
+			return fmt.Errorf("store: append %d events: %w: %s", n, eventlog.ErrRejected, describe(pe))
+		}
+	}
+	return fmt.Errorf("store: append %d events: %w", n, err)
+}
+
+// describe is a PostgreSQL error with what an operator needs to find the value
+// at fault: SQLSTATE, detail and where.
+func describe(pe *pq.Error) string {
+	s := pe.Message + " (SQLSTATE " + string(pe.Code) + ")"
+	for _, more := range []string{pe.Detail, pe.Where} {
+		if more != "" {
+			s += "; " + more
+		}
+	}
+	return s
+}
+
+// Quarantine keeps an event the event log cannot write in event_quarantine.
+// Every text is made storable (textcheck.Clean; Validate bounds the time) and the
+// event itself is kept as bytes, so the row fits whatever the event holds. It
+// implements eventlog.QuarantineSink.
+func (s EventSink) Quarantine(ctx context.Context, q eventlog.Quarantined) (stored bool, err error) {
+	line, err := json.Marshal(q.Event)
+	if err != nil {
+		return false, fmt.Errorf("store: quarantine: %w", err)
+	}
+	digest := sha256.Sum256(line)
+	res, err := s.DB.ExecContext(ctx, `
+		INSERT INTO event_quarantine (quarantined_at, key, kind, at, error, event, digest)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (digest) DO NOTHING`,
+		q.At, textcheck.Clean(q.Event.Key), textcheck.Clean(q.Event.Kind), q.Event.At, textcheck.Clean(q.Reason), line, digest[:])
+	if err != nil {
+		return false, fmt.Errorf("store: quarantine: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // EventFilter selects events for Events. Zero fields do not filter.

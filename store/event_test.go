@@ -130,6 +130,10 @@ func TestWriterAcrossDatabaseRestart(t *testing.T) {
 	if n != total || distinct != total {
 		t.Fatalf("stored %d events (%d distinct), want %d", n, distinct, total)
 	}
+	// A database that is down refuses nothing for its content: it is waited for.
+	if err := db.QueryRow(`SELECT count(*) FROM event_quarantine`).Scan(&n); err != nil || n != 0 || w.Stats().Quarantined != 0 {
+		t.Fatalf("%d events quarantined while the database was down (err %v, stats %+v)", n, err, w.Stats())
+	}
 }
 
 // BenchmarkAppend measures the sustained insert rate through the Writer into a real
