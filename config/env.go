@@ -49,18 +49,27 @@ func applyEnv(c *Config, env func(string) (string, bool)) error {
 	})
 }
 
+// yamlKey is the dotted path of a struct field below prefix, by its yaml tag;
+// false for a field that is not in the file.
+func yamlKey(prefix string, f reflect.StructField) (string, bool) {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "" || name == "-" {
+		return "", false
+	}
+	if prefix != "" {
+		name = prefix + "." + name
+	}
+	return name, true
+}
+
 // walk calls fn for every leaf field, with its dotted yaml path.
 func walk(v reflect.Value, prefix string, fn func(string, reflect.Value) error) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "" || name == "-" {
+		key, ok := yamlKey(prefix, f)
+		if !ok {
 			continue
-		}
-		key := name
-		if prefix != "" {
-			key = prefix + "." + name
 		}
 		fv := v.Field(i)
 		if k := fv.Kind(); k == reflect.Slice || k == reflect.Map {

@@ -122,12 +122,9 @@ func validateTexts(v reflect.Value, key string, multiline bool, bad func(key, fo
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if name == "" || name == "-" {
+			name, ok := yamlKey(key, f)
+			if !ok {
 				continue
-			}
-			if key != "" {
-				name = key + "." + name
 			}
 			validateTexts(v.Field(i), name, f.Tag.Get("check") == "text", bad)
 		}
