@@ -226,7 +226,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	direct := ariL.queue.DirectCall
 	amiL.direct.Store(&direct)
 
-	addCheck(api.Check{Name: "ami", Func: func(context.Context) error { return linkError("ami", amiL.client.Status()) }})
+	addCheck(api.Check{Name: "ami", Func: func(context.Context) error { return amiL.status() }})
 	addCheck(api.Check{Name: "ari", Func: func(context.Context) error {
 		st := ariL.client.Status()
 		return linkError("ari", ami.Status{Connected: st.Connected, LastError: st.LastError})
@@ -375,6 +375,10 @@ type amiLink struct {
 	sub      *ami.Subscription
 	done     chan struct{}
 	ready    atomic.Bool // the observer holds what the event log says is open
+	// synced: since the last connection, the open channels were checked
+	// against what Asterisk lists (CoreShowChannels). Until then the AMI link
+	// is not ready: the event log may still hold channels that ended.
+	synced atomic.Bool
 	// direct, once set, hears when a phone starts or ends a call (agents on
 	// direct calls are not offered queue calls).
 	direct atomic.Pointer[func(endpoint string, busy bool)]
@@ -397,6 +401,7 @@ func (l *amiLink) start(ctx context.Context) error {
 			}
 		},
 		OnDisconnect: func(err error) {
+			l.synced.Store(false)
 			l.m.Connected.WithLabelValues("ami").Set(0) // the client logs the reason
 		},
 	})
@@ -434,12 +439,37 @@ func (l *amiLink) restored(ctx context.Context) {
 	}
 }
 
+// status is the AMI link's readiness: connected, and the channels the event
+// log holds open checked against Asterisk's list.
+func (l *amiLink) status() error {
+	if err := linkError("ami", l.client.Status()); err != nil {
+		return err
+	}
+	if !l.synced.Load() {
+		return errors.New("ami connected; open channels not yet checked against Asterisk (CoreShowChannels)")
+	}
+	return nil
+}
+
 // resync closes the records of channels that ended while ccd was not listening.
+// A failed CoreShowChannels is tried again, with backoff, for as long as the
+// connection (ctx) lasts; without a connection the next one resyncs.
 func (l *amiLink) resync(ctx context.Context, c *ami.Client) {
-	_, list, err := c.ListAction(ctx, ami.Action{Name: "CoreShowChannels"})
-	if err != nil {
-		l.log.Warn("CoreShowChannels failed; open channels not checked", "err", err)
-		return
+	var list []*ami.Message
+	for attempt := 1; ; attempt++ {
+		var err error
+		if _, list, err = c.ListAction(ctx, ami.Action{Name: "CoreShowChannels"}); err == nil {
+			break
+		}
+		if errors.Is(err, ami.ErrNotConnected) || errors.Is(err, ami.ErrClosed) {
+			return
+		}
+		l.log.Warn("CoreShowChannels failed; open channels not checked yet", "err", err, "attempt", attempt)
+		select {
+		case <-time.After(min(time.Duration(attempt)*time.Second, 10*time.Second)):
+		case <-ctx.Done():
+			return
+		}
 	}
 	live := map[string]bool{}
 	for _, ch := range list {
@@ -450,6 +480,7 @@ func (l *amiLink) resync(ctx context.Context, c *ami.Client) {
 	if n := l.observer.Resync(live); n > 0 {
 		l.log.Info("closed channels that ended while ccd was not listening", "channels", n)
 	}
+	l.synced.Store(true)
 }
 
 // close hands the events already received to the observer before closing: a

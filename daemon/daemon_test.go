@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -178,6 +179,59 @@ func TestRestartClosesChannelsThatEndedMeanwhile(t *testing.T) {
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The AMI link is ready only once the channels the event log holds open were
+// checked against Asterisk's list; a CoreShowChannels that fails is tried
+// again instead of leaving ended channels open for good.
+func TestAMINotReadyUntilOpenChannelsAreChecked(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.ami.Emit(ami.NewMessage("Event", "Newchannel", "Channel", "PJSIP/1001-00000001", "Uniqueid", "u-gone", "Linkedid", "call-1", "Exten", "1002"))
+	h.waitFor("channel logged", func() bool { return h.count("pbx.channel") == 1 })
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	failures := 2
+	h.ami.Handle("CoreShowChannels", func(req *ami.Message) []*ami.Message {
+		mu.Lock()
+		defer mu.Unlock()
+		if failures > 0 {
+			failures--
+			return []*ami.Message{amitest.Error(req, "Permission denied")}
+		}
+		ack := amitest.Success(req, "Channels will follow")
+		ack.Add("EventList", "start")
+		return []*ami.Message{ack, amitest.Event("CoreShowChannelsComplete", "ActionID", req.Get("ActionID"), "EventList", "Complete", "ListItems", "0")}
+	})
+	stop := daemontest.Start(t, h.cfg, nil, false)
+	defer stop()
+	sawUnready := false
+	h.waitFor("the lost hangup", func() bool {
+		if h.count("pbx.hangup") == 1 {
+			return true
+		}
+		if resp, err := http.Get("http://" + h.cfg.Listen + "/readyz"); err == nil {
+			sawUnready = sawUnready || resp.StatusCode == http.StatusServiceUnavailable
+			resp.Body.Close()
+		}
+		return false
+	})
+	mu.Lock()
+	left := failures
+	mu.Unlock()
+	if left != 0 || !sawUnready {
+		t.Fatalf("failures left %d, readyz said not ready: %v", left, sawUnready)
+	}
+	h.waitFor("ready after the check", func() bool {
+		resp, err := http.Get("http://" + h.cfg.Listen + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 // PostgreSQL is down when ccd starts: ccd still reads Asterisk, keeps what it hears,
