@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -124,6 +125,14 @@ var ServerHook func(*api.Server)
 // Run runs the daemon until ctx ends, then shuts down in order: Asterisk links,
 // event log (flushed, or kept on disk), database.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// The listening address is taken first: a port that is in use (another
+	// ccd?) stops the start at once with that reason, before anything else
+	// starts and fails for it.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return &config.Error{Key: "listen", Problem: err.Error()}
+	}
+	defer ln.Close() // for the early returns; the server closes it on shutdown
 	m := metrics.New()
 	zeroSeries(m)
 	statsLive := statsMetrics(m)
@@ -260,7 +269,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := srv.Serve(ctx, cfg.Listen); err != nil {
+		if err := srv.ServeListener(ctx, ln); err != nil {
 			log.Error("http server", "err", err)
 			cancel()
 		}

@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +21,7 @@ import (
 	"github.com/ccdhq/ccd/ami/amitest"
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/daemon"
 	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
@@ -376,5 +381,26 @@ func TestRestartKeepsQueuedCaller(t *testing.T) {
 	}
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A listening address in use stops the start at once, naming the key, rather
+// than starting everything else and failing later for another reason.
+func TestListenAddressInUse(t *testing.T) {
+	h := newHarness(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	h.cfg.Listen = busy.Addr().String()
+	h.cfg.Database.URL = "" // nothing else may start: not even a private cluster
+	err = daemon.Run(context.Background(), h.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Key != "listen" || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("Run = %v, want a config error on listen", err)
+	}
+	if _, statErr := os.Stat(filepath.Join(h.cfg.StateDir, "postgres")); !os.IsNotExist(statErr) {
+		t.Fatalf("a private cluster was started: %v", statErr)
 	}
 }
