@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/xml"
+	"github.com/ccdhq/ccd"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,29 +15,6 @@ import (
 	"github.com/ccdhq/ccd/config"
 	"github.com/labstack/echo/v4"
 )
-
-// AgentStatus is what the agent interfaces report about an agent.
-type AgentStatus struct {
-	ID       string    `json:"id"`
-	Name     string    `json:"name"`
-	State    string    `json:"state"` // logged_out, ready, not_ready, ringing, on_call, on_direct_call, wrap_up
-	Since    time.Time `json:"since"`
-	Activity string    `json:"activity,omitempty"`
-	Endpoint string    `json:"endpoint,omitempty"`
-	CallID   string    `json:"call_id,omitempty"`
-}
-
-// AgentControl changes and reads agent states; the ACD implements it. Errors
-// should be *Error values (ENOTFOUND for an unknown agent, ECONFLICT for a change
-// the agent's state does not allow).
-type AgentControl interface {
-	Login(ctx context.Context, agentID, endpoint string) error
-	Logout(ctx context.Context, agentID string) error
-	Ready(ctx context.Context, agentID string) error
-	NotReady(ctx context.Context, agentID, activity string) error
-	Agent(ctx context.Context, agentID string) (AgentStatus, error)
-	Agents(ctx context.Context) ([]AgentStatus, error)
-}
 
 // AgentAuth holds the credentials of the agent interfaces.
 type AgentAuth struct {
@@ -64,7 +42,7 @@ type AgentAuth struct {
 // agentAPI serves the agent interfaces in the dialects CRMs and toolbars speak: the
 // OMniLeads session API, the Optimus AgentServices operations and ccd's own JSON.
 type agentAPI struct {
-	ctl      AgentControl
+	ctl      ccd.AgentControl
 	auth     AgentAuth
 	now      func() time.Time
 	sessions *sessionTable
@@ -82,7 +60,7 @@ type principal struct {
 var agentsNow = time.Now
 
 // MountAgents adds the agent interfaces to the server.
-func (s *Server) MountAgents(ctl AgentControl, auth AgentAuth) {
+func (s *Server) MountAgents(ctl ccd.AgentControl, auth AgentAuth) {
 	d := config.Default().API
 	auth.TokenTTL = cmp.Or(max(auth.TokenTTL, 0), d.TokenTTL)
 	auth.MaxSessions = cmp.Or(auth.MaxSessions, d.MaxSessions)
@@ -114,7 +92,7 @@ func (s *Server) MountAgents(ctl AgentControl, auth AgentAuth) {
 	if auth.OptimusUser != "" {
 		e.Any(optimusRoute, a.optimus)
 	}
-	if calls, ok := ctl.(CallControl); ok {
+	if calls, ok := ctl.(ccd.CallControl); ok {
 		a.mountCalls(e, calls)
 	}
 }
@@ -139,10 +117,10 @@ func (a *agentAPI) login(c echo.Context) error {
 		return err
 	}
 	if req.Username == "" {
-		return Invalid("username", "is required")
+		return ccd.Invalid("username", "is required")
 	}
 	if req.Password == "" {
-		return Invalid("password", "is required")
+		return ccd.Invalid("password", "is required")
 	}
 	want, known := a.auth.Passwords[req.Username]
 	now := a.now()
@@ -184,7 +162,7 @@ func (a *agentAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		token, ok := bearerToken(c.Request())
 		if !ok {
 			c.Response().Header().Set("WWW-Authenticate", "Bearer")
-			return &Error{Code: EUNAUTH, Message: "missing Authorization: Bearer <token>"}
+			return &ccd.Error{Code: ccd.EUNAUTH, Message: "missing Authorization: Bearer <token>"}
 		}
 		if a.auth.Token != "" && equal(a.auth.Token, token) {
 			c.Set("principal", principal{integration: true})
@@ -193,7 +171,7 @@ func (a *agentAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		agent, ok := a.sessions.agent(a.now(), token)
 		if !ok {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			return &Error{Code: EUNAUTH, Message: "invalid or expired token: log in again"}
+			return &ccd.Error{Code: ccd.EUNAUTH, Message: "invalid or expired token: log in again"}
 		}
 		c.Set("principal", principal{agent: agent})
 		return next(c)
@@ -207,11 +185,11 @@ func actingAgent(c echo.Context, named string) (string, error) {
 	switch {
 	case !p.integration:
 		if named != "" && named != p.agent {
-			return "", &Error{Code: EFORBIDDEN, Message: "an agent may only change its own state"}
+			return "", &ccd.Error{Code: ccd.EFORBIDDEN, Message: "an agent may only change its own state"}
 		}
 		return p.agent, nil
 	case named == "":
-		return "", Invalid("agent", "is required with an integration token")
+		return "", ccd.Invalid("agent", "is required with an integration token")
 	default:
 		return named, nil
 	}
@@ -263,7 +241,7 @@ func (a *agentAPI) omlLogout(c echo.Context) error {
 func (a *agentAPI) omlPause(c echo.Context) error {
 	return a.oml(c, func(ctx context.Context, agent string, r omlRequest) error {
 		if r.PauseID == "" {
-			return Invalid("pause_id", "is required")
+			return ccd.Invalid("pause_id", "is required")
 		}
 		return a.ctl.NotReady(ctx, agent, r.PauseID)
 	})
@@ -275,7 +253,7 @@ func (a *agentAPI) omlUnpause(c echo.Context) error {
 
 func (a *agentAPI) list(c echo.Context) error {
 	if p, _ := c.Get("principal").(principal); !p.integration {
-		return &Error{Code: EFORBIDDEN, Message: "listing agents needs the integration token"}
+		return &ccd.Error{Code: ccd.EFORBIDDEN, Message: "listing agents needs the integration token"}
 	}
 	all, err := a.ctl.Agents(c.Request().Context())
 	if err != nil {
@@ -332,7 +310,7 @@ func (a *agentAPI) nativeReady(c echo.Context) error {
 func (a *agentAPI) nativeNotReady(c echo.Context) error {
 	return a.native(c, func(ctx context.Context, agent string, b map[string]string) error {
 		if b["activity"] == "" {
-			return Invalid("activity", "is required")
+			return ccd.Invalid("activity", "is required")
 		}
 		return a.ctl.NotReady(ctx, agent, b["activity"])
 	})
@@ -351,7 +329,7 @@ type optimusResult struct {
 // optimusErrorText is an error as AgentServices answers it, in the same
 // <string> as a result: "ERROR: <parameter>: <problem>" or "ERROR: <problem>".
 // The HTTP status says which kind of error it is.
-func optimusErrorText(e *Error) string {
+func optimusErrorText(e *ccd.Error) string {
 	if e.Field != "" {
 		return "ERROR: " + e.Field + ": " + e.Message
 	}
@@ -367,7 +345,7 @@ func (a *agentAPI) optimus(c echo.Context) error {
 	}
 	user := c.FormValue("Username")
 	if user == "" {
-		return Invalid("Username", "is required")
+		return ccd.Invalid("Username", "is required")
 	}
 	ctx := c.Request().Context()
 	op := strings.ToUpper(strings.NewReplacer(" ", "", "_", "", "%20", "").Replace(c.Param("op")))
@@ -377,7 +355,7 @@ func (a *agentAPI) optimus(c echo.Context) error {
 	case "LOGIN":
 		ext := c.FormValue("ExtensionNumber")
 		if ext == "" {
-			return Invalid("ExtensionNumber", "is required")
+			return ccd.Invalid("ExtensionNumber", "is required")
 		}
 		// The web-service credential is shared by every toolbar, so the
 		// extension is held to what the agent itself may use.
@@ -387,17 +365,17 @@ func (a *agentAPI) optimus(c echo.Context) error {
 	case "NOTREADY":
 		code := c.FormValue("activityCode")
 		if code == "" {
-			return Invalid("activityCode", "is required")
+			return ccd.Invalid("activityCode", "is required")
 		}
 		err = a.ctl.NotReady(ctx, user, code)
 	case "READY":
 		err = a.ctl.Ready(ctx, user)
 	case "CHECKEXTENSIONSTATE":
-		var st AgentStatus
+		var st ccd.AgentStatus
 		st, err = a.ctl.Agent(ctx, user)
 		result = st.State
 	default:
-		return &Error{Code: ENOTFOUND, Message: "unknown AgentServices operation " + c.Param("op")}
+		return &ccd.Error{Code: ccd.ENOTFOUND, Message: "unknown AgentServices operation " + c.Param("op")}
 	}
 	if err != nil {
 		return err
@@ -418,7 +396,7 @@ func (a *agentAPI) optimusAuth(c echo.Context) error {
 	case wait > 0:
 		return throttled(wait)
 	case !ok:
-		return &Error{Code: EUNAUTH, Message: "invalid webServiceUserName or password"}
+		return &ccd.Error{Code: ccd.EUNAUTH, Message: "invalid webServiceUserName or password"}
 	}
 	return nil
 }

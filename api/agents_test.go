@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/ccdhq/ccd"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,15 +16,15 @@ import (
 	"github.com/ccdhq/ccd/acd/endpoints"
 )
 
-// fakeAgents is an AgentControl that records calls and keeps a state per agent.
+// fakeAgents is an ccd.AgentControl that records calls and keeps a state per agent.
 type fakeAgents struct {
 	mu    sync.Mutex
-	state map[string]AgentStatus
+	state map[string]ccd.AgentStatus
 	calls []string
 }
 
 func newFakeAgents() *fakeAgents {
-	return &fakeAgents{state: map[string]AgentStatus{
+	return &fakeAgents{state: map[string]ccd.AgentStatus{
 		"1001": {ID: "1001", Name: "Alice Smith", State: "logged_out"},
 		"1002": {ID: "1002", Name: "Bob", State: "logged_out"},
 	}}
@@ -34,10 +35,10 @@ func (f *fakeAgents) set(id, state, detail string) error {
 	defer f.mu.Unlock()
 	st, ok := f.state[id]
 	if !ok {
-		return &Error{Code: ENOTFOUND, Message: "unknown agent " + id}
+		return &ccd.Error{Code: ccd.ENOTFOUND, Message: "unknown agent " + id}
 	}
 	if state != "logged_out" && state != "ready" && st.State == "logged_out" && detail != "login" {
-		return &Error{Code: ECONFLICT, Message: "agent is logged out"}
+		return &ccd.Error{Code: ccd.ECONFLICT, Message: "agent is logged out"}
 	}
 	st.State = state
 	f.state[id] = st
@@ -61,19 +62,19 @@ func (f *fakeAgents) Ready(_ context.Context, id string) error  { return f.set(i
 func (f *fakeAgents) NotReady(_ context.Context, id, act string) error {
 	return f.set(id, "not_ready", act)
 }
-func (f *fakeAgents) Agent(_ context.Context, id string) (AgentStatus, error) {
+func (f *fakeAgents) Agent(_ context.Context, id string) (ccd.AgentStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st, ok := f.state[id]
 	if !ok {
-		return st, &Error{Code: ENOTFOUND, Message: "unknown agent " + id}
+		return st, &ccd.Error{Code: ccd.ENOTFOUND, Message: "unknown agent " + id}
 	}
 	return st, nil
 }
-func (f *fakeAgents) Agents(ctx context.Context) ([]AgentStatus, error) {
+func (f *fakeAgents) Agents(ctx context.Context) ([]ccd.AgentStatus, error) {
 	a, _ := f.Agent(ctx, "1001")
 	b, _ := f.Agent(ctx, "1002")
-	return []AgentStatus{a, b}, nil
+	return []ccd.AgentStatus{a, b}, nil
 }
 
 const integrationToken = "integration-token-0123456789"
@@ -155,7 +156,7 @@ func TestOMniLeadsSessionAPI(t *testing.T) {
 		{"GET", "/api/agents", ""},
 	} {
 		code, m, raw := do(t, s, tc.method, tc.path, token, "application/json", tc.body)
-		if e, _ := m["error"].(map[string]any); code != 403 || e["code"] != EFORBIDDEN {
+		if e, _ := m["error"].(map[string]any); code != 403 || e["code"] != ccd.EFORBIDDEN {
 			t.Fatalf("agent acting for another via %s: %d %s", tc.path, code, raw)
 		}
 	}

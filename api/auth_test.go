@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ccdhq/ccd"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
@@ -76,7 +77,7 @@ func TestLoginThrottlesGuessing(t *testing.T) {
 			code, m, raw, h := doFrom(t, s, addrA, "POST", "/api/v1/login", "", "application/json", loginBody("1001", "guess"+strconv.Itoa(i)))
 			if code == 429 {
 				e, _ := m["error"].(map[string]any)
-				if secs, err := strconv.Atoi(h.Get("Retry-After")); err != nil || secs < 1 || secs > 300 || e["code"] != ETOOMANY {
+				if secs, err := strconv.Atoi(h.Get("Retry-After")); err != nil || secs < 1 || secs > 300 || e["code"] != ccd.ETOOMANY {
 					t.Errorf("throttled answer: Retry-After %q, %s", h.Get("Retry-After"), raw)
 				}
 			}

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"github.com/ccdhq/ccd"
 	"maps"
 	"regexp"
 	"slices"
@@ -22,9 +23,9 @@ func bindBody(c echo.Context, v any, want string) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return Invalid(te.Field, "want "+jsonKind(te.Type.Kind().String())+", got "+te.Value)
+		return ccd.Invalid(te.Field, "want "+jsonKind(te.Type.Kind().String())+", got "+te.Value)
 	}
-	return Invalid("body", want)
+	return ccd.Invalid("body", want)
 }
 
 // stringFields decodes a body that is an object of texts (the ccd agent
@@ -43,7 +44,7 @@ func stringFields(c echo.Context) (map[string]string, error) {
 		dec := json.NewDecoder(c.Request().Body)
 		dec.UseNumber()
 		if err := dec.Decode(&raw); err != nil {
-			return nil, Invalid("body", want)
+			return nil, ccd.Invalid("body", want)
 		}
 	} else if err := bindBody(c, &raw, want); err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ func stringFields(c echo.Context) (map[string]string, error) {
 		v := raw[k]
 		s, ok := v.(string)
 		if !ok {
-			return nil, Invalid(k, "want a string")
+			return nil, ccd.Invalid(k, "want a string")
 		}
 		out[k] = s
 	}

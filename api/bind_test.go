@@ -1,15 +1,14 @@
 package api
 
 import (
+	"github.com/ccdhq/ccd"
 	"testing"
-
-	"github.com/ccdhq/ccd/acd"
 )
 
 // A value of the wrong JSON type is refused naming its field, in every body
 // shape the agent and call requests take; a transfer dials only numbers.
 func TestWrongTypesAndNumbersNameTheField(t *testing.T) {
-	s, f := newCallServer(t, []acd.Call{{ID: "c1", Agent: "1001"}})
+	s, f := newCallServer(t, []ccd.Call{{ID: "c1", Agent: "1001"}})
 	for _, c := range []struct{ path, body, field string }{
 		{"/api/v1/login", `{"username":{"$ne":null},"password":"x"}`, "username"},
 		{"/api/v1/asterisk_pause/", `{"agent":"1001","pause_id":1e999}`, "pause_id"},

@@ -1,26 +1,16 @@
 package api
 
 import (
-	"context"
+	"github.com/ccdhq/ccd"
 	"net/http"
 
-	"github.com/ccdhq/ccd/acd"
 	"github.com/labstack/echo/v4"
 )
-
-// CallControl reads the ACD's queues and calls and acts on connected calls; the
-// queue application implements it beside AgentControl.
-type CallControl interface {
-	Queues(ctx context.Context) ([]acd.QueueStatus, error)
-	Calls(ctx context.Context) ([]acd.Call, error)
-	Transfer(ctx context.Context, callID, toQueue, toNumber string) error
-	Hold(ctx context.Context, callID string, on bool) error
-}
 
 // mountCalls adds /api/queues and /api/calls behind the agent interfaces'
 // authentication: the integration token sees everything, an agent acts on its
 // own call only.
-func (a *agentAPI) mountCalls(e *echo.Echo, ctl CallControl) {
+func (a *agentAPI) mountCalls(e *echo.Echo, ctl ccd.CallControl) {
 	g := e.Group("/api", a.authenticate)
 	g.GET("/queues", func(c echo.Context) error {
 		qs, err := ctl.Queues(c.Request().Context())
@@ -62,10 +52,10 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl CallControl) {
 			return err
 		}
 		if (body.Queue == "") == (body.Number == "") {
-			return Invalid("queue", "give exactly one of queue, number")
+			return ccd.Invalid("queue", "give exactly one of queue, number")
 		}
 		if body.Number != "" && !dialNumber.MatchString(body.Number) {
-			return Invalid("number", "want digits, * and # (an optional leading +), at most 32")
+			return ccd.Invalid("number", "want digits, * and # (an optional leading +), at most 32")
 		}
 		if err := ownCall(c, ctl); err != nil {
 			return err
@@ -104,7 +94,7 @@ type queueStatusView struct {
 	Agents              map[string]int `json:"agents"`
 }
 
-func queueStatus(q acd.QueueStatus) queueStatusView {
+func queueStatus(q ccd.QueueStatus) queueStatusView {
 	agents := q.AgentsByState
 	if agents == nil {
 		agents = map[string]int{}
@@ -118,13 +108,13 @@ func queueStatus(q acd.QueueStatus) queueStatusView {
 // nil HideHoldMS hides the record's hold_ms: encoding/json takes the
 // shallower of two fields of one name, and omits it when nil.
 type callView struct {
-	acd.Call
+	ccd.Call
 	HideHoldMS  *struct{} `json:"hold_ms,omitempty"`
 	HoldSeconds float64   `json:"hold_seconds,omitempty"`
 }
 
 // ownCall refuses an agent acting on a call that is not connected to it.
-func ownCall(c echo.Context, ctl CallControl) error {
+func ownCall(c echo.Context, ctl ccd.CallControl) error {
 	p, _ := c.Get("principal").(principal)
 	if p.integration {
 		return nil
@@ -136,10 +126,10 @@ func ownCall(c echo.Context, ctl CallControl) error {
 	for _, call := range calls {
 		if call.ID == c.Param("id") {
 			if call.Agent != p.agent {
-				return &Error{Code: EFORBIDDEN, Message: "an agent may only act on its own call"}
+				return &ccd.Error{Code: ccd.EFORBIDDEN, Message: "an agent may only act on its own call"}
 			}
 			return nil
 		}
 	}
-	return &Error{Code: ENOTFOUND, Message: "no call " + c.Param("id")}
+	return &ccd.Error{Code: ccd.ENOTFOUND, Message: "no call " + c.Param("id")}
 }

@@ -3,28 +3,27 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/ccdhq/ccd"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/ccdhq/ccd/acd"
 )
 
-// fakeCalls is an AgentControl that is also a CallControl: the queues and calls
+// fakeCalls is an ccd.AgentControl that is also a ccd.CallControl: the queues and calls
 // it is given, and the transfers and holds it was asked for.
 type fakeCalls struct {
 	*fakeAgents
-	queues []acd.QueueStatus
-	calls  []acd.Call
+	queues []ccd.QueueStatus
+	calls  []ccd.Call
 
 	mu   sync.Mutex
 	acts []string // "hold c1", "unhold c1", "transfer c1 sales"
 }
 
-func (f *fakeCalls) Queues(context.Context) ([]acd.QueueStatus, error) { return f.queues, nil }
-func (f *fakeCalls) Calls(context.Context) ([]acd.Call, error)         { return f.calls, nil }
+func (f *fakeCalls) Queues(context.Context) ([]ccd.QueueStatus, error) { return f.queues, nil }
+func (f *fakeCalls) Calls(context.Context) ([]ccd.Call, error)         { return f.calls, nil }
 
 func (f *fakeCalls) Transfer(_ context.Context, callID, toQueue, toNumber string) error {
 	return f.act("transfer " + callID + " " + toQueue + toNumber)
@@ -53,7 +52,7 @@ func (f *fakeCalls) lastAct() string {
 	return f.acts[len(f.acts)-1]
 }
 
-func newCallServer(t *testing.T, calls []acd.Call) (*Server, *fakeCalls) {
+func newCallServer(t *testing.T, calls []ccd.Call) (*Server, *fakeCalls) {
 	t.Helper()
 	s := New(nil, nil)
 	f := &fakeCalls{fakeAgents: newFakeAgents(), calls: calls}
@@ -64,7 +63,7 @@ func newCallServer(t *testing.T, calls []acd.Call) (*Server, *fakeCalls) {
 // Path parameters arrive percent-decoded: a call id with ';' or '/' in it is
 // the id, not its escaped form, on every route that takes one.
 func TestPathParamsDecoded(t *testing.T) {
-	s, f := newCallServer(t, []acd.Call{{ID: "c1;2", Agent: "1001"}, {ID: "a/b", Agent: "1002"}})
+	s, f := newCallServer(t, []ccd.Call{{ID: "c1;2", Agent: "1001"}, {ID: "a/b", Agent: "1002"}})
 	for _, c := range []struct{ path, body, want string }{
 		{"/api/calls/c1%3B2/hold", "", "hold c1;2"},
 		{"/api/calls/c1%3b2/unhold", "", "unhold c1;2"},
@@ -110,7 +109,7 @@ func TestPathParamsDecoded(t *testing.T) {
 // The raw path is what a client sent; url.PathEscape gives the escapes the
 // tests above write by hand.
 func TestPathParamsEscapedByClients(t *testing.T) {
-	s, f := newCallServer(t, []acd.Call{{ID: "sip:x@y;tag=1"}})
+	s, f := newCallServer(t, []ccd.Call{{ID: "sip:x@y;tag=1"}})
 	id := "sip:x@y;tag=1"
 	if code, _, raw := do(t, s, "POST", "/api/calls/"+url.PathEscape(id)+"/hold", integrationToken, "", ""); code != 200 ||
 		!strings.HasSuffix(f.lastAct(), id) {
@@ -122,8 +121,8 @@ func TestPathParamsEscapedByClients(t *testing.T) {
 // gave the ACD's milliseconds (longest_wait_ms, hold_ms) while the real-time
 // views beside them gave seconds.
 func TestDurationsInSeconds(t *testing.T) {
-	s, f := newCallServer(t, []acd.Call{{ID: "c1", Agent: "1001", Queue: "sales", Holds: 1, HoldMS: 2500}, {ID: "c2"}})
-	f.queues = []acd.QueueStatus{{Code: "sales", Name: "Sales", Waiting: 2, LongestWaitMS: 12500, ExpectedWaitMS: 30000, LoggedIn: 1,
+	s, f := newCallServer(t, []ccd.Call{{ID: "c1", Agent: "1001", Queue: "sales", Holds: 1, HoldMS: 2500}, {ID: "c2"}})
+	f.queues = []ccd.QueueStatus{{Code: "sales", Name: "Sales", Waiting: 2, LongestWaitMS: 12500, ExpectedWaitMS: 30000, LoggedIn: 1,
 		AgentsByState: map[string]int{"on_call": 1}}}
 	s.MountStats(&fakeStats{}, f, statsToken, time.UTC, nil)
 

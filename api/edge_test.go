@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/ccdhq/ccd"
 	"io"
 	"log/slog"
 	"math/big"
@@ -56,9 +57,9 @@ func TestErrorShapeForUnknownRoutesAndMethods(t *testing.T) {
 		status       int
 		code         string
 	}{
-		{"GET", "/nowhere", 404, ENOTFOUND},
-		{"POST", "/healthz", 405, EMETHOD},
-		{"DELETE", "/readyz", 405, EMETHOD},
+		{"GET", "/nowhere", 404, ccd.ENOTFOUND},
+		{"POST", "/healthz", 405, ccd.EMETHOD},
+		{"DELETE", "/readyz", 405, ccd.EMETHOD},
 		{"POST", "/bind", 415, "unsupported_media_type"},
 	} {
 		ctype := ""
@@ -151,7 +152,7 @@ func TestHugeBodiesAreRefusedUnread(t *testing.T) {
 				return
 			}
 			var m map[string]map[string]string
-			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || m["error"]["code"] != ETOOLARGE || m["error"]["field"] != "body" {
+			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || m["error"]["code"] != ccd.ETOOLARGE || m["error"]["field"] != "body" {
 				t.Fatalf("answer %s", rec.Body)
 			}
 		})
@@ -410,7 +411,7 @@ func TestEdgeRefusesBadText(t *testing.T) {
 				if !strings.Contains(raw, `<string xmlns="http://tempuri.org/">ERROR: `+tc.field+": contains a NUL byte</string>") {
 					t.Fatalf("AgentServices answer %s", raw)
 				}
-			} else if e, _ := m["error"].(map[string]any); e["code"] != EINVALID || e["field"] != tc.field {
+			} else if e, _ := m["error"].(map[string]any); e["code"] != ccd.EINVALID || e["field"] != tc.field {
 				t.Fatalf("error %s, want field %s", raw, tc.field)
 			}
 			if len(f.calls) != before {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/ccdhq/ccd"
 
 	"github.com/ccdhq/ccd/acd/endpoints"
 	"github.com/labstack/echo/v4"
@@ -16,11 +17,11 @@ func (a *agentAPI) loginAt(ctx context.Context, caller endpoints.Caller, agent, 
 	ep, err := a.auth.Endpoints.Resolve(caller, agent, requested)
 	var pe *endpoints.Error
 	if errors.As(err, &pe) {
-		code := EINVALID
+		code := ccd.EINVALID
 		if pe.Forbidden {
-			code = EFORBIDDEN
+			code = ccd.EFORBIDDEN
 		}
-		return &Error{Code: code, Field: field, Message: pe.Msg}
+		return &ccd.Error{Code: code, Field: field, Message: pe.Msg}
 	}
 	if err != nil {
 		return err
@@ -28,7 +29,7 @@ func (a *agentAPI) loginAt(ctx context.Context, caller endpoints.Caller, agent, 
 	err = a.ctl.Login(ctx, agent, ep)
 	// The ACD names its own input "endpoint" (in use by another agent, none
 	// configured); the client knows it by the dialect's name.
-	var ae *Error
+	var ae *ccd.Error
 	if errors.As(err, &ae) && ae.Field == "endpoint" && field != "endpoint" {
 		renamed := *ae
 		renamed.Field = field

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/ccdhq/ccd"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -56,7 +57,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 
 func TestErrorsAreJSON(t *testing.T) {
 	s := New(nil, nil)
-	s.Echo.GET("/bad", func(c echo.Context) error { return Invalid("from", "from must be before to") })
+	s.Echo.GET("/bad", func(c echo.Context) error { return ccd.Invalid("from", "from must be before to") })
 	s.Echo.GET("/boom", func(c echo.Context) error { return errors.New("secret detail") })
 	code, body := get(t, s, "/bad")
 	if code != 400 || !strings.Contains(body, `"field":"from"`) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ccdhq/ccd"
 	"log/slog"
 	"maps"
 	"math"
@@ -15,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/store"
@@ -32,9 +32,9 @@ type StatsReader interface {
 
 // LiveSource is the ACD's present: queues, calls and agents as they are now.
 type LiveSource interface {
-	Queues(ctx context.Context) ([]acd.QueueStatus, error)
-	Calls(ctx context.Context) ([]acd.Call, error)
-	Agents(ctx context.Context) ([]AgentStatus, error)
+	Queues(ctx context.Context) ([]ccd.QueueStatus, error)
+	Calls(ctx context.Context) ([]ccd.Call, error)
+	Agents(ctx context.Context) ([]ccd.AgentStatus, error)
 }
 
 // maxRangeDays bounds the range of one statistics request: three months of
@@ -108,17 +108,17 @@ func queryParams(names ...string) echo.MiddlewareFunc {
 			// cannot decode (dnis=%zz) as if it had not been sent.
 			q, err := url.ParseQuery(c.Request().URL.RawQuery)
 			if err != nil {
-				return Invalid("query", err.Error())
+				return ccd.Invalid("query", err.Error())
 			}
 			for _, name := range slices.Sorted(maps.Keys(q)) { // sorted: the same answer every time
 				switch {
 				case !slices.Contains(names, name):
-					return Invalid(name, "unknown parameter; "+c.Path()+" "+takes)
+					return ccd.Invalid(name, "unknown parameter; "+c.Path()+" "+takes)
 				case len(q[name]) > 1:
-					return Invalid(name, "is given more than once")
+					return ccd.Invalid(name, "is given more than once")
 				}
 				if p := textcheck.Problem(q[name][0]); p != "" {
-					return Invalid(name, p)
+					return ccd.Invalid(name, p)
 				}
 			}
 			return next(c)
@@ -131,11 +131,11 @@ func (a *statsAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		token, ok := bearerToken(c.Request())
 		if !ok {
 			c.Response().Header().Set("WWW-Authenticate", "Bearer")
-			return &Error{Code: EUNAUTH, Message: "missing Authorization: Bearer <token>"}
+			return &ccd.Error{Code: ccd.EUNAUTH, Message: "missing Authorization: Bearer <token>"}
 		}
 		if !equal(a.token, token) {
 			c.Response().Header().Set("WWW-Authenticate", "Bearer")
-			return &Error{Code: EUNAUTH, Message: "invalid token"}
+			return &ccd.Error{Code: ccd.EUNAUTH, Message: "invalid token"}
 		}
 		return next(c)
 	}
@@ -145,14 +145,14 @@ func (a *statsAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 func readerErr(err error) error {
 	var qe *store.QueryError
 	if errors.As(err, &qe) {
-		return Invalid(qe.Field, qe.Message)
+		return ccd.Invalid(qe.Field, qe.Message)
 	}
 	return err
 }
 
 func (a *statsAPI) reader() (StatsReader, error) {
 	if a.r == nil {
-		return nil, &Error{Code: EUNAVAILABLE, Message: "statistics are not available"}
+		return nil, &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "statistics are not available"}
 	}
 	return a.r, nil
 }
@@ -162,7 +162,7 @@ func (a *statsAPI) parseTime(field, v string) (time.Time, error) {
 	if t, ok := stats.ParseTime(v, a.loc); ok {
 		return t, nil
 	}
-	return time.Time{}, Invalid(field, fmt.Sprintf("%q is not a time: want RFC 3339 (2026-03-10T08:00:00+01:00), "+
+	return time.Time{}, ccd.Invalid(field, fmt.Sprintf("%q is not a time: want RFC 3339 (2026-03-10T08:00:00+01:00), "+
 		"a local date (2026-03-10) or a local date and time (2026-03-10T08:00)", v))
 }
 
@@ -171,7 +171,7 @@ func (a *statsAPI) parseTime(field, v string) (time.Time, error) {
 func (a *statsAPI) parseRange(c echo.Context, fromName, toName string) (from, to time.Time, err error) {
 	fv := c.QueryParam(fromName)
 	if fv == "" {
-		return from, to, Invalid(fromName, "is required")
+		return from, to, ccd.Invalid(fromName, "is required")
 	}
 	if from, err = a.parseTime(fromName, fv); err != nil {
 		return from, to, err
@@ -184,10 +184,10 @@ func (a *statsAPI) parseRange(c echo.Context, fromName, toName string) (from, to
 		to = from.In(a.loc).AddDate(0, 0, 1) // a calendar day, 23 or 25 hours across a DST change
 	}
 	if !to.After(from) {
-		return from, to, Invalid(toName, toName+" must be after "+fromName)
+		return from, to, ccd.Invalid(toName, toName+" must be after "+fromName)
 	}
 	if to.After(from.In(a.loc).AddDate(0, 0, maxRangeDays)) {
-		return from, to, Invalid(toName, fmt.Sprintf("the range is over %d days; ask for less at a time", maxRangeDays))
+		return from, to, ccd.Invalid(toName, fmt.Sprintf("the range is over %d days; ask for less at a time", maxRangeDays))
 	}
 	return from, to, nil
 }
@@ -199,7 +199,7 @@ func parseFormat(c echo.Context) (string, error) {
 	case "csv":
 		return "csv", nil
 	default:
-		return "", Invalid("format", fmt.Sprintf("%q: want json or csv", f))
+		return "", ccd.Invalid("format", fmt.Sprintf("%q: want json or csv", f))
 	}
 }
 
@@ -220,7 +220,7 @@ func (a *statsAPI) table(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			return Invalid("limit", fmt.Sprintf("%q: want a positive whole number", v))
+			return ccd.Invalid("limit", fmt.Sprintf("%q: want a positive whole number", v))
 		}
 		q.Limit = n
 	}
@@ -243,7 +243,7 @@ func (a *statsAPI) bi(c echo.Context) error {
 	name := c.Param("function")
 	ranged, ok := store.BIFunctionRanged(name)
 	if !ok {
-		return Invalid("function", fmt.Sprintf("unknown BI function %q; want agentdata, queuedata, getallqueues or getallqueuesagents", name))
+		return ccd.Invalid("function", fmt.Sprintf("unknown BI function %q; want agentdata, queuedata, getallqueues or getallqueuesagents", name))
 	}
 	var from, till time.Time
 	if ranged {
@@ -254,7 +254,7 @@ func (a *statsAPI) bi(c echo.Context) error {
 	} else {
 		for _, p := range []string{"from", "till"} {
 			if c.QueryParam(p) != "" {
-				return Invalid(p, name+" takes no range")
+				return ccd.Invalid(p, name+" takes no range")
 			}
 		}
 	}
@@ -306,7 +306,7 @@ func (a *statsAPI) startOfDay() time.Time {
 
 func (a *statsAPI) liveSource() (LiveSource, error) {
 	if a.live == nil {
-		return nil, &Error{Code: EUNAVAILABLE, Message: "the ACD's live state is not available in this process"}
+		return nil, &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "the ACD's live state is not available in this process"}
 	}
 	return a.live, nil
 }
@@ -423,7 +423,7 @@ type agentView struct {
 }
 
 // omlStatus is an agent state as the OMniLeads supervision view names it.
-func omlStatus(st AgentStatus) string {
+func omlStatus(st ccd.AgentStatus) string {
 	switch st.State {
 	case "ready":
 		return "READY"
@@ -463,7 +463,7 @@ func (a *statsAPI) agents(ctx context.Context) ([]agentView, error) {
 	}
 	// An agent's call: the one its status names, else any call ringing or
 	// connected to it.
-	byID, byAgent := map[string]*acd.Call{}, map[string]*acd.Call{}
+	byID, byAgent := map[string]*ccd.Call{}, map[string]*ccd.Call{}
 	for i := range calls {
 		cl := &calls[i]
 		byID[cl.ID] = cl

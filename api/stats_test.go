@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/ccdhq/ccd"
 	"io"
 	"net/http/httptest"
 	"reflect"
@@ -14,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
 )
@@ -126,14 +126,14 @@ func (f *fakeStats) AgentToday(_ context.Context, since time.Time) (map[string]s
 }
 
 type fakeLive struct {
-	queues []acd.QueueStatus
-	calls  []acd.Call
-	agents []AgentStatus
+	queues []ccd.QueueStatus
+	calls  []ccd.Call
+	agents []ccd.AgentStatus
 }
 
-func (f *fakeLive) Queues(context.Context) ([]acd.QueueStatus, error) { return f.queues, nil }
-func (f *fakeLive) Calls(context.Context) ([]acd.Call, error)         { return f.calls, nil }
-func (f *fakeLive) Agents(context.Context) ([]AgentStatus, error)     { return f.agents, nil }
+func (f *fakeLive) Queues(context.Context) ([]ccd.QueueStatus, error) { return f.queues, nil }
+func (f *fakeLive) Calls(context.Context) ([]ccd.Call, error)         { return f.calls, nil }
+func (f *fakeLive) Agents(context.Context) ([]ccd.AgentStatus, error) { return f.agents, nil }
 
 // buenosAires is the test center's zone: UTC-3 all year, so expectations do not
 // depend on DST.
@@ -241,7 +241,7 @@ func TestStatsBadRequests(t *testing.T) {
 	} {
 		code, v, rec := statsGet(t, s, c.path, statsToken)
 		e, _ := v.(map[string]any)["error"].(map[string]any)
-		if code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(e["message"].(string), c.msg) {
+		if code != 400 || e["code"] != ccd.EINVALID || e["field"] != c.field || !strings.Contains(e["message"].(string), c.msg) {
 			t.Errorf("%s: %d %s; want 400 on %s saying %q", c.path, code, rec.Body, c.field, c.msg)
 		}
 	}
@@ -282,7 +282,7 @@ func TestStatsQueryParameters(t *testing.T) {
 		code, v, rec := statsGet(t, s, c.path, statsToken)
 		m, _ := v.(map[string]any)
 		e, _ := m["error"].(map[string]any)
-		if msg, _ := e["message"].(string); code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
+		if msg, _ := e["message"].(string); code != 400 || e["code"] != ccd.EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
 			t.Errorf("%s: %d %s; want 400 on %s saying %q", c.path, code, rec.Body, c.field, c.msg)
 		}
 		if f.q.Table != "" {
@@ -479,17 +479,17 @@ func TestStatsRealtime(t *testing.T) {
 		},
 	}
 	live := &fakeLive{
-		queues: []acd.QueueStatus{
+		queues: []ccd.QueueStatus{
 			{Code: "sales", Name: "Sales Line", Waiting: 2, LongestWaitMS: 12500, ExpectedWaitMS: 30000, LoggedIn: 3,
 				AgentsByState: map[string]int{"ready": 1, "on_call": 2}},
 			{Code: "support"},
 		},
-		calls: []acd.Call{
+		calls: []ccd.Call{
 			{ID: "c0", CLID: "999", Queue: "sales"}, // waiting, no agent
 			{ID: "c1", CLID: "6141644", Queue: "sales", Agent: "1002"},
 			{ID: "c2", CLID: "0821291", Queue: "support", Agent: "1007"},
 		},
-		agents: []AgentStatus{
+		agents: []ccd.AgentStatus{
 			{ID: "1001", Name: "Elisa Del Rosario", State: "ready", Since: now.Add(-3 * time.Second)},
 			{ID: "1002", Name: "Aldana Magali", State: "on_call", Since: now.Add(-65 * time.Second), CallID: "c1"},
 			{ID: "1003", Name: "Ana Belen", State: "not_ready", Activity: "Carga_de_Venta", Since: now.Add(-3700 * time.Second)},
@@ -588,7 +588,7 @@ func TestStatsWithoutLive(t *testing.T) {
 	s := newStatsServer(t, &fakeStats{}, nil)
 	for _, p := range statsPaths[2:] {
 		code, v, rec := statsGet(t, s, p, statsToken)
-		if e, _ := v.(map[string]any)["error"].(map[string]any); code != 503 || e["code"] != EUNAVAILABLE {
+		if e, _ := v.(map[string]any)["error"].(map[string]any); code != 503 || e["code"] != ccd.EUNAVAILABLE {
 			t.Errorf("%s: %d %s", p, code, rec.Body)
 		}
 	}
@@ -678,7 +678,7 @@ func TestStatsWithStore(t *testing.T) {
 	} {
 		code, v, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&"+c.query, statsToken)
 		e, _ := v.(map[string]any)["error"].(map[string]any)
-		if msg, _ := e["message"].(string); code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
+		if msg, _ := e["message"].(string); code != 400 || e["code"] != ccd.EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
 			t.Errorf("%s: %d %s; want 400 on %s saying %s", c.query, code, rec.Body, c.field, c.msg)
 		}
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"github.com/ccdhq/ccd"
 	"net"
 	"sync"
 	"time"
@@ -105,7 +106,7 @@ func (t *throttle) makeRoom(now time.Time) {
 // throttled is the answer to a refused attempt: 429 with Retry-After.
 func throttled(wait time.Duration) error {
 	secs := int64((wait + time.Second - 1) / time.Second)
-	return &Error{Code: ETOOMANY, RetryAfter: wait,
+	return &ccd.Error{Code: ccd.ETOOMANY, RetryAfter: wait,
 		Message: fmt.Sprintf("too many failed logins for this user or from this address; retry in %d s", secs)}
 }
 
