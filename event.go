@@ -100,3 +100,13 @@ type EventData struct {
 	// one of them tells the statistics where the agent's times count.
 	Queues []string `json:"queues,omitempty"`
 }
+
+// PBXHold is the payload of pbx.hold and pbx.unhold. The fields are in the
+// order of their names, the order the observer wrote them in as a map.
+type PBXHold struct {
+	ACD         bool    `json:"acd"` // the channel belongs to a call ccd controls
+	Channel     string  `json:"channel"`
+	HoldSeconds float64 `json:"hold_seconds,omitempty"` // pbx.unhold: how long the hold lasted
+	Number      string  `json:"number"`
+	Uniqueid    string  `json:"uniqueid"`
+}

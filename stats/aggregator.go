@@ -14,6 +14,7 @@
 package stats
 
 import (
+	"github.com/ccdhq/ccd"
 	"math"
 	"time"
 
@@ -290,7 +291,7 @@ func (a *Aggregator) Apply(ev *eventlog.Event) error {
 		if err != nil {
 			return err
 		}
-		if len(ev.Kind) > 6 && ev.Kind[:6] == "agent." {
+		if ccd.IsAgentEvent(ev.Kind) {
 			a.agentEvent(ev, d)
 		} else {
 			a.callEvent(ev, d)
