@@ -23,10 +23,10 @@ import (
 	"github.com/ccdhq/ccd/dialplan"
 	"github.com/ccdhq/ccd/dialplan/queue"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/integrations/crmdb"
 	"github.com/ccdhq/ccd/internal/localpg"
 	"github.com/ccdhq/ccd/metrics"
 	"github.com/ccdhq/ccd/pbx"
-	"github.com/ccdhq/ccd/routing"
 	"github.com/ccdhq/ccd/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -642,7 +642,7 @@ func serverOptions(cfg config.Config) api.Options {
 // (they go to the route's queue), not ccd its start.
 func openLookups(cfg config.Config) (map[int]queue.Lookup, func(), error) {
 	out := map[int]queue.Lookup{}
-	var opened []*routing.Lookup
+	var opened []*crmdb.Lookup
 	closeAll := func() {
 		for _, l := range opened {
 			_ = l.Close()
@@ -652,14 +652,14 @@ func openLookups(cfg config.Config) (map[int]queue.Lookup, func(), error) {
 		if r.Lookup == nil {
 			continue
 		}
-		l, err := routing.Open(*r.Lookup, nil)
+		l, err := crmdb.Open(*r.Lookup, nil)
 		if err != nil {
 			closeAll()
 			return nil, func() {}, &config.Error{Key: fmt.Sprintf("acd.routes[%d].lookup", i), Problem: err.Error()}
 		}
 		opened = append(opened, l)
 		out[i] = func(ctx context.Context, clid, dnis, attach string) (string, int, string, error) {
-			res, err := l.Do(ctx, routing.Request{CLID: clid, DNIS: dnis, AttachData: attach})
+			res, err := l.Do(ctx, crmdb.Request{CLID: clid, DNIS: dnis, AttachData: attach})
 			return res.Queue, res.Priority, res.AttachData, err
 		}
 	}
