@@ -1,11 +1,11 @@
 package acd
 
 import (
-	"github.com/ccdhq/ccd"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd/endpoints"
 )
 

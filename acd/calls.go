@@ -1,10 +1,11 @@
 package acd
 
 import (
-	"github.com/ccdhq/ccd"
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/ccdhq/ccd"
 )
 
 // Transfer is a blind transfer of a connected call by its agent: to another

@@ -2,11 +2,11 @@ package acd
 
 import (
 	"fmt"
-	"github.com/ccdhq/ccd"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/config"
 )
 

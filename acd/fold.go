@@ -1,10 +1,11 @@
 package acd
 
 import (
-	"github.com/ccdhq/ccd"
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/ccdhq/ccd"
 )
 
 // Snapshot is the state of an ACD: the calls in it and every agent that has

@@ -5,12 +5,12 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/xml"
-	"github.com/ccdhq/ccd"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd/endpoints"
 	"github.com/ccdhq/ccd/config"
 	"github.com/labstack/echo/v4"

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/ccdhq/ccd"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ccdhq/ccd"
 )
 
 // fakeClock sets the agent interfaces' clock for one test.

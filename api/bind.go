@@ -3,12 +3,12 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"github.com/ccdhq/ccd"
 	"maps"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/ccdhq/ccd"
 	"github.com/labstack/echo/v4"
 )
 

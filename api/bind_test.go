@@ -1,8 +1,9 @@
 package api
 
 import (
-	"github.com/ccdhq/ccd"
 	"testing"
+
+	"github.com/ccdhq/ccd"
 )
 
 // A value of the wrong JSON type is refused naming its field, in every body

@@ -1,9 +1,9 @@
 package api
 
 import (
-	"github.com/ccdhq/ccd"
 	"net/http"
 
+	"github.com/ccdhq/ccd"
 	"github.com/labstack/echo/v4"
 )
 

@@ -3,12 +3,13 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"github.com/ccdhq/ccd"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ccdhq/ccd"
 )
 
 // fakeCalls is an ccd.AgentControl that is also a ccd.CallControl: the queues and calls

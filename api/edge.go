@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ccdhq/ccd"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -17,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/labstack/echo/v4"
 )

@@ -14,7 +14,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/ccdhq/ccd"
 	"io"
 	"log/slog"
 	"math/big"
@@ -30,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/labstack/echo/v4"
 )

@@ -3,8 +3,8 @@ package api
 import (
 	"context"
 	"errors"
-	"github.com/ccdhq/ccd"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd/endpoints"
 	"github.com/labstack/echo/v4"
 )

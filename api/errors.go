@@ -2,13 +2,13 @@ package api
 
 import (
 	"errors"
-	"github.com/ccdhq/ccd"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/labstack/echo/v4"
 )
 

@@ -1,10 +1,10 @@
 package api
 
 import (
-	"github.com/ccdhq/ccd"
 	"net/url"
 	"strings"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/labstack/echo/v4"
 )

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/ccdhq/ccd"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/metrics"
 	"github.com/labstack/echo/v4"
 )

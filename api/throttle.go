@@ -2,10 +2,11 @@ package api
 
 import (
 	"fmt"
-	"github.com/ccdhq/ccd"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/ccdhq/ccd"
 )
 
 // maxThrottleEntries bounds the throttle's memory: a few hundred bytes per

@@ -2,11 +2,11 @@ package dialplan
 
 import (
 	"encoding/json"
-	"github.com/ccdhq/ccd"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/pbx"

@@ -1,13 +1,13 @@
 package pbx
 
 import (
-	"github.com/ccdhq/ccd"
 	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/eventlog"
 )

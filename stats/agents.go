@@ -1,9 +1,9 @@
 package stats
 
 import (
-	"github.com/ccdhq/ccd"
 	"strings"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/pbx"

@@ -14,10 +14,10 @@
 package stats
 
 import (
-	"github.com/ccdhq/ccd"
 	"math"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/eventlog"
 )

@@ -1,10 +1,10 @@
 package stats
 
 import (
-	"github.com/ccdhq/ccd"
 	"strings"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/eventlog"
 )

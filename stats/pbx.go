@@ -2,10 +2,10 @@ package stats
 
 import (
 	"encoding/json"
-	"github.com/ccdhq/ccd"
 	"strconv"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/pbx"

@@ -49,7 +49,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/ccdhq/ccd"
 	"io"
 	"log/slog"
 	"math"
@@ -63,6 +62,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/daemon"
