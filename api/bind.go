@@ -12,11 +12,11 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// bindBody decodes the request body (JSON or form) into v. A value of the
+// BindBody decodes the request body (JSON or form) into v. A value of the
 // wrong type (an object or a number where a text belongs) is refused naming
 // its field, as every other bad value is; a body that does not decode at all
 // names "body", with want saying what was expected.
-func bindBody(c echo.Context, v any, want string) error {
+func BindBody(c echo.Context, v any, want string) error {
 	err := c.Bind(v)
 	if err == nil {
 		return nil
@@ -46,7 +46,7 @@ func stringFields(c echo.Context) (map[string]string, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, ccd.Invalid("body", want)
 		}
-	} else if err := bindBody(c, &raw, want); err != nil {
+	} else if err := BindBody(c, &raw, want); err != nil {
 		return nil, err
 	}
 	for _, k := range slices.Sorted(maps.Keys(raw)) { // the same field named every time

@@ -1,9 +1,10 @@
-package api
+package api_test
 
 import (
 	"testing"
 
 	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/internal/apitest"
 )
 
 // A value of the wrong JSON type is refused naming its field, in every body
@@ -20,15 +21,15 @@ func TestWrongTypesAndNumbersNameTheField(t *testing.T) {
 		{"/api/calls/c1/transfer", `{"number":"100&Local/0090055512345@trunk"}`, "number"},
 		{"/api/calls/c1/transfer", `{"number":"s"}`, "number"},
 	} {
-		code, m, raw := do(t, s, "POST", c.path, integrationToken, "application/json", c.body)
+		code, m, raw := do(t, s, "POST", c.path, apitest.IntegrationToken, "application/json", c.body)
 		if e, _ := m["error"].(map[string]any); code != 400 || e == nil || e["field"] != c.field {
 			t.Errorf("%s %s: %d %s, want 400 naming %s", c.path, c.body, code, raw, c.field)
 		}
 	}
-	if got := f.lastAct(); got != "" {
+	if got := f.LastAct(); got != "" {
 		t.Fatalf("a refused transfer reached the ACD: %q", got)
 	}
-	if code, _, raw := do(t, s, "POST", "/api/calls/c1/transfer", integrationToken, "application/json", `{"number":"+49301234#"}`); code != 200 {
+	if code, _, raw := do(t, s, "POST", "/api/calls/c1/transfer", apitest.IntegrationToken, "application/json", `{"number":"+49301234#"}`); code != 200 {
 		t.Fatalf("a dialable number: %d %s", code, raw)
 	}
 }

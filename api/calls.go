@@ -7,17 +7,17 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// mountCalls adds /api/queues and /api/calls behind the agent interfaces'
-// authentication: the integration token sees everything, an agent acts on its
-// own call only.
-func (a *agentAPI) mountCalls(e *echo.Echo, ctl ccd.CallControl) {
-	g := e.Group("/api", a.authenticate)
+// mountCalls adds /api/queues and /api/calls behind the authentication: a
+// principal that controls agents sees and acts on every call, an agent on
+// its own only.
+func (s *Server) mountCalls(ctl ccd.CallControl) {
+	g := s.Echo.Group("/api", s.Authenticate, Require(ccd.RoleAgentSelf, ccd.RoleSupervise, ccd.RoleAgentControl))
 	g.GET("/queues", func(c echo.Context) error {
 		qs, err := ctl.Queues(c.Request().Context())
 		if err != nil {
 			return err
 		}
-		out := make([]queueStatusView, len(qs))
+		out := make([]QueueStatusView, len(qs))
 		for i, q := range qs {
 			out[i] = queueStatus(q)
 		}
@@ -28,10 +28,10 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl ccd.CallControl) {
 		if err != nil {
 			return err
 		}
-		if p, _ := c.Get("principal").(principal); !p.integration {
+		if p := PrincipalOf(c); !p.Has(ccd.RoleAgentControl) && !p.Has(ccd.RoleSupervise) {
 			own := calls[:0]
 			for _, call := range calls {
-				if call.Agent == p.agent {
+				if call.Agent == p.Agent {
 					own = append(own, call)
 				}
 			}
@@ -48,7 +48,7 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl ccd.CallControl) {
 			Queue  string `json:"queue"`
 			Number string `json:"number"`
 		}
-		if err := bindBody(c, &body, "want JSON {\"queue\": ...} or {\"number\": ...}"); err != nil {
+		if err := BindBody(c, &body, "want JSON {\"queue\": ...} or {\"number\": ...}"); err != nil {
 			return err
 		}
 		if (body.Queue == "") == (body.Number == "") {
@@ -82,9 +82,9 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl ccd.CallControl) {
 // fraction where milliseconds matter); the ACD counts milliseconds.
 func seconds(ms int64) float64 { return float64(ms) / 1000 }
 
-// queueStatusView is a queue's present as /api/queues and the real-time view
+// QueueStatusView is a queue's present as /api/queues and the real-time view
 // give it.
-type queueStatusView struct {
+type QueueStatusView struct {
 	Code                string         `json:"code"`
 	Name                string         `json:"name"`
 	Waiting             int            `json:"waiting"`
@@ -94,12 +94,12 @@ type queueStatusView struct {
 	Agents              map[string]int `json:"agents"`
 }
 
-func queueStatus(q ccd.QueueStatus) queueStatusView {
+func queueStatus(q ccd.QueueStatus) QueueStatusView {
 	agents := q.AgentsByState
 	if agents == nil {
 		agents = map[string]int{}
 	}
-	return queueStatusView{Code: q.Code, Name: q.Name, Waiting: q.Waiting, LoggedIn: q.LoggedIn, Agents: agents,
+	return QueueStatusView{Code: q.Code, Name: q.Name, Waiting: q.Waiting, LoggedIn: q.LoggedIn, Agents: agents,
 		LongestWaitSeconds: seconds(q.LongestWaitMS), ExpectedWaitSeconds: seconds(q.ExpectedWaitMS)}
 }
 
@@ -115,8 +115,8 @@ type callView struct {
 
 // ownCall refuses an agent acting on a call that is not connected to it.
 func ownCall(c echo.Context, ctl ccd.CallControl) error {
-	p, _ := c.Get("principal").(principal)
-	if p.integration {
+	p := PrincipalOf(c)
+	if p.Has(ccd.RoleAgentControl) {
 		return nil
 	}
 	calls, err := ctl.Calls(c.Request().Context())
@@ -125,7 +125,7 @@ func ownCall(c echo.Context, ctl ccd.CallControl) error {
 	}
 	for _, call := range calls {
 		if call.ID == c.Param("id") {
-			if call.Agent != p.agent {
+			if call.Agent != p.Agent {
 				return &ccd.Error{Code: ccd.EFORBIDDEN, Message: "an agent may only act on its own call"}
 			}
 			return nil

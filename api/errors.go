@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,28 +27,35 @@ var statusOf = map[string]int{
 	ccd.EUNAVAILABLE: http.StatusServiceUnavailable,
 }
 
+// ErrorWriter answers an error in a dialect's own shape (the Optimus
+// AgentServices answer in an ASMX string); status is the HTTP status of the
+// error's code.
+type ErrorWriter func(c echo.Context, status int, e *ccd.Error) error
+
+// SetErrorWriter makes w answer the errors of the route path (as registered,
+// with its :params).
+func (s *Server) SetErrorWriter(path string, w ErrorWriter) { s.errorWriters[path] = w }
+
 // errorHandler writes every error in one shape: JSON {"error": {...}}, or on
-// the Optimus AgentServices the ASMX string that interface answers in.
-// Internal errors are logged with detail and answered without it.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
-	return func(err error, c echo.Context) {
-		if c.Response().Committed {
-			return
-		}
-		ae, status := toError(err)
-		if ae.Code == ccd.EINTERNAL && status == http.StatusInternalServerError {
-			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
-		}
-		if ae.RetryAfter > 0 {
-			secs := int64((ae.RetryAfter + time.Second - 1) / time.Second)
-			c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		}
-		if c.Path() == optimusRoute {
-			_ = c.XML(status, optimusResult{Value: optimusErrorText(ae)})
-			return
-		}
-		_ = c.JSON(status, map[string]*ccd.Error{"error": ae})
+// a route with an ErrorWriter the shape of that dialect. Internal errors are
+// logged with detail and answered without it.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
 	}
+	ae, status := toError(err)
+	if ae.Code == ccd.EINTERNAL && status == http.StatusInternalServerError {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+	}
+	if ae.RetryAfter > 0 {
+		secs := int64((ae.RetryAfter + time.Second - 1) / time.Second)
+		c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	}
+	if w := s.errorWriters[c.Path()]; w != nil {
+		_ = w(c, status, ae)
+		return
+	}
+	_ = c.JSON(status, map[string]*ccd.Error{"error": ae})
 }
 
 // toError turns any error into an *ccd.Error and its HTTP status: an echo error

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,60 +43,66 @@ const maxRangeDays = 92
 // statsAPI serves the statistics tables, the BI functions and the real-time
 // supervision views.
 type statsAPI struct {
-	r     StatsReader
-	live  LiveSource
-	log   *slog.Logger
-	token string
-	loc   *time.Location
-	sl    map[string]time.Duration
+	r    StatsReader
+	live LiveSource
+	log  *slog.Logger
+	now  func() time.Time
+	loc  *time.Location
+	sl   map[string]time.Duration
 }
 
-// statsNow is the real-time views' clock; tests set it.
-var statsNow = time.Now
-
-// MountStats adds the statistics interfaces, all behind "Authorization: Bearer
-// token". An empty token leaves them off. live may be nil (no ACD in this
-// process): the real-time views then answer 503. loc is the call center's
-// zone, in which dates without an offset are read, times are written and
-// "today" starts (nil: the machine's). serviceLevels holds each queue's
-// service level (queue code -> answer within).
+// MountStats adds the statistics interfaces, behind the authentication:
+// the tables and BI functions need the stats role, the real-time views the
+// supervise role. When no credential holds the stats role (no integration
+// token configured) they stay off. live may be nil (no ACD in this process):
+// the real-time views then answer 503. loc is the call center's zone, in
+// which dates without an offset are read, times are written and "today"
+// starts (nil: the machine's). serviceLevels holds each queue's service
+// level (queue code -> answer within). The Realtime it returns (nil when
+// off) feeds the dialects' supervision views.
 //
 //	GET /api/stats/:table?from=&to=&queue=&agent=&dnis=&format=json|csv&limit=
 //	GET /api/stats/bi/:function?from=&till=&format=
 //	GET /api/stats/realtime/queues
 //	GET /api/stats/realtime/agents
-//	GET /api/v1/supervision/agents   (OMniLeads field names)
-//	GET /api/v1/supervision/inbound  (OMniLeads field names)
 //
-// Each route takes the query parameters listed and no other (queryParams).
-// Durations are seconds, except the supervision views' "tiempo", which is
-// HH:MM:SS because that is what OMniLeads clients show.
-func (s *Server) MountStats(r StatsReader, live LiveSource, token string, loc *time.Location, serviceLevels map[string]time.Duration) {
-	if token == "" {
-		return
+// Each route takes the query parameters listed and no other (QueryParams).
+// Durations are seconds.
+func (s *Server) MountStats(r StatsReader, live LiveSource, loc *time.Location, serviceLevels map[string]time.Duration) *Realtime {
+	if !s.Grants(ccd.RoleStats) {
+		return nil
 	}
 	if loc == nil {
 		loc = time.Local
 	}
-	a := &statsAPI{r: r, live: live, log: s.log, token: token, loc: loc, sl: serviceLevels}
-	// Routes carry their own middleware rather than joining a group: the
-	// /api/v1 group of MountAgents authenticates differently, and these must
-	// work whether or not it exists. Static paths win over :table in Echo's
-	// router, so bi and realtime are not taken for table names.
-	e := s.Echo
-	e.GET("/api/stats/:table", a.table, a.authenticate, queryParams("from", "to", "queue", "agent", "dnis", "format", "limit"))
-	e.GET("/api/stats/bi/:function", a.bi, a.authenticate, queryParams("from", "till", "format"))
-	e.GET("/api/stats/realtime/queues", a.realtimeQueues, a.authenticate, queryParams())
-	e.GET("/api/stats/realtime/agents", a.realtimeAgents, a.authenticate, queryParams())
-	e.GET("/api/v1/supervision/agents", a.supervisionAgents, a.authenticate, queryParams())
-	e.GET("/api/v1/supervision/inbound", a.supervisionInbound, a.authenticate, queryParams())
+	a := &statsAPI{r: r, live: live, log: s.log, now: s.opts.Now, loc: loc, sl: serviceLevels}
+	// Static paths win over :table in Echo's router, so bi and realtime are
+	// not taken for table names.
+	e, auth := s.Echo, s.Authenticate
+	stats, supervise := Require(ccd.RoleStats), Require(ccd.RoleSupervise)
+	e.GET("/api/stats/:table", a.table, auth, stats, QueryParams("from", "to", "queue", "agent", "dnis", "format", "limit"))
+	e.GET("/api/stats/bi/:function", a.bi, auth, stats, QueryParams("from", "till", "format"))
+	e.GET("/api/stats/realtime/queues", a.realtimeQueues, auth, supervise, QueryParams())
+	e.GET("/api/stats/realtime/agents", a.realtimeAgents, auth, supervise, QueryParams())
+	return &Realtime{a: a}
 }
 
-// queryParams admits only the query parameters a route declares, each once
+// Realtime is the ACD's present combined with today's statistics, as the
+// real-time views give it; the dialects' supervision views show it in their
+// own words.
+type Realtime struct{ a *statsAPI }
+
+// Queues is every queue's present and day so far.
+func (r *Realtime) Queues(ctx context.Context) ([]QueueView, error) { return r.a.queues(ctx) }
+
+// Agents is every agent's present and day so far.
+func (r *Realtime) Agents(ctx context.Context) ([]AgentView, error) { return r.a.agents(ctx) }
+
+// QueryParams admits only the query parameters a route declares, each once
 // and each a text PostgreSQL takes (textcheck). A misspelt parameter would
 // otherwise be ignored without a word (to= on a BI function that reads till=
 // answered a whole day), and a NUL in a filter failed the read with a 500.
-func queryParams(names ...string) echo.MiddlewareFunc {
+func QueryParams(names ...string) echo.MiddlewareFunc {
 	takes := "takes no parameters"
 	if len(names) > 0 {
 		takes = "takes " + strings.Join(names, ", ")
@@ -123,21 +128,6 @@ func queryParams(names ...string) echo.MiddlewareFunc {
 			}
 			return next(c)
 		}
-	}
-}
-
-func (a *statsAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		token, ok := bearerToken(c.Request())
-		if !ok {
-			c.Response().Header().Set("WWW-Authenticate", "Bearer")
-			return &ccd.Error{Code: ccd.EUNAUTH, Message: "missing Authorization: Bearer <token>"}
-		}
-		if !equal(a.token, token) {
-			c.Response().Header().Set("WWW-Authenticate", "Bearer")
-			return &ccd.Error{Code: ccd.EUNAUTH, Message: "invalid token"}
-		}
-		return next(c)
 	}
 }
 
@@ -300,7 +290,7 @@ func (a *statsAPI) fileDate(t time.Time) string {
 // startOfDay is local midnight of now's day in the center's zone: "today" of
 // the real-time views.
 func (a *statsAPI) startOfDay() time.Time {
-	n := statsNow().In(a.loc)
+	n := a.now().In(a.loc)
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, a.loc)
 }
 
@@ -311,8 +301,8 @@ func (a *statsAPI) liveSource() (LiveSource, error) {
 	return a.live, nil
 }
 
-// queueTodayView is a queue's day so far.
-type queueTodayView struct {
+// QueueToday is a queue's day so far.
+type QueueToday struct {
 	// Offered counts calls routed or transferred to the queue; Inflowed those
 	// overflowed into it from another queue, which are not Offered here
 	// (Optimus' toolbar reading), so a call is offered in one queue only.
@@ -336,10 +326,10 @@ type queueTodayView struct {
 	AvgAbandonSeconds   float64  `json:"avg_abandon_seconds"` // of abandoned calls
 }
 
-// queueView is a queue's present and its day so far.
-type queueView struct {
-	queueStatusView
-	Today queueTodayView `json:"today"`
+// QueueView is a queue's present and its day so far.
+type QueueView struct {
+	QueueStatusView
+	Today QueueToday `json:"today"`
 }
 
 // ratio is n/d rounded to a tenth, 0 when d is 0.
@@ -364,7 +354,7 @@ func (a *statsAPI) sources() (LiveSource, StatsReader, error) {
 	return live, r, nil
 }
 
-func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
+func (a *statsAPI) queues(ctx context.Context) ([]QueueView, error) {
 	live, r, err := a.sources()
 	if err != nil {
 		return nil, err
@@ -377,11 +367,11 @@ func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]queueView, 0, len(qs))
+	out := make([]QueueView, 0, len(qs))
 	for _, q := range qs {
 		d := today[q.Code]
 		abandoned := d.Abandoned + d.AbdRinging
-		t := queueTodayView{
+		t := QueueToday{
 			Offered: d.Offered, Inflowed: d.Inflowed, Answered: d.Answered, Abandoned: abandoned, AbandonedRinging: d.AbdRinging,
 			Overflowed: d.Overflowed, AnsweredInSL: d.AnsweredInSL,
 			AvgWaitSeconds: ratio(d.SumAnswerTime, d.Answered), AvgAbandonSeconds: ratio(d.SumAbdTime, abandoned),
@@ -394,12 +384,13 @@ func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
 				t.ServiceLevelPercent = &p
 			}
 		}
-		out = append(out, queueView{queueStatusView: queueStatus(q), Today: t})
+		out = append(out, QueueView{QueueStatusView: queueStatus(q), Today: t})
 	}
 	return out, nil
 }
 
-type agentTodayView struct {
+// AgentToday is an agent's day so far.
+type AgentToday struct {
 	Offered         int64 `json:"offered"`
 	Answered        int64 `json:"answered"`
 	LoginSeconds    int64 `json:"login_seconds"`
@@ -409,21 +400,24 @@ type agentTodayView struct {
 	TalkSeconds     int64 `json:"talk_seconds"`     // on every call
 }
 
-type agentView struct {
-	ID              string         `json:"id"`
-	Name            string         `json:"name"`
-	State           string         `json:"state"`
-	Status          string         `json:"status"`
-	Activity        string         `json:"activity,omitempty"`
-	SecondsInStatus int64          `json:"seconds_in_status"`
-	Queue           string         `json:"queue"`
-	Contact         string         `json:"contact"`
-	CallID          string         `json:"call_id,omitempty"`
-	Today           agentTodayView `json:"today"`
+// AgentView is an agent's present and day so far: its state, the call it
+// is on, and (Status) the state in the supervision views' words.
+type AgentView struct {
+	ID              string     `json:"id"`
+	Name            string     `json:"name"`
+	State           string     `json:"state"`
+	Status          string     `json:"status"`
+	Activity        string     `json:"activity,omitempty"`
+	SecondsInStatus int64      `json:"seconds_in_status"`
+	Queue           string     `json:"queue"`
+	Contact         string     `json:"contact"`
+	CallID          string     `json:"call_id,omitempty"`
+	Today           AgentToday `json:"today"`
 }
 
-// omlStatus is an agent state as the OMniLeads supervision view names it.
-func omlStatus(st ccd.AgentStatus) string {
+// statusLabel is an agent state in the words of the supervision views
+// (OMniLeads'), given beside the state in the real-time agents view.
+func statusLabel(st ccd.AgentStatus) string {
 	switch st.State {
 	case "ready":
 		return "READY"
@@ -444,7 +438,7 @@ func omlStatus(st ccd.AgentStatus) string {
 	return strings.ToUpper(st.State)
 }
 
-func (a *statsAPI) agents(ctx context.Context) ([]agentView, error) {
+func (a *statsAPI) agents(ctx context.Context) ([]AgentView, error) {
 	live, r, err := a.sources()
 	if err != nil {
 		return nil, err
@@ -471,10 +465,10 @@ func (a *statsAPI) agents(ctx context.Context) ([]agentView, error) {
 			byAgent[cl.Agent] = cl
 		}
 	}
-	now := statsNow()
-	out := make([]agentView, 0, len(agents))
+	now := a.now()
+	out := make([]AgentView, 0, len(agents))
 	for _, st := range agents {
-		v := agentView{ID: st.ID, Name: st.Name, State: st.State, Status: omlStatus(st), Activity: st.Activity}
+		v := AgentView{ID: st.ID, Name: st.Name, State: st.State, Status: statusLabel(st), Activity: st.Activity}
 		if !st.Since.IsZero() {
 			v.SecondsInStatus = max(int64(now.Sub(st.Since)/time.Second), 0)
 		}
@@ -486,7 +480,7 @@ func (a *statsAPI) agents(ctx context.Context) ([]agentView, error) {
 			v.Queue, v.Contact, v.CallID = cl.Queue, cl.CLID, cl.ID
 		}
 		d := today[st.ID]
-		v.Today = agentTodayView{Offered: d.Offered, Answered: d.Answered, LoginSeconds: d.LoginTime,
+		v.Today = AgentToday{Offered: d.Offered, Answered: d.Answered, LoginSeconds: d.LoginTime,
 			ReadySeconds: d.ReadyTime, NotReadySeconds: d.NotReadyTime, ACDTalkSeconds: d.ACDTalkTime, TalkSeconds: d.TalkTime}
 		out = append(out, v)
 	}
@@ -507,61 +501,4 @@ func (a *statsAPI) realtimeAgents(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, as)
-}
-
-// hms is a duration as the OMniLeads views show it, HH:MM:SS (hours may pass 99).
-func hms(secs int64) string {
-	return fmt.Sprintf("%02d:%02d:%02d", secs/3600, secs/60%60, secs%60)
-}
-
-// supervisionAgents is the OMniLeads agent supervision view (003 §12.1.6).
-func (a *statsAPI) supervisionAgents(c echo.Context) error {
-	as, err := a.agents(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	type row struct {
-		ID       string `json:"id"`
-		Nombre   string `json:"nombre"`
-		Campana  string `json:"campana"`
-		Contacto string `json:"contacto"`
-		Status   string `json:"status"`
-		Tiempo   string `json:"tiempo"`
-	}
-	out := make([]row, 0, len(as))
-	for _, v := range as {
-		out = append(out, row{ID: v.ID, Nombre: cmp.Or(v.Name, v.ID), Campana: v.Queue, Contacto: v.Contact, Status: v.Status,
-			Tiempo: hms(v.SecondsInStatus)})
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-// supervisionInbound is the OMniLeads inbound campaigns view (003 §12.1.6),
-// a campaign being a queue. ccd has no welcome announcement to abandon during
-// and no dispositions, so those columns are 0; expiradas are the overflowed.
-func (a *statsAPI) supervisionInbound(c echo.Context) error {
-	qs, err := a.queues(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	type row struct {
-		ID                 string  `json:"id"`
-		Nombre             string  `json:"nombre"`
-		Llamadas           int64   `json:"llamadas"`
-		Atendidas          int64   `json:"atendidas"`
-		Abandonadas        int64   `json:"abandonadas"`
-		AbandonadasAnuncio int64   `json:"abandonadas_anuncio"`
-		TPromedioEspera    float64 `json:"t_promedio_espera"`
-		Expiradas          int64   `json:"expiradas"`
-		EnEspera           int     `json:"en_espera"`
-		TPromedioAbandono  float64 `json:"t_promedio_abandono"`
-		Gestiones          int64   `json:"gestiones"`
-	}
-	out := make([]row, 0, len(qs))
-	for _, q := range qs {
-		out = append(out, row{ID: q.Code, Nombre: cmp.Or(q.Name, q.Code), Llamadas: q.Today.Offered, Atendidas: q.Today.Answered,
-			Abandonadas: q.Today.Abandoned, TPromedioEspera: q.Today.AvgWaitSeconds, Expiradas: q.Today.Overflowed,
-			EnEspera: q.Waiting, TPromedioAbandono: q.Today.AvgAbandonSeconds})
-	}
-	return c.JSON(http.StatusOK, out)
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/ccdhq/ccd/dialplan/queue"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/integrations/crmdb"
+	"github.com/ccdhq/ccd/integrations/omnileads"
+	"github.com/ccdhq/ccd/integrations/optimus"
 	"github.com/ccdhq/ccd/internal/localpg"
 	"github.com/ccdhq/ccd/metrics"
 	"github.com/ccdhq/ccd/pbx"
@@ -221,7 +223,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		defer wg.Done()
 		ariL.queue.Run(ctx)
 	}()
-	srv.MountAgents(ariL.queue, auth)
+	agents := srv.MountAgents(ariL.queue, auth)
+	omnileads.Mount(srv, agents)
+	optimus.Mount(srv, agents, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
 	registerACDMetrics(m, ariL.queue)
 	direct := ariL.queue.DirectCall
 	amiL.direct.Store(&direct)
@@ -241,7 +245,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return nil
 	}})
 	var dbReady atomic.Pointer[store.DB]
-	srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.API.Token, cfg.Location(), serviceLevels(cfg))
+	omnileads.MountSupervision(srv, srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.Location(), serviceLevels(cfg)))
 	addCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
 		db := dbReady.Load()
 		if db == nil {
@@ -614,8 +618,7 @@ func agentAuth(cfg config.Config) (api.AgentAuth, error) {
 	if err != nil {
 		return api.AgentAuth{}, err
 	}
-	auth := api.AgentAuth{Endpoints: policy, Token: cfg.API.Token, TokenTTL: cfg.API.TokenTTL, OptimusUser: cfg.API.OptimusUser,
-		OptimusPassword: cfg.API.OptimusPassword, Passwords: map[string]string{}, Names: map[string]string{},
+	auth := api.AgentAuth{Endpoints: policy, TokenTTL: cfg.API.TokenTTL, Passwords: map[string]string{}, Names: map[string]string{},
 		Emails: map[string]string{}, MaxSessions: cfg.API.MaxSessions, LoginMaxFailures: cfg.API.LoginMaxFailures,
 		LoginWindow: cfg.API.LoginWindow}
 	for _, a := range cfg.ACD.Agents {
