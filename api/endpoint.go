@@ -12,8 +12,8 @@ import (
 // endpoint policy (acd/endpoints, AgentAuth.Endpoints) allows it for the
 // principal: one that may act for any agent sets any well-formed endpoint,
 // everyone else (an agent, the Optimus web service) only those the agent
-// itself may use. field is the request's name for the endpoint in the dialect at hand,
-// so that a refusal names what the client sent.
+// itself may use. field is the request's name for the endpoint in the
+// dialect at hand, so that a refusal names what the client sent.
 func (a *Agents) LoginAt(ctx context.Context, p ccd.Principal, agent, requested, field string) error {
 	ep, err := a.auth.Endpoints.Resolve(endpointCaller(p), agent, requested)
 	var pe *endpoints.Error

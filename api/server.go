@@ -1,6 +1,10 @@
-// Package api is ccd's HTTP server: health and readiness, Prometheus metrics, and
-// (as they are built) the REST interfaces CRMs and agent toolbars speak. Errors are
-// mapped to HTTP in one place (errors.go).
+// Package api is ccd's HTTP server: health and readiness, Prometheus metrics,
+// the one authentication of every route (principals and roles, auth.go),
+// ccd's own JSON interface to agents, queues and calls, and the statistics.
+// The dialects CRMs and toolbars speak (OMniLeads, Optimus) live in
+// integrations/ and mount on the server through its echo instance, its
+// authentication and the agent service MountAgents returns. Errors are the
+// domain's (ccd.Error), mapped to HTTP in one place (errors.go).
 package api
 
 import (
