@@ -140,8 +140,6 @@ func TestStatsQueryParameters(t *testing.T) {
 		{"/api/stats/agentstat?from=2026-03-10&Agent=1001", "Agent", "unknown parameter"},
 		{"/api/stats/realtime/queues?queue=sales", "queue", "takes no parameters"},
 		{"/api/stats/realtime/agents?x", "x", "takes no parameters"},
-		{"/api/v1/supervision/agents?format=csv", "format", "takes no parameters"},
-		{"/api/v1/supervision/inbound?from=2026-03-10", "from", "takes no parameters"},
 		{"/api/stats/agentstat?from=2026-03-10&from=2026-03-11", "from", "more than once"},
 		{"/api/stats/callsstat?from=2026-03-10&dnis=%00", "dnis", "NUL"},
 		{"/api/stats/callsstat?from=2026-03-10&agent=%ff%fe", "agent", "UTF-8"},
@@ -342,36 +340,7 @@ func TestStatsBIJSON(t *testing.T) {
 func TestStatsRealtime(t *testing.T) {
 	loc := buenosAires(t)
 	now := time.Date(2026, 3, 10, 15, 4, 5, 0, loc)
-	f := &apitest.FakeStats{
-		QueueDays: map[string]store.QueueDay{
-			"sales": {Offered: 15, Inflowed: 4, Answered: 8, Abandoned: 1, AbdRinging: 1, Overflowed: 3, SumAnswerTime: 100, SumAbdTime: 25, AnsweredInSL: 6},
-		},
-		AgentDays: map[string]store.AgentDay{
-			"1002": {Offered: 5, Answered: 4, LoginTime: 3600, ReadyTime: 3000, NotReadyTime: 600, ACDTalkTime: 1200, TalkTime: 1300},
-		},
-	}
-	live := &apitest.FakeLive{
-		QueueList: []ccd.QueueStatus{
-			{Code: "sales", Name: "Sales Line", Waiting: 2, LongestWaitMS: 12500, ExpectedWaitMS: 30000, LoggedIn: 3,
-				AgentsByState: map[string]int{"ready": 1, "on_call": 2}},
-			{Code: "support"},
-		},
-		CallList: []ccd.Call{
-			{ID: "c0", CLID: "999", Queue: "sales"}, // waiting, no agent
-			{ID: "c1", CLID: "6141644", Queue: "sales", Agent: "1002"},
-			{ID: "c2", CLID: "0821291", Queue: "support", Agent: "1007"},
-		},
-		AgentList: []ccd.AgentStatus{
-			{ID: "1001", Name: "Elisa Del Rosario", State: "ready", Since: now.Add(-3 * time.Second)},
-			{ID: "1002", Name: "Aldana Magali", State: "on_call", Since: now.Add(-65 * time.Second), CallID: "c1"},
-			{ID: "1003", Name: "Ana Belen", State: "not_ready", Activity: "Carga_de_Venta", Since: now.Add(-3700 * time.Second)},
-			{ID: "1004", State: "not_ready", Since: now.Add(-time.Second)},
-			{ID: "1005", State: "wrap_up", Since: now.Add(-20 * time.Second)},
-			{ID: "1006", State: "logged_out", Since: now.Add(-100 * time.Hour)},
-			{ID: "1007", State: "ringing", Since: now.Add(time.Second)}, // a clock ahead counts as 0
-			{ID: "1008", State: "on_direct_call"},
-		},
-	}
+	f, live := apitest.RealtimeFixture(now)
 	s := newStatsServerAt(t, f, live, func() time.Time { return now })
 
 	code, v, rec := statsGet(t, s, "/api/stats/realtime/queues", apitest.StatsToken)
@@ -399,19 +368,6 @@ func TestStatsRealtime(t *testing.T) {
 		t.Fatalf("queues\n got %v\nwant %v", v, want)
 	}
 
-	_, v, _ = statsGet(t, s, "/api/v1/supervision/inbound", apitest.StatsToken)
-	wantIn := []any{
-		map[string]any{"id": "sales", "nombre": "Sales Line", "llamadas": 15.0, "atendidas": 8.0, "abandonadas": 2.0,
-			"abandonadas_anuncio": 0.0, "t_promedio_espera": 12.5, "expiradas": 3.0, "en_espera": 2.0,
-			"t_promedio_abandono": 12.5, "gestiones": 0.0},
-		map[string]any{"id": "support", "nombre": "support", "llamadas": 0.0, "atendidas": 0.0, "abandonadas": 0.0,
-			"abandonadas_anuncio": 0.0, "t_promedio_espera": 0.0, "expiradas": 0.0, "en_espera": 0.0,
-			"t_promedio_abandono": 0.0, "gestiones": 0.0},
-	}
-	if !reflect.DeepEqual(v, wantIn) {
-		t.Fatalf("inbound\n got %v\nwant %v", v, wantIn)
-	}
-
 	code, v, rec = statsGet(t, s, "/api/stats/realtime/agents", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
@@ -436,22 +392,6 @@ func TestStatsRealtime(t *testing.T) {
 	if second["call_id"] != "c1" || !reflect.DeepEqual(second["today"], map[string]any{"offered": 5.0, "answered": 4.0,
 		"login_seconds": 3600.0, "ready_seconds": 3000.0, "not_ready_seconds": 600.0, "acd_talk_seconds": 1200.0, "talk_seconds": 1300.0}) {
 		t.Fatalf("agent 1002 %v", second)
-	}
-
-	_, v, _ = statsGet(t, s, "/api/v1/supervision/agents", apitest.StatsToken)
-	rows := v.([]any)
-	if !reflect.DeepEqual(rows[1], map[string]any{"id": "1002", "nombre": "Aldana Magali", "campana": "sales",
-		"contacto": "6141644", "status": "ONCALL", "tiempo": "00:01:05"}) {
-		t.Fatalf("supervision agent 1002 %v", rows[1])
-	}
-	if r := rows[2].(map[string]any); r["tiempo"] != "01:01:40" || r["status"] != "PAUSE-Carga_de_Venta" {
-		t.Fatalf("supervision agent 1003 %v", r)
-	}
-	if r := rows[3].(map[string]any); r["nombre"] != "1004" || r["campana"] != "" {
-		t.Fatalf("supervision agent without a name %v", r)
-	}
-	if r := rows[5].(map[string]any); r["tiempo"] != "100:00:00" {
-		t.Fatalf("supervision agent 1006 %v", r)
 	}
 }
 
