@@ -12,7 +12,7 @@ import (
 )
 
 // newSupervisionServer serves the statistics and the supervision views of
-// the realtime fixture at 2026-03-10 15:04:05 in Buenos Aires (UTC-3).
+// the real-time fixture at 2026-03-10 15:04:05 in a zone at UTC-3.
 func newSupervisionServer(t *testing.T) *api.Server {
 	t.Helper()
 	loc := time.FixedZone("UTC-3", -3*3600)
