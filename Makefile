@@ -57,7 +57,7 @@ bench-acd: postgres-server
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 30s ./ami
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./ari
-	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime 30s ./routing
+	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime 30s ./integrations/crmdb
 
 # Against a real Asterisk configured as in the README (CCD_ASTERISK_TEST=1).
 integration: postgres-server

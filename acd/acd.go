@@ -12,20 +12,22 @@ package acd
 
 import (
 	"time"
+
+	"github.com/ccdhq/ccd"
 )
 
 // Agent and call states as reported in events and snapshots.
 const (
-	LoggedOut    = "logged_out"
-	Ready        = "ready"
-	NotReady     = "not_ready"
-	Ringing      = "ringing"
-	OnCall       = "on_call"
-	OnDirectCall = "on_direct_call"
-	WrapUp       = "wrap_up"
+	LoggedOut    = ccd.AgentLoggedOut
+	Ready        = ccd.AgentReady
+	NotReady     = ccd.AgentNotReady
+	Ringing      = ccd.AgentRinging
+	OnCall       = ccd.AgentOnCall
+	OnDirectCall = ccd.AgentOnDirectCall
+	WrapUp       = ccd.AgentWrapUp
 
-	Waiting   = "waiting"
-	Connected = "connected"
+	Waiting   = ccd.CallWaiting
+	Connected = ccd.CallConnected
 )
 
 // End types of a call, the Optimus CallsStat.EndType codes.
@@ -107,10 +109,11 @@ type Action struct {
 	Expected  time.Duration // expected wait, for Announce
 }
 
-// Event is one fact for the event log. Kind is "call.<what>" or "agent.<state>".
+// Event is one fact for the event log. Kind is one of the ccd.Call* kinds or
+// an agent kind (ccd.AgentEventKind).
 type Event struct {
 	At     time.Time
-	Kind   string
+	Kind   ccd.EventKind
 	CallID string
 	Agent  string
 	Queue  string
@@ -119,71 +122,13 @@ type Event struct {
 	Data   Data
 }
 
-// Data is the detail of an event. Durations are in milliseconds so that
-// statistics can be computed to the second without rounding twice.
-type Data struct {
-	Priority    int       `json:"priority,omitempty"`
-	AttachData  string    `json:"attach_data,omitempty"`
-	From        string    `json:"from,omitempty"`        // queue (or state) left
-	To          string    `json:"to,omitempty"`          // queue, number or extension reached
-	Reason      string    `json:"reason,omitempty"`      // overflow or return reason, queuing cause
-	Expand      bool      `json:"expand,omitempty"`      // search expansion: still waiting in From
-	Backflow    bool      `json:"backflow,omitempty"`    // answered in a queue the call had expanded out of
-	Channel     string    `json:"channel,omitempty"`     // agent channel
-	Endpoint    string    `json:"endpoint,omitempty"`    // agent endpoint
-	Activity    string    `json:"activity,omitempty"`    // not-ready activity code
-	Forced      bool      `json:"forced,omitempty"`      // state imposed by ccd (ring no answer)
-	State       string    `json:"state,omitempty"`       // agent.*: the new state
-	Previous    string    `json:"previous,omitempty"`    // agent.*: the state left
-	PreviousMS  int64     `json:"previous_ms,omitempty"` // agent.*: time spent in Previous
-	WaitedMS    int64     `json:"waited_ms,omitempty"`
-	RingMS      int64     `json:"ring_ms,omitempty"`
-	HoldMS      int64     `json:"hold_ms,omitempty"`
-	Recording   string    `json:"recording,omitempty"`
-	Position    int       `json:"position,omitempty"`
-	UntilMS     int64     `json:"until_ms,omitempty"`   // wrap_up: its length
-	IdleSince   time.Time `json:"idle_since,omitempty"` // ready: the time idleness counts from
-	Summary     *Call     `json:"summary,omitempty"`    // call.ended: the whole call
-	ArrivedUnix int64     `json:"arrived,omitempty"`    // call.queued: entry into ccd (unix ms), orders restored queues
-	// Queues are the queues an agent serves, on every agent event, so that any
-	// one of them tells the statistics where the agent's times count.
-	Queues []string `json:"queues,omitempty"`
-}
+// Data is the payload of an ACD event, declared in the domain package so
+// that the statistics and every other reader decode the same type.
+type Data = ccd.EventData
 
-// Call is the record of a call as the statistics need it (the CallsStat row), and
-// the state a restart rebuilds.
-type Call struct {
-	ID           string      `json:"call_id"`
-	CLID         string      `json:"clid,omitempty"`
-	DNIS         string      `json:"dnis,omitempty"`
-	Priority     int         `json:"priority"`
-	AttachData   string      `json:"attach_data,omitempty"`
-	State        string      `json:"state"`
-	Queues       []string    `json:"queues,omitempty"`       // queues the call waits in now
-	QueuedSince  []time.Time `json:"queued_since,omitempty"` // when it entered each of Queues
-	InitialQueue string      `json:"initial_queue,omitempty"`
-	Queue        string      `json:"queue,omitempty"` // handled on (or last) queue
-	QueueHops    int         `json:"queue_hops"`
-	AgentHops    int         `json:"agent_hops"` // offers that did not end in an answer
-	Offers       int         `json:"offers"`
-	Agent        string      `json:"agent,omitempty"`
-	Channel      string      `json:"channel,omitempty"` // the agent channel ringing or connected
-	Endpoint     string      `json:"endpoint,omitempty"`
-	OfferedAt    time.Time   `json:"offered_at"`
-	QueuedAt     time.Time   `json:"first_queued_at,omitempty"`
-	RingingAt    time.Time   `json:"ringing_at,omitempty"`
-	AnsweredAt   time.Time   `json:"answered_at,omitempty"`
-	AbandonedAt  time.Time   `json:"abandoned_at,omitempty"`
-	TransferAt   time.Time   `json:"transferred_at,omitempty"`
-	EndedAt      time.Time   `json:"ended_at,omitempty"`
-	TransferTo   string      `json:"transfer_destination,omitempty"`
-	EndType      int         `json:"end_type,omitempty"`
-	Holds        int         `json:"holds,omitempty"`
-	HoldMS       int64       `json:"hold_ms,omitempty"`
-	HeldSince    time.Time   `json:"held_since,omitempty"`
-	Recording    string      `json:"recording,omitempty"`
-	Backflow     bool        `json:"backflow,omitempty"`
-}
+// Call is the record of a call (ccd.Call): the CallsStat row of the
+// statistics and the state a restart rebuilds.
+type Call = ccd.Call
 
 // Agent is an agent's state as reported to the APIs and rebuilt on restart.
 type Agent struct {
@@ -214,19 +159,12 @@ type Arrival struct {
 	AttachData string
 }
 
-// Error is a refused request: Code is "not_found" or "conflict".
-type Error struct {
-	Code  string
-	Field string // the input at fault, when there is one
-	Msg   string
-}
-
-func (e *Error) Error() string { return e.Msg }
-
+// The ACD refuses requests with the domain's errors (ccd.Error), which the
+// interfaces answer as they are.
 func notFound(format string, what string) error {
-	return &Error{Code: "not_found", Msg: format + " " + what}
+	return &ccd.Error{Code: ccd.ENOTFOUND, Message: format + " " + what}
 }
 
-func conflict(msg string) error { return &Error{Code: "conflict", Msg: msg} }
+func conflict(msg string) error { return &ccd.Error{Code: ccd.ECONFLICT, Message: msg} }
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }

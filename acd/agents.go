@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd/endpoints"
 )
 
@@ -20,14 +21,14 @@ func (e *Engine) Login(now time.Time, id, endpoint string) error {
 		endpoint = a.Endpoint
 	}
 	if endpoint == "" {
-		return &Error{Code: "invalid", Field: "endpoint", Msg: "acd: agent " + id + " has no endpoint configured; login must name one"}
+		return &ccd.Error{Code: ccd.EINVALID, Field: "endpoint", Message: "acd: agent " + id + " has no endpoint configured; login must name one"}
 	}
 	// Whoever decided on the endpoint, nothing that is not one reaches Asterisk.
 	if err := endpoints.Check(endpoint); err != nil {
-		return &Error{Code: "invalid", Field: "endpoint", Msg: "acd: endpoint: " + err.Error()}
+		return &ccd.Error{Code: ccd.EINVALID, Field: "endpoint", Message: "acd: endpoint: " + err.Error()}
 	}
 	if other := e.byEndpoint[endpoint]; other != nil && other != a {
-		return &Error{Code: "conflict", Field: "endpoint", Msg: "acd: endpoint " + endpoint + " is in use by agent " + other.ID}
+		return &ccd.Error{Code: ccd.ECONFLICT, Field: "endpoint", Message: "acd: endpoint " + endpoint + " is in use by agent " + other.ID}
 	}
 	if a.loggedIn {
 		if endpoint == a.Endpoint {
@@ -49,7 +50,7 @@ func (e *Engine) Login(now time.Time, id, endpoint string) error {
 		}
 	}
 	a.Pending, a.PendingActivity = "", ""
-	e.events = append(e.events, Event{At: now, Kind: "agent.logged_in", Agent: id, Data: Data{Endpoint: endpoint, Queues: a.queueCodes()}})
+	e.events = append(e.events, Event{At: now, Kind: ccd.EventAgentLoggedIn, Agent: id, Data: Data{Endpoint: endpoint, Queues: a.queueCodes()}})
 	e.setAgent(now, a, Ready, Data{})
 	e.findCall(now, a)
 	return nil

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/ccdhq/ccd"
 )
 
 // Transfer is a blind transfer of a connected call by its agent: to another
@@ -21,7 +23,7 @@ func (e *Engine) Transfer(now time.Time, callID, toQueue, toNumber string) error
 		return notFound("acd: no queue", strconv.Quote(toQueue))
 	}
 	if (toQueue == "") == (toNumber == "") {
-		return &Error{Code: "invalid", Msg: "acd: a transfer needs exactly one of queue, number"}
+		return &ccd.Error{Code: ccd.EINVALID, Message: "acd: a transfer needs exactly one of queue, number"}
 	}
 	if !c.HeldSince.IsZero() {
 		e.unhold(now, c)
@@ -32,7 +34,7 @@ func (e *Engine) Transfer(now time.Time, callID, toQueue, toNumber string) error
 	if to == "" {
 		to = toNumber
 	}
-	e.callEvent(now, "call.transferred", c, c.Queue, c.Agent, Data{From: c.Queue, To: to, Channel: c.Channel})
+	e.callEvent(now, ccd.EventCallTransferred, c, c.Queue, c.Agent, Data{From: c.Queue, To: to, Channel: c.Channel})
 	if a != nil && a.call == c {
 		a.call = nil
 		e.wrapUp(now, a)
@@ -61,7 +63,7 @@ func (e *Engine) TransferredByPhone(now time.Time, agentChannel, to string) bool
 	if !c.HeldSince.IsZero() {
 		e.unhold(now, c)
 	}
-	e.callEvent(now, "call.transferred", c, c.Queue, c.Agent, Data{From: c.Queue, To: to, Channel: c.Channel, Reason: "phone"})
+	e.callEvent(now, ccd.EventCallTransferred, c, c.Queue, c.Agent, Data{From: c.Queue, To: to, Channel: c.Channel, Reason: "phone"})
 	e.act(Action{Kind: HangupAgent, CallID: c.ID, Agent: c.Agent, Channel: c.Channel})
 	if a := e.agents[c.Agent]; a != nil && a.call == c {
 		a.call = nil
@@ -86,7 +88,7 @@ func (e *Engine) Hold(now time.Time, callID string) error {
 	}
 	c.Holds++
 	c.HeldSince = now
-	e.callEvent(now, "call.hold", c, c.Queue, c.Agent, Data{})
+	e.callEvent(now, ccd.EventCallHold, c, c.Queue, c.Agent, Data{})
 	return nil
 }
 
@@ -107,7 +109,7 @@ func (e *Engine) unhold(now time.Time, c *call) {
 	d := now.Sub(c.HeldSince)
 	c.HoldMS += ms(d)
 	c.HeldSince = time.Time{}
-	e.callEvent(now, "call.unhold", c, c.Queue, c.Agent, Data{HoldMS: ms(d)})
+	e.callEvent(now, ccd.EventCallUnhold, c, c.Queue, c.Agent, Data{HoldMS: ms(d)})
 }
 
 // Recording notes the file a connected call is recorded to.
@@ -117,7 +119,7 @@ func (e *Engine) Recording(now time.Time, callID, name string) {
 		return
 	}
 	c.Recording = name
-	e.callEvent(now, "call.recording", c, c.Queue, c.Agent, Data{Recording: name})
+	e.callEvent(now, ccd.EventCallRecording, c, c.Queue, c.Agent, Data{Recording: name})
 }
 
 // CallByChannel finds the call an agent channel belongs to.
@@ -162,16 +164,8 @@ func (e *Engine) Calls() []Call {
 	return out
 }
 
-// QueueStatus is a queue's live figures.
-type QueueStatus struct {
-	Code           string         `json:"code"`
-	Name           string         `json:"name,omitempty"`
-	Waiting        int            `json:"waiting"`
-	LongestWaitMS  int64          `json:"longest_wait_ms"`
-	AgentsByState  map[string]int `json:"agents"`
-	LoggedIn       int            `json:"logged_in"`
-	ExpectedWaitMS int64          `json:"expected_wait_ms"`
-}
+// QueueStatus is a queue's live figures (ccd.QueueStatus).
+type QueueStatus = ccd.QueueStatus
 
 // Queues returns every queue's live figures, in configuration order.
 func (e *Engine) Queues(now time.Time) []QueueStatus {

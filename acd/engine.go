@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/config"
 )
 
@@ -210,7 +211,7 @@ func (e *Engine) setAgent(now time.Time, a *agent, state string, d Data) {
 	}
 	a.CallID = callID
 	d.Queues = a.queueCodes()
-	e.events = append(e.events, Event{At: now, Kind: "agent." + state, Agent: a.ID, CallID: callID, Queue: queue, DNIS: dnis, Data: d})
+	e.events = append(e.events, Event{At: now, Kind: ccd.AgentEventKind(state), Agent: a.ID, CallID: callID, Queue: queue, DNIS: dnis, Data: d})
 }
 
 // queueCodes lists the queues the agent serves.
@@ -225,7 +226,7 @@ func (a *agent) queueCodes() []string {
 // Arrive puts a new call into its queue.
 func (e *Engine) Arrive(now time.Time, in Arrival) error {
 	if in.CallID == "" {
-		return &Error{Code: "invalid", Msg: "acd: call without id"}
+		return &ccd.Error{Code: ccd.EINVALID, Message: "acd: call without id"}
 	}
 	if _, dup := e.calls[in.CallID]; dup {
 		return conflict("acd: call " + in.CallID + " is already in the ACD")
@@ -236,7 +237,7 @@ func (e *Engine) Arrive(now time.Time, in Arrival) error {
 	}
 	c := e.newCall(now, in)
 	c.InitialQueue = q.cfg.Code
-	e.callEvent(now, "call.offered", c, q.cfg.Code, "", Data{Priority: c.Priority, AttachData: c.AttachData})
+	e.callEvent(now, ccd.EventCallOffered, c, q.cfg.Code, "", Data{Priority: c.Priority, AttachData: c.AttachData})
 	e.enqueue(now, c, q, "route", "")
 	return nil
 }
@@ -256,7 +257,7 @@ func (e *Engine) newCall(now time.Time, in Arrival) *call {
 // extension (counted as Tran2Def).
 func (e *Engine) Unrouted(now time.Time, in Arrival) {
 	c := e.newCall(now, in)
-	e.callEvent(now, "call.offered", c, "", "", Data{Priority: c.Priority, AttachData: c.AttachData})
+	e.callEvent(now, ccd.EventCallOffered, c, "", "", Data{Priority: c.Priority, AttachData: c.AttachData})
 	e.sendOut(now, c, "", e.defaultExt, "no_route", true)
 }
 
@@ -286,7 +287,7 @@ func (e *Engine) enqueue(now time.Time, c *call, q *queue, reason, from string) 
 	}
 	q.waiting.push(m)
 	e.syncQueues(c)
-	e.callEvent(now, "call.queued", c, q.cfg.Code, "", Data{Priority: c.Priority, Reason: reason, From: from,
+	e.callEvent(now, ccd.EventCallQueued, c, q.cfg.Code, "", Data{Priority: c.Priority, Reason: reason, From: from,
 		ArrivedUnix: c.OfferedAt.UnixMilli(), AttachData: c.AttachData})
 	if !expand {
 		e.act(Action{Kind: Music, CallID: c.ID, Queue: q.cfg.Code, MOHClass: q.cfg.MOHClass})
@@ -322,7 +323,7 @@ func (e *Engine) queueFull(now time.Time, c *call, q *queue, from string) {
 	dest := q.cfg.FullDestination
 	if t := e.queues[dest]; t != nil && !c.visited[dest] {
 		c.visited[q.cfg.Code] = true
-		e.callEvent(now, "call.overflowed", c, q.cfg.Code, "", Data{From: q.cfg.Code, To: dest, Reason: ReasonFull})
+		e.callEvent(now, ccd.EventCallOverflowed, c, q.cfg.Code, "", Data{From: q.cfg.Code, To: dest, Reason: ReasonFull})
 		e.enqueue(now, c, t, "overflow", q.cfg.Code)
 		return
 	}
@@ -337,9 +338,9 @@ func (e *Engine) queueFull(now time.Time, c *call, q *queue, from string) {
 
 // sendOut makes a call leave ccd for a number or the default extension.
 func (e *Engine) sendOut(now time.Time, c *call, queue, to, reason string, toDefault bool) {
-	kind := "call.overflowed"
+	kind := ccd.EventCallOverflowed
 	if toDefault {
-		kind = "call.to_default"
+		kind = ccd.EventCallToDefault
 	}
 	e.callEvent(now, kind, c, queue, "", Data{From: queue, To: to, Reason: reason})
 	c.TransferAt, c.TransferTo = now, to
@@ -361,7 +362,7 @@ func (e *Engine) overflow(now time.Time, m *member, i int, reason string) {
 		if c.visited[o.ToQueue] {
 			return // been there: a loop of rules must not bounce the caller forever
 		}
-		e.callEvent(now, "call.overflowed", c, q.cfg.Code, "", Data{From: q.cfg.Code, To: o.ToQueue, Reason: reason, Expand: o.Expand})
+		e.callEvent(now, ccd.EventCallOverflowed, c, q.cfg.Code, "", Data{From: q.cfg.Code, To: o.ToQueue, Reason: reason, Expand: o.Expand})
 		if o.Expand {
 			m.expanded = true
 			e.enqueue(now, c, e.queues[o.ToQueue], "expand", q.cfg.Code)
@@ -490,7 +491,7 @@ func (e *Engine) offer(now time.Time, m *member, a *agent) {
 	e.offers[o.channel] = o
 	c.State, c.Agent, c.Channel, c.Endpoint, c.Queue, c.RingingAt = Ringing, a.ID, o.channel, a.Endpoint, m.q.cfg.Code, now
 	e.setAgent(now, a, Ringing, Data{Channel: o.channel})
-	e.callEvent(now, "call.ringing", c, m.q.cfg.Code, a.ID, Data{Channel: o.channel, Endpoint: a.Endpoint, Priority: c.Priority})
+	e.callEvent(now, ccd.EventCallRinging, c, m.q.cfg.Code, a.ID, Data{Channel: o.channel, Endpoint: a.Endpoint, Priority: c.Priority})
 	e.act(Action{Kind: Offer, CallID: c.ID, Agent: a.ID, Channel: o.channel, Endpoint: a.Endpoint, CallerID: c.CLID,
 		Queue: m.q.cfg.Code, Timeout: m.q.cfg.RingTimeout})
 	e.timers.add(timer{at: now.Add(m.q.cfg.RingTimeout), kind: tRing, o: o})
@@ -550,7 +551,7 @@ func (e *Engine) OfferAnswered(now time.Time, channel string) error {
 	a.call = c
 	a.wrapUp = q.cfg.WrapUp
 	e.setAgent(now, a, OnCall, Data{Channel: channel})
-	e.callEvent(now, "call.answered", c, q.cfg.Code, a.ID, Data{Channel: channel, Endpoint: a.Endpoint,
+	e.callEvent(now, ccd.EventCallAnswered, c, q.cfg.Code, a.ID, Data{Channel: channel, Endpoint: a.Endpoint,
 		WaitedMS: ms(now.Sub(c.QueuedAt)), RingMS: ms(now.Sub(o.at)), Backflow: backflow, Priority: c.Priority})
 	e.act(Action{Kind: Connect, CallID: c.ID, Agent: a.ID, Channel: channel, Endpoint: a.Endpoint, Queue: q.cfg.Code, Record: q.cfg.Record})
 	return nil
@@ -575,7 +576,7 @@ func (e *Engine) offerFailed(now time.Time, o *offer, reason string) {
 	e.dropOffer(o)
 	c, a := o.c, o.a
 	c.AgentHops++
-	e.callEvent(now, "call.returned", c, o.m.q.cfg.Code, a.ID, Data{Channel: o.channel, Reason: reason, RingMS: ms(now.Sub(o.at))})
+	e.callEvent(now, ccd.EventCallReturned, c, o.m.q.cfg.Code, a.ID, Data{Channel: o.channel, Reason: reason, RingMS: ms(now.Sub(o.at))})
 	if reason != AgentLeft {
 		e.act(Action{Kind: Cancel, CallID: c.ID, Agent: a.ID, Channel: o.channel})
 	}
@@ -608,7 +609,7 @@ func (e *Engine) Hangup(now time.Time, callID string) {
 		waited := now.Sub(c.QueuedAt)
 		e.leaveQueues(c)
 		c.AbandonedAt = now
-		e.callEvent(now, "call.abandoned", c, q, "", Data{WaitedMS: ms(waited)})
+		e.callEvent(now, ccd.EventCallAbandoned, c, q, "", Data{WaitedMS: ms(waited)})
 		e.end(now, c, EndAbandoned)
 	case Ringing:
 		o := c.offer
@@ -616,7 +617,7 @@ func (e *Engine) Hangup(now time.Time, callID string) {
 		e.leaveQueues(c)
 		c.AbandonedAt = now
 		e.act(Action{Kind: Cancel, CallID: c.ID, Agent: o.a.ID, Channel: o.channel})
-		e.callEvent(now, "call.abandoned", c, c.Queue, o.a.ID, Data{WaitedMS: ms(now.Sub(c.QueuedAt)),
+		e.callEvent(now, ccd.EventCallAbandoned, c, c.Queue, o.a.ID, Data{WaitedMS: ms(now.Sub(c.QueuedAt)),
 			RingMS: ms(now.Sub(o.at)), Channel: o.channel, Reason: Ringing})
 		a := o.a
 		a.call = nil
@@ -672,7 +673,7 @@ func (e *Engine) end(now time.Time, c *call, endType int) {
 	sum := c.Call
 	sum.Queues = nil
 	sum.HeldSince = time.Time{}
-	e.callEvent(now, "call.ended", c, c.Queue, c.Agent, Data{Summary: &sum})
+	e.callEvent(now, ccd.EventCallEnded, c, c.Queue, c.Agent, Data{Summary: &sum})
 }
 
 // disconnect forgets a call's agent channel once the call is no longer

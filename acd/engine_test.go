@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/config"
 )
 
@@ -426,7 +427,7 @@ func TestAgentRequestsDuringCalls(t *testing.T) {
 		t.Fatal("login of an unknown agent succeeded")
 	}
 	h.must(h.e.Login(h.now, "a2", "PJSIP/2002"))
-	var e *Error
+	var e *ccd.Error
 	if err := h.e.Login(h.now, "a1", "PJSIP/2002"); !errors.As(err, &e) || e.Code != "conflict" || e.Field != "endpoint" {
 		t.Fatalf("two agents at one endpoint: %v", err)
 	}
@@ -437,7 +438,7 @@ func TestAgentRequestsDuringCalls(t *testing.T) {
 func TestLoginRefusesWhatIsNotAnEndpoint(t *testing.T) {
 	h := newHarness(t, basicConfig())
 	for _, bad := range []string{"../../etc/passwd", "2001", "PJSIP/1001&Local/0090055512345@outbound-trunk", "PJSIP/1001,,tT"} {
-		var e *Error
+		var e *ccd.Error
 		if err := h.e.Login(h.now, "a1", bad); !errors.As(err, &e) || e.Code != "invalid" || e.Field != "endpoint" {
 			t.Fatalf("login at %q: %v", bad, err)
 		}

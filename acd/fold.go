@@ -3,8 +3,9 @@ package acd
 import (
 	"slices"
 	"sort"
-	"strings"
 	"time"
+
+	"github.com/ccdhq/ccd"
 )
 
 // Snapshot is the state of an ACD: the calls in it and every agent that has
@@ -37,13 +38,13 @@ func Fold(events []Event) Snapshot {
 	for i := range events {
 		ev := &events[i]
 		d := &ev.Data
-		if strings.HasPrefix(ev.Kind, "agent.") {
+		if ccd.IsAgentEvent(ev.Kind) {
 			a := agents[ev.Agent]
 			if a == nil {
 				a = &Agent{ID: ev.Agent, State: LoggedOut}
 				agents[ev.Agent] = a
 			}
-			if ev.Kind == "agent.logged_in" {
+			if ev.Kind == ccd.EventAgentLoggedIn {
 				a.Endpoint = d.Endpoint
 				continue
 			}
@@ -61,7 +62,7 @@ func Fold(events []Event) Snapshot {
 			continue
 		}
 		c := calls[ev.CallID]
-		if ev.Kind == "call.offered" {
+		if ev.Kind == ccd.EventCallOffered {
 			c = &Call{ID: ev.CallID, CLID: ev.CLID, DNIS: ev.DNIS, Priority: d.Priority, AttachData: d.AttachData,
 				State: Waiting, OfferedAt: ev.At, InitialQueue: ev.Queue}
 			calls[ev.CallID] = c
@@ -72,7 +73,7 @@ func Fold(events []Event) Snapshot {
 			continue
 		}
 		switch ev.Kind {
-		case "call.queued":
+		case ccd.EventCallQueued:
 			if d.Reason != "route" {
 				c.QueueHops++
 			}
@@ -93,31 +94,31 @@ func Fold(events []Event) Snapshot {
 			if c.InitialQueue == "" {
 				c.InitialQueue = ev.Queue
 			}
-		case "call.ringing":
+		case ccd.EventCallRinging:
 			c.State, c.Agent, c.Channel, c.Endpoint, c.Queue, c.RingingAt = Ringing, ev.Agent, d.Channel, d.Endpoint, ev.Queue, ev.At
 			c.Offers++
-		case "call.returned":
+		case ccd.EventCallReturned:
 			c.State, c.Agent, c.Channel, c.Endpoint = Waiting, "", "", ""
 			c.AgentHops++
-		case "call.answered":
+		case ccd.EventCallAnswered:
 			c.State, c.AnsweredAt, c.Queue, c.Backflow = Connected, ev.At, ev.Queue, d.Backflow
 			c.Agent, c.Channel, c.Endpoint = ev.Agent, d.Channel, d.Endpoint
 			c.Queues, c.QueuedSince = nil, nil
-		case "call.hold":
+		case ccd.EventCallHold:
 			c.Holds++
 			c.HeldSince = ev.At
-		case "call.unhold":
+		case ccd.EventCallUnhold:
 			c.HoldMS += d.HoldMS
 			c.HeldSince = time.Time{}
-		case "call.recording":
+		case ccd.EventCallRecording:
 			c.Recording = d.Recording
-		case "call.abandoned":
+		case ccd.EventCallAbandoned:
 			c.AbandonedAt = ev.At
-		case "call.to_default", "call.overflowed":
-			if d.To != "" && !d.Expand && ev.Kind == "call.to_default" {
+		case ccd.EventCallToDefault, ccd.EventCallOverflowed:
+			if d.To != "" && !d.Expand && ev.Kind == ccd.EventCallToDefault {
 				c.TransferAt, c.TransferTo = ev.At, d.To
 			}
-		case "call.ended":
+		case ccd.EventCallEnded:
 			delete(calls, ev.CallID)
 		}
 	}
@@ -215,11 +216,11 @@ func (e *Engine) restoreCall(now time.Time, sc Call, live func(string) bool) {
 		case Ringing:
 			c.AbandonedAt = now
 			e.act(Action{Kind: Cancel, CallID: c.ID, Agent: sc.Agent, Channel: sc.Channel})
-			e.callEvent(now, "call.abandoned", c, c.Queue, sc.Agent, Data{WaitedMS: ms(now.Sub(c.QueuedAt)), Channel: sc.Channel, Reason: Ringing})
+			e.callEvent(now, ccd.EventCallAbandoned, c, c.Queue, sc.Agent, Data{WaitedMS: ms(now.Sub(c.QueuedAt)), Channel: sc.Channel, Reason: Ringing})
 			e.end(now, c, EndAbandonedRinging)
 		default:
 			c.AbandonedAt = now
-			e.callEvent(now, "call.abandoned", c, c.Queue, "", Data{WaitedMS: ms(now.Sub(c.QueuedAt))})
+			e.callEvent(now, ccd.EventCallAbandoned, c, c.Queue, "", Data{WaitedMS: ms(now.Sub(c.QueuedAt))})
 			e.end(now, c, EndAbandoned)
 		}
 		return
@@ -244,7 +245,7 @@ func (e *Engine) restoreCall(now time.Time, sc Call, live func(string) bool) {
 		// and let the call wait again.
 		c.AgentHops++
 		e.act(Action{Kind: Cancel, CallID: c.ID, Agent: sc.Agent, Channel: sc.Channel})
-		e.callEvent(now, "call.returned", c, c.Queue, sc.Agent, Data{Channel: sc.Channel, Reason: "restart"})
+		e.callEvent(now, ccd.EventCallReturned, c, c.Queue, sc.Agent, Data{Channel: sc.Channel, Reason: "restart"})
 		c.State, c.Agent, c.Channel, c.Endpoint = Waiting, "", "", ""
 	}
 	for i, code := range sc.Queues {

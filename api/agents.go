@@ -3,45 +3,19 @@ package api
 import (
 	"cmp"
 	"context"
-	"crypto/subtle"
-	"encoding/xml"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd/endpoints"
 	"github.com/ccdhq/ccd/config"
 	"github.com/labstack/echo/v4"
 )
 
-// AgentStatus is what the agent interfaces report about an agent.
-type AgentStatus struct {
-	ID       string    `json:"id"`
-	Name     string    `json:"name"`
-	State    string    `json:"state"` // logged_out, ready, not_ready, ringing, on_call, on_direct_call, wrap_up
-	Since    time.Time `json:"since"`
-	Activity string    `json:"activity,omitempty"`
-	Endpoint string    `json:"endpoint,omitempty"`
-	CallID   string    `json:"call_id,omitempty"`
-}
-
-// AgentControl changes and reads agent states; the ACD implements it. Errors
-// should be *Error values (ENOTFOUND for an unknown agent, ECONFLICT for a change
-// the agent's state does not allow).
-type AgentControl interface {
-	Login(ctx context.Context, agentID, endpoint string) error
-	Logout(ctx context.Context, agentID string) error
-	Ready(ctx context.Context, agentID string) error
-	NotReady(ctx context.Context, agentID, activity string) error
-	Agent(ctx context.Context, agentID string) (AgentStatus, error)
-	Agents(ctx context.Context) ([]AgentStatus, error)
-}
-
-// AgentAuth holds the credentials of the agent interfaces.
+// AgentAuth holds the credentials of the agent interfaces. The integration
+// token is the server's (Options.Token); the Optimus web-service credentials
+// are that dialect's (integrations/optimus).
 type AgentAuth struct {
-	// Token lets an integration act for any agent. Empty: no integration access.
-	Token string
 	// Passwords of agents who may log in themselves (agent id -> password).
 	Passwords map[string]string
 	// Names and Emails for the login answer (agent id -> display name, address).
@@ -54,371 +28,176 @@ type AgentAuth struct {
 	// window ends. Zero values take the configuration's defaults.
 	LoginMaxFailures int
 	LoginWindow      time.Duration
-	// Optimus AgentServices credentials; empty switches that interface off.
-	OptimusUser, OptimusPassword string
 	// Endpoints says where agents may log in; nil allows agents their default
 	// endpoint only.
 	Endpoints *endpoints.Policy
 }
 
-// agentAPI serves the agent interfaces in the dialects CRMs and toolbars speak: the
-// OMniLeads session API, the Optimus AgentServices operations and ccd's own JSON.
-type agentAPI struct {
-	ctl      AgentControl
+// Agents is the agent service the dialects build on (ccd's JSON here, the
+// OMniLeads and Optimus interfaces in integrations/): the ACD's AgentControl
+// behind the endpoint policy, the sessions of agents who log in with a
+// password, and the throttle of password checks.
+type Agents struct {
+	Ctl      ccd.AgentControl
 	auth     AgentAuth
 	now      func() time.Time
 	sessions *sessionTable
 	throttle *throttle
 }
 
-// principal is who a request acts as: an agent ("" for an integration token).
-type principal struct {
-	agent       string
-	integration bool
-}
-
-// agentsNow is the agent interfaces' clock (token expiry, login throttling);
-// tests set it.
-var agentsNow = time.Now
-
-// MountAgents adds the agent interfaces to the server.
-func (s *Server) MountAgents(ctl AgentControl, auth AgentAuth) {
+// MountAgents adds ccd's own agent interface (/api/agents) and, when ctl
+// also controls calls, /api/queues and /api/calls; the agent sessions it
+// opens authenticate on every route of the server. The dialects mount on
+// the Agents it returns.
+func (s *Server) MountAgents(ctl ccd.AgentControl, auth AgentAuth) *Agents {
 	d := config.Default().API
 	auth.TokenTTL = cmp.Or(max(auth.TokenTTL, 0), d.TokenTTL)
 	auth.MaxSessions = cmp.Or(auth.MaxSessions, d.MaxSessions)
 	auth.LoginMaxFailures = cmp.Or(auth.LoginMaxFailures, d.LoginMaxFailures)
 	auth.LoginWindow = cmp.Or(auth.LoginWindow, d.LoginWindow)
-	a := &agentAPI{ctl: ctl, auth: auth, now: func() time.Time { return agentsNow() }, sessions: newSessionTable(auth.TokenTTL, auth.MaxSessions),
+	a := &Agents{Ctl: ctl, auth: auth, now: s.opts.Now, sessions: newSessionTable(auth.TokenTTL, auth.MaxSessions),
 		throttle: newThrottle(auth.LoginMaxFailures, auth.LoginWindow)}
-	e := s.Echo
-	e.POST("/api/v1/login", a.login)
-	v1 := e.Group("/api/v1", a.authenticate)
-	v1.POST("/asterisk_login/", a.omlLogin)
-	v1.POST("/asterisk_logout/", a.omlLogout)
-	v1.POST("/asterisk_pause/", a.omlPause)
-	v1.POST("/asterisk_unpause/", a.omlUnpause)
-	// OMniLeads clients are not consistent about the trailing slash.
-	v1.POST("/asterisk_login", a.omlLogin)
-	v1.POST("/asterisk_logout", a.omlLogout)
-	v1.POST("/asterisk_pause", a.omlPause)
-	v1.POST("/asterisk_unpause", a.omlUnpause)
+	s.creds.mu.Lock()
+	s.creds.sessions = a.sessions
+	s.creds.mu.Unlock()
 
-	own := e.Group("/api/agents", a.authenticate)
-	own.GET("", a.list)
+	own := s.Echo.Group("/api/agents", s.Authenticate)
+	own.GET("", a.list, Require(ccd.RoleSupervise))
 	own.GET("/:id", a.get)
 	own.POST("/:id/login", a.nativeLogin)
 	own.POST("/:id/logout", a.nativeLogout)
 	own.POST("/:id/ready", a.nativeReady)
 	own.POST("/:id/not_ready", a.nativeNotReady)
 
-	if auth.OptimusUser != "" {
-		e.Any(optimusRoute, a.optimus)
+	if calls, ok := ctl.(ccd.CallControl); ok {
+		s.mountCalls(calls)
 	}
-	if calls, ok := ctl.(CallControl); ok {
-		a.mountCalls(e, calls)
-	}
+	return a
 }
 
-func equal(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// omlLoginFailed is the OMniLeads answer to wrong credentials (003 §18.1.1),
-// the same for an unknown user and a wrong password.
-var omlLoginFailed = map[string]string{"detail": "Invalid Credentials or activate account"}
-
-// login is the OMniLeads login: an agent's credentials for a bearer token,
-// answered as OMniLeads does (a failure is 404 with "detail"). Failures are
-// throttled per user and per client address.
-func (a *agentAPI) login(c echo.Context) error {
-	var req struct {
-		Username string `json:"username" form:"username"`
-		Password string `json:"password" form:"password"`
-	}
-	if err := bindBody(c, &req, "want JSON {\"username\": ..., \"password\": ...}"); err != nil {
-		return err
-	}
-	if req.Username == "" {
-		return Invalid("username", "is required")
-	}
-	if req.Password == "" {
-		return Invalid("password", "is required")
-	}
-	want, known := a.auth.Passwords[req.Username]
-	now := a.now()
-	userKey := "agent:" + req.Username
-	ok, wait := a.throttle.attempt(now, a.throttleKeys(c, userKey, known), userKey, func() bool {
-		return known && want != "" && equal(want, req.Password)
-	})
-	if wait > 0 {
-		return throttled(wait)
-	}
-	if !ok {
-		return c.JSON(http.StatusNotFound, omlLoginFailed)
-	}
-	token := a.sessions.open(now, req.Username)
-	first, last, _ := strings.Cut(a.auth.Names[req.Username], " ")
-	// expires_in is a string of seconds, as OMniLeads sends it.
-	return c.JSON(http.StatusOK, map[string]any{
-		"token":      token,
-		"expires_in": strconv.FormatFloat(a.auth.TokenTTL.Seconds(), 'f', -1, 64),
-		"user":       map[string]string{"first_name": first, "last_name": last, "email": a.auth.Emails[req.Username]},
-	})
-}
-
-// throttleKeys are the keys a password attempt counts against: the client
-// address, and the user when it exists (unknown names would only fill the
-// table).
-func (a *agentAPI) throttleKeys(c echo.Context, userKey string, known bool) []string {
-	keys := []string{addressKey(c.RealIP())}
-	if known {
-		keys = append(keys, userKey)
-	}
-	return keys
-}
-
-// authenticate accepts "Authorization: Bearer <token>": the integration token or
-// an agent's session token.
-func (a *agentAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		token, ok := bearerToken(c.Request())
-		if !ok {
-			c.Response().Header().Set("WWW-Authenticate", "Bearer")
-			return &Error{Code: EUNAUTH, Message: "missing Authorization: Bearer <token>"}
-		}
-		if a.auth.Token != "" && equal(a.auth.Token, token) {
-			c.Set("principal", principal{integration: true})
-			return next(c)
-		}
-		agent, ok := a.sessions.agent(a.now(), token)
-		if !ok {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			return &Error{Code: EUNAUTH, Message: "invalid or expired token: log in again"}
-		}
-		c.Set("principal", principal{agent: agent})
-		return next(c)
-	}
-}
-
-// actingAgent is the agent a request is about: the session's agent, or for an
-// integration token the agent named by the request.
-func actingAgent(c echo.Context, named string) (string, error) {
-	p, _ := c.Get("principal").(principal)
+// ActingAgent is the agent a request is about: for a principal that may act
+// for any agent, the agent the request names; for an agent, itself (naming
+// another is a 403).
+func ActingAgent(c echo.Context, named string) (string, error) {
+	p := PrincipalOf(c)
 	switch {
-	case !p.integration:
-		if named != "" && named != p.agent {
-			return "", &Error{Code: EFORBIDDEN, Message: "an agent may only change its own state"}
+	case p.Has(ccd.RoleAgentControl) || p.Has(ccd.RoleAgentLogin):
+		if named == "" {
+			return "", ccd.Invalid("agent", "is required with an integration token")
 		}
-		return p.agent, nil
-	case named == "":
-		return "", Invalid("agent", "is required with an integration token")
-	default:
 		return named, nil
-	}
-}
-
-type omlRequest struct {
-	Agent    string `json:"agent" form:"agent"`
-	Endpoint string `json:"endpoint" form:"endpoint"`
-	PauseID  string `json:"pause_id" form:"pause_id"`
-}
-
-func (a *agentAPI) oml(c echo.Context, act func(ctx context.Context, agent string, req omlRequest) error) error {
-	var req omlRequest
-	if c.Request().ContentLength != 0 {
-		if err := bindBody(c, &req, "want JSON or form fields agent, endpoint, pause_id"); err != nil {
-			return err
+	case p.Has(ccd.RoleAgentSelf) && p.Agent != "":
+		if named != "" && named != p.Agent {
+			return "", &ccd.Error{Code: ccd.EFORBIDDEN, Message: "an agent may only change its own state"}
 		}
+		return p.Agent, nil
 	}
-	agent, err := actingAgent(c, req.Agent)
-	if err != nil {
-		return err
-	}
-	if err := act(c.Request().Context(), agent, req); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "OK"})
+	return "", &ccd.Error{Code: ccd.EFORBIDDEN, Message: "this needs an agent or an integration token"}
 }
 
-func (a *agentAPI) omlLogin(c echo.Context) error {
-	return a.oml(c, func(ctx context.Context, agent string, r omlRequest) error {
-		return a.loginAt(ctx, callerOf(c), agent, r.Endpoint, "endpoint")
-	})
-}
-
-// logout logs an agent out and ends every token it holds: a token left
+// Logout logs an agent out and ends every token it holds: a token left
 // behind after the working day is one more to steal. A CRM logs in again.
-func (a *agentAPI) logout(ctx context.Context, agent string) error {
-	if err := a.ctl.Logout(ctx, agent); err != nil {
+func (a *Agents) Logout(ctx context.Context, agent string) error {
+	if err := a.Ctl.Logout(ctx, agent); err != nil {
 		return err
 	}
 	a.sessions.revoke(agent)
 	return nil
 }
 
-func (a *agentAPI) omlLogout(c echo.Context) error {
-	return a.oml(c, func(ctx context.Context, agent string, _ omlRequest) error { return a.logout(ctx, agent) })
+// OpenSession starts a session for agent and returns its bearer token and
+// lifetime.
+func (a *Agents) OpenSession(agent string) (token string, ttl time.Duration) {
+	return a.sessions.open(a.now(), agent), a.auth.TokenTTL
 }
 
-func (a *agentAPI) omlPause(c echo.Context) error {
-	return a.oml(c, func(ctx context.Context, agent string, r omlRequest) error {
-		if r.PauseID == "" {
-			return Invalid("pause_id", "is required")
-		}
-		return a.ctl.NotReady(ctx, agent, r.PauseID)
-	})
+// Profile is what the login answers about an agent: its display name and
+// address.
+func (a *Agents) Profile(agent string) (name, email string) {
+	return a.auth.Names[agent], a.auth.Emails[agent]
 }
 
-func (a *agentAPI) omlUnpause(c echo.Context) error {
-	return a.oml(c, func(ctx context.Context, agent string, _ omlRequest) error { return a.ctl.Ready(ctx, agent) })
+// CheckPassword checks an agent's password, throttled per user and per
+// client address; a throttled attempt is a 429 error, a wrong password
+// false.
+func (a *Agents) CheckPassword(c echo.Context, user, password string) (bool, error) {
+	want, known := a.auth.Passwords[user]
+	return a.CheckSecret(c, "agent:"+user, known, func() bool { return known && want != "" && SameSecret(want, password) })
 }
 
-func (a *agentAPI) list(c echo.Context) error {
-	if p, _ := c.Get("principal").(principal); !p.integration {
-		return &Error{Code: EFORBIDDEN, Message: "listing agents needs the integration token"}
+// CheckSecret runs check, the comparison of a credential, under the login
+// throttle: userKey names the credential's user, known says whether that
+// user exists (unknown names would only fill the table).
+func (a *Agents) CheckSecret(c echo.Context, userKey string, known bool, check func() bool) (bool, error) {
+	keys := []string{addressKey(c.RealIP())}
+	if known {
+		keys = append(keys, userKey)
 	}
-	all, err := a.ctl.Agents(c.Request().Context())
+	ok, wait := a.throttle.attempt(a.now(), keys, userKey, check)
+	if wait > 0 {
+		return false, throttled(wait)
+	}
+	return ok, nil
+}
+
+func (a *Agents) list(c echo.Context) error {
+	all, err := a.Ctl.Agents(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, all)
 }
 
-func (a *agentAPI) get(c echo.Context) error {
-	agent, err := actingAgent(c, c.Param("id"))
+func (a *Agents) get(c echo.Context) error {
+	agent, err := ActingAgent(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	st, err := a.ctl.Agent(c.Request().Context(), agent)
+	st, err := a.Ctl.Agent(c.Request().Context(), agent)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, st)
 }
 
-func (a *agentAPI) native(c echo.Context, act func(ctx context.Context, agent string, body map[string]string) error) error {
+func (a *Agents) native(c echo.Context, act func(ctx context.Context, agent string, body map[string]string) error) error {
 	body, err := stringFields(c)
 	if err != nil {
 		return err
 	}
-	agent, err := actingAgent(c, c.Param("id"))
+	agent, err := ActingAgent(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	if err := act(c.Request().Context(), agent, body); err != nil {
 		return err
 	}
-	st, err := a.ctl.Agent(c.Request().Context(), agent)
+	st, err := a.Ctl.Agent(c.Request().Context(), agent)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, st)
 }
 
-func (a *agentAPI) nativeLogin(c echo.Context) error {
+func (a *Agents) nativeLogin(c echo.Context) error {
 	return a.native(c, func(ctx context.Context, agent string, b map[string]string) error {
-		return a.loginAt(ctx, callerOf(c), agent, b["endpoint"], "endpoint")
+		return a.LoginAt(ctx, PrincipalOf(c), agent, b["endpoint"], "endpoint")
 	})
 }
 
-func (a *agentAPI) nativeLogout(c echo.Context) error {
-	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error { return a.logout(ctx, agent) })
+func (a *Agents) nativeLogout(c echo.Context) error {
+	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error { return a.Logout(ctx, agent) })
 }
 
-func (a *agentAPI) nativeReady(c echo.Context) error {
-	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error { return a.ctl.Ready(ctx, agent) })
+func (a *Agents) nativeReady(c echo.Context) error {
+	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error { return a.Ctl.Ready(ctx, agent) })
 }
 
-func (a *agentAPI) nativeNotReady(c echo.Context) error {
+func (a *Agents) nativeNotReady(c echo.Context) error {
 	return a.native(c, func(ctx context.Context, agent string, b map[string]string) error {
 		if b["activity"] == "" {
-			return Invalid("activity", "is required")
+			return ccd.Invalid("activity", "is required")
 		}
-		return a.ctl.NotReady(ctx, agent, b["activity"])
+		return a.Ctl.NotReady(ctx, agent, b["activity"])
 	})
-}
-
-// optimusRoute is where the Optimus AgentServices operations are served; the
-// error handler answers there in the ASMX format too.
-const optimusRoute = "/AgentServices.asmx/:op"
-
-// optimusResult is the ASMX answer: <string xmlns="http://tempuri.org/">...</string>.
-type optimusResult struct {
-	XMLName xml.Name `xml:"http://tempuri.org/ string"`
-	Value   string   `xml:",chardata"`
-}
-
-// optimusErrorText is an error as AgentServices answers it, in the same
-// <string> as a result: "ERROR: <parameter>: <problem>" or "ERROR: <problem>".
-// The HTTP status says which kind of error it is.
-func optimusErrorText(e *Error) string {
-	if e.Field != "" {
-		return "ERROR: " + e.Field + ": " + e.Message
-	}
-	return "ERROR: " + e.Message
-}
-
-// optimus serves the Optimus AgentServices operations (LOGIN, LOGOUT, NOT READY,
-// CheckExtensionState) with their legacy parameter names, by GET query or POST form,
-// authenticated by webServiceUserName/password as old clients send them.
-func (a *agentAPI) optimus(c echo.Context) error {
-	if err := a.optimusAuth(c); err != nil {
-		return err
-	}
-	user := c.FormValue("Username")
-	if user == "" {
-		return Invalid("Username", "is required")
-	}
-	ctx := c.Request().Context()
-	op := strings.ToUpper(strings.NewReplacer(" ", "", "_", "", "%20", "").Replace(c.Param("op")))
-	var err error
-	result := "OK"
-	switch op {
-	case "LOGIN":
-		ext := c.FormValue("ExtensionNumber")
-		if ext == "" {
-			return Invalid("ExtensionNumber", "is required")
-		}
-		// The web-service credential is shared by every toolbar, so the
-		// extension is held to what the agent itself may use.
-		err = a.loginAt(ctx, endpoints.Agent, user, ext, "ExtensionNumber")
-	case "LOGOUT":
-		err = a.logout(ctx, user)
-	case "NOTREADY":
-		code := c.FormValue("activityCode")
-		if code == "" {
-			return Invalid("activityCode", "is required")
-		}
-		err = a.ctl.NotReady(ctx, user, code)
-	case "READY":
-		err = a.ctl.Ready(ctx, user)
-	case "CHECKEXTENSIONSTATE":
-		var st AgentStatus
-		st, err = a.ctl.Agent(ctx, user)
-		result = st.State
-	default:
-		return &Error{Code: ENOTFOUND, Message: "unknown AgentServices operation " + c.Param("op")}
-	}
-	if err != nil {
-		return err
-	}
-	return c.XML(http.StatusOK, optimusResult{Value: result})
-}
-
-// optimusAuth checks webServiceUserName/password, throttled like the OMniLeads
-// login: per web service user and per client address.
-func (a *agentAPI) optimusAuth(c echo.Context) error {
-	known := equal(a.auth.OptimusUser, c.FormValue("webServiceUserName"))
-	password := c.FormValue("password") // parsed before the throttle's lock
-	const userKey = "optimus"
-	ok, wait := a.throttle.attempt(a.now(), a.throttleKeys(c, userKey, known), userKey, func() bool {
-		return known && equal(a.auth.OptimusPassword, password)
-	})
-	switch {
-	case wait > 0:
-		return throttled(wait)
-	case !ok:
-		return &Error{Code: EUNAUTH, Message: "invalid webServiceUserName or password"}
-	}
-	return nil
 }

@@ -8,23 +8,24 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ccdhq/ccd"
 	"github.com/labstack/echo/v4"
 )
 
-// bindBody decodes the request body (JSON or form) into v. A value of the
+// BindBody decodes the request body (JSON or form) into v. A value of the
 // wrong type (an object or a number where a text belongs) is refused naming
 // its field, as every other bad value is; a body that does not decode at all
 // names "body", with want saying what was expected.
-func bindBody(c echo.Context, v any, want string) error {
+func BindBody(c echo.Context, v any, want string) error {
 	err := c.Bind(v)
 	if err == nil {
 		return nil
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return Invalid(te.Field, "want "+jsonKind(te.Type.Kind().String())+", got "+te.Value)
+		return ccd.Invalid(te.Field, "want "+jsonKind(te.Type.Kind().String())+", got "+te.Value)
 	}
-	return Invalid("body", want)
+	return ccd.Invalid("body", want)
 }
 
 // stringFields decodes a body that is an object of texts (the ccd agent
@@ -43,16 +44,16 @@ func stringFields(c echo.Context) (map[string]string, error) {
 		dec := json.NewDecoder(c.Request().Body)
 		dec.UseNumber()
 		if err := dec.Decode(&raw); err != nil {
-			return nil, Invalid("body", want)
+			return nil, ccd.Invalid("body", want)
 		}
-	} else if err := bindBody(c, &raw, want); err != nil {
+	} else if err := BindBody(c, &raw, want); err != nil {
 		return nil, err
 	}
 	for _, k := range slices.Sorted(maps.Keys(raw)) { // the same field named every time
 		v := raw[k]
 		s, ok := v.(string)
 		if !ok {
-			return nil, Invalid(k, "want a string")
+			return nil, ccd.Invalid(k, "want a string")
 		}
 		out[k] = s
 	}

@@ -1,33 +1,23 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
-	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd"
 	"github.com/labstack/echo/v4"
 )
 
-// CallControl reads the ACD's queues and calls and acts on connected calls; the
-// queue application implements it beside AgentControl.
-type CallControl interface {
-	Queues(ctx context.Context) ([]acd.QueueStatus, error)
-	Calls(ctx context.Context) ([]acd.Call, error)
-	Transfer(ctx context.Context, callID, toQueue, toNumber string) error
-	Hold(ctx context.Context, callID string, on bool) error
-}
-
-// mountCalls adds /api/queues and /api/calls behind the agent interfaces'
-// authentication: the integration token sees everything, an agent acts on its
-// own call only.
-func (a *agentAPI) mountCalls(e *echo.Echo, ctl CallControl) {
-	g := e.Group("/api", a.authenticate)
+// mountCalls adds /api/queues and /api/calls behind the authentication: a
+// principal that controls agents sees and acts on every call, an agent on
+// its own only.
+func (s *Server) mountCalls(ctl ccd.CallControl) {
+	g := s.Echo.Group("/api", s.Authenticate, Require(ccd.RoleAgentSelf, ccd.RoleSupervise, ccd.RoleAgentControl))
 	g.GET("/queues", func(c echo.Context) error {
 		qs, err := ctl.Queues(c.Request().Context())
 		if err != nil {
 			return err
 		}
-		out := make([]queueStatusView, len(qs))
+		out := make([]QueueStatusView, len(qs))
 		for i, q := range qs {
 			out[i] = queueStatus(q)
 		}
@@ -38,10 +28,10 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl CallControl) {
 		if err != nil {
 			return err
 		}
-		if p, _ := c.Get("principal").(principal); !p.integration {
+		if p := PrincipalOf(c); !p.Has(ccd.RoleAgentControl) && !p.Has(ccd.RoleSupervise) {
 			own := calls[:0]
 			for _, call := range calls {
-				if call.Agent == p.agent {
+				if call.Agent == p.Agent {
 					own = append(own, call)
 				}
 			}
@@ -58,14 +48,14 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl CallControl) {
 			Queue  string `json:"queue"`
 			Number string `json:"number"`
 		}
-		if err := bindBody(c, &body, "want JSON {\"queue\": ...} or {\"number\": ...}"); err != nil {
+		if err := BindBody(c, &body, "want JSON {\"queue\": ...} or {\"number\": ...}"); err != nil {
 			return err
 		}
 		if (body.Queue == "") == (body.Number == "") {
-			return Invalid("queue", "give exactly one of queue, number")
+			return ccd.Invalid("queue", "give exactly one of queue, number")
 		}
 		if body.Number != "" && !dialNumber.MatchString(body.Number) {
-			return Invalid("number", "want digits, * and # (an optional leading +), at most 32")
+			return ccd.Invalid("number", "want digits, * and # (an optional leading +), at most 32")
 		}
 		if err := ownCall(c, ctl); err != nil {
 			return err
@@ -92,9 +82,9 @@ func (a *agentAPI) mountCalls(e *echo.Echo, ctl CallControl) {
 // fraction where milliseconds matter); the ACD counts milliseconds.
 func seconds(ms int64) float64 { return float64(ms) / 1000 }
 
-// queueStatusView is a queue's present as /api/queues and the real-time view
+// QueueStatusView is a queue's present as /api/queues and the real-time view
 // give it.
-type queueStatusView struct {
+type QueueStatusView struct {
 	Code                string         `json:"code"`
 	Name                string         `json:"name"`
 	Waiting             int            `json:"waiting"`
@@ -104,12 +94,12 @@ type queueStatusView struct {
 	Agents              map[string]int `json:"agents"`
 }
 
-func queueStatus(q acd.QueueStatus) queueStatusView {
+func queueStatus(q ccd.QueueStatus) QueueStatusView {
 	agents := q.AgentsByState
 	if agents == nil {
 		agents = map[string]int{}
 	}
-	return queueStatusView{Code: q.Code, Name: q.Name, Waiting: q.Waiting, LoggedIn: q.LoggedIn, Agents: agents,
+	return QueueStatusView{Code: q.Code, Name: q.Name, Waiting: q.Waiting, LoggedIn: q.LoggedIn, Agents: agents,
 		LongestWaitSeconds: seconds(q.LongestWaitMS), ExpectedWaitSeconds: seconds(q.ExpectedWaitMS)}
 }
 
@@ -118,15 +108,15 @@ func queueStatus(q acd.QueueStatus) queueStatusView {
 // nil HideHoldMS hides the record's hold_ms: encoding/json takes the
 // shallower of two fields of one name, and omits it when nil.
 type callView struct {
-	acd.Call
+	ccd.Call
 	HideHoldMS  *struct{} `json:"hold_ms,omitempty"`
 	HoldSeconds float64   `json:"hold_seconds,omitempty"`
 }
 
 // ownCall refuses an agent acting on a call that is not connected to it.
-func ownCall(c echo.Context, ctl CallControl) error {
-	p, _ := c.Get("principal").(principal)
-	if p.integration {
+func ownCall(c echo.Context, ctl ccd.CallControl) error {
+	p := PrincipalOf(c)
+	if p.Has(ccd.RoleAgentControl) {
 		return nil
 	}
 	calls, err := ctl.Calls(c.Request().Context())
@@ -135,11 +125,11 @@ func ownCall(c echo.Context, ctl CallControl) error {
 	}
 	for _, call := range calls {
 		if call.ID == c.Param("id") {
-			if call.Agent != p.agent {
-				return &Error{Code: EFORBIDDEN, Message: "an agent may only act on its own call"}
+			if call.Agent != p.Agent {
+				return &ccd.Error{Code: ccd.EFORBIDDEN, Message: "an agent may only act on its own call"}
 			}
 			return nil
 		}
 	}
-	return &Error{Code: ENOTFOUND, Message: "no call " + c.Param("id")}
+	return &ccd.Error{Code: ccd.ENOTFOUND, Message: "no call " + c.Param("id")}
 }

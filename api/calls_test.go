@@ -1,84 +1,43 @@
-package api
+package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/api"
+	"github.com/ccdhq/ccd/internal/apitest"
 )
 
-// fakeCalls is an AgentControl that is also a CallControl: the queues and calls
-// it is given, and the transfers and holds it was asked for.
-type fakeCalls struct {
-	*fakeAgents
-	queues []acd.QueueStatus
-	calls  []acd.Call
-
-	mu   sync.Mutex
-	acts []string // "hold c1", "unhold c1", "transfer c1 sales"
-}
-
-func (f *fakeCalls) Queues(context.Context) ([]acd.QueueStatus, error) { return f.queues, nil }
-func (f *fakeCalls) Calls(context.Context) ([]acd.Call, error)         { return f.calls, nil }
-
-func (f *fakeCalls) Transfer(_ context.Context, callID, toQueue, toNumber string) error {
-	return f.act("transfer " + callID + " " + toQueue + toNumber)
-}
-
-func (f *fakeCalls) Hold(_ context.Context, callID string, on bool) error {
-	if on {
-		return f.act("hold " + callID)
-	}
-	return f.act("unhold " + callID)
-}
-
-func (f *fakeCalls) act(a string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.acts = append(f.acts, a)
-	return nil
-}
-
-func (f *fakeCalls) lastAct() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.acts) == 0 {
-		return ""
-	}
-	return f.acts[len(f.acts)-1]
-}
-
-func newCallServer(t *testing.T, calls []acd.Call) (*Server, *fakeCalls) {
+func newCallServer(t *testing.T, calls []ccd.Call) (*api.Server, *apitest.FakeCalls) {
 	t.Helper()
-	s := New(nil, nil)
-	f := &fakeCalls{fakeAgents: newFakeAgents(), calls: calls}
-	s.MountAgents(f, AgentAuth{Token: integrationToken, Passwords: map[string]string{"1001": "alice-pw"}, TokenTTL: time.Hour})
+	s := api.NewServer(nil, nil, api.Options{Token: apitest.IntegrationToken})
+	f := apitest.NewFakeCalls(calls)
+	apitest.MountAgents(s, f, api.AgentAuth{Passwords: map[string]string{"1001": "alice-pw"}, TokenTTL: time.Hour}, apitest.Optimus)
 	return s, f
 }
 
 // Path parameters arrive percent-decoded: a call id with ';' or '/' in it is
 // the id, not its escaped form, on every route that takes one.
 func TestPathParamsDecoded(t *testing.T) {
-	s, f := newCallServer(t, []acd.Call{{ID: "c1;2", Agent: "1001"}, {ID: "a/b", Agent: "1002"}})
+	s, f := newCallServer(t, []ccd.Call{{ID: "c1;2", Agent: "1001"}, {ID: "a/b", Agent: "1002"}})
 	for _, c := range []struct{ path, body, want string }{
 		{"/api/calls/c1%3B2/hold", "", "hold c1;2"},
 		{"/api/calls/c1%3b2/unhold", "", "unhold c1;2"},
 		{"/api/calls/a%2Fb/transfer", `{"queue":"sales"}`, "transfer a/b sales"},
 		{"/api/calls/c1;2/hold", "", "hold c1;2"}, // unescaped, as before
 	} {
-		code, _, raw := do(t, s, "POST", c.path, integrationToken, "application/json", c.body)
-		if code != 200 || f.lastAct() != c.want {
-			t.Errorf("%s: %d %s, did %q; want %q", c.path, code, raw, f.lastAct(), c.want)
+		code, _, raw := do(t, s, "POST", c.path, apitest.IntegrationToken, "application/json", c.body)
+		if code != 200 || f.LastAct() != c.want {
+			t.Errorf("%s: %d %s, did %q; want %q", c.path, code, raw, f.LastAct(), c.want)
 		}
 	}
 	// An agent's own call is found by its decoded id; another's is refused.
 	token := agentToken(t, s)
-	if code, _, raw := do(t, s, "POST", "/api/calls/c1%3B2/hold", token, "", ""); code != 200 || f.lastAct() != "hold c1;2" {
+	if code, _, raw := do(t, s, "POST", "/api/calls/c1%3B2/hold", token, "", ""); code != 200 || f.LastAct() != "hold c1;2" {
 		t.Errorf("agent on its own call: %d %s", code, raw)
 	}
 	if code, _, raw := do(t, s, "POST", "/api/calls/a%2Fb/hold", token, "", ""); code == 200 || code == 404 {
@@ -87,12 +46,12 @@ func TestPathParamsDecoded(t *testing.T) {
 
 	// The agent routes: %30 is "0".
 	for _, p := range []string{"/api/agents/100%31", "/api/agents/%31%30%30%31"} {
-		code, m, raw := do(t, s, "GET", p, integrationToken, "", "")
+		code, m, raw := do(t, s, "GET", p, apitest.IntegrationToken, "", "")
 		if code != 200 || m["id"] != "1001" {
 			t.Errorf("GET %s: %d %s", p, code, raw)
 		}
 	}
-	if code, m, raw := do(t, s, "POST", "/api/agents/100%32/login", integrationToken, "application/json", `{}`); code != 200 || m["state"] != "ready" {
+	if code, m, raw := do(t, s, "POST", "/api/agents/100%32/login", apitest.IntegrationToken, "application/json", `{}`); code != 200 || m["state"] != "ready" {
 		t.Errorf("login 100%%32: %d %s", code, raw)
 	}
 
@@ -100,7 +59,7 @@ func TestPathParamsDecoded(t *testing.T) {
 	for _, r := range []struct{ method, path string }{
 		{"GET", "/api/agents/1001%00"}, {"POST", "/api/calls/c1%00/hold"}, {"POST", "/api/agents/%FF%FE/ready"},
 	} {
-		code, m, raw := do(t, s, r.method, r.path, integrationToken, "", "")
+		code, m, raw := do(t, s, r.method, r.path, apitest.IntegrationToken, "", "")
 		if e, _ := m["error"].(map[string]any); code != 400 || e["field"] != "id" {
 			t.Errorf("%s %s: %d %s; want 400 naming id", r.method, r.path, code, raw)
 		}
@@ -110,11 +69,11 @@ func TestPathParamsDecoded(t *testing.T) {
 // The raw path is what a client sent; url.PathEscape gives the escapes the
 // tests above write by hand.
 func TestPathParamsEscapedByClients(t *testing.T) {
-	s, f := newCallServer(t, []acd.Call{{ID: "sip:x@y;tag=1"}})
+	s, f := newCallServer(t, []ccd.Call{{ID: "sip:x@y;tag=1"}})
 	id := "sip:x@y;tag=1"
-	if code, _, raw := do(t, s, "POST", "/api/calls/"+url.PathEscape(id)+"/hold", integrationToken, "", ""); code != 200 ||
-		!strings.HasSuffix(f.lastAct(), id) {
-		t.Fatalf("%d %s, did %q", code, raw, f.lastAct())
+	if code, _, raw := do(t, s, "POST", "/api/calls/"+url.PathEscape(id)+"/hold", apitest.IntegrationToken, "", ""); code != 200 ||
+		!strings.HasSuffix(f.LastAct(), id) {
+		t.Fatalf("%d %s, did %q", code, raw, f.LastAct())
 	}
 }
 
@@ -122,12 +81,12 @@ func TestPathParamsEscapedByClients(t *testing.T) {
 // gave the ACD's milliseconds (longest_wait_ms, hold_ms) while the real-time
 // views beside them gave seconds.
 func TestDurationsInSeconds(t *testing.T) {
-	s, f := newCallServer(t, []acd.Call{{ID: "c1", Agent: "1001", Queue: "sales", Holds: 1, HoldMS: 2500}, {ID: "c2"}})
-	f.queues = []acd.QueueStatus{{Code: "sales", Name: "Sales", Waiting: 2, LongestWaitMS: 12500, ExpectedWaitMS: 30000, LoggedIn: 1,
+	s, f := newCallServer(t, []ccd.Call{{ID: "c1", Agent: "1001", Queue: "sales", Holds: 1, HoldMS: 2500}, {ID: "c2"}})
+	f.QueueList = []ccd.QueueStatus{{Code: "sales", Name: "Sales", Waiting: 2, LongestWaitMS: 12500, ExpectedWaitMS: 30000, LoggedIn: 1,
 		AgentsByState: map[string]int{"on_call": 1}}}
-	s.MountStats(&fakeStats{}, f, statsToken, time.UTC, nil)
+	apitest.MountStats(s, &apitest.FakeStats{}, f, time.UTC, nil)
 
-	_, _, raw := do(t, s, "GET", "/api/queues", integrationToken, "", "")
+	_, _, raw := do(t, s, "GET", "/api/queues", apitest.IntegrationToken, "", "")
 	var qs []map[string]any
 	if err := json.Unmarshal([]byte(raw), &qs); err != nil || len(qs) != 1 {
 		t.Fatalf("queues %s: %v", raw, err)
@@ -135,7 +94,7 @@ func TestDurationsInSeconds(t *testing.T) {
 	if q := qs[0]; q["longest_wait_seconds"] != 12.5 || q["expected_wait_seconds"] != 30.0 || q["waiting"] != 2.0 || q["name"] != "Sales" {
 		t.Errorf("queues %s", raw)
 	}
-	_, _, raw = do(t, s, "GET", "/api/calls", integrationToken, "", "")
+	_, _, raw = do(t, s, "GET", "/api/calls", apitest.IntegrationToken, "", "")
 	var calls []map[string]any
 	if err := json.Unmarshal([]byte(raw), &calls); err != nil || len(calls) != 2 {
 		t.Fatalf("calls %s: %v", raw, err)
@@ -149,9 +108,9 @@ func TestDurationsInSeconds(t *testing.T) {
 
 	// No answer names a duration in anything but seconds.
 	for _, r := range []struct{ path, token string }{
-		{"/api/queues", integrationToken}, {"/api/calls", integrationToken}, {"/api/agents", integrationToken},
-		{"/api/agents/1001", integrationToken}, {"/api/stats/realtime/queues", statsToken},
-		{"/api/stats/realtime/agents", statsToken}, {"/api/v1/supervision/inbound", statsToken},
+		{"/api/queues", apitest.IntegrationToken}, {"/api/calls", apitest.IntegrationToken}, {"/api/agents", apitest.IntegrationToken},
+		{"/api/agents/1001", apitest.IntegrationToken}, {"/api/stats/realtime/queues", apitest.IntegrationToken},
+		{"/api/stats/realtime/agents", apitest.IntegrationToken}, {"/api/v1/supervision/inbound", apitest.IntegrationToken},
 	} {
 		code, _, raw := do(t, s, "GET", r.path, r.token, "", "")
 		var v any

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/labstack/echo/v4"
 )
@@ -49,7 +50,7 @@ func (s *Server) edge(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func tooLarge(limit int64) error {
-	return &Error{Code: ETOOLARGE, Field: "body", Message: fmt.Sprintf("the request body is over %d bytes (api.max_body_bytes)", limit)}
+	return &ccd.Error{Code: ccd.ETOOLARGE, Field: "body", Message: fmt.Sprintf("the request body is over %d bytes (api.max_body_bytes)", limit)}
 }
 
 // bodyReadError tells a body over the limit (413) from one that did not come
@@ -61,9 +62,9 @@ func bodyReadError(err error, limit int64) error {
 	case errors.As(err, &tooBig):
 		return tooLarge(limit)
 	case errors.As(err, &ne) && ne.Timeout():
-		return &Error{Code: ETIMEOUT, Field: "body", Message: "the request body did not arrive in time (api.read_timeout)"}
+		return &ccd.Error{Code: ccd.ETIMEOUT, Field: "body", Message: "the request body did not arrive in time (api.read_timeout)"}
 	default:
-		return Invalid("body", "could not be read: "+err.Error())
+		return ccd.Invalid("body", "could not be read: "+err.Error())
 	}
 }
 
@@ -133,7 +134,7 @@ func checkTexts(c echo.Context, body []byte) error {
 		// A body in another format is read by no handler as fields; it still
 		// must not smuggle what PostgreSQL refuses.
 		if p := textcheck.TextProblem(string(body)); p != "" {
-			return Invalid("body", p)
+			return ccd.Invalid("body", p)
 		}
 		return nil
 	}
@@ -142,7 +143,7 @@ func checkTexts(c echo.Context, body []byte) error {
 func checkQuery(raw string) error {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
-		return Invalid("query", "is not a valid query string: "+err.Error())
+		return ccd.Invalid("query", "is not a valid query string: "+err.Error())
 	}
 	return checkValues(q)
 }
@@ -150,7 +151,7 @@ func checkQuery(raw string) error {
 func checkForm(body []byte) error {
 	f, err := url.ParseQuery(string(body))
 	if err != nil {
-		return Invalid("body", "is not a valid form: "+err.Error())
+		return ccd.Invalid("body", "is not a valid form: "+err.Error())
 	}
 	return checkValues(f)
 }
@@ -159,11 +160,11 @@ func checkForm(body []byte) error {
 func checkValues(vs url.Values) error {
 	for name, values := range vs {
 		if p := textcheck.Problem(name); p != "" {
-			return Invalid(fieldName(name), "parameter name "+p)
+			return ccd.Invalid(fieldName(name), "parameter name "+p)
 		}
 		for _, v := range values {
 			if p := textcheck.Problem(v); p != "" {
-				return Invalid(name, p)
+				return ccd.Invalid(name, p)
 			}
 		}
 	}
@@ -183,11 +184,11 @@ func checkPathParams(c echo.Context) error {
 			name = "path"
 		}
 		if p := textcheck.Problem(v); p != "" {
-			return Invalid(name, p)
+			return ccd.Invalid(name, p)
 		}
 		if d, err := url.PathUnescape(v); err == nil {
 			if p := textcheck.Problem(d); p != "" {
-				return Invalid(name, p)
+				return ccd.Invalid(name, p)
 			}
 		}
 	}
@@ -196,7 +197,7 @@ func checkPathParams(c echo.Context) error {
 
 func checkMultipart(body []byte, boundary string) error {
 	if boundary == "" {
-		return Invalid("body", "multipart/form-data without a boundary")
+		return ccd.Invalid("body", "multipart/form-data without a boundary")
 	}
 	mr := multipart.NewReader(bytes.NewReader(body), boundary)
 	for {
@@ -205,21 +206,21 @@ func checkMultipart(body []byte, boundary string) error {
 			return nil
 		}
 		if err != nil {
-			return Invalid("body", "is not valid multipart/form-data: "+err.Error())
+			return ccd.Invalid("body", "is not valid multipart/form-data: "+err.Error())
 		}
 		name := part.FormName()
 		if p := textcheck.Problem(name); p != "" {
-			return Invalid(fieldName(name), "field name "+p)
+			return ccd.Invalid(fieldName(name), "field name "+p)
 		}
 		if part.FileName() != "" {
 			continue // a file is content, not a text field
 		}
 		v, err := io.ReadAll(part)
 		if err != nil {
-			return Invalid(name, "could not be read: "+err.Error())
+			return ccd.Invalid(name, "could not be read: "+err.Error())
 		}
 		if p := textcheck.Problem(string(v)); p != "" {
-			return Invalid(name, p)
+			return ccd.Invalid(name, p)
 		}
 	}
 }
@@ -239,7 +240,7 @@ func checkJSON(body []byte) error {
 			return nil
 		}
 		if err != nil {
-			return Invalid("body", "is not valid JSON: "+err.Error())
+			return ccd.Invalid("body", "is not valid JSON: "+err.Error())
 		}
 		switch t := tok.(type) {
 		case json.Delim:
@@ -249,10 +250,10 @@ func checkJSON(body []byte) error {
 			isKey := path.expectsKey()
 			field := path.field(t, isKey)
 			if !utf8.Valid(body[start:dec.InputOffset()]) {
-				return Invalid(field, "is not valid UTF-8")
+				return ccd.Invalid(field, "is not valid UTF-8")
 			}
 			if p := textcheck.Problem(t); p != "" {
-				return Invalid(field, cond(isKey, "key ", "")+p)
+				return ccd.Invalid(field, cond(isKey, "key ", "")+p)
 			}
 			if isKey {
 				path.key(t)

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bufio"
@@ -29,36 +29,40 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/labstack/echo/v4"
+
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/api"
+	"github.com/ccdhq/ccd/integrations/optimus"
+	"github.com/ccdhq/ccd/internal/apitest"
 )
 
 func TestReadyzReasonsOnlyForIntegrationToken(t *testing.T) {
-	s := NewServer(nil, nil, Options{Token: integrationToken})
-	s.AddCheck(Check{Name: "database", Func: func(context.Context) error { return errors.New("dial tcp 10.1.2.3:5432: refused") }})
-	for _, auth := range []string{"", "Bearer wrong-token-0123456789", "Basic " + integrationToken} {
+	s := api.NewServer(nil, nil, api.Options{Token: apitest.IntegrationToken})
+	s.AddCheck(api.Check{Name: "database", Func: func(context.Context) error { return errors.New("dial tcp 10.1.2.3:5432: refused") }})
+	for _, auth := range []string{"", "Bearer wrong-token-0123456789", "Basic " + apitest.IntegrationToken} {
 		code, _, raw := doAuth(t, s, "GET", "/readyz", auth)
 		if code != 503 || strings.Contains(raw, "10.1.2.3") || !strings.Contains(raw, `"name":"database","ok":false`) {
 			t.Fatalf("readyz with %q: %d %s", auth, code, raw)
 		}
 	}
-	code, _, raw := doAuth(t, s, "GET", "/readyz", "bearer "+integrationToken)
+	code, _, raw := doAuth(t, s, "GET", "/readyz", "bearer "+apitest.IntegrationToken)
 	if code != 503 || !strings.Contains(raw, "10.1.2.3") {
 		t.Fatalf("readyz for the integration token: %d %s", code, raw)
 	}
 }
 
 func TestErrorShapeForUnknownRoutesAndMethods(t *testing.T) {
-	s, _ := newAgentServer(t)
+	s, _ := apitest.NewAgentServer(t)
 	s.Echo.POST("/bind", func(c echo.Context) error { var v map[string]string; return c.Bind(&v) })
 	for _, tc := range []struct {
 		method, path string
 		status       int
 		code         string
 	}{
-		{"GET", "/nowhere", 404, ENOTFOUND},
-		{"POST", "/healthz", 405, EMETHOD},
-		{"DELETE", "/readyz", 405, EMETHOD},
+		{"GET", "/nowhere", 404, ccd.ENOTFOUND},
+		{"POST", "/healthz", 405, ccd.EMETHOD},
+		{"DELETE", "/readyz", 405, ccd.EMETHOD},
 		{"POST", "/bind", 415, "unsupported_media_type"},
 	} {
 		ctype := ""
@@ -66,7 +70,7 @@ func TestErrorShapeForUnknownRoutesAndMethods(t *testing.T) {
 		if tc.status == 415 {
 			ctype, body = "text/csv", "a,b"
 		}
-		code, m, raw := do(t, s, tc.method, tc.path, integrationToken, ctype, body)
+		code, m, raw := do(t, s, tc.method, tc.path, apitest.IntegrationToken, ctype, body)
 		e, _ := m["error"].(map[string]any)
 		if code != tc.status || e["code"] != tc.code || e["message"] == "" {
 			t.Fatalf("%s %s: %d %s, want %d with code %s", tc.method, tc.path, code, raw, tc.status, tc.code)
@@ -75,17 +79,17 @@ func TestErrorShapeForUnknownRoutesAndMethods(t *testing.T) {
 }
 
 func TestSecurityHeadersEverywhere(t *testing.T) {
-	s, _ := newAgentServer(t)
+	s, _ := apitest.NewAgentServer(t)
 	q := url.Values{"webServiceUserName": {"ws"}, "password": {"ws-pw"}, "Username": {"1001"}}
 	for _, tc := range []struct{ method, path, body string }{
 		{"GET", "/healthz", ""},
 		{"GET", "/nowhere", ""},
-		{"POST", "/api/v1/login", loginBody("1001", "alice-pw")},
-		{"POST", "/api/v1/login", loginBody("1001", "wrong")},
+		{"POST", "/api/v1/login", apitest.LoginBody("1001", "alice-pw")},
+		{"POST", "/api/v1/login", apitest.LoginBody("1001", "wrong")},
 		{"GET", "/api/agents/1001", ""},
 		{"GET", "/AgentServices.asmx/CheckExtensionState?" + q.Encode(), ""},
 	} {
-		_, _, raw, h := doFrom(t, s, addrA, tc.method, tc.path, integrationToken, "application/json", tc.body)
+		_, _, raw, h := doFrom(t, s, apitest.AddrA, tc.method, tc.path, apitest.IntegrationToken, "application/json", tc.body)
 		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Cache-Control") != "no-store" {
 			t.Fatalf("%s %s: headers %v (%s)", tc.method, tc.path, h, raw)
 		}
@@ -113,9 +117,9 @@ func (b *countingBody) Read(p []byte) (int, error) {
 
 func TestHugeBodiesAreRefusedUnread(t *testing.T) {
 	const limit = 64 << 10
-	s := NewServer(nil, nil, Options{MaxBodyBytes: limit})
-	f := newFakeAgents()
-	s.MountAgents(f, AgentAuth{Token: integrationToken, Passwords: map[string]string{"1001": "alice-pw"}, OptimusUser: "ws", OptimusPassword: "ws-pw"})
+	s := api.NewServer(nil, nil, api.Options{MaxBodyBytes: limit, Token: apitest.IntegrationToken})
+	f := apitest.NewFakeAgents()
+	apitest.MountAgents(s, f, api.AgentAuth{Passwords: map[string]string{"1001": "alice-pw"}}, apitest.Optimus)
 	const huge = 200 << 20
 	for _, tc := range []struct {
 		name, path, ctype string
@@ -151,13 +155,13 @@ func TestHugeBodiesAreRefusedUnread(t *testing.T) {
 				return
 			}
 			var m map[string]map[string]string
-			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || m["error"]["code"] != ETOOLARGE || m["error"]["field"] != "body" {
+			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil || m["error"]["code"] != ccd.ETOOLARGE || m["error"]["field"] != "body" {
 				t.Fatalf("answer %s", rec.Body)
 			}
 		})
 	}
 	// The default limit is 1 MiB.
-	d := New(nil, nil)
+	d := api.New(nil, nil)
 	d.Echo.POST("/echo", func(c echo.Context) error { return c.NoContent(204) })
 	for size, want := range map[int]int{1 << 20: 204, 1<<20 + 1: 413} {
 		rec := httptest.NewRecorder()
@@ -171,7 +175,7 @@ func TestHugeBodiesAreRefusedUnread(t *testing.T) {
 }
 
 // serve runs s on a loopback port until the test ends.
-func serve(t *testing.T, s *Server) string {
+func serve(t *testing.T, s *api.Server) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -190,8 +194,8 @@ func serve(t *testing.T, s *Server) string {
 }
 
 func TestSlowBodyIsCutOff(t *testing.T) {
-	s := NewServer(nil, nil, Options{ReadTimeout: 300 * time.Millisecond})
-	s.MountAgents(newFakeAgents(), AgentAuth{Passwords: map[string]string{"1001": "alice-pw"}})
+	s := api.NewServer(nil, nil, api.Options{ReadTimeout: 300 * time.Millisecond})
+	apitest.MountAgents(s, apitest.NewFakeAgents(), api.AgentAuth{Passwords: map[string]string{"1001": "alice-pw"}}, optimus.Credentials{})
 	addr := serve(t, s)
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -227,7 +231,7 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 // request's context stays alive) and the write timeout (each write extends
 // it), as a month of statistics exported as CSV does.
 func TestLongAnswerOutlivesTimeouts(t *testing.T) {
-	s := NewServer(nil, nil, Options{ReadTimeout: 200 * time.Millisecond, WriteTimeout: time.Second})
+	s := api.NewServer(nil, nil, api.Options{ReadTimeout: 200 * time.Millisecond, WriteTimeout: time.Second})
 	const lines = 25
 	s.Echo.GET("/export", func(c echo.Context) error {
 		c.Response().WriteHeader(200)
@@ -286,7 +290,7 @@ func writeCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 
 func TestTLSServesHTTPS(t *testing.T) {
 	certFile, keyFile, pool := writeCert(t)
-	s := NewServer(nil, nil, Options{TLSCertFile: certFile, TLSKeyFile: keyFile})
+	s := api.NewServer(nil, nil, api.Options{TLSCertFile: certFile, TLSKeyFile: keyFile})
 	addr := serve(t, s)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	resp, err := client.Get("https://" + addr + "/healthz")
@@ -332,11 +336,11 @@ func TestWarnsWhenPlainHTTPLeavesLoopback(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs syncBuffer
-			opts := Options{}
+			opts := api.Options{}
 			if tc.tls {
 				opts.TLSCertFile, opts.TLSKeyFile = certFile, keyFile
 			}
-			s := NewServer(slog.New(slog.NewTextHandler(&logs, nil)), nil, opts)
+			s := api.NewServer(slog.New(slog.NewTextHandler(&logs, nil)), nil, opts)
 			ln, err := net.Listen("tcp", tc.listen)
 			if err != nil {
 				t.Fatal(err)
@@ -368,9 +372,9 @@ func multipartBody(t *testing.T, fields map[string]string) (string, string) {
 }
 
 func TestEdgeRefusesBadText(t *testing.T) {
-	s, f := newAgentServer(t)
+	s, f := apitest.NewAgentServer(t)
 	s.Echo.POST("/probe/:name", func(c echo.Context) error { return c.NoContent(204) })
-	_, m, _ := do(t, s, "POST", "/api/v1/login", "", "application/json", loginBody("1001", "alice-pw"))
+	_, m, _ := do(t, s, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw"))
 	agentToken := m["token"].(string)
 	if code, _, raw := do(t, s, "POST", "/api/v1/asterisk_login/", agentToken, "", ""); code != 200 {
 		t.Fatalf("login %d %s", code, raw)
@@ -384,16 +388,16 @@ func TestEdgeRefusesBadText(t *testing.T) {
 		{"OMniLeads pause_id NUL", "POST", "/api/v1/asterisk_pause/", agentToken, "application/json", `{"pause_id":"x\u0000y"}`, "pause_id"},
 		{"OMniLeads pause_id invalid UTF-8", "POST", "/api/v1/asterisk_pause/", agentToken, "application/json", "{\"pause_id\":\"\xff\xfe\"}", "pause_id"},
 		{"OMniLeads pause_id as form", "POST", "/api/v1/asterisk_pause/", agentToken, "application/x-www-form-urlencoded", "pause_id=x%00y", "pause_id"},
-		{"ccd activity NUL", "POST", "/api/agents/1001/not_ready", integrationToken, "application/json", `{"activity":"x\u0000y"}`, "activity"},
-		{"ccd activity control", "POST", "/api/agents/1001/not_ready", integrationToken, "application/json", `{"activity":"a\u001bb"}`, "activity"},
-		{"ccd activity JSON sent as text", "POST", "/api/agents/1001/not_ready", integrationToken, "text/plain", `{"activity":"x\u0000y"}`, "activity"},
+		{"ccd activity NUL", "POST", "/api/agents/1001/not_ready", apitest.IntegrationToken, "application/json", `{"activity":"x\u0000y"}`, "activity"},
+		{"ccd activity control", "POST", "/api/agents/1001/not_ready", apitest.IntegrationToken, "application/json", `{"activity":"a\u001bb"}`, "activity"},
+		{"ccd activity JSON sent as text", "POST", "/api/agents/1001/not_ready", apitest.IntegrationToken, "text/plain", `{"activity":"x\u0000y"}`, "activity"},
 		{"Optimus activityCode form", "POST", "/AgentServices.asmx/NOT%20READY", "", "application/x-www-form-urlencoded", optimusForm.Encode(), "activityCode"},
 		{"Optimus activityCode query", "GET", "/AgentServices.asmx/NOT%20READY?" + optimusForm.Encode(), "", "", "", "activityCode"},
-		{"query value", "GET", "/api/agents/1001?x=%00", integrationToken, "", "", "x"},
-		{"query invalid UTF-8", "GET", "/api/agents/1001?agent=%ff%fe", integrationToken, "", "", "agent"},
-		{"query not decodable", "GET", "/api/agents/1001?x=%zz", integrationToken, "", "", "query"},
-		{"path parameter NUL", "GET", "/api/agents/10%0001", integrationToken, "", "", "id"},
-		{"path parameter invalid UTF-8", "GET", "/api/agents/%c3%28", integrationToken, "", "", "id"},
+		{"query value", "GET", "/api/agents/1001?x=%00", apitest.IntegrationToken, "", "", "x"},
+		{"query invalid UTF-8", "GET", "/api/agents/1001?agent=%ff%fe", apitest.IntegrationToken, "", "", "agent"},
+		{"query not decodable", "GET", "/api/agents/1001?x=%zz", apitest.IntegrationToken, "", "", "query"},
+		{"path parameter NUL", "GET", "/api/agents/10%0001", apitest.IntegrationToken, "", "", "id"},
+		{"path parameter invalid UTF-8", "GET", "/api/agents/%c3%28", apitest.IntegrationToken, "", "", "id"},
 		{"nested JSON", "POST", "/probe/a", "", "application/json", `{"a":{"b":[1,"ok",{"c":"x\u0000"}]}}`, "a.b[2].c"},
 		{"JSON array", "POST", "/probe/a", "", "application/json", `["ok","\u0085"]`, "[1]"},
 		{"JSON key", "POST", "/probe/a", "", "application/json", `{"k\u0000":1}`, `k\x00`},
@@ -401,7 +405,7 @@ func TestEdgeRefusesBadText(t *testing.T) {
 		{"other body", "POST", "/probe/a", "", "text/plain", "a\x00b", "body"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(f.calls)
+			before := len(f.Requests())
 			code, m, raw := do(t, s, tc.method, tc.path, tc.token, tc.ctype, tc.body)
 			if code != 400 {
 				t.Fatalf("status %d, want 400: %s", code, raw)
@@ -410,11 +414,11 @@ func TestEdgeRefusesBadText(t *testing.T) {
 				if !strings.Contains(raw, `<string xmlns="http://tempuri.org/">ERROR: `+tc.field+": contains a NUL byte</string>") {
 					t.Fatalf("AgentServices answer %s", raw)
 				}
-			} else if e, _ := m["error"].(map[string]any); e["code"] != EINVALID || e["field"] != tc.field {
+			} else if e, _ := m["error"].(map[string]any); e["code"] != ccd.EINVALID || e["field"] != tc.field {
 				t.Fatalf("error %s, want field %s", raw, tc.field)
 			}
-			if len(f.calls) != before {
-				t.Fatalf("the agent control was called: %v", f.calls[before:])
+			if len(f.Requests()) != before {
+				t.Fatalf("the agent control was called: %v", f.Requests()[before:])
 			}
 		})
 	}
@@ -425,50 +429,4 @@ func TestEdgeRefusesBadText(t *testing.T) {
 	if code, _, raw := do(t, s, "POST", "/probe/Zo%C3%AB", "", "application/json", `{"a":[{"b":"Zoë"}],"n":1e999,"t":true,"z":null}`); code != 204 {
 		t.Fatalf("clean probe: %d %s", code, raw)
 	}
-}
-
-// checkJSON accepts a JSON text exactly when every string in it, keys
-// included, is one textcheck accepts.
-func FuzzCheckJSON(f *testing.F) {
-	for _, s := range []string{`{"a":"b"}`, `{"pause_id":"x\u0000y"}`, "[\"\xff\"]", `{"a":{"b":[1,"\u0007"]}}`, `"x"`, `{"\u0085":1}`, `[[],{},""]`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		err := checkJSON([]byte(s))
-		var v any
-		if json.Unmarshal([]byte(s), &v) != nil {
-			return
-		}
-		if bad := badString(v); (err == nil) != (bad == "" && utf8Valid(s)) {
-			t.Fatalf("checkJSON(%q) = %v, but the first bad string is %q", s, err, bad)
-		}
-	})
-}
-
-func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "") == s }
-
-// badString is a string in v (key or value) that textcheck refuses.
-func badString(v any) string {
-	switch v := v.(type) {
-	case string:
-		if textcheck.Problem(v) != "" {
-			return v
-		}
-	case []any:
-		for _, e := range v {
-			if b := badString(e); b != "" {
-				return b
-			}
-		}
-	case map[string]any:
-		for k, e := range v {
-			if textcheck.Problem(k) != "" {
-				return k
-			}
-			if b := badString(e); b != "" {
-				return b
-			}
-		}
-	}
-	return ""
 }

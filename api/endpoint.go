@@ -4,31 +4,33 @@ import (
 	"context"
 	"errors"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd/endpoints"
-	"github.com/labstack/echo/v4"
 )
 
-// loginAt logs agent in at the endpoint the request asked for, once the
-// endpoint policy (acd/endpoints, AgentAuth.Endpoints) allows it for this
-// caller. field is the request's name for the endpoint in the dialect at hand,
-// so that a refusal names what the client sent.
-func (a *agentAPI) loginAt(ctx context.Context, caller endpoints.Caller, agent, requested, field string) error {
-	ep, err := a.auth.Endpoints.Resolve(caller, agent, requested)
+// LoginAt logs agent in at the endpoint the request asked for, once the
+// endpoint policy (acd/endpoints, AgentAuth.Endpoints) allows it for the
+// principal: one that may act for any agent sets any well-formed endpoint,
+// everyone else (an agent, the Optimus web service) only those the agent
+// itself may use. field is the request's name for the endpoint in the
+// dialect at hand, so that a refusal names what the client sent.
+func (a *Agents) LoginAt(ctx context.Context, p ccd.Principal, agent, requested, field string) error {
+	ep, err := a.auth.Endpoints.Resolve(endpointCaller(p), agent, requested)
 	var pe *endpoints.Error
 	if errors.As(err, &pe) {
-		code := EINVALID
+		code := ccd.EINVALID
 		if pe.Forbidden {
-			code = EFORBIDDEN
+			code = ccd.EFORBIDDEN
 		}
-		return &Error{Code: code, Field: field, Message: pe.Msg}
+		return &ccd.Error{Code: code, Field: field, Message: pe.Msg}
 	}
 	if err != nil {
 		return err
 	}
-	err = a.ctl.Login(ctx, agent, ep)
+	err = a.Ctl.Login(ctx, agent, ep)
 	// The ACD names its own input "endpoint" (in use by another agent, none
 	// configured); the client knows it by the dialect's name.
-	var ae *Error
+	var ae *ccd.Error
 	if errors.As(err, &ae) && ae.Field == "endpoint" && field != "endpoint" {
 		renamed := *ae
 		renamed.Field = field
@@ -37,9 +39,9 @@ func (a *agentAPI) loginAt(ctx context.Context, caller endpoints.Caller, agent, 
 	return err
 }
 
-// callerOf is who a token-authenticated request is for the endpoint policy.
-func callerOf(c echo.Context) endpoints.Caller {
-	if p, _ := c.Get("principal").(principal); p.integration {
+// endpointCaller is who a principal is for the endpoint policy.
+func endpointCaller(p ccd.Principal) endpoints.Caller {
+	if p.Has(ccd.RoleAgentControl) {
 		return endpoints.Integration
 	}
 	return endpoints.Agent

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -6,10 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ccdhq/ccd/api"
+	"github.com/ccdhq/ccd/internal/apitest"
 )
 
 // agentToken logs Alice (1001) in to the OMniLeads session API.
-func agentToken(t *testing.T, s *Server) string {
+func agentToken(t *testing.T, s *api.Server) string {
 	t.Helper()
 	code, m, raw := do(t, s, "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"alice-pw"}`)
 	token, _ := m["token"].(string)
@@ -22,12 +25,12 @@ func agentToken(t *testing.T, s *Server) string {
 // loginVia logs agent 1001 in at endpoint through one dialect: "oml"
 // (asterisk_login with token), "ccd" (/api/agents/1001/login with token) or
 // "optimus" (LOGIN with the web-service credential and ExtensionNumber).
-func loginVia(t *testing.T, s *Server, dialect, token, endpoint string) (int, map[string]any, string) {
+func loginVia(t *testing.T, s *api.Server, dialect, token, endpoint string) (int, map[string]any, string) {
 	t.Helper()
 	body := `{"endpoint":` + quoteJSON(endpoint) + `}`
 	switch dialect {
 	case "oml":
-		if token == integrationToken {
+		if token == apitest.IntegrationToken {
 			body = `{"agent":"1001","endpoint":` + quoteJSON(endpoint) + `}`
 		}
 		return do(t, s, "POST", "/api/v1/asterisk_login/", token, "application/json", body)
@@ -66,7 +69,7 @@ func TestAgentCannotLogInAtArbitraryEndpoints(t *testing.T) {
 	for _, dialect := range []string{"oml", "ccd", "optimus"} {
 		field := map[string]string{"oml": "endpoint", "ccd": "endpoint", "optimus": "ExtensionNumber"}[dialect]
 		t.Run(dialect, func(t *testing.T) {
-			s, f := newAgentServer(t)
+			s, f := apitest.NewAgentServer(t)
 			token := agentToken(t, s)
 			for _, tc := range []struct {
 				endpoint string
@@ -98,7 +101,7 @@ func TestAgentCannotLogInAtArbitraryEndpoints(t *testing.T) {
 func TestAgentLogsInAtAllowedEndpoints(t *testing.T) {
 	for _, dialect := range []string{"oml", "ccd", "optimus"} {
 		t.Run(dialect, func(t *testing.T) {
-			s, f := newAgentServer(t)
+			s, f := apitest.NewAgentServer(t)
 			token := agentToken(t, s)
 			for _, tc := range []struct{ endpoint, want string }{
 				{"2050", "PJSIP/2050"},
@@ -126,15 +129,15 @@ func TestAgentLogsInAtAllowedEndpoints(t *testing.T) {
 func TestIntegrationTokenSetsAnyWellFormedEndpoint(t *testing.T) {
 	for _, dialect := range []string{"oml", "ccd"} {
 		t.Run(dialect, func(t *testing.T) {
-			s, f := newAgentServer(t)
-			code, _, raw := loginVia(t, s, dialect, integrationToken, "Local/0090055512345@outbound-trunk")
+			s, f := apitest.NewAgentServer(t)
+			code, _, raw := loginVia(t, s, dialect, apitest.IntegrationToken, "Local/0090055512345@outbound-trunk")
 			if code != 200 {
 				t.Fatalf("integration login: %d %s", code, raw)
 			}
 			if st, _ := f.Agent(context.Background(), "1001"); st.Endpoint != "Local/0090055512345@outbound-trunk" {
 				t.Fatalf("agent %+v", st)
 			}
-			code, m, raw := loginVia(t, s, dialect, integrationToken, "../../etc/passwd")
+			code, m, raw := loginVia(t, s, dialect, apitest.IntegrationToken, "../../etc/passwd")
 			if e, _ := m["error"].(map[string]any); code != 400 || e == nil || e["field"] != "endpoint" {
 				t.Fatalf("integration login at a path: %d %s", code, raw)
 			}

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/labstack/echo/v4"
 )
@@ -22,12 +23,12 @@ func decodePathParams(next echo.HandlerFunc) echo.HandlerFunc {
 			if raw && strings.Contains(values[i], "%") {
 				v, err := url.PathUnescape(values[i])
 				if err != nil {
-					return Invalid(name, "is not a valid percent-encoded path segment")
+					return ccd.Invalid(name, "is not a valid percent-encoded path segment")
 				}
 				values[i] = v
 			}
 			if p := textcheck.Problem(values[i]); p != "" {
-				return Invalid(name, p)
+				return ccd.Invalid(name, p)
 			}
 		}
 		return next(c)

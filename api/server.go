@@ -1,6 +1,10 @@
-// Package api is ccd's HTTP server: health and readiness, Prometheus metrics, and
-// (as they are built) the REST interfaces CRMs and agent toolbars speak. Errors are
-// mapped to HTTP in one place (errors.go).
+// Package api is ccd's HTTP server: health and readiness, Prometheus metrics,
+// the one authentication of every route (principals and roles, auth.go),
+// ccd's own JSON interface to agents, queues and calls, and the statistics.
+// The dialects CRMs and toolbars speak (OMniLeads, Optimus) live in
+// integrations/ and mount on the server through its echo instance, its
+// authentication and the agent service MountAgents returns. Errors are the
+// domain's (ccd.Error), mapped to HTTP in one place (errors.go).
 package api
 
 import (
@@ -12,10 +16,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/config"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,9 +44,13 @@ type Options struct {
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// TLSCertFile and TLSKeyFile (PEM): serve HTTPS. Both or neither.
 	TLSCertFile, TLSKeyFile string
-	// Token is the integration token; /readyz gives its reasons only to it,
-	// as they name internal addresses.
+	// Token is the integration token: a principal of kind ccd.Integration
+	// (Grant). /readyz gives its reasons only to principals with the
+	// readiness role, as they name internal addresses.
 	Token string
+	// Now is the server's clock (token expiry, login throttling, "today"
+	// of the real-time views); nil is time.Now. Tests set it.
+	Now func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -52,6 +60,9 @@ func (o Options) withDefaults() Options {
 	o.ReadTimeout = cmp.Or(o.ReadTimeout, d.ReadTimeout)
 	o.WriteTimeout = cmp.Or(o.WriteTimeout, d.WriteTimeout)
 	o.IdleTimeout = cmp.Or(o.IdleTimeout, d.IdleTimeout)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	return o
 }
 
@@ -63,6 +74,10 @@ type Server struct {
 	mu     sync.Mutex
 	checks []Check
 	srv    *http.Server
+	creds  credentials
+	// errorWriters answer errors on the routes of a dialect that has its own
+	// error shape (route path -> writer).
+	errorWriters map[string]ErrorWriter
 }
 
 // New builds the server with /healthz, /readyz and /metrics and the default
@@ -80,12 +95,14 @@ func NewServer(log *slog.Logger, reg *prometheus.Registry, opts Options) *Server
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(log)
+
 	// The client address (login throttling) is the peer's, or what a reverse
 	// proxy on this host says it is; a remote client cannot choose it by
 	// sending X-Forwarded-For.
 	e.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
-	s := &Server{Echo: e, log: log, opts: opts.withDefaults()}
+	s := &Server{Echo: e, log: log, opts: opts.withDefaults(), errorWriters: map[string]ErrorWriter{}}
+	e.HTTPErrorHandler = s.errorHandler
+	s.Grant(s.opts.Token, ccd.NewPrincipal(ccd.Integration, "integration"))
 	e.Use(decodePathParams, securityHeaders, s.edge)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
@@ -109,17 +126,6 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// bearerToken reads "Authorization: Bearer <token>"; the scheme name is
-// case-insensitive (RFC 6750, RFC 9110 §11.1).
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
-}
-
 // AddCheck adds a readiness condition.
 func (s *Server) AddCheck(c Check) {
 	s.mu.Lock()
@@ -134,11 +140,16 @@ type checkResult struct {
 }
 
 // readyz answers 200 when every check passes and 503 otherwise, listing each
-// check. The reasons go only to the integration token: they hold internal
-// addresses (database host, Asterisk URLs) an anonymous caller need not learn.
+// check. The reasons go only to a principal with the readiness role (the
+// integration token): they hold internal addresses (database host, Asterisk
+// URLs) an anonymous caller need not learn. The route itself needs no
+// credentials.
 func (s *Server) readyz(c echo.Context) error {
-	token, _ := bearerToken(c.Request())
-	reasons := s.opts.Token != "" && equal(s.opts.Token, token)
+	var reasons bool
+	if token, ok := bearerToken(c.Request()); ok {
+		p, known := s.principal(token)
+		reasons = known && p.Has(ccd.RoleReadiness)
+	}
 	s.mu.Lock()
 	checks := append([]Check(nil), s.checks...)
 	s.mu.Unlock()

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -10,11 +10,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ccdhq/ccd/metrics"
 	"github.com/labstack/echo/v4"
+
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/api"
+	"github.com/ccdhq/ccd/metrics"
 )
 
-func get(t *testing.T, s *Server, path string) (int, string) {
+func get(t *testing.T, s *api.Server, path string) (int, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	s.Echo.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -25,22 +28,25 @@ func get(t *testing.T, s *Server, path string) (int, string) {
 func TestHealthReadyMetrics(t *testing.T) {
 	m := metrics.New()
 	m.EventsIn.WithLabelValues("ami", "Hangup").Add(3)
-	s := New(nil, m.Registry)
+	s := api.New(nil, m.Registry)
 	if code, body := get(t, s, "/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
 		t.Fatalf("healthz %d %s", code, body)
 	}
-	s.AddCheck(Check{Name: "database", Func: func(context.Context) error { return nil }})
+	s.AddCheck(api.Check{Name: "database", Func: func(context.Context) error { return nil }})
 	if code, _ := get(t, s, "/readyz"); code != 200 {
 		t.Fatalf("readyz with passing checks: %d", code)
 	}
-	s.AddCheck(Check{Name: "ami", Func: func(context.Context) error { return errors.New("dial tcp 127.0.0.1:5038: connection refused") }})
+	s.AddCheck(api.Check{Name: "ami", Func: func(context.Context) error { return errors.New("dial tcp 127.0.0.1:5038: connection refused") }})
 	code, body := get(t, s, "/readyz")
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with a failing check: %d", code)
 	}
 	var r struct {
-		Status string        `json:"status"`
-		Checks []checkResult `json:"checks"`
+		Status string `json:"status"`
+		Checks []struct {
+			Name string `json:"name"`
+			OK   bool   `json:"ok"`
+		} `json:"checks"`
 	}
 	if err := json.Unmarshal([]byte(body), &r); err != nil {
 		t.Fatal(err)
@@ -55,8 +61,8 @@ func TestHealthReadyMetrics(t *testing.T) {
 }
 
 func TestErrorsAreJSON(t *testing.T) {
-	s := New(nil, nil)
-	s.Echo.GET("/bad", func(c echo.Context) error { return Invalid("from", "from must be before to") })
+	s := api.New(nil, nil)
+	s.Echo.GET("/bad", func(c echo.Context) error { return ccd.Invalid("from", "from must be before to") })
 	s.Echo.GET("/boom", func(c echo.Context) error { return errors.New("secret detail") })
 	code, body := get(t, s, "/bad")
 	if code != 400 || !strings.Contains(body, `"field":"from"`) {

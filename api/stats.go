@@ -1,7 +1,6 @@
 package api
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/store"
@@ -32,9 +31,9 @@ type StatsReader interface {
 
 // LiveSource is the ACD's present: queues, calls and agents as they are now.
 type LiveSource interface {
-	Queues(ctx context.Context) ([]acd.QueueStatus, error)
-	Calls(ctx context.Context) ([]acd.Call, error)
-	Agents(ctx context.Context) ([]AgentStatus, error)
+	Queues(ctx context.Context) ([]ccd.QueueStatus, error)
+	Calls(ctx context.Context) ([]ccd.Call, error)
+	Agents(ctx context.Context) ([]ccd.AgentStatus, error)
 }
 
 // maxRangeDays bounds the range of one statistics request: three months of
@@ -44,60 +43,66 @@ const maxRangeDays = 92
 // statsAPI serves the statistics tables, the BI functions and the real-time
 // supervision views.
 type statsAPI struct {
-	r     StatsReader
-	live  LiveSource
-	log   *slog.Logger
-	token string
-	loc   *time.Location
-	sl    map[string]time.Duration
+	r    StatsReader
+	live LiveSource
+	log  *slog.Logger
+	now  func() time.Time
+	loc  *time.Location
+	sl   map[string]time.Duration
 }
 
-// statsNow is the real-time views' clock; tests set it.
-var statsNow = time.Now
-
-// MountStats adds the statistics interfaces, all behind "Authorization: Bearer
-// token". An empty token leaves them off. live may be nil (no ACD in this
-// process): the real-time views then answer 503. loc is the call center's
-// zone, in which dates without an offset are read, times are written and
-// "today" starts (nil: the machine's). serviceLevels holds each queue's
-// service level (queue code -> answer within).
+// MountStats adds the statistics interfaces, behind the authentication:
+// the tables and BI functions need the stats role, the real-time views the
+// supervise role. When no credential holds the stats role (no integration
+// token configured) they stay off. live may be nil (no ACD in this process):
+// the real-time views then answer 503. loc is the call center's zone, in
+// which dates without an offset are read, times are written and "today"
+// starts (nil: the machine's). serviceLevels holds each queue's service
+// level (queue code -> answer within). The Realtime it returns (nil when
+// off) feeds the dialects' supervision views.
 //
 //	GET /api/stats/:table?from=&to=&queue=&agent=&dnis=&format=json|csv&limit=
 //	GET /api/stats/bi/:function?from=&till=&format=
 //	GET /api/stats/realtime/queues
 //	GET /api/stats/realtime/agents
-//	GET /api/v1/supervision/agents   (OMniLeads field names)
-//	GET /api/v1/supervision/inbound  (OMniLeads field names)
 //
-// Each route takes the query parameters listed and no other (queryParams).
-// Durations are seconds, except the supervision views' "tiempo", which is
-// HH:MM:SS because that is what OMniLeads clients show.
-func (s *Server) MountStats(r StatsReader, live LiveSource, token string, loc *time.Location, serviceLevels map[string]time.Duration) {
-	if token == "" {
-		return
+// Each route takes the query parameters listed and no other (QueryParams).
+// Durations are seconds.
+func (s *Server) MountStats(r StatsReader, live LiveSource, loc *time.Location, serviceLevels map[string]time.Duration) *Realtime {
+	if !s.Grants(ccd.RoleStats) {
+		return nil
 	}
 	if loc == nil {
 		loc = time.Local
 	}
-	a := &statsAPI{r: r, live: live, log: s.log, token: token, loc: loc, sl: serviceLevels}
-	// Routes carry their own middleware rather than joining a group: the
-	// /api/v1 group of MountAgents authenticates differently, and these must
-	// work whether or not it exists. Static paths win over :table in Echo's
-	// router, so bi and realtime are not taken for table names.
-	e := s.Echo
-	e.GET("/api/stats/:table", a.table, a.authenticate, queryParams("from", "to", "queue", "agent", "dnis", "format", "limit"))
-	e.GET("/api/stats/bi/:function", a.bi, a.authenticate, queryParams("from", "till", "format"))
-	e.GET("/api/stats/realtime/queues", a.realtimeQueues, a.authenticate, queryParams())
-	e.GET("/api/stats/realtime/agents", a.realtimeAgents, a.authenticate, queryParams())
-	e.GET("/api/v1/supervision/agents", a.supervisionAgents, a.authenticate, queryParams())
-	e.GET("/api/v1/supervision/inbound", a.supervisionInbound, a.authenticate, queryParams())
+	a := &statsAPI{r: r, live: live, log: s.log, now: s.opts.Now, loc: loc, sl: serviceLevels}
+	// Static paths win over :table in Echo's router, so bi and realtime are
+	// not taken for table names.
+	e, auth := s.Echo, s.Authenticate
+	stats, supervise := Require(ccd.RoleStats), Require(ccd.RoleSupervise)
+	e.GET("/api/stats/:table", a.table, auth, stats, QueryParams("from", "to", "queue", "agent", "dnis", "format", "limit"))
+	e.GET("/api/stats/bi/:function", a.bi, auth, stats, QueryParams("from", "till", "format"))
+	e.GET("/api/stats/realtime/queues", a.realtimeQueues, auth, supervise, QueryParams())
+	e.GET("/api/stats/realtime/agents", a.realtimeAgents, auth, supervise, QueryParams())
+	return &Realtime{a: a}
 }
 
-// queryParams admits only the query parameters a route declares, each once
+// Realtime is the ACD's present combined with today's statistics, as the
+// real-time views give it; the dialects' supervision views show it in their
+// own words.
+type Realtime struct{ a *statsAPI }
+
+// Queues is every queue's present and day so far.
+func (r *Realtime) Queues(ctx context.Context) ([]QueueView, error) { return r.a.queues(ctx) }
+
+// Agents is every agent's present and day so far.
+func (r *Realtime) Agents(ctx context.Context) ([]AgentView, error) { return r.a.agents(ctx) }
+
+// QueryParams admits only the query parameters a route declares, each once
 // and each a text PostgreSQL takes (textcheck). A misspelt parameter would
 // otherwise be ignored without a word (to= on a BI function that reads till=
 // answered a whole day), and a NUL in a filter failed the read with a 500.
-func queryParams(names ...string) echo.MiddlewareFunc {
+func QueryParams(names ...string) echo.MiddlewareFunc {
 	takes := "takes no parameters"
 	if len(names) > 0 {
 		takes = "takes " + strings.Join(names, ", ")
@@ -108,17 +113,17 @@ func queryParams(names ...string) echo.MiddlewareFunc {
 			// cannot decode (dnis=%zz) as if it had not been sent.
 			q, err := url.ParseQuery(c.Request().URL.RawQuery)
 			if err != nil {
-				return Invalid("query", err.Error())
+				return ccd.Invalid("query", err.Error())
 			}
 			for _, name := range slices.Sorted(maps.Keys(q)) { // sorted: the same answer every time
 				switch {
 				case !slices.Contains(names, name):
-					return Invalid(name, "unknown parameter; "+c.Path()+" "+takes)
+					return ccd.Invalid(name, "unknown parameter; "+c.Path()+" "+takes)
 				case len(q[name]) > 1:
-					return Invalid(name, "is given more than once")
+					return ccd.Invalid(name, "is given more than once")
 				}
 				if p := textcheck.Problem(q[name][0]); p != "" {
-					return Invalid(name, p)
+					return ccd.Invalid(name, p)
 				}
 			}
 			return next(c)
@@ -126,33 +131,18 @@ func queryParams(names ...string) echo.MiddlewareFunc {
 	}
 }
 
-func (a *statsAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		token, ok := bearerToken(c.Request())
-		if !ok {
-			c.Response().Header().Set("WWW-Authenticate", "Bearer")
-			return &Error{Code: EUNAUTH, Message: "missing Authorization: Bearer <token>"}
-		}
-		if !equal(a.token, token) {
-			c.Response().Header().Set("WWW-Authenticate", "Bearer")
-			return &Error{Code: EUNAUTH, Message: "invalid token"}
-		}
-		return next(c)
-	}
-}
-
 // readerErr turns the store's refusals into 400s naming the field.
 func readerErr(err error) error {
 	var qe *store.QueryError
 	if errors.As(err, &qe) {
-		return Invalid(qe.Field, qe.Message)
+		return ccd.Invalid(qe.Field, qe.Message)
 	}
 	return err
 }
 
 func (a *statsAPI) reader() (StatsReader, error) {
 	if a.r == nil {
-		return nil, &Error{Code: EUNAVAILABLE, Message: "statistics are not available"}
+		return nil, &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "statistics are not available"}
 	}
 	return a.r, nil
 }
@@ -162,7 +152,7 @@ func (a *statsAPI) parseTime(field, v string) (time.Time, error) {
 	if t, ok := stats.ParseTime(v, a.loc); ok {
 		return t, nil
 	}
-	return time.Time{}, Invalid(field, fmt.Sprintf("%q is not a time: want RFC 3339 (2026-03-10T08:00:00+01:00), "+
+	return time.Time{}, ccd.Invalid(field, fmt.Sprintf("%q is not a time: want RFC 3339 (2026-03-10T08:00:00+01:00), "+
 		"a local date (2026-03-10) or a local date and time (2026-03-10T08:00)", v))
 }
 
@@ -171,7 +161,7 @@ func (a *statsAPI) parseTime(field, v string) (time.Time, error) {
 func (a *statsAPI) parseRange(c echo.Context, fromName, toName string) (from, to time.Time, err error) {
 	fv := c.QueryParam(fromName)
 	if fv == "" {
-		return from, to, Invalid(fromName, "is required")
+		return from, to, ccd.Invalid(fromName, "is required")
 	}
 	if from, err = a.parseTime(fromName, fv); err != nil {
 		return from, to, err
@@ -184,10 +174,10 @@ func (a *statsAPI) parseRange(c echo.Context, fromName, toName string) (from, to
 		to = from.In(a.loc).AddDate(0, 0, 1) // a calendar day, 23 or 25 hours across a DST change
 	}
 	if !to.After(from) {
-		return from, to, Invalid(toName, toName+" must be after "+fromName)
+		return from, to, ccd.Invalid(toName, toName+" must be after "+fromName)
 	}
 	if to.After(from.In(a.loc).AddDate(0, 0, maxRangeDays)) {
-		return from, to, Invalid(toName, fmt.Sprintf("the range is over %d days; ask for less at a time", maxRangeDays))
+		return from, to, ccd.Invalid(toName, fmt.Sprintf("the range is over %d days; ask for less at a time", maxRangeDays))
 	}
 	return from, to, nil
 }
@@ -199,7 +189,7 @@ func parseFormat(c echo.Context) (string, error) {
 	case "csv":
 		return "csv", nil
 	default:
-		return "", Invalid("format", fmt.Sprintf("%q: want json or csv", f))
+		return "", ccd.Invalid("format", fmt.Sprintf("%q: want json or csv", f))
 	}
 }
 
@@ -220,7 +210,7 @@ func (a *statsAPI) table(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			return Invalid("limit", fmt.Sprintf("%q: want a positive whole number", v))
+			return ccd.Invalid("limit", fmt.Sprintf("%q: want a positive whole number", v))
 		}
 		q.Limit = n
 	}
@@ -243,7 +233,7 @@ func (a *statsAPI) bi(c echo.Context) error {
 	name := c.Param("function")
 	ranged, ok := store.BIFunctionRanged(name)
 	if !ok {
-		return Invalid("function", fmt.Sprintf("unknown BI function %q; want agentdata, queuedata, getallqueues or getallqueuesagents", name))
+		return ccd.Invalid("function", fmt.Sprintf("unknown BI function %q; want agentdata, queuedata, getallqueues or getallqueuesagents", name))
 	}
 	var from, till time.Time
 	if ranged {
@@ -254,7 +244,7 @@ func (a *statsAPI) bi(c echo.Context) error {
 	} else {
 		for _, p := range []string{"from", "till"} {
 			if c.QueryParam(p) != "" {
-				return Invalid(p, name+" takes no range")
+				return ccd.Invalid(p, name+" takes no range")
 			}
 		}
 	}
@@ -300,19 +290,19 @@ func (a *statsAPI) fileDate(t time.Time) string {
 // startOfDay is local midnight of now's day in the center's zone: "today" of
 // the real-time views.
 func (a *statsAPI) startOfDay() time.Time {
-	n := statsNow().In(a.loc)
+	n := a.now().In(a.loc)
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, a.loc)
 }
 
 func (a *statsAPI) liveSource() (LiveSource, error) {
 	if a.live == nil {
-		return nil, &Error{Code: EUNAVAILABLE, Message: "the ACD's live state is not available in this process"}
+		return nil, &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "the ACD's live state is not available in this process"}
 	}
 	return a.live, nil
 }
 
-// queueTodayView is a queue's day so far.
-type queueTodayView struct {
+// QueueToday is a queue's day so far.
+type QueueToday struct {
 	// Offered counts calls routed or transferred to the queue; Inflowed those
 	// overflowed into it from another queue, which are not Offered here
 	// (Optimus' toolbar reading), so a call is offered in one queue only.
@@ -336,10 +326,10 @@ type queueTodayView struct {
 	AvgAbandonSeconds   float64  `json:"avg_abandon_seconds"` // of abandoned calls
 }
 
-// queueView is a queue's present and its day so far.
-type queueView struct {
-	queueStatusView
-	Today queueTodayView `json:"today"`
+// QueueView is a queue's present and its day so far.
+type QueueView struct {
+	QueueStatusView
+	Today QueueToday `json:"today"`
 }
 
 // ratio is n/d rounded to a tenth, 0 when d is 0.
@@ -364,7 +354,7 @@ func (a *statsAPI) sources() (LiveSource, StatsReader, error) {
 	return live, r, nil
 }
 
-func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
+func (a *statsAPI) queues(ctx context.Context) ([]QueueView, error) {
 	live, r, err := a.sources()
 	if err != nil {
 		return nil, err
@@ -377,11 +367,11 @@ func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]queueView, 0, len(qs))
+	out := make([]QueueView, 0, len(qs))
 	for _, q := range qs {
 		d := today[q.Code]
 		abandoned := d.Abandoned + d.AbdRinging
-		t := queueTodayView{
+		t := QueueToday{
 			Offered: d.Offered, Inflowed: d.Inflowed, Answered: d.Answered, Abandoned: abandoned, AbandonedRinging: d.AbdRinging,
 			Overflowed: d.Overflowed, AnsweredInSL: d.AnsweredInSL,
 			AvgWaitSeconds: ratio(d.SumAnswerTime, d.Answered), AvgAbandonSeconds: ratio(d.SumAbdTime, abandoned),
@@ -394,12 +384,13 @@ func (a *statsAPI) queues(ctx context.Context) ([]queueView, error) {
 				t.ServiceLevelPercent = &p
 			}
 		}
-		out = append(out, queueView{queueStatusView: queueStatus(q), Today: t})
+		out = append(out, QueueView{QueueStatusView: queueStatus(q), Today: t})
 	}
 	return out, nil
 }
 
-type agentTodayView struct {
+// AgentToday is an agent's day so far.
+type AgentToday struct {
 	Offered         int64 `json:"offered"`
 	Answered        int64 `json:"answered"`
 	LoginSeconds    int64 `json:"login_seconds"`
@@ -409,21 +400,24 @@ type agentTodayView struct {
 	TalkSeconds     int64 `json:"talk_seconds"`     // on every call
 }
 
-type agentView struct {
-	ID              string         `json:"id"`
-	Name            string         `json:"name"`
-	State           string         `json:"state"`
-	Status          string         `json:"status"`
-	Activity        string         `json:"activity,omitempty"`
-	SecondsInStatus int64          `json:"seconds_in_status"`
-	Queue           string         `json:"queue"`
-	Contact         string         `json:"contact"`
-	CallID          string         `json:"call_id,omitempty"`
-	Today           agentTodayView `json:"today"`
+// AgentView is an agent's present and day so far: its state, the call it
+// is on, and (Status) the state in the supervision views' words.
+type AgentView struct {
+	ID              string     `json:"id"`
+	Name            string     `json:"name"`
+	State           string     `json:"state"`
+	Status          string     `json:"status"`
+	Activity        string     `json:"activity,omitempty"`
+	SecondsInStatus int64      `json:"seconds_in_status"`
+	Queue           string     `json:"queue"`
+	Contact         string     `json:"contact"`
+	CallID          string     `json:"call_id,omitempty"`
+	Today           AgentToday `json:"today"`
 }
 
-// omlStatus is an agent state as the OMniLeads supervision view names it.
-func omlStatus(st AgentStatus) string {
+// statusLabel is an agent state in the words of the supervision views
+// (OMniLeads'), given beside the state in the real-time agents view.
+func statusLabel(st ccd.AgentStatus) string {
 	switch st.State {
 	case "ready":
 		return "READY"
@@ -444,7 +438,7 @@ func omlStatus(st AgentStatus) string {
 	return strings.ToUpper(st.State)
 }
 
-func (a *statsAPI) agents(ctx context.Context) ([]agentView, error) {
+func (a *statsAPI) agents(ctx context.Context) ([]AgentView, error) {
 	live, r, err := a.sources()
 	if err != nil {
 		return nil, err
@@ -463,7 +457,7 @@ func (a *statsAPI) agents(ctx context.Context) ([]agentView, error) {
 	}
 	// An agent's call: the one its status names, else any call ringing or
 	// connected to it.
-	byID, byAgent := map[string]*acd.Call{}, map[string]*acd.Call{}
+	byID, byAgent := map[string]*ccd.Call{}, map[string]*ccd.Call{}
 	for i := range calls {
 		cl := &calls[i]
 		byID[cl.ID] = cl
@@ -471,10 +465,10 @@ func (a *statsAPI) agents(ctx context.Context) ([]agentView, error) {
 			byAgent[cl.Agent] = cl
 		}
 	}
-	now := statsNow()
-	out := make([]agentView, 0, len(agents))
+	now := a.now()
+	out := make([]AgentView, 0, len(agents))
 	for _, st := range agents {
-		v := agentView{ID: st.ID, Name: st.Name, State: st.State, Status: omlStatus(st), Activity: st.Activity}
+		v := AgentView{ID: st.ID, Name: st.Name, State: st.State, Status: statusLabel(st), Activity: st.Activity}
 		if !st.Since.IsZero() {
 			v.SecondsInStatus = max(int64(now.Sub(st.Since)/time.Second), 0)
 		}
@@ -486,7 +480,7 @@ func (a *statsAPI) agents(ctx context.Context) ([]agentView, error) {
 			v.Queue, v.Contact, v.CallID = cl.Queue, cl.CLID, cl.ID
 		}
 		d := today[st.ID]
-		v.Today = agentTodayView{Offered: d.Offered, Answered: d.Answered, LoginSeconds: d.LoginTime,
+		v.Today = AgentToday{Offered: d.Offered, Answered: d.Answered, LoginSeconds: d.LoginTime,
 			ReadySeconds: d.ReadyTime, NotReadySeconds: d.NotReadyTime, ACDTalkSeconds: d.ACDTalkTime, TalkSeconds: d.TalkTime}
 		out = append(out, v)
 	}
@@ -507,61 +501,4 @@ func (a *statsAPI) realtimeAgents(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, as)
-}
-
-// hms is a duration as the OMniLeads views show it, HH:MM:SS (hours may pass 99).
-func hms(secs int64) string {
-	return fmt.Sprintf("%02d:%02d:%02d", secs/3600, secs/60%60, secs%60)
-}
-
-// supervisionAgents is the OMniLeads agent supervision view (003 §12.1.6).
-func (a *statsAPI) supervisionAgents(c echo.Context) error {
-	as, err := a.agents(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	type row struct {
-		ID       string `json:"id"`
-		Nombre   string `json:"nombre"`
-		Campana  string `json:"campana"`
-		Contacto string `json:"contacto"`
-		Status   string `json:"status"`
-		Tiempo   string `json:"tiempo"`
-	}
-	out := make([]row, 0, len(as))
-	for _, v := range as {
-		out = append(out, row{ID: v.ID, Nombre: cmp.Or(v.Name, v.ID), Campana: v.Queue, Contacto: v.Contact, Status: v.Status,
-			Tiempo: hms(v.SecondsInStatus)})
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-// supervisionInbound is the OMniLeads inbound campaigns view (003 §12.1.6),
-// a campaign being a queue. ccd has no welcome announcement to abandon during
-// and no dispositions, so those columns are 0; expiradas are the overflowed.
-func (a *statsAPI) supervisionInbound(c echo.Context) error {
-	qs, err := a.queues(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	type row struct {
-		ID                 string  `json:"id"`
-		Nombre             string  `json:"nombre"`
-		Llamadas           int64   `json:"llamadas"`
-		Atendidas          int64   `json:"atendidas"`
-		Abandonadas        int64   `json:"abandonadas"`
-		AbandonadasAnuncio int64   `json:"abandonadas_anuncio"`
-		TPromedioEspera    float64 `json:"t_promedio_espera"`
-		Expiradas          int64   `json:"expiradas"`
-		EnEspera           int     `json:"en_espera"`
-		TPromedioAbandono  float64 `json:"t_promedio_abandono"`
-		Gestiones          int64   `json:"gestiones"`
-	}
-	out := make([]row, 0, len(qs))
-	for _, q := range qs {
-		out = append(out, row{ID: q.Code, Nombre: cmp.Or(q.Name, q.Code), Llamadas: q.Today.Offered, Atendidas: q.Today.Answered,
-			Abandonadas: q.Today.Abandoned, TPromedioEspera: q.Today.AvgWaitSeconds, Expiradas: q.Today.Overflowed,
-			EnEspera: q.Waiting, TPromedioAbandono: q.Today.AvgAbandonSeconds})
-	}
-	return c.JSON(http.StatusOK, out)
 }

@@ -1,139 +1,22 @@
-package api
+package api_test
 
 import (
-	"context"
 	"encoding/csv"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http/httptest"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/api"
+	"github.com/ccdhq/ccd/integrations/optimus"
+	"github.com/ccdhq/ccd/internal/apitest"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
 )
-
-const statsToken = "stats-token-0123456789"
-
-// fakeStats is a StatsReader answering canned rows and remembering what it was
-// asked.
-type fakeStats struct {
-	mu        sync.Mutex
-	q         store.StatQuery
-	biName    string
-	biFrom    time.Time
-	biTill    time.Time
-	since     time.Time
-	sl        map[string]time.Duration
-	err       error
-	failAfter int
-	cols      []string
-	rows      [][]any
-	queues    map[string]store.QueueDay
-	agents    map[string]store.AgentDay
-}
-
-func (f *fakeStats) StreamStatRows(_ context.Context, q store.StatQuery, w store.RowWriter) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.q = q
-	return f.write(w)
-}
-
-func (f *fakeStats) StreamBIFunction(_ context.Context, name string, from, till time.Time, w store.RowWriter) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.biName, f.biFrom, f.biTill = name, from, till
-	return f.write(w)
-}
-
-// write hands the canned rows to w as the store would: each column's kind
-// is the type of its first non-nil value; failAfter > 0 fails after that
-// many rows, as a connection lost mid-read does.
-func (f *fakeStats) write(w store.RowWriter) error {
-	if f.err != nil && f.failAfter == 0 {
-		return f.err
-	}
-	cols := make([]store.Column, len(f.cols))
-	for i, name := range f.cols {
-		cols[i] = store.Column{Name: name, Kind: store.Text}
-	kind:
-		for _, r := range f.rows {
-			switch r[i].(type) {
-			case nil:
-				continue
-			case int64, int:
-				cols[i].Kind = store.Integer
-			case float64:
-				cols[i].Kind = store.Decimal
-			case bool:
-				cols[i].Kind = store.Bool
-			case time.Time:
-				cols[i].Kind = store.Time
-			}
-			break kind
-		}
-	}
-	if err := w.Columns(cols); err != nil {
-		return err
-	}
-	cells := make([]store.Cell, len(cols))
-	for n, r := range f.rows {
-		if f.failAfter > 0 && n == f.failAfter {
-			return f.err
-		}
-		for i, v := range r {
-			switch x := v.(type) {
-			case nil:
-				cells[i] = store.Cell{Null: true}
-			case time.Time:
-				cells[i] = store.Cell{Time: x}
-			case float64:
-				cells[i] = store.Cell{Raw: strconv.AppendFloat(nil, x, 'g', -1, 64)}
-			case int64:
-				cells[i] = store.Cell{Int: x}
-			case int:
-				cells[i] = store.Cell{Int: int64(x)}
-			default:
-				cells[i] = store.Cell{Raw: fmt.Append(nil, x)}
-			}
-		}
-		if err := w.Row(cells); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (f *fakeStats) QueueToday(_ context.Context, since time.Time, sl map[string]time.Duration) (map[string]store.QueueDay, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.since, f.sl = since, sl
-	return f.queues, f.err
-}
-
-func (f *fakeStats) AgentToday(_ context.Context, since time.Time) (map[string]store.AgentDay, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.since = since
-	return f.agents, f.err
-}
-
-type fakeLive struct {
-	queues []acd.QueueStatus
-	calls  []acd.Call
-	agents []AgentStatus
-}
-
-func (f *fakeLive) Queues(context.Context) ([]acd.QueueStatus, error) { return f.queues, nil }
-func (f *fakeLive) Calls(context.Context) ([]acd.Call, error)         { return f.calls, nil }
-func (f *fakeLive) Agents(context.Context) ([]AgentStatus, error)     { return f.agents, nil }
 
 // buenosAires is the test center's zone: UTC-3 all year, so expectations do not
 // depend on DST.
@@ -146,33 +29,17 @@ func buenosAires(t *testing.T) *time.Location {
 	return loc
 }
 
-// fixedNow sets the real-time views' clock for one test.
-func fixedNow(t *testing.T, now time.Time) {
-	old := statsNow
-	statsNow = func() time.Time { return now }
-	t.Cleanup(func() { statsNow = old })
+func newStatsServer(t *testing.T, r api.StatsReader, live api.LiveSource) *api.Server {
+	t.Helper()
+	return newStatsServerAt(t, r, live, nil)
 }
 
-func newStatsServer(t *testing.T, r StatsReader, live LiveSource) *Server {
+// newStatsServerAt is newStatsServer on the clock now (nil: time.Now).
+func newStatsServerAt(t *testing.T, r api.StatsReader, live api.LiveSource, now func() time.Time) *api.Server {
 	t.Helper()
-	s := New(nil, nil)
-	s.MountStats(r, live, statsToken, buenosAires(t), map[string]time.Duration{"sales": 20 * time.Second})
+	s := api.NewServer(nil, nil, api.Options{Token: apitest.StatsToken, Now: now})
+	apitest.MountStats(s, r, live, buenosAires(t), map[string]time.Duration{"sales": 20 * time.Second})
 	return s
-}
-
-// statsGet sends a GET with a bearer token ("" for none) and returns the
-// status, the decoded JSON (nil when it is not) and the raw answer.
-func statsGet(t *testing.T, s *Server, path, token string) (int, any, *httptest.ResponseRecorder) {
-	t.Helper()
-	req := httptest.NewRequest("GET", path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	rec := httptest.NewRecorder()
-	s.Echo.ServeHTTP(rec, req)
-	var v any
-	_ = json.Unmarshal(rec.Body.Bytes(), &v)
-	return rec.Code, v, rec
 }
 
 var statsPaths = []string{
@@ -185,26 +52,32 @@ var statsPaths = []string{
 }
 
 func TestStatsAuth(t *testing.T) {
-	s := newStatsServer(t, &fakeStats{}, &fakeLive{})
+	s := newStatsServer(t, &apitest.FakeStats{}, &apitest.FakeLive{})
 	for _, p := range statsPaths {
-		for _, h := range []string{"", "Bearer", "Bearer ", "Basic " + statsToken, "Bearer wrong-token", "Bearer " + statsToken + "x"} {
+		for _, h := range []string{"", "Bearer", "Bearer ", "Basic " + apitest.StatsToken, "Bearer wrong-token", "Bearer " + apitest.StatsToken + "x"} {
 			req := httptest.NewRequest("GET", p, nil)
 			if h != "" {
 				req.Header.Set("Authorization", h)
 			}
 			rec := httptest.NewRecorder()
 			s.Echo.ServeHTTP(rec, req)
-			if rec.Code != 401 || !strings.Contains(rec.Body.String(), `"unauthorized"`) || rec.Header().Get("WWW-Authenticate") != "Bearer" {
-				t.Errorf("%s with %q: %d %s", p, h, rec.Code, rec.Body)
+			// The one authentication of every route: a token it does not
+			// know is an invalid_token (RFC 6750 §3.1), none a bare challenge.
+			challenge := `Bearer error="invalid_token"`
+			if !strings.HasPrefix(h, "Bearer ") || strings.TrimSpace(h) == "Bearer" {
+				challenge = "Bearer"
+			}
+			if rec.Code != 401 || !strings.Contains(rec.Body.String(), `"unauthorized"`) || rec.Header().Get("WWW-Authenticate") != challenge {
+				t.Errorf("%s with %q: %d %s (WWW-Authenticate %q)", p, h, rec.Code, rec.Body, rec.Header().Get("WWW-Authenticate"))
 			}
 		}
-		if code, _, rec := statsGet(t, s, p, statsToken); code != 200 {
+		if code, _, rec := statsGet(t, s, p, apitest.StatsToken); code != 200 {
 			t.Errorf("%s with the token: %d %s", p, code, rec.Body)
 		}
 	}
 	// No token, no stats API.
-	off := New(nil, nil)
-	off.MountStats(&fakeStats{}, &fakeLive{}, "", time.UTC, nil)
+	off := api.New(nil, nil)
+	apitest.MountStats(off, &apitest.FakeStats{}, &apitest.FakeLive{}, time.UTC, nil)
 	for _, p := range statsPaths {
 		if code, _, _ := statsGet(t, off, p, ""); code != 404 {
 			t.Errorf("%s with the stats API off: %d", p, code)
@@ -213,7 +86,7 @@ func TestStatsAuth(t *testing.T) {
 }
 
 func TestStatsBadRequests(t *testing.T) {
-	s := newStatsServer(t, &fakeStats{}, &fakeLive{})
+	s := newStatsServer(t, &apitest.FakeStats{}, &apitest.FakeLive{})
 	for _, c := range []struct{ path, field, msg string }{
 		{"/api/stats/agentstat", "from", "is required"},
 		{"/api/stats/agentstat?from=yesterday", "from", "is not a time"},
@@ -239,16 +112,16 @@ func TestStatsBadRequests(t *testing.T) {
 		{"/api/stats/bi/getallqueuesagents?till=2026-03-10", "till", "takes no range"},
 		{"/api/stats/bi/queuedata?from=2026-03-10&format=pdf", "format", "json or csv"},
 	} {
-		code, v, rec := statsGet(t, s, c.path, statsToken)
+		code, v, rec := statsGet(t, s, c.path, apitest.StatsToken)
 		e, _ := v.(map[string]any)["error"].(map[string]any)
-		if code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(e["message"].(string), c.msg) {
+		if code != 400 || e["code"] != ccd.EINVALID || e["field"] != c.field || !strings.Contains(e["message"].(string), c.msg) {
 			t.Errorf("%s: %d %s; want 400 on %s saying %q", c.path, code, rec.Body, c.field, c.msg)
 		}
 	}
 	// A refusal of the reader itself is a 400 on its field too.
-	f := &fakeStats{err: &store.QueryError{Field: "queue", Message: "no such thing"}}
-	s = newStatsServer(t, f, &fakeLive{})
-	code, v, rec := statsGet(t, s, "/api/stats/devicestat?from=2026-03-10&queue=x", statsToken)
+	f := &apitest.FakeStats{Err: &store.QueryError{Field: "queue", Message: "no such thing"}}
+	s = newStatsServer(t, f, &apitest.FakeLive{})
+	code, v, rec := statsGet(t, s, "/api/stats/devicestat?from=2026-03-10&queue=x", apitest.StatsToken)
 	if e, _ := v.(map[string]any)["error"].(map[string]any); code != 400 || e["field"] != "queue" {
 		t.Fatalf("reader refusal: %d %s", code, rec.Body)
 	}
@@ -258,8 +131,8 @@ func TestStatsBadRequests(t *testing.T) {
 // take, one given twice or a value PostgreSQL refuses is a 400 naming it,
 // before anything is read.
 func TestStatsQueryParameters(t *testing.T) {
-	f := &fakeStats{}
-	s := newStatsServer(t, f, &fakeLive{})
+	f := &apitest.FakeStats{}
+	s := newStatsServer(t, f, &apitest.FakeLive{})
 	for _, c := range []struct{ path, field, msg string }{
 		{"/api/stats/bi/queuedata?from=2026-03-10&to=2026-03-12", "to", "takes from, till, format"},
 		{"/api/stats/bi/getallqueues?limit=5", "limit", "unknown parameter"},
@@ -267,8 +140,6 @@ func TestStatsQueryParameters(t *testing.T) {
 		{"/api/stats/agentstat?from=2026-03-10&Agent=1001", "Agent", "unknown parameter"},
 		{"/api/stats/realtime/queues?queue=sales", "queue", "takes no parameters"},
 		{"/api/stats/realtime/agents?x", "x", "takes no parameters"},
-		{"/api/v1/supervision/agents?format=csv", "format", "takes no parameters"},
-		{"/api/v1/supervision/inbound?from=2026-03-10", "from", "takes no parameters"},
 		{"/api/stats/agentstat?from=2026-03-10&from=2026-03-11", "from", "more than once"},
 		{"/api/stats/callsstat?from=2026-03-10&dnis=%00", "dnis", "NUL"},
 		{"/api/stats/callsstat?from=2026-03-10&agent=%ff%fe", "agent", "UTF-8"},
@@ -278,15 +149,15 @@ func TestStatsQueryParameters(t *testing.T) {
 		{"/api/stats/bi/queuedata?from=2026-03-10&format=%ff", "format", "UTF-8"},
 		{"/api/stats/callsstat?from=2026-03-10&dnis=%zz", "query", "escape"},
 	} {
-		f.q = store.StatQuery{}
-		code, v, rec := statsGet(t, s, c.path, statsToken)
+		f.Q = store.StatQuery{}
+		code, v, rec := statsGet(t, s, c.path, apitest.StatsToken)
 		m, _ := v.(map[string]any)
 		e, _ := m["error"].(map[string]any)
-		if msg, _ := e["message"].(string); code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
+		if msg, _ := e["message"].(string); code != 400 || e["code"] != ccd.EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
 			t.Errorf("%s: %d %s; want 400 on %s saying %q", c.path, code, rec.Body, c.field, c.msg)
 		}
-		if f.q.Table != "" {
-			t.Errorf("%s: read %+v although the request was refused", c.path, f.q)
+		if f.Q.Table != "" {
+			t.Errorf("%s: read %+v although the request was refused", c.path, f.Q)
 		}
 	}
 	// Every declared parameter is taken.
@@ -295,7 +166,7 @@ func TestStatsQueryParameters(t *testing.T) {
 		"/api/stats/bi/queuedata?from=2026-03-10&till=2026-03-11&format=csv",
 		"/api/stats/bi/getallqueues?format=json",
 	} {
-		if code, _, rec := statsGet(t, s, p, statsToken); code != 200 {
+		if code, _, rec := statsGet(t, s, p, apitest.StatsToken); code != 200 {
 			t.Errorf("%s: %d %s", p, code, rec.Body)
 		}
 	}
@@ -304,12 +175,12 @@ func TestStatsQueryParameters(t *testing.T) {
 func TestStatsTableJSON(t *testing.T) {
 	loc := buenosAires(t)
 	at := time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC) // 07:00 in Buenos Aires
-	f := &fakeStats{
-		cols: []string{"thedate", "usercode", "minringtime", "answeredpercentage", "agent"},
-		rows: [][]any{{at, int64(1001), nil, 62.5, "1001"}, {at.Add(15 * time.Minute), int64(1002), int64(4), 0.0, "Zoë"}},
+	f := &apitest.FakeStats{
+		Cols: []string{"thedate", "usercode", "minringtime", "answeredpercentage", "agent"},
+		Rows: [][]any{{at, int64(1001), nil, 62.5, "1001"}, {at.Add(15 * time.Minute), int64(1002), int64(4), 0.0, "Zoë"}},
 	}
 	s := newStatsServer(t, f, nil)
-	code, _, rec := statsGet(t, s, "/api/stats/agentbydevicestat?from=2026-03-10&queue=sales&agent=1001&dnis=5550100&limit=50", statsToken)
+	code, _, rec := statsGet(t, s, "/api/stats/agentbydevicestat?from=2026-03-10&queue=sales&agent=1001&dnis=5550100&limit=50", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -317,12 +188,12 @@ func TestStatsTableJSON(t *testing.T) {
 	// filters travel as given.
 	want := store.StatQuery{Table: "agentbydevicestat", From: time.Date(2026, 3, 10, 0, 0, 0, 0, loc),
 		To: time.Date(2026, 3, 11, 0, 0, 0, 0, loc), Queue: "sales", Agent: "1001", DNIS: "5550100", Limit: 50}
-	if !f.q.From.Equal(want.From) || !f.q.To.Equal(want.To) {
-		t.Fatalf("range %v .. %v", f.q.From, f.q.To)
+	if !f.Q.From.Equal(want.From) || !f.Q.To.Equal(want.To) {
+		t.Fatalf("range %v .. %v", f.Q.From, f.Q.To)
 	}
-	f.q.From, f.q.To = want.From, want.To
-	if !reflect.DeepEqual(f.q, want) {
-		t.Fatalf("query %+v", f.q)
+	f.Q.From, f.Q.To = want.From, want.To
+	if !reflect.DeepEqual(f.Q, want) {
+		t.Fatalf("query %+v", f.Q)
 	}
 	// Keys in column order, times in the center's zone, NULL as null.
 	wantBody := `{"table":"agentbydevicestat","from":"2026-03-10T00:00:00-03:00","to":"2026-03-11T00:00:00-03:00",` +
@@ -343,17 +214,17 @@ func TestStatsTableJSON(t *testing.T) {
 		{"from=2026-03-10T11:00:00Z&to=2026-03-12T00:00:00%2B01:00", time.Date(2026, 3, 10, 11, 0, 0, 0, time.UTC),
 			time.Date(2026, 3, 11, 23, 0, 0, 0, time.UTC)},
 	} {
-		if code, _, rec := statsGet(t, s, "/api/stats/callsstat?"+c.query, statsToken); code != 200 {
+		if code, _, rec := statsGet(t, s, "/api/stats/callsstat?"+c.query, apitest.StatsToken); code != 200 {
 			t.Fatalf("%s: %d %s", c.query, code, rec.Body)
 		}
-		if !f.q.From.Equal(c.from) || !f.q.To.Equal(c.to) || f.q.Table != "callsstat" || f.q.Limit != 0 {
-			t.Errorf("%s: read %+v", c.query, f.q)
+		if !f.Q.From.Equal(c.from) || !f.Q.To.Equal(c.to) || f.Q.Table != "callsstat" || f.Q.Limit != 0 {
+			t.Errorf("%s: read %+v", c.query, f.Q)
 		}
 	}
 
 	// No rows is an empty list, not null.
-	f.cols, f.rows = []string{"thedate"}, nil
-	_, v, _ := statsGet(t, s, "/api/stats/agentstat?from=2026-03-10", statsToken)
+	f.Cols, f.Rows = []string{"thedate"}, nil
+	_, v, _ := statsGet(t, s, "/api/stats/agentstat?from=2026-03-10", apitest.StatsToken)
 	if rows, ok := v.(map[string]any)["rows"].([]any); !ok || len(rows) != 0 {
 		t.Fatalf("empty rows: %v", v)
 	}
@@ -361,12 +232,12 @@ func TestStatsTableJSON(t *testing.T) {
 
 func TestStatsCSV(t *testing.T) {
 	at := time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC)
-	f := &fakeStats{
-		cols: []string{"callid", "clid", "offeredts", "answeredts", "adata1", "pct"},
-		rows: [][]any{{int64(1), `0611, "x"`, at, nil, "line1\nline2", 33.25}, {int64(2), "plain", at, at, "", 100.0}},
+	f := &apitest.FakeStats{
+		Cols: []string{"callid", "clid", "offeredts", "answeredts", "adata1", "pct"},
+		Rows: [][]any{{int64(1), `0611, "x"`, at, nil, "line1\nline2", 33.25}, {int64(2), "plain", at, at, "", 100.0}},
 	}
 	s := newStatsServer(t, f, nil)
-	code, _, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10T08:00&to=2026-03-10T12:00&format=csv", statsToken)
+	code, _, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10T08:00&to=2026-03-10T12:00&format=csv", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -388,13 +259,13 @@ func TestStatsCSV(t *testing.T) {
 	}
 
 	// BI functions answer CSV the same way.
-	f.cols, f.rows = []string{"code", "description"}, [][]any{{int64(1000000), "Sales, North"}}
-	code, _, rec = statsGet(t, s, "/api/stats/bi/getallqueues?format=csv", statsToken)
+	f.Cols, f.Rows = []string{"code", "description"}, [][]any{{int64(1000000), "Sales, North"}}
+	code, _, rec = statsGet(t, s, "/api/stats/bi/getallqueues?format=csv", apitest.StatsToken)
 	if code != 200 || rec.Body.String() != "code,description\r\n1000000,\"Sales, North\"\r\n" ||
 		rec.Header().Get("Content-Disposition") != `attachment; filename="getallqueues.csv"` {
 		t.Fatalf("bi csv: %d %q %q", code, rec.Body, rec.Header().Get("Content-Disposition"))
 	}
-	code, _, rec = statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10&format=csv", statsToken)
+	code, _, rec = statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10&format=csv", apitest.StatsToken)
 	if code != 200 || rec.Header().Get("Content-Disposition") != `attachment; filename="queuedata-2026-03-10.csv"` {
 		t.Fatalf("bi csv: %d %q", code, rec.Header().Get("Content-Disposition"))
 	}
@@ -405,12 +276,12 @@ func TestStatsCSV(t *testing.T) {
 // JSON gives every value as it is.
 func TestStatsCSVNeutralisesFormulas(t *testing.T) {
 	texts := []string{"=HYPERLINK(\"http://x\",\"y\")", "+4930123", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "a=b", "'quoted", ""}
-	f := &fakeStats{cols: []string{"callid", "clid", "holdtime", "pct"}}
+	f := &apitest.FakeStats{Cols: []string{"callid", "clid", "holdtime", "pct"}}
 	for i, txt := range texts {
-		f.rows = append(f.rows, []any{int64(-i), txt, int64(-7), -2.5})
+		f.Rows = append(f.Rows, []any{int64(-i), txt, int64(-7), -2.5})
 	}
 	s := newStatsServer(t, f, nil)
-	code, _, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&format=csv", statsToken)
+	code, _, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&format=csv", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -432,12 +303,12 @@ func TestStatsCSVNeutralisesFormulas(t *testing.T) {
 		}
 	}
 	// The BI functions' CSV too (a queue description is text).
-	f.cols, f.rows = []string{"code", "description"}, [][]any{{int64(-1), "=cmd|' /C calc'!A0"}}
-	if _, _, rec = statsGet(t, s, "/api/stats/bi/getallqueues?format=csv", statsToken); rec.Body.String() != "code,description\r\n-1,'=cmd|' /C calc'!A0\r\n" {
+	f.Cols, f.Rows = []string{"code", "description"}, [][]any{{int64(-1), "=cmd|' /C calc'!A0"}}
+	if _, _, rec = statsGet(t, s, "/api/stats/bi/getallqueues?format=csv", apitest.StatsToken); rec.Body.String() != "code,description\r\n-1,'=cmd|' /C calc'!A0\r\n" {
 		t.Errorf("bi csv %q", rec.Body)
 	}
 	// JSON is data, not a spreadsheet: as it is.
-	_, v, _ := statsGet(t, s, "/api/stats/bi/getallqueues", statsToken)
+	_, v, _ := statsGet(t, s, "/api/stats/bi/getallqueues", apitest.StatsToken)
 	if rows := v.(map[string]any)["rows"].([]any); rows[0].(map[string]any)["description"] != "=cmd|' /C calc'!A0" {
 		t.Errorf("json %v", rows)
 	}
@@ -445,14 +316,14 @@ func TestStatsCSVNeutralisesFormulas(t *testing.T) {
 
 func TestStatsBIJSON(t *testing.T) {
 	loc := buenosAires(t)
-	f := &fakeStats{cols: []string{"queuecode", "queuedesc", "answeredpercentage"}, rows: [][]any{{int64(7), "Sales", 75.0}}}
+	f := &apitest.FakeStats{Cols: []string{"queuecode", "queuedesc", "answeredpercentage"}, Rows: [][]any{{int64(7), "Sales", 75.0}}}
 	s := newStatsServer(t, f, nil)
-	code, v, rec := statsGet(t, s, "/api/stats/bi/agentdata?from=2026-03-01&till=2026-03-08", statsToken)
+	code, v, rec := statsGet(t, s, "/api/stats/bi/agentdata?from=2026-03-01&till=2026-03-08", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
-	if f.biName != "agentdata" || !f.biFrom.Equal(time.Date(2026, 3, 1, 0, 0, 0, 0, loc)) || !f.biTill.Equal(time.Date(2026, 3, 8, 0, 0, 0, 0, loc)) {
-		t.Fatalf("asked %s %v %v", f.biName, f.biFrom, f.biTill)
+	if f.BIName != "agentdata" || !f.BIFrom.Equal(time.Date(2026, 3, 1, 0, 0, 0, 0, loc)) || !f.BITill.Equal(time.Date(2026, 3, 8, 0, 0, 0, 0, loc)) {
+		t.Fatalf("asked %s %v %v", f.BIName, f.BIFrom, f.BITill)
 	}
 	want := map[string]any{"function": "agentdata", "from": "2026-03-01T00:00:00-03:00", "till": "2026-03-08T00:00:00-03:00",
 		"columns": []any{"queuecode", "queuedesc", "answeredpercentage"},
@@ -460,8 +331,8 @@ func TestStatsBIJSON(t *testing.T) {
 	if !reflect.DeepEqual(v, want) {
 		t.Fatalf("agentdata %v", v)
 	}
-	_, v, _ = statsGet(t, s, "/api/stats/bi/getallqueuesagents", statsToken)
-	if m := v.(map[string]any); m["function"] != "getallqueuesagents" || m["from"] != nil || m["till"] != nil || f.biName != "getallqueuesagents" {
+	_, v, _ = statsGet(t, s, "/api/stats/bi/getallqueuesagents", apitest.StatsToken)
+	if m := v.(map[string]any); m["function"] != "getallqueuesagents" || m["from"] != nil || m["till"] != nil || f.BIName != "getallqueuesagents" {
 		t.Fatalf("getallqueuesagents %v", v)
 	}
 }
@@ -469,45 +340,15 @@ func TestStatsBIJSON(t *testing.T) {
 func TestStatsRealtime(t *testing.T) {
 	loc := buenosAires(t)
 	now := time.Date(2026, 3, 10, 15, 4, 5, 0, loc)
-	fixedNow(t, now)
-	f := &fakeStats{
-		queues: map[string]store.QueueDay{
-			"sales": {Offered: 15, Inflowed: 4, Answered: 8, Abandoned: 1, AbdRinging: 1, Overflowed: 3, SumAnswerTime: 100, SumAbdTime: 25, AnsweredInSL: 6},
-		},
-		agents: map[string]store.AgentDay{
-			"1002": {Offered: 5, Answered: 4, LoginTime: 3600, ReadyTime: 3000, NotReadyTime: 600, ACDTalkTime: 1200, TalkTime: 1300},
-		},
-	}
-	live := &fakeLive{
-		queues: []acd.QueueStatus{
-			{Code: "sales", Name: "Sales Line", Waiting: 2, LongestWaitMS: 12500, ExpectedWaitMS: 30000, LoggedIn: 3,
-				AgentsByState: map[string]int{"ready": 1, "on_call": 2}},
-			{Code: "support"},
-		},
-		calls: []acd.Call{
-			{ID: "c0", CLID: "999", Queue: "sales"}, // waiting, no agent
-			{ID: "c1", CLID: "6141644", Queue: "sales", Agent: "1002"},
-			{ID: "c2", CLID: "0821291", Queue: "support", Agent: "1007"},
-		},
-		agents: []AgentStatus{
-			{ID: "1001", Name: "Elisa Del Rosario", State: "ready", Since: now.Add(-3 * time.Second)},
-			{ID: "1002", Name: "Aldana Magali", State: "on_call", Since: now.Add(-65 * time.Second), CallID: "c1"},
-			{ID: "1003", Name: "Ana Belen", State: "not_ready", Activity: "Carga_de_Venta", Since: now.Add(-3700 * time.Second)},
-			{ID: "1004", State: "not_ready", Since: now.Add(-time.Second)},
-			{ID: "1005", State: "wrap_up", Since: now.Add(-20 * time.Second)},
-			{ID: "1006", State: "logged_out", Since: now.Add(-100 * time.Hour)},
-			{ID: "1007", State: "ringing", Since: now.Add(time.Second)}, // a clock ahead counts as 0
-			{ID: "1008", State: "on_direct_call"},
-		},
-	}
-	s := newStatsServer(t, f, live)
+	f, live := apitest.RealtimeFixture(now)
+	s := newStatsServerAt(t, f, live, func() time.Time { return now })
 
-	code, v, rec := statsGet(t, s, "/api/stats/realtime/queues", statsToken)
+	code, v, rec := statsGet(t, s, "/api/stats/realtime/queues", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
-	if !f.since.Equal(time.Date(2026, 3, 10, 0, 0, 0, 0, loc)) || f.sl["sales"] != 20*time.Second {
-		t.Fatalf("today asked since %v with %v", f.since, f.sl)
+	if !f.Since.Equal(time.Date(2026, 3, 10, 0, 0, 0, 0, loc)) || f.SL["sales"] != 20*time.Second {
+		t.Fatalf("today asked since %v with %v", f.Since, f.SL)
 	}
 	// sales: abandoned 1 + 1 ringing; service level 6 / (8 + 2) = 60 %; waits
 	// 100 s / 8 answered, 25 s / 2 abandoned.
@@ -527,20 +368,7 @@ func TestStatsRealtime(t *testing.T) {
 		t.Fatalf("queues\n got %v\nwant %v", v, want)
 	}
 
-	_, v, _ = statsGet(t, s, "/api/v1/supervision/inbound", statsToken)
-	wantIn := []any{
-		map[string]any{"id": "sales", "nombre": "Sales Line", "llamadas": 15.0, "atendidas": 8.0, "abandonadas": 2.0,
-			"abandonadas_anuncio": 0.0, "t_promedio_espera": 12.5, "expiradas": 3.0, "en_espera": 2.0,
-			"t_promedio_abandono": 12.5, "gestiones": 0.0},
-		map[string]any{"id": "support", "nombre": "support", "llamadas": 0.0, "atendidas": 0.0, "abandonadas": 0.0,
-			"abandonadas_anuncio": 0.0, "t_promedio_espera": 0.0, "expiradas": 0.0, "en_espera": 0.0,
-			"t_promedio_abandono": 0.0, "gestiones": 0.0},
-	}
-	if !reflect.DeepEqual(v, wantIn) {
-		t.Fatalf("inbound\n got %v\nwant %v", v, wantIn)
-	}
-
-	code, v, rec = statsGet(t, s, "/api/stats/realtime/agents", statsToken)
+	code, v, rec = statsGet(t, s, "/api/stats/realtime/agents", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -565,69 +393,53 @@ func TestStatsRealtime(t *testing.T) {
 		"login_seconds": 3600.0, "ready_seconds": 3000.0, "not_ready_seconds": 600.0, "acd_talk_seconds": 1200.0, "talk_seconds": 1300.0}) {
 		t.Fatalf("agent 1002 %v", second)
 	}
-
-	_, v, _ = statsGet(t, s, "/api/v1/supervision/agents", statsToken)
-	rows := v.([]any)
-	if !reflect.DeepEqual(rows[1], map[string]any{"id": "1002", "nombre": "Aldana Magali", "campana": "sales",
-		"contacto": "6141644", "status": "ONCALL", "tiempo": "00:01:05"}) {
-		t.Fatalf("supervision agent 1002 %v", rows[1])
-	}
-	if r := rows[2].(map[string]any); r["tiempo"] != "01:01:40" || r["status"] != "PAUSE-Carga_de_Venta" {
-		t.Fatalf("supervision agent 1003 %v", r)
-	}
-	if r := rows[3].(map[string]any); r["nombre"] != "1004" || r["campana"] != "" {
-		t.Fatalf("supervision agent without a name %v", r)
-	}
-	if r := rows[5].(map[string]any); r["tiempo"] != "100:00:00" {
-		t.Fatalf("supervision agent 1006 %v", r)
-	}
 }
 
 // Without the ACD the real-time views are unavailable; the tables are not.
 func TestStatsWithoutLive(t *testing.T) {
-	s := newStatsServer(t, &fakeStats{}, nil)
+	s := newStatsServer(t, &apitest.FakeStats{}, nil)
 	for _, p := range statsPaths[2:] {
-		code, v, rec := statsGet(t, s, p, statsToken)
-		if e, _ := v.(map[string]any)["error"].(map[string]any); code != 503 || e["code"] != EUNAVAILABLE {
+		code, v, rec := statsGet(t, s, p, apitest.StatsToken)
+		if e, _ := v.(map[string]any)["error"].(map[string]any); code != 503 || e["code"] != ccd.EUNAVAILABLE {
 			t.Errorf("%s: %d %s", p, code, rec.Body)
 		}
 	}
 	for _, p := range statsPaths[:2] {
-		if code, _, rec := statsGet(t, s, p, statsToken); code != 200 {
+		if code, _, rec := statsGet(t, s, p, apitest.StatsToken); code != 200 {
 			t.Errorf("%s: %d %s", p, code, rec.Body)
 		}
 	}
 }
 
-// The supervision routes under /api/v1 live beside the agent interfaces' group
-// there, each with its own credentials, in either mounting order.
+// The supervision routes under /api/v1 live beside the session API's group
+// there, in either mounting order, behind the one authentication: the
+// integration token holds the supervise role, an agent's session does not
+// (it is known, so 403, not 401).
 func TestStatsBesideAgents(t *testing.T) {
 	for _, statsFirst := range []bool{true, false} {
-		s := New(nil, nil)
-		mountStats := func() {
-			s.MountStats(&fakeStats{}, &fakeLive{}, statsToken, time.UTC, nil)
-		}
+		s := api.NewServer(nil, nil, api.Options{Token: apitest.IntegrationToken})
+		mountStats := func() { apitest.MountStats(s, &apitest.FakeStats{}, &apitest.FakeLive{}, time.UTC, nil) }
 		if statsFirst {
 			mountStats()
 		}
-		s.MountAgents(newFakeAgents(), AgentAuth{Token: integrationToken, TokenTTL: time.Hour})
+		agents := apitest.MountAgents(s, apitest.NewFakeAgents(), api.AgentAuth{TokenTTL: time.Hour}, optimus.Credentials{})
 		if !statsFirst {
 			mountStats()
 		}
-		if code, _, rec := statsGet(t, s, "/api/v1/supervision/agents", statsToken); code != 200 {
-			t.Errorf("stats first %v: supervision with the stats token: %d %s", statsFirst, code, rec.Body)
+		session, _ := agents.OpenSession("1001")
+		for _, p := range []string{"/api/v1/supervision/agents", "/api/v1/supervision/inbound", "/api/stats/realtime/agents", "/api/agents"} {
+			if code, _, rec := statsGet(t, s, p, apitest.IntegrationToken); code != 200 {
+				t.Errorf("stats first %v: %s with the integration token: %d %s", statsFirst, p, code, rec.Body)
+			}
+			if code, _, rec := statsGet(t, s, p, session); code != 403 {
+				t.Errorf("stats first %v: %s with an agent's session: %d %s", statsFirst, p, code, rec.Body)
+			}
 		}
-		if code, _, _ := statsGet(t, s, "/api/v1/supervision/inbound", integrationToken); code != 401 {
-			t.Errorf("stats first %v: supervision with the agents' token: %d", statsFirst, code)
-		}
-		if code, _, _ := statsGet(t, s, "/api/agents", integrationToken); code != 200 {
-			t.Errorf("stats first %v: /api/agents with its token: %d", statsFirst, code)
-		}
-		if code, _, _ := statsGet(t, s, "/api/agents", statsToken); code != 401 {
-			t.Errorf("stats first %v: /api/agents with the stats token: %d", statsFirst, code)
+		if code, _, rec := statsGet(t, s, "/api/agents/1001", session); code != 200 {
+			t.Errorf("stats first %v: the agent's own state: %d %s", statsFirst, code, rec.Body)
 		}
 		req := httptest.NewRequest("POST", "/api/v1/asterisk_login/", strings.NewReader(`{"agent":"1001"}`))
-		req.Header.Set("Authorization", "Bearer "+integrationToken)
+		req.Header.Set("Authorization", "Bearer "+apitest.IntegrationToken)
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		s.Echo.ServeHTTP(rec, req)
@@ -653,9 +465,9 @@ func TestStatsWithStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := New(nil, nil)
-	s.MountStats(db, nil, statsToken, loc, nil)
-	code, _, rec := statsGet(t, s, "/api/stats/devicestat?from=2026-03-10&queue=sales&format=csv", statsToken)
+	s := api.NewServer(nil, nil, api.Options{Token: apitest.StatsToken})
+	apitest.MountStats(s, db, nil, loc, nil)
+	code, _, rec := statsGet(t, s, "/api/stats/devicestat?from=2026-03-10&queue=sales&format=csv", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -676,13 +488,13 @@ func TestStatsWithStore(t *testing.T) {
 		{"queue=nope", "queue", `no queue "nope"`},
 		{"agent=1001", "agent", `no agent "1001"`},
 	} {
-		code, v, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&"+c.query, statsToken)
+		code, v, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&"+c.query, apitest.StatsToken)
 		e, _ := v.(map[string]any)["error"].(map[string]any)
-		if msg, _ := e["message"].(string); code != 400 || e["code"] != EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
+		if msg, _ := e["message"].(string); code != 400 || e["code"] != ccd.EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
 			t.Errorf("%s: %d %s; want 400 on %s saying %s", c.query, code, rec.Body, c.field, c.msg)
 		}
 	}
-	code, v, rec := statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10", statsToken)
+	code, v, rec := statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10", apitest.StatsToken)
 	rows, _ := v.(map[string]any)["rows"].([]any)
 	// Ordered by code: 7777 (no stat.code name, so no description) before sales.
 	if code != 200 || len(rows) != 2 || rows[1].(map[string]any)["queuedesc"] != "sales" || rows[1].(map[string]any)["offered"] != 4.0 ||

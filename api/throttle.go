@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/ccdhq/ccd"
 )
 
 // maxThrottleEntries bounds the throttle's memory: a few hundred bytes per
@@ -105,7 +107,7 @@ func (t *throttle) makeRoom(now time.Time) {
 // throttled is the answer to a refused attempt: 429 with Retry-After.
 func throttled(wait time.Duration) error {
 	secs := int64((wait + time.Second - 1) / time.Second)
-	return &Error{Code: ETOOMANY, RetryAfter: wait,
+	return &ccd.Error{Code: ccd.ETOOMANY, RetryAfter: wait,
 		Message: fmt.Sprintf("too many failed logins for this user or from this address; retry in %d s", secs)}
 }
 

@@ -24,10 +24,12 @@ import (
 	"github.com/ccdhq/ccd/dialplan"
 	"github.com/ccdhq/ccd/dialplan/queue"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/integrations/crmdb"
+	"github.com/ccdhq/ccd/integrations/omnileads"
+	"github.com/ccdhq/ccd/integrations/optimus"
 	"github.com/ccdhq/ccd/internal/localpg"
 	"github.com/ccdhq/ccd/metrics"
 	"github.com/ccdhq/ccd/pbx"
-	"github.com/ccdhq/ccd/routing"
 	"github.com/ccdhq/ccd/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -230,7 +232,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		defer wg.Done()
 		ariL.queue.Run(ctx)
 	}()
-	srv.MountAgents(ariL.queue, auth)
+	agents := srv.MountAgents(ariL.queue, auth)
+	omnileads.Mount(srv, agents)
+	optimus.Mount(srv, agents, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
 	registerACDMetrics(m, ariL.queue)
 	direct := ariL.queue.DirectCall
 	amiL.direct.Store(&direct)
@@ -250,7 +254,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return nil
 	}})
 	var dbReady atomic.Pointer[store.DB]
-	srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.API.Token, cfg.Location(), serviceLevels(cfg))
+	omnileads.MountSupervision(srv, srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.Location(), serviceLevels(cfg)))
 	addCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
 		db := dbReady.Load()
 		if db == nil {
@@ -654,8 +658,7 @@ func agentAuth(cfg config.Config) (api.AgentAuth, error) {
 	if err != nil {
 		return api.AgentAuth{}, err
 	}
-	auth := api.AgentAuth{Endpoints: policy, Token: cfg.API.Token, TokenTTL: cfg.API.TokenTTL, OptimusUser: cfg.API.OptimusUser,
-		OptimusPassword: cfg.API.OptimusPassword, Passwords: map[string]string{}, Names: map[string]string{},
+	auth := api.AgentAuth{Endpoints: policy, TokenTTL: cfg.API.TokenTTL, Passwords: map[string]string{}, Names: map[string]string{},
 		Emails: map[string]string{}, MaxSessions: cfg.API.MaxSessions, LoginMaxFailures: cfg.API.LoginMaxFailures,
 		LoginWindow: cfg.API.LoginWindow}
 	for _, a := range cfg.ACD.Agents {
@@ -682,7 +685,7 @@ func serverOptions(cfg config.Config) api.Options {
 // (they go to the route's queue), not ccd its start.
 func openLookups(cfg config.Config) (map[int]queue.Lookup, func(), error) {
 	out := map[int]queue.Lookup{}
-	var opened []*routing.Lookup
+	var opened []*crmdb.Lookup
 	closeAll := func() {
 		for _, l := range opened {
 			_ = l.Close()
@@ -692,14 +695,14 @@ func openLookups(cfg config.Config) (map[int]queue.Lookup, func(), error) {
 		if r.Lookup == nil {
 			continue
 		}
-		l, err := routing.Open(*r.Lookup, nil)
+		l, err := crmdb.Open(*r.Lookup, nil)
 		if err != nil {
 			closeAll()
 			return nil, func() {}, &config.Error{Key: fmt.Sprintf("acd.routes[%d].lookup", i), Problem: err.Error()}
 		}
 		opened = append(opened, l)
 		out[i] = func(ctx context.Context, clid, dnis, attach string) (string, int, string, error) {
-			res, err := l.Do(ctx, routing.Request{CLID: clid, DNIS: dnis, AttachData: attach})
+			res, err := l.Do(ctx, crmdb.Request{CLID: clid, DNIS: dnis, AttachData: attach})
 			return res.Queue, res.Priority, res.AttachData, err
 		}
 	}

@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
-	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/metrics"
 	"github.com/ccdhq/ccd/stats"
@@ -105,7 +105,7 @@ func RebuildStats(ctx context.Context, cfg config.Config, log *slog.Logger, from
 // 503 until it is.
 type lazyStats struct{ db *atomic.Pointer[store.DB] }
 
-var errStatsNotReady = &api.Error{Code: api.EUNAVAILABLE, Message: "database not connected yet"}
+var errStatsNotReady = &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "database not connected yet"}
 
 func (l lazyStats) StreamStatRows(ctx context.Context, q store.StatQuery, w store.RowWriter) error {
 	if db := l.db.Load(); db != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/pbx"
@@ -50,7 +51,7 @@ func (r *Recorder) Handle(e ari.Event) {
 		r.log.Warn("cannot record ARI event", "type", typ, "err", err)
 		return
 	}
-	ev := eventlog.Event{At: e.EventTime(), Kind: "ari." + typ, Source: eventlog.SourceARI, Payload: raw}
+	ev := eventlog.Event{At: e.EventTime(), Kind: ccd.ARIEventPrefix + typ, Source: eventlog.SourceARI, Payload: raw}
 	if ev.At.IsZero() {
 		return
 	}

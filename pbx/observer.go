@@ -7,20 +7,22 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/eventlog"
 )
 
-// Event kinds written by the observer.
+// Event kinds written by the observer: the domain's (ccd.EventPBX*), under
+// the names this package's callers know.
 const (
-	KindChannel     = "pbx.channel"      // a channel appeared
-	KindDial        = "pbx.dial"         // a dial attempt began
-	KindDialEnd     = "pbx.dial_end"     // ... and ended: ANSWER, BUSY, NOANSWER, CANCEL, ...
-	KindHold        = "pbx.hold"         // a phone put its call on hold
-	KindUnhold      = "pbx.unhold"       // ... and took it back
-	KindHangup      = "pbx.hangup"       // a channel ended
-	KindCDR         = "pbx.cdr"          // Asterisk's own call detail record
-	KindDeviceState = "pbx.device_state" // a device (phone) changed state
+	KindChannel     = ccd.EventPBXChannel
+	KindDial        = ccd.EventPBXDial
+	KindDialEnd     = ccd.EventPBXDialEnd
+	KindHold        = ccd.EventPBXHold
+	KindUnhold      = ccd.EventPBXUnhold
+	KindHangup      = ccd.EventPBXHangup
+	KindCDR         = ccd.EventPBXCDR
+	KindDeviceState = ccd.EventPBXDeviceState
 )
 
 // Events are the AMI events the observer reads; subscribe to exactly these so the
@@ -356,10 +358,8 @@ func (o *Observer) hold(m *ami.Message, on bool) {
 	if !on {
 		kind, name = KindUnhold, "Unhold"
 	}
-	p := map[string]any{"channel": m.Get("Channel"), "uniqueid": uid, "number": number(m, ""), "acd": o.isACD(uid, m.Get("Linkedid"))}
-	if held > 0 {
-		p["hold_seconds"] = held.Seconds()
-	}
+	p := ccd.PBXHold{Channel: m.Get("Channel"), Uniqueid: uid, Number: number(m, ""), ACD: o.isACD(uid, m.Get("Linkedid")),
+		HoldSeconds: held.Seconds()}
 	// The n-th hold of a channel is one fact; its timestamp, when Asterisk sends
 	// one, tells repeated holds apart across a ccd restart too.
 	key := "ami:" + name + ":" + uid + ":" + strconv.Itoa(seq) + ":" + m.Get("Timestamp")

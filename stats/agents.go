@@ -3,6 +3,7 @@ package stats
 import (
 	"strings"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/pbx"
@@ -87,7 +88,7 @@ func (a *Aggregator) agentEvent(ev *eventlog.Event, d *acd.Data) {
 		ag.Ext = extensionOf(d.Endpoint)
 		a.state.Extensions[ag.Ext] = ev.Agent
 	}
-	if ev.Kind == "agent.logged_in" {
+	if ev.Kind == ccd.EventAgentLoggedIn {
 		for _, q := range ag.Queues {
 			a.add(s, RowKey{Table: DeviceStat, Name: q, Type: DevQueue}, dsLogins, 1)
 		}
@@ -101,7 +102,7 @@ func (a *Aggregator) agentEvent(ev *eventlog.Event, d *acd.Data) {
 	}
 	ag.State, ag.Activity = d.State, d.Activity
 	if ag.State == "" {
-		ag.State = strings.TrimPrefix(ev.Kind, "agent.")
+		ag.State = strings.TrimPrefix(ev.Kind, ccd.AgentEventPrefix)
 	}
 	if ag.State == acd.LoggedOut {
 		if a.state.Extensions[ag.Ext] == ev.Agent {

@@ -17,6 +17,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/eventlog"
 )
@@ -290,7 +291,7 @@ func (a *Aggregator) Apply(ev *eventlog.Event) error {
 		if err != nil {
 			return err
 		}
-		if len(ev.Kind) > 6 && ev.Kind[:6] == "agent." {
+		if ccd.IsAgentEvent(ev.Kind) {
 			a.agentEvent(ev, d)
 		} else {
 			a.callEvent(ev, d)

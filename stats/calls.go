@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/eventlog"
 )
@@ -146,24 +147,24 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 		a.state.Calls[ev.CallID] = cs
 	}
 	switch ev.Kind {
-	case "call.offered":
+	case ccd.EventCallOffered:
 		// the queue the call is routed to (none for an unrouted call) offers it
 		// even when it is full and overflows at once
 		a.count(s, q, dnis, dsOffered)
-	case "call.queued":
+	case ccd.EventCallQueued:
 		a.queued(ev, cs, d.Reason)
-	case "call.overflowed":
+	case ccd.EventCallOverflowed:
 		if c := overflowColumn(d.Reason); c >= 0 {
 			a.count(s, q, dnis, c)
 		}
-	case "call.to_default":
+	case ccd.EventCallToDefault:
 		a.count(s, q, dnis, dsTran2Def)
 		if c := overflowColumn(d.Reason); c >= 0 && q != "" {
 			a.count(s, q, dnis, c)
 		}
-	case "call.ringing":
+	case ccd.EventCallRinging:
 		a.agentCount(s, ev.Agent, q, dnis, asOffered, abOffered)
-	case "call.answered":
+	case ccd.EventCallAnswered:
 		if d.Backflow {
 			a.count(s, q, "", dsBackflowed)
 		}
@@ -171,20 +172,20 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 		a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringAnswered)
 		cs.Agent, cs.Queue, cs.AnsweredMS = ev.Agent, q, ev.At.UnixMilli()
 		cs.Handler, cs.HandlerEndpoint = ev.Agent, d.Endpoint
-	case "call.returned":
+	case ccd.EventCallReturned:
 		a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringReturned)
-	case "call.abandoned":
+	case ccd.EventCallAbandoned:
 		if ev.Agent != "" {
 			a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringAbandoned)
 		} else {
 			a.count(s, q, dnis, dsAbandoned)
 		}
 		a.waited(ev, cs, d.WaitedMS, dsAbdTime, TTQueueAbandonWait, TTDNISAbandonWait)
-	case "call.unhold":
+	case ccd.EventCallUnhold:
 		a.agentFact(s, ev.Agent, q, dnis, seconds(d.HoldMS), holdEnded)
-	case "call.transferred":
+	case ccd.EventCallTransferred:
 		a.talkEnded(ev, cs)
-	case "call.ended":
+	case ccd.EventCallEnded:
 		a.talkEnded(ev, cs)
 		if d.Summary != nil {
 			a.record(ev, cs, d.Summary)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/pbx"
@@ -31,18 +32,12 @@ type cdr struct {
 	StartTime   string          `json:"starttime"`
 }
 
-type pbxHold struct {
-	Number      string  `json:"number"`
-	HoldSeconds float64 `json:"hold_seconds"`
-	ACD         bool    `json:"acd"`
-}
-
 // pbxEvent folds what the AMI observed of calls ccd does not control: CDRs give
 // the Int*/Ext*/In*/Ex* columns of ExtensionStat and of the agent logged in at
 // the extension, and a CallsStat row each; unholds give their hold times.
 func (a *Aggregator) pbxEvent(ev *eventlog.Event) error {
 	switch ev.Kind {
-	case pbx.KindCDR:
+	case ccd.EventPBXCDR:
 		var c cdr
 		if err := json.Unmarshal(ev.Payload, &c); err != nil {
 			return &DecodeError{ID: ev.ID, Kind: ev.Kind, Err: err}
@@ -50,8 +45,8 @@ func (a *Aggregator) pbxEvent(ev *eventlog.Event) error {
 		if !c.ACD && c.DestChannel != "" {
 			a.observedCall(ev, &c)
 		}
-	case pbx.KindUnhold:
-		var h pbxHold
+	case ccd.EventPBXUnhold:
+		var h ccd.PBXHold
 		if err := json.Unmarshal(ev.Payload, &h); err != nil {
 			return &DecodeError{ID: ev.ID, Kind: ev.Kind, Err: err}
 		}

@@ -62,6 +62,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/daemon"
@@ -256,7 +257,7 @@ func (b *bench) ccd(ctx context.Context, cfg config.Config, n int) ([]sample, er
 			return nil, fmt.Errorf("ccd (b) sample %d: %w", i, err)
 		}
 		smp := sample{System: "ccd", Measure: "b", Main: stamp(ev[2]).Sub(stamp(ev[0])), Rings: value(ev[3]).Sub(value(ev[1]))}
-		if at, err := b.logged(ctx, db, store.EventFilter{Kind: "call.queued", CallID: caller}); err == nil {
+		if at, err := b.logged(ctx, db, store.EventFilter{Kind: ccd.EventCallQueued, CallID: caller}); err == nil {
 			smp.Took = stamp(ev[2]).Sub(at)
 		}
 		out = append(out, smp)
@@ -291,7 +292,7 @@ func (b *bench) ccd(ctx context.Context, cfg config.Config, n int) ([]sample, er
 			return nil, fmt.Errorf("ccd (a) sample %d: %w", i, err)
 		}
 		smp := sample{System: "ccd", Measure: "a", Main: stamp(ev[0]).Sub(t0), Rings: value(ev[1]).Sub(t0)}
-		if at, err := b.logged(ctx, db, store.EventFilter{Kind: "agent.ready", From: t0}); err == nil {
+		if at, err := b.logged(ctx, db, store.EventFilter{Kind: ccd.EventAgentReady, From: t0}); err == nil {
 			smp.Took = stamp(ev[0]).Sub(at)
 		}
 		out = append(out, smp)

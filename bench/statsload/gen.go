@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/dialplan"
@@ -475,7 +476,7 @@ func (s *sim) flush() {
 		}
 		for _, ev := range evs {
 			s.count(&ev)
-			if ev.Kind == "agent."+acd.NotReady {
+			if ev.Kind == ccd.EventAgentNotReady {
 				s.paused(&ev)
 			}
 			if s.err != nil {
@@ -552,24 +553,24 @@ func (s *sim) count(ev *acd.Event) {
 	}
 	sum.Last = ev.At
 	switch ev.Kind {
-	case "call.offered":
+	case ccd.EventCallOffered:
 		sum.Calls++
-	case "call.ended":
+	case ccd.EventCallEnded:
 		sum.ByEnd[ev.Data.Summary.EndType]++
-	case "call.answered":
+	case ccd.EventCallAnswered:
 		sum.Answered++
-	case "call.returned":
+	case ccd.EventCallReturned:
 		sum.Returned++
-	case "call.hold":
+	case ccd.EventCallHold:
 		sum.Holds++
-	case "call.transferred":
+	case ccd.EventCallTransferred:
 		sum.Transfers++
-	case "call.overflowed":
+	case ccd.EventCallOverflowed:
 		sum.Overflows++
-	case "call.to_default":
+	case ccd.EventCallToDefault:
 		sum.ToDefault++
 	default:
-		if len(ev.Kind) > 6 && ev.Kind[:6] == "agent." {
+		if ccd.IsAgentEvent(ev.Kind) {
 			sum.AgentEvents++
 		}
 	}

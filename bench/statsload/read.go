@@ -42,8 +42,8 @@ func readStep(ctx context.Context, db *store.DB, clock stats.Clock, reads int) e
 	}
 
 	token := rand.Text()
-	srv := api.New(nil, nil)
-	srv.MountStats(db, nil, token, clock.Loc, nil)
+	srv := api.NewServer(nil, nil, api.Options{Token: token})
+	srv.MountStats(db, nil, clock.Loc, nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

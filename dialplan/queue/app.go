@@ -15,7 +15,6 @@ package queue
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -24,8 +23,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
-	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/dialplan"
@@ -188,11 +187,11 @@ func (a *App) Run(ctx context.Context) {
 }
 
 var (
-	errStopped  = &api.Error{Code: api.EUNAVAILABLE, Message: "the queue application is stopping"}
-	errStarting = &api.Error{Code: api.EUNAVAILABLE, Message: "the queue application is still reading its state from the event log; retry"}
-	errNoARI    = &api.Error{Code: api.EUNAVAILABLE, Message: "ari not connected: this action needs Asterisk; retry when it is back"}
+	errStopped  = &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "the queue application is stopping"}
+	errStarting = &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "the queue application is still reading its state from the event log; retry"}
+	errNoARI    = &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "ari not connected: this action needs Asterisk; retry when it is back"}
 	// Between the ARI connection and the end of the first Reconcile.
-	errReconciling = &api.Error{Code: api.EUNAVAILABLE, Message: "ari connected, the calls of the last run are still being checked against it; retry"}
+	errReconciling = &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "ari connected, the calls of the last run are still being checked against it; retry"}
 )
 
 // Loaded reports whether the application has read its state from the event log
@@ -768,51 +767,43 @@ func (a *App) DirectCall(endpoint string, on bool) {
 	a.send(func() { a.engine.DirectCall(a.now(), endpoint, on) })
 }
 
-// ---- api.AgentControl ----
+// ---- ccd.AgentControl and ccd.CallControl ----
 
-func apiError(err error) error {
-	var e *acd.Error
-	if errors.As(err, &e) {
-		return &api.Error{Code: e.Code, Field: e.Field, Message: e.Msg}
-	}
-	return err
-}
-
-// Login implements api.AgentControl. The endpoint is one the API's endpoint
+// Login implements ccd.AgentControl. The endpoint is one the API's endpoint
 // policy resolved (acd/endpoints); "" keeps the agent's own.
 func (a *App) Login(ctx context.Context, id, endpoint string) error {
-	return apiError(a.request(ctx, func() error { return a.engine.Login(a.now(), id, endpoint) }))
+	return a.request(ctx, func() error { return a.engine.Login(a.now(), id, endpoint) })
 }
 
-// Logout implements api.AgentControl.
+// Logout implements ccd.AgentControl.
 func (a *App) Logout(ctx context.Context, id string) error {
-	return apiError(a.request(ctx, func() error { return a.engine.Logout(a.now(), id) }))
+	return a.request(ctx, func() error { return a.engine.Logout(a.now(), id) })
 }
 
-// Ready implements api.AgentControl.
+// Ready implements ccd.AgentControl.
 func (a *App) Ready(ctx context.Context, id string) error {
-	return apiError(a.request(ctx, func() error { return a.engine.Ready(a.now(), id) }))
+	return a.request(ctx, func() error { return a.engine.Ready(a.now(), id) })
 }
 
-// NotReady implements api.AgentControl.
+// NotReady implements ccd.AgentControl.
 func (a *App) NotReady(ctx context.Context, id, activity string) error {
-	return apiError(a.request(ctx, func() error { return a.engine.NotReady(a.now(), id, activity) }))
+	return a.request(ctx, func() error { return a.engine.NotReady(a.now(), id, activity) })
 }
 
-// Agent implements api.AgentControl.
-func (a *App) Agent(ctx context.Context, id string) (api.AgentStatus, error) {
-	var st api.AgentStatus
+// Agent implements ccd.AgentControl.
+func (a *App) Agent(ctx context.Context, id string) (ccd.AgentStatus, error) {
+	var st ccd.AgentStatus
 	err := a.request(ctx, func() error {
 		ag, err := a.engine.Agent(id)
 		st = status(ag)
 		return err
 	})
-	return st, apiError(err)
+	return st, err
 }
 
-// Agents implements api.AgentControl.
-func (a *App) Agents(ctx context.Context) ([]api.AgentStatus, error) {
-	var out []api.AgentStatus
+// Agents implements ccd.AgentControl.
+func (a *App) Agents(ctx context.Context) ([]ccd.AgentStatus, error) {
+	var out []ccd.AgentStatus
 	err := a.request(ctx, func() error {
 		for _, ag := range a.engine.Agents() {
 			out = append(out, status(ag))
@@ -822,8 +813,8 @@ func (a *App) Agents(ctx context.Context) ([]api.AgentStatus, error) {
 	return out, err
 }
 
-func status(ag acd.Agent) api.AgentStatus {
-	st := api.AgentStatus{ID: ag.ID, Name: ag.Name, State: ag.State, Since: ag.Since, Activity: ag.Activity, CallID: ag.CallID}
+func status(ag acd.Agent) ccd.AgentStatus {
+	st := ccd.AgentStatus{ID: ag.ID, Name: ag.Name, State: ag.State, Since: ag.Since, Activity: ag.Activity, CallID: ag.CallID}
 	if ag.State != acd.LoggedOut {
 		st.Endpoint = ag.Endpoint
 	}
@@ -846,16 +837,16 @@ func (a *App) Queues(ctx context.Context) ([]acd.QueueStatus, error) {
 
 // Transfer transfers a connected call to a queue or a number.
 func (a *App) Transfer(ctx context.Context, callID, toQueue, toNumber string) error {
-	return apiError(a.asteriskRequest(ctx, func() error { return a.engine.Transfer(a.now(), callID, toQueue, toNumber) }))
+	return a.asteriskRequest(ctx, func() error { return a.engine.Transfer(a.now(), callID, toQueue, toNumber) })
 }
 
 // Hold and Unhold put a connected call on hold and back (from the APIs; holds
 // from the phone arrive as ARI events).
 func (a *App) Hold(ctx context.Context, callID string, on bool) error {
-	return apiError(a.asteriskRequest(ctx, func() error {
+	return a.asteriskRequest(ctx, func() error {
 		c, ok := a.engine.Call(callID)
 		if !ok {
-			return &acd.Error{Code: "not_found", Msg: "no call " + strconv.Quote(callID)}
+			return &ccd.Error{Code: ccd.ENOTFOUND, Message: "no call " + strconv.Quote(callID)}
 		}
 		var err error
 		if on {
@@ -878,7 +869,10 @@ func (a *App) Hold(ctx context.Context, callID string, on bool) error {
 			})
 		}
 		return err
-	}))
+	})
 }
 
-var _ api.AgentControl = (*App)(nil)
+var (
+	_ ccd.AgentControl = (*App)(nil)
+	_ ccd.CallControl  = (*App)(nil)
+)

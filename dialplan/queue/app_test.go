@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
-	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/config"
@@ -519,8 +519,8 @@ func TestLoginRefusesAnEndpointInUse(t *testing.T) {
 	if err != nil || st.Endpoint != "PJSIP/2001" || st.State != acd.Ready {
 		t.Fatalf("agent %+v, %v", st, err)
 	}
-	var ae *api.Error
-	if err := e.app.Login(e.ctx, "a2", "PJSIP/2001"); !errors.As(err, &ae) || ae.Code != api.ECONFLICT || ae.Field != "endpoint" {
+	var ae *ccd.Error
+	if err := e.app.Login(e.ctx, "a2", "PJSIP/2001"); !errors.As(err, &ae) || ae.Code != ccd.ECONFLICT || ae.Field != "endpoint" {
 		t.Fatalf("two agents logged in at one endpoint: %v", err)
 	}
 	if err := e.app.Ready(e.ctx, "nobody"); err == nil || !strings.Contains(err.Error(), "nobody") {

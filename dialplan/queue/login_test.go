@@ -9,6 +9,8 @@ import (
 
 	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/ari/aritest"
+	"github.com/ccdhq/ccd/integrations/optimus"
+	"github.com/ccdhq/ccd/internal/apitest"
 )
 
 // agentServer serves the agent APIs over the queue application, as the
@@ -20,9 +22,9 @@ type agentServer struct {
 
 const testToken = "integration-token-0123456789"
 
-func newAgentServer(t *testing.T, e *env, auth api.AgentAuth) *agentServer {
-	s := api.New(nil, nil)
-	s.MountAgents(e.app, auth)
+func newAgentServer(t *testing.T, e *env, auth api.AgentAuth, creds optimus.Credentials) *agentServer {
+	s := api.NewServer(nil, nil, api.Options{Token: testToken})
+	apitest.MountAgents(s, e.app, auth, creds)
 	return &agentServer{t: t, srv: s}
 }
 
@@ -71,20 +73,20 @@ func TestLoginAtAnEndpointHeldByAnotherAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newAgentServer(t, e, api.AgentAuth{Token: testToken, OptimusUser: "ws", OptimusPassword: "ws-password", Endpoints: policy,
-		Passwords: map[string]string{"a1": "ann-password", "a2": "bob-password"}})
+	s := newAgentServer(t, e, api.AgentAuth{Endpoints: policy, Passwords: map[string]string{"a1": "ann-password", "a2": "bob-password"}},
+		optimus.Credentials{User: "ws", Password: "ws-password"})
 	ann, bob := s.token("a1", "ann-password"), s.token("a2", "bob-password")
 	if code, _, raw := s.call("POST", "/api/v1/asterisk_login/", ann, `{"endpoint":"2001"}`); code != 200 {
 		t.Fatalf("ann at extension 2001: %d %s", code, raw)
 	}
-	optimus := url.Values{"webServiceUserName": {"ws"}, "password": {"ws-password"}, "Username": {"a2"}, "ExtensionNumber": {"2001"}}
+	optimusLogin := url.Values{"webServiceUserName": {"ws"}, "password": {"ws-password"}, "Username": {"a2"}, "ExtensionNumber": {"2001"}}
 	for _, tc := range []struct {
 		name, method, path, token, body, field string
 	}{
 		{"omnileads", "POST", "/api/v1/asterisk_login/", bob, `{"endpoint":"2001"}`, "endpoint"},
 		{"ccd", "POST", "/api/agents/a2/login", bob, `{"endpoint":"PJSIP/2001"}`, "endpoint"},
 		{"integration", "POST", "/api/agents/a2/login", testToken, `{"endpoint":"PJSIP/2001"}`, "endpoint"},
-		{"optimus", "GET", "/AgentServices.asmx/LOGIN?" + optimus.Encode(), "", "", "ExtensionNumber"},
+		{"optimus", "GET", "/AgentServices.asmx/LOGIN?" + optimusLogin.Encode(), "", "", "ExtensionNumber"},
 	} {
 		if code, a, raw := s.call(tc.method, tc.path, tc.token, tc.body); code != 409 || (a.Error.Field != tc.field && !strings.Contains(raw, ">ERROR: "+tc.field+":")) {
 			t.Errorf("%s: bob at ann's endpoint: %d %s, want 409 naming %s", tc.name, code, raw, tc.field)

@@ -1,4 +1,4 @@
-// Package routing is the external-database routing step of inbound calls, as in
+// Package crmdb is the external-database routing step of inbound calls, as in
 // Optimus: before a call is queued, ccd asks a customer (CRM) database which
 // queue, priority and attach data the call gets. On any error the caller keeps
 // the route's own queue, so every error says what went wrong and where.
@@ -41,4 +41,4 @@
 // mean the database does not know the caller); a priority of 1..9 is kept, 0 or
 // NULL means the route's default, anything else is an error. The lookup gives up
 // after its timeout even if the database hangs, and uses at most 4 connections.
-package routing
+package crmdb

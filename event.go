@@ -1,0 +1,112 @@
+package ccd
+
+import (
+	"strings"
+	"time"
+)
+
+// EventKind names a fact in the event log ("call.answered", "pbx.cdr"). It
+// is an alias of string because the log, its stored rows and the statistics
+// carry kinds as text: every kind is declared here, once, and the writers
+// and readers name these constants instead of repeating the text.
+type EventKind = string
+
+// Kinds the ACD writes about calls (source "acd"). The payload of each is an
+// EventData; call.ended carries the whole Call in its Summary.
+const (
+	EventCallOffered     EventKind = "call.offered"     // the call entered ccd, routed to Queue ("" when unrouted)
+	EventCallQueued      EventKind = "call.queued"      // ... entered a queue (arrival, overflow, expansion, transfer)
+	EventCallOverflowed  EventKind = "call.overflowed"  // ... left a queue by an overflow rule (or queue full)
+	EventCallToDefault   EventKind = "call.to_default"  // ... was sent to the default extension
+	EventCallRinging     EventKind = "call.ringing"     // an agent's phone rings for it
+	EventCallAnswered    EventKind = "call.answered"    // ... the agent answered
+	EventCallReturned    EventKind = "call.returned"    // ... the offer failed and the call is back in its queue
+	EventCallAbandoned   EventKind = "call.abandoned"   // the caller hung up before talking
+	EventCallHold        EventKind = "call.hold"        // the connected call went on hold
+	EventCallUnhold      EventKind = "call.unhold"      // ... and back
+	EventCallTransferred EventKind = "call.transferred" // the agent transferred it
+	EventCallRecording   EventKind = "call.recording"   // its recording started
+	EventCallEnded       EventKind = "call.ended"       // the call left ccd
+)
+
+// Agent events (source "acd") are "agent." and the agent's new state
+// (AgentEventKind); agent.logged_in is the login itself, before the state
+// that follows it.
+const (
+	AgentEventPrefix                 = "agent."
+	EventAgentLoggedIn     EventKind = AgentEventPrefix + "logged_in"
+	EventAgentReady        EventKind = AgentEventPrefix + AgentReady
+	EventAgentNotReady     EventKind = AgentEventPrefix + AgentNotReady
+	EventAgentLoggedOut    EventKind = AgentEventPrefix + AgentLoggedOut
+	EventAgentWrapUp       EventKind = AgentEventPrefix + AgentWrapUp
+	EventAgentRinging      EventKind = AgentEventPrefix + AgentRinging
+	EventAgentOnCall       EventKind = AgentEventPrefix + AgentOnCall
+	EventAgentOnDirectCall EventKind = AgentEventPrefix + AgentOnDirectCall
+)
+
+// AgentEventKind is the kind of the event that puts an agent in state.
+func AgentEventKind(state string) EventKind { return AgentEventPrefix + state }
+
+// IsAgentEvent tells an agent event from a call event of the ACD.
+func IsAgentEvent(kind EventKind) bool { return strings.HasPrefix(kind, AgentEventPrefix) }
+
+// Kinds the AMI observer writes about calls ccd does not control (source
+// "ami"). Their payloads are flat JSON objects of the AMI fields; the ones
+// the statistics read are PBXHold and, for pbx.cdr, the CDR's lower-cased
+// AMI fields plus "direction" and "acd".
+const (
+	EventPBXChannel     EventKind = "pbx.channel"      // a channel appeared
+	EventPBXDial        EventKind = "pbx.dial"         // a dial attempt began
+	EventPBXDialEnd     EventKind = "pbx.dial_end"     // ... and ended: ANSWER, BUSY, NOANSWER, CANCEL, ...
+	EventPBXHold        EventKind = "pbx.hold"         // a phone put its call on hold
+	EventPBXUnhold      EventKind = "pbx.unhold"       // ... and took it back
+	EventPBXHangup      EventKind = "pbx.hangup"       // a channel ended
+	EventPBXCDR         EventKind = "pbx.cdr"          // Asterisk's own call detail record
+	EventPBXDeviceState EventKind = "pbx.device_state" // a device (phone) changed state
+)
+
+// ARIEventPrefix starts the kind of every ARI event of ccd's Stasis
+// application recorded as it came (source "ari"): "ari.StasisStart".
+const ARIEventPrefix = "ari."
+
+// EventData is the payload of an ACD event (call.* and agent.*): the detail
+// of the fact. Durations are in milliseconds so that
+// statistics can be computed to the second without rounding twice.
+type EventData struct {
+	Priority    int       `json:"priority,omitempty"`
+	AttachData  string    `json:"attach_data,omitempty"`
+	From        string    `json:"from,omitempty"`        // queue (or state) left
+	To          string    `json:"to,omitempty"`          // queue, number or extension reached
+	Reason      string    `json:"reason,omitempty"`      // overflow or return reason, queuing cause
+	Expand      bool      `json:"expand,omitempty"`      // search expansion: still waiting in From
+	Backflow    bool      `json:"backflow,omitempty"`    // answered in a queue the call had expanded out of
+	Channel     string    `json:"channel,omitempty"`     // agent channel
+	Endpoint    string    `json:"endpoint,omitempty"`    // agent endpoint
+	Activity    string    `json:"activity,omitempty"`    // not-ready activity code
+	Forced      bool      `json:"forced,omitempty"`      // state imposed by ccd (ring no answer)
+	State       string    `json:"state,omitempty"`       // agent.*: the new state
+	Previous    string    `json:"previous,omitempty"`    // agent.*: the state left
+	PreviousMS  int64     `json:"previous_ms,omitempty"` // agent.*: time spent in Previous
+	WaitedMS    int64     `json:"waited_ms,omitempty"`
+	RingMS      int64     `json:"ring_ms,omitempty"`
+	HoldMS      int64     `json:"hold_ms,omitempty"`
+	Recording   string    `json:"recording,omitempty"`
+	Position    int       `json:"position,omitempty"`
+	UntilMS     int64     `json:"until_ms,omitempty"`   // wrap_up: its length
+	IdleSince   time.Time `json:"idle_since,omitempty"` // ready: the time idleness counts from
+	Summary     *Call     `json:"summary,omitempty"`    // call.ended: the whole call
+	ArrivedUnix int64     `json:"arrived,omitempty"`    // call.queued: entry into ccd (unix ms), orders restored queues
+	// Queues are the queues an agent serves, on every agent event, so that any
+	// one of them tells the statistics where the agent's times count.
+	Queues []string `json:"queues,omitempty"`
+}
+
+// PBXHold is the payload of pbx.hold and pbx.unhold. The fields are in the
+// order of their names, the order the observer wrote them in as a map.
+type PBXHold struct {
+	ACD         bool    `json:"acd"` // the channel belongs to a call ccd controls
+	Channel     string  `json:"channel"`
+	HoldSeconds float64 `json:"hold_seconds,omitempty"` // pbx.unhold: how long the hold lasted
+	Number      string  `json:"number"`
+	Uniqueid    string  `json:"uniqueid"`
+}
