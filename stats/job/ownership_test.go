@@ -19,10 +19,13 @@ import (
 // the log and the codes (so rows computed again compare equal).
 func clearStats(t *testing.T, db *store.DB) {
 	t.Helper()
-	for _, name := range append(store.StatTableNames(), "aggregator") {
+	for _, name := range store.StatTableNames() {
 		if _, err := db.Exec(`DELETE FROM stat.` + name); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := db.Exec(`DELETE FROM event_consumer WHERE name = $1`, job.ConsumerName); err != nil {
+		t.Fatal(err)
 	}
 }
 
