@@ -449,3 +449,50 @@ func TestConsumerLag(t *testing.T) {
 		t.Fatalf("lag of a consumer that has everything: %+v", l)
 	}
 }
+
+// Run follows the log: woken by the hub when events are committed, it hands
+// them over without waiting for its (here hour-long) interval, and commits
+// its position.
+func TestRunWakesOnCommit(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx, cancel := context.WithCancel(ctxT(t))
+	defer cancel()
+	wake := make(chan struct{}, 1)
+	got := make(chan int64, 100)
+	c := consume.New(db, "live")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Run(ctx, consume.Options{Batch: 4, Interval: time.Hour, Wake: wake}, func(_ context.Context, evs []eventlog.Event) error {
+			for _, e := range evs {
+				got <- e.ID
+			}
+			return nil
+		})
+	}()
+	appendAll(t, db, events("a", 0, 10))
+	wake <- struct{}{}
+	log := logIDs(t, db)
+	for i, want := range log {
+		select {
+		case id := <-got:
+			if id != want {
+				t.Fatalf("event %d handed over is %d, want %d", i, id, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("only %d of %d events handed over", i, len(log))
+		}
+	}
+	for {
+		pos, _, err := db.Consumer(ctx, "live")
+		if err != nil {
+			t.Fatalf("position never reached %d: %v", log[len(log)-1], err)
+		}
+		if pos.LastID == log[len(log)-1] {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
