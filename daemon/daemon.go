@@ -102,6 +102,14 @@ func (s *lazySink) Append(ctx context.Context, evs []eventlog.Event) error {
 	return sink.Append(ctx, evs)
 }
 
+func (s *lazySink) AppendIDs(ctx context.Context, evs []eventlog.Event) ([]int64, error) {
+	sink, err := s.sink()
+	if err != nil {
+		return nil, err
+	}
+	return sink.AppendIDs(ctx, evs)
+}
+
 func (s *lazySink) Quarantine(ctx context.Context, q eventlog.Quarantined) (bool, error) {
 	sink, err := s.sink()
 	if err != nil {
@@ -146,7 +154,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 
 	sink := &lazySink{}
+	var dbReady atomic.Pointer[store.DB]
+	// Every batch the log commits goes to the hub's in-process subscribers
+	// (live views); durable consumers follow the log itself.
+	hub := eventlog.NewHub()
+	registerConsumerMetrics(m, &dbReady, hub)
+	if FanoutHook != nil {
+		FanoutHook(hub)
+	}
 	writer, err := eventlog.NewWriter(sink, eventlog.Options{
+		Hub:       hub,
 		BatchSize: cfg.EventLog.BatchSize, FlushInterval: cfg.EventLog.FlushInterval, MemoryLimit: cfg.EventLog.MemoryLimit,
 		SpillPath: filepath.Join(cfg.StateDir, "spill", "events.jsonl"), Logger: log, MaxEventBytes: cfg.EventLog.MaxEventBytes,
 		Observe: func(n int, d time.Duration, err error) {
@@ -253,7 +270,6 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 		return nil
 	}})
-	var dbReady atomic.Pointer[store.DB]
 	omnileads.MountSupervision(srv, srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.Location(), serviceLevels(cfg)))
 	addCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
 		db := dbReady.Load()

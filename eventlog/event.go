@@ -9,6 +9,14 @@
 // after a lost acknowledgement, a replayed AMI event) is stored once. An event the
 // database refuses for what it holds, or one over the size limit, goes to a
 // quarantine instead, so that it never holds up the events after it.
+//
+// Consumers read the log two ways. A durable consumer (package consume) keeps a
+// named cursor in the database and reads the events after it, in log order,
+// after a restart too. A live view subscribes to a Hub: the Writer hands it
+// each batch as soon as the database has committed it, with the ids the log
+// gave the events; a subscriber that falls behind is told which ids it missed
+// and reads them from the log. Ids become visible in increasing order whoever
+// writes (see package consume), so a cursor is just an id.
 package eventlog
 
 import (

@@ -32,6 +32,10 @@ type Options struct {
 	// OnQuarantine, when set, is called once for every event (or unreadable line
 	// of the spill file) put in the quarantine.
 	OnQuarantine func()
+	// Hub, when set, gets every batch once it is committed, with the ids the
+	// log gave its events (events the log held already are left out). The
+	// sink must be an IDSink.
+	Hub *Hub
 }
 
 // Stats are a Writer's counters since it started.
@@ -115,6 +119,9 @@ func NewWriter(sink Sink, opt Options) (*Writer, error) {
 	}
 	if opt.QuarantinePath == "" {
 		opt.QuarantinePath = filepath.Join(filepath.Dir(opt.SpillPath), "quarantine.jsonl")
+	}
+	if _, ok := sink.(IDSink); opt.Hub != nil && !ok {
+		return nil, errors.New("eventlog: Options.Hub needs a sink that returns the ids it assigns (IDSink)")
 	}
 	sp, err := openSpill(opt.SpillPath)
 	if err != nil {
@@ -444,7 +451,7 @@ func (w *Writer) isolate(ctx context.Context, batch []Event) (quarantined int, e
 
 func (w *Writer) append(ctx context.Context, batch []Event) error {
 	start := time.Now()
-	err := w.sink.Append(ctx, batch)
+	err := w.store(ctx, batch)
 	if w.opt.Observe != nil {
 		w.opt.Observe(len(batch), time.Since(start), err)
 	}
@@ -461,6 +468,36 @@ func (w *Writer) append(ctx context.Context, batch []Event) error {
 		w.log.Warn("cannot write events; will retry", "events", len(batch), "pending", pending, "failures", failures, "err", err)
 	}
 	return err
+}
+
+// store appends batch to the sink and, with a Hub, publishes what it
+// committed. The writer's one loop calls it, so batches are published in the
+// order they committed.
+func (w *Writer) store(ctx context.Context, batch []Event) error {
+	if w.opt.Hub == nil {
+		return w.sink.Append(ctx, batch)
+	}
+	ids, err := w.sink.(IDSink).AppendIDs(ctx, batch)
+	if err != nil {
+		return err
+	}
+	if len(ids) != len(batch) {
+		// Committed, but which event got which id is unknown: subscribers
+		// miss the batch rather than get wrong ids (the log has it).
+		w.log.Error("the sink returned ids for a different number of events; batch not published", "events", len(batch), "ids", len(ids))
+		return nil
+	}
+	committed := time.Now()
+	out := make([]Event, 0, len(batch))
+	for i, id := range ids {
+		if id != 0 {
+			e := batch[i]
+			e.ID = id
+			out = append(out, e)
+		}
+	}
+	w.opt.Hub.Publish(out, committed)
+	return nil
 }
 
 // failed records a write that did not get its events anywhere and will be

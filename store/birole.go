@@ -33,9 +33,9 @@ type BIRole struct {
 
 // biTables are the stat tables meant for BI: the quarter-hour tables, the
 // calls, and the names and queue membership the bi functions read (they are
-// SECURITY INVOKER). Anything else in schema stat (stat.aggregator's saved
-// state, tables later migrations add for ccd's own bookkeeping) stays closed
-// until it is listed here.
+// SECURITY INVOKER). Anything else in schema stat (tables later migrations
+// add for ccd's own bookkeeping) stays closed until it is listed here, and
+// ccd's tables in public (the event log, the consumers' positions) are closed.
 func biTables() []string {
 	names := []string{"stat.callsstat", "stat.code", "stat.queueagent"}
 	for _, t := range stats.Tables {

@@ -189,7 +189,7 @@ func TestBIRolePrivileges(t *testing.T) {
 	for _, q := range []string{
 		`SELECT count(*)::text FROM call_event`,
 		`SELECT count(*)::text FROM schema_migration`,
-		`SELECT count(*)::text FROM stat.aggregator`,
+		`SELECT count(*)::text FROM event_consumer`,
 		`SELECT count(*)::text FROM stat.later`,
 		`INSERT INTO stat.agentstat (calcts, thedate, themonth, theweek, theday, thehour, usercode)
 			VALUES (now(), now(), '', '', '', '', 1) RETURNING 'inserted'`,
@@ -372,7 +372,7 @@ func TestBIRoleLimits(t *testing.T) {
 	escaped := session("default_transaction_read_only", "off", "statement_timeout", "0")
 	wantCode(escaped, denied, `CREATE TEMPORARY TABLE t (x int)`)
 	wantCode(escaped, denied, `CREATE TABLE public.t (x int)`)
-	wantCode(escaped, denied, `INSERT INTO stat.aggregator (name, last_id, state) VALUES ('x', 0, '{}')`)
+	wantCode(escaped, denied, `INSERT INTO event_consumer (name, last_id) VALUES ('x', 0)`)
 	wantCode(escaped, denied, `UPDATE stat.agentstat SET usercode = 0`)
 	wantCode(escaped, denied, `ALTER ROLE `+r+` CONNECTION LIMIT 100`)
 	wantCode(escaped, denied, `ALTER ROLE `+r+` CREATEDB`)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -73,6 +74,11 @@ func Open(ctx context.Context, dsn string, maxOpen int, log *slog.Logger) (*DB, 
 // transaction, under an advisory lock so that two ccd processes starting together do
 // not race. It returns the versions applied.
 func (db *DB) Migrate(ctx context.Context) ([]int, error) {
+	return db.migrate(ctx, math.MaxInt)
+}
+
+// migrate applies the migrations up to version upTo.
+func (db *DB) migrate(ctx context.Context, upTo int) ([]int, error) {
 	conn, err := db.Connx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
@@ -102,7 +108,7 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 	}
 	var applied []int
 	for _, m := range files {
-		if done[m.version] {
+		if done[m.version] || m.version > upTo {
 			continue
 		}
 		tx, err := conn.BeginTxx(ctx, nil)

@@ -20,11 +20,55 @@ type EventSink struct{ DB *DB }
 
 // Append inserts a batch in one statement: columns travel as arrays and are
 // unnested server-side, which is one round trip per batch and lets ON CONFLICT
-// drop events already stored (the idempotency key).
+// drop events already stored (the idempotency key). The table's append lock
+// (migration 0009) makes ids visible in commit order, whoever writes.
 func (s EventSink) Append(ctx context.Context, evs []eventlog.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	q, args := appendStatement(evs)
+	if _, err := s.DB.ExecContext(ctx, q, args...); err != nil {
+		return appendError(len(evs), err)
+	}
+	return nil
+}
+
+// AppendIDs is Append that also returns the id each event got, 0 for an
+// event stored already (eventlog.IDSink): the writer publishes what it
+// committed.
+func (s EventSink) AppendIDs(ctx context.Context, evs []eventlog.Event) ([]int64, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	q, args := appendStatement(evs)
+	rows, err := s.DB.QueryContext(ctx, q+` RETURNING id, key`, args...)
+	if err != nil {
+		return nil, appendError(len(evs), err)
+	}
+	defer rows.Close()
+	byKey := make(map[string]int64, len(evs))
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return nil, appendError(len(evs), err)
+		}
+		byKey[key] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, appendError(len(evs), err)
+	}
+	ids := make([]int64, len(evs))
+	for i := range evs {
+		// A key twice in one batch is one event: the first holds its id.
+		ids[i] = byKey[evs[i].Key]
+		delete(byKey, evs[i].Key)
+	}
+	return ids, nil
+}
+
+// appendStatement is the INSERT of a batch and its arguments.
+func appendStatement(evs []eventlog.Event) (string, []any) {
 	n := len(evs)
 	at := make([]time.Time, n)
 	callID, kind, agent, queue := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -39,17 +83,13 @@ func (s EventSink) Append(ctx context.Context, evs []eventlog.Event) error {
 			payload[i] = string(e.Payload)
 		}
 	}
-	_, err := s.DB.ExecContext(ctx, `
+	return `
 		INSERT INTO call_event (at, call_id, kind, agent, queue, dnis, clid, source, key, payload)
 		SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[],
 		                     $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])
 		ON CONFLICT (key) DO NOTHING`,
-		pq.Array(at), pq.Array(callID), pq.Array(kind), pq.Array(agent), pq.Array(queue),
-		pq.Array(dnis), pq.Array(clid), pq.Array(source), pq.Array(key), pq.Array(payload))
-	if err != nil {
-		return appendError(n, err)
-	}
-	return nil
+		[]any{pq.Array(at), pq.Array(callID), pq.Array(kind), pq.Array(agent), pq.Array(queue),
+			pq.Array(dnis), pq.Array(clid), pq.Array(source), pq.Array(key), pq.Array(payload)}
 }
 
 // appendError says whether the database refused the batch for what it holds

@@ -162,3 +162,31 @@ func BenchmarkAppend(b *testing.B) {
 	b.StopTimer()
 	w.Close(ctx)
 }
+
+// AppendIDs gives each event stored the id the log gave it, and 0 to an
+// event the log held already or that repeats a key of the same batch.
+func TestAppendIDs(t *testing.T) {
+	db := pgtest.NewDB(t)
+	sink := store.EventSink{DB: db}
+	ctx := ctxT(t)
+	if err := sink.Append(ctx, []eventlog.Event{sampleEvent(1)}); err != nil {
+		t.Fatal(err)
+	}
+	batch := []eventlog.Event{sampleEvent(2), sampleEvent(1), sampleEvent(3), sampleEvent(2)}
+	ids, err := sink.AppendIDs(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := db.Events(ctx, store.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string]int64{}
+	for _, e := range stored {
+		byKey[e.Key] = e.ID
+	}
+	want := []int64{byKey[sampleEvent(2).Key], 0, byKey[sampleEvent(3).Key], 0}
+	if len(stored) != 3 || len(ids) != 4 || ids[0] != want[0] || ids[1] != 0 || ids[2] != want[2] || ids[3] != 0 || ids[0] == 0 || ids[2] <= ids[0] {
+		t.Fatalf("ids %v, want %v (log %d events)", ids, want, len(stored))
+	}
+}

@@ -399,9 +399,10 @@ type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// AggregatorPosition reads where the live aggregator stands: every event up
-// to lastID is in the tables, and open states are accounted up to
-// state.AdvancedTo. found is false before anything saved one.
+// AggregatorPosition reads where the live aggregator stands, its consumer
+// position (event_consumer): every event up to lastID is in the tables, and
+// open states are accounted up to state.AdvancedTo. found is false before
+// anything saved one.
 func (db *DB) AggregatorPosition(ctx context.Context, name string) (lastID int64, state stats.State, found bool, err error) {
 	return aggregatorPosition(ctx, db, name)
 }
@@ -412,48 +413,36 @@ func LockedAggregatorPosition(ctx context.Context, tx *sqlx.Tx, name string) (la
 	return aggregatorPosition(ctx, tx, name)
 }
 
-// LockedAggregatorID is LockedAggregatorPosition without the state, for a
-// writer that only checks the position is still the one it started from.
-func LockedAggregatorID(ctx context.Context, tx *sqlx.Tx, name string) (lastID int64, found bool, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT last_id FROM stat.aggregator WHERE name = $1`, name).Scan(&lastID)
-	if err == sql.ErrNoRows {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("store: aggregator position: %w", err)
-	}
-	return lastID, true, nil
-}
-
 func aggregatorPosition(ctx context.Context, q rowQuerier, name string) (lastID int64, state stats.State, found bool, err error) {
-	var raw []byte
-	err = q.QueryRowContext(ctx, `SELECT last_id, state FROM stat.aggregator WHERE name = $1`, name).Scan(&lastID, &raw)
-	if err == sql.ErrNoRows {
-		return 0, stats.State{}, false, nil
+	pos, found, err := consumerPosition(ctx, q, name)
+	if err != nil || !found {
+		return 0, stats.State{}, false, err
 	}
-	if err != nil {
-		return 0, stats.State{}, false, fmt.Errorf("store: aggregator position: %w", err)
-	}
-	if err := json.Unmarshal(raw, &state); err != nil {
+	if err := json.Unmarshal(pos.State, &state); err != nil {
 		return 0, stats.State{}, false, fmt.Errorf("store: aggregator state: %w", err)
 	}
-	return lastID, state, true, nil
+	return pos.LastID, state, true, nil
+}
+
+// AggregatorPositionOf is the consumer position of the live aggregator at
+// lastID with state.
+func AggregatorPositionOf(lastID int64, state stats.State) (ConsumerPosition, error) {
+	raw, err := json.Marshal(state)
+	if err != nil {
+		return ConsumerPosition{}, fmt.Errorf("store: aggregator state: %w", err)
+	}
+	return ConsumerPosition{LastID: lastID, State: raw}, nil
 }
 
 // SaveAggregatorPosition records the position and state inside tx, the same
-// transaction as the rows they produced.
+// transaction as the rows they produced, whatever position was stored: for a
+// rebuild, which holds the statistics lock.
 func SaveAggregatorPosition(ctx context.Context, tx *sqlx.Tx, name string, lastID int64, state stats.State) error {
-	raw, err := json.Marshal(state)
+	pos, err := AggregatorPositionOf(lastID, state)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO stat.aggregator (name, last_id, state, updated_at) VALUES ($1, $2, $3, now())
-		ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, state = excluded.state, updated_at = now()`,
-		name, lastID, raw)
-	if err != nil {
-		return fmt.Errorf("store: save aggregator position: %w", err)
-	}
-	return nil
+	return SetConsumer(ctx, tx, name, pos)
 }
 
 // StatRebuild replaces the statistics of a range in one transaction: the

@@ -41,9 +41,8 @@ func rebuildStep(ctx context.Context, db *store.DB, clock stats.Clock, log *slog
 	return nil
 }
 
-// liveName is the live aggregator's row in stat.aggregator (stats/job's
-// unexported liveName).
-const liveName = "live"
+// liveName is the live aggregator's cursor in event_consumer.
+const liveName = job.ConsumerName
 
 // liveCall is one call of the live step: when its call.ended committed, and
 // when the statistics had it.

@@ -7,6 +7,7 @@ package job
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,14 +16,21 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/eventlog/consume"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/store"
+	"github.com/jmoiron/sqlx"
 )
 
-// liveName names the live aggregator's row in stat.aggregator.
-const liveName = "live"
+// ConsumerName is the live aggregator's cursor in event_consumer: it is one
+// consumer of the event log like the others (package consume), one that
+// commits its rows and its position in one transaction.
+const ConsumerName = "stats"
 
-// Who counts what: the live aggregator's position (stat.aggregator "live":
+// liveName is the name the position is read and saved under.
+const liveName = ConsumerName
+
+// Who counts what: the live aggregator's position (event_consumer "stats":
 // an event id and the instant open states are accounted up to) is the one
 // boundary between the live aggregator and rebuilds. Everything up to it is
 // in the tables; only the live aggregator moves it, by folding the events
@@ -47,10 +55,11 @@ const liveName = "live"
 // through a backlog they are accounted up to the last event folded, so a
 // quarter-hour never holds time the log has not reached yet.
 //
-// It relies on call_event ids being assigned in commit order, which holds
-// because ccd writes the log from one writer.
+// It relies on call_event ids becoming visible in increasing order, which the
+// log guarantees whoever writes it (see package consume).
 type Live struct {
 	db    *store.DB
+	cons  *consume.Consumer
 	codes *store.StatCodes
 	clock stats.Clock
 	log   *slog.Logger
@@ -78,7 +87,7 @@ func NewLive(db *store.DB, clock stats.Clock, log *slog.Logger) *Live {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Live{db: db, codes: store.NewStatCodes(db), clock: clock, log: log, Now: time.Now, Batch: 5000}
+	return &Live{db: db, cons: consume.New(db, liveName), codes: store.NewStatCodes(db), clock: clock, log: log, Now: time.Now, Batch: 5000}
 }
 
 // errPositionMoved is a write that found the stored position is not the one
@@ -114,10 +123,18 @@ func (l *Live) load(ctx context.Context) error {
 	if l.agg != nil {
 		return nil
 	}
-	last, state, found, err := l.db.AggregatorPosition(ctx, liveName)
+	l.cons.Reload()
+	pos, found, err := l.cons.Position(ctx)
 	if err != nil {
 		return err
 	}
+	var state stats.State
+	if found {
+		if err := json.Unmarshal(pos.State, &state); err != nil {
+			return fmt.Errorf("stats: stored state: %w", err)
+		}
+	}
+	last := pos.LastID
 	l.agg = stats.New(l.clock)
 	l.agg.SetState(state)
 	l.lastID, l.saved = last, found
@@ -128,7 +145,7 @@ func (l *Live) step(ctx context.Context) (int, error) {
 	if err := l.load(ctx); err != nil {
 		return 0, err
 	}
-	evs, err := l.db.Events(ctx, store.EventFilter{AfterID: l.lastID, Limit: l.Batch})
+	evs, err := l.cons.Next(ctx, l.Batch)
 	if err != nil {
 		return 0, err
 	}
@@ -171,27 +188,23 @@ func (l *Live) apply(ev *eventlog.Event) {
 	}
 }
 
+// write adds the rows and records to the tables and moves the position to
+// last, in one transaction under the statistics lock; the position must still
+// be the one the events were read after.
 func (l *Live) write(ctx context.Context, rows map[stats.RowKey]stats.Row, recs []stats.CallRecord, last int64) error {
-	tx, err := l.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("stats: %w", err)
-	}
-	defer tx.Rollback()
-	if err := store.LockStats(ctx, tx); err != nil {
-		return err
-	}
-	if stored, found, err := store.LockedAggregatorID(ctx, tx, liveName); err != nil {
-		return err
-	} else if found != l.saved || stored != l.lastID {
+	err := l.cons.Apply(ctx, func(ctx context.Context, tx *sqlx.Tx) (store.ConsumerPosition, error) {
+		if err := store.LockStats(ctx, tx); err != nil {
+			return store.ConsumerPosition{}, err
+		}
+		if err := l.codes.AddStats(ctx, tx, l.clock, rows, recs); err != nil {
+			return store.ConsumerPosition{}, err
+		}
+		return store.AggregatorPositionOf(last, l.agg.State())
+	})
+	if errors.Is(err, consume.ErrMoved) {
 		return errPositionMoved
 	}
-	if err := l.codes.AddStats(ctx, tx, l.clock, rows, recs); err != nil {
-		return err
-	}
-	if err := store.SaveAggregatorPosition(ctx, tx, liveName, last, l.agg.State()); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return err
 }
 
 // Run steps every interval until ctx ends. Database errors are logged and
