@@ -47,6 +47,8 @@ bench: postgres-server
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./ami ./ari
 	$(GO) test -run '^$$' -bench . -benchmem ./acd
 	$(GO) run ./internal/tools/withpg -- $(GO) test -run '^$$' -bench Append -benchtime 200000x ./store
+	$(GO) run ./internal/tools/withpg -- $(GO) test -run '^$$' -bench FanoutLatency -benchtime 20000x ./store
+	$(GO) run ./internal/tools/withpg -- $(GO) test -run '^$$' -bench Consumer -benchtime 200000x ./eventlog/consume
 
 # ccd against app_queue on a real Asterisk (bench/acdlatency/README.md): agent
 # ready -> agent rung, call queued -> agent rung, p50/p99 over 200 calls each.
