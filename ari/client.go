@@ -448,8 +448,22 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 		c.wg.Add(1)
 		go c.keepalive(conn, alive, stop, events)
 	}
-	unwatch := context.AfterFunc(c.ctx, func() { conn.Close() })
-	defer unwatch()
+	// Close (or the caller's context) ends the connection with a close frame,
+	// whether the watcher or this goroutine sees it first; the deferred close
+	// above must not cut the frame off while it is being sent.
+	closedByCtx := make(chan struct{})
+	unwatch := context.AfterFunc(c.ctx, func() {
+		defer close(closedByCtx)
+		closeNormally(conn)
+	})
+	defer func() {
+		switch {
+		case !unwatch():
+			<-closedByCtx
+		case c.ctx.Err() != nil:
+			closeNormally(conn)
+		}
+	}()
 
 	// Snapshot for re-adoption, taken now that events are being captured.
 	var inApp []Channel
@@ -491,6 +505,18 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 		c.bus.publish(ev)
 	}
 }
+
+// closeNormally sends a close frame (1000, normal closure) before closing the
+// connection: Asterisk logs a connection that just goes away as "Web socket
+// closed abruptly", a warning, at every clean stop. A peer that does not read
+// holds it up for closeFrameTimeout at most.
+func closeNormally(conn *websocket.Conn) {
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeFrameTimeout))
+	conn.Close()
+}
+
+const closeFrameTimeout = time.Second
 
 // maxMessage bounds the size of one websocket message.
 const maxMessage = 16 << 20
