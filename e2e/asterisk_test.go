@@ -3,6 +3,8 @@
 // prints, plus the test dialplan in testdata/extensions.conf, and the ARI and AMI
 // credentials come from the usual environment (CCD_ARI_USERNAME, CCD_ARI_PASSWORD,
 // CCD_AMI_USERNAME, CCD_AMI_SECRET, and CCD_ARI_URL / CCD_AMI_ADDR when not local).
+// The test that restarts Asterisk also needs CCD_ASTERISK_RESTART, a shell command
+// that does it (e.g. asterisk -rx 'core restart now').
 //
 //	CCD_ASTERISK_TEST=1 CCD_ARI_USERNAME=ccd CCD_ARI_PASSWORD=... \
 //	CCD_AMI_USERNAME=ccd CCD_AMI_SECRET=... make e2e
