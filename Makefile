@@ -8,7 +8,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VERSION     := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X main.version=$(VERSION)
 
-.PHONY: run test asterisk-suite-note build vet lint bench bench-acd fuzz integration postgres-server clean
+.PHONY: run test asterisk-suite-note build vet lint bench bench-acd fuzz e2e integration postgres-server clean
 
 # Ctrl-C reaches every process of the terminal's foreground group, make too, and
 # make then reports "Interrupt" although ccd shuts down cleanly and exits 0. With
@@ -28,8 +28,8 @@ test: postgres-server vet lint
 	@$(ASTERISK_SUITE_NOTE)
 
 # go test shows no skip message of a package that passes, so the skip of the
-# real-Asterisk suite (integration/) is said here.
-ASTERISK_SUITE_NOTE = [ "$$CCD_ASTERISK_TEST" = 1 ] || echo "real-Asterisk suite skipped: CCD_ASTERISK_TEST is not 1; set it and the CCD_ARI_*/CCD_AMI_* credentials of an Asterisk configured as the README says, or run make integration (see README)"
+# real-Asterisk suite (e2e/) is said here.
+ASTERISK_SUITE_NOTE = [ "$$CCD_ASTERISK_TEST" = 1 ] || echo "real-Asterisk suite skipped: CCD_ASTERISK_TEST is not 1; set it and the CCD_ARI_*/CCD_AMI_* credentials of an Asterisk configured as the README says, or run make e2e (see README)"
 
 asterisk-suite-note:
 	@$(ASTERISK_SUITE_NOTE)
@@ -61,9 +61,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./ari
 	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime 30s ./integrations/crmdb
 
-# Against a real Asterisk configured as in the README (CCD_ASTERISK_TEST=1).
-integration: postgres-server
-	CCD_ASTERISK_TEST=1 $(GO) run ./internal/tools/withpg -- $(GO) test -count=1 -v ./integration/...
+# The end-to-end suite (e2e/) against a real Asterisk configured as in the README
+# (CCD_ASTERISK_TEST=1). `make integration` is its former name, kept as an alias.
+e2e: postgres-server
+	CCD_ASTERISK_TEST=1 $(GO) run ./internal/tools/withpg -- $(GO) test -count=1 -v ./e2e/...
+
+integration: e2e
 
 # PostgreSQL's server binaries: ccd starts its own cluster from them when no
 # database is configured, and the tests start a throwaway one.

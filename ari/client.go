@@ -74,8 +74,9 @@ type Config struct {
 // Backoff is an exponential reconnection backoff: the first retry waits
 // Min, each further failed attempt doubles the wait up to Max, and every
 // wait is randomised by ±Jitter (a fraction) so that many clients do not
-// reconnect in lockstep after an Asterisk restart. The wait goes back to
-// Min after a connection that stayed up for at least Max.
+// reconnect in lockstep after an Asterisk restart. After a lost connection
+// the wait starts over from Min; only connections that keep dropping before
+// Max double it.
 type Backoff struct {
 	Min    time.Duration // default 500ms
 	Max    time.Duration // default 30s
@@ -113,6 +114,37 @@ func (b Backoff) next(d time.Duration) time.Duration {
 		d = b.Max
 	}
 	return d
+}
+
+// retryDelay is the connection loop's wait before its next attempt. Failed
+// attempts double it. A lost connection starts over from Min, whatever the
+// failures before it: Asterisk down for a while, then back only briefly (a
+// restart soon after a start) must not keep ccd away for Max, with no Stasis
+// application for the callers who arrive meanwhile. Connections that keep
+// dropping before Max are the exception: their waits double, so that an
+// Asterisk that takes the websocket and drops it at once is not hammered.
+type retryDelay struct {
+	bo    Backoff
+	delay time.Duration // the last wait
+	flaps time.Duration // the wait after the last of consecutive short-lived connections
+}
+
+// afterFailure is the wait after an attempt that did not connect.
+func (r *retryDelay) afterFailure() time.Duration {
+	r.delay = r.bo.next(r.delay)
+	return r.delay
+}
+
+// afterLoss is the wait after losing a connection that was up for upFor.
+func (r *retryDelay) afterLoss(upFor time.Duration) time.Duration {
+	if upFor >= r.bo.Max {
+		r.flaps = 0
+		r.delay = r.bo.next(0)
+		return r.delay
+	}
+	r.flaps = r.bo.next(r.flaps)
+	r.delay = r.flaps
+	return r.delay
 }
 
 func (b Backoff) jitter(d time.Duration) time.Duration {
@@ -347,8 +379,7 @@ func (c *Client) setStatus(f func(s *Status)) {
 func (c *Client) run() {
 	defer close(c.done)
 	defer c.bus.closeAll()
-	bo := c.cfg.Backoff
-	var delay time.Duration
+	retry := retryDelay{bo: c.cfg.Backoff}
 	for {
 		upAt, err := c.connectOnce()
 		if c.ctx.Err() != nil {
@@ -366,19 +397,18 @@ func (c *Client) run() {
 			}
 			s.Connected, s.LastError = false, err
 		})
+		var delay time.Duration
 		if !upAt.IsZero() {
 			c.log.Warn("ari: websocket connection lost", "app", c.cfg.Application, "err", err)
 			if c.cfg.OnDisconnect != nil {
 				c.cfg.OnDisconnect(err)
 			}
-			if now.Sub(upAt) >= bo.Max {
-				delay = 0
-			}
+			delay = retry.afterLoss(now.Sub(upAt))
 		} else {
 			c.log.Warn("ari: websocket connection failed", "app", c.cfg.Application, "err", err)
+			delay = retry.afterFailure()
 		}
-		delay = bo.next(delay)
-		t := time.NewTimer(bo.jitter(delay))
+		t := time.NewTimer(c.cfg.Backoff.jitter(delay))
 		select {
 		case <-t.C:
 		case <-c.ctx.Done():
@@ -448,8 +478,22 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 		c.wg.Add(1)
 		go c.keepalive(conn, alive, stop, events)
 	}
-	unwatch := context.AfterFunc(c.ctx, func() { conn.Close() })
-	defer unwatch()
+	// Close (or the caller's context) ends the connection with a close frame,
+	// whether the watcher or this goroutine sees it first; the deferred close
+	// above must not cut the frame off while it is being sent.
+	closedByCtx := make(chan struct{})
+	unwatch := context.AfterFunc(c.ctx, func() {
+		defer close(closedByCtx)
+		closeNormally(conn)
+	})
+	defer func() {
+		switch {
+		case !unwatch():
+			<-closedByCtx
+		case c.ctx.Err() != nil:
+			closeNormally(conn)
+		}
+	}()
 
 	// Snapshot for re-adoption, taken now that events are being captured.
 	var inApp []Channel
@@ -491,6 +535,18 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 		c.bus.publish(ev)
 	}
 }
+
+// closeNormally sends a close frame (1000, normal closure) before closing the
+// connection: Asterisk logs a connection that just goes away as "Web socket
+// closed abruptly", a warning, at every clean stop. A peer that does not read
+// holds it up for closeFrameTimeout at most.
+func closeNormally(conn *websocket.Conn) {
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeFrameTimeout))
+	conn.Close()
+}
+
+const closeFrameTimeout = time.Second
 
 // maxMessage bounds the size of one websocket message.
 const maxMessage = 16 << 20

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -135,5 +136,38 @@ func TestBus(t *testing.T) {
 		if _, err := s.Next(ctx); !errors.Is(err, ErrSubscriptionClosed) {
 			t.Errorf("after closeAll: %v", err)
 		}
+	}
+}
+
+// A connection that was up is re-established after Min, however long Asterisk
+// was down before it: the failures before that connection do not count. Only
+// connections that keep dropping before Max back off (an Asterisk that takes
+// the websocket and drops it at once is not hammered); one that stayed up for
+// Max starts over.
+func TestRetryAfterLossIgnoresFailuresBeforeTheConnection(t *testing.T) {
+	const ms = time.Millisecond
+	r := retryDelay{bo: Backoff{Min: 100 * ms, Max: 10 * time.Second, Jitter: -1}.withDefaults()}
+	down := func() time.Duration { // Asterisk down for a while: up to Max
+		var d time.Duration
+		for range 10 {
+			d = r.afterFailure()
+		}
+		return d
+	}
+	var got []time.Duration
+	got = append(got, down())
+	got = append(got, r.afterLoss(20*time.Second)) // a long-lived connection is lost
+	got = append(got, r.afterFailure(), r.afterFailure())
+	got = append(got, down())
+	// Asterisk came back for 5 s only, then restarted.
+	got = append(got, r.afterLoss(5*time.Second))
+	// It takes the websocket and drops it at once, twice.
+	got = append(got, r.afterLoss(10*ms), r.afterLoss(10*ms), r.afterFailure())
+	// Up for Max: starts over.
+	got = append(got, r.afterLoss(10*time.Second))
+	want := []time.Duration{10 * time.Second, 100 * ms, 200 * ms, 400 * ms, 10 * time.Second,
+		100 * ms, 200 * ms, 400 * ms, 800 * ms, 100 * ms}
+	if !slices.Equal(got, want) {
+		t.Fatalf("waits %v, want %v", got, want)
 	}
 }

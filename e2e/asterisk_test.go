@@ -1,12 +1,14 @@
-// Package integration runs ccd against a real Asterisk. It is skipped unless
+// Package e2e runs ccd against a real Asterisk. It is skipped unless
 // CCD_ASTERISK_TEST=1; the Asterisk must be configured as `ccd asterisk-config`
 // prints, plus the test dialplan in testdata/extensions.conf, and the ARI and AMI
 // credentials come from the usual environment (CCD_ARI_USERNAME, CCD_ARI_PASSWORD,
 // CCD_AMI_USERNAME, CCD_AMI_SECRET, and CCD_ARI_URL / CCD_AMI_ADDR when not local).
+// The test that restarts Asterisk also needs CCD_ASTERISK_RESTART, a shell command
+// that does it (e.g. asterisk -rx 'core restart now').
 //
 //	CCD_ASTERISK_TEST=1 CCD_ARI_USERNAME=ccd CCD_ARI_PASSWORD=... \
-//	CCD_AMI_USERNAME=ccd CCD_AMI_SECRET=... make integration
-package integration
+//	CCD_AMI_USERNAME=ccd CCD_AMI_SECRET=... make e2e
+package e2e
 
 import (
 	"context"
@@ -37,7 +39,7 @@ type env struct {
 func setup(t *testing.T) *env {
 	t.Helper()
 	if os.Getenv("CCD_ASTERISK_TEST") != "1" {
-		t.Skip("real-Asterisk suite skipped: set CCD_ASTERISK_TEST=1 and the CCD_ARI_*/CCD_AMI_* credentials of an Asterisk configured as the README says, with the dialplan in integration/testdata/extensions.conf (make integration)")
+		t.Skip("real-Asterisk suite skipped: set CCD_ASTERISK_TEST=1 and the CCD_ARI_*/CCD_AMI_* credentials of an Asterisk configured as the README says, with the dialplan in e2e/testdata/extensions.conf (make e2e)")
 	}
 	cfg, err := config.Load("", nil)
 	if err != nil {
@@ -286,7 +288,7 @@ func TestRestartKeepsCaller(t *testing.T) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if os.Getenv("CCD_ASTERISK_TEST") != "1" {
-		fmt.Fprintln(os.Stderr, "integration: skipped (CCD_ASTERISK_TEST is not 1)")
+		fmt.Fprintln(os.Stderr, "e2e: skipped (CCD_ASTERISK_TEST is not 1)")
 	}
 	os.Exit(code)
 }

@@ -1,4 +1,4 @@
-package integration
+package e2e
 
 import (
 	"os"
@@ -24,7 +24,7 @@ func TestMakeTestSaysWhenThisSuiteIsSkipped(t *testing.T) {
 		}
 		return string(out)
 	}
-	if out := makeOut("", "-s", "asterisk-suite-note"); !strings.Contains(out, note) || !strings.Contains(out, "README") {
+	if out := makeOut("", "-s", "asterisk-suite-note"); !strings.Contains(out, note) || !strings.Contains(out, "README") || !strings.Contains(out, "make e2e") {
 		t.Errorf("without CCD_ASTERISK_TEST the note is missing: %q", out)
 	}
 	if out := makeOut("1", "-s", "asterisk-suite-note"); strings.Contains(out, "skipped") {
@@ -33,5 +33,12 @@ func TestMakeTestSaysWhenThisSuiteIsSkipped(t *testing.T) {
 	// The test target's recipe carries the note (dry run: nothing is executed).
 	if out := makeOut("", "-n", "test"); !strings.Contains(out, note) {
 		t.Errorf("make test does not print the note:\n%s", out)
+	}
+	// make e2e runs this directory's suite; make integration, its former name,
+	// still does too.
+	for _, target := range []string{"e2e", "integration"} {
+		if out := makeOut("", "-n", target); !strings.Contains(out, "CCD_ASTERISK_TEST=1") || !strings.Contains(out, "./e2e/...") {
+			t.Errorf("make %s does not run the e2e suite:\n%s", target, out)
+		}
 	}
 }
