@@ -218,6 +218,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	controlled := pbx.NewControlled()
 	observer := pbx.NewObserver(cls, controlled, writer.Add, log)
 	recorder := dialplan.NewRecorder(writer.Add, controlled, log)
+	observer.SetNode(cfg.NodeName())
+	recorder.SetNode(cfg.NodeName())
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -591,7 +593,8 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 	l.client = c
 	m.Counter("ccd_asterisk_parse_errors_total", "Malformed input from Asterisk that was skipped.", prometheus.Labels{"link": "ari"},
 		func() float64 { return float64(c.Stats().Undecodable) })
-	l.queue, err = queue.New(queue.Config{ACD: cfg.ACD, ARI: c, App: cfg.ARI.Application, Emit: emit, Lookups: lookups, Log: log})
+	l.queue, err = queue.New(queue.Config{ACD: cfg.ACD, ARI: c, App: cfg.ARI.Application, Emit: emit, Lookups: lookups, Log: log,
+		Node: cfg.NodeName()})
 	if err != nil {
 		c.Close()
 		return nil, err
