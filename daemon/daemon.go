@@ -233,6 +233,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	auth.Sessions = dbSessions{db: &dbReady, log: log}
 	amiL = newAMILink(cfg, log, m, observer)
 	if err := amiL.start(linkCtx); err != nil {
 		amiL = nil
