@@ -18,6 +18,7 @@ const ACDLockID = 7233012 // arbitrary, constant: "ccd ACD"
 type SessionLock struct {
 	conn *sqlx.Conn
 	id   int64
+	pid  int // the server process of conn
 }
 
 // TryLock takes the advisory lock id without waiting: ok is false when
@@ -27,7 +28,8 @@ func (db *DB) TryLock(ctx context.Context, id int64) (lock *SessionLock, ok bool
 	if err != nil {
 		return nil, false, fmt.Errorf("store: lock %d: %w", id, err)
 	}
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, id).Scan(&ok); err != nil {
+	var pid int
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1), pg_backend_pid()`, id).Scan(&ok, &pid); err != nil {
 		conn.Close()
 		return nil, false, fmt.Errorf("store: lock %d: %w", id, err)
 	}
@@ -35,7 +37,25 @@ func (db *DB) TryLock(ctx context.Context, id int64) (lock *SessionLock, ok bool
 		conn.Close()
 		return nil, false, nil
 	}
-	return &SessionLock{conn: conn, id: id}, true, nil
+	return &SessionLock{conn: conn, id: id, pid: pid}, true, nil
+}
+
+// advisoryLockMatch selects, in pg_locks, the advisory lock of a bigint key
+// ($1): PostgreSQL shows its high and low halves as classid and objid.
+const advisoryLockMatch = `locktype = 'advisory' AND granted
+	AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1`
+
+// HeldElsewhere reports whether a session other than the lock's own holds
+// its key: after the lock's connection broke, the server may still hold the
+// lock for it until it notices, which is not another holder.
+func (db *DB) HeldElsewhere(ctx context.Context, l *SessionLock) (bool, error) {
+	var other bool
+	err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE `+advisoryLockMatch+` AND pid <> $2)`,
+		l.id, l.pid).Scan(&other)
+	if err != nil {
+		return false, fmt.Errorf("store: lock %d: %w", l.id, err)
+	}
+	return other, nil
 }
 
 // Held checks, on the lock's connection, that the lock is still held: an
@@ -43,9 +63,8 @@ func (db *DB) TryLock(ctx context.Context, id int64) (lock *SessionLock, ok bool
 // cannot be confirmed.
 func (l *SessionLock) Held(ctx context.Context) error {
 	var held bool
-	err := l.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
-		WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-		  AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1)`, l.id).Scan(&held)
+	err := l.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE `+advisoryLockMatch+`
+		AND pid = pg_backend_pid())`, l.id).Scan(&held)
 	switch {
 	case err != nil:
 		return fmt.Errorf("store: lock %d: %w", l.id, err)
