@@ -41,8 +41,11 @@ func (db *DB) TryLock(ctx context.Context, id int64) (lock *SessionLock, ok bool
 }
 
 // advisoryLockMatch selects, in pg_locks, the advisory lock of a bigint key
-// ($1): PostgreSQL shows its high and low halves as classid and objid.
+// ($1) in this database (each database has its own keys; pg_locks shows the
+// whole cluster): PostgreSQL shows the key's high and low halves as classid
+// and objid.
 const advisoryLockMatch = `locktype = 'advisory' AND granted
+	AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 	AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1`
 
 // HeldElsewhere reports whether a session other than the lock's own holds

@@ -35,7 +35,8 @@ func TestSessionLockIsExclusive(t *testing.T) {
 	first.Release(ctx)
 	broken := take("after release")
 	var pid int
-	if err := db.Get(&pid, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted`, store.ACDLockID); err != nil {
+	if err := db.Get(&pid, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, store.ACDLockID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec(`SELECT pg_terminate_backend($1)`, pid); err != nil {
