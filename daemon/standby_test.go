@@ -1,6 +1,7 @@
 package daemon_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/internal/daemontest"
+	"github.com/ccdhq/ccd/store"
 )
 
 // readyz is the readiness answer of the ccd at addr, with the reasons the
@@ -95,5 +97,38 @@ func TestStandbyTakesOverTheACD(t *testing.T) {
 	h.waitFor("the restored call answered by the second ccd", func() bool { return h.count("call.answered") == 1 })
 	if err := stopSecond(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A ccd whose hold on the ACD lock broke (its database connection ended) and
+// that finds another holder when it looks again stops, so that two ACDs
+// never drive the same calls.
+func TestACDStopsWhenAnotherTookTheLock(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	var pid int
+	if err := h.db.Get(&pid, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = $1
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, store.ACDLockID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.Exec(`SELECT pg_terminate_backend($1)`, pid); err != nil {
+		t.Fatal(err)
+	}
+	var taken *store.SessionLock
+	h.waitFor("the lock taken by another session", func() bool {
+		l, ok, err := h.db.TryLock(t.Context(), store.ACDLockID)
+		taken = l
+		return err == nil && ok
+	})
+	defer taken.Release(context.Background())
+	h.waitFor("the ccd to stop serving", func() bool {
+		resp, err := http.Get("http://" + h.cfg.Listen + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err != nil
+	})
+	if err := h.stop(); err == nil || !strings.Contains(err.Error(), "another ccd took the ACD lock") {
+		t.Fatalf("Run returned %v", err)
 	}
 }
