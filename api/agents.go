@@ -23,6 +23,9 @@ type AgentAuth struct {
 	TokenTTL      time.Duration
 	// MaxSessions bounds the agent tokens held at once.
 	MaxSessions int
+	// Sessions keeps the agents' sessions; nil keeps them in memory, for
+	// this server alone and until it stops.
+	Sessions SessionStore
 	// LoginMaxFailures failed password checks within LoginWindow, for one
 	// user or from one address, throttle that user or address until the
 	// window ends. Zero values take the configuration's defaults.
@@ -41,7 +44,7 @@ type Agents struct {
 	Ctl      ccd.AgentControl
 	auth     AgentAuth
 	now      func() time.Time
-	sessions *sessionTable
+	sessions SessionStore
 	throttle *throttle
 }
 
@@ -55,7 +58,11 @@ func (s *Server) MountAgents(ctl ccd.AgentControl, auth AgentAuth) *Agents {
 	auth.MaxSessions = cmp.Or(auth.MaxSessions, d.MaxSessions)
 	auth.LoginMaxFailures = cmp.Or(auth.LoginMaxFailures, d.LoginMaxFailures)
 	auth.LoginWindow = cmp.Or(auth.LoginWindow, d.LoginWindow)
-	a := &Agents{Ctl: ctl, auth: auth, now: s.opts.Now, sessions: newSessionTable(auth.TokenTTL, auth.MaxSessions),
+	sessions := auth.Sessions
+	if sessions == nil {
+		sessions = newSessionTable(auth.TokenTTL, auth.MaxSessions)
+	}
+	a := &Agents{Ctl: ctl, auth: auth, now: s.opts.Now, sessions: sessions,
 		throttle: newThrottle(auth.LoginMaxFailures, auth.LoginWindow)}
 	s.creds.mu.Lock()
 	s.creds.sessions = a.sessions
@@ -101,14 +108,19 @@ func (a *Agents) Logout(ctx context.Context, agent string) error {
 	if err := a.Ctl.Logout(ctx, agent); err != nil {
 		return err
 	}
-	a.sessions.revoke(agent)
-	return nil
+	return a.sessions.RevokeAgentSessions(ctx, agent)
 }
 
 // OpenSession starts a session for agent and returns its bearer token and
-// lifetime.
-func (a *Agents) OpenSession(agent string) (token string, ttl time.Duration) {
-	return a.sessions.open(a.now(), agent), a.auth.TokenTTL
+// lifetime. The store keeps only the token's hash.
+func (a *Agents) OpenSession(ctx context.Context, agent string) (token string, ttl time.Duration, err error) {
+	token = newToken()
+	now := a.now()
+	err = a.sessions.OpenAgentSession(ctx, hashToken(token), agent, now, now.Add(a.auth.TokenTTL), maxSessionsPerAgent, a.auth.MaxSessions)
+	if err != nil {
+		return "", 0, err
+	}
+	return token, a.auth.TokenTTL, nil
 }
 
 // Profile is what the login answers about an agent: its display name and

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"net/http"
 	"strings"
@@ -16,7 +17,7 @@ import (
 type credentials struct {
 	mu       sync.Mutex
 	tokens   []tokenPrincipal
-	sessions *sessionTable
+	sessions SessionStore
 }
 
 type tokenPrincipal struct {
@@ -54,8 +55,9 @@ func (s *Server) Grants(role ccd.Role) bool {
 // principal is the principal of a bearer token: a configured token, else an
 // agent session that is open and not expired. Every configured token is
 // compared, in constant time, so that the time taken does not tell which
-// one came close.
-func (s *Server) principal(token string) (ccd.Principal, bool) {
+// one came close. An error says the sessions could not be read (their
+// database is not reachable): the token may be good.
+func (s *Server) principal(ctx context.Context, token string) (ccd.Principal, bool, error) {
 	s.creds.mu.Lock()
 	tokens, sessions := s.creds.tokens, s.creds.sessions
 	s.creds.mu.Unlock()
@@ -66,14 +68,15 @@ func (s *Server) principal(token string) (ccd.Principal, bool) {
 		}
 	}
 	if found != nil {
-		return *found, true
+		return *found, true, nil
 	}
 	if sessions != nil {
-		if agent, ok := sessions.agent(s.opts.Now(), token); ok {
-			return ccd.AgentPrincipal(agent), true
+		agent, ok, err := sessions.AgentOfSession(ctx, hashToken(token), s.opts.Now())
+		if err != nil || ok {
+			return ccd.AgentPrincipal(agent), ok, err
 		}
 	}
-	return ccd.Principal{}, false
+	return ccd.Principal{}, false, nil
 }
 
 // Authenticate is the one authentication of the interfaces: it reads
@@ -86,7 +89,10 @@ func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("WWW-Authenticate", "Bearer")
 			return &ccd.Error{Code: ccd.EUNAUTH, Message: "missing Authorization: Bearer <token>"}
 		}
-		p, ok := s.principal(token)
+		p, ok, err := s.principal(c.Request().Context(), token)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			return &ccd.Error{Code: ccd.EUNAUTH, Message: "invalid or expired token: log in again"}

@@ -24,7 +24,10 @@ func TestRolesDecideAccess(t *testing.T) {
 	f := apitest.NewFakeCalls(nil)
 	agents := apitest.MountAgents(s, f, api.AgentAuth{TokenTTL: time.Hour}, optimus.Credentials{})
 	apitest.MountStats(s, &apitest.FakeStats{}, &apitest.FakeLive{}, time.UTC, nil)
-	session, _ := agents.OpenSession("1001")
+	session, _, err := agents.OpenSession(context.Background(), "1001")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		method, path, body string
 		want               map[string]int // token -> status

@@ -147,7 +147,7 @@ type checkResult struct {
 func (s *Server) readyz(c echo.Context) error {
 	var reasons bool
 	if token, ok := bearerToken(c.Request()); ok {
-		p, known := s.principal(token)
+		p, known, _ := s.principal(c.Request().Context(), token)
 		reasons = known && p.Has(ccd.RoleReadiness)
 	}
 	s.mu.Lock()

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/csv"
 	"io"
 	"net/http/httptest"
@@ -426,7 +427,10 @@ func TestStatsBesideAgents(t *testing.T) {
 		if !statsFirst {
 			mountStats()
 		}
-		session, _ := agents.OpenSession("1001")
+		session, _, err := agents.OpenSession(context.Background(), "1001")
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, p := range []string{"/api/v1/supervision/agents", "/api/v1/supervision/inbound", "/api/stats/realtime/agents", "/api/agents"} {
 			if code, _, rec := statsGet(t, s, p, apitest.IntegrationToken); code != 200 {
 				t.Errorf("stats first %v: %s with the integration token: %d %s", statsFirst, p, code, rec.Body)

@@ -69,6 +69,11 @@ type Config struct {
 	// connection is lost, with the reason. It is not called for failed
 	// connection attempts (see Status.LastError) nor on Close.
 	OnDisconnect func(err error)
+	// Start, when set, holds the first connection back until it is closed.
+	// A program that may run beside another instance of itself (a standby
+	// waiting for a lock) connects only once it is its turn: Asterisk gives
+	// a Stasis application to the last websocket that registered it.
+	Start <-chan struct{}
 }
 
 // Backoff is an exponential reconnection backoff: the first retry waits
@@ -379,6 +384,13 @@ func (c *Client) setStatus(f func(s *Status)) {
 func (c *Client) run() {
 	defer close(c.done)
 	defer c.bus.closeAll()
+	if c.cfg.Start != nil {
+		select {
+		case <-c.cfg.Start:
+		case <-c.ctx.Done():
+			return
+		}
+	}
 	retry := retryDelay{bo: c.cfg.Backoff}
 	for {
 		upAt, err := c.connectOnce()

@@ -407,3 +407,36 @@ func TestUndecodableMessagesAreCountedAndSkipped(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// A client whose Start is not closed does not connect: a standby must not
+// take the Stasis application from the running instance. Once Start is
+// closed it connects as any other.
+func TestStartHoldsTheConnectionBack(t *testing.T) {
+	sim := aritest.NewSim()
+	defer sim.Close()
+	start := make(chan struct{})
+	cfg := sim.Config("ccd")
+	cfg.Start = start
+	held, err := ari.Connect(testCtx(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	// A client started after the held one connects; the held one has not
+	// even tried.
+	other, err := ari.Connect(testCtx(t), sim.Config("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := sim.WaitConnected(testCtx(t), "other"); err != nil {
+		t.Fatal(err)
+	}
+	if st := held.Status(); st.Connected || st.LastError != nil || !st.Since.IsZero() {
+		t.Fatalf("held client's status %+v", st)
+	}
+	close(start)
+	if err := sim.WaitConnected(testCtx(t), "ccd"); err != nil {
+		t.Fatal(err)
+	}
+}

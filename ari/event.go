@@ -3,6 +3,7 @@ package ari
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -29,6 +30,22 @@ type Event interface {
 	EventApplication() string
 	// EventTime is when Asterisk created the event.
 	EventTime() time.Time
+}
+
+// AsteriskIDOf is the asterisk_id of an event: the unique id of the Asterisk
+// that sent it (its system name, else its MAC address). Every event type
+// carries it; it is read by field name because the event types are
+// generated and share no method for it. "" when Asterisk sent none.
+func AsteriskIDOf(e Event) string {
+	v := reflect.ValueOf(e)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	f := v.Elem().FieldByName("AsteriskID")
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return ""
+	}
+	return f.String()
 }
 
 // event is what the generated event types implement besides Event.

@@ -32,6 +32,9 @@ type Config struct {
 	Database Database `yaml:"database"`
 	ARI      ARI      `yaml:"ari"`
 	AMI      AMI      `yaml:"ami"`
+	// Nodes lists the Asterisk nodes, each with its ari and ami blocks,
+	// instead of the top-level ari and ami (config/nodes.go).
+	Nodes    []Node   `yaml:"nodes"`
 	PBX      PBX      `yaml:"pbx"`
 	EventLog EventLog `yaml:"eventlog"`
 	ACD      ACD      `yaml:"acd"`
@@ -252,6 +255,7 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, &Error{Key: key, Problem: fmt.Sprintf(format, args...)})
 	}
+	bad = c.resolveNodes(bad)
 	required := func(key, v string) {
 		if strings.TrimSpace(v) == "" {
 			bad(key, "is required")

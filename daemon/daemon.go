@@ -218,6 +218,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	controlled := pbx.NewControlled()
 	observer := pbx.NewObserver(cls, controlled, writer.Add, log)
 	recorder := dialplan.NewRecorder(writer.Add, controlled, log)
+	observer.SetNode(cfg.NodeName())
+	recorder.SetNode(cfg.NodeName())
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -231,6 +233,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	auth.Sessions = dbSessions{db: &dbReady, log: log}
 	amiL = newAMILink(cfg, log, m, observer)
 	if err := amiL.start(linkCtx); err != nil {
 		amiL = nil
@@ -241,7 +244,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeLookups()
-	if ariL, err = startARI(linkCtx, cfg, log, m, recorder, writer.Add, lookups); err != nil {
+	// The ACD runs in one ccd per database: ARI is connected, and the queues
+	// restored, once this one holds the ACD lock (see acdElection).
+	election := &acdElection{log: log, retry: acdLockRetry}
+	leading := make(chan struct{})
+	if ariL, err = startARI(linkCtx, cfg, log, m, recorder, writer.Add, lookups, leading); err != nil {
 		return err
 	}
 	wg.Add(1)
@@ -258,11 +265,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	addCheck(api.Check{Name: "ami", Func: func(context.Context) error { return amiL.status() }})
 	addCheck(api.Check{Name: "ari", Func: func(context.Context) error {
+		if election.standby.Load() {
+			return errors.New("standby: not connected while another ccd holds the ACD lock")
+		}
 		st := ariL.client.Status()
 		return linkError("ari", ami.Status{Connected: st.Connected, LastError: st.LastError})
 	}})
 	addCheck(api.Check{Name: "acd", Func: func(context.Context) error {
 		switch {
+		case election.standby.Load():
+			return errStandby
 		case !ariL.queue.Loaded():
 			return errors.New("queues not restored from the event log yet")
 		case !ariL.queue.Reconciled():
@@ -307,10 +319,18 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	stopDB = stop
 	sink.db.Store(db)
 	dbReady.Store(db)
+	lost := make(chan error, 1)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		ariL.load(ctx, db, writer.Flush, log)
+		lost <- election.run(ctx, db, func() {
+			close(leading)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ariL.load(ctx, db, writer.Flush, log)
+			}()
+		})
 	}()
 	wg.Add(1)
 	go func() {
@@ -323,7 +343,15 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		observer.Restore(open)
 		amiL.restored(ctx)
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case err := <-lost:
+		if err != nil {
+			log.Error("ccd stopping", "err", err)
+			return err
+		}
+		<-ctx.Done()
+	}
 	log.Info("ccd shutting down")
 	return nil
 }
@@ -549,12 +577,13 @@ type ariLink struct {
 }
 
 func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder,
-	emit func(eventlog.Event) error, lookups map[int]queue.Lookup) (*ariLink, error) {
+	emit func(eventlog.Event) error, lookups map[int]queue.Lookup, start <-chan struct{}) (*ariLink, error) {
 	log = log.With("link", "ari")
 	l := &ariLink{done: make(chan struct{}), log: log}
 	ready := make(chan struct{}) // l.queue is set
 	c, err := ari.Connect(ctx, ari.Config{
 		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: cfg.ARI.Password, Application: cfg.ARI.Application, Logger: log,
+		Start: start, // a standby keeps away from the Stasis application
 		OnConnect: func(ctx context.Context, c *ari.Client, inApp []ari.Channel) {
 			m.Connected.WithLabelValues("ari").Set(1)
 			if c.Status().Reconnects > 0 {
@@ -591,7 +620,8 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 	l.client = c
 	m.Counter("ccd_asterisk_parse_errors_total", "Malformed input from Asterisk that was skipped.", prometheus.Labels{"link": "ari"},
 		func() float64 { return float64(c.Stats().Undecodable) })
-	l.queue, err = queue.New(queue.Config{ACD: cfg.ACD, ARI: c, App: cfg.ARI.Application, Emit: emit, Lookups: lookups, Log: log})
+	l.queue, err = queue.New(queue.Config{ACD: cfg.ACD, ARI: c, App: cfg.ARI.Application, Emit: emit, Lookups: lookups, Log: log,
+		Node: cfg.NodeName()})
 	if err != nil {
 		c.Close()
 		return nil, err

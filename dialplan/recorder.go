@@ -18,6 +18,7 @@ import (
 // own higher-level events (call.*, agent.*) beside these.
 type Recorder struct {
 	emit       func(eventlog.Event) error
+	node       string // the configured node name; "" takes the event's asterisk_id
 	controlled *pbx.Controlled
 	log        *slog.Logger
 }
@@ -37,6 +38,11 @@ var skipped = map[string]bool{"ChannelVarset": true, "ChannelTalkingStarted": tr
 // re-delivery after a reconnect is stored once.
 var unique = map[string]bool{"StasisStart": true, "StasisEnd": true, "ChannelDestroyed": true}
 
+// SetNode names the Asterisk node whose events the recorder writes: it goes
+// into every event's Node instead of the asterisk_id Asterisk sends. Call it
+// before the first Handle.
+func (r *Recorder) SetNode(name string) { r.node = name }
+
 // Handle records one event.
 func (r *Recorder) Handle(e ari.Event) {
 	typ := e.EventType()
@@ -51,7 +57,11 @@ func (r *Recorder) Handle(e ari.Event) {
 		r.log.Warn("cannot record ARI event", "type", typ, "err", err)
 		return
 	}
-	ev := eventlog.Event{At: e.EventTime(), Kind: ccd.ARIEventPrefix + typ, Source: eventlog.SourceARI, Payload: raw}
+	ev := eventlog.Event{At: e.EventTime(), Kind: ccd.ARIEventPrefix + typ, Source: eventlog.SourceARI, Payload: raw,
+		Node: r.node}
+	if ev.Node == "" {
+		ev.Node = ari.AsteriskIDOf(e)
+	}
 	if ev.At.IsZero() {
 		return
 	}

@@ -68,3 +68,37 @@ func TestRecorderLogsCapturedCall(t *testing.T) {
 		}
 	}
 }
+
+// Every recorded event names the Asterisk it came from: the asterisk_id of
+// the event, or the node's configured name when there is one. The key of a
+// once-per-channel event does not change with it, so a replay after an
+// upgrade stays one event.
+func TestRecorderNamesTheNode(t *testing.T) {
+	raw := `{"type":"StasisStart","application":"ccd","timestamp":"2026-11-22T18:35:24.138+0000","asterisk_id":"02:fc:00:00:00:01",` +
+		`"args":["inbound","5550100"],"channel":{"id":"c1","name":"PJSIP/x-1","state":"Ring","caller":{"number":"5551234"},` +
+		`"dialplan":{"context":"ccd-inbound","exten":"5550100","priority":1,"app_name":"Stasis","app_data":"ccd,inbound,5550100"}}}`
+	e, err := ari.Decode([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := func(node string) eventlog.Event {
+		var got []eventlog.Event
+		rec := NewRecorder(func(e eventlog.Event) error { got = append(got, e); return nil }, nil, nil)
+		rec.SetNode(node)
+		rec.Handle(e)
+		if len(got) != 1 {
+			t.Fatalf("%d events recorded", len(got))
+		}
+		return got[0]
+	}
+	byID, named := record(""), record("pbx-a")
+	if byID.Node != "02:fc:00:00:00:01" {
+		t.Fatalf("node %q, want the asterisk_id", byID.Node)
+	}
+	if named.Node != "pbx-a" {
+		t.Fatalf("node %q, want the configured name", named.Node)
+	}
+	if byID.Key != "ari:StasisStart:c1:"+byID.At.UTC().Format(time.RFC3339Nano) || named.Key != byID.Key {
+		t.Fatalf("keys %q and %q", byID.Key, named.Key)
+	}
+}

@@ -48,6 +48,10 @@ type Event struct {
 	DNIS   string    `db:"dnis" json:"dnis,omitempty"`
 	CLID   string    `db:"clid" json:"clid,omitempty"`
 	Source string    `db:"source" json:"source"`
+	// Node is the Asterisk the event came from: the node's configured name,
+	// else the id Asterisk gives itself (ARI's asterisk_id, AMI's
+	// SystemName); "" when neither is known.
+	Node string `db:"node" json:"node,omitempty"`
 	// Key makes the append idempotent: two events with the same key are one event.
 	// Producers derive it from what identifies the fact (an AMI event's channel,
 	// name and time); Writer fills in a random key when it is empty.
@@ -78,7 +82,7 @@ func (e *Event) Validate() error {
 // texts, about what it costs the database and the spill file.
 func (e *Event) size() int {
 	return len(e.Payload) + len(e.CallID) + len(e.Kind) + len(e.Agent) + len(e.Queue) +
-		len(e.DNIS) + len(e.CLID) + len(e.Source) + len(e.Key)
+		len(e.DNIS) + len(e.CLID) + len(e.Source) + len(e.Node) + len(e.Key)
 }
 
 // Sink stores batches of events. Append must be idempotent on Event.Key and must

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccdhq/ccd"
@@ -53,6 +54,11 @@ type Observer struct {
 	controlled *Controlled
 	log        *slog.Logger
 	now        func() time.Time
+	// node is the Asterisk the events come from: the configured node name,
+	// else the SystemName the AMI's events carry (Asterisk sends it when
+	// asterisk.conf sets systemname).
+	node      atomic.Pointer[string]
+	nodeFixed bool
 
 	mu       sync.Mutex
 	channels map[string]*OpenChannel
@@ -209,8 +215,25 @@ func (o *Observer) Resync(live map[string]bool) int {
 	return len(gone)
 }
 
+// SetNode names the Asterisk node the observer listens to; its events carry
+// that name instead of the SystemName Asterisk sends. Call it before the
+// first Handle.
+func (o *Observer) SetNode(name string) {
+	if name != "" {
+		o.node.Store(&name)
+		o.nodeFixed = true
+	}
+}
+
 // Handle processes one AMI event. Events it does not use are ignored.
 func (o *Observer) Handle(m *ami.Message) {
+	if !o.nodeFixed {
+		if sys := m.Get("SystemName"); sys != "" {
+			if cur := o.node.Load(); cur == nil || *cur != sys {
+				o.node.Store(&sys)
+			}
+		}
+	}
 	switch m.Event() {
 	case "Newchannel":
 		o.newChannel(m)
@@ -246,6 +269,9 @@ func (o *Observer) eventTime(m *ami.Message) time.Time {
 func (o *Observer) put(ev eventlog.Event, clid, dnis string) {
 	ev.Source = eventlog.SourceAMI
 	ev.CLID, ev.DNIS = clid, dnis
+	if node := o.node.Load(); node != nil {
+		ev.Node = *node
+	}
 	if err := o.emit(ev); err != nil {
 		o.log.Error("dropping malformed pbx event", "kind", ev.Kind, "err", err)
 	}

@@ -323,3 +323,33 @@ func TestTimestampedDirectCall(t *testing.T) {
 		t.Fatalf("open after the call: %+v", o.Open())
 	}
 }
+
+// AMI events name the Asterisk they came from: its SystemName, or the node's
+// configured name; the idempotency keys stay what they were.
+func TestObserverNamesTheNode(t *testing.T) {
+	hangup := func() *ami.Message {
+		return ami.NewMessage("Event", "Hangup", "SystemName", "pbx-sys", "Channel", "PJSIP/1001-1", "Uniqueid", "u1",
+			"Linkedid", "u1", "Cause", "16", "CallerIDNum", "1001")
+	}
+	o, c := newTestObserver(t)
+	o.Handle(hangup())
+	named, cn := newTestObserver(t)
+	named.SetNode("pbx-a")
+	named.Handle(hangup())
+	if len(c.evs) != 1 || len(cn.evs) != 1 {
+		t.Fatalf("events: %d and %d", len(c.evs), len(cn.evs))
+	}
+	if c.evs[0].Node != "pbx-sys" || cn.evs[0].Node != "pbx-a" {
+		t.Fatalf("nodes %q and %q", c.evs[0].Node, cn.evs[0].Node)
+	}
+	if c.evs[0].Key != "ami:Hangup:u1" || cn.evs[0].Key != c.evs[0].Key {
+		t.Fatalf("keys %q and %q", c.evs[0].Key, cn.evs[0].Key)
+	}
+	// A resync's hangups, made without a message, name the node too.
+	o.Handle(ami.NewMessage("Event", "Newchannel", "SystemName", "pbx-sys", "Channel", "PJSIP/1002-2", "Uniqueid", "u2", "Linkedid", "u2"))
+	o.Resync(map[string]bool{})
+	last := c.evs[len(c.evs)-1]
+	if last.Kind != KindHangup || last.Node != "pbx-sys" {
+		t.Fatalf("resync event %+v", last)
+	}
+}

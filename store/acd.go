@@ -15,7 +15,7 @@ import (
 func (db *DB) ACDOpenEvents(ctx context.Context, since time.Time) ([]eventlog.Event, error) {
 	var out []eventlog.Event
 	err := db.SelectContext(ctx, &out, `
-		SELECT id, at, call_id, kind, agent, queue, dnis, clid, source, key, payload FROM (
+		SELECT id, at, call_id, kind, agent, queue, dnis, clid, source, node, key, payload FROM (
 			SELECT e.* FROM call_event e
 			WHERE e.source = $1 AND e.at >= $2 AND e.call_id <> '' AND e.kind LIKE 'call.%'
 			  AND NOT EXISTS (SELECT 1 FROM call_event x

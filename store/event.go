@@ -73,10 +73,11 @@ func appendStatement(evs []eventlog.Event) (string, []any) {
 	at := make([]time.Time, n)
 	callID, kind, agent, queue := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	dnis, clid, source, key, payload := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	node := make([]string, n)
 	for i := range evs {
 		e := &evs[i]
 		at[i], callID[i], kind[i], agent[i], queue[i] = e.At, e.CallID, e.Kind, e.Agent, e.Queue
-		dnis[i], clid[i], source[i], key[i] = e.DNIS, e.CLID, e.Source, e.Key
+		dnis[i], clid[i], source[i], key[i], node[i] = e.DNIS, e.CLID, e.Source, e.Key, e.Node
 		if len(e.Payload) == 0 {
 			payload[i] = "{}"
 		} else {
@@ -84,12 +85,12 @@ func appendStatement(evs []eventlog.Event) (string, []any) {
 		}
 	}
 	return `
-		INSERT INTO call_event (at, call_id, kind, agent, queue, dnis, clid, source, key, payload)
+		INSERT INTO call_event (at, call_id, kind, agent, queue, dnis, clid, source, key, payload, node)
 		SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[],
-		                     $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])
+		                     $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[])
 		ON CONFLICT (key) DO NOTHING`,
 		[]any{pq.Array(at), pq.Array(callID), pq.Array(kind), pq.Array(agent), pq.Array(queue),
-			pq.Array(dnis), pq.Array(clid), pq.Array(source), pq.Array(key), pq.Array(payload)}
+			pq.Array(dnis), pq.Array(clid), pq.Array(source), pq.Array(key), pq.Array(payload), pq.Array(node)}
 }
 
 // appendError says whether the database refused the batch for what it holds
@@ -154,7 +155,7 @@ type EventFilter struct {
 
 // Events reads events in log order (id).
 func (db *DB) Events(ctx context.Context, f EventFilter) ([]eventlog.Event, error) {
-	q := `SELECT id, at, call_id, kind, agent, queue, dnis, clid, source, key, payload FROM call_event WHERE id > $1`
+	q := `SELECT id, at, call_id, kind, agent, queue, dnis, clid, source, node, key, payload FROM call_event WHERE id > $1`
 	args := []any{f.AfterID}
 	add := func(cond string, v any) {
 		args = append(args, v)

@@ -22,7 +22,7 @@ func sampleEvent(i int) eventlog.Event {
 	return eventlog.Event{
 		At:     time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Millisecond),
 		CallID: fmt.Sprintf("call-%d", i/10), Kind: "pbx.dial", Agent: "1001", Queue: "support",
-		DNIS: "5550100", CLID: "5551234", Source: eventlog.SourceAMI, Key: fmt.Sprintf("key-%d", i),
+		DNIS: "5550100", CLID: "5551234", Source: eventlog.SourceAMI, Node: "pbx-a", Key: fmt.Sprintf("key-%d", i),
 		Payload: eventlog.Payload(map[string]any{"n": i, "quote": `it's "quoted", {braced}`}),
 	}
 }
@@ -63,7 +63,7 @@ func TestAppendIsIdempotentAndRoundTrips(t *testing.T) {
 	}
 	e := got[7]
 	want := sampleEvent(7)
-	if !e.At.Equal(want.At) || e.CallID != want.CallID || e.Kind != want.Kind || e.Key != want.Key || e.DNIS != want.DNIS {
+	if !e.At.Equal(want.At) || e.CallID != want.CallID || e.Kind != want.Kind || e.Key != want.Key || e.DNIS != want.DNIS || e.Node != want.Node {
 		t.Fatalf("round trip: got %+v want %+v", e, want)
 	}
 	if string(e.Payload) != `{"n": 7, "quote": "it's \"quoted\", {braced}"}` {

@@ -42,6 +42,8 @@ type Config struct {
 	App string // the Stasis application name
 	// Emit appends to the event log; it must not block.
 	Emit func(eventlog.Event) error
+	// Node is the Asterisk node the application drives, for its events.
+	Node string
 	// Lookups holds the lookup of each route that has one, by index in
 	// ACD.Routes.
 	Lookups map[int]Lookup
@@ -542,7 +544,9 @@ func (a *App) flush() {
 			return
 		}
 		for _, ev := range events {
-			if err := a.cfg.Emit(ToLog(ev)); err != nil {
+			row := ToLog(ev)
+			row.Node = a.cfg.Node
+			if err := a.cfg.Emit(row); err != nil {
 				a.log.Error("event log refused an ACD event", "kind", ev.Kind, "call", ev.CallID, "err", err)
 			}
 		}

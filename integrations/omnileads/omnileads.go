@@ -64,7 +64,10 @@ func (a *sessionAPI) login(c echo.Context) error {
 	if !ok {
 		return c.JSON(http.StatusNotFound, loginFailed)
 	}
-	token, ttl := a.agents.OpenSession(req.Username)
+	token, ttl, err := a.agents.OpenSession(c.Request().Context(), req.Username)
+	if err != nil {
+		return err
+	}
 	name, email := a.agents.Profile(req.Username)
 	first, last, _ := strings.Cut(name, " ")
 	// expires_in is a string of seconds, as OMniLeads sends it.
