@@ -513,8 +513,10 @@ func (l *amiLink) status() error {
 // connection (ctx) lasts; without a connection the next one resyncs.
 func (l *amiLink) resync(ctx context.Context, c *ami.Client) {
 	var list []*ami.Message
+	var mark uint64
 	for attempt := 1; ; attempt++ {
 		var err error
+		mark = l.observer.Mark()
 		if _, list, err = c.ListAction(ctx, ami.Action{Name: "CoreShowChannels"}); err == nil {
 			break
 		}
@@ -534,7 +536,7 @@ func (l *amiLink) resync(ctx context.Context, c *ami.Client) {
 			live[id] = true
 		}
 	}
-	if n := l.observer.Resync(live); n > 0 {
+	if n := l.observer.Resync(live, mark); n > 0 {
 		l.log.Info("closed channels that ended while ccd was not listening", "channels", n)
 	}
 	l.synced.Store(true)

@@ -62,6 +62,11 @@ type Observer struct {
 
 	mu       sync.Mutex
 	channels map[string]*OpenChannel
+	// tracks numbers the channels in the order they were tracked (trackedAt),
+	// so that Resync leaves alone a channel that appeared after Asterisk's
+	// list was asked for.
+	tracks    uint64
+	trackedAt map[string]uint64
 	byCall   map[string]map[string]bool // linkedid -> uniqueids of its open channels
 	acdCalls map[string]bool            // linkedids known to be ccd's
 	// ended remembers the last channels that hung up, because Asterisk may post a
@@ -86,7 +91,7 @@ func NewObserver(cls *Classifier, controlled *Controlled, emit func(eventlog.Eve
 	}
 	return &Observer{
 		cls: cls, emit: emit, controlled: controlled, log: log.With("component", "pbx"), now: time.Now,
-		channels: map[string]*OpenChannel{}, byCall: map[string]map[string]bool{}, acdCalls: map[string]bool{}, ended: map[string]endedChannel{}, dials: map[dialKey]time.Time{}, holds: map[string]time.Time{}, holdSeq: map[string]int{},
+		channels: map[string]*OpenChannel{}, trackedAt: map[string]uint64{}, byCall: map[string]map[string]bool{}, acdCalls: map[string]bool{}, ended: map[string]endedChannel{}, dials: map[dialKey]time.Time{}, holds: map[string]time.Time{}, holdSeq: map[string]int{},
 	}
 }
 
@@ -104,6 +109,8 @@ func (o *Observer) Restore(open []OpenChannel) {
 func (o *Observer) track(c *OpenChannel) {
 	cp := *c
 	o.channels[c.Uniqueid] = &cp
+	o.tracks++
+	o.trackedAt[c.Uniqueid] = o.tracks
 	if c.Linkedid != "" {
 		if o.byCall[c.Linkedid] == nil {
 			o.byCall[c.Linkedid] = map[string]bool{}
@@ -117,6 +124,7 @@ func (o *Observer) track(c *OpenChannel) {
 func (o *Observer) untrack(uid string) {
 	c := o.channels[uid]
 	delete(o.channels, uid)
+	delete(o.trackedAt, uid)
 	delete(o.holds, uid)
 	delete(o.holdSeq, uid)
 	if c == nil {
@@ -187,11 +195,15 @@ func (o *Observer) Open() []OpenChannel {
 // has ended while ccd was not listening: it gets its hangup event now, with the same
 // idempotency key a live Hangup would have had, so a record is never left open and
 // never closed twice.
-func (o *Observer) Resync(live map[string]bool) int {
+//
+// mark is what Mark returned before the list was asked for: a channel tracked
+// after it (its Newchannel handled while the list was on its way) is not in
+// the list for that reason alone, and stays open.
+func (o *Observer) Resync(live map[string]bool, mark uint64) int {
 	o.mu.Lock()
 	var gone []*OpenChannel
 	for id, c := range o.channels {
-		if !live[id] {
+		if !live[id] && o.trackedAt[id] <= mark {
 			gone = append(gone, c)
 		}
 	}
@@ -213,6 +225,14 @@ func (o *Observer) Resync(live map[string]bool) int {
 		o.controlled.Forget(c.Uniqueid)
 	}
 	return len(gone)
+}
+
+// Mark is the point to pass to Resync: take it before asking Asterisk for its
+// channels.
+func (o *Observer) Mark() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.tracks
 }
 
 // SetNode names the Asterisk node the observer listens to; its events carry
