@@ -112,3 +112,12 @@ func TestAgentEndpointsLoad(t *testing.T) {
 		t.Fatalf("extension 2100: %q %v", ep, err)
 	}
 }
+
+// An agent configured with endpoints only is logged in at the first of them
+// when the login names none: the engine's spec carries it as the default.
+func TestSpecDefaultsToFirstConfiguredEndpoint(t *testing.T) {
+	a := ACD{Agents: []Agent{{ID: "a1", Endpoints: []string{"Local/1001@agents", "PJSIP/1001"}}}}
+	if got := a.Spec().Agents[0].Endpoint; got != "Local/1001@agents" {
+		t.Fatalf("default endpoint %q", got)
+	}
+}

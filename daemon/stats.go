@@ -29,7 +29,7 @@ func statDimensions(cfg config.Config) (store.StatDimensions, error) {
 	for _, a := range cfg.ACD.Agents {
 		d.Agents[a.ID] = a.Name
 	}
-	eng, err := acd.New(cfg.ACD)
+	eng, err := acd.New(cfg.ACD.Spec())
 	if err != nil {
 		return d, err
 	}

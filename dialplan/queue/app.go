@@ -107,7 +107,7 @@ func New(cfg Config) (*App, error) {
 	if cfg.ACD.RecordingName == "" {
 		cfg.ACD.RecordingName = "{date}-{queue}-{callid}"
 	}
-	eng, err := acd.New(cfg.ACD)
+	eng, err := acd.New(cfg.ACD.Spec())
 	if err != nil {
 		return nil, err
 	}
