@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
-
 )
 
 // benchCenter is a busy center: 10 skills, one queue per skill plus a queue

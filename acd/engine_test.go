@@ -556,4 +556,3 @@ func TestTransferredByPhone(t *testing.T) {
 		t.Fatalf("a1 is %s", a.State)
 	}
 }
-
