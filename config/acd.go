@@ -106,15 +106,15 @@ type Agent struct {
 	Endpoint string `yaml:"endpoint"` // default endpoint, e.g. PJSIP/1001
 	// Endpoints are further endpoints the agent may log in at itself; the
 	// first is the default when Endpoint is empty.
-	Endpoints []string       `yaml:"endpoints"`
-	Password  string         `yaml:"password"` // for the agent's own API login; empty: no self-service login
+	Endpoints []string `yaml:"endpoints"`
+	Password  string   `yaml:"password"` // for the agent's own API login; empty: no self-service login
 	// PasswordHash is the password's bcrypt hash, instead of Password: ccd
 	// keeps only hashes in its database, and a file need not hold the
 	// password either.
-	PasswordHash string `yaml:"password_hash"`
-	Email     string         `yaml:"email"`    // given to CRMs in the OMniLeads login answer
-	Skills    map[string]int `yaml:"skills"`
-	Groups    []string       `yaml:"groups"`
+	PasswordHash string         `yaml:"password_hash"`
+	Email        string         `yaml:"email"` // given to CRMs in the OMniLeads login answer
+	Skills       map[string]int `yaml:"skills"`
+	Groups       []string       `yaml:"groups"`
 }
 
 // DefaultEndpoint is where the agent is logged in when a login names none.
