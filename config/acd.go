@@ -359,6 +359,9 @@ func checkEndpoints(key string, ag Agent, bad func(key, format string, args ...a
 // checkPasswordHash checks that a password hash is a bcrypt hash, and that
 // an agent has a password or its hash, not both.
 func checkPasswordHash(key string, ag Agent, bad func(key, format string, args ...any)) {
+	if len(ag.Password) > maxPasswordBytes {
+		bad(key+".password", "too long (%d bytes): at most %d (bcrypt)", len(ag.Password), maxPasswordBytes)
+	}
 	switch {
 	case ag.PasswordHash == "":
 	case ag.Password != "":
@@ -367,6 +370,9 @@ func checkPasswordHash(key string, ag Agent, bad func(key, format string, args .
 		bad(key+".password_hash", "want a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters)")
 	}
 }
+
+// maxPasswordBytes is the longest password bcrypt takes.
+const maxPasswordBytes = 72
 
 // IsPasswordHash tells a bcrypt hash from anything else.
 func IsPasswordHash(s string) bool {
