@@ -220,3 +220,30 @@ func TestAdminValidationNamesTheField(t *testing.T) {
 		t.Fatalf("%d config.changed events after refused changes", n)
 	}
 }
+
+// The file seeds an empty database only: what the admin changed survives a
+// restart, and the file's own change does not undo it.
+func TestAdminChangesSurviveARestart(t *testing.T) {
+	h := newLiveHarness(t)
+	h.start()
+	h.mustAdmin("PUT", "/api/admin/queues/vip", `{"skills":{"vip":1}}`, http.StatusCreated)
+	h.mustAdmin("DELETE", "/api/admin/agents/a1", "", http.StatusNoContent)
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.cfg.ACD.Queues[0].Name = "changed in the file"
+	h.start()
+	var queues []map[string]any
+	if err := json.Unmarshal([]byte(h.mustAdmin("GET", "/api/admin/queues", "", http.StatusOK)), &queues); err != nil {
+		t.Fatal(err)
+	}
+	if len(queues) != 2 || queues[0]["code"] != "sales" || queues[0]["name"] != "" || queues[1]["code"] != "vip" {
+		t.Fatalf("queues after the restart: %v", queues)
+	}
+	if code, body := h.admin("GET", "/api/admin/agents/a1", ""); code != http.StatusNotFound {
+		t.Fatalf("the removed agent after the restart: HTTP %d %s", code, body)
+	}
+	if code := h.post("/api/agents/a1/login"); code != http.StatusNotFound {
+		t.Fatalf("login of the removed agent after the restart: HTTP %d", code)
+	}
+}
