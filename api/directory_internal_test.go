@@ -19,7 +19,7 @@ func (d *countingDirectory) CheckPassword(agent, password string) (bool, bool) {
 	return agent == "1001", agent == "1001" && password == "right-password-0123"
 }
 func (d *countingDirectory) Profile(string) (string, string) { return "Ann", "" }
-func (d *countingDirectory) Endpoints() *endpoints.Policy   { return nil }
+func (d *countingDirectory) Endpoints() *endpoints.Policy    { return nil }
 
 // Agents' passwords come from the directory (the live configuration); a
 // throttled attempt is refused before any comparison is made.
