@@ -60,7 +60,7 @@ func TestAdminAddsQueueAndAgentThenACallIsAnswered(t *testing.T) {
 	h.ari.SetEndpoint("PJSIP/1009", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
 	h.start()
 	const password = "the-password-of-agent-a9"
-	h.mustAdmin("PUT", "/api/admin/queues/vip", `{"name":"VIP","skills":{"vip":1},"ring_timeout":"10s"}`, http.StatusCreated)
+	h.mustAdmin("PUT", "/api/admin/queues/vip", `{"name":"VIP","skills":{"vip":1},"ring_timeout":"10s","service_level":"20s"}`, http.StatusCreated)
 	h.mustAdmin("PUT", "/api/admin/routes/5550200", `{"queue":"vip"}`, http.StatusCreated)
 	h.mustAdmin("PUT", "/api/admin/agents/a9", `{"name":"Nine","endpoint":"PJSIP/1009","skills":{"vip":2},"password":"`+password+`"}`, http.StatusCreated)
 
@@ -113,6 +113,17 @@ func TestAdminAddsQueueAndAgentThenACallIsAnswered(t *testing.T) {
 		if strings.Contains(a, password) || strings.Contains(a, "$2a$") {
 			t.Fatalf("an audit event holds the password or its hash: %s", a)
 		}
+	}
+	// The real-time view knows the new queue's service level.
+	var realtime []struct {
+		Code  string `json:"code"`
+		Today struct {
+			ServiceLevelSeconds *int64 `json:"service_level_seconds"`
+		} `json:"today"`
+	}
+	h.getJSON("/api/stats/realtime/queues", &realtime)
+	if len(realtime) != 2 || realtime[1].Code != "vip" || realtime[1].Today.ServiceLevelSeconds == nil || *realtime[1].Today.ServiceLevelSeconds != 20 {
+		t.Fatalf("realtime queues: %+v", realtime)
 	}
 	var stored string
 	if err := h.db.Get(&stored, `SELECT item::text FROM acd_config WHERE kind = 'agent' AND id = 'a9'`); err != nil {

@@ -136,9 +136,9 @@ func (l lazyStats) AgentToday(ctx context.Context, since time.Time) (map[string]
 }
 
 // serviceLevels are the queues' configured service levels.
-func serviceLevels(cfg config.Config) map[string]time.Duration {
+func serviceLevels(acd config.ACD) map[string]time.Duration {
 	out := map[string]time.Duration{}
-	for _, q := range cfg.ACD.Queues {
+	for _, q := range acd.Queues {
 		if q.ServiceLevel > 0 {
 			out[q.Code] = q.ServiceLevel
 		}
