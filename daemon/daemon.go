@@ -326,8 +326,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	go func() {
 		defer wg.Done()
 		// The queues and agents of the database first: the event log's
-		// agents are restored onto them.
-		loadLive(ctx, live, db, log)
+		// agents are restored onto them. The statistics' names and queue
+		// membership follow every change.
+		live.OnChange(func(c config.ACD) { syncDimensions(ctx, db, c, log) })
+		if !loadLive(ctx, live, db, log) {
+			syncDimensions(ctx, db, live.Current(), log)
+		}
 		ariL.load(ctx, db, writer.Flush, log)
 	}()
 	wg.Add(1)
@@ -696,22 +700,23 @@ func agentAuth(cfg config.Config, live *liveconf.Manager) api.AgentAuth {
 // the file when empty) and applies it, retrying while the database fails. A
 // configuration the database holds that does not validate is reported, and
 // the file's stays running.
-func loadLive(ctx context.Context, live *liveconf.Manager, db *store.DB, log *slog.Logger) {
+// It tells whether the database's configuration runs.
+func loadLive(ctx context.Context, live *liveconf.Manager, db *store.DB, log *slog.Logger) bool {
 	for attempt := 1; ; attempt++ {
 		err := live.Load(ctx, db)
 		if err == nil {
-			return
+			return true
 		}
 		var ce *config.Error
 		if errors.As(err, &ce) {
 			log.Error("the live configuration in the database is not valid; running the file's acd section", "err", err)
-			return
+			return false
 		}
 		log.Warn("cannot read the live configuration from the database yet", "err", err, "attempt", attempt)
 		select {
 		case <-time.After(min(time.Duration(attempt)*time.Second, 10*time.Second)):
 		case <-ctx.Done():
-			return
+			return false
 		}
 	}
 }

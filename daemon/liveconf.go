@@ -36,3 +36,13 @@ func ImportConfig(ctx context.Context, cfg config.Config, log *slog.Logger) (int
 	}
 	return len(items), nil
 }
+
+// liveACD is the live configuration the database holds, or the file's acd
+// section when it holds none yet.
+func liveACD(ctx context.Context, db *store.DB, file config.ACD) (config.ACD, error) {
+	items, err := db.ACDConfig(ctx)
+	if err != nil || len(items) == 0 {
+		return file, err
+	}
+	return liveconf.FromItems(file, items)
+}

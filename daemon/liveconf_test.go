@@ -125,6 +125,13 @@ func TestAdminAddsQueueAndAgentThenACallIsAnswered(t *testing.T) {
 	if len(realtime) != 2 || realtime[1].Code != "vip" || realtime[1].Today.ServiceLevelSeconds == nil || *realtime[1].Today.ServiceLevelSeconds != 20 {
 		t.Fatalf("realtime queues: %+v", realtime)
 	}
+	// The BI functions' names and queue membership follow the change.
+	var members int
+	if err := h.db.Get(&members, `SELECT count(*) FROM stat.queueagent m
+		JOIN stat.code q ON q.kind = 'queue' AND q.code = m.queuecode AND q.name = 'vip' AND q.description = 'VIP'
+		JOIN stat.code a ON a.kind = 'agent' AND a.code = m.usercode AND a.name = 'a9'`); err != nil || members != 1 {
+		t.Fatalf("stat.queueagent rows of vip and a9: %d (%v)", members, err)
+	}
 	var stored string
 	if err := h.db.Get(&stored, `SELECT item::text FROM acd_config WHERE kind = 'agent' AND id = 'a9'`); err != nil {
 		t.Fatal(err)

@@ -59,6 +59,24 @@ type Manager struct {
 	cur    config.ACD
 	policy *endpoints.Policy
 	db     Store // nil until Load: changes wait for the database
+	// changed hears every configuration that became the running one (the
+	// statistics' names and queue membership follow it).
+	changed func(config.ACD)
+}
+
+// OnChange makes f hear every configuration that becomes the running one,
+// from Load on; f runs within the change, one at a time. Call it before
+// Load.
+func (m *Manager) OnChange(f func(config.ACD)) {
+	m.change.Lock()
+	defer m.change.Unlock()
+	m.changed = f
+}
+
+func (m *Manager) notify(c config.ACD) {
+	if m.changed != nil {
+		m.changed(c)
+	}
 }
 
 // New starts from the file's acd section, which serves until Load reads the
@@ -121,6 +139,7 @@ func (m *Manager) Load(ctx context.Context, db Store) error {
 	m.mu.Lock()
 	m.db = db
 	m.mu.Unlock()
+	m.notify(next)
 	return nil
 }
 
@@ -455,6 +474,7 @@ func (m *Manager) commit(ctx context.Context, who ccd.Principal, name ccd.Config
 		action = ccd.ConfigDeleted
 	}
 	m.audit(ccd.ConfigChange{Item: name, ID: id, Action: action, By: string(who.Kind) + ":" + who.Name, Before: before, After: after})
+	m.notify(next)
 	return after, nil
 }
 
