@@ -284,7 +284,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return nil
 	}})
 	realtime := srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.Location(), nil)
-	realtime.ServiceLevelsFrom(func() map[string]time.Duration { return serviceLevels(live.Current()) })
+	if realtime != nil { // nil: no credential may read statistics, the views are off
+		realtime.ServiceLevelsFrom(func() map[string]time.Duration { return serviceLevels(live.Current()) })
+	}
 	omnileads.MountSupervision(srv, realtime)
 	addCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
 		db := dbReady.Load()
