@@ -65,6 +65,22 @@ const (
 	EventPBXDeviceState EventKind = "pbx.device_state" // a device (phone) changed state
 )
 
+// EventConfigChanged (source "api") is the audit of a change to the live
+// configuration: who changed which item, and how it was before and after
+// (ConfigChange).
+const EventConfigChanged EventKind = "config.changed"
+
+// ConfigChange is the payload of config.changed. Secrets are masked in
+// Before and After.
+type ConfigChange struct {
+	Item   ConfigKind     `json:"item"`   // queue, agent, group, route, activity
+	ID     string         `json:"id"`     // its code, id, name or DNIS
+	Action string         `json:"action"` // ConfigCreated, ConfigUpdated, ConfigDeleted, ConfigSeeded, ConfigImported
+	By     string         `json:"by"`     // the principal: kind and name ("admin:admin")
+	Before map[string]any `json:"before,omitempty"`
+	After  map[string]any `json:"after,omitempty"`
+}
+
 // ARIEventPrefix starts the kind of every ARI event of ccd's Stasis
 // application recorded as it came (source "ari"): "ari.StasisStart".
 const ARIEventPrefix = "ari."

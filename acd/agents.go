@@ -99,6 +99,9 @@ func (e *Engine) logout(now time.Time, a *agent) {
 			e.noAgents(now, q)
 		}
 	}
+	if a.removed {
+		delete(e.agents, a.ID) // its last call is over: it goes
+	}
 }
 
 func (e *Engine) noAgents(now time.Time, q *queue) {

@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
-
-	"github.com/ccdhq/ccd/config"
 )
 
 // benchCenter is a busy center: 10 skills, one queue per skill plus a queue
@@ -15,10 +13,10 @@ import (
 // skill queues with random priorities.
 func benchCenter(b *testing.B) (*Engine, time.Time) {
 	r := rand.New(rand.NewPCG(1, 2))
-	var cfg config.ACD
-	cfg.Queues = append(cfg.Queues, config.Queue{Code: "all", Skills: map[string]int{"base": 1}})
+	var cfg Spec
+	cfg.Queues = append(cfg.Queues, QueueSpec{Code: "all", Skills: map[string]int{"base": 1}})
 	for s := range 10 {
-		cfg.Queues = append(cfg.Queues, config.Queue{Code: fmt.Sprint("q", s), Skills: map[string]int{fmt.Sprint("s", s): 1 + r.IntN(3)}})
+		cfg.Queues = append(cfg.Queues, QueueSpec{Code: fmt.Sprint("q", s), Skills: map[string]int{fmt.Sprint("s", s): 1 + r.IntN(3)}})
 	}
 	for i := range 500 {
 		skills := map[string]int{"base": 1}
@@ -27,7 +25,7 @@ func benchCenter(b *testing.B) (*Engine, time.Time) {
 				skills[fmt.Sprint("s", r.IntN(10))] = 1 + r.IntN(10)
 			}
 		}
-		cfg.Agents = append(cfg.Agents, config.Agent{ID: fmt.Sprint("a", i), Endpoint: fmt.Sprint("PJSIP/", 1000+i), Skills: skills})
+		cfg.Agents = append(cfg.Agents, AgentSpec{ID: fmt.Sprint("a", i), Endpoint: fmt.Sprint("PJSIP/", 1000+i), Skills: skills})
 	}
 	e, err := New(cfg)
 	if err != nil {

@@ -1,13 +1,11 @@
 package acd
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/ccdhq/ccd"
-	"github.com/ccdhq/ccd/config"
 )
 
 // DefaultRingTimeout is used by queues that set none.
@@ -32,16 +30,20 @@ type Engine struct {
 }
 
 type queue struct {
-	cfg      config.Queue
+	cfg      QueueSpec
 	eligible []*agent // agents with the queue's skills and groups
 	waiting  waitHeap
 	loggedIn int           // eligible agents logged in
 	aht      time.Duration // smoothed talk time, for expected-wait announcements
+	// closed: removed from the configuration; it takes no new calls and
+	// goes once the calls waiting in it are answered or gone.
+	closed bool
 }
 
 type agent struct {
 	Agent
 	skills   map[string]int
+	groups   map[string]bool
 	queues   []*queue // queues this agent may serve
 	loggedIn bool
 	gen      int // bumps on every state change; stale timers compare it
@@ -54,6 +56,9 @@ type agent struct {
 	// back is the state a direct call interrupted, restored when it ends.
 	back         string
 	backActivity string
+	// removed: no longer configured; logged out when its call ends, then
+	// forgotten.
+	removed bool
 }
 
 type call struct {
@@ -84,61 +89,14 @@ type offer struct {
 	at      time.Time
 }
 
-// New builds an engine for the configuration (already validated by config).
-func New(cfg config.ACD) (*Engine, error) {
+// New builds an engine for a specification.
+func New(spec Spec) (*Engine, error) {
 	e := &Engine{
 		queues: map[string]*queue{}, agents: map[string]*agent{}, byEndpoint: map[string]*agent{},
-		calls: map[string]*call{}, offers: map[string]*offer{}, connected: map[string]*call{}, defaultExt: cfg.DefaultExtension,
+		calls: map[string]*call{}, offers: map[string]*offer{}, connected: map[string]*call{},
 	}
-	groupsOf := map[string]map[string]bool{}
-	for _, g := range cfg.Groups {
-		for _, id := range g.Agents {
-			if groupsOf[id] == nil {
-				groupsOf[id] = map[string]bool{}
-			}
-			groupsOf[id][g.Name] = true
-		}
-	}
-	for _, ac := range cfg.Agents {
-		if _, dup := e.agents[ac.ID]; dup {
-			return nil, fmt.Errorf("acd: duplicate agent %q", ac.ID)
-		}
-		a := &agent{Agent: Agent{ID: ac.ID, Name: ac.Name, State: LoggedOut, Endpoint: ac.DefaultEndpoint()}, skills: ac.Skills}
-		for _, g := range ac.Groups {
-			if groupsOf[ac.ID] == nil {
-				groupsOf[ac.ID] = map[string]bool{}
-			}
-			groupsOf[ac.ID][g] = true
-		}
-		e.agents[ac.ID] = a
-		e.agentList = append(e.agentList, a)
-	}
-	for _, qc := range cfg.Queues {
-		if _, dup := e.queues[qc.Code]; dup {
-			return nil, fmt.Errorf("acd: duplicate queue %q", qc.Code)
-		}
-		if len(qc.Overflow) > 64 {
-			return nil, fmt.Errorf("acd: queue %q has more than 64 overflow rules", qc.Code)
-		}
-		if qc.RingTimeout <= 0 {
-			qc.RingTimeout = DefaultRingTimeout
-		}
-		q := &queue{cfg: qc}
-		for _, a := range e.agentList {
-			if qualifies(a.skills, groupsOf[a.ID], qc) {
-				q.eligible = append(q.eligible, a)
-				a.queues = append(a.queues, q)
-			}
-		}
-		e.queues[qc.Code] = q
-		e.queueList = append(e.queueList, q)
-	}
-	for _, q := range e.queueList {
-		for _, o := range q.cfg.Overflow {
-			if o.ToQueue != "" && e.queues[o.ToQueue] == nil {
-				return nil, fmt.Errorf("acd: queue %q overflows to unknown queue %q", q.cfg.Code, o.ToQueue)
-			}
-		}
+	if err := e.Apply(time.Time{}, spec); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -146,7 +104,7 @@ func New(cfg config.ACD) (*Engine, error) {
 // qualifies says whether an agent may serve a queue: every skill the queue
 // requires at its minimum level, and membership of one of its groups when it
 // names groups.
-func qualifies(skills map[string]int, groups map[string]bool, q config.Queue) bool {
+func qualifies(skills map[string]int, groups map[string]bool, q QueueSpec) bool {
 	for s, min := range q.Skills {
 		if skills[s] < min {
 			return false
@@ -166,6 +124,7 @@ func qualifies(skills map[string]int, groups map[string]bool, q config.Queue) bo
 // Take returns the actions and events produced since the last Take. Carry out
 // the actions in order; append the events to the log.
 func (e *Engine) Take() ([]Action, []Event) {
+	e.sweepClosed()
 	a, ev := e.actions, e.events
 	e.actions, e.events = nil, nil
 	return a, ev
@@ -361,6 +320,9 @@ func (e *Engine) overflow(now time.Time, m *member, i int, reason string) {
 	case o.ToQueue != "":
 		if c.visited[o.ToQueue] {
 			return // been there: a loop of rules must not bounce the caller forever
+		}
+		if e.queues[o.ToQueue] == nil {
+			return // the target was removed from the configuration: the call stays
 		}
 		e.callEvent(now, ccd.EventCallOverflowed, c, q.cfg.Code, "", Data{From: q.cfg.Code, To: o.ToQueue, Reason: reason, Expand: o.Expand})
 		if o.Expand {

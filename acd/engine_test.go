@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd"
-	"github.com/ccdhq/ccd/config"
 )
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -22,7 +21,7 @@ type harness struct {
 	events  []Event
 }
 
-func newHarness(t *testing.T, cfg config.ACD) *harness {
+func newHarness(t *testing.T, cfg Spec) *harness {
 	t.Helper()
 	e, err := New(cfg)
 	if err != nil {
@@ -117,14 +116,14 @@ func none(t *testing.T, acts []Action, kind ActionKind) {
 	}
 }
 
-func basicConfig() config.ACD {
-	return config.ACD{
+func basicConfig() Spec {
+	return Spec{
 		DefaultExtension: "0",
-		Queues: []config.Queue{
+		Queues: []QueueSpec{
 			{Code: "sales", Skills: map[string]int{"sales": 1}, RingTimeout: 10 * time.Second, WrapUp: 5 * time.Second},
 			{Code: "support", Skills: map[string]int{"support": 3}, RingTimeout: 10 * time.Second},
 		},
-		Agents: []config.Agent{
+		Agents: []AgentSpec{
 			{ID: "a1", Endpoint: "PJSIP/1001", Skills: map[string]int{"sales": 5}},
 			{ID: "a2", Endpoint: "PJSIP/1002", Skills: map[string]int{"sales": 2, "support": 5}},
 			{ID: "a3", Endpoint: "PJSIP/1003", Skills: map[string]int{"support": 2}}, // below support's minimum
@@ -270,9 +269,9 @@ func TestStrategies(t *testing.T) {
 	}
 }
 
-func overflowConfig(expand bool) config.ACD {
+func overflowConfig(expand bool) Spec {
 	cfg := basicConfig()
-	cfg.Queues[0].Overflow = []config.Overflow{{AfterWait: 30 * time.Second, ToQueue: "support", Expand: expand}}
+	cfg.Queues[0].Overflow = []OverflowSpec{{AfterWait: 30 * time.Second, ToQueue: "support", Expand: expand}}
 	return cfg
 }
 
@@ -325,8 +324,8 @@ func TestOverflowWithSearchExpansionBackflow(t *testing.T) {
 
 func TestOverflowByPositionNoAgentsAndFull(t *testing.T) {
 	cfg := basicConfig()
-	cfg.Queues[0].Overflow = []config.Overflow{{PositionAbove: 1, ToNumber: "5550000"}}
-	cfg.Queues[1].Overflow = []config.Overflow{{NoAgentsLoggedIn: true, ToDefault: true}}
+	cfg.Queues[0].Overflow = []OverflowSpec{{PositionAbove: 1, ToNumber: "5550000"}}
+	cfg.Queues[1].Overflow = []OverflowSpec{{NoAgentsLoggedIn: true, ToDefault: true}}
 	h := newHarness(t, cfg)
 	none(t, h.arrive("c1", "sales", 0), SendTo)
 	send := only(t, h.arrive("c2", "sales", 0), SendTo)
@@ -555,17 +554,5 @@ func TestTransferredByPhone(t *testing.T) {
 	}
 	if a, _ := h.e.Agent("a1"); a.State != WrapUp {
 		t.Fatalf("a1 is %s", a.State)
-	}
-}
-
-// An agent configured with endpoints only is logged in at the first of them
-// when the login names none.
-func TestLoginDefaultsToFirstConfiguredEndpoint(t *testing.T) {
-	cfg := basicConfig()
-	cfg.Agents[0].Endpoint, cfg.Agents[0].Endpoints = "", []string{"Local/1001@agents", "PJSIP/1001"}
-	h := newHarness(t, cfg)
-	h.must(h.e.Login(h.now, "a1", ""))
-	if a, _ := h.e.Agent("a1"); a.Endpoint != "Local/1001@agents" {
-		t.Fatalf("agent %+v", a)
 	}
 }

@@ -7,23 +7,21 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/ccdhq/ccd/config"
 )
 
-func propertyConfig() config.ACD {
-	return config.ACD{
+func propertyConfig() Spec {
+	return Spec{
 		DefaultExtension: "0",
-		Queues: []config.Queue{
+		Queues: []QueueSpec{
 			{Code: "q1", Skills: map[string]int{"s1": 2}, WrapUp: 3 * time.Second, AnnounceEvery: 25 * time.Second,
-				Overflow: []config.Overflow{{AfterWait: 40 * time.Second, ToQueue: "q2", Expand: true}}},
+				Overflow: []OverflowSpec{{AfterWait: 40 * time.Second, ToQueue: "q2", Expand: true}}},
 			{Code: "q2", Skills: map[string]int{"s2": 1}, Strategy: "skill_level", MaxWaiting: 6, FullDestination: "q3",
-				Overflow: []config.Overflow{{AfterWait: 90 * time.Second, ToQueue: "q3"}}},
+				Overflow: []OverflowSpec{{AfterWait: 90 * time.Second, ToQueue: "q3"}}},
 			{Code: "q3", Groups: []string{"g"}, Strategy: "weighted", RingTimeout: 8 * time.Second,
-				Overflow: []config.Overflow{{PositionAbove: 5, ToNumber: "555"}, {NoAgentsLoggedIn: true, ToDefault: true}}},
+				Overflow: []OverflowSpec{{PositionAbove: 5, ToNumber: "555"}, {NoAgentsLoggedIn: true, ToDefault: true}}},
 		},
-		Groups: []config.AgentGroup{{Name: "g", Agents: []string{"a4", "a5"}}},
-		Agents: []config.Agent{
+		Groups: []GroupSpec{{Name: "g", Agents: []string{"a4", "a5"}}},
+		Agents: []AgentSpec{
 			{ID: "a1", Endpoint: "E/1", Skills: map[string]int{"s1": 3}},
 			{ID: "a2", Endpoint: "E/2", Skills: map[string]int{"s1": 1, "s2": 4}},
 			{ID: "a3", Endpoint: "E/3", Skills: map[string]int{"s1": 5, "s2": 1}},

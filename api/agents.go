@@ -12,10 +12,25 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// AgentDirectory is what the agent interfaces know of the configured
+// agents: their passwords, names and addresses, and where they may log in.
+// The live configuration (package liveconf) implements it, so that an agent
+// the admin adds, changes or removes logs in, or no longer does, at once.
+type AgentDirectory interface {
+	// CheckPassword checks an agent's own password; known says the agent
+	// exists and has one.
+	CheckPassword(agent, password string) (known, ok bool)
+	Profile(agent string) (name, email string)
+	Endpoints() *endpoints.Policy
+}
+
 // AgentAuth holds the credentials of the agent interfaces. The integration
 // token is the server's (Options.Token); the Optimus web-service credentials
 // are that dialect's (integrations/optimus).
 type AgentAuth struct {
+	// Directory knows the agents; nil takes Passwords, Names, Emails and
+	// Endpoints instead, as they are when mounted.
+	Directory AgentDirectory
 	// Passwords of agents who may log in themselves (agent id -> password).
 	Passwords map[string]string
 	// Names and Emails for the login answer (agent id -> display name, address).
@@ -58,6 +73,9 @@ func (s *Server) MountAgents(ctl ccd.AgentControl, auth AgentAuth) *Agents {
 	auth.MaxSessions = cmp.Or(auth.MaxSessions, d.MaxSessions)
 	auth.LoginMaxFailures = cmp.Or(auth.LoginMaxFailures, d.LoginMaxFailures)
 	auth.LoginWindow = cmp.Or(auth.LoginWindow, d.LoginWindow)
+	if auth.Directory == nil {
+		auth.Directory = staticDirectory{auth}
+	}
 	sessions := auth.Sessions
 	if sessions == nil {
 		sessions = newSessionTable(auth.TokenTTL, auth.MaxSessions)
@@ -126,16 +144,36 @@ func (a *Agents) OpenSession(ctx context.Context, agent string) (token string, t
 // Profile is what the login answers about an agent: its display name and
 // address.
 func (a *Agents) Profile(agent string) (name, email string) {
-	return a.auth.Names[agent], a.auth.Emails[agent]
+	return a.auth.Directory.Profile(agent)
 }
 
 // CheckPassword checks an agent's password, throttled per user and per
 // client address; a throttled attempt is a 429 error, a wrong password
-// false.
+// false. A stored password is a bcrypt hash, slow to compare on purpose:
+// the comparison runs only for an attempt the throttle lets through, and
+// outside its lock, so that one login does not hold up the others.
 func (a *Agents) CheckPassword(c echo.Context, user, password string) (bool, error) {
-	want, known := a.auth.Passwords[user]
-	return a.CheckSecret(c, "agent:"+user, known, func() bool { return known && want != "" && SameSecret(want, password) })
+	keys := []string{addressKey(c.RealIP()), "agent:" + user}
+	if wait := a.throttle.wait(a.now(), keys); wait > 0 {
+		return false, throttled(wait)
+	}
+	known, ok := a.auth.Directory.CheckPassword(user, password)
+	return a.CheckSecret(c, "agent:"+user, known, func() bool { return known && ok })
 }
+
+// staticDirectory is the directory of the maps of an AgentAuth.
+type staticDirectory struct{ auth AgentAuth }
+
+func (d staticDirectory) CheckPassword(agent, password string) (known, ok bool) {
+	want, known := d.auth.Passwords[agent]
+	return known, known && want != "" && SameSecret(want, password)
+}
+
+func (d staticDirectory) Profile(agent string) (name, email string) {
+	return d.auth.Names[agent], d.auth.Emails[agent]
+}
+
+func (d staticDirectory) Endpoints() *endpoints.Policy { return d.auth.Endpoints }
 
 // CheckSecret runs check, the comparison of a credential, under the login
 // throttle: userKey names the credential's user, known says whether that

@@ -15,7 +15,7 @@ import (
 // itself may use. field is the request's name for the endpoint in the
 // dialect at hand, so that a refusal names what the client sent.
 func (a *Agents) LoginAt(ctx context.Context, p ccd.Principal, agent, requested, field string) error {
-	ep, err := a.auth.Endpoints.Resolve(endpointCaller(p), agent, requested)
+	ep, err := a.auth.Directory.Endpoints().Resolve(endpointCaller(p), agent, requested)
 	var pe *endpoints.Error
 	if errors.As(err, &pe) {
 		code := ccd.EINVALID

@@ -48,6 +48,9 @@ type Options struct {
 	// (Grant). /readyz gives its reasons only to principals with the
 	// readiness role, as they name internal addresses.
 	Token string
+	// AdminToken is the administrators' token: a principal of kind
+	// ccd.Admin, which may also change the configuration (MountAdmin).
+	AdminToken string
 	// Now is the server's clock (token expiry, login throttling, "today"
 	// of the real-time views); nil is time.Now. Tests set it.
 	Now func() time.Time
@@ -103,6 +106,7 @@ func NewServer(log *slog.Logger, reg *prometheus.Registry, opts Options) *Server
 	s := &Server{Echo: e, log: log, opts: opts.withDefaults(), errorWriters: map[string]ErrorWriter{}}
 	e.HTTPErrorHandler = s.errorHandler
 	s.Grant(s.opts.Token, ccd.NewPrincipal(ccd.Integration, "integration"))
+	s.Grant(s.opts.AdminToken, ccd.NewPrincipal(ccd.Admin, "admin"))
 	e.Use(decodePathParams, securityHeaders, s.edge)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

@@ -49,6 +49,9 @@ type statsAPI struct {
 	now  func() time.Time
 	loc  *time.Location
 	sl   map[string]time.Duration
+	// levels, when set, gives the service levels as they are now (the live
+	// configuration) instead of sl.
+	levels func() map[string]time.Duration
 }
 
 // MountStats adds the statistics interfaces, behind the authentication:
@@ -85,6 +88,18 @@ func (s *Server) MountStats(r StatsReader, live LiveSource, loc *time.Location, 
 	e.GET("/api/stats/realtime/queues", a.realtimeQueues, auth, supervise, QueryParams())
 	e.GET("/api/stats/realtime/agents", a.realtimeAgents, auth, supervise, QueryParams())
 	return &Realtime{a: a}
+}
+
+// ServiceLevelsFrom makes the real-time views read each queue's service
+// level from levels at every request (the live configuration), instead of
+// the map given to MountStats. Call it before the server serves.
+func (r *Realtime) ServiceLevelsFrom(levels func() map[string]time.Duration) { r.a.levels = levels }
+
+func (a *statsAPI) serviceLevels() map[string]time.Duration {
+	if a.levels != nil {
+		return a.levels()
+	}
+	return a.sl
 }
 
 // Realtime is the ACD's present combined with today's statistics, as the
@@ -363,7 +378,8 @@ func (a *statsAPI) queues(ctx context.Context) ([]QueueView, error) {
 	if err != nil {
 		return nil, err
 	}
-	today, err := r.QueueToday(ctx, a.startOfDay(), a.sl)
+	sl := a.serviceLevels()
+	today, err := r.QueueToday(ctx, a.startOfDay(), sl)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +392,7 @@ func (a *statsAPI) queues(ctx context.Context) ([]QueueView, error) {
 			Overflowed: d.Overflowed, AnsweredInSL: d.AnsweredInSL,
 			AvgWaitSeconds: ratio(d.SumAnswerTime, d.Answered), AvgAbandonSeconds: ratio(d.SumAbdTime, abandoned),
 		}
-		if sl, ok := a.sl[q.Code]; ok {
+		if sl, ok := sl[q.Code]; ok {
 			secs := int64(sl / time.Second)
 			t.ServiceLevelSeconds = &secs
 			if n := d.Answered + abandoned; n > 0 {

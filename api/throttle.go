@@ -60,6 +60,17 @@ func (t *throttle) attempt(now time.Time, keys []string, forget string, check fu
 	return false, 0
 }
 
+// wait is how long the most throttled of keys must wait; 0 when none is.
+func (t *throttle) wait(now time.Time, keys []string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var wait time.Duration
+	for _, k := range keys {
+		wait = max(wait, t.waitFor(now, k))
+	}
+	return wait
+}
+
 func (t *throttle) waitFor(now time.Time, key string) time.Duration {
 	f := t.entries[key]
 	if f == nil || f.count < t.max {

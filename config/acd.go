@@ -1,9 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ccdhq/ccd/acd/endpoints"
@@ -19,6 +22,9 @@ type ACD struct {
 	Queues           []Queue      `yaml:"queues"`
 	Agents           []Agent      `yaml:"agents"`
 	Groups           []AgentGroup `yaml:"groups"`
+	// Activities are the not-ready (pause) codes agents choose from, with
+	// the names toolbars and reports show.
+	Activities []Activity `yaml:"activities"`
 	// RecordingName is the file name pattern of call recordings, with {date},
 	// {time}, {queue}, {callid}, {agent}, {clid} and {dnis}.
 	RecordingName string `yaml:"recording_name"`
@@ -100,11 +106,15 @@ type Agent struct {
 	Endpoint string `yaml:"endpoint"` // default endpoint, e.g. PJSIP/1001
 	// Endpoints are further endpoints the agent may log in at itself; the
 	// first is the default when Endpoint is empty.
-	Endpoints []string       `yaml:"endpoints"`
-	Password  string         `yaml:"password"` // for the agent's own API login; empty: no self-service login
-	Email     string         `yaml:"email"`    // given to CRMs in the OMniLeads login answer
-	Skills    map[string]int `yaml:"skills"`
-	Groups    []string       `yaml:"groups"`
+	Endpoints []string `yaml:"endpoints"`
+	Password  string   `yaml:"password"` // for the agent's own API login; empty: no self-service login
+	// PasswordHash is the password's bcrypt hash, instead of Password: ccd
+	// keeps only hashes in its database, and a file need not hold the
+	// password either.
+	PasswordHash string         `yaml:"password_hash"`
+	Email        string         `yaml:"email"` // given to CRMs in the OMniLeads login answer
+	Skills       map[string]int `yaml:"skills"`
+	Groups       []string       `yaml:"groups"`
 }
 
 // DefaultEndpoint is where the agent is logged in when a login names none.
@@ -134,6 +144,12 @@ func (a *ACD) EndpointPolicy() (*endpoints.Policy, error) {
 	return endpoints.New(a.ExtensionEndpoint, a.Extensions, allowed)
 }
 
+// Activity is a not-ready (pause) code.
+type Activity struct {
+	Code string `yaml:"code"`
+	Name string `yaml:"name"`
+}
+
 // AgentGroup names a set of agents that serve queues together.
 type AgentGroup struct {
 	Name   string   `yaml:"name"`
@@ -141,6 +157,21 @@ type AgentGroup struct {
 }
 
 var strategies = map[string]bool{"": true, "longest_idle": true, "skill_level": true, "weighted": true}
+
+// Validate checks the acd section on its own, as the admin API does before
+// it applies a change: references, values, agents' passwords and texts.
+// Every problem is an *Error naming its key (acd.queues[2].skills.sales),
+// all of them joined.
+func (a *ACD) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &Error{Key: key, Problem: fmt.Sprintf(format, args...)})
+	}
+	a.validate(bad)
+	checkSecrets(a.secrets(), bad)
+	validateTexts(reflect.ValueOf(a).Elem(), "acd", false, bad)
+	return errors.Join(errs...)
+}
 
 // validateACD checks references between queues, agents, groups and routes.
 func (a *ACD) validate(bad func(key, format string, args ...any)) {
@@ -197,6 +228,7 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 		agents[ag.ID] = true
 		checkLevels(key, ag.Skills, bad)
 		checkEndpoints(key, ag, bad)
+		checkPasswordHash(key, ag, bad)
 		for _, g := range ag.Groups {
 			if !groups[g] {
 				bad(key+".groups", "unknown group %q", g)
@@ -258,6 +290,17 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 			}
 		}
 	}
+	activities := map[string]bool{}
+	for i, act := range a.Activities {
+		key := fmt.Sprintf("acd.activities[%d].code", i)
+		switch {
+		case act.Code == "":
+			bad(key, "is required")
+		case activities[act.Code]:
+			bad(key, "duplicate activity %q", act.Code)
+		}
+		activities[act.Code] = true
+	}
 	for i, r := range a.Routes {
 		key := fmt.Sprintf("acd.routes[%d]", i)
 		if r.DNIS == "" {
@@ -311,6 +354,29 @@ func checkEndpoints(key string, ag Agent, bad func(key, format string, args ...a
 			bad(fmt.Sprintf("%s.endpoints[%d]", key, j), "%v", err)
 		}
 	}
+}
+
+// checkPasswordHash checks that a password hash is a bcrypt hash, and that
+// an agent has a password or its hash, not both.
+func checkPasswordHash(key string, ag Agent, bad func(key, format string, args ...any)) {
+	if len(ag.Password) > maxPasswordBytes {
+		bad(key+".password", "too long (%d bytes): at most %d (bcrypt)", len(ag.Password), maxPasswordBytes)
+	}
+	switch {
+	case ag.PasswordHash == "":
+	case ag.Password != "":
+		bad(key+".password_hash", "give password or password_hash, not both")
+	case !IsPasswordHash(ag.PasswordHash):
+		bad(key+".password_hash", "want a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters)")
+	}
+}
+
+// maxPasswordBytes is the longest password bcrypt takes.
+const maxPasswordBytes = 72
+
+// IsPasswordHash tells a bcrypt hash from anything else.
+func IsPasswordHash(s string) bool {
+	return len(s) == 60 && (strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") || strings.HasPrefix(s, "$2y$"))
 }
 
 // checkLevels checks the skill levels of a queue or an agent.

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ccdhq/ccd/acd/endpoints"
 )
@@ -110,5 +112,68 @@ func TestAgentEndpointsLoad(t *testing.T) {
 	}
 	if ep, err := p.Resolve(endpoints.Agent, "1001", "2100"); err != nil || ep != "Local/2100@agents" {
 		t.Fatalf("extension 2100: %q %v", ep, err)
+	}
+}
+
+// An agent configured with endpoints only is logged in at the first of them
+// when the login names none: the engine's spec carries it as the default.
+func TestSpecDefaultsToFirstConfiguredEndpoint(t *testing.T) {
+	a := ACD{Agents: []Agent{{ID: "a1", Endpoints: []string{"Local/1001@agents", "PJSIP/1001"}}}}
+	if got := a.Spec().Agents[0].Endpoint; got != "Local/1001@agents" {
+		t.Fatalf("default endpoint %q", got)
+	}
+}
+
+// An item of the admin API is the file's entry as JSON: the same keys,
+// durations as texts; a mistake names its key within the item.
+func TestDecodeItemNamesTheKey(t *testing.T) {
+	var q Queue
+	if err := DecodeItem([]byte(`{"code":"sales","skills":{"sales":3},"ring_timeout":"15s","overflow":[{"after_wait":"1m30s","to_queue":"support"}]}`), &q); err != nil {
+		t.Fatal(err)
+	}
+	if q.Code != "sales" || q.Skills["sales"] != 3 || q.RingTimeout != 15*time.Second || q.Overflow[0].AfterWait != 90*time.Second {
+		t.Fatalf("decoded %+v", q)
+	}
+	back := EncodeItem(q)
+	if back["ring_timeout"] != "15s" || back["overflow"].([]any)[0].(map[string]any)["to_queue"] != "support" {
+		t.Fatalf("encoded %v", back)
+	}
+	for body, key := range map[string]string{
+		`{"ring_timeout":15}`:                  "ring_timeout",
+		`{"overflow":[{"after_wait":"soon"}]}`: "overflow[0].after_wait",
+		`{"skills":{"sales":"high"}}`:          "skills.sales",
+		`{"max_waiting":"5"}`:                  "max_waiting",
+		`{"colour":"red"}`:                     "colour",
+		`[1]`:                                  "body",
+	} {
+		var q Queue
+		var ce *Error
+		if err := DecodeItem([]byte(body), &q); !errors.As(err, &ce) || ce.Key != key {
+			t.Errorf("%s: %v, want an error naming %s", body, err, key)
+		}
+	}
+}
+
+// Agents' passwords: bcrypt takes 72 bytes at most, a hash must be one,
+// and an agent has a password or its hash.
+func TestAgentPasswordRules(t *testing.T) {
+	hash := "$2a$10$" + strings.Repeat("x", 53)
+	for _, c := range []struct {
+		agent Agent
+		key   string
+	}{
+		{Agent{ID: "a", Password: strings.Repeat("p", 73)}, "acd.agents[0].password"},
+		{Agent{ID: "a", PasswordHash: "plain-text-not-a-hash"}, "acd.agents[0].password_hash"},
+		{Agent{ID: "a", Password: strings.Repeat("p", 20), PasswordHash: hash}, "acd.agents[0].password_hash"},
+	} {
+		a := ACD{Agents: []Agent{c.agent}}
+		var ce *Error
+		if err := a.Validate(); !errors.As(err, &ce) || ce.Key != c.key {
+			t.Errorf("%+v: %v, want an error naming %s", c.agent, err, c.key)
+		}
+	}
+	a := ACD{Agents: []Agent{{ID: "a", PasswordHash: hash}}}
+	if err := a.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }

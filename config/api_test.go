@@ -110,7 +110,7 @@ func TestStarterShowsOptimusAndTLSKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"# optimus_user:", "# optimus_password:", "# tls_cert_file:", "# tls_key_file:"} {
+	for _, key := range []string{"# optimus_user:", "# optimus_password:", "# tls_cert_file:", "# tls_key_file:", "  admin_token: "} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("starter ccd.yaml lacks %q", key)
 		}

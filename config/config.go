@@ -63,6 +63,11 @@ type API struct {
 	// Token is a bearer token for integrations (CRMs, toolbars acting for any
 	// agent): Authorization: Bearer <token>.
 	Token string `yaml:"token"`
+	// AdminToken is a bearer token for administrators: the admin API
+	// (/api/admin/...) that changes queues, agents, groups, routes and
+	// activities while ccd runs, besides everything the integration token
+	// may do. Empty: the admin API is off.
+	AdminToken string `yaml:"admin_token"`
 	// TokenTTL is the lifetime of the tokens agents get from /api/v1/login.
 	TokenTTL time.Duration `yaml:"token_ttl"`
 	// OptimusUser and OptimusPassword are the webServiceUserName/password pair of
@@ -337,6 +342,9 @@ func (c *Config) Validate() error {
 		bad("api.optimus_password", "api.optimus_user and api.optimus_password go together")
 	}
 	c.API.validate(bad)
+	if c.API.AdminToken != "" && c.API.AdminToken == c.API.Token {
+		bad("api.admin_token", "must differ from api.token: each token is one principal")
+	}
 	c.validateSecrets(bad)
 	c.ACD.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)

@@ -33,7 +33,7 @@ func (c *Config) Keys() []Key {
 }
 
 func isSecret(key string) bool {
-	return strings.HasSuffix(key, "password") || strings.HasSuffix(key, "secret") || key == "database.url" || key == "api.token"
+	return strings.HasSuffix(key, "password") || strings.HasSuffix(key, "secret") || key == "database.url" || strings.HasSuffix(key, "token")
 }
 
 func applyEnv(c *Config, env func(string) (string, bool)) error {

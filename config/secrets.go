@@ -28,11 +28,18 @@ func (c *Config) secrets() []secret {
 		{key: "ari.password", value: c.ARI.Password},
 		{key: "ami.secret", value: c.AMI.Secret},
 		{key: "api.token", value: c.API.Token, optional: true},
+		{key: "api.admin_token", value: c.API.AdminToken, optional: true},
 		{key: "api.optimus_password", value: c.API.OptimusPassword, optional: true},
 		{key: "stats.bi_password", value: c.Stats.BIPassword, optional: true},
 	}
-	for i, a := range c.ACD.Agents {
-		s = append(s, secret{key: fmt.Sprintf("acd.agents[%d].password", i), value: a.Password, optional: true})
+	return append(s, c.ACD.secrets()...)
+}
+
+// secrets are the agents' passwords.
+func (a *ACD) secrets() []secret {
+	var s []secret
+	for i, ag := range a.Agents {
+		s = append(s, secret{key: fmt.Sprintf("acd.agents[%d].password", i), value: ag.Password, optional: true})
 	}
 	return s
 }
@@ -40,7 +47,11 @@ func (c *Config) secrets() []secret {
 // validateSecrets reports a missing or a short secret by its key. ari.password
 // and ami.secret are required; the others switch their feature off when empty.
 func (c *Config) validateSecrets(bad func(key, format string, args ...any)) {
-	for _, s := range c.secrets() {
+	checkSecrets(c.secrets(), bad)
+}
+
+func checkSecrets(secrets []secret, bad func(key, format string, args ...any)) {
+	for _, s := range secrets {
 		switch {
 		case strings.TrimSpace(s.value) == "" && !s.optional:
 			bad(s.key, "is required")

@@ -28,6 +28,10 @@ func WriteStarter(path string) error {
 	if err != nil {
 		return err
 	}
+	adminToken, err := randomSecret()
+	if err != nil {
+		return err
+	}
 	d := Default()
 	body := fmt.Sprintf(`# ccd configuration. Every key can be overridden by the environment:
 # ari.password is CCD_ARI_PASSWORD, database.url is CCD_DATABASE_URL, and so on.
@@ -63,6 +67,9 @@ pbx:
 api:
   # Bearer token for integrations (CRMs, toolbars): Authorization: Bearer <token>.
   token: %q
+  # Bearer token for administrators: the admin API (/api/admin/...) changes
+  # queues, agents, groups, routes and activities while ccd runs.
+  admin_token: %q
   # Optimus AgentServices (/AgentServices.asmx/...): the webServiceUserName and
   # password legacy clients send; both or neither (neither: interface off).
   # optimus_user: ""
@@ -72,6 +79,9 @@ api:
   # tls_key_file: /etc/ccd/tls/key.pem
 
 acd:
+  # The routes, queues, groups, agents and activities below fill ccd's database
+  # at the first start; from then on the database holds them and the admin API
+  # changes them (this file no longer does: "ccd config import" copies it again).
   # Calls that match no route go here (an extension of the caller's context);
   # empty: back to the dialplan after Stasis().
   default_extension: ""
@@ -104,7 +114,7 @@ acd:
       password: %q   # for POST /api/v1/login; remove to allow token-only control
       skills: {support: 5}
 `, d.Listen, d.StateDir, d.ARI.URL, ariPass, d.ARI.Application, d.AMI.Addr, amiSecret, d.PBX.InternalNumbers, d.PBX.TimeZone,
-		apiToken, agentPass)
+		apiToken, adminToken, agentPass)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/ccdhq/ccd/integrations/omnileads"
 	"github.com/ccdhq/ccd/integrations/optimus"
 	"github.com/ccdhq/ccd/internal/localpg"
+	"github.com/ccdhq/ccd/liveconf"
 	"github.com/ccdhq/ccd/metrics"
 	"github.com/ccdhq/ccd/pbx"
 	"github.com/ccdhq/ccd/store"
@@ -229,26 +230,36 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// The links get a context of their own: on shutdown they are closed
 	// explicitly, after the events they hold have been handed over.
 	linkCtx := context.WithoutCancel(ctx)
-	auth, err := agentAuth(cfg)
+	// The live configuration starts as the file's and becomes the
+	// database's once it is up; the admin API changes it while ccd runs.
+	lookups := &routeLookups{}
+	defer lookups.close()
+	live, err := liveconf.New(cfg.ACD, func(ctx context.Context, acd config.ACD) error {
+		lk, err := lookups.open(acd.Routes)
+		if err != nil {
+			return err
+		}
+		return ariL.queue.Apply(ctx, acd, lk)
+	}, writer.Add, log)
 	if err != nil {
 		return err
 	}
+	auth := agentAuth(cfg, live)
 	auth.Sessions = dbSessions{db: &dbReady, log: log}
 	amiL = newAMILink(cfg, log, m, observer)
 	if err := amiL.start(linkCtx); err != nil {
 		amiL = nil
 		return err
 	}
-	lookups, closeLookups, err := openLookups(cfg)
+	first, err := lookups.open(cfg.ACD.Routes)
 	if err != nil {
 		return err
 	}
-	defer closeLookups()
 	// The ACD runs in one ccd per database: ARI is connected, and the queues
 	// restored, once this one holds the ACD lock (see acdElection).
 	election := &acdElection{log: log, retry: acdLockRetry}
 	leading := make(chan struct{})
-	if ariL, err = startARI(linkCtx, cfg, log, m, recorder, writer.Add, lookups, leading); err != nil {
+	if ariL, err = startARI(linkCtx, cfg, log, m, recorder, writer.Add, first, leading); err != nil {
 		return err
 	}
 	wg.Add(1)
@@ -259,6 +270,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	agents := srv.MountAgents(ariL.queue, auth)
 	omnileads.Mount(srv, agents)
 	optimus.Mount(srv, agents, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
+	srv.MountAdmin(live)
+	srv.MountOpenAPI()
 	registerACDMetrics(m, ariL.queue)
 	direct := ariL.queue.DirectCall
 	amiL.direct.Store(&direct)
@@ -282,7 +295,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 		return nil
 	}})
-	omnileads.MountSupervision(srv, srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.Location(), serviceLevels(cfg)))
+	realtime := srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.Location(), nil)
+	if realtime != nil { // nil: no credential may read statistics, the views are off
+		realtime.ServiceLevelsFrom(func() map[string]time.Duration { return serviceLevels(live.Current()) })
+	}
+	omnileads.MountSupervision(srv, realtime)
 	addCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
 		db := dbReady.Load()
 		if db == nil {
@@ -323,6 +340,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		// The queues and agents of the database first: the event log's
+		// agents are restored onto them. The statistics' names and queue
+		// membership follow every change.
+		live.OnChange(func(c config.ACD) { syncDimensions(ctx, db, c, log) })
+		if !loadLive(ctx, live, db, log) {
+			syncDimensions(ctx, db, live.Current(), log)
+		}
 		lost <- election.run(ctx, db, func() {
 			close(leading)
 			wg.Add(1)
@@ -699,24 +723,36 @@ func (l *ariLink) close() {
 	}
 }
 
-// agentAuth gathers the credentials of the agent interfaces from the
-// configuration.
-func agentAuth(cfg config.Config) (api.AgentAuth, error) {
-	policy, err := cfg.ACD.EndpointPolicy()
-	if err != nil {
-		return api.AgentAuth{}, err
-	}
-	auth := api.AgentAuth{Endpoints: policy, TokenTTL: cfg.API.TokenTTL, Passwords: map[string]string{}, Names: map[string]string{},
-		Emails: map[string]string{}, MaxSessions: cfg.API.MaxSessions, LoginMaxFailures: cfg.API.LoginMaxFailures,
-		LoginWindow: cfg.API.LoginWindow}
-	for _, a := range cfg.ACD.Agents {
-		if a.Password != "" {
-			auth.Passwords[a.ID] = a.Password
+// agentAuth is the agent interfaces' settings: the agents, their passwords
+// and endpoints come from the live configuration.
+func agentAuth(cfg config.Config, live *liveconf.Manager) api.AgentAuth {
+	return api.AgentAuth{Directory: live, TokenTTL: cfg.API.TokenTTL, MaxSessions: cfg.API.MaxSessions,
+		LoginMaxFailures: cfg.API.LoginMaxFailures, LoginWindow: cfg.API.LoginWindow}
+}
+
+// loadLive reads the live configuration from the database (seeding it from
+// the file when empty) and applies it, retrying while the database fails. A
+// configuration the database holds that does not validate is reported, and
+// the file's stays running.
+// It tells whether the database's configuration runs.
+func loadLive(ctx context.Context, live *liveconf.Manager, db *store.DB, log *slog.Logger) bool {
+	for attempt := 1; ; attempt++ {
+		err := live.Load(ctx, db)
+		if err == nil {
+			return true
 		}
-		auth.Names[a.ID] = a.Name
-		auth.Emails[a.ID] = a.Email
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			log.Error("the live configuration in the database is not valid; running the file's acd section", "err", err)
+			return false
+		}
+		log.Warn("cannot read the live configuration from the database yet", "err", err, "attempt", attempt)
+		select {
+		case <-time.After(min(time.Duration(attempt)*time.Second, 10*time.Second)):
+		case <-ctx.Done():
+			return false
+		}
 	}
-	return auth, nil
 }
 
 // serverOptions are the HTTP server's limits and transport from the
@@ -725,34 +761,65 @@ func serverOptions(cfg config.Config) api.Options {
 	a := cfg.API
 	return api.Options{MaxBodyBytes: a.MaxBodyBytes, ReadHeaderTimeout: a.ReadHeaderTimeout, ReadTimeout: a.ReadTimeout,
 		WriteTimeout: a.WriteTimeout, IdleTimeout: a.IdleTimeout, TLSCertFile: a.TLSCertFile, TLSKeyFile: a.TLSKeyFile,
-		Token: a.Token}
+		Token: a.Token, AdminToken: a.AdminToken}
 }
 
-// openLookups prepares the external-database step of the routes that have one.
-// Nothing connects yet: a CRM database that is down costs its calls the lookup
-// (they go to the route's queue), not ccd its start.
-func openLookups(cfg config.Config) (map[int]queue.Lookup, func(), error) {
+// routeLookups holds the external-database step of the routes that have
+// one. Nothing connects yet: a CRM database that is down costs its calls
+// the lookup (they go to the route's queue), not ccd its start. A change of
+// the routes keeps the lookups that did not change, with their connections.
+type routeLookups struct {
+	mu   sync.Mutex
+	held map[string]*crmdb.Lookup // by the lookup's settings
+}
+
+// open returns the lookup of each route by index, opening the new ones and
+// closing those no route uses any more.
+func (r *routeLookups) open(routes []config.Route) (map[int]queue.Lookup, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	out := map[int]queue.Lookup{}
-	var opened []*crmdb.Lookup
-	closeAll := func() {
-		for _, l := range opened {
-			_ = l.Close()
-		}
-	}
-	for i, r := range cfg.ACD.Routes {
-		if r.Lookup == nil {
+	next := map[string]*crmdb.Lookup{}
+	for i, rt := range routes {
+		if rt.Lookup == nil {
 			continue
 		}
-		l, err := crmdb.Open(*r.Lookup, nil)
-		if err != nil {
-			closeAll()
-			return nil, func() {}, &config.Error{Key: fmt.Sprintf("acd.routes[%d].lookup", i), Problem: err.Error()}
+		key := fmt.Sprintf("%#v", *rt.Lookup)
+		l := next[key]
+		if l == nil {
+			l = r.held[key]
 		}
-		opened = append(opened, l)
+		if l == nil {
+			var err error
+			if l, err = crmdb.Open(*rt.Lookup, nil); err != nil {
+				for k, opened := range next {
+					if r.held[k] == nil {
+						_ = opened.Close()
+					}
+				}
+				return nil, &config.Error{Key: fmt.Sprintf("acd.routes[%d].lookup", i), Problem: err.Error()}
+			}
+		}
+		next[key] = l
 		out[i] = func(ctx context.Context, clid, dnis, attach string) (string, int, string, error) {
 			res, err := l.Do(ctx, crmdb.Request{CLID: clid, DNIS: dnis, AttachData: attach})
 			return res.Queue, res.Priority, res.AttachData, err
 		}
 	}
-	return out, closeAll, nil
+	for k, l := range r.held {
+		if next[k] == nil {
+			_ = l.Close()
+		}
+	}
+	r.held = next
+	return out, nil
+}
+
+func (r *routeLookups) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, l := range r.held {
+		_ = l.Close()
+	}
+	r.held = nil
 }

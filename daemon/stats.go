@@ -21,20 +21,30 @@ func statClock(cfg config.Config) stats.Clock { return stats.Clock{Loc: cfg.Loca
 
 // statDimensions is the configuration's part of the statistics: names and
 // queue membership for the BI functions.
-func statDimensions(cfg config.Config) (store.StatDimensions, error) {
+func statDimensions(c config.ACD) (store.StatDimensions, error) {
 	d := store.StatDimensions{Queues: map[string]string{}, Agents: map[string]string{}}
-	for _, q := range cfg.ACD.Queues {
+	for _, q := range c.Queues {
 		d.Queues[q.Code] = q.Name
 	}
-	for _, a := range cfg.ACD.Agents {
+	for _, a := range c.Agents {
 		d.Agents[a.ID] = a.Name
 	}
-	eng, err := acd.New(cfg.ACD)
+	eng, err := acd.New(c.Spec())
 	if err != nil {
 		return d, err
 	}
 	d.Members = eng.QueueMembers()
 	return d, nil
+}
+
+// syncDimensions records the names and queue membership of a configuration
+// for the BI functions.
+func syncDimensions(ctx context.Context, db *store.DB, c config.ACD, log *slog.Logger) {
+	if d, err := statDimensions(c); err != nil {
+		log.Warn("cannot work out queue membership for the BI functions", "err", err)
+	} else if err := db.SyncStatDimensions(ctx, d); err != nil {
+		log.Warn("cannot record queue and agent names for the BI functions", "err", err)
+	}
 }
 
 // statsMetrics registers the live aggregator's metrics at start, before the
@@ -75,11 +85,6 @@ func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.
 			log.Info("BI role ready: it reads the stat tables and runs the bi functions, read-only", "role", cfg.Stats.BIUser)
 		}
 	}
-	if d, err := statDimensions(cfg); err != nil {
-		log.Warn("cannot work out queue membership for the BI functions", "err", err)
-	} else if err := db.SyncStatDimensions(ctx, d); err != nil {
-		log.Warn("cannot record queue and agent names for the BI functions", "err", err)
-	}
 	live := job.NewLive(db, statClock(cfg), log)
 	running.Store(live)
 	live.Run(ctx, cfg.Stats.Interval)
@@ -93,7 +98,11 @@ func RebuildStats(ctx context.Context, cfg config.Config, log *slog.Logger, from
 		return job.RebuildResult{}, err
 	}
 	defer stop()
-	if d, err := statDimensions(cfg); err == nil {
+	acd, err := liveACD(ctx, db, cfg.ACD)
+	if err != nil {
+		return job.RebuildResult{}, err
+	}
+	if d, err := statDimensions(acd); err == nil {
 		if err := db.SyncStatDimensions(ctx, d); err != nil {
 			return job.RebuildResult{}, fmt.Errorf("stats: %w", err)
 		}
@@ -136,9 +145,9 @@ func (l lazyStats) AgentToday(ctx context.Context, since time.Time) (map[string]
 }
 
 // serviceLevels are the queues' configured service levels.
-func serviceLevels(cfg config.Config) map[string]time.Duration {
+func serviceLevels(acd config.ACD) map[string]time.Duration {
 	out := map[string]time.Duration{}
-	for _, q := range cfg.ACD.Queues {
+	for _, q := range acd.Queues {
 		if q.ServiceLevel > 0 {
 			out[q.Code] = q.ServiceLevel
 		}

@@ -27,7 +27,7 @@ func newOverflowCenter(t *testing.T, start time.Time) *overflowCenter {
 		},
 		Groups: []config.AgentGroup{{Name: "gx", Agents: []string{"x"}}, {Name: "gy", Agents: []string{"y"}}},
 		Agents: []config.Agent{{ID: "x", Endpoint: "PJSIP/2001"}, {ID: "y", Endpoint: "PJSIP/2002"}},
-	})
+	}.Spec())
 	if err != nil {
 		t.Fatal(err)
 	}

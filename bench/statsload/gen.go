@@ -171,7 +171,7 @@ func Generate(cfg Config, emit func(eventlog.Event) error) (Summary, error) {
 	s := &sim{cfg: cfg, r: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), emit: emit, byID: map[string]*simAgent{}}
 	s.sum.ByEnd = map[int]int{}
 	acdCfg := s.center()
-	e, err := acd.New(acdCfg)
+	e, err := acd.New(acdCfg.Spec())
 	if err != nil {
 		return Summary{}, err
 	}

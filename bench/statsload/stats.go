@@ -245,7 +245,7 @@ func newLiveFeeder() (*liveFeeder, error) {
 	e, err := acd.New(config.ACD{
 		Queues: []config.Queue{{Code: "live", Name: "statsload live step"}},
 		Agents: []config.Agent{{ID: "live", Name: "statsload live step", Endpoint: "PJSIP/live"}},
-	})
+	}.Spec())
 	if err != nil {
 		return nil, err
 	}

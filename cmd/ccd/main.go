@@ -56,6 +56,7 @@ var commands = []command{
 	{name: "migrate", args: "[-config FILE]", summary: "apply the database migrations and exit", flags: migrateFlags},
 	{name: "asterisk-config", args: "[-out DIR] [-config FILE]", summary: "print the Asterisk configuration that matches ccd's", flags: asteriskConfigFlags},
 	{name: "config", args: "[-config FILE]", summary: "list every configuration key, its environment name and value", flags: configFlags},
+	{name: "config import", args: "[-config FILE]", summary: "replace the live configuration in the database (queues, agents, groups, routes, activities) by the file's", flags: configImportFlags},
 	{name: "stats rebuild", args: "-from DATE [-to DATE] [-config FILE]", summary: "recompute the statistics of a range from the event log", flags: rebuildFlags},
 	{name: "version", summary: "print the version (also: ccd --version)", flags: func(*flag.FlagSet) func(io.Writer, io.Writer) int {
 		return func(out, _ io.Writer) int { fmt.Fprintln(out, "ccd", version); return exitOK }
@@ -100,14 +101,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 // lookup finds the command args name and returns the arguments after its name.
 // When args[0] only starts commands ("stats"), group is that word.
 func lookup(args []string) (cmd *command, rest []string, group string) {
+	// The longest name that matches: "config import" before "config".
+	best := 0
 	for i := range commands {
 		words := strings.Fields(commands[i].name)
-		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == commands[i].name {
-			return &commands[i], args[len(words):], ""
+		if len(args) >= len(words) && len(words) > best && strings.Join(args[:len(words)], " ") == commands[i].name {
+			cmd, rest, best = &commands[i], args[len(words):], len(words)
 		}
 		if len(words) > 1 && words[0] == args[0] {
 			group = args[0]
 		}
+	}
+	if cmd != nil {
+		return cmd, rest, ""
 	}
 	if group != "" {
 		rest = args[1:]
@@ -294,6 +300,23 @@ func configFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
 			fmt.Fprintf(stdout, "%-28s %-32s %s\n", k.Name, k.Env, k.Value)
 		}
 		return exitOK
+	}
+}
+
+func configImportFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
+	configPath := configFlag(fs)
+	return func(stdout, stderr io.Writer) int {
+		s, ok := load(*configPath, false, stderr)
+		if !ok {
+			return exitError
+		}
+		ctx, stop := signalContext()
+		defer stop()
+		n, err := daemon.ImportConfig(ctx, s.cfg, s.log)
+		if err == nil {
+			fmt.Fprintf(stdout, "imported %d items of the acd section of %s into the database; a running ccd takes them at its next start\n", n, s.path)
+		}
+		return finish(s.log, "ccd config import", err)
 	}
 }
 

@@ -109,7 +109,7 @@ func New(cfg Config) (*App, error) {
 	if cfg.ACD.RecordingName == "" {
 		cfg.ACD.RecordingName = "{date}-{queue}-{callid}"
 	}
-	eng, err := acd.New(cfg.ACD)
+	eng, err := acd.New(cfg.ACD.Spec())
 	if err != nil {
 		return nil, err
 	}
@@ -859,11 +859,12 @@ func (a *App) Hold(ctx context.Context, callID string, on bool) error {
 			err = a.engine.Unhold(a.now(), callID)
 		}
 		if err == nil && c.State == acd.Connected {
+			moh := a.queues[c.Queue].MOHClass // read on the loop: Apply replaces the queues
 			a.worker(callID, func() {
 				ch := a.cfg.ARI.Channel(callID)
 				var err error
 				if on {
-					err = ch.StartMOH(context.Background(), a.queues[c.Queue].MOHClass)
+					err = ch.StartMOH(context.Background(), moh)
 				} else {
 					err = ch.StopMOH(context.Background())
 				}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ccdhq/ccd/internal/textcheck"
 )
@@ -143,3 +144,29 @@ func endpoint(s sent) bool {
 
 // number is a transfer destination: something Asterisk can dial.
 func number(s sent) bool { return cleanText(s) && dialable.MatchString(s.v.text) }
+
+var (
+	// itemIDSyntax is the id of a new item of the live configuration.
+	itemIDSyntax = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$`)
+	// configEndpoint is an agent's configured endpoint: technology and
+	// resource.
+	configEndpoint = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*/[A-Za-z0-9_.@+-]+$`)
+)
+
+// itemID names an item of the live configuration: a PUT creates one with
+// a well formed id, a GET or DELETE may find it.
+func itemID(s sent) bool { return cleanText(s) && itemIDSyntax.MatchString(s.v.text) }
+
+// dnis is a route's number: any one-line text that is not a pattern.
+func dnis(s sent) bool { return cleanText(s) && s.v.text != "" && !strings.HasPrefix(s.v.text, "^") }
+
+// duration is a non-negative duration, as in the configuration file.
+func duration(s sent) bool {
+	d, err := time.ParseDuration(s.v.text)
+	return s.isText() && err == nil && d >= 0
+}
+
+// adminEndpoint is an endpoint the admin configures for an agent.
+func adminEndpoint(s sent) bool {
+	return cleanText(s) && configEndpoint.MatchString(s.v.text) && !strings.Contains(s.v.text, "..")
+}

@@ -31,6 +31,7 @@ const (
 	integrationToken = "hostile-suite-integration-token-0123456789"
 	optimusUser      = "optimus-web-service-user"
 	optimusPassword  = "optimus-web-service-password-0123456789abcdef"
+	adminToken       = "hostile-suite-admin-token-0123456789"
 )
 
 func agentPassword(id string) string { return "password-of-agent-" + id + "-0123456789abcdef" }
@@ -83,7 +84,7 @@ type harness struct {
 	callID     string
 }
 
-var agentIDs = []string{agentPause, agentOnCall, agentFinal, agentLogout, agentLogin, agentLocked}
+var agentIDs = []string{agentPause, agentOnCall, agentFinal, agentLogout, agentLogin, agentLocked, agentAdmin, adminGone}
 
 func newHarness(t *testing.T) *harness {
 	dsn := pgtest.NewEmptyDB(t)
@@ -107,6 +108,12 @@ func newHarness(t *testing.T) *harness {
 			Endpoint: agentEndpoint(id), Password: agentPassword(id)})
 	}
 	cfg.API.Token = integrationToken
+	cfg.API.AdminToken = adminToken
+	cfg.ACD.Queues = append(cfg.ACD.Queues, config.Queue{Code: adminGone})
+	cfg.ACD.Routes = append(cfg.ACD.Routes, config.Route{DNIS: adminRouteOld, Queue: "support"})
+	cfg.ACD.Groups = []config.AgentGroup{{Name: adminGroup, Agents: []string{agentAdmin}}, {Name: adminGone}}
+	cfg.ACD.Activities = []config.Activity{{Code: adminActivity, Name: "Lunch"}, {Code: adminGone}}
+	cfg.ACD.Agents[len(cfg.ACD.Agents)-1].Skills = map[string]int{"support": 2} // adminGone, until removed
 	cfg.API.OptimusUser, cfg.API.OptimusPassword = optimusUser, optimusPassword
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -427,10 +434,10 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 		if p.name == r.p.name && p.in == r.p.in {
 			continue
 		}
-		if p.valid == "" || (p.optimusCred && r.caller != optimus) || (p.oneOf != "" && p.oneOf == r.p.oneOf) {
+		if (p.valid == "" && p.validJSON == "") || (p.optimusCred && r.caller != optimus) || (p.oneOf != "" && p.oneOf == r.p.oneOf) {
 			continue
 		}
-		set(p, strings.ReplaceAll(p.valid, callIDPlaceholder, h.callID), "")
+		set(p, strings.ReplaceAll(p.valid, callIDPlaceholder, h.callID), p.validJSON)
 	}
 	if r.p.name != "" {
 		set(r.p, r.val.text, r.val.rawJSON)
@@ -460,6 +467,8 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 		req.Header.Set("Authorization", "Bearer "+header)
 	case r.caller == integration:
 		req.Header.Set("Authorization", "Bearer "+integrationToken)
+	case r.caller == admin:
+		req.Header.Set("Authorization", "Bearer "+adminToken)
 	case r.caller == agent:
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

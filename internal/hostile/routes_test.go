@@ -15,10 +15,11 @@ const (
 	agent                     // Authorization: Bearer <the agent's session token>
 	anonymous                 // no credentials
 	optimus                   // the Optimus webServiceUserName and password parameters
+	admin                     // Authorization: Bearer <api.admin_token>
 )
 
 func (c caller) String() string {
-	return [...]string{"integration", "agent", "anonymous", "optimus"}[c]
+	return [...]string{"integration", "agent", "anonymous", "optimus", "admin"}[c]
 }
 
 // where is where a parameter travels.
@@ -39,6 +40,9 @@ type param struct {
 	// valid is sent while another parameter carries the hostile value; ""
 	// leaves the parameter out (it is optional, or excludes another one).
 	valid string
+	// validJSON, when set, is what a JSON body carries as the valid value
+	// instead of valid as a string (a number, an object).
+	validJSON string
 	// accepts says whether a 2xx is a correct answer to a hostile value.
 	accepts func(sent) bool
 	// aliases are other names a 400 may give when this parameter is at
@@ -129,7 +133,7 @@ const (
 // agentExtension the number that reaches it through acd.extension_endpoint.
 func agentEndpoint(id string) string { return "PJSIP/" + agentExtension(id) }
 func agentExtension(id string) string {
-	return map[string]string{"a1": "1001", "a2": "1002", "a3": "1003", "a4": "1004", "a5": "1005", "h1": "1009"}[id]
+	return map[string]string{"a1": "1001", "a2": "1002", "a3": "1003", "a4": "1004", "a5": "1005", "a6": "1006", "gone": "1007", "h1": "1009"}[id]
 }
 
 // callIDPlaceholder stands for the id of the test call, known once it is
@@ -325,7 +329,7 @@ func public() []variant {
 	open := func(route string) variant {
 		return variant{route: route, callers: []caller{anonymous, integration}, errors: jsonError}
 	}
-	return []variant{open("GET /healthz"), open("GET /readyz"), open("GET /metrics")}
+	return []variant{open("GET /healthz"), open("GET /readyz"), open("GET /metrics"), open("GET /api/openapi.json")}
 }
 
 // notFound are the catch-all routes Echo registers for a group with
@@ -334,7 +338,7 @@ func public() []variant {
 // wildcard goes two segments deep, below every real route of the group.
 func notFound() []variant {
 	var out []variant
-	for _, prefix := range []string{"/api", "/api/v1", "/api/agents"} {
+	for _, prefix := range []string{"/api", "/api/v1", "/api/agents", "/api/admin"} {
 		for _, p := range []string{prefix, prefix + "/*"} {
 			v := variant{route: echo.RouteNotFound + " " + p, method: http.MethodPut,
 				callers: []caller{integration, agent}, refused: []caller{anonymous}, agent: agentPause, errors: jsonError}
@@ -342,16 +346,91 @@ func notFound() []variant {
 				v.method = http.MethodGet
 				v.params = []param{pathParam("*", "route", never)}
 			}
+			if prefix == "/api/admin" { // the group checks the role before finding nothing
+				v.callers, v.refused = []caller{admin}, []caller{integration, agent, anonymous}
+			}
 			out = append(out, v)
 		}
 	}
 	return out
 }
 
+// The items of the live configuration the admin routes act on, beside the
+// test's queues and agents: each PUT creates or changes its own item, each
+// DELETE removes one made for it, so that no route undoes what another
+// needs.
+const (
+	adminQueue    = "hostile-q"  // created and changed by PUT
+	adminGone     = "gone"       // a queue, agent, group and activity of that id, removed by DELETE
+	adminRouteNew = "5550777"    // a route created by PUT
+	adminRouteOld = "5550999"    // a route removed by DELETE
+	agentAdmin    = "a6"         // an agent whose skills change
+	adminAgentNew = "a8"         // an agent created by PUT
+	adminActivity = "lunch"      // an activity of the configuration
+	adminGroup    = "team-admin" // a group of the configuration
+)
+
+func withAliases(p param, aliases ...string) param {
+	p.aliases = append(p.aliases, aliases...)
+	return p
+}
+
+// admins are the admin API's routes.
+func admins() []variant {
+	only := func(route string, params ...param) variant {
+		v := variant{route: route, params: params, callers: []caller{admin}, refused: []caller{integration, agent, anonymous},
+			agent: agentPause, errors: jsonError}
+		if strings.HasPrefix(route, "PUT") {
+			v.body = inJSON
+		}
+		return v
+	}
+	// A hostile id in a PUT's path creates an item when it is a well formed
+	// id (0, NaN): a GET or DELETE of it may then find it.
+	id := func(name, valid string) param { return pathParam(name, valid, itemID) }
+	cleanField := func(name string) param { return optional(field(name, "x", cleanText)) }
+	number := func(name, validJSON string) param {
+		p := field(name, "", never)
+		p.validJSON = validJSON
+		return p
+	}
+	var out []variant
+	for _, k := range []struct {
+		collection, key string
+		get, put, del   string
+		fields          []param
+	}{
+		{"queues", "code", "sales", adminQueue, adminGone, []param{cleanField("name"), cleanField("moh_class"),
+			optional(field("ring_timeout", "10s", duration)), optional(number("max_waiting", "5"))}},
+		{"agents", "id", agentPause, adminAgentNew, adminGone, []param{cleanField("name"),
+			optional(field("endpoint", "PJSIP/1008", adminEndpoint)), optional(withAliases(number("skills", `{"sales": 2}`), "skills.$ne"))}},
+		{"groups", "name", adminGroup, adminQueue, adminGone, []param{optional(number("agents", `["a6"]`))}},
+		{"routes", "dnis", "5550100", adminRouteNew, adminRouteOld, []param{field("queue", "support", never), cleanField("greeting")}},
+		{"activities", "code", adminActivity, adminQueue, adminGone, []param{cleanField("name")}},
+	} {
+		one := "/api/admin/" + k.collection + "/:" + k.key
+		idOf := func(valid string) param { return id(k.key, valid) }
+		if k.collection == "routes" {
+			idOf = func(valid string) param { return pathParam(k.key, valid, dnis) }
+		}
+		out = append(out,
+			only("GET /api/admin/"+k.collection),
+			only("GET "+one, idOf(k.get)),
+			only("PUT "+one, append([]param{idOf(k.put)}, k.fields...)...),
+			only("DELETE "+one, idOf(k.del)),
+		)
+	}
+	out = append(out,
+		only("PUT /api/admin/agents/:id/skills/:skill", id("id", agentAdmin), pathParam("skill", "sales", cleanText), number("level", "3")),
+		only("DELETE /api/admin/agents/:id/skills/:skill", id("id", agentAdmin), pathParam("skill", "support", cleanText)),
+	)
+	return out
+}
+
 // table is every way the suite calls the server.
 func table() []variant {
 	var out []variant
-	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), notFound()} {
+	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), notFound()} {
 		out = append(out, part...)
 	}
 	return out

@@ -47,7 +47,7 @@ func Config() config.ACD {
 // ids 1, 2, ... in log order.
 func Scenario(seed uint64, steps int, start time.Time) []eventlog.Event {
 	r := rand.New(rand.NewPCG(seed, 11))
-	e, err := acd.New(Config())
+	e, err := acd.New(Config().Spec())
 	if err != nil {
 		panic(err)
 	}
