@@ -67,8 +67,8 @@ type Observer struct {
 	// list was asked for.
 	tracks    uint64
 	trackedAt map[string]uint64
-	byCall   map[string]map[string]bool // linkedid -> uniqueids of its open channels
-	acdCalls map[string]bool            // linkedids known to be ccd's
+	byCall    map[string]map[string]bool // linkedid -> uniqueids of its open channels
+	acdCalls  map[string]bool            // linkedids known to be ccd's
 	// ended remembers the last channels that hung up, because Asterisk may post a
 	// channel's CDR just after its Hangup, and the CDR carries no LinkedID.
 	ended      map[string]endedChannel
