@@ -81,6 +81,9 @@ func (a *App) carryOut(act acd.Action) {
 		a.workers.Ring(act.Channel, func() {
 			if err := a.media.RingAgent(ctx, call); err != nil {
 				a.log.Warn("cannot ring agent", "agent", act.Agent, "endpoint", act.Endpoint, "err", err)
+				if a.cfg.Owners != nil {
+					a.cfg.Owners.Release(act.Channel)
+				}
 				a.send(func() { a.engine.AgentGone(a.now(), act.Channel, acd.Unavailable) })
 			}
 		})

@@ -32,9 +32,11 @@ import (
 )
 
 // Owners is the part of the Stasis dispatcher the application uses: it claims
-// the agent channels it creates and the calls it restores.
+// the agent channels it creates and the calls it restores, and releases an
+// agent channel Asterisk refused to create.
 type Owners interface {
 	Handoff(channel string, app stasis.App)
+	Release(channel string)
 }
 
 // Config is what the application needs.

@@ -103,6 +103,10 @@ func (d *Dispatcher) Handoff(channel string, app App) {
 	d.owner[channel] = app
 }
 
+// Release forgets the owner of a channel that will send no more events (an
+// originate Asterisk refused).
+func (d *Dispatcher) Release(channel string) { d.forget(channel) }
+
 // Owner returns the application that owns channel.
 func (d *Dispatcher) Owner(channel string) (App, bool) {
 	d.mu.Lock()

@@ -84,6 +84,9 @@ func TestDispatchByEntryOwnerAndHandoff(t *testing.T) {
 	d.Dispatch(hold("x9")) // never seen
 	d.Handoff("x8", agent) // an application claims a channel it creates
 	d.Dispatch(&ari.Dial{Peer: ari.Channel{ID: "x8"}, DialStatus: "RINGING"})
+	d.Handoff("x7", agent)
+	d.Release("x7") // Asterisk refused to create it
+	d.Dispatch(hold("x7"))
 
 	if want := []string{"c1:sales,2", "c2:100", "c3:whatever"}; !slices.Equal(queue.starts, want) {
 		t.Fatalf("queue starts %v, want %v", queue.starts, want)
@@ -97,11 +100,11 @@ func TestDispatchByEntryOwnerAndHandoff(t *testing.T) {
 	if want := []string{"ChannelHold:a1", "Dial:x8"}; !slices.Equal(agent.events, want) {
 		t.Fatalf("agent events %v, want %v", agent.events, want)
 	}
-	if want := []string{"ChannelHold:c1", "ChannelHold:x9"}; !slices.Equal(fallback.events, want) {
+	if want := []string{"ChannelHold:c1", "ChannelHold:x9", "ChannelHold:x7"}; !slices.Equal(fallback.events, want) {
 		t.Fatalf("fallback events %v, want %v", fallback.events, want)
 	}
-	if len(seen) != 10 {
-		t.Fatalf("observers saw %d events, want every one of 10: %v", len(seen), seen)
+	if len(seen) != 11 {
+		t.Fatalf("observers saw %d events, want every one of 11: %v", len(seen), seen)
 	}
 }
 
