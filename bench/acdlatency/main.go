@@ -87,7 +87,11 @@ func main() {
 	csvPath := flag.String("csv", "", "write every sample to this CSV file")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := run(*n, strings.Split(*systems, ","), *csvPath, log); err != nil {
+	var list []string
+	for _, s := range strings.Split(*systems, ",") {
+		list = append(list, strings.TrimSpace(s))
+	}
+	if err := run(*n, list, *csvPath, log); err != nil {
 		fmt.Fprintln(os.Stderr, "acdlatency:", err)
 		os.Exit(1)
 	}
@@ -123,7 +127,7 @@ func run(n int, systems []string, csvPath string, log *slog.Logger) error {
 	if err := until(ctx, 20*time.Second, "AMI login", func() bool { return mc.Status().Connected }); err != nil {
 		return err
 	}
-	if err := checkAsterisk(ctx, mc); err != nil {
+	if err := checkAsterisk(ctx, mc, systems); err != nil {
 		return err
 	}
 	b := &bench{ami: mc, w: w, run: randomHex(4), log: log}
@@ -153,12 +157,20 @@ func run(n int, systems []string, csvPath string, log *slog.Logger) error {
 }
 
 // checkAsterisk refuses to start without the dialplan and queue the
-// benchmark dials, saying what is missing.
-func checkAsterisk(ctx context.Context, mc *ami.Client) error {
-	for _, c := range []string{ccdContext, queueContext, agentsContext} {
+// systems measured dial, saying what is missing.
+func checkAsterisk(ctx context.Context, mc *ami.Client, systems []string) error {
+	contexts := []string{ccdContext, agentsContext}
+	appQueue := slices.Contains(systems, "app_queue")
+	if appQueue {
+		contexts = append(contexts, queueContext)
+	}
+	for _, c := range contexts {
 		if _, _, err := mc.ListAction(ctx, ami.Action{Name: "ShowDialPlan", Fields: []ami.Field{{Key: "Context", Value: c}}}); err != nil {
 			return fmt.Errorf("asterisk has no dialplan context %s (%v): add the dialplan in bench/acdlatency/README.md", c, err)
 		}
+	}
+	if !appQueue {
+		return nil
 	}
 	_, list, err := mc.ListAction(ctx, ami.Action{Name: "QueueStatus", Fields: []ami.Field{{Key: "Queue", Value: queueName}}})
 	if err != nil {
