@@ -73,7 +73,7 @@ func BenchmarkBurstOffer(b *testing.B) {
 	sim := aritest.NewSim()
 	defer sim.Close()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
+	tr.MaxIdleConnsPerHost = 32 // as the ari client keeps by default
 	clock := &originateClock{base: tr, at: map[string]time.Time{}}
 	ariCfg := sim.Config("ccd")
 	ariCfg.HTTPClient = &http.Client{Transport: clock}
