@@ -6,8 +6,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/store"
 )
 
 // The burst measure (c): burstCallers callers enter ccd's queue at once while
@@ -25,14 +27,14 @@ func (b *bench) ccdBurst(ctx context.Context, cfg config.Config, n int) ([]sampl
 		id := fmt.Sprintf("80%02d", i)
 		agents = append(agents, config.Agent{ID: id, Name: "Bench " + id, Endpoint: "Local/" + id + "@" + agentsContext})
 	}
-	_, stop, err := b.startCCD(ctx, cfg, agents)
+	db, stop, err := b.startCCD(ctx, cfg, agents)
 	if err != nil {
 		return nil, err
 	}
 	defer stop()
 	var out []sample
 	for burst := 0; len(out) < n; burst++ {
-		got, err := b.burst(ctx, agents)
+		got, err := b.burst(ctx, db, agents)
 		if err != nil {
 			return nil, fmt.Errorf("ccd burst %d: %w", burst, err)
 		}
@@ -46,7 +48,7 @@ type burstCaller struct {
 	start, in, offered, rings, gone <-chan *ami.Message
 }
 
-func (b *bench) burst(ctx context.Context, agents []config.Agent) ([]sample, error) {
+func (b *bench) burst(ctx context.Context, db *store.DB, agents []config.Agent) ([]sample, error) {
 	for _, a := range agents {
 		if err := b.agentState(ctx, a.ID, "ready"); err != nil {
 			return nil, err
@@ -64,8 +66,9 @@ func (b *bench) burst(ctx context.Context, agents []config.Agent) ([]sample, err
 		b.placeCaller(ctx, benchDNIS, ccdContext)
 	}
 	type offer struct {
-		at time.Time // the agent channel's creation
-		s  sample
+		caller string
+		at     time.Time // the agent channel's creation
+		s      sample
 	}
 	var all []offer
 	for i, c := range callers {
@@ -75,7 +78,7 @@ func (b *bench) burst(ctx context.Context, agents []config.Agent) ([]sample, err
 		if err != nil {
 			return nil, fmt.Errorf("caller %d: %w", i, err)
 		}
-		all = append(all, offer{at: stamp(ev[2]), s: sample{System: "ccd", Measure: "burst",
+		all = append(all, offer{caller: ev[0].Get("Uniqueid"), at: stamp(ev[2]), s: sample{System: "ccd", Measure: "burst",
 			Main: stamp(ev[2]).Sub(stamp(ev[0])), Rings: value(ev[3]).Sub(value(ev[1]))}})
 	}
 	// The first offers are the ones the free agents took: the earliest agent
@@ -83,6 +86,9 @@ func (b *bench) burst(ctx context.Context, agents []config.Agent) ([]sample, err
 	slices.SortFunc(all, func(x, y offer) int { return x.at.Compare(y.at) })
 	var first []sample
 	for _, o := range all[:burstAgents] {
+		if at, err := b.logged(ctx, db, store.EventFilter{Kind: ccd.EventCallQueued, CallID: o.caller}); err == nil {
+			o.s.Took = o.at.Sub(at)
+		}
 		first = append(first, o.s)
 	}
 	return first, nil

@@ -685,6 +685,7 @@ func report(w io.Writer, all []sample) {
 		{"app_queue", "b", "    QueueCallerJoin -> Newchannel", took},
 		{"ccd", "burst", "(c) burst: Newexten Stasis -> agent Newchannel", main},
 		{"ccd", "burst", "    caller stamp -> agent's dialplan runs", rings},
+		{"ccd", "burst", "    call.queued (ccd) -> Newchannel", took},
 	}
 	fmt.Fprintf(w, "%-10s %-44s %5s %8s %8s %8s %8s %8s %8s\n", "system", "measure (milliseconds)", "n", "min", "p50", "p90", "p99", "max", "mean")
 	for _, r := range rows {

@@ -1,6 +1,9 @@
 package queue
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // workers carry the loop's decisions out on Asterisk, so that the loop never
 // waits for a REST call. Steps are queued by key (a caller's channel, an agent's
@@ -16,7 +19,10 @@ import "sync"
 //     as many concurrent REST calls (and connections) as there are callers
 //     and slow Asterisk down for the offers.
 //
-// A key stays in one lane, so its steps keep their order.
+// While an agent is being rung, the Run lane starts no new step (for at most
+// maxYield): Asterisk serves the originate without a burst of answers and
+// music requests beside it. A key stays in one lane, so its steps keep their
+// order.
 type workers struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -24,6 +30,9 @@ type workers struct {
 	busy    map[string]bool     // keys of the Run lane with a step running
 	ready   []string            // keys of the Run lane with steps and none running, oldest first
 	ringing map[string][]func() // queued steps of each key of the Ring lane; present while its goroutine runs
+	rings   int                 // Ring lane steps running
+	quiet   chan struct{}       // closed when rings drops to 0
+	yield   time.Duration       // longest wait of the Run lane for rings (maxYield)
 	closed  bool
 	wg      sync.WaitGroup
 }
@@ -32,6 +41,9 @@ type workers struct {
 func (w *workers) start(n int) {
 	w.cond = sync.NewCond(&w.mu)
 	w.jobs, w.busy, w.ringing = map[string][]func(){}, map[string]bool{}, map[string][]func(){}
+	if w.yield == 0 {
+		w.yield = maxYield
+	}
 	for i := 0; i < n; i++ {
 		w.wg.Add(1)
 		go w.work()
@@ -59,6 +71,18 @@ func (w *workers) work() {
 		}
 		if len(w.ready) == 0 {
 			return // closed, and every queued step has run
+		}
+		if w.rings > 0 {
+			quiet := w.quiet
+			w.mu.Unlock()
+			select {
+			case <-quiet:
+			case <-time.After(w.yield):
+			}
+			w.mu.Lock()
+			if len(w.ready) == 0 {
+				continue // another worker took it meanwhile
+			}
 		}
 		key := w.ready[0]
 		w.ready = w.ready[1:]
@@ -102,10 +126,22 @@ func (w *workers) ring(key string) {
 		}
 		f := q[0]
 		w.ringing[key] = q[1:]
+		if w.rings++; w.rings == 1 {
+			w.quiet = make(chan struct{})
+		}
 		w.mu.Unlock()
 		f()
+		w.mu.Lock()
+		if w.rings--; w.rings == 0 {
+			close(w.quiet)
+		}
+		w.mu.Unlock()
 	}
 }
+
+// maxYield bounds how long the Run lane waits for agents being rung: a slow
+// originate must not hold every caller's media.
+const maxYield = 5 * time.Millisecond
 
 // idle reports whether no step is queued or running.
 func (w *workers) idle() bool {
