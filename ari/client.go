@@ -267,7 +267,14 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 		done:  make(chan struct{}),
 	}
 	if c.httpc == nil {
-		c.httpc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		// Keep as many connections as an application has REST calls in
+		// flight in a burst: Asterisk's HTTP server starts a thread for each
+		// new connection, and with Go's default of 2 idle connections a
+		// burst of callers would pay for one on most requests, an agent's
+		// originate among them.
+		tr.MaxIdleConnsPerHost = idleConns
+		c.httpc = &http.Client{Transport: tr}
 		c.ownHTTP = true
 	}
 	if c.log == nil {
@@ -287,6 +294,10 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	go c.run()
 	return c, nil
 }
+
+// idleConns is how many idle connections to Asterisk the default HTTP client
+// keeps.
+const idleConns = 32
 
 // endpoints derives the REST base URL and the websocket URL from cfg.
 func endpoints(cfg Config) (base, ws string, err error) {

@@ -22,7 +22,10 @@ import (
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/dialplan"
+	"github.com/ccdhq/ccd/dialplan/inbound"
+	"github.com/ccdhq/ccd/dialplan/media"
 	"github.com/ccdhq/ccd/dialplan/queue"
+	"github.com/ccdhq/ccd/dialplan/stasis"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/integrations/crmdb"
 	"github.com/ccdhq/ccd/integrations/omnileads"
@@ -239,7 +242,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		return ariL.queue.Apply(ctx, acd, lk)
+		// Queues first: a route may name a queue this change adds.
+		if err := ariL.queue.Apply(ctx, acd); err != nil {
+			return err
+		}
+		return ariL.router.SetRoutes(acd.Routes, lk)
 	}, writer.Add, log)
 	if err != nil {
 		return err
@@ -583,13 +590,16 @@ func drain(pending func() int, limit time.Duration) {
 	}
 }
 
-// ariLink runs ccd's Stasis application: the recorder writes its events to the
-// log and the queue application drives the calls.
+// ariLink runs ccd's Stasis application: one subscription feeds the
+// dispatcher, which hands each channel to its application (the inbound router,
+// the queue) and shows every event to the recorder, which writes it to the log.
 type ariLink struct {
 	client *ari.Client
 	queue  *queue.App
+	router *inbound.Router // the inbound entry: routes by DNIS, live-updated
+	stasis *stasis.Dispatcher
 	once   sync.Once
-	sub    *ari.Subscription // the recorder's
+	sub    atomic.Pointer[ari.Subscription] // the dispatcher's; set on the client's goroutine, read by close
 	done   chan struct{}
 	log    *slog.Logger
 
@@ -603,10 +613,10 @@ type ariLink struct {
 }
 
 func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder,
-	emit func(eventlog.Event) error, lookups map[int]queue.Lookup, start <-chan struct{}) (*ariLink, error) {
+	emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup, start <-chan struct{}) (*ariLink, error) {
 	log = log.With("link", "ari")
 	l := &ariLink{done: make(chan struct{}), log: log}
-	ready := make(chan struct{}) // l.queue is set
+	ready := make(chan struct{}) // l.queue and l.stasis are set
 	c, err := ari.Connect(ctx, ari.Config{
 		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: cfg.ARI.Password, Application: cfg.ARI.Application, Logger: log,
 		Start: start, // a standby keeps away from the Stasis application
@@ -621,17 +631,15 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 			case <-ctx.Done():
 				return
 			}
+			l.stasis.Adopt(inApp)
 			// Subscribing here, before the connection's first event is
 			// published, loses nothing.
 			l.once.Do(func() {
-				l.sub = c.Subscribe()
-				l.queue.Attach(c.Subscribe())
+				sub := c.Subscribe()
+				l.sub.Store(sub)
 				go func() {
 					defer close(l.done)
-					for e := range l.sub.C() {
-						m.EventsIn.WithLabelValues("ari", e.EventType()).Inc()
-						rec.Handle(e)
-					}
+					l.stasis.Run(sub)
 				}()
 			})
 			l.connected(ctx, inApp)
@@ -646,14 +654,44 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 	l.client = c
 	m.Counter("ccd_asterisk_parse_errors_total", "Malformed input from Asterisk that was skipped.", prometheus.Labels{"link": "ari"},
 		func() float64 { return float64(c.Stats().Undecodable) })
-	l.queue, err = queue.New(queue.Config{ACD: cfg.ACD, ARI: c, App: cfg.ARI.Application, Emit: emit, Lookups: lookups, Log: log,
-		Node: cfg.NodeName()})
-	if err != nil {
+	if err := l.wire(cfg, log, m, rec, emit, lookups); err != nil {
 		c.Close()
 		return nil, err
 	}
 	close(ready)
 	return l, nil
+}
+
+// wire builds the Stasis applications and the dispatcher in front of them:
+// "inbound" routes by DNIS and hands the caller to the queue application,
+// which also takes "queue" (a queue named in the dialplan) and "agent" (an
+// agent answering) and every event of a channel nobody owns.
+func (l *ariLink) wire(cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder,
+	emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup) error {
+	tk := &media.Toolkit{ARI: l.client, App: cfg.ARI.Application}
+	var err error
+	d := stasis.New(stasis.Config{Default: "inbound", Log: log,
+		Observers: []func(ari.Event){
+			func(e ari.Event) { m.EventsIn.WithLabelValues("ari", e.EventType()).Inc() },
+			rec.Handle,
+		},
+		Hangup: func(ch string) { _ = tk.Hangup(context.Background(), ch, "normal") },
+	})
+	l.queue, err = queue.New(queue.Config{ACD: cfg.ACD, ARI: l.client, App: cfg.ARI.Application, Owners: d, Emit: emit, Log: log,
+		Node: cfg.NodeName()})
+	if err != nil {
+		return err
+	}
+	d.SetFallback(l.queue)
+	l.router, err = inbound.New(cfg.ACD.Routes, lookups, d, l.queue)
+	if err != nil {
+		return err
+	}
+	d.Register("inbound", l.router)
+	d.Register("queue", l.queue)
+	d.Register("agent", l.queue)
+	l.stasis = d
+	return nil
 }
 
 // connected reconciles the queue application with the channels Asterisk reports
@@ -713,12 +751,13 @@ func (l *ariLink) loadDone(ctx context.Context) {
 
 // close records the events already received, then closes the client.
 func (l *ariLink) close() {
-	if l.sub != nil {
-		drain(l.sub.Pending, 5*time.Second)
+	sub := l.sub.Load()
+	if sub != nil {
+		drain(sub.Pending, 5*time.Second)
 	}
 	l.client.Close()
-	if l.sub != nil {
-		l.sub.Close()
+	if sub != nil {
+		sub.Close()
 		<-l.done
 	}
 }
@@ -775,10 +814,10 @@ type routeLookups struct {
 
 // open returns the lookup of each route by index, opening the new ones and
 // closing those no route uses any more.
-func (r *routeLookups) open(routes []config.Route) (map[int]queue.Lookup, error) {
+func (r *routeLookups) open(routes []config.Route) (map[int]dialplan.Lookup, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := map[int]queue.Lookup{}
+	out := map[int]dialplan.Lookup{}
 	next := map[string]*crmdb.Lookup{}
 	for i, rt := range routes {
 		if rt.Lookup == nil {

@@ -83,11 +83,15 @@ const (
 
 func main() {
 	n := flag.Int("n", 200, "samples per system and measure")
-	systems := flag.String("systems", "ccd,app_queue", "systems to measure, comma-separated")
+	systems := flag.String("systems", "ccd,app_queue", "systems to measure, comma-separated: ccd, app_queue, ccd-burst")
 	csvPath := flag.String("csv", "", "write every sample to this CSV file")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := run(*n, strings.Split(*systems, ","), *csvPath, log); err != nil {
+	var list []string
+	for _, s := range strings.Split(*systems, ",") {
+		list = append(list, strings.TrimSpace(s))
+	}
+	if err := run(*n, list, *csvPath, log); err != nil {
 		fmt.Fprintln(os.Stderr, "acdlatency:", err)
 		os.Exit(1)
 	}
@@ -123,7 +127,7 @@ func run(n int, systems []string, csvPath string, log *slog.Logger) error {
 	if err := until(ctx, 20*time.Second, "AMI login", func() bool { return mc.Status().Connected }); err != nil {
 		return err
 	}
-	if err := checkAsterisk(ctx, mc); err != nil {
+	if err := checkAsterisk(ctx, mc, systems); err != nil {
 		return err
 	}
 	b := &bench{ami: mc, w: w, run: randomHex(4), log: log}
@@ -135,8 +139,10 @@ func run(n int, systems []string, csvPath string, log *slog.Logger) error {
 			got, err = b.ccd(ctx, cfg, n)
 		case "app_queue":
 			got, err = b.appQueue(ctx, n)
+		case "ccd-burst":
+			got, err = b.ccdBurst(ctx, cfg, n)
 		default:
-			err = fmt.Errorf("unknown system %q (want ccd, app_queue)", s)
+			err = fmt.Errorf("unknown system %q (want ccd, app_queue, ccd-burst)", s)
 		}
 		if err != nil {
 			return err
@@ -151,12 +157,20 @@ func run(n int, systems []string, csvPath string, log *slog.Logger) error {
 }
 
 // checkAsterisk refuses to start without the dialplan and queue the
-// benchmark dials, saying what is missing.
-func checkAsterisk(ctx context.Context, mc *ami.Client) error {
-	for _, c := range []string{ccdContext, queueContext, agentsContext} {
+// systems measured dial, saying what is missing.
+func checkAsterisk(ctx context.Context, mc *ami.Client, systems []string) error {
+	contexts := []string{ccdContext, agentsContext}
+	appQueue := slices.Contains(systems, "app_queue")
+	if appQueue {
+		contexts = append(contexts, queueContext)
+	}
+	for _, c := range contexts {
 		if _, _, err := mc.ListAction(ctx, ami.Action{Name: "ShowDialPlan", Fields: []ami.Field{{Key: "Context", Value: c}}}); err != nil {
 			return fmt.Errorf("asterisk has no dialplan context %s (%v): add the dialplan in bench/acdlatency/README.md", c, err)
 		}
+	}
+	if !appQueue {
+		return nil
 	}
 	_, list, err := mc.ListAction(ctx, ami.Action{Name: "QueueStatus", Fields: []ami.Field{{Key: "Queue", Value: queueName}}})
 	if err != nil {
@@ -201,42 +215,59 @@ func (b *bench) placeCaller(ctx context.Context, exten, dialContext string) stri
 
 // ---- ccd ----
 
-func (b *bench) ccd(ctx context.Context, cfg config.Config, n int) ([]sample, error) {
+// startCCD runs ccd (package daemon) with one queue and the agents, logs
+// them in and opens its database; stop ends it all.
+func (b *bench) startCCD(ctx context.Context, cfg config.Config, agents []config.Agent) (db *store.DB, stop func(), err error) {
 	addr, err := freeAddr()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg.Listen = addr
 	cfg.StateDir, err = os.MkdirTemp("", "acdlatency-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer os.RemoveAll(cfg.StateDir)
 	cfg.API.Token = randomHex(16)
 	cfg.ACD = config.ACD{
 		Routes: []config.Route{{DNIS: benchDNIS, Queue: "bench"}},
 		Queues: []config.Queue{{Code: "bench", RingTimeout: 15 * time.Second}},
-		Agents: []config.Agent{{ID: ccdAgent, Name: "Bench", Endpoint: ccdEndpoint}},
+		Agents: agents,
 	}
 	b.http, b.tok = "http://"+addr, cfg.API.Token
-	dctx, stop := context.WithCancel(ctx)
+	dctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- daemon.Run(dctx, cfg, b.log) }()
-	defer func() {
-		stop()
+	stop = func() {
+		if db != nil {
+			db.Close()
+		}
+		cancel()
 		<-done
-	}()
-	if err := until(ctx, 30*time.Second, "ccd ready", func() bool { return b.get("/readyz", nil) == nil }); err != nil {
-		return nil, err
+		os.RemoveAll(cfg.StateDir)
 	}
-	if err := b.post("/api/agents/"+ccdAgent+"/login", ""); err != nil {
-		return nil, err
+	if err = until(ctx, 30*time.Second, "ccd ready", func() bool { return b.get("/readyz", nil) == nil }); err == nil {
+		for _, a := range agents {
+			if err = b.post("/api/agents/"+a.ID+"/login", ""); err != nil {
+				break
+			}
+		}
 	}
-	db, err := store.Open(ctx, cfg.Database.URL, 2, b.log)
+	if err == nil {
+		db, err = store.Open(ctx, cfg.Database.URL, 2, b.log)
+	}
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return db, stop, nil
+}
+
+func (b *bench) ccd(ctx context.Context, cfg config.Config, n int) ([]sample, error) {
+	db, stop, err := b.startCCD(ctx, cfg, []config.Agent{{ID: ccdAgent, Name: "Bench", Endpoint: ccdEndpoint}})
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer stop()
 
 	var out []sample
 	// (b): a call arrives while the agent is free.
@@ -308,12 +339,17 @@ func (b *bench) peekCaller() string { return fmt.Sprintf("acdlat-%s-%04d;2", b.r
 
 // ccdAgentState waits until the agent is in state with no call.
 func (b *bench) ccdAgentState(ctx context.Context, state string) error {
-	return until(ctx, 30*time.Second, "agent "+state, func() bool {
+	return b.agentState(ctx, ccdAgent, state)
+}
+
+// agentState waits until agent id is in state with no call.
+func (b *bench) agentState(ctx context.Context, id, state string) error {
+	return until(ctx, 30*time.Second, "agent "+id+" "+state, func() bool {
 		var st struct {
 			State  string `json:"state"`
 			CallID string `json:"call_id"`
 		}
-		return b.get("/api/agents/"+ccdAgent, &st) == nil && st.State == state && st.CallID == ""
+		return b.get("/api/agents/"+id, &st) == nil && st.State == state && st.CallID == ""
 	})
 }
 
@@ -573,13 +609,18 @@ const eventTimeout = 20 * time.Second
 // waitAll waits for one event on each channel, in order, within eventTimeout
 // in all.
 func waitAll(cs ...<-chan *ami.Message) ([]*ami.Message, error) {
-	deadline := time.After(eventTimeout)
+	return waitAllWithin(eventTimeout, cs...)
+}
+
+// waitAllWithin is waitAll within d in all.
+func waitAllWithin(d time.Duration, cs ...<-chan *ami.Message) ([]*ami.Message, error) {
+	deadline := time.After(d)
 	out := make([]*ami.Message, len(cs))
 	for i, c := range cs {
 		select {
 		case out[i] = <-c:
 		case <-deadline:
-			return nil, fmt.Errorf("AMI event %d of %d not seen within %s", i+1, len(cs), eventTimeout)
+			return nil, fmt.Errorf("AMI event %d of %d not seen within %s", i+1, len(cs), d)
 		}
 	}
 	return out, nil
@@ -642,6 +683,9 @@ func report(w io.Writer, all []sample) {
 		{"app_queue", "b", "(b) Newexten Queue -> member Newchannel", main},
 		{"app_queue", "b", "    caller stamp -> member's dialplan runs", rings},
 		{"app_queue", "b", "    QueueCallerJoin -> Newchannel", took},
+		{"ccd", "burst", "(c) burst: Newexten Stasis -> agent Newchannel", main},
+		{"ccd", "burst", "    caller stamp -> agent's dialplan runs", rings},
+		{"ccd", "burst", "    call.queued (ccd) -> Newchannel", took},
 	}
 	fmt.Fprintf(w, "%-10s %-44s %5s %8s %8s %8s %8s %8s %8s\n", "system", "measure (milliseconds)", "n", "min", "p50", "p90", "p99", "max", "mean")
 	for _, r := range rows {

@@ -14,18 +14,23 @@ import (
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/dialplan"
+	"github.com/ccdhq/ccd/dialplan/inbound"
+	"github.com/ccdhq/ccd/dialplan/media"
+	"github.com/ccdhq/ccd/dialplan/stasis"
 	"github.com/ccdhq/ccd/eventlog"
 )
 
 // env is a queue application against the ARI simulation.
 type env struct {
-	t      *testing.T
-	sim    *aritest.Sim
-	ctx    context.Context
-	client *ari.Client
-	app    *App
-	stop   context.CancelFunc
-	ran    chan struct{}
+	t          testing.TB
+	sim        *aritest.Sim
+	ctx        context.Context
+	client     *ari.Client
+	app        *App
+	dispatcher *stasis.Dispatcher
+	stop       context.CancelFunc
+	ran        chan struct{}
 
 	mu     sync.Mutex
 	events []eventlog.Event
@@ -55,12 +60,12 @@ func newEnv(t *testing.T, sim *aritest.Sim, cfg config.ACD, restore []eventlog.E
 	return start(t, sim, cfg, restore, nil)
 }
 
-func newEnvWith(t *testing.T, sim *aritest.Sim, cfg config.ACD, lookups map[int]Lookup) *env {
+func newEnvWith(t *testing.T, sim *aritest.Sim, cfg config.ACD, lookups map[int]dialplan.Lookup) *env {
 	t.Helper()
 	return start(t, sim, cfg, nil, lookups)
 }
 
-func start(t *testing.T, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Event, lookups map[int]Lookup) *env {
+func start(t testing.TB, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Event, lookups map[int]dialplan.Lookup) *env {
 	t.Helper()
 	e := load(t, sim, cfg, restore, lookups)
 	e.reconcile()
@@ -69,21 +74,23 @@ func start(t *testing.T, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Ev
 
 // load starts the application and loads its state from restore, as the daemon
 // does at start; the calls wait for reconcile.
-func load(t *testing.T, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Event, lookups map[int]Lookup) *env {
+func load(t testing.TB, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Event, lookups map[int]dialplan.Lookup) *env {
+	t.Helper()
+	return loadWith(t, sim, sim.Config("ccd"), cfg, restore, lookups)
+}
+
+// loadWith is load with the ARI client's configuration given.
+func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD, restore []eventlog.Event, lookups map[int]dialplan.Lookup) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	e := &env{t: t, sim: sim, ctx: ctx, ran: make(chan struct{})}
-	c, err := ari.Connect(ctx, sim.Config("ccd"))
+	c, err := ari.Connect(ctx, ariCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.client = c
-	e.app, err = New(Config{ACD: cfg, ARI: c, App: "ccd", Emit: e.emit, Workers: 2, Lookups: lookups})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.app.Attach(c.Subscribe())
+	e.dispatcher = dispatcher(t, c, cfg, e.emit, lookups, func(a *App) { e.app = a })
 	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +103,32 @@ func load(t *testing.T, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Eve
 		t.Fatal(err)
 	}
 	return e
+}
+
+// dispatcher wires the Stasis application as the daemon does: one
+// subscription, the dispatcher, the inbound router and the queue application
+// (given to set before the first event can reach it).
+func dispatcher(t testing.TB, c *ari.Client, cfg config.ACD, emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup,
+	set func(*App)) *stasis.Dispatcher {
+	t.Helper()
+	tk := &media.Toolkit{ARI: c, App: "ccd"}
+	d := stasis.New(stasis.Config{Default: "inbound",
+		Hangup: func(ch string) { _ = tk.Hangup(context.Background(), ch, "normal") }})
+	app, err := New(Config{ACD: cfg, ARI: c, App: "ccd", Owners: d, Emit: emit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(app)
+	d.SetFallback(app)
+	in, err := inbound.New(cfg.Routes, lookups, d, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Register("inbound", in)
+	d.Register("queue", app)
+	d.Register("agent", app)
+	go d.Run(c.Subscribe())
+	return d
 }
 
 // reconcile tells the application which channels are in the Stasis
@@ -185,7 +218,7 @@ func (e *env) caller(id, dnis string) *aritest.SimChannel {
 	return c
 }
 
-func until(t *testing.T, what string, cond func() bool) {
+func until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
@@ -490,7 +523,7 @@ func TestRouteLookupPicksQueueAndFallsBack(t *testing.T) {
 	defer sim.Close()
 	cfg := testACD()
 	cfg.Routes[0].Lookup = &config.RouteLookup{Driver: "sqlite", DSN: "unused", Query: "select 1"}
-	lookups := map[int]Lookup{0: func(ctx context.Context, clid, dnis, attach string) (string, int, string, error) {
+	lookups := map[int]dialplan.Lookup{0: func(ctx context.Context, clid, dnis, attach string) (string, int, string, error) {
 		if clid == "5550bad" {
 			return "", 0, "", fmt.Errorf("crm down")
 		}
@@ -564,23 +597,4 @@ func TestTransferBackIntoQueueRecordsSecondLegApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	until(t, "both legs stored", func() bool { return len(sim.StoredRecordings()) == 2 })
-}
-
-func TestLoopingCallerIsStopped(t *testing.T) {
-	a, err := New(Config{ACD: testACD(), Emit: func(eventlog.Event) error { return nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	for i := 0; i < 5; i++ {
-		if a.looping(now.Add(time.Duration(i)*100*time.Millisecond), "c") {
-			t.Fatalf("entry %d taken for a loop", i+1)
-		}
-	}
-	if !a.looping(now.Add(time.Second), "c") {
-		t.Fatal("a 6th entry within 10 s is not a loop")
-	}
-	if a.looping(now.Add(time.Minute), "c") || a.looping(now, "other") {
-		t.Fatal("entries far apart, or of another channel, taken for a loop")
-	}
 }

@@ -4,20 +4,15 @@ import (
 	"context"
 
 	"github.com/ccdhq/ccd/config"
-	"github.com/ccdhq/ccd/dialplan"
 )
 
-// Apply makes cfg's queues, agents, groups, routes and activities (and the
-// routes' lookups, by index in cfg.Routes) the running ones, on the loop, so
-// that the next decision uses them. No caller is dropped: acd.Engine.Apply
-// says how a removed queue drains and a removed agent finishes its call. The
-// keys of the file that are not lists (recording_name, transfer_context, ...)
-// are not live: they come from the file at start.
-func (a *App) Apply(ctx context.Context, cfg config.ACD, lookups map[int]Lookup) error {
-	router, err := dialplan.NewRouter(cfg.Routes)
-	if err != nil {
-		return err
-	}
+// Apply makes cfg's queues, agents, groups and activities the running ones, on
+// the loop, so that the next decision uses them. No caller is dropped:
+// acd.Engine.Apply says how a removed queue drains and a removed agent
+// finishes its call. Routes belong to the inbound router (inbound.SetRoutes);
+// the keys of the file that are not lists (recording_name, transfer_context,
+// ...) are not live: they come from the file at start.
+func (a *App) Apply(ctx context.Context, cfg config.ACD) error {
 	spec := cfg.Spec()
 	queues := make(map[string]config.Queue, len(cfg.Queues))
 	for _, q := range cfg.Queues {
@@ -27,7 +22,7 @@ func (a *App) Apply(ctx context.Context, cfg config.ACD, lookups map[int]Lookup)
 		if err := a.engine.Apply(a.now(), spec); err != nil {
 			return err
 		}
-		a.router, a.queues, a.cfg.Lookups = router, queues, lookups
+		a.queues = queues
 		a.cfg.ACD.Queues, a.cfg.ACD.Agents, a.cfg.ACD.Groups = cfg.Queues, cfg.Agents, cfg.Groups
 		a.cfg.ACD.Routes, a.cfg.ACD.Activities = cfg.Routes, cfg.Activities
 		return nil

@@ -52,11 +52,8 @@ func BenchmarkConfigChangeToOffer(b *testing.B) {
 		}
 		return nil
 	}
-	app, err := New(Config{ACD: without, ARI: c, App: "ccd", Emit: emit})
-	if err != nil {
-		b.Fatal(err)
-	}
-	app.Attach(c.Subscribe())
+	var app *App
+	dispatcher(b, c, without, emit, nil, func(a *App) { app = a })
 	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
 		b.Fatal(err)
 	}
@@ -83,7 +80,7 @@ func BenchmarkConfigChangeToOffer(b *testing.B) {
 		}
 		<-queued
 		start := time.Now()
-		if err := app.Apply(ctx, with, nil); err != nil {
+		if err := app.Apply(ctx, with); err != nil {
 			b.Fatal(err)
 		}
 		if got := <-ringing; got != id {
@@ -95,7 +92,7 @@ func BenchmarkConfigChangeToOffer(b *testing.B) {
 		}
 		originated = append(originated, time.Since(start))
 		b.StopTimer()
-		if err := app.Apply(ctx, without, nil); err != nil {
+		if err := app.Apply(ctx, without); err != nil {
 			b.Fatal(err)
 		}
 		if err := sim.Channel(id).Hangup(16); err != nil {

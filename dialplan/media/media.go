@@ -1,4 +1,9 @@
-package dialplan
+// Package media is the toolkit every Stasis application of ccd uses to act on
+// a channel: answer, play, prompt and collect digits, music on hold, ring an
+// agent, bridge, record, hang up, send back to the dialplan. It holds no state
+// of its own: the application that owns the channel decides, the toolkit
+// carries the decision out on Asterisk.
+package media
 
 import (
 	"context"
@@ -9,10 +14,9 @@ import (
 	"github.com/ccdhq/ccd/ari"
 )
 
-// Media carries out queue decisions on Asterisk through ARI: it is the only part of
-// the queue application that talks to Asterisk, so the decisions themselves stay
-// pure and testable.
-type Media struct {
+// Toolkit carries out the applications' decisions on Asterisk through ARI: the
+// decisions themselves stay pure and testable.
+type Toolkit struct {
 	ARI *ari.Client
 	App string // the Stasis application agents' channels are originated into
 	// Context is where SendTo sends callers; "" keeps their current context.
@@ -21,7 +25,7 @@ type Media struct {
 
 // Wait answers a caller and starts music on hold (mohClass "" is Asterisk's
 // default class). Answering an answered channel is not an error.
-func (m *Media) Wait(ctx context.Context, caller, mohClass string) error {
+func (m *Toolkit) Wait(ctx context.Context, caller, mohClass string) error {
 	ch := m.ARI.Channel(caller)
 	if err := ch.Answer(ctx); err != nil && !ari.IsPreconditionFailed(err) {
 		return fmt.Errorf("answer %s: %w", caller, err)
@@ -32,9 +36,56 @@ func (m *Media) Wait(ctx context.Context, caller, mohClass string) error {
 	return nil
 }
 
+// Answer answers a channel; answering an answered channel is not an error.
+func (m *Toolkit) Answer(ctx context.Context, channel string) error {
+	if err := m.ARI.Channel(channel).Answer(ctx); err != nil && !ari.IsPreconditionFailed(err) {
+		return err
+	}
+	return nil
+}
+
+// StartMOH starts music on hold of class ("" is Asterisk's default class).
+func (m *Toolkit) StartMOH(ctx context.Context, channel, class string) error {
+	return m.ARI.Channel(channel).StartMOH(ctx, class)
+}
+
+// StopMOH stops music on hold; a channel with none is not an error.
+func (m *Toolkit) StopMOH(ctx context.Context, channel string) error {
+	return m.ARI.Channel(channel).StopMOH(ctx)
+}
+
+// StopPlayback stops a playback; one already finished is not an error.
+func (m *Toolkit) StopPlayback(ctx context.Context, playbackID string) error {
+	if err := m.ARI.Playback(playbackID).Stop(ctx); err != nil && !ari.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// ShowConnected sets what the channel's phone shows as the party it talks
+// to (connected line); an empty name is left out.
+func (m *Toolkit) ShowConnected(ctx context.Context, channel, number, name string) error {
+	if err := m.ARI.Channel(channel).SetVariable(ctx, "CONNECTEDLINE(num)", number); err != nil {
+		return err
+	}
+	if name == "" {
+		return nil
+	}
+	return m.ARI.Channel(channel).SetVariable(ctx, "CONNECTEDLINE(name)", name)
+}
+
+// RecordChannel records what a channel hears and says to the file name (wav),
+// never overwriting an existing one; the recording ends with the channel, or
+// after maxDuration when it is not zero.
+func (m *Toolkit) RecordChannel(ctx context.Context, channel, name string, maxDuration time.Duration) error {
+	_, err := m.ARI.Channel(channel).Record(ctx, ari.RecordParams{Name: name, Format: "wav", IfExists: "fail",
+		MaxDurationSeconds: int(maxDuration / time.Second)})
+	return err
+}
+
 // Play plays media (ARI media URIs) to a channel; playbackID names the playback
 // so that its PlaybackFinished can be recognised.
-func (m *Media) Play(ctx context.Context, channel, playbackID string, media ...string) error {
+func (m *Toolkit) Play(ctx context.Context, channel, playbackID string, media ...string) error {
 	_, err := m.ARI.Channel(channel).Play(ctx, ari.PlayParams{Media: media, PlaybackID: playbackID})
 	return err
 }
@@ -60,7 +111,7 @@ type AgentCall struct {
 
 // RingAgent originates the agent's endpoint into the Stasis application with the
 // arguments "agent,<call id>"; the agent's StasisStart means the agent answered.
-func (m *Media) RingAgent(ctx context.Context, a AgentCall) error {
+func (m *Toolkit) RingAgent(ctx context.Context, a AgentCall) error {
 	secs := int((a.Timeout + time.Second - 1) / time.Second)
 	_, err := m.ARI.Originate(ctx, ari.OriginateParams{
 		Endpoint: a.Endpoint, App: m.App, AppArgs: "agent," + a.CallID,
@@ -71,7 +122,7 @@ func (m *Media) RingAgent(ctx context.Context, a AgentCall) error {
 
 // Connect bridges caller and agent in a new mixing bridge named bridgeID, stops the
 // caller's music, and starts recording the bridge when recording is not empty.
-func (m *Media) Connect(ctx context.Context, bridgeID, caller, agent, recording string) error {
+func (m *Toolkit) Connect(ctx context.Context, bridgeID, caller, agent, recording string) error {
 	if _, err := m.ARI.Bridge(bridgeID).Create(ctx, ari.CreateBridgeParams{Type: "mixing", Name: bridgeID}); err != nil {
 		return fmt.Errorf("create bridge: %w", err)
 	}
@@ -90,7 +141,7 @@ func (m *Media) Connect(ctx context.Context, bridgeID, caller, agent, recording 
 }
 
 // Hangup hangs a channel up; a channel already gone is not an error.
-func (m *Media) Hangup(ctx context.Context, channel, reason string) error {
+func (m *Toolkit) Hangup(ctx context.Context, channel, reason string) error {
 	if err := m.ARI.Channel(channel).Hangup(ctx, reason); err != nil && !ari.IsNotFound(err) {
 		return err
 	}
@@ -98,7 +149,7 @@ func (m *Media) Hangup(ctx context.Context, channel, reason string) error {
 }
 
 // DestroyBridge removes a bridge; one already gone is not an error.
-func (m *Media) DestroyBridge(ctx context.Context, bridgeID string) error {
+func (m *Toolkit) DestroyBridge(ctx context.Context, bridgeID string) error {
 	if err := m.ARI.Bridge(bridgeID).Destroy(ctx); err != nil && !ari.IsNotFound(err) {
 		return err
 	}
@@ -108,7 +159,7 @@ func (m *Media) DestroyBridge(ctx context.Context, bridgeID string) error {
 // SendTo makes the caller leave the application for an extension of its current
 // dialplan context (the default extension, an overflow or transfer number), or,
 // with no extension, for the priority after its Stasis().
-func (m *Media) SendTo(ctx context.Context, caller, extension string) error {
+func (m *Toolkit) SendTo(ctx context.Context, caller, extension string) error {
 	if extension == "" {
 		return m.ARI.Channel(caller).Continue(ctx, ari.ContinueParams{})
 	}

@@ -1,4 +1,4 @@
-package dialplan
+package media
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func TestMediaCarriesOutAQueueCall(t *testing.T) {
 	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
 		t.Fatal(err)
 	}
-	m := &Media{ARI: c, App: "ccd"}
+	m := &Toolkit{ARI: c, App: "ccd"}
 	if _, err := sim.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5551234"}, Number: "5551234", ChannelID: "cust"}); err != nil {
 		t.Fatal(err)
 	}

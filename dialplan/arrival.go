@@ -1,0 +1,23 @@
+package dialplan
+
+import "context"
+
+// Arrival is a caller handed from one Stasis application to another (the
+// inbound router, later an IVR, to the queue application): the receiving
+// application owns the channel from then on.
+type Arrival struct {
+	CallID     string // the caller's channel
+	CLID, DNIS string
+	// Queue is where the call waits; "" or an unknown queue sends it to the
+	// default extension (an unrouted call).
+	Queue    string
+	Priority int      // 1 (highest) .. 9; 0 the queue's default
+	Greeting []string // played before the queue's own greeting
+	// Lookup, when set, asks a database for the queue first; the caller
+	// hears music meanwhile.
+	Lookup Lookup
+}
+
+// Lookup asks an external database where a call goes (a route's lookup
+// step). A zero priority keeps the route's.
+type Lookup func(ctx context.Context, clid, dnis, attach string) (queue string, priority int, attachOut string, err error)
