@@ -85,14 +85,37 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	e := &env{t: t, sim: sim, ctx: ctx, ran: make(chan struct{})}
+	// Wait for this client's own websocket, as the daemon does (OnConnect),
+	// not for sim.WaitConnected: after a restart the simulation may still
+	// hold the previous client's websocket for a moment, and the events sent
+	// to it are lost.
+	attached, connected := make(chan struct{}), make(chan struct{}, 1)
+	onConnect := ariCfg.OnConnect
+	ariCfg.OnConnect = func(ctx context.Context, c *ari.Client, inApp []ari.Channel) {
+		select {
+		case <-attached:
+		case <-ctx.Done():
+			return
+		}
+		if onConnect != nil {
+			onConnect(ctx, c, inApp)
+		}
+		select {
+		case connected <- struct{}{}:
+		default: // a reconnect later in the test
+		}
+	}
 	c, err := ari.Connect(ctx, ariCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.client = c
 	e.dispatcher = dispatcher(t, c, cfg, e.emit, lookups, func(a *App) { e.app = a })
-	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
-		t.Fatal(err)
+	close(attached)
+	select {
+	case <-connected:
+	case <-ctx.Done():
+		t.Fatal("the ARI websocket did not connect")
 	}
 	until(t, "the client reports the link up", func() bool { return c.Status().Connected })
 	runCtx, stop := context.WithCancel(ctx)
