@@ -21,7 +21,7 @@ func TestWrongTypesAndNumbersNameTheField(t *testing.T) {
 		{"/api/calls/c1/transfer", `{"number":"100&Local/0090055512345@trunk"}`, "number"},
 		{"/api/calls/c1/transfer", `{"number":"s"}`, "number"},
 	} {
-		code, m, raw := do(t, s, "POST", c.path, apitest.IntegrationToken, "application/json", c.body)
+		code, m, raw := apitest.Do(t, s, "POST", c.path, apitest.IntegrationToken, "application/json", c.body)
 		if e, _ := m["error"].(map[string]any); code != 400 || e == nil || e["field"] != c.field {
 			t.Errorf("%s %s: %d %s, want 400 naming %s", c.path, c.body, code, raw, c.field)
 		}
@@ -29,7 +29,7 @@ func TestWrongTypesAndNumbersNameTheField(t *testing.T) {
 	if got := f.LastAct(); got != "" {
 		t.Fatalf("a refused transfer reached the ACD: %q", got)
 	}
-	if code, _, raw := do(t, s, "POST", "/api/calls/c1/transfer", apitest.IntegrationToken, "application/json", `{"number":"+49301234#"}`); code != 200 {
+	if code, _, raw := apitest.Do(t, s, "POST", "/api/calls/c1/transfer", apitest.IntegrationToken, "application/json", `{"number":"+49301234#"}`); code != 200 {
 		t.Fatalf("a dialable number: %d %s", code, raw)
 	}
 }

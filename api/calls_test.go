@@ -30,28 +30,28 @@ func TestPathParamsDecoded(t *testing.T) {
 		{"/api/calls/a%2Fb/transfer", `{"queue":"sales"}`, "transfer a/b sales"},
 		{"/api/calls/c1;2/hold", "", "hold c1;2"}, // unescaped, as before
 	} {
-		code, _, raw := do(t, s, "POST", c.path, apitest.IntegrationToken, "application/json", c.body)
+		code, _, raw := apitest.Do(t, s, "POST", c.path, apitest.IntegrationToken, "application/json", c.body)
 		if code != 200 || f.LastAct() != c.want {
 			t.Errorf("%s: %d %s, did %q; want %q", c.path, code, raw, f.LastAct(), c.want)
 		}
 	}
 	// An agent's own call is found by its decoded id; another's is refused.
 	token := agentToken(t, s)
-	if code, _, raw := do(t, s, "POST", "/api/calls/c1%3B2/hold", token, "", ""); code != 200 || f.LastAct() != "hold c1;2" {
+	if code, _, raw := apitest.Do(t, s, "POST", "/api/calls/c1%3B2/hold", token, "", ""); code != 200 || f.LastAct() != "hold c1;2" {
 		t.Errorf("agent on its own call: %d %s", code, raw)
 	}
-	if code, _, raw := do(t, s, "POST", "/api/calls/a%2Fb/hold", token, "", ""); code == 200 || code == 404 {
+	if code, _, raw := apitest.Do(t, s, "POST", "/api/calls/a%2Fb/hold", token, "", ""); code == 200 || code == 404 {
 		t.Errorf("agent on another's call: %d %s", code, raw)
 	}
 
 	// The agent routes: %30 is "0".
 	for _, p := range []string{"/api/agents/100%31", "/api/agents/%31%30%30%31"} {
-		code, m, raw := do(t, s, "GET", p, apitest.IntegrationToken, "", "")
+		code, m, raw := apitest.Do(t, s, "GET", p, apitest.IntegrationToken, "", "")
 		if code != 200 || m["id"] != "1001" {
 			t.Errorf("GET %s: %d %s", p, code, raw)
 		}
 	}
-	if code, m, raw := do(t, s, "POST", "/api/agents/100%32/login", apitest.IntegrationToken, "application/json", `{}`); code != 200 || m["state"] != "ready" {
+	if code, m, raw := apitest.Do(t, s, "POST", "/api/agents/100%32/login", apitest.IntegrationToken, "application/json", `{}`); code != 200 || m["state"] != "ready" {
 		t.Errorf("login 100%%32: %d %s", code, raw)
 	}
 
@@ -59,7 +59,7 @@ func TestPathParamsDecoded(t *testing.T) {
 	for _, r := range []struct{ method, path string }{
 		{"GET", "/api/agents/1001%00"}, {"POST", "/api/calls/c1%00/hold"}, {"POST", "/api/agents/%FF%FE/ready"},
 	} {
-		code, m, raw := do(t, s, r.method, r.path, apitest.IntegrationToken, "", "")
+		code, m, raw := apitest.Do(t, s, r.method, r.path, apitest.IntegrationToken, "", "")
 		if e, _ := m["error"].(map[string]any); code != 400 || e["field"] != "id" {
 			t.Errorf("%s %s: %d %s; want 400 naming id", r.method, r.path, code, raw)
 		}
@@ -71,7 +71,7 @@ func TestPathParamsDecoded(t *testing.T) {
 func TestPathParamsEscapedByClients(t *testing.T) {
 	s, f := newCallServer(t, []ccd.Call{{ID: "sip:x@y;tag=1"}})
 	id := "sip:x@y;tag=1"
-	if code, _, raw := do(t, s, "POST", "/api/calls/"+url.PathEscape(id)+"/hold", apitest.IntegrationToken, "", ""); code != 200 ||
+	if code, _, raw := apitest.Do(t, s, "POST", "/api/calls/"+url.PathEscape(id)+"/hold", apitest.IntegrationToken, "", ""); code != 200 ||
 		!strings.HasSuffix(f.LastAct(), id) {
 		t.Fatalf("%d %s, did %q", code, raw, f.LastAct())
 	}
@@ -86,7 +86,7 @@ func TestDurationsInSeconds(t *testing.T) {
 		AgentsByState: map[string]int{"on_call": 1}}}
 	apitest.MountStats(s, &apitest.FakeStats{}, f, time.UTC, nil)
 
-	_, _, raw := do(t, s, "GET", "/api/queues", apitest.IntegrationToken, "", "")
+	_, _, raw := apitest.Do(t, s, "GET", "/api/queues", apitest.IntegrationToken, "", "")
 	var qs []map[string]any
 	if err := json.Unmarshal([]byte(raw), &qs); err != nil || len(qs) != 1 {
 		t.Fatalf("queues %s: %v", raw, err)
@@ -94,7 +94,7 @@ func TestDurationsInSeconds(t *testing.T) {
 	if q := qs[0]; q["longest_wait_seconds"] != 12.5 || q["expected_wait_seconds"] != 30.0 || q["waiting"] != 2.0 || q["name"] != "Sales" {
 		t.Errorf("queues %s", raw)
 	}
-	_, _, raw = do(t, s, "GET", "/api/calls", apitest.IntegrationToken, "", "")
+	_, _, raw = apitest.Do(t, s, "GET", "/api/calls", apitest.IntegrationToken, "", "")
 	var calls []map[string]any
 	if err := json.Unmarshal([]byte(raw), &calls); err != nil || len(calls) != 2 {
 		t.Fatalf("calls %s: %v", raw, err)
@@ -112,7 +112,7 @@ func TestDurationsInSeconds(t *testing.T) {
 		{"/api/agents/1001", apitest.IntegrationToken}, {"/api/stats/realtime/queues", apitest.IntegrationToken},
 		{"/api/stats/realtime/agents", apitest.IntegrationToken}, {"/api/v1/supervision/inbound", apitest.IntegrationToken},
 	} {
-		code, _, raw := do(t, s, "GET", r.path, r.token, "", "")
+		code, _, raw := apitest.Do(t, s, "GET", r.path, r.token, "", "")
 		var v any
 		if err := json.Unmarshal([]byte(raw), &v); code != 200 || err != nil {
 			t.Fatalf("%s: %d %s", r.path, code, raw)

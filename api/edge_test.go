@@ -41,12 +41,12 @@ func TestReadyzReasonsOnlyForIntegrationToken(t *testing.T) {
 	s := api.NewServer(nil, nil, api.Options{Token: apitest.IntegrationToken})
 	s.AddCheck(api.Check{Name: "database", Func: func(context.Context) error { return errors.New("dial tcp 10.1.2.3:5432: refused") }})
 	for _, auth := range []string{"", "Bearer wrong-token-0123456789", "Basic " + apitest.IntegrationToken} {
-		code, _, raw := doAuth(t, s, "GET", "/readyz", auth)
+		code, _, raw := apitest.DoAuth(t, s, "GET", "/readyz", auth)
 		if code != 503 || strings.Contains(raw, "10.1.2.3") || !strings.Contains(raw, `"name":"database","ok":false`) {
 			t.Fatalf("readyz with %q: %d %s", auth, code, raw)
 		}
 	}
-	code, _, raw := doAuth(t, s, "GET", "/readyz", "bearer "+apitest.IntegrationToken)
+	code, _, raw := apitest.DoAuth(t, s, "GET", "/readyz", "bearer "+apitest.IntegrationToken)
 	if code != 503 || !strings.Contains(raw, "10.1.2.3") {
 		t.Fatalf("readyz for the integration token: %d %s", code, raw)
 	}
@@ -70,7 +70,7 @@ func TestErrorShapeForUnknownRoutesAndMethods(t *testing.T) {
 		if tc.status == 415 {
 			ctype, body = "text/csv", "a,b"
 		}
-		code, m, raw := do(t, s, tc.method, tc.path, apitest.IntegrationToken, ctype, body)
+		code, m, raw := apitest.Do(t, s, tc.method, tc.path, apitest.IntegrationToken, ctype, body)
 		e, _ := m["error"].(map[string]any)
 		if code != tc.status || e["code"] != tc.code || e["message"] == "" {
 			t.Fatalf("%s %s: %d %s, want %d with code %s", tc.method, tc.path, code, raw, tc.status, tc.code)
@@ -89,7 +89,7 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 		{"GET", "/api/agents/1001", ""},
 		{"GET", "/AgentServices.asmx/CheckExtensionState?" + q.Encode(), ""},
 	} {
-		_, _, raw, h := doFrom(t, s, apitest.AddrA, tc.method, tc.path, apitest.IntegrationToken, "application/json", tc.body)
+		_, _, raw, h := apitest.DoFrom(t, s, apitest.AddrA, tc.method, tc.path, apitest.IntegrationToken, "application/json", tc.body)
 		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Cache-Control") != "no-store" {
 			t.Fatalf("%s %s: headers %v (%s)", tc.method, tc.path, h, raw)
 		}
@@ -374,9 +374,9 @@ func multipartBody(t *testing.T, fields map[string]string) (string, string) {
 func TestEdgeRefusesBadText(t *testing.T) {
 	s, f := apitest.NewAgentServer(t)
 	s.Echo.POST("/probe/:name", func(c echo.Context) error { return c.NoContent(204) })
-	_, m, _ := do(t, s, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw"))
+	_, m, _ := apitest.Do(t, s, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw"))
 	agentToken := m["token"].(string)
-	if code, _, raw := do(t, s, "POST", "/api/v1/asterisk_login/", agentToken, "", ""); code != 200 {
+	if code, _, raw := apitest.Do(t, s, "POST", "/api/v1/asterisk_login/", agentToken, "", ""); code != 200 {
 		t.Fatalf("login %d %s", code, raw)
 	}
 	mpType, mpBody := multipartBody(t, map[string]string{"ok": "fine", "note": "bell\a"})
@@ -406,7 +406,7 @@ func TestEdgeRefusesBadText(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(f.Requests())
-			code, m, raw := do(t, s, tc.method, tc.path, tc.token, tc.ctype, tc.body)
+			code, m, raw := apitest.Do(t, s, tc.method, tc.path, tc.token, tc.ctype, tc.body)
 			if code != 400 {
 				t.Fatalf("status %d, want 400: %s", code, raw)
 			}
@@ -423,10 +423,10 @@ func TestEdgeRefusesBadText(t *testing.T) {
 		})
 	}
 	// Clean texts pass, UTF-8 beyond ASCII included.
-	if code, _, raw := do(t, s, "POST", "/api/v1/asterisk_pause/", agentToken, "application/json", `{"pause_id":"Mittagspause ☕"}`); code != 200 {
+	if code, _, raw := apitest.Do(t, s, "POST", "/api/v1/asterisk_pause/", agentToken, "application/json", `{"pause_id":"Mittagspause ☕"}`); code != 200 {
 		t.Fatalf("clean pause: %d %s", code, raw)
 	}
-	if code, _, raw := do(t, s, "POST", "/probe/Zo%C3%AB", "", "application/json", `{"a":[{"b":"Zoë"}],"n":1e999,"t":true,"z":null}`); code != 204 {
+	if code, _, raw := apitest.Do(t, s, "POST", "/probe/Zo%C3%AB", "", "application/json", `{"a":[{"b":"Zoë"}],"n":1e999,"t":true,"z":null}`); code != 204 {
 		t.Fatalf("clean probe: %d %s", code, raw)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // agentToken logs Alice (1001) in to the OMniLeads session API.
 func agentToken(t *testing.T, s *api.Server) string {
 	t.Helper()
-	code, m, raw := do(t, s, "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"alice-pw"}`)
+	code, m, raw := apitest.Do(t, s, "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"alice-pw"}`)
 	token, _ := m["token"].(string)
 	if code != 200 || token == "" {
 		t.Fatalf("login %d %s", code, raw)
@@ -33,12 +33,12 @@ func loginVia(t *testing.T, s *api.Server, dialect, token, endpoint string) (int
 		if token == apitest.IntegrationToken {
 			body = `{"agent":"1001","endpoint":` + quoteJSON(endpoint) + `}`
 		}
-		return do(t, s, "POST", "/api/v1/asterisk_login/", token, "application/json", body)
+		return apitest.Do(t, s, "POST", "/api/v1/asterisk_login/", token, "application/json", body)
 	case "ccd":
-		return do(t, s, "POST", "/api/agents/1001/login", token, "application/json", body)
+		return apitest.Do(t, s, "POST", "/api/agents/1001/login", token, "application/json", body)
 	default:
 		q := url.Values{"webServiceUserName": {"ws"}, "password": {"ws-pw"}, "Username": {"1001"}, "ExtensionNumber": {endpoint}}
-		return do(t, s, "GET", "/AgentServices.asmx/LOGIN?"+q.Encode(), "", "", "")
+		return apitest.Do(t, s, "GET", "/AgentServices.asmx/LOGIN?"+q.Encode(), "", "", "")
 	}
 }
 

@@ -50,7 +50,7 @@ func TestRolesDecideAccess(t *testing.T) {
 	}
 	for _, c := range cases {
 		for token, want := range c.want {
-			if code, m, raw := do(t, s, c.method, c.path, token, "application/json", c.body); code != want {
+			if code, m, raw := apitest.Do(t, s, c.method, c.path, token, "application/json", c.body); code != want {
 				t.Errorf("%s %s as %.10s: %d %s, want %d", c.method, c.path, token, code, raw, want)
 			} else if e, _ := m["error"].(map[string]any); want == 403 && e["code"] != ccd.EFORBIDDEN {
 				t.Errorf("%s %s as %.10s: %s, want the forbidden code", c.method, c.path, token, raw)
@@ -59,7 +59,7 @@ func TestRolesDecideAccess(t *testing.T) {
 	}
 	s.AddCheck(api.Check{Name: "database", Func: func(ctx context.Context) error { return errors.New("dial tcp 10.1.2.3:5432: refused") }})
 	for token, reasons := range map[string]bool{apitest.IntegrationToken: true, supervisorToken: false, biToken: false, session: false} {
-		_, _, raw := doAuth(t, s, "GET", "/readyz", "Bearer "+token)
+		_, _, raw := apitest.DoAuth(t, s, "GET", "/readyz", "Bearer "+token)
 		if strings.Contains(raw, "10.1.2.3") != reasons {
 			t.Errorf("readyz as %.10s: %s, want reasons %v", token, raw, reasons)
 		}

@@ -130,6 +130,10 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// ServeHTTP serves a request through every route and middleware, as the
+// listening server does (tests and embedding programs call it directly).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Echo.ServeHTTP(w, r) }
+
 // AddCheck adds a readiness condition.
 func (s *Server) AddCheck(c Check) {
 	s.mu.Lock()

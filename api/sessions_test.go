@@ -33,15 +33,15 @@ func TestSessionStoreDownIs503(t *testing.T) {
 	s := api.NewServer(nil, nil, api.Options{Token: apitest.IntegrationToken})
 	apitest.MountAgents(s, apitest.NewFakeAgents(), api.AgentAuth{TokenTTL: time.Hour, Sessions: downSessions{},
 		Passwords: map[string]string{"1001": "alice-password-0123456789"}}, apitest.Optimus)
-	code, _, raw := do(t, s, "GET", "/api/agents/1001", "some-agent-token", "", "")
+	code, _, raw := apitest.Do(t, s, "GET", "/api/agents/1001", "some-agent-token", "", "")
 	if code != 503 || !strings.Contains(raw, "database") {
 		t.Fatalf("agent token while the sessions are down: %d %s", code, raw)
 	}
-	code, _, raw = do(t, s, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-password-0123456789"))
+	code, _, raw = apitest.Do(t, s, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-password-0123456789"))
 	if code != 503 || !strings.Contains(raw, "database") {
 		t.Fatalf("login while the sessions are down: %d %s", code, raw)
 	}
-	if code, _, raw := do(t, s, "GET", "/api/agents/1001", apitest.IntegrationToken, "", ""); code != 200 {
+	if code, _, raw := apitest.Do(t, s, "GET", "/api/agents/1001", apitest.IntegrationToken, "", ""); code != 200 {
 		t.Fatalf("integration token while the sessions are down: %d %s", code, raw)
 	}
 }

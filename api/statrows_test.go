@@ -69,7 +69,7 @@ func TestStatsJSONValues(t *testing.T) {
 		{1e21, "ok"},
 	}}
 	s := newStatsServer(t, f, nil)
-	code, v, rec := statsGet(t, s, "/api/stats/agentstat?from=2026-03-10", apitest.StatsToken)
+	code, v, rec := apitest.Get(t, s, "/api/stats/agentstat?from=2026-03-10", apitest.StatsToken)
 	if code != 200 || !json.Valid(rec.Body.Bytes()) {
 		t.Fatalf("%d %s", code, rec.Body)
 	}

@@ -72,7 +72,7 @@ func TestStatsAuth(t *testing.T) {
 				t.Errorf("%s with %q: %d %s (WWW-Authenticate %q)", p, h, rec.Code, rec.Body, rec.Header().Get("WWW-Authenticate"))
 			}
 		}
-		if code, _, rec := statsGet(t, s, p, apitest.StatsToken); code != 200 {
+		if code, _, rec := apitest.Get(t, s, p, apitest.StatsToken); code != 200 {
 			t.Errorf("%s with the token: %d %s", p, code, rec.Body)
 		}
 	}
@@ -80,7 +80,7 @@ func TestStatsAuth(t *testing.T) {
 	off := api.New(nil, nil)
 	apitest.MountStats(off, &apitest.FakeStats{}, &apitest.FakeLive{}, time.UTC, nil)
 	for _, p := range statsPaths {
-		if code, _, _ := statsGet(t, off, p, ""); code != 404 {
+		if code, _, _ := apitest.Get(t, off, p, ""); code != 404 {
 			t.Errorf("%s with the stats API off: %d", p, code)
 		}
 	}
@@ -113,7 +113,7 @@ func TestStatsBadRequests(t *testing.T) {
 		{"/api/stats/bi/getallqueuesagents?till=2026-03-10", "till", "takes no range"},
 		{"/api/stats/bi/queuedata?from=2026-03-10&format=pdf", "format", "json or csv"},
 	} {
-		code, v, rec := statsGet(t, s, c.path, apitest.StatsToken)
+		code, v, rec := apitest.Get(t, s, c.path, apitest.StatsToken)
 		e, _ := v.(map[string]any)["error"].(map[string]any)
 		if code != 400 || e["code"] != ccd.EINVALID || e["field"] != c.field || !strings.Contains(e["message"].(string), c.msg) {
 			t.Errorf("%s: %d %s; want 400 on %s saying %q", c.path, code, rec.Body, c.field, c.msg)
@@ -122,7 +122,7 @@ func TestStatsBadRequests(t *testing.T) {
 	// A refusal of the reader itself is a 400 on its field too.
 	f := &apitest.FakeStats{Err: &store.QueryError{Field: "queue", Message: "no such thing"}}
 	s = newStatsServer(t, f, &apitest.FakeLive{})
-	code, v, rec := statsGet(t, s, "/api/stats/devicestat?from=2026-03-10&queue=x", apitest.StatsToken)
+	code, v, rec := apitest.Get(t, s, "/api/stats/devicestat?from=2026-03-10&queue=x", apitest.StatsToken)
 	if e, _ := v.(map[string]any)["error"].(map[string]any); code != 400 || e["field"] != "queue" {
 		t.Fatalf("reader refusal: %d %s", code, rec.Body)
 	}
@@ -151,7 +151,7 @@ func TestStatsQueryParameters(t *testing.T) {
 		{"/api/stats/callsstat?from=2026-03-10&dnis=%zz", "query", "escape"},
 	} {
 		f.Q = store.StatQuery{}
-		code, v, rec := statsGet(t, s, c.path, apitest.StatsToken)
+		code, v, rec := apitest.Get(t, s, c.path, apitest.StatsToken)
 		m, _ := v.(map[string]any)
 		e, _ := m["error"].(map[string]any)
 		if msg, _ := e["message"].(string); code != 400 || e["code"] != ccd.EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
@@ -167,7 +167,7 @@ func TestStatsQueryParameters(t *testing.T) {
 		"/api/stats/bi/queuedata?from=2026-03-10&till=2026-03-11&format=csv",
 		"/api/stats/bi/getallqueues?format=json",
 	} {
-		if code, _, rec := statsGet(t, s, p, apitest.StatsToken); code != 200 {
+		if code, _, rec := apitest.Get(t, s, p, apitest.StatsToken); code != 200 {
 			t.Errorf("%s: %d %s", p, code, rec.Body)
 		}
 	}
@@ -181,7 +181,7 @@ func TestStatsTableJSON(t *testing.T) {
 		Rows: [][]any{{at, int64(1001), nil, 62.5, "1001"}, {at.Add(15 * time.Minute), int64(1002), int64(4), 0.0, "Zoë"}},
 	}
 	s := newStatsServer(t, f, nil)
-	code, _, rec := statsGet(t, s, "/api/stats/agentbydevicestat?from=2026-03-10&queue=sales&agent=1001&dnis=5550100&limit=50", apitest.StatsToken)
+	code, _, rec := apitest.Get(t, s, "/api/stats/agentbydevicestat?from=2026-03-10&queue=sales&agent=1001&dnis=5550100&limit=50", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -215,7 +215,7 @@ func TestStatsTableJSON(t *testing.T) {
 		{"from=2026-03-10T11:00:00Z&to=2026-03-12T00:00:00%2B01:00", time.Date(2026, 3, 10, 11, 0, 0, 0, time.UTC),
 			time.Date(2026, 3, 11, 23, 0, 0, 0, time.UTC)},
 	} {
-		if code, _, rec := statsGet(t, s, "/api/stats/callsstat?"+c.query, apitest.StatsToken); code != 200 {
+		if code, _, rec := apitest.Get(t, s, "/api/stats/callsstat?"+c.query, apitest.StatsToken); code != 200 {
 			t.Fatalf("%s: %d %s", c.query, code, rec.Body)
 		}
 		if !f.Q.From.Equal(c.from) || !f.Q.To.Equal(c.to) || f.Q.Table != "callsstat" || f.Q.Limit != 0 {
@@ -225,7 +225,7 @@ func TestStatsTableJSON(t *testing.T) {
 
 	// No rows is an empty list, not null.
 	f.Cols, f.Rows = []string{"thedate"}, nil
-	_, v, _ := statsGet(t, s, "/api/stats/agentstat?from=2026-03-10", apitest.StatsToken)
+	_, v, _ := apitest.Get(t, s, "/api/stats/agentstat?from=2026-03-10", apitest.StatsToken)
 	if rows, ok := v.(map[string]any)["rows"].([]any); !ok || len(rows) != 0 {
 		t.Fatalf("empty rows: %v", v)
 	}
@@ -238,7 +238,7 @@ func TestStatsCSV(t *testing.T) {
 		Rows: [][]any{{int64(1), `0611, "x"`, at, nil, "line1\nline2", 33.25}, {int64(2), "plain", at, at, "", 100.0}},
 	}
 	s := newStatsServer(t, f, nil)
-	code, _, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10T08:00&to=2026-03-10T12:00&format=csv", apitest.StatsToken)
+	code, _, rec := apitest.Get(t, s, "/api/stats/callsstat?from=2026-03-10T08:00&to=2026-03-10T12:00&format=csv", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -261,12 +261,12 @@ func TestStatsCSV(t *testing.T) {
 
 	// BI functions answer CSV the same way.
 	f.Cols, f.Rows = []string{"code", "description"}, [][]any{{int64(1000000), "Sales, North"}}
-	code, _, rec = statsGet(t, s, "/api/stats/bi/getallqueues?format=csv", apitest.StatsToken)
+	code, _, rec = apitest.Get(t, s, "/api/stats/bi/getallqueues?format=csv", apitest.StatsToken)
 	if code != 200 || rec.Body.String() != "code,description\r\n1000000,\"Sales, North\"\r\n" ||
 		rec.Header().Get("Content-Disposition") != `attachment; filename="getallqueues.csv"` {
 		t.Fatalf("bi csv: %d %q %q", code, rec.Body, rec.Header().Get("Content-Disposition"))
 	}
-	code, _, rec = statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10&format=csv", apitest.StatsToken)
+	code, _, rec = apitest.Get(t, s, "/api/stats/bi/queuedata?from=2026-03-10&format=csv", apitest.StatsToken)
 	if code != 200 || rec.Header().Get("Content-Disposition") != `attachment; filename="queuedata-2026-03-10.csv"` {
 		t.Fatalf("bi csv: %d %q", code, rec.Header().Get("Content-Disposition"))
 	}
@@ -282,7 +282,7 @@ func TestStatsCSVNeutralisesFormulas(t *testing.T) {
 		f.Rows = append(f.Rows, []any{int64(-i), txt, int64(-7), -2.5})
 	}
 	s := newStatsServer(t, f, nil)
-	code, _, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&format=csv", apitest.StatsToken)
+	code, _, rec := apitest.Get(t, s, "/api/stats/callsstat?from=2026-03-10&format=csv", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -305,11 +305,11 @@ func TestStatsCSVNeutralisesFormulas(t *testing.T) {
 	}
 	// The BI functions' CSV too (a queue description is text).
 	f.Cols, f.Rows = []string{"code", "description"}, [][]any{{int64(-1), "=cmd|' /C calc'!A0"}}
-	if _, _, rec = statsGet(t, s, "/api/stats/bi/getallqueues?format=csv", apitest.StatsToken); rec.Body.String() != "code,description\r\n-1,'=cmd|' /C calc'!A0\r\n" {
+	if _, _, rec = apitest.Get(t, s, "/api/stats/bi/getallqueues?format=csv", apitest.StatsToken); rec.Body.String() != "code,description\r\n-1,'=cmd|' /C calc'!A0\r\n" {
 		t.Errorf("bi csv %q", rec.Body)
 	}
 	// JSON is data, not a spreadsheet: as it is.
-	_, v, _ := statsGet(t, s, "/api/stats/bi/getallqueues", apitest.StatsToken)
+	_, v, _ := apitest.Get(t, s, "/api/stats/bi/getallqueues", apitest.StatsToken)
 	if rows := v.(map[string]any)["rows"].([]any); rows[0].(map[string]any)["description"] != "=cmd|' /C calc'!A0" {
 		t.Errorf("json %v", rows)
 	}
@@ -319,7 +319,7 @@ func TestStatsBIJSON(t *testing.T) {
 	loc := buenosAires(t)
 	f := &apitest.FakeStats{Cols: []string{"queuecode", "queuedesc", "answeredpercentage"}, Rows: [][]any{{int64(7), "Sales", 75.0}}}
 	s := newStatsServer(t, f, nil)
-	code, v, rec := statsGet(t, s, "/api/stats/bi/agentdata?from=2026-03-01&till=2026-03-08", apitest.StatsToken)
+	code, v, rec := apitest.Get(t, s, "/api/stats/bi/agentdata?from=2026-03-01&till=2026-03-08", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -332,7 +332,7 @@ func TestStatsBIJSON(t *testing.T) {
 	if !reflect.DeepEqual(v, want) {
 		t.Fatalf("agentdata %v", v)
 	}
-	_, v, _ = statsGet(t, s, "/api/stats/bi/getallqueuesagents", apitest.StatsToken)
+	_, v, _ = apitest.Get(t, s, "/api/stats/bi/getallqueuesagents", apitest.StatsToken)
 	if m := v.(map[string]any); m["function"] != "getallqueuesagents" || m["from"] != nil || m["till"] != nil || f.BIName != "getallqueuesagents" {
 		t.Fatalf("getallqueuesagents %v", v)
 	}
@@ -344,7 +344,7 @@ func TestStatsRealtime(t *testing.T) {
 	f, live := apitest.RealtimeFixture(now)
 	s := newStatsServerAt(t, f, live, func() time.Time { return now })
 
-	code, v, rec := statsGet(t, s, "/api/stats/realtime/queues", apitest.StatsToken)
+	code, v, rec := apitest.Get(t, s, "/api/stats/realtime/queues", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -369,7 +369,7 @@ func TestStatsRealtime(t *testing.T) {
 		t.Fatalf("queues\n got %v\nwant %v", v, want)
 	}
 
-	code, v, rec = statsGet(t, s, "/api/stats/realtime/agents", apitest.StatsToken)
+	code, v, rec = apitest.Get(t, s, "/api/stats/realtime/agents", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -400,13 +400,13 @@ func TestStatsRealtime(t *testing.T) {
 func TestStatsWithoutLive(t *testing.T) {
 	s := newStatsServer(t, &apitest.FakeStats{}, nil)
 	for _, p := range statsPaths[2:] {
-		code, v, rec := statsGet(t, s, p, apitest.StatsToken)
+		code, v, rec := apitest.Get(t, s, p, apitest.StatsToken)
 		if e, _ := v.(map[string]any)["error"].(map[string]any); code != 503 || e["code"] != ccd.EUNAVAILABLE {
 			t.Errorf("%s: %d %s", p, code, rec.Body)
 		}
 	}
 	for _, p := range statsPaths[:2] {
-		if code, _, rec := statsGet(t, s, p, apitest.StatsToken); code != 200 {
+		if code, _, rec := apitest.Get(t, s, p, apitest.StatsToken); code != 200 {
 			t.Errorf("%s: %d %s", p, code, rec.Body)
 		}
 	}
@@ -432,14 +432,14 @@ func TestStatsBesideAgents(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range []string{"/api/v1/supervision/agents", "/api/v1/supervision/inbound", "/api/stats/realtime/agents", "/api/agents"} {
-			if code, _, rec := statsGet(t, s, p, apitest.IntegrationToken); code != 200 {
+			if code, _, rec := apitest.Get(t, s, p, apitest.IntegrationToken); code != 200 {
 				t.Errorf("stats first %v: %s with the integration token: %d %s", statsFirst, p, code, rec.Body)
 			}
-			if code, _, rec := statsGet(t, s, p, session); code != 403 {
+			if code, _, rec := apitest.Get(t, s, p, session); code != 403 {
 				t.Errorf("stats first %v: %s with an agent's session: %d %s", statsFirst, p, code, rec.Body)
 			}
 		}
-		if code, _, rec := statsGet(t, s, "/api/agents/1001", session); code != 200 {
+		if code, _, rec := apitest.Get(t, s, "/api/agents/1001", session); code != 200 {
 			t.Errorf("stats first %v: the agent's own state: %d %s", statsFirst, code, rec.Body)
 		}
 		req := httptest.NewRequest("POST", "/api/v1/asterisk_login/", strings.NewReader(`{"agent":"1001"}`))
@@ -471,7 +471,7 @@ func TestStatsWithStore(t *testing.T) {
 	}
 	s := api.NewServer(nil, nil, api.Options{Token: apitest.StatsToken})
 	apitest.MountStats(s, db, nil, loc, nil)
-	code, _, rec := statsGet(t, s, "/api/stats/devicestat?from=2026-03-10&queue=sales&format=csv", apitest.StatsToken)
+	code, _, rec := apitest.Get(t, s, "/api/stats/devicestat?from=2026-03-10&queue=sales&format=csv", apitest.StatsToken)
 	if code != 200 {
 		t.Fatalf("%d %s", code, rec.Body)
 	}
@@ -492,13 +492,13 @@ func TestStatsWithStore(t *testing.T) {
 		{"queue=nope", "queue", `no queue "nope"`},
 		{"agent=1001", "agent", `no agent "1001"`},
 	} {
-		code, v, rec := statsGet(t, s, "/api/stats/callsstat?from=2026-03-10&"+c.query, apitest.StatsToken)
+		code, v, rec := apitest.Get(t, s, "/api/stats/callsstat?from=2026-03-10&"+c.query, apitest.StatsToken)
 		e, _ := v.(map[string]any)["error"].(map[string]any)
 		if msg, _ := e["message"].(string); code != 400 || e["code"] != ccd.EINVALID || e["field"] != c.field || !strings.Contains(msg, c.msg) {
 			t.Errorf("%s: %d %s; want 400 on %s saying %s", c.query, code, rec.Body, c.field, c.msg)
 		}
 	}
-	code, v, rec := statsGet(t, s, "/api/stats/bi/queuedata?from=2026-03-10", apitest.StatsToken)
+	code, v, rec := apitest.Get(t, s, "/api/stats/bi/queuedata?from=2026-03-10", apitest.StatsToken)
 	rows, _ := v.(map[string]any)["rows"].([]any)
 	// Ordered by code: 7777 (no stat.code name, so no description) before sales.
 	if code != 200 || len(rows) != 2 || rows[1].(map[string]any)["queuedesc"] != "sales" || rows[1].(map[string]any)["offered"] != 4.0 ||

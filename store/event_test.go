@@ -139,14 +139,26 @@ func TestWriterAcrossDatabaseRestart(t *testing.T) {
 // BenchmarkAppend measures the sustained insert rate through the Writer into a real
 // PostgreSQL: go test -run x -bench Append ./store
 func BenchmarkAppend(b *testing.B) {
+	benchAppendRate(b, benchWriter(b, nil))
+}
+
+// benchWriter is the writer of the append benchmarks, into a fresh database,
+// publishing to hub when it is not nil.
+func benchWriter(b *testing.B, hub *eventlog.Hub) *eventlog.Writer {
 	db := pgtest.NewDB(b)
 	w, err := eventlog.NewWriter(store.EventSink{DB: db}, eventlog.Options{
 		BatchSize: 2000, FlushInterval: 20 * time.Millisecond, MemoryLimit: 1 << 22,
-		SpillPath: filepath.Join(b.TempDir(), "spill.jsonl"),
+		SpillPath: filepath.Join(b.TempDir(), "spill.jsonl"), Hub: hub,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
+	return w
+}
+
+// benchAppendRate adds b.N events to w, waits until they are written and
+// reports the rate.
+func benchAppendRate(b *testing.B, w *eventlog.Writer) {
 	ctx := ctxT(b)
 	b.ResetTimer()
 	start := time.Now()

@@ -16,17 +16,10 @@ import (
 // BenchmarkAppendFanout is BenchmarkAppend as the daemon writes: through a
 // hub with a subscriber, so every batch returns its ids and is published.
 func BenchmarkAppendFanout(b *testing.B) {
-	db := pgtest.NewDB(b)
 	hub := eventlog.NewHub()
 	sub := hub.Subscribe(1 << 30)
 	defer sub.Close()
-	w, err := eventlog.NewWriter(store.EventSink{DB: db}, eventlog.Options{
-		BatchSize: 2000, FlushInterval: 20 * time.Millisecond, MemoryLimit: 1 << 22,
-		SpillPath: filepath.Join(b.TempDir(), "spill.jsonl"), Hub: hub,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	w := benchWriter(b, hub)
 	ctx := ctxT(b)
 	go func() { // a reader that keeps up
 		for {
@@ -35,19 +28,7 @@ func BenchmarkAppendFanout(b *testing.B) {
 			}
 		}
 	}()
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		e := sampleEvent(i)
-		e.Key = fmt.Sprintf("bench-%d-%d", b.N, i)
-		w.Add(e)
-	}
-	if err := w.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
-	b.StopTimer()
-	w.Close(ctx)
+	benchAppendRate(b, w)
 }
 
 // BenchmarkFanoutLatency measures the time from the database acknowledging a

@@ -2,31 +2,18 @@ package omnileads_test
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ccdhq/ccd"
-	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/internal/apitest"
 )
 
-// do and doFrom are apitest's request helpers on a server.
-func do(t *testing.T, s *api.Server, method, path, token, contentType, body string) (int, map[string]any, string) {
-	t.Helper()
-	return apitest.Do(t, s.Echo, method, path, token, contentType, body)
-}
-
-func doFrom(t *testing.T, s *api.Server, addr, method, path, token, contentType, body string) (int, map[string]any, string, http.Header) {
-	t.Helper()
-	return apitest.DoFrom(t, s.Echo, addr, method, path, token, contentType, body)
-}
-
 func TestOMniLeadsSessionAPI(t *testing.T) {
 	s, f := apitest.NewAgentServer(t)
-	code, m, raw := do(t, s, "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"alice-pw"}`)
+	code, m, raw := apitest.Do(t, s, "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"alice-pw"}`)
 	if code != 200 || m["token"] == nil || m["user"].(map[string]any)["first_name"] != "Alice" {
 		t.Fatalf("login %d %s", code, raw)
 	}
@@ -37,7 +24,7 @@ func TestOMniLeadsSessionAPI(t *testing.T) {
 		{"/api/v1/asterisk_unpause/", `{"pause_id":"lunch"}`, "ready"},
 		{"/api/v1/asterisk_logout/", "", "logged_out"},
 	} {
-		code, _, raw := do(t, s, "POST", step.path, token, "application/json", step.body)
+		code, _, raw := apitest.Do(t, s, "POST", step.path, token, "application/json", step.body)
 		if code != 200 {
 			t.Fatalf("%s: %d %s", step.path, code, raw)
 		}
@@ -50,7 +37,7 @@ func TestOMniLeadsSessionAPI(t *testing.T) {
 	}
 	// An agent acts for itself only: it is known, so refused (403), not
 	// asked for credentials (401).
-	_, m, _ = do(t, s, "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"alice-pw"}`)
+	_, m, _ = apitest.Do(t, s, "POST", "/api/v1/login", "", "application/json", `{"username":"1001","password":"alice-pw"}`)
 	token, _ = m["token"].(string)
 	for _, tc := range []struct{ method, path, body string }{
 		{"POST", "/api/v1/asterisk_pause/", `{"agent":"1002","pause_id":"x"}`},
@@ -58,7 +45,7 @@ func TestOMniLeadsSessionAPI(t *testing.T) {
 		{"GET", "/api/agents/1002", ""},
 		{"GET", "/api/agents", ""},
 	} {
-		code, m, raw := do(t, s, tc.method, tc.path, token, "application/json", tc.body)
+		code, m, raw := apitest.Do(t, s, tc.method, tc.path, token, "application/json", tc.body)
 		if e, _ := m["error"].(map[string]any); code != 403 || e["code"] != ccd.EFORBIDDEN {
 			t.Fatalf("agent acting for another via %s: %d %s", tc.path, code, raw)
 		}
@@ -67,7 +54,7 @@ func TestOMniLeadsSessionAPI(t *testing.T) {
 
 func TestLoginAnswersAsOMniLeads(t *testing.T) {
 	s := apitest.NewAuthServer(t, apitest.NewClock(), 10)
-	code, m, raw, _ := doFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw"))
+	code, m, raw, _ := apitest.DoFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw"))
 	if code != 200 {
 		t.Fatalf("login %d %s", code, raw)
 	}
@@ -78,7 +65,7 @@ func TestLoginAnswersAsOMniLeads(t *testing.T) {
 	}
 	// A wrong password and an unknown user get the same OMniLeads answer.
 	for _, body := range []string{apitest.LoginBody("1001", "wrong"), apitest.LoginBody("nobody", "x")} {
-		code, m, raw, _ := doFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", body)
+		code, m, raw, _ := apitest.DoFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", body)
 		if code != 404 || m["detail"] != "Invalid Credentials or activate account" || len(m) != 1 {
 			t.Fatalf("failed login %s: %d %s", body, code, raw)
 		}
@@ -97,7 +84,7 @@ func TestLoginThrottlesGuessing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, m, raw, h := doFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "guess"+strconv.Itoa(i)))
+			code, m, raw, h := apitest.DoFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "guess"+strconv.Itoa(i)))
 			if code == 429 {
 				e, _ := m["error"].(map[string]any)
 				if secs, err := strconv.Atoi(h.Get("Retry-After")); err != nil || secs < 1 || secs > 300 || e["code"] != ccd.ETOOMANY {
@@ -114,19 +101,19 @@ func TestLoginThrottlesGuessing(t *testing.T) {
 		t.Fatalf("answers %v: want %d password checks, then 429", counts, maxFailures)
 	}
 	// The right password does not open a throttled user, from anywhere.
-	if code, _, raw, _ := doFrom(t, s, apitest.AddrB, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw")); code != 429 {
+	if code, _, raw, _ := apitest.DoFrom(t, s, apitest.AddrB, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw")); code != 429 {
 		t.Fatalf("throttled user logged in: %d %s", code, raw)
 	}
 	// Another user from another address logs in at once.
-	if code, _, raw, _ := doFrom(t, s, apitest.AddrB, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1002", "bob-pw")); code != 200 {
+	if code, _, raw, _ := apitest.DoFrom(t, s, apitest.AddrB, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1002", "bob-pw")); code != 200 {
 		t.Fatalf("other user, other address: %d %s", code, raw)
 	}
 	// The guessing address is throttled for every user.
-	if code, _, raw, _ := doFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1002", "bob-pw")); code != 429 {
+	if code, _, raw, _ := apitest.DoFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1002", "bob-pw")); code != 429 {
 		t.Fatalf("throttled address: %d %s", code, raw)
 	}
 	now.Add(5 * time.Minute)
-	if code, _, raw, _ := doFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw")); code != 200 {
+	if code, _, raw, _ := apitest.DoFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw")); code != 200 {
 		t.Fatalf("after the window: %d %s", code, raw)
 	}
 }
@@ -136,14 +123,14 @@ func TestTokensExpireAndLogoutRevokes(t *testing.T) {
 	s := apitest.NewAuthServer(t, now, 10)
 	login := func() string {
 		t.Helper()
-		code, m, raw, _ := doFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw"))
+		code, m, raw, _ := apitest.DoFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw"))
 		if code != 200 {
 			t.Fatalf("login %d %s", code, raw)
 		}
 		return m["token"].(string)
 	}
 	status := func(token string) int {
-		code, _, _ := do(t, s, "GET", "/api/agents/1001", token, "", "")
+		code, _, _ := apitest.Do(t, s, "GET", "/api/agents/1001", token, "", "")
 		return code
 	}
 	old := login()
@@ -157,7 +144,7 @@ func TestTokensExpireAndLogoutRevokes(t *testing.T) {
 		t.Fatalf("after an hour: old %d, renewed %d", status(old), status(renewed))
 	}
 	other := login()
-	if code, _, raw := do(t, s, "POST", "/api/v1/asterisk_logout/", renewed, "", ""); code != 200 {
+	if code, _, raw := apitest.Do(t, s, "POST", "/api/v1/asterisk_logout/", renewed, "", ""); code != 200 {
 		t.Fatalf("logout %d %s", code, raw)
 	}
 	if status(renewed) != 401 || status(other) != 401 {
@@ -167,41 +154,23 @@ func TestTokensExpireAndLogoutRevokes(t *testing.T) {
 
 func TestSessionAPIRejectsBadInput(t *testing.T) {
 	s, _ := apitest.NewAgentServer(t)
-	cases := []struct {
-		name, method, path, token, ctype, body string
-		code                                   int
-		field                                  string
-	}{
-		{"no username", "POST", "/api/v1/login", "", "application/json", `{"password":"x"}`, 400, "username"},
-		{"agent without password", "POST", "/api/v1/login", "", "application/json", `{"username":"1002","password":""}`, 400, "password"},
-		{"malformed json", "POST", "/api/v1/login", "", "application/json", `{"username":`, 400, "body"},
-		{"no token", "POST", "/api/v1/asterisk_login/", "", "", "", 401, ""},
-		{"bad token", "POST", "/api/v1/asterisk_login/", "nope", "", "", 401, ""},
-		{"integration without agent", "POST", "/api/v1/asterisk_login/", apitest.IntegrationToken, "", "", 400, "agent"},
-		{"pause without id", "POST", "/api/v1/asterisk_pause/", apitest.IntegrationToken, "application/json", `{"agent":"1001"}`, 400, "pause_id"},
-		{"pause while logged out", "POST", "/api/v1/asterisk_pause/", apitest.IntegrationToken, "application/json", `{"agent":"1002","pause_id":"x"}`, 409, ""},
+	cases := []apitest.ErrorCase{
+		{Name: "no username", Method: "POST", Path: "/api/v1/login", ContentType: "application/json", Body: `{"password":"x"}`, Code: 400, Field: "username"},
+		{Name: "agent without password", Method: "POST", Path: "/api/v1/login", ContentType: "application/json", Body: `{"username":"1002","password":""}`, Code: 400, Field: "password"},
+		{Name: "malformed json", Method: "POST", Path: "/api/v1/login", ContentType: "application/json", Body: `{"username":`, Code: 400, Field: "body"},
+		{Name: "no token", Method: "POST", Path: "/api/v1/asterisk_login/", Code: 401},
+		{Name: "bad token", Method: "POST", Path: "/api/v1/asterisk_login/", Token: "nope", Code: 401},
+		{Name: "integration without agent", Method: "POST", Path: "/api/v1/asterisk_login/", Token: apitest.IntegrationToken, Code: 400, Field: "agent"},
+		{Name: "pause without id", Method: "POST", Path: "/api/v1/asterisk_pause/", Token: apitest.IntegrationToken, ContentType: "application/json", Body: `{"agent":"1001"}`, Code: 400, Field: "pause_id"},
+		{Name: "pause while logged out", Method: "POST", Path: "/api/v1/asterisk_pause/", Token: apitest.IntegrationToken, ContentType: "application/json", Body: `{"agent":"1002","pause_id":"x"}`, Code: 409},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			code, m, raw := do(t, s, tc.method, tc.path, tc.token, tc.ctype, tc.body)
-			if code != tc.code {
-				t.Fatalf("status %d, want %d: %s", code, tc.code, raw)
-			}
-			e, _ := m["error"].(map[string]any)
-			if e == nil || e["message"] == "" {
-				t.Fatalf("no JSON error body: %s", raw)
-			}
-			if tc.field != "" && e["field"] != tc.field {
-				t.Fatalf("field %v, want %s: %s", e["field"], tc.field, raw)
-			}
-		})
-	}
+	apitest.CheckErrors(t, s, cases)
 }
 
 func TestSuccessfulLoginsAreNotThrottled(t *testing.T) {
 	s := apitest.NewAuthServer(t, apitest.NewClock(), 3)
 	for i := range 50 {
-		if code, _, raw, _ := doFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw")); code != 200 {
+		if code, _, raw, _ := apitest.DoFrom(t, s, apitest.AddrA, "POST", "/api/v1/login", "", "application/json", apitest.LoginBody("1001", "alice-pw")); code != 200 {
 			t.Fatalf("login %d: %d %s", i, code, raw)
 		}
 	}

@@ -2,35 +2,22 @@ package optimus_test
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/internal/apitest"
 )
-
-// do and doFrom are apitest's request helpers on a server.
-func do(t *testing.T, s *api.Server, method, path, token, contentType, body string) (int, map[string]any, string) {
-	t.Helper()
-	return apitest.Do(t, s.Echo, method, path, token, contentType, body)
-}
-
-func doFrom(t *testing.T, s *api.Server, addr, method, path, token, contentType, body string) (int, map[string]any, string, http.Header) {
-	t.Helper()
-	return apitest.DoFrom(t, s.Echo, addr, method, path, token, contentType, body)
-}
 
 func TestOptimusAgentServices(t *testing.T) {
 	s, f := apitest.NewAgentServer(t)
 	q := url.Values{"webServiceUserName": {"ws"}, "password": {"ws-pw"}, "Username": {"1001"}, "ExtensionNumber": {"1001"}}
-	code, _, raw := do(t, s, "GET", "/AgentServices.asmx/LOGIN?"+q.Encode(), "", "", "")
+	code, _, raw := apitest.Do(t, s, "GET", "/AgentServices.asmx/LOGIN?"+q.Encode(), "", "", "")
 	if code != 200 || !strings.Contains(raw, `<string xmlns="http://tempuri.org/">OK</string>`) {
 		t.Fatalf("LOGIN %d %s", code, raw)
 	}
 	form := url.Values{"webServiceUserName": {"ws"}, "password": {"ws-pw"}, "Username": {"1001"}, "activityCode": {"7"}}
-	code, _, raw = do(t, s, "POST", "/AgentServices.asmx/NOT%20READY", "", "application/x-www-form-urlencoded", form.Encode())
+	code, _, raw = apitest.Do(t, s, "POST", "/AgentServices.asmx/NOT%20READY", "", "application/x-www-form-urlencoded", form.Encode())
 	if code != 200 {
 		t.Fatalf("NOT READY %d %s", code, raw)
 	}
@@ -38,11 +25,11 @@ func TestOptimusAgentServices(t *testing.T) {
 		t.Fatalf("state %s", st.State)
 	}
 	q.Set("password", "wrong")
-	if code, _, _ := do(t, s, "GET", "/AgentServices.asmx/LOGOUT?"+q.Encode(), "", "", ""); code != 401 {
+	if code, _, _ := apitest.Do(t, s, "GET", "/AgentServices.asmx/LOGOUT?"+q.Encode(), "", "", ""); code != 401 {
 		t.Fatalf("bad ws password: %d", code)
 	}
 	q.Set("password", "ws-pw")
-	code, _, raw = do(t, s, "GET", "/AgentServices.asmx/CheckExtensionState?"+q.Encode(), "", "", "")
+	code, _, raw = apitest.Do(t, s, "GET", "/AgentServices.asmx/CheckExtensionState?"+q.Encode(), "", "", "")
 	if code != 200 || !strings.Contains(raw, ">not_ready<") {
 		t.Fatalf("CheckExtensionState %d %s", code, raw)
 	}
@@ -56,7 +43,7 @@ func TestOptimusCredentialsAreThrottled(t *testing.T) {
 	var last string
 	var retry string
 	for range 300 {
-		code, _, raw, h := doFrom(t, s, apitest.AddrA, "GET", "/AgentServices.asmx/LOGOUT?"+q.Encode(), "", "", "")
+		code, _, raw, h := apitest.DoFrom(t, s, apitest.AddrA, "GET", "/AgentServices.asmx/LOGOUT?"+q.Encode(), "", "", "")
 		counts[code]++
 		last, retry = raw, h.Get("Retry-After")
 	}
@@ -69,7 +56,7 @@ func TestSuccessfulCallsAreNotThrottled(t *testing.T) {
 	s := apitest.NewAuthServer(t, apitest.NewClock(), 3)
 	q := url.Values{"webServiceUserName": {"ws"}, "password": {"ws-pw"}, "Username": {"1001"}}
 	for i := range 50 {
-		if code, _, raw, _ := doFrom(t, s, apitest.AddrA, "GET", "/AgentServices.asmx/CheckExtensionState?"+q.Encode(), "", "", ""); code != 200 {
+		if code, _, raw, _ := apitest.DoFrom(t, s, apitest.AddrA, "GET", "/AgentServices.asmx/CheckExtensionState?"+q.Encode(), "", "", ""); code != 200 {
 			t.Fatalf("AgentServices call %d: %d %s", i, code, raw)
 		}
 	}

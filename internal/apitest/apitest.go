@@ -125,3 +125,31 @@ func (c *Clock) Add(d time.Duration) {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 }
+
+// ErrorCase is a request that must fail with Code, in the JSON error shape,
+// naming Field when it is set.
+type ErrorCase struct {
+	Name, Method, Path, Token, ContentType, Body string
+	Code                                         int
+	Field                                        string
+}
+
+// CheckErrors sends each case to h as a subtest and checks its answer.
+func CheckErrors(t *testing.T, h http.Handler, cases []ErrorCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			code, m, raw := Do(t, h, tc.Method, tc.Path, tc.Token, tc.ContentType, tc.Body)
+			if code != tc.Code {
+				t.Fatalf("status %d, want %d: %s", code, tc.Code, raw)
+			}
+			e, _ := m["error"].(map[string]any)
+			if e == nil || e["message"] == "" {
+				t.Fatalf("no JSON error body: %s", raw)
+			}
+			if tc.Field != "" && e["field"] != tc.Field {
+				t.Fatalf("field %v, want %s: %s", e["field"], tc.Field, raw)
+			}
+		})
+	}
+}
