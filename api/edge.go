@@ -112,9 +112,6 @@ func checkTexts(c echo.Context, body []byte) error {
 	if err := checkQuery(c.Request().URL.RawQuery); err != nil {
 		return err
 	}
-	if err := checkPathParams(c); err != nil {
-		return err
-	}
 	if len(body) == 0 {
 		return nil
 	}
@@ -164,30 +161,6 @@ func checkValues(vs url.Values) error {
 		}
 		for _, v := range values {
 			if p := textcheck.Problem(v); p != "" {
-				return ccd.Invalid(name, p)
-			}
-		}
-	}
-	return nil
-}
-
-// checkPathParams checks each path parameter as routed and percent-decoded
-// (the router gives the raw text when the path held escapes it keeps).
-func checkPathParams(c echo.Context) error {
-	values := c.ParamValues()
-	for i, name := range c.ParamNames() {
-		if i >= len(values) {
-			break
-		}
-		v := values[i]
-		if name == "*" { // a catch-all route's rest of the path
-			name = "path"
-		}
-		if p := textcheck.Problem(v); p != "" {
-			return ccd.Invalid(name, p)
-		}
-		if d, err := url.PathUnescape(v); err == nil {
-			if p := textcheck.Problem(d); p != "" {
 				return ccd.Invalid(name, p)
 			}
 		}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd"
-	"github.com/ccdhq/ccd/internal/textcheck"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/store"
 	"github.com/labstack/echo/v4"
@@ -136,9 +135,6 @@ func QueryParams(names ...string) echo.MiddlewareFunc {
 					return ccd.Invalid(name, "unknown parameter; "+c.Path()+" "+takes)
 				case len(q[name]) > 1:
 					return ccd.Invalid(name, "is given more than once")
-				}
-				if p := textcheck.Problem(q[name][0]); p != "" {
-					return ccd.Invalid(name, p)
 				}
 			}
 			return next(c)
