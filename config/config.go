@@ -40,6 +40,7 @@ type Config struct {
 	ACD      ACD      `yaml:"acd"`
 	API      API      `yaml:"api"`
 	Stats    Stats    `yaml:"stats"`
+	Webhooks Webhooks `yaml:"webhooks"`
 }
 
 // Stats configures the quarter-hour statistics.
@@ -177,6 +178,7 @@ func Default() Config {
 		ACD:      ACD{RecordingName: "{date}-{queue}-{callid}"},
 		API:      defaultAPI(),
 		Stats:    Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
+		Webhooks: defaultWebhooks(),
 	}
 }
 
@@ -342,6 +344,7 @@ func (c *Config) Validate() error {
 		bad("api.optimus_password", "api.optimus_user and api.optimus_password go together")
 	}
 	c.API.validate(bad)
+	c.Webhooks.validate(bad)
 	if c.API.AdminToken != "" && c.API.AdminToken == c.API.Token {
 		bad("api.admin_token", "must differ from api.token: each token is one principal")
 	}
