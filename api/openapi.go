@@ -63,6 +63,16 @@ func operations() []operation {
 
 		{method: "PUT", path: "/api/admin/agents/:id/skills/:skill", tag: "admin", summary: "set one skill level of an agent", auth: "bearer", body: []string{"level"}},
 		{method: "DELETE", path: "/api/admin/agents/:id/skills/:skill", tag: "admin", summary: "remove one skill of an agent", auth: "bearer", ok: http.StatusNoContent},
+
+		{method: "GET", path: "/api/admin/webhooks", tag: "webhooks", summary: "the employee webhook subscriptions", auth: "bearer"},
+		{method: "GET", path: "/api/admin/webhooks/:id", tag: "webhooks", summary: "one webhook subscription, with its signing secret", auth: "bearer"},
+		{method: "PUT", path: "/api/admin/webhooks/:id", tag: "webhooks", summary: "create (201) or replace (200) a webhook subscription; enabled true takes a disabled one back",
+			auth: "bearer", body: []string{"url", "format", "secret", "events", "enabled"}},
+		{method: "DELETE", path: "/api/admin/webhooks/:id", tag: "webhooks", summary: "remove a webhook subscription and its outbox", auth: "bearer", ok: http.StatusNoContent},
+		{method: "GET", path: "/api/admin/webhooks/:id/dead_letters", tag: "webhooks", summary: "a subscription's dead letters, oldest first",
+			auth: "bearer", query: []string{"after", "limit"}},
+		{method: "POST", path: "/api/admin/webhooks/:id/dead_letters/replay", tag: "webhooks", summary: "send dead letters again (msg_ids; none: all)",
+			auth: "bearer", body: []string{"msg_ids"}},
 	}
 	for _, op := range []string{"asterisk_login", "asterisk_logout", "asterisk_pause", "asterisk_unpause"} {
 		body := map[string][]string{"asterisk_login": {"agent", "endpoint"}, "asterisk_pause": {"agent", "pause_id"}}[op]

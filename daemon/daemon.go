@@ -278,6 +278,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	omnileads.Mount(srv, agents)
 	optimus.Mount(srv, agents, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
 	srv.MountAdmin(live)
+	hooks, err := mountWebhooks(cfg, srv, m, &dbReady, log)
+	if err != nil {
+		return err
+	}
 	srv.MountOpenAPI()
 	registerACDMetrics(m, ariL.queue)
 	direct := ariL.queue.DirectCall
@@ -343,6 +347,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	stopDB = stop
 	sink.db.Store(db)
 	dbReady.Store(db)
+	hooks.seed(ctx, db)
 	lost := make(chan error, 1)
 	wg.Add(1)
 	go func() {
@@ -367,6 +372,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	go func() {
 		defer wg.Done()
 		startStats(ctx, cfg, db, log, statsLive)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		hooks.start(ctx, db, hub)
 	}()
 	if open, err := db.OpenPBXChannels(ctx, time.Now().Add(-24*time.Hour)); err != nil {
 		log.Warn("cannot read channels open at the last stop", "err", err)

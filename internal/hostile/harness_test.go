@@ -123,6 +123,11 @@ func newHarness(t *testing.T) *harness {
 	cfg.ACD.Activities = []config.Activity{{Code: adminActivity, Name: "Lunch"}, {Code: adminGone}}
 	cfg.ACD.Agents[len(cfg.ACD.Agents)-1].Skills = map[string]int{"support": 2} // adminGone, until removed
 	cfg.API.OptimusUser, cfg.API.OptimusPassword = optimusUser, optimusPassword
+	cfg.Webhooks.AccountID = "4711"
+	cfg.Webhooks.Subscriptions = []config.WebhookSubscription{
+		{ID: webhookKept, URL: "http://192.0.2.10/hook", Format: "json", Events: []string{"outgoing"}},
+		{ID: webhookGone, URL: "http://192.0.2.10/gone", Format: "get", Events: []string{"outgoing"}},
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,13 @@ package hostile_test
 
 import (
 	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/integrations/webhook"
 	"github.com/labstack/echo/v4"
 )
 
@@ -427,10 +432,83 @@ func admins() []variant {
 	return out
 }
 
+// The webhook subscriptions of the test configuration: webhookKept is read
+// and replayed, webhookGone removed by DELETE; webhookNew is created by PUT.
+const (
+	webhookKept = "crm"
+	webhookGone = "crm-gone"
+	webhookNew  = "crm-new"
+)
+
+// webhookIDSyntax is a subscription's id.
+var webhookIDSyntax = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// webhookID names a subscription: a PUT creates one with a well formed id,
+// a GET or DELETE may then find it.
+func webhookID(s sent) bool { return cleanText(s) && webhookIDSyntax.MatchString(s.v.text) }
+
+// webhookURL is a receiver's address: http(s), a host that is not internal.
+func webhookURL(s sent) bool {
+	sub := config.WebhookSubscription{ID: "x", URL: s.v.text, Format: "json"}
+	if _, problem := sub.Check(); problem != "" || !cleanText(s) {
+		return false
+	}
+	return webhook.Policy{}.CheckURL(s.v.text) == nil
+}
+
+// webhookSecret is a Standard Webhooks secret, or none (ccd makes one).
+func webhookSecret(s sent) bool {
+	sub := config.WebhookSubscription{ID: "x", URL: "https://crm.example.com/", Format: "json", Secret: s.v.text}
+	_, problem := sub.Check()
+	return problem == "" && cleanText(s)
+}
+
+// webhookFormat is get, form or json ("" is json).
+func webhookFormat(s sent) bool {
+	return s.isText() && slices.Contains([]string{"", "get", "form", "json"}, s.v.text)
+}
+
+// nonNegativeInt is a position in a list.
+func nonNegativeInt(s sent) bool {
+	n, err := strconv.ParseInt(s.v.text, 10, 64)
+	return s.isText() && err == nil && n >= 0 && n <= 1<<62
+}
+
+// deadLetterLimit is a page size of the dead letters.
+func deadLetterLimit(s sent) bool {
+	n, err := strconv.Atoi(s.v.text)
+	return s.isText() && err == nil && n >= 1 && n <= 1000
+}
+
+// webhooks are the admin routes of the employee webhooks.
+func webhooks() []variant {
+	only := func(route string, body where, params ...param) variant {
+		return variant{route: route, params: params, body: body, callers: []caller{admin}, refused: []caller{integration, agent, anonymous},
+			agent: agentPause, strict: true, errors: jsonError}
+	}
+	id := func(valid string) param { return pathParam("id", valid, webhookID) }
+	jsonValue := func(name, validJSON string) param {
+		p := field(name, "", never)
+		p.validJSON = validJSON
+		return optional(p)
+	}
+	return []variant{
+		only("GET /api/admin/webhooks", 0),
+		only("GET /api/admin/webhooks/:id", 0, id(webhookKept)),
+		only("PUT /api/admin/webhooks/:id", inJSON, id(webhookNew), field("url", "https://crm.example.com/hook", webhookURL),
+			optional(field("format", "form", webhookFormat)), optional(field("secret", "", webhookSecret)),
+			jsonValue("events", `["ringing"]`), jsonValue("enabled", "true")),
+		only("DELETE /api/admin/webhooks/:id", 0, id(webhookGone)),
+		only("GET /api/admin/webhooks/:id/dead_letters", 0, id(webhookKept),
+			optional(query("after", "0", nonNegativeInt)), optional(query("limit", "10", deadLetterLimit))),
+		only("POST /api/admin/webhooks/:id/dead_letters/replay", inJSON, id(webhookKept), jsonValue("msg_ids", `["msg_1_ringing"]`)),
+	}
+}
+
 // table is every way the suite calls the server.
 func table() []variant {
 	var out []variant
-	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), notFound()} {
+	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), webhooks(), notFound()} {
 		out = append(out, part...)
 	}
 	return out
