@@ -47,6 +47,12 @@ func (f *Feeder) Step(ctx context.Context) (int, error) {
 	}
 	var added int64
 	err = f.cons.Apply(ctx, func(ctx context.Context, tx *sqlx.Tx) (store.ConsumerPosition, error) {
+		// Letters and cursor are lost together if the server crashes before
+		// they reach the disk, and then are made again from the log, which
+		// keeps the events: waiting for the flush would only add latency.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return store.ConsumerPosition{}, err
+		}
 		var subs []Subscription
 		if err := tx.SelectContext(ctx, &subs, `SELECT * FROM webhook_subscription WHERE enabled ORDER BY id`); err != nil {
 			return store.ConsumerPosition{}, fmt.Errorf("webhook: subscriptions: %w", err)

@@ -226,11 +226,28 @@ func (s Store) delivered(ctx context.Context, ids []int64, statuses []int, at ti
 	for i, v := range statuses {
 		st[i] = int64(v)
 	}
-	_, err := s.DB.ExecContext(ctx, `UPDATE webhook_outbox o SET state = 'delivered', attempts = o.attempts + 1, done_at = $3,
+	return s.unsynced(ctx, `UPDATE webhook_outbox o SET state = 'delivered', attempts = o.attempts + 1, done_at = $3,
 			last_status = d.status, last_error = ''
 		FROM unnest($1::bigint[], $2::int[]) AS d(id, status) WHERE o.id = d.id AND o.state = 'pending'`,
 		pq.Int64Array(ids), pq.Int64Array(st), at)
-	return err
+}
+
+// unsynced runs one statement in a transaction that does not wait for the
+// disk: a delivery mark lost in a server crash only sends the letter again
+// (at least once), and the receiver drops the repeat by its webhook-id.
+func (s Store) unsynced(ctx context.Context, q string, args ...any) error {
+	tx, err := s.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // failed records a failed attempt: the letter waits until next, or is dead.
