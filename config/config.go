@@ -41,6 +41,7 @@ type Config struct {
 	API      API      `yaml:"api"`
 	Stats    Stats    `yaml:"stats"`
 	Webhooks Webhooks `yaml:"webhooks"`
+	SQLHooks SQLHooks `yaml:"sql_hooks"`
 }
 
 // Stats configures the quarter-hour statistics.
@@ -179,6 +180,7 @@ func Default() Config {
 		API:      defaultAPI(),
 		Stats:    Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
 		Webhooks: defaultWebhooks(),
+		SQLHooks: defaultSQLHooks(),
 	}
 }
 
@@ -345,6 +347,7 @@ func (c *Config) Validate() error {
 	}
 	c.API.validate(bad)
 	c.Webhooks.validate(bad)
+	c.SQLHooks.validate(bad)
 	if c.API.AdminToken != "" && c.API.AdminToken == c.API.Token {
 		bad("api.admin_token", "must differ from api.token: each token is one principal")
 	}
