@@ -65,6 +65,21 @@ const (
 	EventPBXDeviceState EventKind = "pbx.device_state" // a device (phone) changed state
 )
 
+// EventCallCRMData (source "api") is what the CRM's Call Start SQL hook
+// answered for a call (CRMCallData): a screen pop URL, its own call id,
+// whether to record, a default transfer number, required skills.
+const EventCallCRMData EventKind = "call.crm_data"
+
+// CRMCallData is the payload of call.crm_data.
+type CRMCallData struct {
+	URL                   string   `json:"url,omitempty"`
+	CRMCallID             string   `json:"crm_call_id,omitempty"`
+	Record                bool     `json:"record,omitempty"`
+	DefaultTransferNumber string   `json:"default_transfer_number,omitempty"`
+	Skills                []string `json:"skills,omitempty"`
+	CustomData            string   `json:"custom_data,omitempty"`
+}
+
 // EventConfigChanged (source "api") is the audit of a change to the live
 // configuration: who changed which item, and how it was before and after
 // (ConfigChange).

@@ -14,9 +14,11 @@ import (
 // as the customers' examples write it) becomes a placeholder, quotes and
 // all, so the value is never spliced into the SQL. A variable inside a
 // longer literal or a quoted identifier is refused: binding it would need
-// the statement rewritten, and splicing it would be an injection. Comments
-// are left alone.
-func translateBraces(q string, d *dialect, names []string) (string, []string, error) {
+// the statement rewritten, and splicing it would be an injection — unless
+// keepInLiterals, for Call Start, whose answer is a URL with {…} variables
+// of its own that ccd fills in later: there such a literal stays text, as
+// written. Comments are left alone.
+func translateBraces(q string, d *dialect, names []string, keepInLiterals bool) (string, []string, error) {
 	canonical := make(map[string]string, len(names))
 	for _, n := range names {
 		canonical[strings.ToUpper(n)] = n
@@ -48,6 +50,8 @@ func translateBraces(q string, d *dialect, names []string) (string, []string, er
 		case exact && isStringLiteral(t, d):
 			dropLiteralPrefix(&b)
 			bind(name)
+		case found && keepInLiterals && isStringLiteral(t, d):
+			b.WriteString(t)
 		case found && !isComment(t):
 			return "", nil, fmt.Errorf("{%s} inside %s at offset %d: a value is never put into the SQL text; write the literal as '{%s}' alone (it becomes a bound parameter) or build the text in SQL",
 				name, describe(t, d), offset, name)
@@ -97,15 +101,15 @@ func braceLiteral(t string, canonical map[string]string) (name string, exact, fo
 			continue
 		}
 		raw := t[i+1 : i+j]
+		exact = i == 1 && i+j+1 == len(t)-1
 		n, ok := canonical[strings.ToUpper(raw)]
-		if !ok {
-			if isComment(t) {
-				continue
-			}
+		switch {
+		case ok:
+			return n, exact, true, nil
+		case exact && !isComment(t):
+			// '{Usrname}': a misspelt variable, not a text anyone means.
 			return "", false, false, fmt.Errorf("unknown variable {%s} (this hook has %s)", raw, braceList(canonical))
 		}
-		exact = i == 1 && i+j+1 == len(t)-1
-		return n, exact, true, nil
 	}
 	return "", false, false, nil
 }

@@ -66,7 +66,7 @@ func OpenHooks(cfg config.SQLHooks, env func(string) (string, bool)) (*Hooks, er
 	}
 	h := &Hooks{driver: cfg.Driver, timeout: cfg.Timeout, retries: cfg.Retries, retryDelay: cfg.RetryDelay, stmts: map[string]hookStatement{}}
 	for name, hook := range cfg.Hooks() {
-		st, err := prepareHook(cfg.Driver, d, hook, hookVars[name])
+		st, err := prepareHook(cfg.Driver, d, hook, hookVars[name], name == "call_start")
 		if err != nil {
 			key := "sql_hooks." + name + ".statement"
 			if hook.Procedure != "" {
@@ -98,10 +98,10 @@ func OpenHooks(cfg config.SQLHooks, env func(string) (string, bool)) (*Hooks, er
 	return h, nil
 }
 
-func prepareHook(driver string, d *dialect, hook config.SQLHook, vars []string) (hookStatement, error) {
+func prepareHook(driver string, d *dialect, hook config.SQLHook, vars []string, urlLiterals bool) (hookStatement, error) {
 	switch {
 	case hook.Statement != "":
-		q, bound, err := translateBraces(hook.Statement, d, vars)
+		q, bound, err := translateBraces(hook.Statement, d, vars, urlLiterals)
 		return hookStatement{query: q, vars: bound}, err
 	case hook.Procedure == "":
 		return hookStatement{}, nil

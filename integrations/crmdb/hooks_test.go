@@ -37,12 +37,18 @@ func TestBracesAreAlwaysBound(t *testing.T) {
 		{"postgres", `select "{Username}" from u`, "", nil, "inside a quoted identifier"},
 		{"postgres", "select 1 from u where n = {AgentId}", "", nil, "unknown variable {AgentId}"},
 		{"postgres", "select 1 from u where n = '{Agent}'", "", nil, "unknown variable {Agent}"},
+		{"postgres", "select '/pop?id={CallId}' from u where n = {Username}", "select '/pop?id={CallId}' from u where n = $1", []string{"Username"}, ""},
 		{"sqlite", "select 1 from u where n = ?", "", nil, "placeholder ?"},
 		{"postgres", "select 1 from u where n = $1", "", nil, "placeholder $1"},
 		{"postgres", "select 1 from u where n = 'unterminated", "", nil, "unterminated"},
 	}
+	// Call Start's URL keeps its own variables as written.
+	if got, vars, err := translateBraces("select '/pop?ani={Ani}' as Url where d = '{Dnis}'", dialects["postgres"], hookVars["call_start"], true); err != nil ||
+		got != "select '/pop?ani={Ani}' as Url where d = $1" || !slices.Equal(vars, []string{"Dnis"}) {
+		t.Errorf("call start URL literal: %q %v %v", got, vars, err)
+	}
 	for _, tc := range cases {
-		got, vars, err := translateBraces(tc.q, dialects[tc.driver], login)
+		got, vars, err := translateBraces(tc.q, dialects[tc.driver], login, false)
 		switch {
 		case tc.err != "":
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
