@@ -252,6 +252,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	auth := agentAuth(cfg, live)
+	hookSQL, err := openSQLHooks(cfg, &auth, m, log)
+	if err != nil {
+		return err
+	}
 	auth.Sessions = dbSessions{db: &dbReady, log: log}
 	amiL = newAMILink(cfg, log, m, observer)
 	if err := amiL.start(linkCtx); err != nil {
@@ -377,6 +381,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	go func() {
 		defer wg.Done()
 		hooks.start(ctx, db, hub)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		hookSQL.run(ctx, db, hub, writer.Add)
 	}()
 	if open, err := db.OpenPBXChannels(ctx, time.Now().Add(-24*time.Hour)); err != nil {
 		log.Warn("cannot read channels open at the last stop", "err", err)

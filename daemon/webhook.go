@@ -101,7 +101,7 @@ func (w *webhooks) seed(ctx context.Context, db *store.DB) {
 // event log (woken by the hub) and delivers it, until ctx ends.
 func (w *webhooks) start(ctx context.Context, db *store.DB, hub *eventlog.Hub) {
 	st := webhook.Store{DB: db}
-	lock := w.acquire(ctx, db)
+	lock := holdLock(ctx, db, webhookLockID, "webhooks", w.log)
 	if lock == nil {
 		return
 	}
@@ -122,18 +122,19 @@ func (w *webhooks) start(ctx context.Context, db *store.DB, hub *eventlog.Hub) {
 	del.Run(ctx, w.cfg.Retention)
 }
 
-// acquire waits for the webhook lock; nil when ctx ends first.
-func (w *webhooks) acquire(ctx context.Context, db *store.DB) *store.SessionLock {
+// holdLock waits for the advisory lock id, for the part named what; nil
+// when ctx ends first. One ccd per database runs that part.
+func holdLock(ctx context.Context, db *store.DB, id int64, what string, log *slog.Logger) *store.SessionLock {
 	said := false
 	for {
-		lock, ok, err := db.TryLock(ctx, webhookLockID)
+		lock, ok, err := db.TryLock(ctx, id)
 		switch {
 		case ok:
 			return lock
 		case err != nil && ctx.Err() == nil:
-			w.log.Warn("cannot try the webhook lock", "err", err)
+			log.Warn("cannot try the lock of the "+what, "err", err)
 		case !said:
-			w.log.Info("another ccd delivers the webhooks; this one waits until it stops")
+			log.Info("another ccd runs the " + what + "; this one waits until it stops")
 			said = true
 		}
 		select {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/config"
 )
 
@@ -287,5 +289,27 @@ func TestHookProcedurePostgres(t *testing.T) {
 	h := mustHooks(t, cfg)
 	if got, err := h.AgentLogin(context.Background(), "joe", "smith"); err != nil || got.AgentID != "7" || got.Extension != "2001" {
 		t.Errorf("procedure login: %+v, %v", got, err)
+	}
+}
+
+type noPasswords struct{ api.AgentDirectory }
+
+func (noPasswords) CheckPassword(agent, password string) (bool, bool) { return agent == "joe", false }
+
+// The Agent Login hook is the other way in: ccd's own check first, then the
+// CRM's statement.
+func TestLoginDirectory(t *testing.T) {
+	dsn, db := sqliteCRM(t)
+	execAll(t, db, crmUsers)
+	execAll(t, db, crmRows...)
+	d := LoginDirectory{AgentDirectory: noPasswords{}, Hooks: mustHooks(t, seedHooks("sqlite", dsn)), Log: slog.New(slog.DiscardHandler)}
+	if known, ok := d.CheckPassword("joe", "smith"); !known || !ok {
+		t.Errorf("joe with the CRM's password: known %v ok %v", known, ok)
+	}
+	if _, ok := d.CheckPassword("joe", "' OR '1'='1"); ok {
+		t.Error("an injection logged in")
+	}
+	if _, ok := d.CheckPassword("noid", "pw"); ok {
+		t.Error("a row without AgentId logged in")
 	}
 }
