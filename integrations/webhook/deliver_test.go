@@ -267,7 +267,9 @@ func TestSlowReceiverDoesNotHoldUpOthers(t *testing.T) {
 	e.subscribe("slow", slow.srv.URL, "json")
 	e.subscribe("fast", fast.srv.URL, "json")
 	e.start()
-	ids := e.ring(50)
+	ids := e.ring(1)
+	waitFor(t, "the slow receiver holding the first letter", func() bool { return len(slow.requests()) == 1 })
+	ids = append(ids, e.ring(50)...)
 	waitFor(t, "the fast receiver's letters", func() bool { _, c := fast.ids(); return len(c) == len(ids) })
 	if n := len(slow.requests()); n != 1 {
 		t.Errorf("the slow receiver got %d requests, want the first only", n)
