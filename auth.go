@@ -39,6 +39,9 @@ const (
 	// RoleReadiness: read why ccd is not ready (the reasons name internal
 	// addresses).
 	RoleReadiness Role = "readiness"
+	// RoleRecordings: find and hear any call's recording (an agent hears
+	// those of its own calls through RoleAgentSelf).
+	RoleRecordings Role = "recordings"
 	// RoleAdmin: change the configuration.
 	RoleAdmin Role = "admin"
 )
@@ -47,8 +50,8 @@ const (
 var roles = map[PrincipalKind][]Role{
 	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness},
 	AgentUser:   {RoleAgentSelf},
-	Supervisor:  {RoleSupervise, RoleStats},
-	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness},
+	Supervisor:  {RoleSupervise, RoleStats, RoleRecordings},
+	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleRecordings},
 	BI:          {RoleStats},
 }
 

@@ -81,6 +81,25 @@ type ConfigChange struct {
 	After  map[string]any `json:"after,omitempty"`
 }
 
+// Recording audits (source "api"): every download of a call's recording,
+// and every deletion by the retention rule (RecordingAccess).
+const (
+	EventRecordingDownloaded EventKind = "recording.downloaded"
+	EventRecordingDeleted    EventKind = "recording.deleted"
+)
+
+// RecordingAccess is the payload of recording.downloaded and
+// recording.deleted.
+type RecordingAccess struct {
+	CallID    int64  `json:"callid"`            // the statistics' call id (stat.callsstat.callid)
+	Recording string `json:"recording"`         // the recording's name
+	By        string `json:"by"`                // the principal ("agent:1001"), or "retention"
+	Range     string `json:"range,omitempty"`   // downloaded: the Range header asked for
+	Queue     string `json:"queue,omitempty"`   // deleted: the queue whose rule applied
+	Days      int    `json:"days,omitempty"`    // deleted: that rule's retention in days
+	Missing   bool   `json:"missing,omitempty"` // deleted: the file was already gone
+}
+
 // ARIEventPrefix starts the kind of every ARI event of ccd's Stasis
 // application recorded as it came (source "ari"): "ari.StasisStart".
 const ARIEventPrefix = "ari."

@@ -40,6 +40,9 @@ type Config struct {
 	ACD      ACD      `yaml:"acd"`
 	API      API      `yaml:"api"`
 	Stats    Stats    `yaml:"stats"`
+	// Recordings: where the call recordings are, and their retention
+	// (config/recordings.go).
+	Recordings Recordings `yaml:"recordings"`
 }
 
 // Stats configures the quarter-hour statistics.
@@ -166,17 +169,18 @@ const (
 // purpose: ccd has no default credentials.
 func Default() Config {
 	return Config{
-		Listen:   "127.0.0.1:8080",
-		StateDir: DefaultStateDir(),
-		Log:      Log{Level: "info", Format: "text"},
-		Database: Database{MaxOpenConns: 10},
-		ARI:      ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
-		AMI:      AMI{Addr: "127.0.0.1:5038"},
-		PBX:      PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
-		EventLog: EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
-		ACD:      ACD{RecordingName: "{date}-{queue}-{callid}"},
-		API:      defaultAPI(),
-		Stats:    Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
+		Listen:     "127.0.0.1:8080",
+		StateDir:   DefaultStateDir(),
+		Log:        Log{Level: "info", Format: "text"},
+		Database:   Database{MaxOpenConns: 10},
+		ARI:        ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
+		AMI:        AMI{Addr: "127.0.0.1:5038"},
+		PBX:        PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
+		EventLog:   EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
+		ACD:        ACD{RecordingName: "{date}-{queue}-{callid}"},
+		API:        defaultAPI(),
+		Stats:      Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
+		Recordings: DefaultRecordings(),
 	}
 }
 
@@ -347,6 +351,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateSecrets(bad)
 	c.ACD.validate(bad)
+	c.Recordings.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

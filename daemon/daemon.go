@@ -278,6 +278,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	omnileads.Mount(srv, agents)
 	optimus.Mount(srv, agents, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
 	srv.MountAdmin(live)
+	recLib := mountRecordings(srv, cfg, &dbReady, writer.Add, log)
 	srv.MountOpenAPI()
 	registerACDMetrics(m, ariL.queue)
 	direct := ariL.queue.DirectCall
@@ -368,6 +369,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		defer wg.Done()
 		startStats(ctx, cfg, db, log, statsLive)
 	}()
+	wg.Add(1)
+	go func() { defer wg.Done(); runRetention(ctx, cfg, recLib, log) }()
 	if open, err := db.OpenPBXChannels(ctx, time.Now().Add(-24*time.Hour)); err != nil {
 		log.Warn("cannot read channels open at the last stop", "err", err)
 	} else {

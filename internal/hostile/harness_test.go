@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -123,6 +125,8 @@ func newHarness(t *testing.T) *harness {
 	cfg.ACD.Activities = []config.Activity{{Code: adminActivity, Name: "Lunch"}, {Code: adminGone}}
 	cfg.ACD.Agents[len(cfg.ACD.Agents)-1].Skills = map[string]int{"support": 2} // adminGone, until removed
 	cfg.API.OptimusUser, cfg.API.OptimusPassword = optimusUser, optimusPassword
+	cfg.Recordings.Dir = t.TempDir()
+	cfg.Recordings.Retention = []config.RetentionRule{{Queue: "sales", Days: 30}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +149,21 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { daemon.ServerHook = nil })
 	logger := slog.New(slog.NewTextHandler(h.panics, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.stop = daemontest.Start(t, cfg, logger, true)
+	h.seedRecording()
 	return h
+}
+
+// seedRecording puts a recorded call in the statistics and its file in the
+// recording directory (the daemon has migrated the database by now).
+func (h *harness) seedRecording() {
+	const name = "20260310-sales-hostile"
+	if err := os.WriteFile(filepath.Join(h.cfg.Recordings.Dir, name+".wav"), []byte("RIFF....WAVEfmt "), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.db.Exec(`INSERT INTO stat.callsstat (callid, calltype, clid, offeredts, endtype, ucid, recording, lastts)
+		VALUES ($1, 1, $2, $3, 0, 'hostile-call', $4, $3)`, recordedCall, recordedCLID, time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), name); err != nil {
+		h.t.Fatal(err)
+	}
 }
 
 // strangerAddr is the client address of requests without valid credentials:

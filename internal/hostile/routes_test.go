@@ -427,10 +427,38 @@ func admins() []variant {
 	return out
 }
 
+// The recording the harness puts in the statistics and the recording
+// directory (seedRecording): a call nobody of the suite answered.
+const (
+	recordedCall = "900000001"
+	recordedCLID = "0611223344"
+	recordingDay = "2026-03-10"
+)
+
+// recordingRoutes are the look-up and download of recordings and the
+// retention's dry run. An agent finds only the calls it answered, and the
+// seeded call is none of them.
+func recordingRoutes() []variant {
+	v := func(route string, callers, refused []caller, params ...param) variant {
+		return variant{route: route, params: params, callers: callers, refused: refused, agent: agentPause,
+			strict: true, errors: jsonError}
+	}
+	byCall := v("GET /api/recordings", []caller{admin, agent}, []caller{integration, anonymous},
+		query("callid", recordedCall, positiveInt))
+	byCLID := v("GET /api/recordings", []caller{admin, agent}, []caller{integration, anonymous},
+		query("clid", recordedCLID, cleanText), query("from", recordingDay, never), query("till", "2026-03-11", never))
+	byCLID.sampled = true
+	return []variant{byCall, byCLID,
+		v("GET /api/recordings/:callid/file", []caller{admin}, []caller{integration, agent, anonymous},
+			pathParam("callid", recordedCall, never, "call")),
+		v("GET /api/admin/recordings/retention", []caller{admin}, []caller{integration, agent, anonymous}),
+	}
+}
+
 // table is every way the suite calls the server.
 func table() []variant {
 	var out []variant
-	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), notFound()} {
+	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), recordingRoutes(), notFound()} {
 		out = append(out, part...)
 	}
 	return out
