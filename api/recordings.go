@@ -59,7 +59,8 @@ func (s *Server) MountRecordings(lib RecordingLibrary, rules func() []config.Ret
 
 func (a *recordingsAPI) list(c echo.Context) error {
 	ctx, p := c.Request().Context(), PrincipalOf(c)
-	if v := c.QueryParam("callid"); v != "" {
+	if c.QueryParams().Has("callid") {
+		v := c.QueryParam("callid")
 		for _, other := range []string{"clid", "from", "till"} {
 			if c.QueryParam(other) != "" {
 				return ccd.Invalid(other, "goes with clid, not with callid")
