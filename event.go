@@ -100,6 +100,15 @@ type RecordingAccess struct {
 	Missing   bool   `json:"missing,omitempty"` // deleted: the file was already gone
 }
 
+// Callback events (source "acd"): a callback was requested, an attempt to
+// call it back ended (LastResult), the callback ended (EndReason). The
+// payload is the Callback as it is after the fact.
+const (
+	EventCallbackRequested EventKind = "callback.requested"
+	EventCallbackAttempt   EventKind = "callback.attempt"
+	EventCallbackEnded     EventKind = "callback.ended"
+)
+
 // ARIEventPrefix starts the kind of every ARI event of ccd's Stasis
 // application recorded as it came (source "ari"): "ari.StasisStart".
 const ARIEventPrefix = "ari."

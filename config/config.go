@@ -43,6 +43,8 @@ type Config struct {
 	// Recordings: where the call recordings are, and their retention
 	// (config/recordings.go).
 	Recordings Recordings `yaml:"recordings"`
+	// Callbacks: call-me-back (config/callbacks.go).
+	Callbacks Callbacks `yaml:"callbacks"`
 }
 
 // Stats configures the quarter-hour statistics.
@@ -181,6 +183,7 @@ func Default() Config {
 		API:        defaultAPI(),
 		Stats:      Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
 		Recordings: DefaultRecordings(),
+		Callbacks:  DefaultCallbacks(),
 	}
 }
 
@@ -352,6 +355,7 @@ func (c *Config) Validate() error {
 	c.validateSecrets(bad)
 	c.ACD.validate(bad)
 	c.Recordings.validate(bad)
+	c.Callbacks.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }
