@@ -140,6 +140,7 @@ type EventData struct {
 	IdleSince   time.Time `json:"idle_since,omitempty"` // ready: the time idleness counts from
 	Summary     *Call     `json:"summary,omitempty"`    // call.ended: the whole call
 	ArrivedUnix int64     `json:"arrived,omitempty"`    // call.queued: entry into ccd (unix ms), orders restored queues
+	Virtual     bool      `json:"virtual,omitempty"`    // call.offered: a call without a channel (a callback's place), offered at ArrivedUnix
 	// Queues are the queues an agent serves, on every agent event, so that any
 	// one of them tells the statistics where the agent's times count.
 	Queues []string `json:"queues,omitempty"`
