@@ -269,6 +269,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if ariL, err = startARI(linkCtx, cfg, log, m, recorder, writer.Add, first, leading); err != nil {
 		return err
 	}
+	callbacks := wireCallbacks(srv, cfg, ariL, &dbReady, writer.Add, log)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -362,6 +363,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				defer wg.Done()
 				ariL.load(ctx, db, writer.Flush, log)
 			}()
+			wg.Add(1)
+			go func() { defer wg.Done(); runCallbacks(ctx, callbacks, log) }()
 		})
 	}()
 	wg.Add(1)

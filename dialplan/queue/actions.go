@@ -65,6 +65,9 @@ func (a *App) actionFailed(what, channel string, err error) {
 // carryOut hands one action to the call's worker.
 func (a *App) carryOut(act acd.Action) {
 	ctx := context.Background()
+	if a.virtualAction(act) {
+		return
+	}
 	cm := a.calls[act.CallID]
 	if cm == nil {
 		cm = &callMedia{} // restored or already gone: act anyway

@@ -76,6 +76,10 @@ type App struct {
 	calls   map[string]*callMedia // caller channel -> media state
 	setup   map[string]func()     // answer / greeting of new callers, started after their offer
 	pending []acd.Call            // calls read from the log, not yet checked against Asterisk
+	// virtual: the calls without a channel (callbacks, virtual.go), told
+	// to virtualCalls.
+	virtual      map[string]bool
+	virtualCalls VirtualCalls
 
 	stats Stats
 	// loaded: the state is read from the event log; agent requests are taken.

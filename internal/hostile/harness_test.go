@@ -127,6 +127,8 @@ func newHarness(t *testing.T) *harness {
 	cfg.API.OptimusUser, cfg.API.OptimusPassword = optimusUser, optimusPassword
 	cfg.Recordings.Dir = t.TempDir()
 	cfg.Recordings.Retention = []config.RetentionRule{{Queue: "sales", Days: 30}}
+	cfg.ACD.Queues = append(cfg.ACD.Queues, config.Queue{Code: callbackQueue, Skills: map[string]int{"nobody-has-it": 1}})
+	cfg.Callbacks.Queues = []config.CallbackQueue{{Queue: callbackQueue, MaxAttempts: 2, RetryInterval: time.Minute}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +164,13 @@ func (h *harness) seedRecording() {
 	}
 	if _, err := h.db.Exec(`INSERT INTO stat.callsstat (callid, calltype, clid, offeredts, endtype, ucid, recording, lastts)
 		VALUES ($1, 1, $2, $3, 0, 'hostile-call', $4, $3)`, recordedCall, recordedCLID, time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), name); err != nil {
+		h.t.Fatal(err)
+	}
+	later := time.Now().AddDate(5, 0, 0)
+	if _, err := h.db.Exec(`INSERT INTO callback (id, queue, number, origin, priority, state, place_at, max_attempts,
+		retry_interval, next_attempt_at, requested_by, created_at, updated_at)
+		VALUES ($1, $2, '0611223344', 'web', 5, 'waiting', now(), 2, '1 minute', $3, 'hostile', now(), now())`,
+		seededCallback, callbackQueue, later); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -1,0 +1,158 @@
+package daemon_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/ari/aritest"
+	"github.com/ccdhq/ccd/config"
+)
+
+const customer = "PJSIP/0611223344"
+
+func newCallbackHarness(t *testing.T, attempts int) *harness {
+	h := newHarness(t)
+	h.cfg.Callbacks.DialEndpoint = "PJSIP/{number}"
+	h.cfg.Callbacks.DialTimeout = time.Second
+	h.cfg.Callbacks.Queues = []config.CallbackQueue{{Queue: "sales", MaxAttempts: attempts, RetryInterval: time.Second}}
+	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
+	return h
+}
+
+// requestCallback asks for a callback over REST, as a web form does.
+func (h *harness) requestCallback() string {
+	h.t.Helper()
+	code, body := h.sendAs(h.cfg.API.Token, "POST", "/api/callbacks", `{"queue":"sales","number":"0611223344"}`)
+	if code != http.StatusCreated {
+		h.t.Fatalf("request callback: HTTP %d %s", code, body)
+	}
+	var cb ccd.Callback
+	h.decode(body, &cb)
+	return cb.ID
+}
+
+func (h *harness) callback(id string) ccd.Callback {
+	h.t.Helper()
+	var cb ccd.Callback
+	h.getJSON("/api/callbacks/"+id, &cb)
+	return cb
+}
+
+// firstARIEvent is the id of the first Stasis event of kind naming
+// channel (by its name), 0 when there is none.
+func (h *harness) firstARIEvent(kind, channel string) int64 {
+	var id int64
+	_ = h.db.Get(&id, `SELECT coalesce(min(id), 0) FROM call_event WHERE kind = $1 AND payload::text LIKE '%' || $2 || '%'`, kind, channel)
+	return id
+}
+
+// customerLegs counts the channels dialled to the customer.
+func (h *harness) customerLegs() int {
+	var n int
+	_ = h.db.Get(&n, `SELECT count(DISTINCT payload->'peer'->>'id') FROM call_event WHERE kind = 'ari.Dial'
+		AND payload->'peer'->>'name' LIKE $1 || '%'`, customer)
+	return n
+}
+
+// A web callback waits for an agent; the agent is called first and hears
+// the whisper, then the customer is dialled into the agent's bridge. A busy
+// customer is tried again after the interval; the answered attempt ends
+// the callback done.
+func TestCallbackCallsAgentFirstThenCustomerAndRetries(t *testing.T) {
+	h := newCallbackHarness(t, 3)
+	h.ari.SetEndpoint(customer, aritest.Behavior{Action: aritest.EndpointBusy, Delay: 20 * time.Millisecond})
+	h.start()
+	id := h.requestCallback()
+	if cb := h.callback(id); cb.State != ccd.CallbackWaiting {
+		t.Fatalf("before any agent: %+v", cb)
+	}
+	if code := h.post("/api/agents/a1/login"); code != http.StatusOK {
+		t.Fatalf("login: %d", code)
+	}
+	h.waitFor("the first attempt busy", func() bool { return h.callback(id).LastResult == "busy" })
+	cb := h.callback(id)
+	if cb.State != ccd.CallbackWaiting || cb.Attempts != 1 || cb.Agent != "a1" {
+		t.Fatalf("after a busy customer: %+v", cb)
+	}
+	// The agent's channel answered before the customer's was dialled; the
+	// agent heard the whisper with the queue and the number.
+	h.waitFor("the customer's dial in the log", func() bool { return h.firstARIEvent("ari.Dial", customer) > 0 })
+	agentUp, customerDialled := h.firstARIEvent("ari.StasisStart", "PJSIP/1001"), h.firstARIEvent("ari.Dial", customer)
+	if agentUp == 0 || customerDialled < agentUp {
+		t.Fatalf("agent in the application at event %d, customer dialled at %d", agentUp, customerDialled)
+	}
+	h.waitFor("the whisper in the log", func() bool {
+		var n int
+		_ = h.db.Get(&n, `SELECT count(*) FROM call_event WHERE kind = 'ari.PlaybackStarted'
+			AND payload->'playback'->>'target_uri' = 'channel:' || $1 || '-1-1' AND payload::text LIKE '%characters:sales%'`, id)
+		return n >= 1
+	})
+
+	h.ari.SetEndpoint(customer, aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
+	h.waitFor("the callback done", func() bool { return h.callback(id).State == ccd.CallbackDone })
+	cb = h.callback(id)
+	if cb.Attempts != 2 || cb.EndReason != "answered" {
+		t.Fatalf("done: %+v", cb)
+	}
+	// Agent and customer talk in one bridge.
+	h.waitFor("agent and customer bridged", func() bool {
+		for _, b := range h.ari.Bridges() {
+			if len(b.Channels) == 2 && strings.HasPrefix(b.ID, "ccd-"+id) {
+				return true
+			}
+		}
+		return false
+	})
+	h.waitFor("two calls to the customer", func() bool { return h.customerLegs() == 2 })
+}
+
+// A customer who never answers ends the callback failed after the queue's
+// attempts, with the reason.
+func TestCallbackFailsAfterMaxAttempts(t *testing.T) {
+	h := newCallbackHarness(t, 2)
+	h.ari.SetEndpoint(customer, aritest.Behavior{Action: aritest.EndpointBusy, Delay: 20 * time.Millisecond})
+	h.start()
+	if code := h.post("/api/agents/a1/login"); code != http.StatusOK {
+		t.Fatalf("login: %d", code)
+	}
+	id := h.requestCallback()
+	h.waitFor("the callback failed", func() bool { return h.callback(id).State == ccd.CallbackFailed })
+	if cb := h.callback(id); cb.Attempts != 2 || cb.EndReason != "busy" {
+		t.Fatalf("failed: %+v", cb)
+	}
+	h.waitFor("two calls to the customer", func() bool { return h.customerLegs() == 2 })
+	h.waitFor("one callback.ended event", func() bool { return h.count(ccd.EventCallbackEnded) == 1 })
+}
+
+// ccd stops between the request and the callback: the new ccd finds the
+// callback in PostgreSQL and its place in the event log, and calls back
+// once an agent is free.
+func TestCallbackSurvivesRestart(t *testing.T) {
+	h := newCallbackHarness(t, 2)
+	h.ari.SetEndpoint(customer, aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
+	h.start()
+	id := h.requestCallback()
+	h.waitFor("the callback's place in the queue", func() bool { return h.count(ccd.EventCallQueued) == 1 })
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	if code := h.post("/api/agents/a1/login"); code != http.StatusOK {
+		t.Fatalf("login: %d", code)
+	}
+	h.waitFor("the callback done after the restart", func() bool { return h.callback(id).State == ccd.CallbackDone })
+	if n := h.count(ccd.EventCallQueued); n != 1 {
+		t.Fatalf("the callback was queued %d times: its place was not kept", n)
+	}
+}
+
+func (h *harness) decode(body string, v any) {
+	h.t.Helper()
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		h.t.Fatalf("%s: %v", body, err)
+	}
+}
