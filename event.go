@@ -14,19 +14,20 @@ type EventKind = string
 // Kinds the ACD writes about calls (source "acd"). The payload of each is an
 // EventData; call.ended carries the whole Call in its Summary.
 const (
-	EventCallOffered     EventKind = "call.offered"     // the call entered ccd, routed to Queue ("" when unrouted)
-	EventCallQueued      EventKind = "call.queued"      // ... entered a queue (arrival, overflow, expansion, transfer)
-	EventCallOverflowed  EventKind = "call.overflowed"  // ... left a queue by an overflow rule (or queue full)
-	EventCallToDefault   EventKind = "call.to_default"  // ... was sent to the default extension
-	EventCallRinging     EventKind = "call.ringing"     // an agent's phone rings for it
-	EventCallAnswered    EventKind = "call.answered"    // ... the agent answered
-	EventCallReturned    EventKind = "call.returned"    // ... the offer failed and the call is back in its queue
-	EventCallAbandoned   EventKind = "call.abandoned"   // the caller hung up before talking
-	EventCallHold        EventKind = "call.hold"        // the connected call went on hold
-	EventCallUnhold      EventKind = "call.unhold"      // ... and back
-	EventCallTransferred EventKind = "call.transferred" // the agent transferred it
-	EventCallRecording   EventKind = "call.recording"   // its recording started
-	EventCallEnded       EventKind = "call.ended"       // the call left ccd
+	EventCallOffered         EventKind = "call.offered"          // the call entered ccd, routed to Queue ("" when unrouted)
+	EventCallQueued          EventKind = "call.queued"           // ... entered a queue (arrival, overflow, expansion, transfer)
+	EventCallOverflowed      EventKind = "call.overflowed"       // ... left a queue by an overflow rule (or queue full)
+	EventCallToDefault       EventKind = "call.to_default"       // ... was sent to the default extension
+	EventCallRinging         EventKind = "call.ringing"          // an agent's phone rings for it
+	EventCallAnswered        EventKind = "call.answered"         // ... the agent answered
+	EventCallReturned        EventKind = "call.returned"         // ... the offer failed and the call is back in its queue
+	EventCallAbandoned       EventKind = "call.abandoned"        // the caller hung up before talking
+	EventCallHold            EventKind = "call.hold"             // the connected call went on hold
+	EventCallUnhold          EventKind = "call.unhold"           // ... and back
+	EventCallTransferred     EventKind = "call.transferred"      // the agent transferred it
+	EventCallRecording       EventKind = "call.recording"        // its recording started
+	EventCallCallbackOffered EventKind = "call.callback_offered" // the caller was offered a callback (OfferedCB)
+	EventCallEnded           EventKind = "call.ended"            // the call left ccd
 )
 
 // Agent events (source "acd") are "agent." and the agent's new state

@@ -58,3 +58,24 @@ func New2(t *testing.T, spec Spec, events []Event) *Engine {
 	e.Restore(t0.Add(time.Hour), Fold(events), func(string) bool { return true })
 	return e
 }
+
+// A caller who accepts a callback ends in the IVR (108) while waiting; one
+// whose agent is already ringing cannot.
+func TestEndInIVR(t *testing.T) {
+	h := newHarness(t, basicConfig())
+	h.arrive("c1", "sales", 0)
+	h.must(h.e.CallbackOffered(h.now, "c1"))
+	c, err := h.e.EndInIVR(h.now, "c1")
+	if err != nil || c.ID != "c1" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	h.take()
+	if got := h.lastEnded("c1"); got.EndType != EndInIVR {
+		t.Fatalf("ended %+v", got)
+	}
+	h.login("a1")
+	h.arrive("c2", "sales", 0)
+	if _, err := h.e.EndInIVR(h.now, "c2"); err == nil {
+		t.Fatal("a ringing call ended in the IVR")
+	}
+}
