@@ -22,8 +22,37 @@ type Callbacks struct {
 	Numbers string `yaml:"numbers"`
 	// DialTimeout is how long the customer's phone rings.
 	DialTimeout time.Duration `yaml:"dial_timeout"`
+	// InputTimeout is how long a caller offered a callback has to press a
+	// key after each prompt; then the caller goes back to waiting.
+	InputTimeout time.Duration `yaml:"input_timeout"`
+	// Prompts are what the caller hears: ARI media lists, comma separated.
+	Prompts CallbackPrompts `yaml:"prompts"`
 	// Queues are the queues that offer callbacks.
 	Queues []CallbackQueue `yaml:"queues"`
+}
+
+// CallbackPrompts are the media of the offer, with {key} (the queue's
+// offer key) and {number} (the number to call back).
+type CallbackPrompts struct {
+	// Offer is announced every offer_every while the caller waits.
+	Offer string `yaml:"offer"`
+	// Confirm reads the number back and asks to press 1.
+	Confirm string `yaml:"confirm"`
+	// Enter asks for another number, ended by #.
+	Enter string `yaml:"enter"`
+	// Accepted thanks the caller, who is then hung up.
+	Accepted string `yaml:"accepted"`
+}
+
+// Media is a prompt's media list with its placeholders filled in.
+func Media(prompt, key, number string) []string {
+	var out []string
+	for _, m := range strings.Split(prompt, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, strings.NewReplacer("{key}", key, "{number}", strings.TrimPrefix(number, "+")).Replace(m))
+		}
+	}
+	return out
 }
 
 // CallbackQueue is one queue's callback offer and attempts.
@@ -44,7 +73,13 @@ type CallbackQueue struct {
 
 // DefaultCallbacks has no queue offering callbacks.
 func DefaultCallbacks() Callbacks {
-	return Callbacks{DialEndpoint: "Local/{number}@ccd-callback", Numbers: `^\+?[0-9]{3,20}$`, DialTimeout: 30 * time.Second}
+	return Callbacks{DialEndpoint: "Local/{number}@ccd-callback", Numbers: `^\+?[0-9]{3,20}$`, DialTimeout: 30 * time.Second,
+		InputTimeout: 10 * time.Second, Prompts: CallbackPrompts{
+			Offer:    "sound:vm-press,digits:{key}",
+			Confirm:  "sound:you-entered,digits:{number},sound:if-correct-press,digits:1",
+			Enter:    "sound:vm-enter-num-to-call,sound:then-press-pound",
+			Accepted: "sound:auth-thankyou,sound:goodbye",
+		}}
 }
 
 // Queue is the callback configuration of queue code.
@@ -63,6 +98,15 @@ func (c *Callbacks) validate(bad func(key, format string, args ...any)) {
 	}
 	if _, err := regexp.Compile(c.Numbers); err != nil || c.Numbers == "" {
 		bad("callbacks.numbers", "want a regular expression of the numbers that may be called back, got %q", c.Numbers)
+	}
+	if c.InputTimeout < time.Second {
+		bad("callbacks.input_timeout", "must be at least 1s, got %s", c.InputTimeout)
+	}
+	for _, p := range []struct{ key, media string }{{"offer", c.Prompts.Offer}, {"confirm", c.Prompts.Confirm},
+		{"enter", c.Prompts.Enter}, {"accepted", c.Prompts.Accepted}} {
+		if len(Media(p.media, "1", "1")) == 0 {
+			bad("callbacks.prompts."+p.key, "want ARI media, comma separated (sound:..., digits:{number})")
+		}
 	}
 	if c.DialTimeout < time.Second {
 		bad("callbacks.dial_timeout", "must be at least 1s, got %s", c.DialTimeout)

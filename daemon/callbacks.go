@@ -24,6 +24,7 @@ func wireCallbacks(srv *api.Server, cfg config.Config, l *ariLink, db *atomic.Po
 		Queue: l.queue, Owners: l.stasis, Log: log})
 	l.stasis.Register(dcallback.Entry, app)
 	l.queue.SetVirtualCalls(app)
+	l.queue.SetCallbackOffers(app, cfg.Callbacks)
 	mgr.SetPlacer(l.queue)
 	srv.MountCallbacks(mgr, cfg.Location())
 	return mgr

@@ -10,6 +10,7 @@ import (
 	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/stats"
 )
 
 const customer = "PJSIP/0611223344"
@@ -155,4 +156,60 @@ func (h *harness) decode(body string, v any) {
 	if err := json.Unmarshal([]byte(body), v); err != nil {
 		h.t.Fatalf("%s: %v", body, err)
 	}
+}
+
+// A caller waiting in a queue is offered a callback after offer_after,
+// hears its number read back, confirms it with 1 and is hung up: its call
+// ends in the IVR (108). When an agent is free, the agent is called first,
+// then the number confirmed; the statistics count the offer, the end in
+// the IVR and the attempt as an outbound call.
+func TestCallerAcceptsCallbackInQueue(t *testing.T) {
+	h := newCallbackHarness(t, 2)
+	h.cfg.Callbacks.Queues[0].OfferAfter = 200 * time.Millisecond
+	h.ari.SetEndpoint(customer, aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
+	h.start()
+	caller, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "0611223344", Endpoint: "PJSIP/trunk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	callID := caller.ID()
+	h.waitFor("the callback offered", func() bool { return h.count(ccd.EventCallCallbackOffered) == 1 })
+	h.waitFor("the number read back", func() bool {
+		var n int
+		_ = h.db.Get(&n, `SELECT count(*) FROM call_event WHERE kind = 'ari.PlaybackStarted' AND payload->'playback'->>'id' = $1`,
+			"cbo-"+callID+"-1")
+		return n == 1
+	})
+	if err := caller.SendDTMF("1"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the caller's call ended in the IVR", func() bool {
+		var n int
+		_ = h.db.Get(&n, `SELECT count(*) FROM call_event WHERE kind = 'call.ended' AND call_id = $1
+			AND (payload->'summary'->>'end_type')::int = 108`, callID)
+		return n == 1
+	})
+	var list []ccd.Callback
+	h.getJSON("/api/callbacks", &list)
+	if len(list) != 1 || list[0].Origin != ccd.CallbackFromQueue || list[0].Number != "0611223344" || list[0].CallID != callID {
+		t.Fatalf("callbacks %+v", list)
+	}
+	// Thanked, then hung up.
+	h.waitFor("the thanks", func() bool { _, ok := h.ari.Playback("cbo-" + callID + "-2"); return ok })
+	if err := h.ari.FinishPlayback("cbo-" + callID + "-2"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the caller hung up", func() bool { return !caller.Exists() })
+
+	if code := h.post("/api/agents/a1/login"); code != http.StatusOK {
+		t.Fatalf("login: %d", code)
+	}
+	h.waitFor("the callback done", func() bool { return h.callback(list[0].ID).State == ccd.CallbackDone })
+	h.waitFor("the statistics", func() bool {
+		var offeredCB, endedInIVR, offered int
+		_ = h.db.QueryRow(`SELECT coalesce(sum(offeredcb), 0), coalesce(sum(endedinivr), 0), coalesce(sum(offered), 0)
+			FROM stat.devicestat d JOIN stat.code c ON c.kind = 'queue' AND c.code = d.devicecode AND d.devicetype = $1 WHERE c.name = 'sales'`, stats.DevQueue).
+			Scan(&offeredCB, &endedInIVR, &offered)
+		return offeredCB == 1 && endedInIVR == 1 && offered == 1
+	})
 }

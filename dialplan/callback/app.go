@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ari"
 	cb "github.com/ccdhq/ccd/callback"
 	"github.com/ccdhq/ccd/config"
@@ -32,9 +33,13 @@ import (
 const Entry = "callback"
 
 // Queue is the queue application's side: it ends a callback's call (the
-// customer hung up or could not be reached).
+// customer hung up or could not be reached), and takes back or ends the
+// call of a caller offered a callback.
 type Queue interface {
 	VirtualEnded(callID string)
+	OfferDeclined(callID string)
+	OfferAccepted(ctx context.Context, callID string) (ccd.Call, error)
+	OfferCallerLeft(callID string)
 }
 
 // Owners is the dispatcher: the application claims the customer legs it
@@ -64,6 +69,7 @@ type App struct {
 	mu       sync.Mutex
 	attempts map[string]*attempt // by the callback's call id
 	legs     map[string]*attempt // by the customer's channel id
+	dialogs  map[string]*dialog  // callers offered a callback, by channel id
 }
 
 // attempt is one call to a customer, with its agent.
@@ -79,7 +85,7 @@ func New(cfg Config) *App {
 		cfg.Log = slog.Default()
 	}
 	return &App{cfg: cfg, log: cfg.Log.With("component", "callback"), media: &media.Toolkit{ARI: cfg.ARI, App: cfg.App},
-		attempts: map[string]*attempt{}, legs: map[string]*attempt{}}
+		attempts: map[string]*attempt{}, legs: map[string]*attempt{}, dialogs: map[string]*dialog{}}
 }
 
 // Connected is the queue telling that an agent answered a callback's offer.
@@ -187,8 +193,12 @@ func (a *App) Start(e *ari.StasisStart, args []string) {
 	}()
 }
 
-// Handle receives the customer leg's other events.
+// Handle receives the events of the callers offered a callback and of the
+// customers' legs.
 func (a *App) Handle(e ari.Event) {
+	if a.handleDialog(e) {
+		return
+	}
 	var id string
 	var cause int
 	switch v := e.(type) {

@@ -69,6 +69,9 @@ func (a *App) carryOut(act acd.Action) {
 		return
 	}
 	cm := a.calls[act.CallID]
+	if a.offerAction(act, cm) {
+		return
+	}
 	if cm == nil {
 		cm = &callMedia{} // restored or already gone: act anyway
 	}
@@ -108,6 +111,7 @@ func (a *App) carryOut(act acd.Action) {
 		})
 	case acd.Music:
 		cm.waiting, cm.moh = true, act.MOHClass
+		a.armOffer(act.CallID, act.Queue)
 		if cm.playing != "" {
 			return // resumed when the playback ends
 		}

@@ -80,6 +80,9 @@ type App struct {
 	// to virtualCalls.
 	virtual      map[string]bool
 	virtualCalls VirtualCalls
+	// offers and offerCfg: callbacks offered to waiting callers (offer.go).
+	offers   CallbackOffers
+	offerCfg config.Callbacks
 
 	stats Stats
 	// loaded: the state is read from the event log; agent requests are taken.
@@ -95,6 +98,7 @@ type callMedia struct {
 	moh      string // music class to resume after it; "" none
 	waiting  bool   // in a queue: music is wanted
 	announce int    // announcements played
+	offer    *offerState
 }
 
 // Stats are counters for metrics.

@@ -32,8 +32,14 @@ func (a *App) Place(ctx context.Context, cb ccd.Callback, callID string) error {
 		if _, ok := a.engine.Call(callID); ok {
 			return nil
 		}
+		// The attach data links the attempt to the call (or web request) it
+		// calls back.
+		link := cb.CallID
+		if link == "" {
+			link = cb.ID
+		}
 		err := a.engine.Arrive(a.now(), acd.Arrival{CallID: callID, CLID: cb.Number, DNIS: cb.DNIS, Queue: cb.Queue,
-			Priority: cb.Priority, Virtual: true, PlaceAt: cb.PlaceAt})
+			Priority: cb.Priority, Virtual: true, PlaceAt: cb.PlaceAt, AttachData: link})
 		if err == nil {
 			a.markVirtual(callID)
 		}
