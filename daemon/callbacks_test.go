@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -175,10 +176,8 @@ func TestCallerAcceptsCallbackInQueue(t *testing.T) {
 	callID := caller.ID()
 	h.waitFor("the callback offered", func() bool { return h.count(ccd.EventCallCallbackOffered) == 1 })
 	h.waitFor("the number read back", func() bool {
-		var n int
-		_ = h.db.Get(&n, `SELECT count(*) FROM call_event WHERE kind = 'ari.PlaybackStarted' AND payload->'playback'->>'id' = $1`,
-			"cbo-"+callID+"-1")
-		return n == 1
+		p := h.offerPrompts(callID)
+		return len(p) == 1 && strings.Contains(p[0], "you-entered")
 	})
 	if err := caller.SendDTMF("1"); err != nil {
 		t.Fatal(err)
@@ -195,8 +194,15 @@ func TestCallerAcceptsCallbackInQueue(t *testing.T) {
 		t.Fatalf("callbacks %+v", list)
 	}
 	// Thanked, then hung up.
-	h.waitFor("the thanks", func() bool { _, ok := h.ari.Playback("cbo-" + callID + "-2"); return ok })
-	if err := h.ari.FinishPlayback("cbo-" + callID + "-2"); err != nil {
+	var thanks string
+	h.waitFor("the thanks", func() bool {
+		p := h.offerPrompts(callID)
+		if len(p) == 2 {
+			thanks = p[1]
+		}
+		return thanks != ""
+	})
+	if err := h.ari.FinishPlayback(strings.Fields(thanks)[0]); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("the caller hung up", func() bool { return !caller.Exists() })
@@ -212,4 +218,57 @@ func TestCallerAcceptsCallbackInQueue(t *testing.T) {
 			Scan(&offeredCB, &endedInIVR, &offered)
 		return offeredCB == 1 && endedInIVR == 1 && offered == 1
 	})
+}
+
+// The queue's key asks for the offer at any time; * gives the caller back
+// to the queue with its music; another number keyed with # is read back and
+// confirmed with 1.
+func TestCallerKeysAnotherNumber(t *testing.T) {
+	h := newCallbackHarness(t, 2)
+	h.cfg.Callbacks.Queues[0].OfferKey = "5"
+	h.start()
+	caller, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "0611223344", Endpoint: "PJSIP/trunk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	callID := caller.ID()
+	prompt := func(n int) {
+		t.Helper()
+		h.waitFor("offer prompt "+strconv.Itoa(n), func() bool { return len(h.offerPrompts(callID)) == n })
+	}
+	h.waitFor("the caller hears music", func() bool { on, _ := caller.MOH(); return on })
+	if err := caller.SendDTMF("5"); err != nil {
+		t.Fatal(err)
+	}
+	prompt(1)
+	if err := caller.SendDTMF("*"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the music again", func() bool { on, _ := caller.MOH(); return on })
+	if err := caller.SendDTMF("5"); err != nil {
+		t.Fatal(err)
+	}
+	prompt(2)
+	h.waitFor("two offers", func() bool { return h.count(ccd.EventCallCallbackOffered) == 2 })
+	if err := caller.SendDTMF("0699887766#"); err != nil {
+		t.Fatal(err)
+	}
+	prompt(3) // the new number read back
+	if err := caller.SendDTMF("1"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the callback stored", func() bool {
+		var list []ccd.Callback
+		h.getJSON("/api/callbacks", &list)
+		return len(list) == 1 && list[0].Number == "0699887766"
+	})
+}
+
+// offerPrompts are the offer prompts played to a caller, in order: the
+// playback id and its first media.
+func (h *harness) offerPrompts(callID string) []string {
+	var out []string
+	_ = h.db.Select(&out, `SELECT (payload->'playback'->>'id') || ' ' || (payload->'playback'->>'media_uri') FROM call_event
+		WHERE kind = 'ari.PlaybackStarted' AND payload->'playback'->>'id' LIKE 'cbo-' || $1 || '-%' ORDER BY id`, callID)
+	return out
 }

@@ -70,6 +70,7 @@ type App struct {
 	attempts map[string]*attempt // by the callback's call id
 	legs     map[string]*attempt // by the customer's channel id
 	dialogs  map[string]*dialog  // callers offered a callback, by channel id
+	prompts  int                 // offer prompts played, for their ids
 }
 
 // attempt is one call to a customer, with its agent.

@@ -60,7 +60,9 @@ func (a *App) Abort(callID string) {
 // its end.
 func (a *App) prompt(d *dialog, prompt string) {
 	d.seq++
-	id := "cbo-" + d.call.ID + "-" + strconv.Itoa(d.seq)
+	// Ids unique across the caller's offers: Asterisk refuses an id in use.
+	a.prompts++
+	id := "cbo-" + d.call.ID + "-" + strconv.Itoa(a.prompts)
 	d.playback = id
 	a.stopTimer(d)
 	sounds := config.Media(prompt, "", d.number)
