@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -386,5 +387,32 @@ func TestRetentionDryRunThenDelete(t *testing.T) {
 	// A second run finds nothing more to do.
 	if n, err := f.lib.ApplyRetention(context.Background(), []config.RetentionRule{{Queue: "sales", Days: 30}}); err != nil || n != 0 {
 		t.Fatalf("second run deleted %d: %v", n, err)
+	}
+}
+
+// The retention runs by itself on its cron schedule.
+func TestRetentionRunsOnSchedule(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- f.lib.Schedule(ctx, "@every 1s", time.UTC, func() []config.RetentionRule { return []config.RetentionRule{{Queue: "sales", Days: 30}} })
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(f.audit.kinds(ccd.EventRecordingDeleted)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the scheduled retention did not run")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, calls[0].rec+".wav")); !os.IsNotExist(err) {
+		t.Fatalf("the expired recording is still there: %v", err)
+	}
+	if err := f.lib.Schedule(context.Background(), "nightly", time.UTC, nil); err == nil || !strings.Contains(err.Error(), "recordings.retention_schedule") {
+		t.Fatalf("a bad schedule: %v", err)
 	}
 }
