@@ -25,6 +25,8 @@ func TestRecordingsAndCallbacksKeys(t *testing.T) {
 		{"key", minimal + "callbacks: {queues: [{queue: sales, offer_key: '12', max_attempts: 1, retry_interval: 1m}]}\n", nil, "callbacks.queues[0].offer_key"},
 		{"attempts", minimal + "callbacks: {queues: [{queue: sales, retry_interval: 1m}]}\n", nil, "callbacks.queues[0].max_attempts"},
 		{"interval", minimal + "callbacks: {queues: [{queue: sales, max_attempts: 2}]}\n", nil, "callbacks.queues[0].retry_interval"},
+		{"supervisor token", minimal + "api: {token: same-token-0123456789, supervisor_token: same-token-0123456789}\n", nil, "api.supervisor_token"},
+		{"short supervisor token", minimal, map[string]string{"CCD_API_SUPERVISOR_TOKEN": "short"}, "api.supervisor_token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(writeFile(t, tc.file), envMap(tc.env))

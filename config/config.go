@@ -73,6 +73,10 @@ type API struct {
 	// activities while ccd runs, besides everything the integration token
 	// may do. Empty: the admin API is off.
 	AdminToken string `yaml:"admin_token"`
+	// SupervisorToken is a bearer token for supervisors: the real-time
+	// views, the statistics, the recordings and the callbacks, without
+	// acting for agents. Empty: no supervisor credential.
+	SupervisorToken string `yaml:"supervisor_token"`
 	// TokenTTL is the lifetime of the tokens agents get from /api/v1/login.
 	TokenTTL time.Duration `yaml:"token_ttl"`
 	// OptimusUser and OptimusPassword are the webServiceUserName/password pair of
@@ -351,6 +355,9 @@ func (c *Config) Validate() error {
 	c.API.validate(bad)
 	if c.API.AdminToken != "" && c.API.AdminToken == c.API.Token {
 		bad("api.admin_token", "must differ from api.token: each token is one principal")
+	}
+	if s := c.API.SupervisorToken; s != "" && (s == c.API.Token || s == c.API.AdminToken) {
+		bad("api.supervisor_token", "must differ from api.token and api.admin_token: each token is one principal")
 	}
 	c.validateSecrets(bad)
 	c.ACD.validate(bad)

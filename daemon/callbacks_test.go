@@ -272,3 +272,27 @@ func (h *harness) offerPrompts(callID string) []string {
 		WHERE kind = 'ari.PlaybackStarted' AND payload->'playback'->>'id' LIKE 'cbo-' || $1 || '-%' ORDER BY id`, callID)
 	return out
 }
+
+// api.supervisor_token is a supervisor: it lists and cancels callbacks and
+// finds recordings, and does not act for agents.
+func TestSupervisorToken(t *testing.T) {
+	h := newCallbackHarness(t, 1)
+	h.cfg.API.SupervisorToken = "supervisor-token-0123456789"
+	h.start()
+	id := h.requestCallback()
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/api/callbacks", http.StatusOK},
+		{"GET", "/api/recordings?callid=1", http.StatusOK},
+		{"GET", "/api/stats/realtime/queues", http.StatusOK},
+		{"POST", "/api/agents/a1/login", http.StatusForbidden},
+		{"GET", "/api/admin/recordings/retention", http.StatusForbidden},
+		{"DELETE", "/api/callbacks/" + id, http.StatusOK},
+	} {
+		if code, body := h.sendAs(h.cfg.API.SupervisorToken, c.method, c.path, ""); code != c.want {
+			t.Errorf("%s %s: HTTP %d %s, want %d", c.method, c.path, code, body, c.want)
+		}
+	}
+}

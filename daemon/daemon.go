@@ -806,7 +806,7 @@ func serverOptions(cfg config.Config) api.Options {
 	a := cfg.API
 	return api.Options{MaxBodyBytes: a.MaxBodyBytes, ReadHeaderTimeout: a.ReadHeaderTimeout, ReadTimeout: a.ReadTimeout,
 		WriteTimeout: a.WriteTimeout, IdleTimeout: a.IdleTimeout, TLSCertFile: a.TLSCertFile, TLSKeyFile: a.TLSKeyFile,
-		Token: a.Token, AdminToken: a.AdminToken}
+		Token: a.Token, AdminToken: a.AdminToken, SupervisorToken: a.SupervisorToken}
 }
 
 // routeLookups holds the external-database step of the routes that have

@@ -352,6 +352,11 @@ func notFound() []variant {
 				v.callers, v.refused = []caller{admin}, []caller{integration, agent, anonymous}
 			case "/api/callbacks":
 				v.callers, v.refused = []caller{integration, admin}, []caller{agent, anonymous}
+				if len(v.params) > 0 {
+					// An escaped "/" keeps the value one segment deep, where
+					// GET /api/callbacks/:id takes it and names its id.
+					v.params[0].aliases = []string{"id"}
+				}
 			}
 			out = append(out, v)
 		}
