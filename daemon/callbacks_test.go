@@ -226,6 +226,7 @@ func TestCallerAcceptsCallbackInQueue(t *testing.T) {
 func TestCallerKeysAnotherNumber(t *testing.T) {
 	h := newCallbackHarness(t, 2)
 	h.cfg.Callbacks.Queues[0].OfferKey = "5"
+	h.cfg.Callbacks.Queues[0].OfferEvery = 2 * time.Second
 	h.start()
 	caller, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "0611223344", Endpoint: "PJSIP/trunk"})
 	if err != nil {
@@ -235,6 +236,16 @@ func TestCallerKeysAnotherNumber(t *testing.T) {
 	prompt := func(n int) {
 		t.Helper()
 		h.waitFor("offer prompt "+strconv.Itoa(n), func() bool { return len(h.offerPrompts(callID)) == n })
+	}
+	// The key is announced between stretches of music.
+	var announced string
+	h.waitFor("the key announced", func() bool {
+		_ = h.db.Get(&announced, `SELECT coalesce(max(payload->'playback'->>'id'), '') FROM call_event WHERE kind = 'ari.PlaybackStarted'
+			AND payload->'playback'->>'id' LIKE 'ann-' || $1 || '-cb%' AND payload->'playback'->>'media_uri' = 'sound:vm-press'`, callID)
+		return announced != ""
+	})
+	if err := h.ari.FinishPlayback(announced); err != nil {
+		t.Fatal(err)
 	}
 	h.waitFor("the caller hears music", func() bool { on, _ := caller.MOH(); return on })
 	if err := caller.SendDTMF("5"); err != nil {
