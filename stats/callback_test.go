@@ -30,6 +30,12 @@ func TestCallbackStatistics(t *testing.T) {
 	c.do(at.Add(5*time.Second), func(now time.Time) error { return c.e.OfferAnswered(now, call.Channel) })
 	c.do(at.Add(65*time.Second), func(now time.Time) error { c.e.Hangup(now, "cb-1-1"); return nil })
 
+	// A second callback is cancelled while it waits: not an abandon.
+	c.do(at.Add(70*time.Second), func(now time.Time) error {
+		return c.e.Arrive(now, acd.Arrival{CallID: "cb-2-1", Queue: "first", DNIS: "5551000", Virtual: true, PlaceAt: at})
+	})
+	c.do(at.Add(80*time.Second), func(now time.Time) error { c.e.Hangup(now, "cb-2-1"); return nil })
+
 	rows, recs := foldAll(t, c.evs)
 	for _, want := range []struct {
 		name string
@@ -46,7 +52,7 @@ func TestCallbackStatistics(t *testing.T) {
 			t.Errorf("%s: %s = %d, want %d", want.name, want.col, got, want.n)
 		}
 	}
-	if len(recs) != 2 {
+	if len(recs) != 3 {
 		t.Fatalf("call records %+v", recs)
 	}
 	orig, attempt := recs[0], recs[1]

@@ -156,6 +156,7 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 		if !d.Virtual {
 			a.count(s, q, dnis, dsOffered)
 		}
+		cs.Virtual = d.Virtual
 	case ccd.EventCallCallbackOffered:
 		a.count(s, q, dnis, dsOfferedCB)
 	case ccd.EventCallQueued:
@@ -182,6 +183,9 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 	case ccd.EventCallReturned:
 		a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringReturned)
 	case ccd.EventCallAbandoned:
+		if cs.Virtual && ev.Agent == "" {
+			break
+		}
 		if ev.Agent != "" {
 			a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringAbandoned)
 		} else {
