@@ -307,3 +307,18 @@ func TestSupervisorToken(t *testing.T) {
 		}
 	}
 }
+
+// A customer who lets it ring counts an attempt as no answer.
+func TestCallbackNoAnswer(t *testing.T) {
+	h := newCallbackHarness(t, 1)
+	h.ari.SetEndpoint(customer, aritest.Behavior{Action: aritest.EndpointRing})
+	h.start()
+	if code := h.post("/api/agents/a1/login"); code != http.StatusOK {
+		t.Fatalf("login: %d", code)
+	}
+	id := h.requestCallback()
+	h.waitFor("the callback failed", func() bool { return h.callback(id).State == ccd.CallbackFailed })
+	if cb := h.callback(id); cb.EndReason != "no_answer" || cb.Attempts != 1 {
+		t.Fatalf("after an unanswered attempt: %+v", cb)
+	}
+}
