@@ -39,16 +39,22 @@ const (
 	// RoleReadiness: read why ccd is not ready (the reasons name internal
 	// addresses).
 	RoleReadiness Role = "readiness"
+	// RoleRecordings: find and hear any call's recording (an agent hears
+	// those of its own calls through RoleAgentSelf).
+	RoleRecordings Role = "recordings"
+	// RoleCallbacks: request callbacks for customers (a web form, a CRM),
+	// list them and cancel them.
+	RoleCallbacks Role = "callbacks"
 	// RoleAdmin: change the configuration.
 	RoleAdmin Role = "admin"
 )
 
 // roles are what each kind of principal may do.
 var roles = map[PrincipalKind][]Role{
-	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness},
+	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleCallbacks},
 	AgentUser:   {RoleAgentSelf},
-	Supervisor:  {RoleSupervise, RoleStats},
-	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness},
+	Supervisor:  {RoleSupervise, RoleStats, RoleRecordings, RoleCallbacks},
+	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleRecordings, RoleCallbacks},
 	BI:          {RoleStats},
 }
 

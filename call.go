@@ -47,6 +47,9 @@ type Call struct {
 	HeldSince    time.Time   `json:"held_since,omitempty"`
 	Recording    string      `json:"recording,omitempty"`
 	Backflow     bool        `json:"backflow,omitempty"`
+	// Virtual: a place in a queue without a caller's channel (a callback
+	// waiting for an agent); OfferedAt is the place it keeps.
+	Virtual bool `json:"virtual,omitempty"`
 }
 
 // QueueStatus is a queue's live figures.

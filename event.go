@@ -14,19 +14,20 @@ type EventKind = string
 // Kinds the ACD writes about calls (source "acd"). The payload of each is an
 // EventData; call.ended carries the whole Call in its Summary.
 const (
-	EventCallOffered     EventKind = "call.offered"     // the call entered ccd, routed to Queue ("" when unrouted)
-	EventCallQueued      EventKind = "call.queued"      // ... entered a queue (arrival, overflow, expansion, transfer)
-	EventCallOverflowed  EventKind = "call.overflowed"  // ... left a queue by an overflow rule (or queue full)
-	EventCallToDefault   EventKind = "call.to_default"  // ... was sent to the default extension
-	EventCallRinging     EventKind = "call.ringing"     // an agent's phone rings for it
-	EventCallAnswered    EventKind = "call.answered"    // ... the agent answered
-	EventCallReturned    EventKind = "call.returned"    // ... the offer failed and the call is back in its queue
-	EventCallAbandoned   EventKind = "call.abandoned"   // the caller hung up before talking
-	EventCallHold        EventKind = "call.hold"        // the connected call went on hold
-	EventCallUnhold      EventKind = "call.unhold"      // ... and back
-	EventCallTransferred EventKind = "call.transferred" // the agent transferred it
-	EventCallRecording   EventKind = "call.recording"   // its recording started
-	EventCallEnded       EventKind = "call.ended"       // the call left ccd
+	EventCallOffered         EventKind = "call.offered"          // the call entered ccd, routed to Queue ("" when unrouted)
+	EventCallQueued          EventKind = "call.queued"           // ... entered a queue (arrival, overflow, expansion, transfer)
+	EventCallOverflowed      EventKind = "call.overflowed"       // ... left a queue by an overflow rule (or queue full)
+	EventCallToDefault       EventKind = "call.to_default"       // ... was sent to the default extension
+	EventCallRinging         EventKind = "call.ringing"          // an agent's phone rings for it
+	EventCallAnswered        EventKind = "call.answered"         // ... the agent answered
+	EventCallReturned        EventKind = "call.returned"         // ... the offer failed and the call is back in its queue
+	EventCallAbandoned       EventKind = "call.abandoned"        // the caller hung up before talking
+	EventCallHold            EventKind = "call.hold"             // the connected call went on hold
+	EventCallUnhold          EventKind = "call.unhold"           // ... and back
+	EventCallTransferred     EventKind = "call.transferred"      // the agent transferred it
+	EventCallRecording       EventKind = "call.recording"        // its recording started
+	EventCallCallbackOffered EventKind = "call.callback_offered" // the caller was offered a callback (OfferedCB)
+	EventCallEnded           EventKind = "call.ended"            // the call left ccd
 )
 
 // Agent events (source "acd") are "agent." and the agent's new state
@@ -96,6 +97,34 @@ type ConfigChange struct {
 	After  map[string]any `json:"after,omitempty"`
 }
 
+// Recording audits (source "api"): every download of a call's recording,
+// and every deletion by the retention rule (RecordingAccess).
+const (
+	EventRecordingDownloaded EventKind = "recording.downloaded"
+	EventRecordingDeleted    EventKind = "recording.deleted"
+)
+
+// RecordingAccess is the payload of recording.downloaded and
+// recording.deleted.
+type RecordingAccess struct {
+	CallID    int64  `json:"callid"`            // the statistics' call id (stat.callsstat.callid)
+	Recording string `json:"recording"`         // the recording's name
+	By        string `json:"by"`                // the principal ("agent:1001"), or "retention"
+	Range     string `json:"range,omitempty"`   // downloaded: the Range header asked for
+	Queue     string `json:"queue,omitempty"`   // deleted: the queue whose rule applied
+	Days      int    `json:"days,omitempty"`    // deleted: that rule's retention in days
+	Missing   bool   `json:"missing,omitempty"` // deleted: the file was already gone
+}
+
+// Callback events (source "acd"): a callback was requested, an attempt to
+// call it back ended (LastResult), the callback ended (EndReason). The
+// payload is the Callback as it is after the fact.
+const (
+	EventCallbackRequested EventKind = "callback.requested"
+	EventCallbackAttempt   EventKind = "callback.attempt"
+	EventCallbackEnded     EventKind = "callback.ended"
+)
+
 // ARIEventPrefix starts the kind of every ARI event of ccd's Stasis
 // application recorded as it came (source "ari"): "ari.StasisStart".
 const ARIEventPrefix = "ari."
@@ -127,6 +156,7 @@ type EventData struct {
 	IdleSince   time.Time `json:"idle_since,omitempty"` // ready: the time idleness counts from
 	Summary     *Call     `json:"summary,omitempty"`    // call.ended: the whole call
 	ArrivedUnix int64     `json:"arrived,omitempty"`    // call.queued: entry into ccd (unix ms), orders restored queues
+	Virtual     bool      `json:"virtual,omitempty"`    // call.offered: a call without a channel (a callback's place), offered at ArrivedUnix
 	// Queues are the queues an agent serves, on every agent event, so that any
 	// one of them tells the statistics where the agent's times count.
 	Queues []string `json:"queues,omitempty"`

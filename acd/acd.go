@@ -105,6 +105,7 @@ type Action struct {
 	Extension string
 	MOHClass  string
 	Record    bool
+	Virtual   bool // Offer and Connect of a call without a channel (Arrival.Virtual)
 	Position  int
 	Expected  time.Duration // expected wait, for Announce
 }
@@ -157,6 +158,11 @@ type Arrival struct {
 	Queue      string
 	Priority   int // 1 (highest) .. 9; 0 means 5
 	AttachData string
+	// Virtual: the call has no channel (a callback keeping its caller's
+	// place): it hears no music or announcements, and PlaceAt (to the
+	// millisecond) is its time in ccd, which orders it among the calls.
+	Virtual bool
+	PlaceAt time.Time
 }
 
 // The ACD refuses requests with the domain's errors (ccd.Error), which the

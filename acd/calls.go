@@ -112,6 +112,34 @@ func (e *Engine) unhold(now time.Time, c *call) {
 	e.callEvent(now, ccd.EventCallUnhold, c, c.Queue, c.Agent, Data{HoldMS: ms(d)})
 }
 
+// CallbackOffered records that a waiting caller is offered a callback
+// (counted as OfferedCB; a caller may be offered more than once).
+func (e *Engine) CallbackOffered(now time.Time, callID string) error {
+	c := e.calls[callID]
+	if c == nil {
+		return notFound("acd: no call", strconv.Quote(callID))
+	}
+	e.callEvent(now, ccd.EventCallCallbackOffered, c, c.Queue, "", Data{})
+	return nil
+}
+
+// EndInIVR ends a waiting call whose caller accepted a callback and hangs
+// up (EndType 108): the callback keeps its place from then on. A call that
+// is ringing an agent or connected is ECONFLICT: it is being answered.
+func (e *Engine) EndInIVR(now time.Time, callID string) (Call, error) {
+	c := e.calls[callID]
+	if c == nil {
+		return Call{}, notFound("acd: no call", strconv.Quote(callID))
+	}
+	if c.State != Waiting {
+		return Call{}, conflict("acd: call " + callID + " is " + c.State + ", not waiting")
+	}
+	e.leaveQueues(c)
+	c.EndedAt = now
+	e.end(now, c, EndInIVR)
+	return c.Call, nil
+}
+
 // Recording notes the file a connected call is recorded to.
 func (e *Engine) Recording(now time.Time, callID, name string) {
 	c := e.calls[callID]

@@ -196,7 +196,11 @@ func (e *Engine) Arrive(now time.Time, in Arrival) error {
 	}
 	c := e.newCall(now, in)
 	c.InitialQueue = q.cfg.Code
-	e.callEvent(now, ccd.EventCallOffered, c, q.cfg.Code, "", Data{Priority: c.Priority, AttachData: c.AttachData})
+	d := Data{Priority: c.Priority, AttachData: c.AttachData}
+	if c.Virtual {
+		d.Virtual, d.ArrivedUnix = true, c.OfferedAt.UnixMilli()
+	}
+	e.callEvent(now, ccd.EventCallOffered, c, q.cfg.Code, "", d)
 	e.enqueue(now, c, q, "route", "")
 	return nil
 }
@@ -207,7 +211,10 @@ func (e *Engine) newCall(now time.Time, in Arrival) *call {
 	}
 	e.seq++
 	c := &call{Call: Call{ID: in.CallID, CLID: in.CLID, DNIS: in.DNIS, Priority: in.Priority, AttachData: in.AttachData,
-		State: Waiting, OfferedAt: now}, seq: e.seq, visited: map[string]bool{}}
+		State: Waiting, OfferedAt: now, Virtual: in.Virtual}, seq: e.seq, visited: map[string]bool{}}
+	if in.Virtual && !in.PlaceAt.IsZero() {
+		c.OfferedAt = time.UnixMilli(in.PlaceAt.UnixMilli())
+	}
 	e.calls[c.ID] = c
 	return c
 }
@@ -248,7 +255,7 @@ func (e *Engine) enqueue(now time.Time, c *call, q *queue, reason, from string) 
 	e.syncQueues(c)
 	e.callEvent(now, ccd.EventCallQueued, c, q.cfg.Code, "", Data{Priority: c.Priority, Reason: reason, From: from,
 		ArrivedUnix: c.OfferedAt.UnixMilli(), AttachData: c.AttachData})
-	if !expand {
+	if !expand && !c.Virtual {
 		e.act(Action{Kind: Music, CallID: c.ID, Queue: q.cfg.Code, MOHClass: q.cfg.MOHClass})
 		if q.cfg.AnnounceEvery > 0 {
 			c.annGen++
@@ -455,7 +462,7 @@ func (e *Engine) offer(now time.Time, m *member, a *agent) {
 	e.setAgent(now, a, Ringing, Data{Channel: o.channel})
 	e.callEvent(now, ccd.EventCallRinging, c, m.q.cfg.Code, a.ID, Data{Channel: o.channel, Endpoint: a.Endpoint, Priority: c.Priority})
 	e.act(Action{Kind: Offer, CallID: c.ID, Agent: a.ID, Channel: o.channel, Endpoint: a.Endpoint, CallerID: c.CLID,
-		Queue: m.q.cfg.Code, Timeout: m.q.cfg.RingTimeout})
+		Queue: m.q.cfg.Code, Timeout: m.q.cfg.RingTimeout, Virtual: c.Virtual})
 	e.timers.add(timer{at: now.Add(m.q.cfg.RingTimeout), kind: tRing, o: o})
 }
 
@@ -515,7 +522,8 @@ func (e *Engine) OfferAnswered(now time.Time, channel string) error {
 	e.setAgent(now, a, OnCall, Data{Channel: channel})
 	e.callEvent(now, ccd.EventCallAnswered, c, q.cfg.Code, a.ID, Data{Channel: channel, Endpoint: a.Endpoint,
 		WaitedMS: ms(now.Sub(c.QueuedAt)), RingMS: ms(now.Sub(o.at)), Backflow: backflow, Priority: c.Priority})
-	e.act(Action{Kind: Connect, CallID: c.ID, Agent: a.ID, Channel: channel, Endpoint: a.Endpoint, Queue: q.cfg.Code, Record: q.cfg.Record})
+	e.act(Action{Kind: Connect, CallID: c.ID, Agent: a.ID, Channel: channel, Endpoint: a.Endpoint, Queue: q.cfg.Code, Record: q.cfg.Record,
+		Virtual: c.Virtual})
 	return nil
 }
 

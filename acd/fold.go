@@ -64,7 +64,10 @@ func Fold(events []Event) Snapshot {
 		c := calls[ev.CallID]
 		if ev.Kind == ccd.EventCallOffered {
 			c = &Call{ID: ev.CallID, CLID: ev.CLID, DNIS: ev.DNIS, Priority: d.Priority, AttachData: d.AttachData,
-				State: Waiting, OfferedAt: ev.At, InitialQueue: ev.Queue}
+				State: Waiting, OfferedAt: ev.At, InitialQueue: ev.Queue, Virtual: d.Virtual}
+			if d.Virtual && d.ArrivedUnix != 0 {
+				c.OfferedAt = time.UnixMilli(d.ArrivedUnix)
+			}
 			calls[ev.CallID] = c
 			order = append(order, ev.CallID)
 			continue
@@ -269,7 +272,7 @@ func (e *Engine) restoreCall(now time.Time, sc Call, live func(string) bool) {
 		e.sendOut(now, c, c.Queue, e.defaultExt, "no_route", true)
 		return
 	}
-	if q := c.members[0].q; q.cfg.AnnounceEvery > 0 {
+	if q := c.members[0].q; q.cfg.AnnounceEvery > 0 && !c.Virtual {
 		c.annGen++
 		e.timers.add(timer{at: now.Add(q.cfg.AnnounceEvery), kind: tAnnounce, c: c, gen: c.annGen})
 	}

@@ -10,6 +10,11 @@ func before(a, b *member) bool {
 	if a.c.Priority != b.c.Priority {
 		return a.c.Priority < b.c.Priority
 	}
+	// A callback's place is the time its caller entered ccd, earlier than
+	// the calls that came after that caller (and before it in seq).
+	if (a.c.Virtual || b.c.Virtual) && !a.c.OfferedAt.Equal(b.c.OfferedAt) {
+		return a.c.OfferedAt.Before(b.c.OfferedAt)
+	}
 	return a.c.seq < b.c.seq
 }
 

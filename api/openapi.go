@@ -61,6 +61,20 @@ func operations() []operation {
 		{method: "GET", path: "/api/stats/realtime/queues", tag: "statistics", summary: "queues today, live", auth: "bearer"},
 		{method: "GET", path: "/api/stats/realtime/agents", tag: "statistics", summary: "agents today, live", auth: "bearer"},
 
+		{method: "GET", path: "/api/recordings", tag: "recordings", auth: "bearer", query: []string{"callid", "clid", "from", "till"},
+			summary: "the recording of a call (callid), or a caller's recordings offered in [from, till) (clid); an agent's token finds its own calls only"},
+		{method: "GET", path: "/api/recordings/:callid/file", tag: "recordings", auth: "bearer",
+			summary: "a recording's audio (audio/wav), with Range requests; every download is audited (recording.downloaded)"},
+		{method: "POST", path: "/api/callbacks", tag: "callbacks", auth: "bearer", ok: http.StatusCreated,
+			body:    []string{"queue", "number", "priority", "not_before", "not_after", "attach_data"},
+			summary: "request a callback (web callback): the customer is called back from the queue when an agent is free"},
+		{method: "GET", path: "/api/callbacks", tag: "callbacks", auth: "bearer", query: []string{"state"},
+			summary: "callbacks in the order they are due, optionally in some states (comma separated)"},
+		{method: "GET", path: "/api/callbacks/:id", tag: "callbacks", auth: "bearer", summary: "one callback"},
+		{method: "DELETE", path: "/api/callbacks/:id", tag: "callbacks", auth: "bearer", summary: "cancel a waiting callback"},
+		{method: "GET", path: "/api/admin/recordings/retention", tag: "admin", auth: "bearer",
+			summary: "dry run of the recording retention rules: what they would delete now, per queue"},
+
 		{method: "PUT", path: "/api/admin/agents/:id/skills/:skill", tag: "admin", summary: "set one skill level of an agent", auth: "bearer", body: []string{"level"}},
 		{method: "DELETE", path: "/api/admin/agents/:id/skills/:skill", tag: "admin", summary: "remove one skill of an agent", auth: "bearer", ok: http.StatusNoContent},
 

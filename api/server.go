@@ -51,6 +51,9 @@ type Options struct {
 	// AdminToken is the administrators' token: a principal of kind
 	// ccd.Admin, which may also change the configuration (MountAdmin).
 	AdminToken string
+	// SupervisorToken is the supervisors' token: a principal of kind
+	// ccd.Supervisor.
+	SupervisorToken string
 	// Now is the server's clock (token expiry, login throttling, "today"
 	// of the real-time views); nil is time.Now. Tests set it.
 	Now func() time.Time
@@ -107,6 +110,7 @@ func NewServer(log *slog.Logger, reg *prometheus.Registry, opts Options) *Server
 	e.HTTPErrorHandler = s.errorHandler
 	s.Grant(s.opts.Token, ccd.NewPrincipal(ccd.Integration, "integration"))
 	s.Grant(s.opts.AdminToken, ccd.NewPrincipal(ccd.Admin, "admin"))
+	s.Grant(s.opts.SupervisorToken, ccd.NewPrincipal(ccd.Supervisor, "supervisor"))
 	e.Use(decodePathParams, securityHeaders, s.edge)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

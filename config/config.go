@@ -42,6 +42,11 @@ type Config struct {
 	Stats    Stats    `yaml:"stats"`
 	Webhooks Webhooks `yaml:"webhooks"`
 	SQLHooks SQLHooks `yaml:"sql_hooks"`
+	// Recordings: where the call recordings are, and their retention
+	// (config/recordings.go).
+	Recordings Recordings `yaml:"recordings"`
+	// Callbacks: call-me-back (config/callbacks.go).
+	Callbacks Callbacks `yaml:"callbacks"`
 }
 
 // Stats configures the quarter-hour statistics.
@@ -70,6 +75,10 @@ type API struct {
 	// activities while ccd runs, besides everything the integration token
 	// may do. Empty: the admin API is off.
 	AdminToken string `yaml:"admin_token"`
+	// SupervisorToken is a bearer token for supervisors: the real-time
+	// views, the statistics, the recordings and the callbacks, without
+	// acting for agents. Empty: no supervisor credential.
+	SupervisorToken string `yaml:"supervisor_token"`
 	// TokenTTL is the lifetime of the tokens agents get from /api/v1/login.
 	TokenTTL time.Duration `yaml:"token_ttl"`
 	// OptimusUser and OptimusPassword are the webServiceUserName/password pair of
@@ -168,19 +177,21 @@ const (
 // purpose: ccd has no default credentials.
 func Default() Config {
 	return Config{
-		Listen:   "127.0.0.1:8080",
-		StateDir: DefaultStateDir(),
-		Log:      Log{Level: "info", Format: "text"},
-		Database: Database{MaxOpenConns: 10},
-		ARI:      ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
-		AMI:      AMI{Addr: "127.0.0.1:5038"},
-		PBX:      PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
-		EventLog: EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
-		ACD:      ACD{RecordingName: "{date}-{queue}-{callid}"},
-		API:      defaultAPI(),
-		Stats:    Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
-		Webhooks: defaultWebhooks(),
-		SQLHooks: defaultSQLHooks(),
+		Listen:     "127.0.0.1:8080",
+		StateDir:   DefaultStateDir(),
+		Log:        Log{Level: "info", Format: "text"},
+		Database:   Database{MaxOpenConns: 10},
+		ARI:        ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
+		AMI:        AMI{Addr: "127.0.0.1:5038"},
+		PBX:        PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
+		EventLog:   EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
+		ACD:        ACD{RecordingName: "{date}-{queue}-{callid}"},
+		API:        defaultAPI(),
+		Stats:      Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
+		Webhooks:   defaultWebhooks(),
+		SQLHooks:   defaultSQLHooks(),
+		Recordings: DefaultRecordings(),
+		Callbacks:  DefaultCallbacks(),
 	}
 }
 
@@ -351,8 +362,13 @@ func (c *Config) Validate() error {
 	if c.API.AdminToken != "" && c.API.AdminToken == c.API.Token {
 		bad("api.admin_token", "must differ from api.token: each token is one principal")
 	}
+	if s := c.API.SupervisorToken; s != "" && (s == c.API.Token || s == c.API.AdminToken) {
+		bad("api.supervisor_token", "must differ from api.token and api.admin_token: each token is one principal")
+	}
 	c.validateSecrets(bad)
 	c.ACD.validate(bad)
+	c.Recordings.validate(bad)
+	c.Callbacks.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

@@ -29,6 +29,7 @@ func (c *Config) secrets() []secret {
 		{key: "ami.secret", value: c.AMI.Secret},
 		{key: "api.token", value: c.API.Token, optional: true},
 		{key: "api.admin_token", value: c.API.AdminToken, optional: true},
+		{key: "api.supervisor_token", value: c.API.SupervisorToken, optional: true},
 		{key: "api.optimus_password", value: c.API.OptimusPassword, optional: true},
 		{key: "stats.bi_password", value: c.Stats.BIPassword, optional: true},
 	}

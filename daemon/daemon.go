@@ -273,6 +273,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if ariL, err = startARI(linkCtx, cfg, log, m, recorder, writer.Add, first, leading); err != nil {
 		return err
 	}
+	callbacks := wireCallbacks(srv, cfg, ariL, &dbReady, writer.Add, log)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -286,6 +287,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	recLib := mountRecordings(srv, cfg, &dbReady, writer.Add, log)
 	srv.MountOpenAPI()
 	registerACDMetrics(m, ariL.queue)
 	direct := ariL.queue.DirectCall
@@ -370,6 +372,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 				defer wg.Done()
 				ariL.load(ctx, db, writer.Flush, log)
 			}()
+			wg.Add(1)
+			go func() { defer wg.Done(); runCallbacks(ctx, callbacks, log) }()
 		})
 	}()
 	wg.Add(1)
@@ -387,6 +391,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		defer wg.Done()
 		hookSQL.run(ctx, db, hub, writer.Add)
 	}()
+	wg.Add(1)
+	go func() { defer wg.Done(); runRetention(ctx, cfg, recLib, log) }()
 	if open, err := db.OpenPBXChannels(ctx, time.Now().Add(-24*time.Hour)); err != nil {
 		log.Warn("cannot read channels open at the last stop", "err", err)
 	} else {
@@ -819,7 +825,7 @@ func serverOptions(cfg config.Config) api.Options {
 	a := cfg.API
 	return api.Options{MaxBodyBytes: a.MaxBodyBytes, ReadHeaderTimeout: a.ReadHeaderTimeout, ReadTimeout: a.ReadTimeout,
 		WriteTimeout: a.WriteTimeout, IdleTimeout: a.IdleTimeout, TLSCertFile: a.TLSCertFile, TLSKeyFile: a.TLSKeyFile,
-		Token: a.Token, AdminToken: a.AdminToken}
+		Token: a.Token, AdminToken: a.AdminToken, SupervisorToken: a.SupervisorToken}
 }
 
 // routeLookups holds the external-database step of the routes that have

@@ -1,6 +1,7 @@
 package dialplan
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -36,5 +37,18 @@ func TestRecordingNameIsSafe(t *testing.T) {
 	}
 	if got := RecordingName("{agent}", at, nil); got != "recording-20261122-183524" {
 		t.Fatalf("empty pattern result %q", got)
+	}
+}
+
+// With queues offering callbacks through a Local channel, the printed
+// extensions.conf has the context customers are dialled from.
+func TestSnippetsHaveTheCallbackContext(t *testing.T) {
+	cfg := config.Default()
+	if strings.Contains(Snippets(&cfg), "[ccd-callback]") {
+		t.Fatal("a callback context without queues offering callbacks")
+	}
+	cfg.Callbacks.Queues = []config.CallbackQueue{{Queue: "sales", MaxAttempts: 1, RetryInterval: time.Minute}}
+	if s := Snippets(&cfg); !strings.Contains(s, "[ccd-callback]\nexten => _X.,1,Dial(PJSIP/${EXTEN},30)") {
+		t.Fatalf("no callback context in\n%s", s)
 	}
 }

@@ -89,7 +89,7 @@ exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
  same => n,Hangup()
 
 ; Agents' phones are called by ccd through ARI (PJSIP/<extension>); nothing to add.
-%[2]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext)))
+%[2]s%[3]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks)))
 	return files
 }
 
@@ -112,6 +112,23 @@ func transferContext(name string) string {
 exten => _X.,1,Dial(PJSIP/${EXTEN},30)
  same => n,Hangup()
 `, name)
+}
+
+// callbackContext is the context customers called back are dialled from,
+// when queues offer callbacks through a Local channel
+// (callbacks.dial_endpoint Local/{number}@<context>).
+func callbackContext(cb config.Callbacks) string {
+	_, ctx, ok := strings.Cut(cb.DialEndpoint, "@")
+	if len(cb.Queues) == 0 || !strings.HasPrefix(cb.DialEndpoint, "Local/") || !ok {
+		return ""
+	}
+	return fmt.Sprintf(`
+; Customers ccd calls back (callbacks.dial_endpoint) are dialled from here, once
+; an agent waits for them. Dial them through your trunk instead of this example.
+[%s]
+exten => _X.,1,Dial(PJSIP/${EXTEN},30)
+ same => n,Hangup()
+`, ctx)
 }
 
 func bindAddr(host string) string {

@@ -136,6 +136,9 @@ type CallState struct {
 	// call"), empty for a call nobody answered.
 	Handler         string `json:"handler,omitempty"`
 	HandlerEndpoint string `json:"handler_endpoint,omitempty"`
+	// Virtual: a callback's place, which no caller abandons (a cancel or an
+	// expiry takes it out of its queue).
+	Virtual bool `json:"virtual,omitempty"`
 }
 
 // QueueEntry is when (unix ms) a call entered a queue.

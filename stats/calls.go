@@ -21,6 +21,8 @@ var (
 	dsInflowed   = col(DeviceStat, "inflowed")
 	dsTran2Def   = col(DeviceStat, "tran2def")
 	dsRetFrom    = col(DeviceStat, "retfromagent")
+	dsOfferedCB  = col(DeviceStat, "offeredcb")
+	dsEndedInIVR = col(DeviceStat, "endedinivr")
 	dsAnswerTime = col(DeviceStat, "minanswertime")
 	dsAbdTime    = col(DeviceStat, "minabdtime")
 	dsRingTime   = col(DeviceStat, "minringtime")
@@ -149,8 +151,14 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 	switch ev.Kind {
 	case ccd.EventCallOffered:
 		// the queue the call is routed to (none for an unrouted call) offers it
-		// even when it is full and overflows at once
-		a.count(s, q, dnis, dsOffered)
+		// even when it is full and overflows at once; a callback's place
+		// (virtual) is not a new call offered to the queue
+		if !d.Virtual {
+			a.count(s, q, dnis, dsOffered)
+		}
+		cs.Virtual = d.Virtual
+	case ccd.EventCallCallbackOffered:
+		a.count(s, q, dnis, dsOfferedCB)
 	case ccd.EventCallQueued:
 		a.queued(ev, cs, d.Reason)
 	case ccd.EventCallOverflowed:
@@ -175,6 +183,9 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 	case ccd.EventCallReturned:
 		a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringReturned)
 	case ccd.EventCallAbandoned:
+		if cs.Virtual && ev.Agent == "" {
+			break
+		}
 		if ev.Agent != "" {
 			a.agentFact(s, ev.Agent, q, dnis, seconds(d.RingMS), ringAbandoned)
 		} else {
@@ -188,6 +199,9 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 	case ccd.EventCallEnded:
 		a.talkEnded(ev, cs)
 		if d.Summary != nil {
+			if d.Summary.EndType == acd.EndInIVR {
+				a.count(s, q, dnis, dsEndedInIVR)
+			}
 			a.record(ev, cs, d.Summary)
 		}
 		delete(a.state.Calls, ev.CallID)
@@ -305,6 +319,11 @@ func (a *Aggregator) record(ev *eventlog.Event, cs *CallState, c *acd.Call) {
 	}
 	if c.EndType == acd.EndTransferred {
 		r.Transferred2ExtTS = c.TransferAt
+	}
+	if c.Virtual {
+		// A callback's attempt: ccd called the customer. Its attach data
+		// names the call or request it calls back.
+		r.CallType = CallOutExternal
 	}
 	if !c.AnsweredAt.IsZero() {
 		r.EndedTS = c.EndedAt

@@ -66,6 +66,8 @@ func scanData(b []byte, d *acd.Data, names map[string]string) error {
 			d.HoldMS, ok = s.int()
 		case "backflow":
 			d.Backflow, ok = s.bool()
+		case "virtual":
+			d.Virtual, ok = s.bool()
 		case "queues":
 			d.Queues, ok = s.strings()
 		case "summary":
@@ -163,6 +165,8 @@ func scanCall(s *flatScanner, c *acd.Call) bool {
 			c.EndedAt, ok = s.time()
 		case "backflow":
 			c.Backflow, ok = s.bool()
+		case "virtual":
+			c.Virtual, ok = s.bool()
 		default:
 			ok = unknownKey(string(key)) && s.skip()
 		}

@@ -65,7 +65,13 @@ func (a *App) actionFailed(what, channel string, err error) {
 // carryOut hands one action to the call's worker.
 func (a *App) carryOut(act acd.Action) {
 	ctx := context.Background()
+	if a.virtualAction(act) {
+		return
+	}
 	cm := a.calls[act.CallID]
+	if a.offerAction(act, cm) {
+		return
+	}
 	if cm == nil {
 		cm = &callMedia{} // restored or already gone: act anyway
 	}
@@ -105,6 +111,7 @@ func (a *App) carryOut(act acd.Action) {
 		})
 	case acd.Music:
 		cm.waiting, cm.moh = true, act.MOHClass
+		a.armOffer(act.CallID, act.Queue)
 		if cm.playing != "" {
 			return // resumed when the playback ends
 		}

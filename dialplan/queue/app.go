@@ -76,6 +76,13 @@ type App struct {
 	calls   map[string]*callMedia // caller channel -> media state
 	setup   map[string]func()     // answer / greeting of new callers, started after their offer
 	pending []acd.Call            // calls read from the log, not yet checked against Asterisk
+	// virtual: the calls without a channel (callbacks, virtual.go), told
+	// to virtualCalls.
+	virtual      map[string]bool
+	virtualCalls VirtualCalls
+	// offers and offerCfg: callbacks offered to waiting callers (offer.go).
+	offers   CallbackOffers
+	offerCfg config.Callbacks
 
 	stats Stats
 	// loaded: the state is read from the event log; agent requests are taken.
@@ -91,6 +98,7 @@ type callMedia struct {
 	moh      string // music class to resume after it; "" none
 	waiting  bool   // in a queue: music is wanted
 	announce int    // announcements played
+	offer    *offerState
 }
 
 // Stats are counters for metrics.

@@ -68,7 +68,8 @@ func (a *App) Reconcile(ctx context.Context, inApp []ari.Channel) error {
 			a.closeGone(live)
 			return nil
 		}
-		a.engine.RestoreCalls(a.now(), a.pending, func(id string) bool { return live[id] })
+		a.restoredVirtual(a.pending)
+		a.engine.RestoreCalls(a.now(), a.pending, func(id string) bool { return live[id] || a.virtual[id] })
 		for _, c := range a.engine.Calls() {
 			a.calls[c.ID] = &callMedia{waiting: c.State != acd.Connected}
 			a.claim(c.ID, c.Channel)
@@ -87,7 +88,7 @@ func (a *App) closeGone(live map[string]bool) {
 	now := a.now()
 	for _, c := range a.engine.Calls() {
 		switch {
-		case !live[c.ID]:
+		case !live[c.ID] && !a.virtual[c.ID]:
 			delete(a.calls, c.ID)
 			a.engine.Hangup(now, c.ID)
 		case c.State == acd.Connected && !live[c.Channel]:

@@ -72,6 +72,8 @@ func (a *App) handle(e ari.Event) {
 		}
 	case *ari.PlaybackFinished:
 		a.playbackFinished(v.Playback.ID)
+	case *ari.ChannelDtmfReceived:
+		a.offerKey(v.Channel.ID, v.Digit)
 	case *ari.ChannelHold:
 		if id, ok := a.callOf(v.Channel.ID); ok {
 			_ = a.engine.Hold(now, id)

@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -128,6 +130,10 @@ func newHarness(t *testing.T) *harness {
 		{ID: webhookKept, URL: "http://192.0.2.10/hook", Format: "json", Events: []string{"outgoing"}},
 		{ID: webhookGone, URL: "http://192.0.2.10/gone", Format: "get", Events: []string{"outgoing"}},
 	}
+	cfg.Recordings.Dir = t.TempDir()
+	cfg.Recordings.Retention = []config.RetentionRule{{Queue: "sales", Days: 30}}
+	cfg.ACD.Queues = append(cfg.ACD.Queues, config.Queue{Code: callbackQueue, Skills: map[string]int{"nobody-has-it": 1}})
+	cfg.Callbacks.Queues = []config.CallbackQueue{{Queue: callbackQueue, MaxAttempts: 2, RetryInterval: time.Minute}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +156,28 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { daemon.ServerHook = nil })
 	logger := slog.New(slog.NewTextHandler(h.panics, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.stop = daemontest.Start(t, cfg, logger, true)
+	h.seedRecording()
 	return h
+}
+
+// seedRecording puts a recorded call in the statistics and its file in the
+// recording directory (the daemon has migrated the database by now).
+func (h *harness) seedRecording() {
+	const name = "20260310-sales-hostile"
+	if err := os.WriteFile(filepath.Join(h.cfg.Recordings.Dir, name+".wav"), []byte("RIFF....WAVEfmt "), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.db.Exec(`INSERT INTO stat.callsstat (callid, calltype, clid, offeredts, endtype, ucid, recording, lastts)
+		VALUES ($1, 1, $2, $3, 0, 'hostile-call', $4, $3)`, recordedCall, recordedCLID, time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), name); err != nil {
+		h.t.Fatal(err)
+	}
+	later := time.Now().AddDate(5, 0, 0)
+	if _, err := h.db.Exec(`INSERT INTO callback (id, queue, number, origin, priority, state, place_at, max_attempts,
+		retry_interval, next_attempt_at, requested_by, created_at, updated_at)
+		VALUES ($1, $2, '0611223344', 'web', 5, 'waiting', now(), 2, '1 minute', $3, 'hostile', now(), now())`,
+		seededCallback, callbackQueue, later); err != nil {
+		h.t.Fatal(err)
+	}
 }
 
 // strangerAddr is the client address of requests without valid credentials:

@@ -343,7 +343,7 @@ func public() []variant {
 // wildcard goes two segments deep, below every real route of the group.
 func notFound() []variant {
 	var out []variant
-	for _, prefix := range []string{"/api", "/api/v1", "/api/agents", "/api/admin"} {
+	for _, prefix := range []string{"/api", "/api/v1", "/api/agents", "/api/admin", "/api/callbacks"} {
 		for _, p := range []string{prefix, prefix + "/*"} {
 			v := variant{route: echo.RouteNotFound + " " + p, method: http.MethodPut,
 				callers: []caller{integration, agent}, refused: []caller{anonymous}, agent: agentPause, errors: jsonError}
@@ -351,8 +351,16 @@ func notFound() []variant {
 				v.method = http.MethodGet
 				v.params = []param{pathParam("*", "route", never)}
 			}
-			if prefix == "/api/admin" { // the group checks the role before finding nothing
+			switch prefix { // the group checks the role before finding nothing
+			case "/api/admin":
 				v.callers, v.refused = []caller{admin}, []caller{integration, agent, anonymous}
+			case "/api/callbacks":
+				v.callers, v.refused = []caller{integration, admin}, []caller{agent, anonymous}
+				if len(v.params) > 0 {
+					// An escaped "/" keeps the value one segment deep, where
+					// GET /api/callbacks/:id takes it and names its id.
+					v.params[0].aliases = []string{"id"}
+				}
 			}
 			out = append(out, v)
 		}
@@ -506,9 +514,65 @@ func webhooks() []variant {
 }
 
 // table is every way the suite calls the server.
+// The recording the harness puts in the statistics and the recording
+// directory (seedRecording): a call nobody of the suite answered.
+const (
+	recordedCall = "900000001"
+	recordedCLID = "0611223344"
+	recordingDay = "2026-03-10"
+)
+
+// recordingRoutes are the look-up and download of recordings and the
+// retention's dry run. An agent finds only the calls it answered, and the
+// seeded call is none of them.
+func recordingRoutes() []variant {
+	v := func(route string, callers, refused []caller, params ...param) variant {
+		return variant{route: route, params: params, callers: callers, refused: refused, agent: agentPause,
+			strict: true, errors: jsonError}
+	}
+	byCall := v("GET /api/recordings", []caller{admin, agent}, []caller{integration, anonymous},
+		query("callid", recordedCall, positiveInt))
+	byCLID := v("GET /api/recordings", []caller{admin, agent}, []caller{integration, anonymous},
+		query("clid", recordedCLID, cleanText), query("from", recordingDay, never), query("till", "2026-03-11", never))
+	byCLID.sampled = true
+	return []variant{byCall, byCLID,
+		v("GET /api/recordings/:callid/file", []caller{admin}, []caller{integration, agent, anonymous},
+			pathParam("callid", recordedCall, never, "call")),
+		v("GET /api/admin/recordings/retention", []caller{admin}, []caller{integration, agent, anonymous}),
+	}
+}
+
+// The callback the harness stores (seedRecording), due in years: never
+// placed in its queue, which no agent serves anyway.
+const (
+	seededCallback = "cb-hostile"
+	callbackQueue  = "cbq"
+)
+
+// callbackNumber is a number callbacks.numbers allows.
+func callbackNumber(s sent) bool {
+	return s.isText() && regexp.MustCompile(`^\+?[0-9]{3,20}$`).MatchString(s.v.text)
+}
+
+// callbackRoutes request, list, read and cancel callbacks.
+func callbackRoutes() []variant {
+	v := func(route string, params ...param) variant {
+		return variant{route: route, params: params, callers: []caller{integration, admin}, refused: []caller{agent, anonymous},
+			agent: agentPause, errors: jsonError}
+	}
+	request := v("POST /api/callbacks", field("queue", callbackQueue, never), field("number", "0611223344", callbackNumber),
+		optional(field("not_after", "", never)), optional(field("attach_data", "", cleanText)))
+	request.body = inJSON
+	list := v("GET /api/callbacks", optional(query("state", "", never)))
+	list.strict = true
+	id := pathParam("id", seededCallback, never)
+	return []variant{request, list, v("GET /api/callbacks/:id", id), v("DELETE /api/callbacks/:id", id)}
+}
+
+// table is every way the suite calls the server.
 func table() []variant {
 	var out []variant
-	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), webhooks(), notFound()} {
+	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), webhooks(), recordingRoutes(), callbackRoutes(), notFound()} {
 		out = append(out, part...)
 	}
 	return out
