@@ -36,6 +36,10 @@ type Options struct {
 	// log gave its events (events the log held already are left out). The
 	// sink must be an IDSink.
 	Hub *Hub
+	// SinkReady, when set, is closed once the sink can be written to (the
+	// database is connected): until then events wait in memory and the
+	// spill file, and no write is tried, so none is counted as failing.
+	SinkReady <-chan struct{}
 }
 
 // Stats are a Writer's counters since it started.
@@ -221,6 +225,19 @@ func (w *Writer) Health() Health {
 	return h
 }
 
+// sinkReady tells whether the sink may be written to (Options.SinkReady).
+func (w *Writer) sinkReady() bool {
+	if w.opt.SinkReady == nil {
+		return true
+	}
+	select {
+	case <-w.opt.SinkReady:
+		return true
+	default:
+		return false
+	}
+}
+
 // ErrClosed is returned by Flush after Close.
 var ErrClosed = errors.New("eventlog: writer closed")
 
@@ -264,7 +281,9 @@ func (w *Writer) Close(ctx context.Context) error {
 	if closed {
 		return nil
 	}
-	_ = w.Flush(ctx) // a timeout here is fine: what is left goes to disk below
+	if w.sinkReady() {
+		_ = w.Flush(ctx) // a timeout here is fine: what is left goes to disk below
+	}
 	w.stop()
 	<-w.done
 	w.mu.Lock()
@@ -284,6 +303,13 @@ func (w *Writer) Close(ctx context.Context) error {
 
 func (w *Writer) loop(ctx context.Context) {
 	defer close(w.done)
+	if w.opt.SinkReady != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.opt.SinkReady:
+		}
+	}
 	timer := time.NewTimer(w.opt.FlushInterval)
 	defer timer.Stop()
 	delay := time.Duration(0)
