@@ -40,6 +40,9 @@ type Config struct {
 	ACD      ACD      `yaml:"acd"`
 	API      API      `yaml:"api"`
 	Stats    Stats    `yaml:"stats"`
+	// Roles are the parts this instance runs (config/roles.go); empty:
+	// all of them.
+	Roles []string `yaml:"roles"`
 }
 
 // Stats configures the quarter-hour statistics.
@@ -345,6 +348,7 @@ func (c *Config) Validate() error {
 	if c.API.AdminToken != "" && c.API.AdminToken == c.API.Token {
 		bad("api.admin_token", "must differ from api.token: each token is one principal")
 	}
+	c.validateRoles(bad)
 	c.validateSecrets(bad)
 	c.ACD.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
