@@ -88,6 +88,9 @@ type Writer struct {
 	closed bool
 	stats  Stats
 	health Health
+	// waiting is when the oldest event still pending was added while the
+	// sink was not ready yet (Options.SinkReady).
+	waiting time.Time
 
 	wake chan struct{}
 	done chan struct{}
@@ -138,6 +141,7 @@ func NewWriter(sink Sink, opt Options) (*Writer, error) {
 	}
 	w.stats.Pending = sp.pending()
 	if w.stats.Pending > 0 {
+		w.waiting = time.Now()
 		w.log.Info("events left from an earlier run will be written first", "events", w.stats.Pending, "file", opt.SpillPath)
 	}
 	go w.loop(ctx)
@@ -165,6 +169,9 @@ func (w *Writer) Add(ev Event) error {
 	}
 	w.mem = append(w.mem, ev)
 	w.stats.Added++
+	if w.stats.Pending == 0 {
+		w.waiting = time.Now()
+	}
 	w.stats.Pending++
 	n := len(w.mem)
 	var overflow []Event
@@ -222,8 +229,16 @@ func (w *Writer) Health() Health {
 	defer w.mu.Unlock()
 	h := w.health
 	h.Pending = w.stats.Pending
+	if h.Pending > 0 && h.FailingSince.IsZero() && !w.sinkReady() {
+		// Nothing is tried, and nothing gets written either.
+		h.FailingSince, h.LastError = w.waiting, ErrSinkNotReady
+	}
 	return h
 }
+
+// ErrSinkNotReady is the health of a writer holding events for a sink that
+// is not ready yet (Options.SinkReady).
+var ErrSinkNotReady = errors.New("eventlog: the sink is not ready yet (database not connected)")
 
 // sinkReady tells whether the sink may be written to (Options.SinkReady).
 func (w *Writer) sinkReady() bool {

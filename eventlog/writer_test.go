@@ -272,9 +272,16 @@ func TestWriterWaitsForItsSink(t *testing.T) {
 	if st := w2.Stats(); st.Pending != 60 || st.Failures != 0 {
 		t.Fatalf("before the sink is ready: %+v, want 60 pending and no failure", st)
 	}
+	// The readiness check still hears that events are not getting written.
+	if h := w2.Health(); h.FailingSince.IsZero() || !errors.Is(h.LastError, ErrSinkNotReady) {
+		t.Fatalf("health before the sink is ready: %+v", h)
+	}
 	close(ready)
 	if err := w2.Flush(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
 	wantInOrder(t, sink.stored(), 60)
+	if h := w2.Health(); !h.FailingSince.IsZero() {
+		t.Fatalf("health once written: %+v", h)
+	}
 }
