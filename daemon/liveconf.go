@@ -59,9 +59,19 @@ func (l *liveConfig) Start(ctx context.Context) error {
 			syncDimensions(ctx, db, l.mgr.Current(), w.log)
 		}
 		close(l.loaded)
+		if running {
+			// A change made through another ccd on the database (a
+			// standby, an instance serving only the API) is applied here.
+			l.mgr.Follow(ctx, db.Listen(ctx, store.ConfigChannel), liveResync)
+		}
 	})
 	return nil
 }
+
+// liveResync is how often the live configuration is read again whatever
+// the notifications said: a safety net for a change the listener missed
+// without noticing.
+const liveResync = 30 * time.Second
 
 func (l *liveConfig) Close(context.Context) error {
 	l.tasks.stop()

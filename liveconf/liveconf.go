@@ -143,6 +143,95 @@ func (m *Manager) Load(ctx context.Context, db Store) error {
 	return nil
 }
 
+// Reload reads the configuration in the database and makes it the
+// running one when it differs: a change made through another ccd on the
+// same database. It tells whether it applied anything. A configuration
+// that does not validate, or that the running side refuses, is reported
+// and the running one stays.
+func (m *Manager) Reload(ctx context.Context) (bool, error) {
+	m.change.Lock()
+	defer m.change.Unlock()
+	m.mu.RLock()
+	db, cur := m.db, m.cur
+	m.mu.RUnlock()
+	if db == nil {
+		return false, errNotLoaded
+	}
+	items, err := db.ACDConfig(ctx)
+	if err != nil {
+		return false, err
+	}
+	next, err := FromItems(m.base, items)
+	if err != nil {
+		return false, err
+	}
+	if same(cur, next) {
+		return false, nil
+	}
+	if err := next.Validate(); err != nil {
+		return false, fmt.Errorf("liveconf: the configuration in the database is not valid: %w", err)
+	}
+	if err := m.apply(ctx, next); err != nil {
+		return false, err
+	}
+	if err := m.set(next); err != nil {
+		return false, err
+	}
+	m.notify(next)
+	return true, nil
+}
+
+// Follow keeps the running configuration the database's until ctx ends:
+// it reloads at every value of changes (store.DB.Listen: a change
+// committed by any ccd, or a reconnection after which one may have been
+// missed) and, as a safety net, every interval whatever changes says. A
+// closed changes leaves the periodic reload.
+func (m *Manager) Follow(ctx context.Context, changes <-chan struct{}, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil
+				continue
+			}
+		case <-tick.C:
+		}
+		switch changed, err := m.Reload(ctx); {
+		case err != nil && ctx.Err() == nil:
+			m.log.Error("cannot apply the live configuration changed in the database; the running one stays", "err", err)
+		case changed:
+			m.log.Info("the live configuration changed in the database: applied")
+		}
+	}
+}
+
+// same tells whether two configurations have the same items, compared as
+// the database keeps them (an item decoded from the database and one made
+// by a change differ in nil and empty lists and maps, not in meaning).
+func same(a, b config.ACD) bool {
+	for _, name := range ccd.ConfigKinds {
+		k := kinds[name]
+		la, lb := k.of(&a), k.of(&b)
+		if la.Len() != lb.Len() {
+			return false
+		}
+		for i := 0; i < la.Len(); i++ {
+			ja, erra := json.Marshal(config.EncodeItem(la.Index(i).Interface()))
+			jb, errb := json.Marshal(config.EncodeItem(lb.Index(i).Interface()))
+			if erra != nil || errb != nil || string(ja) != string(jb) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+var errNotLoaded = &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "the live configuration is not read from the database yet; retry"}
+
 // Current is the live configuration's acd section.
 func (m *Manager) Current() config.ACD {
 	m.mu.RLock()
@@ -419,7 +508,7 @@ func (m *Manager) commit(ctx context.Context, who ccd.Principal, name ccd.Config
 	db, cur := m.db, m.cur
 	m.mu.RUnlock()
 	if db == nil {
-		return nil, &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "the live configuration is not read from the database yet; retry"}
+		return nil, errNotLoaded
 	}
 	k := kinds[name]
 	var before map[string]any

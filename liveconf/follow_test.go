@@ -1,0 +1,126 @@
+package liveconf
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/internal/pgtest"
+	"github.com/ccdhq/ccd/store"
+)
+
+// instance is one ccd's Manager; applied hears every configuration it
+// makes the running one.
+type instance struct {
+	m       *Manager
+	applied chan config.ACD
+}
+
+func newInstance(t *testing.T, db Store) *instance {
+	t.Helper()
+	file := config.ACD{
+		Queues: []config.Queue{{Code: "sales"}},
+		Routes: []config.Route{{DNIS: "100", Queue: "sales"}},
+		Agents: []config.Agent{{ID: "a1", Name: "Ann", Endpoint: "PJSIP/1001"}},
+	}
+	in := &instance{applied: make(chan config.ACD, 64)}
+	var err error
+	in.m, err = New(file, func(_ context.Context, c config.ACD) error { in.applied <- c; return nil },
+		func(eventlog.Event) error { return nil }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.m.Load(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	<-in.applied // the database's, at Load
+	return in
+}
+
+// waitApplied waits until the instance runs a configuration for which ok
+// holds.
+func (in *instance) waitApplied(t *testing.T, what string, ok func(config.ACD) bool) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case c := <-in.applied:
+			if ok(c) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func hasQueue(code string) func(config.ACD) bool {
+	return func(c config.ACD) bool {
+		return slices.ContainsFunc(c.Queues, func(q config.Queue) bool { return q.Code == code })
+	}
+}
+
+// Two ccd on one database: a change made through the first is applied by
+// the second, which hears of it by LISTEN/NOTIFY, including after its
+// listening connection was cut (the reconnection reads again what it may
+// have missed). The periodic reload is an hour away: it plays no part.
+func TestAChangeReachesAnotherInstance(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := t.Context()
+	first, second := newInstance(t, db), newInstance(t, db)
+	go second.m.Follow(ctx, db.Listen(ctx, store.ConfigChannel), time.Hour)
+
+	if _, _, err := first.m.PutConfigItem(ctx, admin, ccd.ConfigQueue, "support", []byte(`{"skills":{"support":1}}`)); err != nil {
+		t.Fatal(err)
+	}
+	second.waitApplied(t, "queue support on the second instance", hasQueue("support"))
+	if got := second.m.Current().Queues; len(got) != 2 || got[1].Skills["support"] != 1 {
+		t.Fatalf("second instance's queues %+v", got)
+	}
+
+	var cut int
+	if err := db.Get(&cut, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN %'`); err != nil || cut != 1 {
+		t.Fatalf("cutting the listening connection: %d cut, %v", cut, err)
+	}
+	if err := first.m.DeleteConfigItem(ctx, admin, ccd.ConfigQueue, "support"); err != nil {
+		t.Fatal(err)
+	}
+	second.waitApplied(t, "queue support removed on the second instance", func(c config.ACD) bool { return !hasQueue("support")(c) })
+	if _, _, err := first.m.PutConfigItem(ctx, admin, ccd.ConfigQueue, "billing", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	second.waitApplied(t, "queue billing on the second instance", hasQueue("billing"))
+}
+
+// A change the instance does not hear of (no listener here: as when a
+// notification is lost) is applied by the periodic reload.
+func TestPeriodicReloadCatchesAMissedChange(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := t.Context()
+	in := newInstance(t, db)
+	go in.m.Follow(ctx, nil, 20*time.Millisecond)
+	if err := db.PutACDConfig(ctx, ccd.ConfigQueue, "unheard", []byte(`{"code":"unheard"}`)); err != nil {
+		t.Fatal(err)
+	}
+	in.waitApplied(t, "the unheard queue", hasQueue("unheard"))
+}
+
+// An instance's own change, heard back from the database, is not applied
+// a second time.
+func TestOwnChangeIsNotAppliedTwice(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := t.Context()
+	in := newInstance(t, db)
+	if _, _, err := in.m.PutConfigItem(ctx, admin, ccd.ConfigAgent, "a2", []byte(`{"name":"Bob","endpoint":"PJSIP/1002","skills":{"sales":3}}`)); err != nil {
+		t.Fatal(err)
+	}
+	<-in.applied // the change itself
+	if changed, err := in.m.Reload(ctx); err != nil || changed {
+		t.Fatalf("reload after the instance's own change: changed %v, %v", changed, err)
+	}
+}
