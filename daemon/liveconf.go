@@ -41,7 +41,7 @@ func (l *liveConfig) Start(ctx context.Context) error {
 		apply = w.acd.apply
 	}
 	var err error
-	if l.mgr, err = liveconf.New(w.cfg.ACD, apply, w.events.writer.Add, w.log); err != nil {
+	if l.mgr, err = liveconf.New(w.cfg.ACD, apply, w.log); err != nil {
 		return err
 	}
 	l.tasks.goRun(ctx, func(ctx context.Context) {
@@ -106,7 +106,7 @@ func loadLive(ctx context.Context, live *liveconf.Manager, db *store.DB, log *sl
 // ImportConfig replaces the live configuration in the database (queues,
 // agents, groups, routes, activities) by the file's acd section, and audits
 // it in the event log; it returns how many items it stored. A ccd that runs
-// meanwhile keeps what it has until its next start.
+// meanwhile applies it (it follows the database's changes).
 func ImportConfig(ctx context.Context, cfg config.Config, log *slog.Logger) (int, error) {
 	db, _, stop, err := database(ctx, cfg, log)
 	if err != nil {
@@ -117,13 +117,10 @@ func ImportConfig(ctx context.Context, cfg config.Config, log *slog.Logger) (int
 	if err != nil {
 		return 0, err
 	}
-	if err := db.ReplaceACDConfig(ctx, items); err != nil {
-		return 0, err
-	}
 	audit := eventlog.Event{At: time.Now(), Kind: ccd.EventConfigChanged, Source: eventlog.SourceAPI, Key: eventlog.NewKey(),
 		Payload: eventlog.Payload(ccd.ConfigChange{Action: ccd.ConfigImported, By: "ccd config import"})}
-	if err := (store.EventSink{DB: db}).Append(ctx, []eventlog.Event{audit}); err != nil {
-		return len(items), err
+	if err := db.ReplaceACDConfig(ctx, items, audit); err != nil {
+		return 0, err
 	}
 	return len(items), nil
 }

@@ -29,8 +29,7 @@ func newInstance(t *testing.T, db Store) *instance {
 	}
 	in := &instance{applied: make(chan config.ACD, 64)}
 	var err error
-	in.m, err = New(file, func(_ context.Context, c config.ACD) error { in.applied <- c; return nil },
-		func(eventlog.Event) error { return nil }, nil)
+	in.m, err = New(file, func(_ context.Context, c config.ACD) error { in.applied <- c; return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +103,8 @@ func TestPeriodicReloadCatchesAMissedChange(t *testing.T) {
 	ctx := t.Context()
 	in := newInstance(t, db)
 	go in.m.Follow(ctx, nil, 20*time.Millisecond)
-	if err := db.PutACDConfig(ctx, ccd.ConfigQueue, "unheard", []byte(`{"code":"unheard"}`)); err != nil {
+	audit := eventlog.Event{At: time.Now(), Kind: ccd.EventConfigChanged, Source: eventlog.SourceAPI, Key: "unheard"}
+	if err := db.PutACDConfig(ctx, ccd.ConfigQueue, "unheard", []byte(`{"code":"unheard"}`), audit); err != nil {
 		t.Fatal(err)
 	}
 	in.waitApplied(t, "the unheard queue", hasQueue("unheard"))
