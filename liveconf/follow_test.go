@@ -20,7 +20,7 @@ type instance struct {
 	applied chan config.ACD
 }
 
-func newInstance(t *testing.T, db Store) *instance {
+func newInstance(t testing.TB, db Store) *instance {
 	t.Helper()
 	file := config.ACD{
 		Queues: []config.Queue{{Code: "sales"}},
@@ -42,7 +42,7 @@ func newInstance(t *testing.T, db Store) *instance {
 
 // waitApplied waits until the instance runs a configuration for which ok
 // holds.
-func (in *instance) waitApplied(t *testing.T, what string, ok func(config.ACD) bool) {
+func (in *instance) waitApplied(t testing.TB, what string, ok func(config.ACD) bool) {
 	t.Helper()
 	timeout := time.After(20 * time.Second)
 	for {
@@ -123,4 +123,41 @@ func TestOwnChangeIsNotAppliedTwice(t *testing.T) {
 	if changed, err := in.m.Reload(ctx); err != nil || changed {
 		t.Fatalf("reload after the instance's own change: changed %v, %v", changed, err)
 	}
+}
+
+// BenchmarkChangeReachesAnotherInstance measures a change made through one
+// Manager until another on the same database has applied it: the write and
+// its audit, the commit, the notification, the second's read of the whole
+// configuration and its apply. Reported: p50 and p99.
+//
+//	go run ./internal/tools/withpg -- go test -run '^$' -bench ChangeReachesAnotherInstance -benchtime 300x ./liveconf/
+func BenchmarkChangeReachesAnotherInstance(b *testing.B) {
+	db := pgtest.NewDB(b)
+	ctx := b.Context()
+	first, second := newInstance(b, db), newInstance(b, db)
+	go func() { // the first's own applies are not measured
+		for range first.applied {
+		}
+	}()
+	go second.m.Follow(ctx, db.Listen(ctx, store.ConfigChannel), time.Hour)
+	// Listening once the second has taken a change made for it.
+	if _, _, err := first.m.PutConfigItem(ctx, admin, ccd.ConfigQueue, "warmup", []byte(`{}`)); err != nil {
+		b.Fatal(err)
+	}
+	second.waitApplied(b, "the warm-up change", hasQueue("warmup"))
+	took := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		level := i%10 + 1
+		start := time.Now()
+		if _, err := first.m.SetSkill(ctx, admin, "a1", "sales", level); err != nil {
+			b.Fatal(err)
+		}
+		second.waitApplied(b, "the skill change", func(c config.ACD) bool { return c.Agents[0].Skills["sales"] == level })
+		took = append(took, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 }
