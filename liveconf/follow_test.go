@@ -40,19 +40,20 @@ func newInstance(t testing.TB, db Store) *instance {
 	return in
 }
 
-// waitApplied waits until the instance runs a configuration for which ok
-// holds.
-func (in *instance) waitApplied(t testing.TB, what string, ok func(config.ACD) bool) {
+// waitApplied waits until the instance applies a configuration for which
+// ok holds, and returns it.
+func (in *instance) waitApplied(t testing.TB, what string, ok func(config.ACD) bool) config.ACD {
 	t.Helper()
 	timeout := time.After(20 * time.Second)
 	for {
 		select {
 		case c := <-in.applied:
 			if ok(c) {
-				return
+				return c
 			}
 		case <-timeout:
 			t.Fatalf("timed out waiting for %s", what)
+			return config.ACD{}
 		}
 	}
 }
@@ -76,8 +77,7 @@ func TestAChangeReachesAnotherInstance(t *testing.T) {
 	if _, _, err := first.m.PutConfigItem(ctx, admin, ccd.ConfigQueue, "support", []byte(`{"skills":{"support":1}}`)); err != nil {
 		t.Fatal(err)
 	}
-	second.waitApplied(t, "queue support on the second instance", hasQueue("support"))
-	if got := second.m.Current().Queues; len(got) != 2 || got[1].Skills["support"] != 1 {
+	if got := second.waitApplied(t, "queue support on the second instance", hasQueue("support")).Queues; len(got) != 2 || got[1].Skills["support"] != 1 {
 		t.Fatalf("second instance's queues %+v", got)
 	}
 
