@@ -294,12 +294,16 @@ func (c *Config) Validate() error {
 	if u, err := url.Parse(c.ARI.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("ari.url", "want http(s)://host:port, got %q", c.ARI.URL)
 	}
-	required("ari.username", c.ARI.Username)
+	if c.Runs(RoleACD) {
+		required("ari.username", c.ARI.Username)
+	}
 	required("ari.application", c.ARI.Application)
 	if _, _, err := net.SplitHostPort(c.AMI.Addr); err != nil {
 		bad("ami.addr", "want host:port, got %q", c.AMI.Addr)
 	}
-	required("ami.username", c.AMI.Username)
+	if c.Runs(RoleObserver) {
+		required("ami.username", c.AMI.Username)
+	}
 	if _, err := regexp.Compile(c.PBX.InternalNumbers); err != nil {
 		bad("pbx.internal_numbers", "not a regular expression: %v", err)
 	}

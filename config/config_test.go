@@ -171,3 +171,20 @@ func TestRolesSwitchParts(t *testing.T) {
 		}
 	}
 }
+
+// An instance without the acd role needs no ARI credentials, one without
+// the observer none for AMI; with those roles they stay required.
+func TestAsteriskCredentialsRequiredByTheirRoles(t *testing.T) {
+	if _, err := Load(writeFile(t, "roles: [api, stats]\n"), envMap(nil)); err != nil {
+		t.Fatalf("an API and statistics instance without Asterisk credentials: %v", err)
+	}
+	_, err := Load(writeFile(t, "roles: [acd]\n"), envMap(nil))
+	for _, key := range []string{"ari.username", "ari.password"} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("roles [acd] without %s: %v", key, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "ami.") {
+		t.Errorf("roles [acd] asked for AMI credentials: %v", err)
+	}
+}
