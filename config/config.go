@@ -47,6 +47,9 @@ type Config struct {
 	Recordings Recordings `yaml:"recordings"`
 	// Callbacks: call-me-back (config/callbacks.go).
 	Callbacks Callbacks `yaml:"callbacks"`
+	// Roles are the parts this instance runs (config/roles.go); empty:
+	// all of them.
+	Roles []string `yaml:"roles"`
 }
 
 // Stats configures the quarter-hour statistics.
@@ -306,12 +309,16 @@ func (c *Config) Validate() error {
 	if u, err := url.Parse(c.ARI.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("ari.url", "want http(s)://host:port, got %q", c.ARI.URL)
 	}
-	required("ari.username", c.ARI.Username)
+	if c.Runs(RoleACD) {
+		required("ari.username", c.ARI.Username)
+	}
 	required("ari.application", c.ARI.Application)
 	if _, _, err := net.SplitHostPort(c.AMI.Addr); err != nil {
 		bad("ami.addr", "want host:port, got %q", c.AMI.Addr)
 	}
-	required("ami.username", c.AMI.Username)
+	if c.Runs(RoleObserver) {
+		required("ami.username", c.AMI.Username)
+	}
 	if _, err := regexp.Compile(c.PBX.InternalNumbers); err != nil {
 		bad("pbx.internal_numbers", "not a regular expression: %v", err)
 	}
@@ -365,6 +372,7 @@ func (c *Config) Validate() error {
 	if s := c.API.SupervisorToken; s != "" && (s == c.API.Token || s == c.API.AdminToken) {
 		bad("api.supervisor_token", "must differ from api.token and api.admin_token: each token is one principal")
 	}
+	c.validateRoles(bad)
 	c.validateSecrets(bad)
 	c.ACD.validate(bad)
 	c.Recordings.validate(bad)

@@ -94,6 +94,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"unready after zero", minimal + "eventlog: {unready_after: 0s}\n", nil, "eventlog.unready_after"},
 		{"unknown key", minimal + "ari2: {}\n", nil, "field ari2 not found"},
 		{"BI timeout", minimal, map[string]string{"CCD_STATS_BI_STATEMENT_TIMEOUT": "0s"}, "stats.bi_statement_timeout (env CCD_STATS_BI_STATEMENT_TIMEOUT): must be at least 1ms"},
+		{"unknown role", minimal + "roles: [api, dialler]\n", nil, `roles[1] (env CCD_ROLES[1]): unknown role "dialler": want one of acd, api, stats, observer`},
 		{"BI connections", minimal + "stats: {bi_connection_limit: 0}\n", nil, "stats.bi_connection_limit (env CCD_STATS_BI_CONNECTION_LIMIT): must be at least 1"},
 	}
 	for _, tc := range cases {
@@ -150,5 +151,40 @@ func TestKeysMaskSecrets(t *testing.T) {
 	}
 	if !seen {
 		t.Fatal("ari.password not listed")
+	}
+}
+
+// Every role runs unless roles lists some; then only those.
+func TestRolesSwitchParts(t *testing.T) {
+	all, err := Load(writeFile(t, minimal), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	some, err := Load(writeFile(t, minimal+"roles: [api, stats]\n"), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range AllRoles {
+		want := r == RoleAPI || r == RoleStats
+		if !all.Runs(r) || some.Runs(r) != want {
+			t.Errorf("role %s: runs by default %v, with [api, stats] %v (want true, %v)", r, all.Runs(r), some.Runs(r), want)
+		}
+	}
+}
+
+// An instance without the acd role needs no ARI credentials, one without
+// the observer none for AMI; with those roles they stay required.
+func TestAsteriskCredentialsRequiredByTheirRoles(t *testing.T) {
+	if _, err := Load(writeFile(t, "roles: [api, stats]\n"), envMap(nil)); err != nil {
+		t.Fatalf("an API and statistics instance without Asterisk credentials: %v", err)
+	}
+	_, err := Load(writeFile(t, "roles: [acd]\n"), envMap(nil))
+	for _, key := range []string{"ari.username", "ari.password"} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("roles [acd] without %s: %v", key, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "ami.") {
+		t.Errorf("roles [acd] asked for AMI credentials: %v", err)
 	}
 }

@@ -25,8 +25,10 @@ type secret struct {
 // their passwords belong to the customer database and its rules.
 func (c *Config) secrets() []secret {
 	s := []secret{
-		{key: "ari.password", value: c.ARI.Password},
-		{key: "ami.secret", value: c.AMI.Secret},
+		// Required where the link is used: an instance without the acd
+		// role never connects to ARI, one without the observer to AMI.
+		{key: "ari.password", value: c.ARI.Password, optional: !c.Runs(RoleACD)},
+		{key: "ami.secret", value: c.AMI.Secret, optional: !c.Runs(RoleObserver)},
 		{key: "api.token", value: c.API.Token, optional: true},
 		{key: "api.admin_token", value: c.API.AdminToken, optional: true},
 		{key: "api.supervisor_token", value: c.API.SupervisorToken, optional: true},
@@ -46,7 +48,8 @@ func (a *ACD) secrets() []secret {
 }
 
 // validateSecrets reports a missing or a short secret by its key. ari.password
-// and ami.secret are required; the others switch their feature off when empty.
+// and ami.secret are required (with the roles that use them); the others
+// switch their feature off when empty.
 func (c *Config) validateSecrets(bad func(key, format string, args ...any)) {
 	checkSecrets(c.secrets(), bad)
 }

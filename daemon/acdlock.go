@@ -22,10 +22,49 @@ var errStandby = errors.New("standby: another ccd holds the ACD lock")
 // serve HTTP, the statistics and the AMI observer, keep away from ARI (the
 // Stasis application belongs to one websocket) and take over, restoring the
 // queues from the event log, when the lock comes free.
+//
+// It is a component: it waits for the database and the live configuration
+// (the queues the event log's agents are restored onto), then for the
+// lock, and tells the ACD component to lead. The lock is held until Close,
+// which comes after the ACD component (later in the list) has closed: a
+// standby never takes over while this ccd still drives calls.
 type acdElection struct {
+	w       *wiring
 	log     *slog.Logger
 	retry   time.Duration
 	standby atomic.Bool // another ccd holds the lock
+	tasks   tasks
+}
+
+func newACDElection(w *wiring) component {
+	w.election = &acdElection{w: w, log: w.log, retry: acdLockRetry}
+	return w.election
+}
+
+func (e *acdElection) Name() string { return "acd election" }
+
+func (e *acdElection) Start(ctx context.Context) error {
+	e.tasks.goRun(context.WithoutCancel(ctx), func(ctx context.Context) {
+		db, ok := e.w.db.wait(ctx)
+		if !ok {
+			return
+		}
+		select {
+		case <-e.w.live.loaded:
+		case <-ctx.Done():
+			return
+		}
+		if err := e.run(ctx, db, func() { e.w.acd.lead(db) }); err != nil {
+			e.w.fail(err)
+		}
+	})
+	return nil
+}
+
+// Close releases the lock.
+func (e *acdElection) Close(context.Context) error {
+	e.tasks.stop()
+	return nil
 }
 
 // run waits for the lock, calls lead once it holds it, and keeps it until

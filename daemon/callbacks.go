@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/ccdhq/ccd/api"
@@ -17,7 +16,7 @@ import (
 // wireCallbacks builds the callback manager and the "callback" Stasis
 // application beside the queue (before the queue application runs), and
 // serves /api/callbacks.
-func wireCallbacks(srv *api.Server, cfg config.Config, l *ariLink, db *atomic.Pointer[store.DB], emit func(eventlog.Event) error, log *slog.Logger) *callback.Manager {
+func wireCallbacks(srv *api.Server, cfg config.Config, l *ariLink, db *databaseLink, emit func(eventlog.Event) error, log *slog.Logger) *callback.Manager {
 	log = log.With("part", "callbacks")
 	mgr := callback.New(lazyCallbacks{db}, cfg.Callbacks, emit, log)
 	app := dcallback.New(dcallback.Config{ARI: l.client, App: cfg.ARI.Application, Callbacks: cfg.Callbacks, Manager: mgr,
@@ -50,14 +49,9 @@ func runCallbacks(ctx context.Context, mgr *callback.Manager, log *slog.Logger) 
 }
 
 // lazyCallbacks reads the database once it is up.
-type lazyCallbacks struct{ db *atomic.Pointer[store.DB] }
+type lazyCallbacks struct{ db *databaseLink }
 
-func (l lazyCallbacks) get() (*store.DB, error) {
-	if db := l.db.Load(); db != nil {
-		return db, nil
-	}
-	return nil, errStatsNotReady
-}
+func (l lazyCallbacks) get() (*store.DB, error) { return l.db.get() }
 
 func (l lazyCallbacks) PutCallback(ctx context.Context, r store.CallbackRow) error {
 	db, err := l.get()

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/ccdhq/ccd/eventlog"
@@ -23,12 +22,12 @@ var FanoutHook func(*eventlog.Hub)
 // log at scrape time, read from the database: a consumer that is not running
 // (a webhook target down, a process stopped) shows its lag too.
 type consumerCollector struct {
-	db              *atomic.Pointer[store.DB]
+	db              *databaseLink
 	known           []string // consumers reported at 0 before the database answers
 	events, seconds *prometheus.Desc
 }
 
-func registerConsumerMetrics(m *metrics.Metrics, db *atomic.Pointer[store.DB], hub *eventlog.Hub) {
+func registerConsumerMetrics(m *metrics.Metrics, db *databaseLink, hub *eventlog.Hub) {
 	m.Registry.MustRegister(&consumerCollector{
 		db:    db,
 		known: []string{job.ConsumerName},
@@ -66,7 +65,7 @@ func (c *consumerCollector) Collect(ch chan<- prometheus.Metric) {
 // metrics say so).
 func (c *consumerCollector) read() []store.ConsumerLag {
 	var lags []store.ConsumerLag
-	if db := c.db.Load(); db != nil {
+	if db, err := c.db.get(); err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		lags, _ = db.ConsumerLags(ctx)

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/ccdhq/ccd/api"
@@ -15,7 +14,7 @@ import (
 
 // mountRecordings serves the recordings of cfg.Recordings.Dir; the
 // look-ups answer 503 until the database is up.
-func mountRecordings(srv *api.Server, cfg config.Config, db *atomic.Pointer[store.DB], emit func(eventlog.Event) error, log *slog.Logger) *recordings.Library {
+func mountRecordings(srv *api.Server, cfg config.Config, db *databaseLink, emit func(eventlog.Event) error, log *slog.Logger) *recordings.Library {
 	lib := recordings.New(lazyRecordings{db}, cfg.Recordings.Dir, emit, log.With("part", "recordings"))
 	srv.MountRecordings(lib, func() []config.RetentionRule { return cfg.Recordings.Retention }, cfg.Location())
 	return lib
@@ -33,14 +32,9 @@ func runRetention(ctx context.Context, cfg config.Config, lib *recordings.Librar
 }
 
 // lazyRecordings reads the database once it is up.
-type lazyRecordings struct{ db *atomic.Pointer[store.DB] }
+type lazyRecordings struct{ db *databaseLink }
 
-func (l lazyRecordings) get() (*store.DB, error) {
-	if db := l.db.Load(); db != nil {
-		return db, nil
-	}
-	return nil, errStatsNotReady
-}
+func (l lazyRecordings) get() (*store.DB, error) { return l.db.get() }
 
 func (l lazyRecordings) RecordingOfCall(ctx context.Context, id int64) (store.Recording, bool, error) {
 	db, err := l.get()
@@ -80,4 +74,27 @@ func (l lazyRecordings) AgentAnswered(ctx context.Context, ucid, agent string) (
 		return false, err
 	}
 	return db.AgentAnswered(ctx, ucid, agent)
+}
+
+// recordingsPart is the recordings component: the look-up and download
+// routes, and the retention on its schedule.
+type recordingsPart struct {
+	w     *wiring
+	tasks tasks
+}
+
+func newRecordings(w *wiring) component { return &recordingsPart{w: w} }
+
+func (c *recordingsPart) Name() string { return "recordings" }
+
+func (c *recordingsPart) Start(ctx context.Context) error {
+	w := c.w
+	lib := mountRecordings(w.srv, w.cfg, w.db, w.events.writer.Add, w.log)
+	c.tasks.goRun(ctx, func(ctx context.Context) { runRetention(ctx, w.cfg, lib, w.log) })
+	return nil
+}
+
+func (c *recordingsPart) Close(context.Context) error {
+	c.tasks.stop()
+	return nil
 }

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/ccdhq/ccd"
@@ -17,7 +16,7 @@ import (
 // login or a request with an agent's token is a 503 that names the database:
 // the token may well be good.
 type dbSessions struct {
-	db  *atomic.Pointer[store.DB]
+	db  *databaseLink
 	log *slog.Logger
 }
 
@@ -27,7 +26,7 @@ var errSessionsNoDB = &ccd.Error{Code: ccd.EUNAVAILABLE,
 	Message: "database not connected yet: agent sessions are kept in the database; retry"}
 
 func (s dbSessions) store() (*store.DB, error) {
-	if db := s.db.Load(); db != nil {
+	if db, err := s.db.get(); err == nil {
 		return db, nil
 	}
 	return nil, errSessionsNoDB

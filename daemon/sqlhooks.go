@@ -26,9 +26,8 @@ type sqlHooks struct {
 }
 
 // openSQLHooks prepares the configured hooks (statements checked, no
-// connection yet) and, with an Agent Login hook, lets agents log in by the
-// CRM as well as by ccd's passwords.
-func openSQLHooks(cfg config.Config, auth *api.AgentAuth, m *metrics.Metrics, log *slog.Logger) (*sqlHooks, error) {
+// connection yet).
+func openSQLHooks(cfg config.Config, m *metrics.Metrics, log *slog.Logger) (*sqlHooks, error) {
 	s := &sqlHooks{log: log.With("part", "sql_hooks")}
 	stat := func(f func(*crmdb.HookFeed) uint64) func() float64 {
 		return func() float64 {
@@ -50,10 +49,16 @@ func openSQLHooks(cfg config.Config, auth *api.AgentAuth, m *metrics.Metrics, lo
 		return nil, err
 	}
 	s.hooks = hooks
-	if hooks.Has("agent_login") && auth.Directory != nil {
-		auth.Directory = crmdb.LoginDirectory{AgentDirectory: auth.Directory, Hooks: hooks, Log: s.log}
-	}
 	return s, nil
+}
+
+// directory, with an Agent Login hook, lets agents log in by the CRM as
+// well as by ccd's passwords.
+func (s *sqlHooks) directory(dir api.AgentDirectory) api.AgentDirectory {
+	if s == nil || s.hooks == nil || !s.hooks.Has("agent_login") || dir == nil {
+		return dir
+	}
+	return crmdb.LoginDirectory{AgentDirectory: dir, Hooks: s.hooks, Log: s.log}
 }
 
 // run, in the ccd holding the lock, follows the event log with the call and
@@ -74,4 +79,38 @@ func (s *sqlHooks) run(ctx context.Context, db *store.DB, hub *eventlog.Hub, emi
 	wake, stop := hub.Wake()
 	defer stop()
 	feed.Run(ctx, wake, time.Second)
+}
+
+// sqlHooksPart is the SQL hooks component: the hooks are prepared at
+// start (the REST API's agent login uses them), and run from the event log
+// once the database is up.
+type sqlHooksPart struct {
+	w     *wiring
+	tasks tasks
+}
+
+func newSQLHooks(w *wiring) component { return &sqlHooksPart{w: w} }
+
+func (c *sqlHooksPart) Name() string { return "sql hooks" }
+
+func (c *sqlHooksPart) Start(ctx context.Context) error {
+	w := c.w
+	hooks, err := openSQLHooks(w.cfg, w.m, w.log)
+	if err != nil {
+		return err
+	}
+	w.sqlHooks = hooks
+	c.tasks.goRun(ctx, func(ctx context.Context) {
+		db, ok := w.db.wait(ctx)
+		if !ok {
+			return
+		}
+		hooks.run(ctx, db, w.events.hub, w.events.writer.Add)
+	})
+	return nil
+}
+
+func (c *sqlHooksPart) Close(context.Context) error {
+	c.tasks.stop()
+	return nil
 }

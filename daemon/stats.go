@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/metrics"
@@ -47,11 +46,38 @@ func syncDimensions(ctx context.Context, db *store.DB, c config.ACD, log *slog.L
 	}
 }
 
+// statsAggregator is the statistics component: the live aggregator, a
+// durable consumer of the event log, and the read-only BI role, once the
+// database is up.
+type statsAggregator struct {
+	w     *wiring
+	live  atomic.Pointer[job.Live] // set once the database is up
+	tasks tasks
+}
+
+func newStatsAggregator(w *wiring) component { return &statsAggregator{w: w} }
+
+func (s *statsAggregator) Name() string { return "statistics" }
+
+func (s *statsAggregator) Start(ctx context.Context) error {
+	statsMetrics(s.w.m, &s.live)
+	s.tasks.goRun(ctx, func(ctx context.Context) {
+		if db, ok := s.w.db.wait(ctx); ok {
+			startStats(ctx, s.w.cfg, db, s.w.log, &s.live)
+		}
+	})
+	return nil
+}
+
+func (s *statsAggregator) Close(context.Context) error {
+	s.tasks.stop()
+	return nil
+}
+
 // statsMetrics registers the live aggregator's metrics at start, before the
 // database is up, so that they exist (at 0) from the start; startStats stores the
 // aggregator in the pointer they read.
-func statsMetrics(m *metrics.Metrics) *atomic.Pointer[job.Live] {
-	var live atomic.Pointer[job.Live]
+func statsMetrics(m *metrics.Metrics, live *atomic.Pointer[job.Live]) {
 	m.Counter("ccd_stats_events_folded_total", "Events the live statistics aggregator has folded since start.", nil,
 		func() float64 {
 			if l := live.Load(); l != nil {
@@ -69,7 +95,6 @@ func statsMetrics(m *metrics.Metrics) *atomic.Pointer[job.Live] {
 			}
 			return 0
 		})
-	return &live
 }
 
 // startStats prepares the statistics once the database is up and runs the live
@@ -93,7 +118,7 @@ func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.
 // RebuildStats recomputes the statistics of [from, to) from the event log
 // (`ccd stats rebuild`).
 func RebuildStats(ctx context.Context, cfg config.Config, log *slog.Logger, from, to time.Time) (job.RebuildResult, error) {
-	db, stop, err := database(ctx, cfg, log)
+	db, _, stop, err := database(ctx, cfg, log)
 	if err != nil {
 		return job.RebuildResult{}, err
 	}
@@ -110,38 +135,40 @@ func RebuildStats(ctx context.Context, cfg config.Config, log *slog.Logger, from
 	return job.Rebuild(ctx, db, statClock(cfg), from, to, log)
 }
 
-// lazyStats serves the statistics API before the database is up: reads answer
-// 503 until it is.
-type lazyStats struct{ db *atomic.Pointer[store.DB] }
+// statsReader reads the statistics for the REST API from the database:
+// before it is connected, reads answer 503 saying so.
+type statsReader struct{ db *databaseLink }
 
-var errStatsNotReady = &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "database not connected yet"}
-
-func (l lazyStats) StreamStatRows(ctx context.Context, q store.StatQuery, w store.RowWriter) error {
-	if db := l.db.Load(); db != nil {
-		return db.StreamStatRows(ctx, q, w)
+func (r statsReader) StreamStatRows(ctx context.Context, q store.StatQuery, w store.RowWriter) error {
+	db, err := r.db.get()
+	if err != nil {
+		return err
 	}
-	return errStatsNotReady
+	return db.StreamStatRows(ctx, q, w)
 }
 
-func (l lazyStats) StreamBIFunction(ctx context.Context, name string, from, till time.Time, w store.RowWriter) error {
-	if db := l.db.Load(); db != nil {
-		return db.StreamBIFunction(ctx, name, from, till, w)
+func (r statsReader) StreamBIFunction(ctx context.Context, name string, from, till time.Time, w store.RowWriter) error {
+	db, err := r.db.get()
+	if err != nil {
+		return err
 	}
-	return errStatsNotReady
+	return db.StreamBIFunction(ctx, name, from, till, w)
 }
 
-func (l lazyStats) QueueToday(ctx context.Context, since time.Time, sl map[string]time.Duration) (map[string]store.QueueDay, error) {
-	if db := l.db.Load(); db != nil {
-		return db.QueueToday(ctx, since, sl)
+func (r statsReader) QueueToday(ctx context.Context, since time.Time, sl map[string]time.Duration) (map[string]store.QueueDay, error) {
+	db, err := r.db.get()
+	if err != nil {
+		return nil, err
 	}
-	return nil, errStatsNotReady
+	return db.QueueToday(ctx, since, sl)
 }
 
-func (l lazyStats) AgentToday(ctx context.Context, since time.Time) (map[string]store.AgentDay, error) {
-	if db := l.db.Load(); db != nil {
-		return db.AgentToday(ctx, since)
+func (r statsReader) AgentToday(ctx context.Context, since time.Time) (map[string]store.AgentDay, error) {
+	db, err := r.db.get()
+	if err != nil {
+		return nil, err
 	}
-	return nil, errStatsNotReady
+	return db.AgentToday(ctx, since)
 }
 
 // serviceLevels are the queues' configured service levels.

@@ -33,14 +33,16 @@ type webhooks struct {
 // mountWebhooks checks the configured subscriptions' targets, mounts the
 // admin API and registers the metrics; startWebhooks runs the rest once the
 // database is up.
-func mountWebhooks(cfg config.Config, srv *api.Server, m *metrics.Metrics, db *atomic.Pointer[store.DB], log *slog.Logger) (*webhooks, error) {
+func mountWebhooks(cfg config.Config, srv *api.Server, m *metrics.Metrics, db *databaseLink, log *slog.Logger) (*webhooks, error) {
 	w := &webhooks{cfg: cfg.Webhooks, loc: cfg.Location(), policy: webhook.Policy{Allow: cfg.Webhooks.Networks()}, log: log.With("part", "webhook")}
 	for i, s := range cfg.Webhooks.Subscriptions {
 		if err := w.policy.CheckURL(s.URL); err != nil {
 			return nil, &config.Error{Key: "webhooks.subscriptions[" + strconv.Itoa(i) + "].url", Problem: err.Error() + " (allow its network in webhooks.allow_networks)"}
 		}
 	}
-	webhook.Mount(srv, &webhook.Admin{DB: db.Load, Policy: w.policy, Kick: w.kick})
+	if cfg.Runs(config.RoleAPI) {
+		webhook.Mount(srv, &webhook.Admin{DB: db.load, Policy: w.policy, Kick: w.kick})
+	}
 	w.metrics(m, db)
 	return w, nil
 }
@@ -60,7 +62,7 @@ func (w *webhooks) stat(f func(*webhook.Stats) uint64) func() float64 {
 	}
 }
 
-func (w *webhooks) metrics(m *metrics.Metrics, db *atomic.Pointer[store.DB]) {
+func (w *webhooks) metrics(m *metrics.Metrics, db *databaseLink) {
 	m.Counter("ccd_webhook_delivered_total", "Webhook letters the receivers acknowledged (2xx).", nil,
 		w.stat(func(s *webhook.Stats) uint64 { return s.Delivered.Load() }))
 	m.Counter("ccd_webhook_failed_total", "Webhook delivery attempts that failed (no answer, refused target, non-2xx).", nil,
@@ -70,7 +72,7 @@ func (w *webhooks) metrics(m *metrics.Metrics, db *atomic.Pointer[store.DB]) {
 	m.Counter("ccd_webhook_disabled_total", "Webhook subscriptions disabled by a 410 Gone answer.", nil,
 		w.stat(func(s *webhook.Stats) uint64 { return s.Disabled.Load() }))
 	backlog := func() webhook.Backlog {
-		d := db.Load()
+		d := db.load()
 		if d == nil {
 			return webhook.Backlog{}
 		}
@@ -143,4 +145,38 @@ func holdLock(ctx context.Context, db *store.DB, id int64, what string, log *slo
 		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// webhookPart is the employee webhooks component: the admin API from the
+// start, the outbox feeder and deliverer once the database is up (in the
+// ccd that holds their lock).
+type webhookPart struct {
+	w     *wiring
+	tasks tasks
+}
+
+func newWebhooks(w *wiring) component { return &webhookPart{w: w} }
+
+func (c *webhookPart) Name() string { return "webhooks" }
+
+func (c *webhookPart) Start(ctx context.Context) error {
+	w := c.w
+	hooks, err := mountWebhooks(w.cfg, w.srv, w.m, w.db, w.log)
+	if err != nil {
+		return err
+	}
+	c.tasks.goRun(ctx, func(ctx context.Context) {
+		db, ok := w.db.wait(ctx)
+		if !ok {
+			return
+		}
+		hooks.seed(ctx, db)
+		hooks.start(ctx, db, w.events.hub)
+	})
+	return nil
+}
+
+func (c *webhookPart) Close(context.Context) error {
+	c.tasks.stop()
+	return nil
 }

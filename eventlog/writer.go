@@ -36,6 +36,10 @@ type Options struct {
 	// log gave its events (events the log held already are left out). The
 	// sink must be an IDSink.
 	Hub *Hub
+	// SinkReady, when set, is closed once the sink can be written to (the
+	// database is connected): until then events wait in memory and the
+	// spill file, and no write is tried, so none is counted as failing.
+	SinkReady <-chan struct{}
 }
 
 // Stats are a Writer's counters since it started.
@@ -84,6 +88,9 @@ type Writer struct {
 	closed bool
 	stats  Stats
 	health Health
+	// waiting is when the oldest event still pending was added while the
+	// sink was not ready yet (Options.SinkReady).
+	waiting time.Time
 
 	wake chan struct{}
 	done chan struct{}
@@ -134,6 +141,7 @@ func NewWriter(sink Sink, opt Options) (*Writer, error) {
 	}
 	w.stats.Pending = sp.pending()
 	if w.stats.Pending > 0 {
+		w.waiting = time.Now()
 		w.log.Info("events left from an earlier run will be written first", "events", w.stats.Pending, "file", opt.SpillPath)
 	}
 	go w.loop(ctx)
@@ -161,6 +169,9 @@ func (w *Writer) Add(ev Event) error {
 	}
 	w.mem = append(w.mem, ev)
 	w.stats.Added++
+	if w.stats.Pending == 0 {
+		w.waiting = time.Now()
+	}
 	w.stats.Pending++
 	n := len(w.mem)
 	var overflow []Event
@@ -218,7 +229,28 @@ func (w *Writer) Health() Health {
 	defer w.mu.Unlock()
 	h := w.health
 	h.Pending = w.stats.Pending
+	if h.Pending > 0 && h.FailingSince.IsZero() && !w.sinkReady() {
+		// Nothing is tried, and nothing gets written either.
+		h.FailingSince, h.LastError = w.waiting, ErrSinkNotReady
+	}
 	return h
+}
+
+// ErrSinkNotReady is the health of a writer holding events for a sink that
+// is not ready yet (Options.SinkReady).
+var ErrSinkNotReady = errors.New("eventlog: the sink is not ready yet (database not connected)")
+
+// sinkReady tells whether the sink may be written to (Options.SinkReady).
+func (w *Writer) sinkReady() bool {
+	if w.opt.SinkReady == nil {
+		return true
+	}
+	select {
+	case <-w.opt.SinkReady:
+		return true
+	default:
+		return false
+	}
 }
 
 // ErrClosed is returned by Flush after Close.
@@ -264,7 +296,9 @@ func (w *Writer) Close(ctx context.Context) error {
 	if closed {
 		return nil
 	}
-	_ = w.Flush(ctx) // a timeout here is fine: what is left goes to disk below
+	if w.sinkReady() {
+		_ = w.Flush(ctx) // a timeout here is fine: what is left goes to disk below
+	}
 	w.stop()
 	<-w.done
 	w.mu.Lock()
@@ -284,6 +318,13 @@ func (w *Writer) Close(ctx context.Context) error {
 
 func (w *Writer) loop(ctx context.Context) {
 	defer close(w.done)
+	if w.opt.SinkReady != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.opt.SinkReady:
+		}
+	}
 	timer := time.NewTimer(w.opt.FlushInterval)
 	defer timer.Stop()
 	delay := time.Duration(0)

@@ -236,3 +236,52 @@ func TestWriterAfterClose(t *testing.T) {
 	}
 	wantInOrder(t, sink.stored(), 2)
 }
+
+// A writer whose sink is not ready yet (the database not connected) tries no
+// write and counts no failure; events wait, spill beyond the memory limit,
+// and are written in order once the sink is ready. Closed before then, it
+// keeps them all on disk at once, without waiting for its deadline.
+func TestWriterWaitsForItsSink(t *testing.T) {
+	sink := newMemSink()
+	spill := filepath.Join(t.TempDir(), "spill")
+	ready := make(chan struct{})
+	w, err := NewWriter(sink, Options{BatchSize: 10, FlushInterval: time.Millisecond, MemoryLimit: 20, SpillPath: spill,
+		RetryMin: time.Millisecond, Logger: slog.New(slog.DiscardHandler), SinkReady: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		w.Add(ev(i))
+	}
+	if err := w.Close(context.Background()); err != nil { // no deadline: a flush attempt would never end
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.Failures != 0 || sink.calls != 0 {
+		t.Fatalf("writes tried before the sink was ready: %d calls, %d failures", sink.calls, st.Failures)
+	}
+
+	w2, err := NewWriter(sink, Options{BatchSize: 10, FlushInterval: time.Millisecond, MemoryLimit: 20, SpillPath: spill,
+		RetryMin: time.Millisecond, Logger: slog.New(slog.DiscardHandler), SinkReady: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w2.Close(context.Background()) })
+	for i := 50; i < 60; i++ {
+		w2.Add(ev(i))
+	}
+	if st := w2.Stats(); st.Pending != 60 || st.Failures != 0 {
+		t.Fatalf("before the sink is ready: %+v, want 60 pending and no failure", st)
+	}
+	// The readiness check still hears that events are not getting written.
+	if h := w2.Health(); h.FailingSince.IsZero() || !errors.Is(h.LastError, ErrSinkNotReady) {
+		t.Fatalf("health before the sink is ready: %+v", h)
+	}
+	close(ready)
+	if err := w2.Flush(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	wantInOrder(t, sink.stored(), 60)
+	if h := w2.Health(); !h.FailingSince.IsZero() {
+		t.Fatalf("health once written: %+v", h)
+	}
+}

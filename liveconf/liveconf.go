@@ -4,9 +4,11 @@
 // administrator while ccd runs. The acd section of ccd.yaml seeds an empty
 // database; from then on the database is the truth.
 //
-// A change is validated as a whole with the file's own rules, stored,
-// applied to the running queue application at once and audited in the event
-// log (ccd.EventConfigChanged). The agent interfaces check agents' passwords
+// A change is validated as a whole with the file's own rules, applied to
+// the running queue application at once, and stored with its audit event
+// (ccd.EventConfigChanged) in one transaction; a change the database does
+// not take is undone on the running side. Every ccd on the database
+// follows the changes the others make (Follow). The agent interfaces check agents' passwords
 // and endpoints against it, so an agent added by the admin logs in at once.
 package liveconf
 
@@ -36,9 +38,11 @@ import (
 // Store is where the live configuration is kept (store.DB).
 type Store interface {
 	ACDConfig(ctx context.Context) ([]store.ConfigItem, error)
-	SeedACDConfig(ctx context.Context, items func() ([]store.ConfigItem, error)) (bool, error)
-	PutACDConfig(ctx context.Context, kind, id string, item json.RawMessage) error
-	DeleteACDConfig(ctx context.Context, kind, id string) error
+	// The writes take the audit event of the change, which they append to
+	// the event log in the change's transaction.
+	SeedACDConfig(ctx context.Context, items func() ([]store.ConfigItem, error), audit eventlog.Event) (bool, error)
+	PutACDConfig(ctx context.Context, kind, id string, item json.RawMessage, audit eventlog.Event) error
+	DeleteACDConfig(ctx context.Context, kind, id string, audit eventlog.Event) error
 }
 
 // Applier makes a configuration the running one (the queue application's
@@ -49,7 +53,6 @@ type Applier func(ctx context.Context, acd config.ACD) error
 // changes are made one at a time.
 type Manager struct {
 	apply Applier
-	emit  func(eventlog.Event) error
 	log   *slog.Logger
 	now   func() time.Time
 
@@ -80,12 +83,12 @@ func (m *Manager) notify(c config.ACD) {
 }
 
 // New starts from the file's acd section, which serves until Load reads the
-// database. emit appends to the event log (it must not block).
-func New(file config.ACD, apply Applier, emit func(eventlog.Event) error, log *slog.Logger) (*Manager, error) {
+// database.
+func New(file config.ACD, apply Applier, log *slog.Logger) (*Manager, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	m := &Manager{apply: apply, emit: emit, log: log.With("component", "liveconf"), now: time.Now, base: file}
+	m := &Manager{apply: apply, log: log.With("component", "liveconf"), now: time.Now, base: file}
 	if err := m.set(file); err != nil {
 		return nil, err
 	}
@@ -111,12 +114,12 @@ func (m *Manager) set(c config.ACD) error {
 func (m *Manager) Load(ctx context.Context, db Store) error {
 	m.change.Lock()
 	defer m.change.Unlock()
-	seeded, err := db.SeedACDConfig(ctx, func() ([]store.ConfigItem, error) { return Items(m.base) })
+	seeded, err := db.SeedACDConfig(ctx, func() ([]store.ConfigItem, error) { return Items(m.base) },
+		m.auditEvent(ccd.ConfigChange{Action: ccd.ConfigSeeded, By: "file"}))
 	if err != nil {
 		return err
 	}
 	if seeded {
-		m.audit(ccd.ConfigChange{Action: ccd.ConfigSeeded, By: "file"})
 		m.log.Info("the database had no live configuration: seeded it from the file's acd section")
 	}
 	items, err := db.ACDConfig(ctx)
@@ -142,6 +145,95 @@ func (m *Manager) Load(ctx context.Context, db Store) error {
 	m.notify(next)
 	return nil
 }
+
+// Reload reads the configuration in the database and makes it the
+// running one when it differs: a change made through another ccd on the
+// same database. It tells whether it applied anything. A configuration
+// that does not validate, or that the running side refuses, is reported
+// and the running one stays.
+func (m *Manager) Reload(ctx context.Context) (bool, error) {
+	m.change.Lock()
+	defer m.change.Unlock()
+	m.mu.RLock()
+	db, cur := m.db, m.cur
+	m.mu.RUnlock()
+	if db == nil {
+		return false, errNotLoaded
+	}
+	items, err := db.ACDConfig(ctx)
+	if err != nil {
+		return false, err
+	}
+	next, err := FromItems(m.base, items)
+	if err != nil {
+		return false, err
+	}
+	if same(cur, next) {
+		return false, nil
+	}
+	if err := next.Validate(); err != nil {
+		return false, fmt.Errorf("liveconf: the configuration in the database is not valid: %w", err)
+	}
+	if err := m.apply(ctx, next); err != nil {
+		return false, err
+	}
+	if err := m.set(next); err != nil {
+		return false, err
+	}
+	m.notify(next)
+	return true, nil
+}
+
+// Follow keeps the running configuration the database's until ctx ends:
+// it reloads at every value of changes (store.DB.Listen: a change
+// committed by any ccd, or a reconnection after which one may have been
+// missed) and, as a safety net, every interval whatever changes says. A
+// closed changes leaves the periodic reload.
+func (m *Manager) Follow(ctx context.Context, changes <-chan struct{}, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil
+				continue
+			}
+		case <-tick.C:
+		}
+		switch changed, err := m.Reload(ctx); {
+		case err != nil && ctx.Err() == nil:
+			m.log.Error("cannot apply the live configuration changed in the database; the running one stays", "err", err)
+		case changed:
+			m.log.Info("the live configuration changed in the database: applied")
+		}
+	}
+}
+
+// same tells whether two configurations have the same items, compared as
+// the database keeps them (an item decoded from the database and one made
+// by a change differ in nil and empty lists and maps, not in meaning).
+func same(a, b config.ACD) bool {
+	for _, name := range ccd.ConfigKinds {
+		k := kinds[name]
+		la, lb := k.of(&a), k.of(&b)
+		if la.Len() != lb.Len() {
+			return false
+		}
+		for i := 0; i < la.Len(); i++ {
+			ja, erra := json.Marshal(config.EncodeItem(la.Index(i).Interface()))
+			jb, errb := json.Marshal(config.EncodeItem(lb.Index(i).Interface()))
+			if erra != nil || errb != nil || string(ja) != string(jb) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+var errNotLoaded = &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "the live configuration is not read from the database yet; retry"}
 
 // Current is the live configuration's acd section.
 func (m *Manager) Current() config.ACD {
@@ -419,7 +511,7 @@ func (m *Manager) commit(ctx context.Context, who ccd.Principal, name ccd.Config
 	db, cur := m.db, m.cur
 	m.mu.RUnlock()
 	if db == nil {
-		return nil, &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "the live configuration is not read from the database yet; retry"}
+		return nil, errNotLoaded
 	}
 	k := kinds[name]
 	var before map[string]any
@@ -453,18 +545,9 @@ func (m *Manager) commit(ctx context.Context, who ccd.Principal, name ccd.Config
 	if err := m.apply(ctx, next); err != nil {
 		return nil, refusal(err, &next, k, i)
 	}
-	if err := m.store(ctx, db, name, id, raw); err != nil {
-		if undo := m.apply(ctx, cur); undo != nil {
-			m.log.Error("a configuration change was not stored and could not be undone", "item", name, "id", id, "err", undo)
-		}
-		return nil, err
-	}
 	var after map[string]any
 	if i >= 0 {
 		after = masked(k.of(&next).Index(i).Interface())
-	}
-	if err := m.set(next); err != nil {
-		return nil, err
 	}
 	action := ccd.ConfigUpdated
 	switch {
@@ -473,21 +556,31 @@ func (m *Manager) commit(ctx context.Context, who ccd.Principal, name ccd.Config
 	case after == nil:
 		action = ccd.ConfigDeleted
 	}
-	m.audit(ccd.ConfigChange{Item: name, ID: id, Action: action, By: string(who.Kind) + ":" + who.Name, Before: before, After: after})
+	audit := m.auditEvent(ccd.ConfigChange{Item: name, ID: id, Action: action, By: string(who.Kind) + ":" + who.Name, Before: before, After: after})
+	if err := m.store(ctx, db, name, id, raw, audit); err != nil {
+		if undo := m.apply(ctx, cur); undo != nil {
+			m.log.Error("a configuration change was not stored and could not be undone", "item", name, "id", id, "err", undo)
+		}
+		return nil, err
+	}
+	if err := m.set(next); err != nil {
+		return nil, err
+	}
 	m.notify(next)
 	return after, nil
 }
 
-// store writes one item (raw), or removes it (raw nil).
-func (m *Manager) store(ctx context.Context, db Store, name ccd.ConfigKind, id string, raw json.RawMessage) error {
+// store writes one item (raw), or removes it (raw nil), with its audit
+// event: both are committed, or neither.
+func (m *Manager) store(ctx context.Context, db Store, name ccd.ConfigKind, id string, raw json.RawMessage, audit eventlog.Event) error {
 	if raw == nil {
-		return db.DeleteACDConfig(ctx, name, id)
+		return db.DeleteACDConfig(ctx, name, id, audit)
 	}
-	return db.PutACDConfig(ctx, name, id, raw)
+	return db.PutACDConfig(ctx, name, id, raw, audit)
 }
 
-// audit writes a change to the event log.
-func (m *Manager) audit(ch ccd.ConfigChange) {
+// auditEvent is the event log's record of a change.
+func (m *Manager) auditEvent(ch ccd.ConfigChange) eventlog.Event {
 	ev := eventlog.Event{At: m.now(), Kind: ccd.EventConfigChanged, Source: eventlog.SourceAPI, Key: eventlog.NewKey(),
 		Payload: eventlog.Payload(ch)}
 	switch ch.Item {
@@ -498,9 +591,7 @@ func (m *Manager) audit(ch ccd.ConfigChange) {
 	case ccd.ConfigRoute:
 		ev.DNIS = ch.ID
 	}
-	if err := m.emit(ev); err != nil {
-		m.log.Error("event log refused the audit of a configuration change", "item", ch.Item, "id", ch.ID, "err", err)
-	}
+	return ev
 }
 
 // invalid turns a decoding problem into a 400 naming the key.

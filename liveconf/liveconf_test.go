@@ -18,6 +18,7 @@ import (
 type memStore struct {
 	mu      sync.Mutex
 	items   map[string]store.ConfigItem
+	audits  []eventlog.Event // stored with the changes
 	failPut bool
 }
 
@@ -31,7 +32,7 @@ func (s *memStore) ACDConfig(context.Context) ([]store.ConfigItem, error) {
 	return out, nil
 }
 
-func (s *memStore) SeedACDConfig(_ context.Context, items func() ([]store.ConfigItem, error)) (bool, error) {
+func (s *memStore) SeedACDConfig(_ context.Context, items func() ([]store.ConfigItem, error), audit eventlog.Event) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.items) > 0 {
@@ -41,23 +42,26 @@ func (s *memStore) SeedACDConfig(_ context.Context, items func() ([]store.Config
 	for _, it := range seed {
 		s.items[it.Kind+"/"+it.ID] = it
 	}
+	s.audits = append(s.audits, audit)
 	return true, err
 }
 
-func (s *memStore) PutACDConfig(_ context.Context, kind, id string, item json.RawMessage) error {
+func (s *memStore) PutACDConfig(_ context.Context, kind, id string, item json.RawMessage, audit eventlog.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failPut {
 		return errors.New("database down")
 	}
 	s.items[kind+"/"+id] = store.ConfigItem{Kind: kind, ID: id, Position: int64(len(s.items) + 1), Item: item}
+	s.audits = append(s.audits, audit)
 	return nil
 }
 
-func (s *memStore) DeleteACDConfig(_ context.Context, kind, id string) error {
+func (s *memStore) DeleteACDConfig(_ context.Context, kind, id string, audit eventlog.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.items, kind+"/"+id)
+	s.audits = append(s.audits, audit)
 	return nil
 }
 
@@ -65,7 +69,6 @@ type fixture struct {
 	m       *Manager
 	db      *memStore
 	applied []config.ACD
-	events  []eventlog.Event
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -76,8 +79,7 @@ func newFixture(t *testing.T) *fixture {
 		Agents: []config.Agent{{ID: "a1", Name: "Ann", Endpoint: "PJSIP/1001", Password: "ann-password-0123456789"}},
 	}
 	var err error
-	f.m, err = New(file, func(_ context.Context, c config.ACD) error { f.applied = append(f.applied, c); return nil },
-		func(ev eventlog.Event) error { f.events = append(f.events, ev); return nil }, nil)
+	f.m, err = New(file, func(_ context.Context, c config.ACD) error { f.applied = append(f.applied, c); return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,13 +135,13 @@ func TestRemovingAReferencedQueueIsAConflict(t *testing.T) {
 	if err := f.m.Load(context.Background(), f.db); err != nil {
 		t.Fatal(err)
 	}
-	applied, events := len(f.applied), len(f.events)
+	applied, events := len(f.applied), len(f.db.audits)
 	err := f.m.DeleteConfigItem(context.Background(), admin, ccd.ConfigQueue, "sales")
 	var e *ccd.Error
 	if !errors.As(err, &e) || e.Code != ccd.ECONFLICT || !strings.Contains(e.Message, `route "100": queue`) {
 		t.Fatalf("removing the routed queue: %v", err)
 	}
-	if len(f.applied) != applied || len(f.events) != events || f.db.items["queue/sales"].ID == "" {
+	if len(f.applied) != applied || len(f.db.audits) != events || f.db.items["queue/sales"].ID == "" {
 		t.Fatal("a refused change was applied, audited or stored")
 	}
 }

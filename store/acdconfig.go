@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/ccdhq/ccd/eventlog"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -31,8 +32,9 @@ func (db *DB) ACDConfig(ctx context.Context) ([]ConfigItem, error) {
 // yet, and tells whether it did: the file seeds an empty database only, so
 // that what the admin changed survives a restart. Two instances starting
 // together seed once.
-// items is called only then (it hashes the agents' passwords).
-func (db *DB) SeedACDConfig(ctx context.Context, items func() ([]ConfigItem, error)) (bool, error) {
+// items is called only then (it hashes the agents' passwords); audit is
+// appended to the event log with the seed.
+func (db *DB) SeedACDConfig(ctx context.Context, items func() ([]ConfigItem, error), audit eventlog.Event) (bool, error) {
 	seeded := false
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `LOCK TABLE acd_config IN EXCLUSIVE MODE`); err != nil {
@@ -47,7 +49,10 @@ func (db *DB) SeedACDConfig(ctx context.Context, items func() ([]ConfigItem, err
 			return err
 		}
 		seeded = true
-		return insertConfig(ctx, tx, seed)
+		if err := insertConfig(ctx, tx, seed); err != nil {
+			return err
+		}
+		return appendInTx(ctx, tx, audit)
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: seeding the acd config: %w", err)
@@ -56,13 +61,16 @@ func (db *DB) SeedACDConfig(ctx context.Context, items func() ([]ConfigItem, err
 }
 
 // ReplaceACDConfig makes items the whole live configuration (ccd config
-// import).
-func (db *DB) ReplaceACDConfig(ctx context.Context, items []ConfigItem) error {
+// import), audited by audit in the same transaction.
+func (db *DB) ReplaceACDConfig(ctx context.Context, items []ConfigItem, audit eventlog.Event) error {
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM acd_config`); err != nil {
 			return err
 		}
-		return insertConfig(ctx, tx, items)
+		if err := insertConfig(ctx, tx, items); err != nil {
+			return err
+		}
+		return appendInTx(ctx, tx, audit)
 	})
 	if err != nil {
 		return fmt.Errorf("store: importing the acd config: %w", err)
@@ -71,21 +79,36 @@ func (db *DB) ReplaceACDConfig(ctx context.Context, items []ConfigItem) error {
 }
 
 // PutACDConfig creates or replaces one item; a new one goes after the
-// others of its kind, a replaced one keeps its place.
-func (db *DB) PutACDConfig(ctx context.Context, kind, id string, item json.RawMessage) error {
-	_, err := db.ExecContext(ctx, `
-		INSERT INTO acd_config (kind, id, position, item)
-		VALUES ($1, $2, (SELECT coalesce(max(position), 0) + 1 FROM acd_config WHERE kind = $1), $3)
-		ON CONFLICT (kind, id) DO UPDATE SET item = EXCLUDED.item, updated_at = now()`, kind, id, []byte(item))
+// others of its kind, a replaced one keeps its place. audit is appended to
+// the event log in the same transaction: the change and its audit are
+// committed together, or neither is.
+func (db *DB) PutACDConfig(ctx context.Context, kind, id string, item json.RawMessage, audit eventlog.Event) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO acd_config (kind, id, position, item)
+			VALUES ($1, $2, (SELECT coalesce(max(position), 0) + 1 FROM acd_config WHERE kind = $1), $3)
+			ON CONFLICT (kind, id) DO UPDATE SET item = EXCLUDED.item, updated_at = now()`, kind, id, []byte(item))
+		if err != nil {
+			return err
+		}
+		return appendInTx(ctx, tx, audit)
+	})
 	if err != nil {
 		return fmt.Errorf("store: acd config %s %q: %w", kind, id, err)
 	}
 	return nil
 }
 
-// DeleteACDConfig removes one item.
-func (db *DB) DeleteACDConfig(ctx context.Context, kind, id string) error {
-	if _, err := db.ExecContext(ctx, `DELETE FROM acd_config WHERE kind = $1 AND id = $2`, kind, id); err != nil {
+// DeleteACDConfig removes one item, audited by audit in the same
+// transaction.
+func (db *DB) DeleteACDConfig(ctx context.Context, kind, id string, audit eventlog.Event) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM acd_config WHERE kind = $1 AND id = $2`, kind, id); err != nil {
+			return err
+		}
+		return appendInTx(ctx, tx, audit)
+	})
+	if err != nil {
 		return fmt.Errorf("store: acd config %s %q: %w", kind, id, err)
 	}
 	return nil
@@ -97,6 +120,19 @@ func insertConfig(ctx context.Context, tx *sqlx.Tx, items []ConfigItem) error {
 			it.Kind, it.ID, it.Position, []byte(it.Item)); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// appendInTx appends ev to the event log within tx, last: the event log's
+// append lock (migration 0009) is held from there to the commit only.
+func appendInTx(ctx context.Context, tx *sqlx.Tx, ev eventlog.Event) error {
+	if err := ev.Validate(); err != nil {
+		return err
+	}
+	q, args := appendStatement([]eventlog.Event{ev})
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return appendError(1, err)
 	}
 	return nil
 }

@@ -28,6 +28,7 @@ var migrations embed.FS
 // DB is the application's database handle.
 type DB struct {
 	*sqlx.DB
+	dsn       string // for the connections of their own (Listen)
 	log       *slog.Logger
 	statCols  sync.Map // table name → []tableColumn
 	codeNames codeNames
@@ -57,7 +58,7 @@ func Open(ctx context.Context, dsn string, maxOpen int, log *slog.Logger) (*DB, 
 			if attempt > 1 {
 				log.Info("database reachable", "attempts", attempt)
 			}
-			return &DB{DB: db, log: log}, nil
+			return &DB{DB: db, dsn: dsn, log: log}, nil
 		}
 		log.Warn("database not reachable yet; retrying", "attempt", attempt, "retry_in", delay.String(), "err", err)
 		select {
