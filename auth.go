@@ -41,14 +41,17 @@ const (
 	RoleReadiness Role = "readiness"
 	// RoleAdmin: change the configuration.
 	RoleAdmin Role = "admin"
+	// RoleCampaigns: manage outbound campaigns, their schedules, targets and
+	// do-not-call lists.
+	RoleCampaigns Role = "campaigns"
 )
 
 // roles are what each kind of principal may do.
 var roles = map[PrincipalKind][]Role{
-	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness},
+	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleCampaigns},
 	AgentUser:   {RoleAgentSelf},
 	Supervisor:  {RoleSupervise, RoleStats},
-	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness},
+	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleCampaigns},
 	BI:          {RoleStats},
 }
 

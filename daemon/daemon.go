@@ -277,6 +277,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	agents := srv.MountAgents(ariL.queue, auth)
 	omnileads.Mount(srv, agents)
 	optimus.Mount(srv, agents, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
+	mountDialer(srv, agents, &dbReady, cfg)
 	srv.MountAdmin(live)
 	srv.MountOpenAPI()
 	registerACDMetrics(m, ariL.queue)

@@ -151,7 +151,7 @@ func parseClock(s string) (time.Duration, error) {
 }
 
 func checkZone(name string) error {
-	if name == "" || strings.ContainsAny(name, " \t\n") || len(name) > 64 {
+	if name == "" || name == "Local" || strings.ContainsAny(name, " \t\n") || len(name) > 64 {
 		return errString("must be an IANA time zone like Europe/Paris")
 	}
 	if _, err := time.LoadLocation(name); err != nil {

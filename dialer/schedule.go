@@ -48,6 +48,24 @@ func (s Schedule) Validate() error {
 	return nil
 }
 
+// dateTimeLayouts are the forms a schedule's time may take; an offset, if
+// any, is dropped: the times are wall-clock times in the campaign's zone.
+var dateTimeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", time.RFC3339}
+
+// ParseDateTime reads a schedule's time (field names it in the error).
+func ParseDateTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, ccd.Invalid(field, "is required")
+	}
+	for _, l := range dateTimeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			y, m, d := t.Date()
+			return time.Date(y, m, d, t.Hour(), t.Minute(), t.Second(), 0, time.UTC), nil
+		}
+	}
+	return time.Time{}, ccd.Invalid(field, "want a date and time like 2026-03-01T09:00:00")
+}
+
 func clock(t time.Time) time.Duration {
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second
 }
