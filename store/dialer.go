@@ -485,3 +485,37 @@ func (im *TargetImport) Commit() error {
 
 // Rollback drops the whole import.
 func (im *TargetImport) Rollback() error { return im.tx.Rollback() }
+
+// ClaimDue is ClaimTargets behind the campaign's schedules: outside all of
+// them (or on a special day without a special-days schedule) it claims
+// nothing. The cron scheduler starts and stops the dialling loop at the
+// schedules' boundaries; this check makes a claim between a boundary and the
+// loop's stop impossible.
+func (db *DB) ClaimDue(ctx context.Context, campaign int, now time.Time, n int) ([]Claim, error) {
+	c, err := db.Campaign(ctx, campaign)
+	if err != nil {
+		return nil, err
+	}
+	in, err := db.InSchedule(ctx, c, now)
+	if err != nil || !in {
+		return nil, err
+	}
+	return db.ClaimTargets(ctx, campaign, now, n)
+}
+
+// InSchedule says whether campaign c may dial at now by its schedules.
+func (db *DB) InSchedule(ctx context.Context, c dialer.Campaign, now time.Time) (bool, error) {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return false, err
+	}
+	schedules, err := db.CampaignSchedules(ctx, c.ID)
+	if err != nil {
+		return false, err
+	}
+	special, err := db.IsSpecialDay(ctx, now.In(loc))
+	if err != nil {
+		return false, err
+	}
+	return dialer.InSchedule(schedules, loc, now, func(time.Time) bool { return special }), nil
+}

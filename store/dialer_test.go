@@ -336,3 +336,67 @@ func TestTargetImportIsAllOrNothing(t *testing.T) {
 		t.Errorf("%d rows (%d added), want 2500", n, im.Added)
 	}
 }
+
+// Property: over random times, a campaign with schedules claims a target only
+// when one of its schedules is active at that time in the campaign's zone,
+// and on a special day only by a special-days schedule.
+func TestClaimDueNeverOutsideTheSchedule(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := ctxT(t)
+	weekdays, err := db.CreateSchedule(ctx, dialer.Schedule{ScheduleName: "mon-wed", IsMonday: true, IsWednesday: true,
+		FromDateTime: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), ToDateTime: time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holiday, err := db.CreateSchedule(ctx, dialer.Schedule{ScheduleName: "holiday", IsSpecialDays: true, IsMonday: true,
+		FromDateTime: time.Date(2026, 3, 1, 15, 0, 0, 0, time.UTC), ToDateTime: time.Date(2026, 3, 31, 16, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	holidayDate := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC) // a Monday
+	if err := db.AddSpecialDay(ctx, holidayDate, "holiday"); err != nil {
+		t.Fatal(err)
+	}
+	// the calling window is the whole day: only the schedules decide
+	c := newCampaign(t, db, dialer.Campaign{Name: "sched", IsActive: true, TimeZone: "Asia/Tokyo", WindowStart: "00:00",
+		WindowEnd: "23:59", RetryNumber: 100, ScheduleIDs: []int{weekdays, holiday}})
+	id := addTarget(t, db, dialer.Target{CampaignID: c, PhoneI: "777"})
+	schedules, err := db.CampaignSchedules(ctx, c)
+	if err != nil || len(schedules) != 2 {
+		t.Fatalf("schedules %v %v", schedules, err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	claims := 0
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, tokyo)
+	for range 400 {
+		now = now.Add(time.Duration(rng.IntN(120)) * time.Minute) // forward: a number's last dial is never in the future
+		local := now.In(tokyo)
+		special := local.Month() == 3 && local.Day() == 16
+		want := false
+		for _, s := range schedules {
+			want = want || s.Active(local, special)
+		}
+		cs, err := db.ClaimDue(ctx, c, now, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) > 0 && !want {
+			t.Fatalf("claimed at %s (special day %v), outside every schedule", local, special)
+		}
+		if len(cs) > 0 {
+			claims++
+			if _, err := db.FinishAttempt(ctx, id, dialer.StatusInvalidNumber, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if claims < 5 {
+		t.Fatalf("%d claims: the property was hardly exercised", claims)
+	}
+	_, _ = db.ExecContext(ctx, `UPDATE dialer.phone_dial SET last_dial_ts = '-infinity'`)
+	_, _ = db.ExecContext(ctx, `UPDATE dialer.target SET next_call_ts = NULL`)
+	if cs, _ := db.ClaimDue(ctx, c, time.Date(2026, 3, 16, 15, 30, 0, 0, tokyo), 1); len(cs) != 1 {
+		t.Errorf("the special-days schedule did not dial on the holiday")
+	}
+}
