@@ -47,14 +47,17 @@ const (
 	RoleCallbacks Role = "callbacks"
 	// RoleAdmin: change the configuration.
 	RoleAdmin Role = "admin"
+	// RoleCampaigns: manage outbound campaigns, their schedules, targets and
+	// do-not-call lists.
+	RoleCampaigns Role = "campaigns"
 )
 
 // roles are what each kind of principal may do.
 var roles = map[PrincipalKind][]Role{
-	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleCallbacks},
+	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleCallbacks, RoleCampaigns},
 	AgentUser:   {RoleAgentSelf},
 	Supervisor:  {RoleSupervise, RoleStats, RoleRecordings, RoleCallbacks},
-	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleRecordings, RoleCallbacks},
+	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleRecordings, RoleCallbacks, RoleCampaigns},
 	BI:          {RoleStats},
 }
 

@@ -31,6 +31,9 @@ func (s *Server) edge(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		rc := http.NewResponseController(c.Response())
+		if limit, ok := s.streamed[c.Path()]; ok {
+			return s.streamEdge(c, rc, limit, next)
+		}
 		if r.ContentLength > s.opts.MaxBodyBytes {
 			return tooLarge(s.opts.MaxBodyBytes)
 		}
@@ -48,6 +51,46 @@ func (s *Server) edge(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// StreamBody makes route path's body a stream its handler reads (an import of
+// a million rows), within limit bytes, instead of a body read whole at the
+// edge: the handler checks each text it takes with textcheck and reads
+// errors with BodyError. The read deadline moves on while the body comes.
+// Register it before serving.
+func (s *Server) StreamBody(path string, limit int64) { s.streamed[path] = limit }
+
+func (s *Server) streamEdge(c echo.Context, rc *http.ResponseController, limit int64, next echo.HandlerFunc) error {
+	r := c.Request()
+	if r.ContentLength > limit {
+		return tooLarge(limit)
+	}
+	if err := checkQuery(r.URL.RawQuery); err != nil {
+		return err
+	}
+	followProgress(c, rc, s.opts.WriteTimeout)
+	r.Body = &progressReader{ReadCloser: http.MaxBytesReader(c.Response().Writer, r.Body, limit), rc: rc, timeout: s.opts.ReadTimeout}
+	return next(c)
+}
+
+// progressReader moves the read deadline on as a streamed body arrives.
+type progressReader struct {
+	io.ReadCloser
+	rc       *http.ResponseController
+	timeout  time.Duration
+	extended time.Time
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	if now := time.Now(); now.Sub(p.extended) > p.timeout/8 {
+		_ = p.rc.SetReadDeadline(now.Add(p.timeout))
+		p.extended = now
+	}
+	return p.ReadCloser.Read(b)
+}
+
+// BodyError is the error to answer for a failed read of a streamed body:
+// 413 over its limit, 408 late, else 400.
+func BodyError(err error, limit int64) error { return bodyReadError(err, limit) }
 
 func tooLarge(limit int64) error {
 	return &ccd.Error{Code: ccd.ETOOLARGE, Field: "body", Message: fmt.Sprintf("the request body is over %d bytes (api.max_body_bytes)", limit)}

@@ -103,6 +103,7 @@ func operations() []operation {
 			summary: "Optimus AgentServices: LOGIN, LOGOUT, NOT READY, READY, CheckExtensionState (GET query or POST form)",
 			query:   []string{"webServiceUserName", "password", "Username", "ExtensionNumber", "activityCode"}})
 	}
+	ops = append(ops, dialerOperations()...)
 	for _, p := range adminPaths {
 		one := "/api/admin/" + p.collection + "/:" + p.id
 		ops = append(ops,
@@ -111,6 +112,39 @@ func operations() []operation {
 			operation{method: "PUT", path: one, tag: "admin", summary: "create (201) or replace (200) a " + p.kind + "; applies at once", auth: "bearer", body: []string{"*"}},
 			operation{method: "DELETE", path: one, tag: "admin", summary: "remove a " + p.kind + "; applies at once", auth: "bearer", ok: http.StatusNoContent},
 		)
+	}
+	return ops
+}
+
+// dialerOperations are the dialer's routes: ccd's API (api/dialer.go) and the
+// Optimus REST methods (integrations/optimus/dialer.go).
+func dialerOperations() []operation {
+	campaign := []string{"name", "campaignPriority", "campaignType", "retryNumber", "noAnswerDuration", "chase", "queueCode",
+		"callPriority", "isActive", "mode", "dialRatio", "maxDialRatio", "maxAbandonRate", "callerId", "windowStart",
+		"windowEnd", "timeZone", "noRedialHours", "retryRules", "scheduleIds"}
+	schedule := []string{"scheduleName", "fromDateTime", "toDateTime", "isSpecialDays", "isSunday", "isMonday", "isTuesday",
+		"isWednesday", "isThursday", "isFriday", "isSaturday"}
+	target := []string{"fName", "lName", "phoneI", "phoneII", "phoneIII", "dataI", "dataII", "dataIII", "priority",
+		"fileNumber", "externalTargetId", "timeZone"}
+	ops := []operation{
+		{method: "GET", path: "/api/dialer/campaigns", tag: "dialer", summary: "the outbound campaigns", auth: "bearer"},
+		{method: "POST", path: "/api/dialer/campaigns", tag: "dialer", summary: "create a campaign", auth: "bearer", body: campaign, ok: http.StatusCreated},
+		{method: "GET", path: "/api/dialer/campaigns/:id", tag: "dialer", summary: "one campaign", auth: "bearer"},
+		{method: "PUT", path: "/api/dialer/campaigns/:id", tag: "dialer", summary: "replace a campaign; calls in progress finish", auth: "bearer", body: campaign},
+		{method: "DELETE", path: "/api/dialer/campaigns/:id", tag: "dialer", summary: "delete a campaign (hidden and stopped, its rows kept)", auth: "bearer", ok: http.StatusNoContent},
+		{method: "POST", path: "/api/dialer/schedules", tag: "dialer", summary: "create a schedule (Optimus AddNewSchedule)", auth: "bearer", body: schedule, ok: http.StatusCreated},
+		{method: "PUT", path: "/api/dialer/schedules/:id", tag: "dialer", summary: "replace a schedule", auth: "bearer", body: schedule},
+		{method: "POST", path: "/api/dialer/campaigns/:id/targets", tag: "dialer", summary: "add a target to a campaign", auth: "bearer", body: target, ok: http.StatusCreated},
+		{method: "POST", path: "/api/dialer/campaigns/:id/targets.csv", tag: "dialer", auth: "bearer", body: []string{"text/csv"},
+			summary: "import targets from a CSV file (header row with the target fields); all rows or none, refused rows listed"},
+		{method: "POST", path: "/api/dialer/dnc", tag: "dialer", summary: "put a number on the global or a campaign's do-not-call list", auth: "bearer",
+			body: []string{"phone", "campaignId", "reason"}, ok: http.StatusCreated},
+	}
+	for _, m := range []string{"AddTargetToCampaign", "AddTargetToCampaignWithTargetID", "GetTargetStatus", "RemoveTargetFromCampaign"} {
+		ops = append(ops, operation{method: "GET", path: "/OptimusIntegration/Rest/DialerWebMethods.aspx/" + m, tag: "optimus", auth: "optimus",
+			summary: "Optimus dialer REST " + m + " (plain-text answer)",
+			query: []string{"username", "password", "campaignId", "fName", "lName", "phoneI", "phoneII", "phoneIII",
+				"dataI", "dataII", "dataIII", "priority", "phone"}})
 	}
 	return ops
 }
@@ -180,6 +214,10 @@ func (op operation) describe() map[string]any {
 		out["security"] = []any{map[string]any{"bearer": []string{}}}
 	default:
 		out["security"] = []any{}
+	}
+	if len(op.body) == 1 && op.body[0] == "text/csv" {
+		out["requestBody"] = map[string]any{"content": map[string]any{"text/csv": map[string]any{"schema": str}}}
+		return out
 	}
 	if len(op.body) > 0 {
 		var schema map[string]any

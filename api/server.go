@@ -84,6 +84,9 @@ type Server struct {
 	// errorWriters answer errors on the routes of a dialect that has its own
 	// error shape (route path -> writer).
 	errorWriters map[string]ErrorWriter
+	// streamed are the routes whose handler reads the body as a stream
+	// (route path -> the body's limit), see StreamBody.
+	streamed map[string]int64
 }
 
 // New builds the server with /healthz, /readyz and /metrics and the default
@@ -106,7 +109,7 @@ func NewServer(log *slog.Logger, reg *prometheus.Registry, opts Options) *Server
 	// proxy on this host says it is; a remote client cannot choose it by
 	// sending X-Forwarded-For.
 	e.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
-	s := &Server{Echo: e, log: log, opts: opts.withDefaults(), errorWriters: map[string]ErrorWriter{}}
+	s := &Server{Echo: e, log: log, opts: opts.withDefaults(), errorWriters: map[string]ErrorWriter{}, streamed: map[string]int64{}}
 	e.HTTPErrorHandler = s.errorHandler
 	s.Grant(s.opts.Token, ccd.NewPrincipal(ccd.Integration, "integration"))
 	s.Grant(s.opts.AdminToken, ccd.NewPrincipal(ccd.Admin, "admin"))

@@ -31,6 +31,7 @@ func (r *restAPI) Start(context.Context) error {
 		agents := srv.MountAgents(w.acd.queue(), auth)
 		omnileads.Mount(srv, agents)
 		optimus.Mount(srv, agents, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
+		mountDialer(srv, agents, w.db, cfg)
 		realtime = w.acd.queue()
 	}
 	srv.MountAdmin(live)

@@ -3,6 +3,7 @@ package hostile_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -447,6 +448,7 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 		jsonBody = [][]byte{}
 	}
 	var header string
+	var csvHeader, csvRow []string
 	set := func(p param, text string, rawJSON string) {
 		switch p.in {
 		case inPath:
@@ -468,6 +470,8 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 			jsonBody = append(jsonBody, append(append(jsonString(p.name), ':'), v...))
 		case inHeader:
 			header = text
+		case inCSV:
+			csvHeader, csvRow = append(csvHeader, p.name), append(csvRow, text)
 		}
 	}
 	for _, p := range r.v.params {
@@ -490,6 +494,13 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 		body, contentType = strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"
 	case jsonBody != nil:
 		body, contentType = bytes.NewReader(append(append([]byte{'{'}, bytes.Join(jsonBody, []byte{','})...), '}')), "application/json"
+	case r.v.body == inCSV:
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		_ = w.Write(csvHeader)
+		_ = w.Write(csvRow)
+		w.Flush()
+		body, contentType = &b, "text/csv"
 	}
 	u := h.url(path)
 	if len(q) > 0 {

@@ -46,6 +46,7 @@ func TestEveryRouteIsInTheTable(t *testing.T) {
 func TestHostileValues(t *testing.T) {
 	h := newHarness(t)
 	h.connectCall()
+	h.seedDialer()
 	for _, id := range []string{agentPause, agentLogout, agentLogin} {
 		h.must(http.MethodPost, "/api/agents/"+id+"/login", integrationToken, map[string]string{})
 	}

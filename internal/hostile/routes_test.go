@@ -1,11 +1,13 @@
 package hostile_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/integrations/webhook"
@@ -36,6 +38,7 @@ const (
 	inJSON // a field of a JSON object body
 	inForm // a field of an application/x-www-form-urlencoded body
 	inHeader
+	inCSV // a column of a one-row CSV body (header row, then the values)
 )
 
 // param is one parameter a route reads.
@@ -343,7 +346,7 @@ func public() []variant {
 // wildcard goes two segments deep, below every real route of the group.
 func notFound() []variant {
 	var out []variant
-	for _, prefix := range []string{"/api", "/api/v1", "/api/agents", "/api/admin", "/api/callbacks"} {
+	for _, prefix := range []string{"/api", "/api/v1", "/api/agents", "/api/admin", "/api/callbacks", "/api/dialer"} {
 		for _, p := range []string{prefix, prefix + "/*"} {
 			v := variant{route: echo.RouteNotFound + " " + p, method: http.MethodPut,
 				callers: []caller{integration, agent}, refused: []caller{anonymous}, agent: agentPause, errors: jsonError}
@@ -361,6 +364,9 @@ func notFound() []variant {
 					// GET /api/callbacks/:id takes it and names its id.
 					v.params[0].aliases = []string{"id"}
 				}
+			}
+			if prefix == "/api/dialer" {
+				v.callers, v.refused = []caller{integration}, []caller{agent, anonymous}
 			}
 			out = append(out, v)
 		}
@@ -572,8 +578,153 @@ func callbackRoutes() []variant {
 // table is every way the suite calls the server.
 func table() []variant {
 	var out []variant
-	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), webhooks(), recordingRoutes(), callbackRoutes(), notFound()} {
+	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), webhooks(), recordingRoutes(), callbackRoutes(), notFound(),
+		dialerRoutes(), optimusDialer()} {
 		out = append(out, part...)
 	}
 	return out
+}
+
+// The dialer's items the table acts on, made by seedDialer before the suite:
+// campaign 1 (changed, given targets), campaign 2 (deleted), schedule 1, a
+// target whose status is asked and one that is removed.
+const (
+	dialerCampaign      = "1"
+	dialerCampaignGone  = "2"
+	dialerSchedule      = "1"
+	dialerStatusPhone   = "5550199"
+	dialerStatusData    = "status-probe"
+	dialerRemovedPhone  = "5550177"
+	dialerImportedPhone = "5550101"
+)
+
+// seedDialer makes the dialer's items of the table.
+func (h *harness) seedDialer() {
+	h.t.Helper()
+	for i, name := range []string{"hostile-1", "hostile-2"} {
+		b := h.must(http.MethodPost, "/api/dialer/campaigns", integrationToken, map[string]any{"name": name, "queueCode": "sales"})
+		if want := fmt.Sprintf(`"campaignId":%d`, i+1); !strings.Contains(string(b), want) {
+			h.t.Fatalf("campaign %s: %s, want %s", name, b, want)
+		}
+	}
+	h.must(http.MethodPost, "/api/dialer/schedules", integrationToken, map[string]any{"scheduleName": "s",
+		"fromDateTime": "2026-01-01T09:00:00", "toDateTime": "2026-12-31T17:00:00", "isMonday": true})
+	for _, t := range []map[string]any{{"phoneI": dialerStatusPhone, "dataI": dialerStatusData}, {"phoneI": dialerRemovedPhone}} {
+		h.must(http.MethodPost, "/api/dialer/campaigns/"+dialerCampaign+"/targets", integrationToken, t)
+	}
+}
+
+func csvField(name, valid string, accepts func(sent) bool, aliases ...string) param {
+	return param{name: name, in: inCSV, valid: valid, accepts: accepts, aliases: aliases}
+}
+
+var (
+	phoneSyntax = regexp.MustCompile(`^\+?[0-9]{1,20}$`)
+	clockSyntax = regexp.MustCompile(`^[0-9]{2}:[0-9]{2}(:[0-9]{2})?$`)
+)
+
+// phone is a number the dialer may call.
+func phone(s sent) bool { return s.isText() && phoneSyntax.MatchString(s.v.text) }
+
+// priority13 is a target's priority.
+func priority13(s sent) bool {
+	return s.isText() && (s.v.text == "1" || s.v.text == "2" || s.v.text == "3")
+}
+
+// campaignMode is a pacing mode.
+func campaignMode(s sent) bool {
+	return s.isText() && slices.Contains([]string{"preview", "progressive", "power", "predictive"}, s.v.text)
+}
+
+// timeOfDay is a calling window's bound.
+func timeOfDay(s sent) bool { return s.isText() && clockSyntax.MatchString(s.v.text) }
+
+// zoneName is an IANA time zone.
+func zoneName(s sent) bool {
+	_, err := time.LoadLocation(s.v.text)
+	return cleanText(s) && s.v.text != "" && s.v.text != "Local" && err == nil
+}
+
+// dateTime is a schedule's bound (its order against the other is named by
+// the other's alias).
+func dateTime(s sent) bool {
+	for _, l := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", time.RFC3339} {
+		if _, err := time.Parse(l, s.v.text); err == nil && s.isText() {
+			return true
+		}
+	}
+	return false
+}
+
+// dialerRoutes are ccd's dialer API.
+func dialerRoutes() []variant {
+	only := func(route string, body where, params ...param) variant {
+		return variant{route: route, params: params, body: body, callers: []caller{integration},
+			refused: []caller{agent, anonymous}, agent: agentPause, strict: true, errors: jsonError}
+	}
+	number := func(name, validJSON string) param {
+		p := field(name, "", never)
+		p.validJSON = validJSON
+		return p
+	}
+	id := func(valid string) param { return pathParam("id", valid, never, "campaignId", "scheduleId") }
+	campaign := []param{field("name", "hostile-campaign", cleanText), field("queueCode", "sales", cleanText),
+		optional(field("mode", "predictive", campaignMode)), optional(field("timeZone", "Europe/Paris", zoneName)),
+		optional(field("windowStart", "09:00", timeOfDay, "windowEnd")), optional(field("windowEnd", "20:00", timeOfDay, "windowStart")),
+		optional(field("callerId", "5550000", cleanText)),
+		optional(number("retryNumber", "3")), optional(number("callPriority", "5")), optional(number("maxAbandonRate", "0.02")),
+		optional(number("isActive", "false")), optional(number("chase", "true"))}
+	schedule := []param{field("scheduleName", "nightly", cleanText),
+		field("fromDateTime", "2026-01-01T09:00:00", dateTime, "toDateTime"), field("toDateTime", "2026-12-31T17:00:00", dateTime, "fromDateTime"),
+		optional(number("isMonday", "true")), optional(number("isSpecialDays", "false"))}
+	return []variant{
+		only("GET /api/dialer/campaigns", 0),
+		only("POST /api/dialer/campaigns", inJSON, campaign...),
+		only("GET /api/dialer/campaigns/:id", 0, id(dialerCampaign)),
+		only("PUT /api/dialer/campaigns/:id", inJSON, append([]param{id(dialerCampaign)}, campaign...)...),
+		only("DELETE /api/dialer/campaigns/:id", 0, id(dialerCampaignGone)),
+		only("POST /api/dialer/schedules", inJSON, schedule...),
+		only("PUT /api/dialer/schedules/:id", inJSON, append([]param{id(dialerSchedule)}, schedule...)...),
+		only("POST /api/dialer/campaigns/:id/targets", inJSON, id(dialerCampaign), field("phoneI", "5550100", phone),
+			optional(field("phoneII", "5550102", phone)), optional(field("fName", "Tami", cleanText)),
+			optional(field("dataI", "crm-1", cleanText)), optional(number("priority", "2"))),
+		only("POST /api/dialer/campaigns/:id/targets.csv", inCSV, id(dialerCampaign), csvField("phoneI", dialerImportedPhone, phone),
+			optional(csvField("fName", "Ann", cleanText)), optional(csvField("dataI", "crm-2", cleanText)),
+			optional(csvField("priority", "3", priority13))),
+		only("POST /api/dialer/dnc", inJSON, field("phone", "5550666", phone), optional(number("campaignId", dialerCampaign)),
+			optional(field("reason", "asked", cleanText))),
+	}
+}
+
+// optimusDialer are the Optimus dialer's REST GET methods.
+func optimusDialer() []variant {
+	creds := []param{
+		{name: "username", in: inQuery, valid: optimusUser, accepts: never, optimusCred: true, secret: true},
+		{name: "password", in: inQuery, valid: optimusPassword, accepts: never, optimusCred: true, secret: true},
+		query("campaignId", dialerCampaign, never),
+	}
+	method := func(name string, params ...param) variant {
+		return variant{route: "GET /OptimusIntegration/Rest/DialerWebMethods.aspx/" + name, params: append(slices.Clone(creds), params...),
+			callers: []caller{optimus}, refused: []caller{anonymous, integration}, agent: agentPause, strict: true, errors: optimusTextError}
+	}
+	add := []param{query("phoneI", "5550103", phone), optional(query("phoneII", "5550104", phone)),
+		optional(query("fName", "Tami", cleanText)), optional(query("lName", "Levi", cleanText)),
+		optional(query("dataI", "Tami", cleanText)), optional(query("priority", "1", priority13))}
+	return []variant{
+		method("AddTargetToCampaign", add...),
+		method("AddTargetToCampaignWithTargetID", add...),
+		method("GetTargetStatus", optional(query("phoneI", dialerStatusPhone, never)), optional(query("dataI", dialerStatusData, never))),
+		method("RemoveTargetFromCampaign", withAliases(query("phoneI", dialerRemovedPhone, phone), "phone")),
+	}
+}
+
+// optimusTextError reads the dialer REST methods' plain-text error, "ERROR:
+// <parameter>: <problem>", or ccd's JSON shape (answers before the route's
+// own writer, such as an unknown route's).
+func optimusTextError(body []byte) (string, bool) {
+	if f, ok := jsonError(body); ok {
+		return f, true
+	}
+	text, ok := strings.CutPrefix(string(body), "ERROR: ")
+	return text, ok
 }
