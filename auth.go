@@ -39,6 +39,10 @@ const (
 	// RoleReadiness: read why ccd is not ready (the reasons name internal
 	// addresses).
 	RoleReadiness Role = "readiness"
+	// RoleAgentForce: make any agent ready, not ready or logged out, as a
+	// supervisor does from the supervisor console (each is audited); unlike
+	// RoleAgentControl it neither logs agents in nor acts on calls.
+	RoleAgentForce Role = "agent_force"
 	// RoleAdmin: change the configuration.
 	RoleAdmin Role = "admin"
 )
@@ -47,8 +51,8 @@ const (
 var roles = map[PrincipalKind][]Role{
 	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness},
 	AgentUser:   {RoleAgentSelf},
-	Supervisor:  {RoleSupervise, RoleStats},
-	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness},
+	Supervisor:  {RoleSupervise, RoleStats, RoleAgentForce},
+	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleAgentForce, RoleSupervise, RoleStats, RoleReadiness},
 	BI:          {RoleStats},
 }
 

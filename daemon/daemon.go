@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/ari"
@@ -302,11 +303,15 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 		return nil
 	}})
+	srv.GrantKinds(ccd.Supervisor, ccd.Admin) // the web interface's users read the real-time views
 	realtime := srv.MountStats(lazyStats{&dbReady}, ariL.queue, cfg.Location(), nil)
 	if realtime != nil { // nil: no credential may read statistics, the views are off
 		realtime.ServiceLevelsFrom(func() map[string]time.Duration { return serviceLevels(live.Current()) })
 	}
 	omnileads.MountSupervision(srv, realtime)
+	runUI := mountWebUI(srv, cfg, agents, realtime, hub, live, writer.Add, &dbReady, log)
+	wg.Add(1)
+	go func() { defer wg.Done(); runUI(ctx) }()
 	addCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
 		db := dbReady.Load()
 		if db == nil {
