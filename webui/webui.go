@@ -166,8 +166,12 @@ func (u *UI) serveFile(c echo.Context, name string) error {
 // HashPassword is what ui_user keeps of a password: bcrypt at cost 12, slow
 // on purpose (about a quarter of a second), so that a stolen table is
 // expensive to guess from.
-func HashPassword(password string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), 12)
+func HashPassword(password string) (string, error) { return HashPasswordCost(password, 12) }
+
+// HashPasswordCost is HashPassword at another bcrypt cost (tests, which
+// log in many times, use the lowest).
+func HashPasswordCost(password string, cost int) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	return string(h), err
 }
 
@@ -242,18 +246,28 @@ func (u *UI) unavailable(err error) error {
 
 // sessionView is what the page learns about its session.
 type sessionView struct {
-	Kind       string            `json:"kind"`
-	Name       string            `json:"name"`
-	Agent      string            `json:"agent,omitempty"`
-	CSRF       string            `json:"csrf"`
-	Views      []string          `json:"views"`
-	Activities []config.Activity `json:"activities"`
+	Kind       string     `json:"kind"`
+	Name       string     `json:"name"`
+	Display    string     `json:"display,omitempty"` // an agent's name
+	Agent      string     `json:"agent,omitempty"`
+	CSRF       string     `json:"csrf"`
+	Views      []string   `json:"views"`
+	Activities []activity `json:"activities"`
+}
+
+// activity is a not-ready code as the page reads it.
+type activity struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
 }
 
 func (u *UI) describe(p ccd.Principal, token string) sessionView {
-	v := sessionView{Kind: string(p.Kind), Name: p.Name, Agent: p.Agent, CSRF: csrfToken(token), Activities: u.o.Activities()}
-	if v.Activities == nil {
-		v.Activities = []config.Activity{}
+	v := sessionView{Kind: string(p.Kind), Name: p.Name, Agent: p.Agent, CSRF: csrfToken(token), Activities: []activity{}}
+	for _, a := range u.o.Activities() {
+		v.Activities = append(v.Activities, activity{Code: a.Code, Name: a.Name})
+	}
+	if p.Agent != "" {
+		v.Display, _ = u.o.Agents.Profile(p.Agent)
 	}
 	switch {
 	case p.Has(ccd.RoleAgentForce):

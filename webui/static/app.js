@@ -75,7 +75,7 @@ function show() {
   for (const s of document.querySelectorAll("main > section")) s.hidden = s.id !== "view-" + view;
   $("top").hidden = !session;
   if (session) {
-    $("who").textContent = session.name + " (" + session.kind + ")";
+    $("who").textContent = (session.display || session.name) + " (" + session.kind + ")";
     const nav = $("nav");
     nav.replaceChildren(...session.views.map((v) =>
       el("a", { href: "#" + v, id: "nav-" + v, text: v[0].toUpperCase() + v.slice(1), ...(v === view ? { "aria-current": "page" } : {}) })));
@@ -112,10 +112,10 @@ function queueTiles(prefix, q, th, extra) {
   return [
     tile(prefix + "-waiting", "Waiting now", q.waiting, above(q.waiting, th.waitingAmber, th.waitingRed)),
     tile(prefix + "-longest", "Longest wait", clock(longest), above(longest, th.waitAmber, th.waitRed)),
-    tile(prefix + "-sl", "Service level today", sl == null ? "–" : sl.toFixed(1) + " %", below(sl, th.slAmber, th.slRed)),
-    tile(prefix + "-offered", "Offered today", q.today.offered),
-    tile(prefix + "-answered", "Answered today", q.today.answered),
-    tile(prefix + "-abandoned", "Abandoned today", q.today.abandoned),
+    tile(prefix + "-sl", "Service level", sl == null ? "–" : sl.toFixed(1) + " %", below(sl, th.slAmber, th.slRed)),
+    tile(prefix + "-offered", "Offered", q.today.offered),
+    tile(prefix + "-answered", "Answered", q.today.answered),
+    tile(prefix + "-abandoned", "Abandoned", q.today.abandoned),
   ];
 }
 
@@ -132,25 +132,30 @@ function renderWallboard() {
   };
   const byState = {};
   for (const a of last.agents) byState[a.state] = (byState[a.state] || 0) + 1;
+  $("wb-total-title").hidden = false;
   $("wb-total").replaceChildren(
-    el("h2", { class: "visually-hidden", text: "All queues" }),
     ...queueTiles("wb-total", total, th, extra),
     tile("wb-total-agents", "Agents", agentsLine(byState), "", "agents"));
   $("wb-queues").replaceChildren(...qs.map((q) => el("section", { class: "queue-row", "data-queue": q.code, "aria-label": "Queue " + (q.name || q.code) },
     el("h2", { text: q.name || q.code }),
     el("div", { class: "wb-grid" }, ...queueTiles("wb-q-" + q.code, q, th, extra), tile("wb-q-" + q.code + "-agents", "Agents", agentsLine(q.agents), "", "agents")))));
-  $("wb-stamp").textContent = "Updated " + new Date(last.at).toLocaleTimeString();
+  $("wb-stamp").textContent = "Service level, offered, answered and abandoned: today since midnight. Updated " + new Date(last.at).toLocaleTimeString();
 }
 
 function stateText(a) {
   return (stateNames[a.state] || a.state) + (a.activity ? " – " + a.activity : "");
 }
 
-function activitySelect(id) {
-  const s = el("select", { id });
-  for (const a of session.activities) s.append(el("option", { value: a.code, text: a.name || a.code }));
+// fillActivities puts the activity codes into a select, the first chosen.
+function fillActivities(s) {
+  s.replaceChildren(...session.activities.map((a) => el("option", { value: a.code, text: a.name || a.code })));
   if (!session.activities.length) s.append(el("option", { value: "break", text: "break" }));
+  s.selectedIndex = 0;
   return s;
+}
+
+function activitySelect(id) {
+  return fillActivities(el("select", { id }));
 }
 
 async function supervisorAction(agent, action, fields = {}) {
@@ -251,8 +256,7 @@ function connect() {
 
 function signedIn(s) {
   session = s;
-  const sel = $("ag-activity");
-  sel.replaceChildren(...activitySelect("x").children);
+  fillActivities($("ag-activity"));
   connect();
   clearInterval(timer);
   timer = setInterval(render, 1000);
