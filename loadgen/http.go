@@ -52,7 +52,9 @@ func (h HTTPAgents) do(ctx context.Context, method, path string, body map[string
 	return nil
 }
 
-func agentPath(agent, action string) string { return "/api/agents/" + url.PathEscape(agent) + "/" + action }
+func agentPath(agent, action string) string {
+	return "/api/agents/" + url.PathEscape(agent) + "/" + action
+}
 
 func (h HTTPAgents) Login(ctx context.Context, agent string) error {
 	return h.do(ctx, "POST", agentPath(agent, "login"), map[string]string{}, nil)
