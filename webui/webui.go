@@ -185,8 +185,6 @@ func ValidRole(role string) bool { _, ok := userKinds[role]; return ok }
 // takes as long as a wrong password.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), 12)
 
-type principalKey struct{}
-
 // login checks a name and password (a ui_user first, then an agent of the
 // live configuration) and opens a session.
 func (u *UI) login(c echo.Context) error {
