@@ -42,6 +42,8 @@ type Options struct {
 	// Quiet: no simulated callers or agents; the caller drives the demo
 	// (tests: Demo.Load.Call, the agent console).
 	Quiet bool
+	// PauseEvery: one ready agent pauses this often [20 s].
+	PauseEvery time.Duration
 	// UserCost is the bcrypt cost of the demo users' passwords [12]; tests
 	// lower it.
 	UserCost int
@@ -81,6 +83,9 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 	}
 	if o.CallsPerMinute <= 0 {
 		o.CallsPerMinute = 12
+	}
+	if o.PauseEvery <= 0 {
+		o.PauseEvery = 20 * time.Second
 	}
 	if o.UserCost == 0 {
 		o.UserCost = 12
@@ -154,7 +159,7 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 		Agents:     loadgen.HTTPAgents{URL: d.URL, Token: d.Token},
 		Activities: []string{"break", "lunch", "training"}}
 	if !o.Quiet {
-		lo.Endpoints, lo.CallsPerMinute, lo.PauseEvery = endpoints, o.CallsPerMinute, 20*time.Second
+		lo.Endpoints, lo.CallsPerMinute, lo.PauseEvery = endpoints, o.CallsPerMinute, o.PauseEvery
 	}
 	d.Load = loadgen.New(lo)
 	go func() { _ = d.Load.Run(runCtx) }()
