@@ -112,7 +112,7 @@ function queueTiles(prefix, q, th, extra) {
   return [
     tile(prefix + "-waiting", "Waiting now", q.waiting, above(q.waiting, th.waitingAmber, th.waitingRed)),
     tile(prefix + "-longest", "Longest wait", clock(longest), above(longest, th.waitAmber, th.waitRed)),
-    tile(prefix + "-sl", "Service level", sl == null ? "–" : sl.toFixed(1) + " %", below(sl, th.slAmber, th.slRed)),
+    tile(prefix + "-sl", "Service level", sl == null ? "–" : Math.round(sl) + "%", below(sl, th.slAmber, th.slRed)),
     tile(prefix + "-offered", "Offered", q.today.offered),
     tile(prefix + "-answered", "Answered", q.today.answered),
     tile(prefix + "-abandoned", "Abandoned", q.today.abandoned),
