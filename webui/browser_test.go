@@ -183,6 +183,16 @@ func TestBrowser(t *testing.T) {
 	do(t, ctx, "the waiting tile changes when a call arrives",
 		until(text(waiting)+` === "1"`), until(text("#wb-total-waiting .value")+` === "1"`))
 	screenshot(t, ctx, "wallboard")
+	// Figures as wide as they get stay inside their tiles on a 1080p screen
+	// (set and measured in one turn, before the next render).
+	fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+	  for (const v of document.querySelectorAll(".tile .value")) v.textContent = "100%";
+	  for (const v of document.querySelectorAll("[id$=-longest] .value")) v.textContent = "12:59";
+	  return [...document.querySelectorAll(".tile .value")].every((v) => v.scrollWidth <= v.clientWidth);
+	})()`))
+	if err != nil || !fits {
+		t.Fatalf("a wallboard figure overflows its tile (%v)", err)
+	}
 	// Thresholds come from the address: one waiting caller is red here.
 	do(t, ctx, "thresholds", chromedp.Navigate(d.URL+"/ui/#wallboard?waiting_amber=1&waiting_red=1"),
 		until(`document.querySelector("#wb-q-sales-waiting").dataset.level === "red"`))

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -188,6 +189,13 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), 12)
 // login checks a name and password (a ui_user first, then an agent of the
 // live configuration) and opens a session.
 func (u *UI) login(c echo.Context) error {
+	// A page of another site must not log the browser in (to an account
+	// of the attacker's): browsers send Origin with every form post.
+	if origin := c.Request().Header.Get("Origin"); origin != "" {
+		if o, err := url.Parse(origin); err != nil || o.Host != c.Request().Host {
+			return &ccd.Error{Code: ccd.EFORBIDDEN, Message: "login from another site"}
+		}
+	}
 	username, password := c.FormValue("username"), c.FormValue("password")
 	switch {
 	case username == "":

@@ -227,6 +227,15 @@ func TestLoginRefusals(t *testing.T) {
 	if w := f.do("POST", "/ui/login", nil, url.Values{"password": {"x"}}, ""); w.Code != 400 || !strings.Contains(w.Body.String(), `"field":"username"`) {
 		t.Errorf("no username: %d %s", w.Code, w.Body)
 	}
+	// A page of another site cannot log the browser in.
+	r0 := httptest.NewRequest("POST", "/ui/login", strings.NewReader(url.Values{"username": {"sue"}, "password": {supervisorPW}}.Encode()))
+	r0.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r0.Header.Set("Origin", "https://evil.example")
+	w0 := httptest.NewRecorder()
+	f.srv.ServeHTTP(w0, r0)
+	if w0.Code != http.StatusForbidden || len(w0.Result().Cookies()) != 0 {
+		t.Errorf("login from another site: %d", w0.Code)
+	}
 	// A bearer token is not a session.
 	r := httptest.NewRequest("GET", "/ui/session", nil)
 	r.Header.Set("Authorization", "Bearer "+apitest.IntegrationToken)
