@@ -1,5 +1,6 @@
 # ccd: two commands matter.
 #   make run    start ccd (with a private PostgreSQL when no database is configured)
+#   make demo   ccd against a simulated Asterisk with simulated callers (web interface)
 #   make test   vet, staticcheck and every test with the race detector, against a
 #               throwaway PostgreSQL cluster
 GO          ?= go
@@ -8,7 +9,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VERSION     := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X main.version=$(VERSION)
 
-.PHONY: run test asterisk-suite-note build vet lint bench bench-acd fuzz e2e integration postgres-server clean
+.PHONY: run demo test asterisk-suite-note build vet lint bench bench-acd fuzz e2e integration postgres-server clean
 
 # Ctrl-C reaches every process of the terminal's foreground group, make too, and
 # make then reports "Interrupt" although ccd shuts down cleanly and exits 0. With
@@ -19,6 +20,11 @@ LDFLAGS     := -X main.version=$(VERSION)
 run: postgres-server build
 	@echo bin/ccd serve
 	@bash -c 'if [ -t 0 ]; then set -m; fi; bin/ccd serve; exit $$?'
+
+# ccd with no PBX: a simulated Asterisk, simulated callers and agents and a
+# throwaway PostgreSQL; it prints the web interface's address and logins.
+demo: postgres-server build
+	@bash -c 'if [ -t 0 ]; then set -m; fi; bin/ccd demo; exit $$?'
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ccd ./cmd/ccd

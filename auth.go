@@ -45,6 +45,10 @@ const (
 	// RoleCallbacks: request callbacks for customers (a web form, a CRM),
 	// list them and cancel them.
 	RoleCallbacks Role = "callbacks"
+	// RoleAgentForce: make any agent ready, not ready or logged out, as a
+	// supervisor does from the supervisor console (each is audited); unlike
+	// RoleAgentControl it neither logs agents in nor acts on calls.
+	RoleAgentForce Role = "agent_force"
 	// RoleAdmin: change the configuration.
 	RoleAdmin Role = "admin"
 	// RoleCampaigns: manage outbound campaigns, their schedules, targets and
@@ -56,8 +60,8 @@ const (
 var roles = map[PrincipalKind][]Role{
 	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleCallbacks, RoleCampaigns},
 	AgentUser:   {RoleAgentSelf},
-	Supervisor:  {RoleSupervise, RoleStats, RoleRecordings, RoleCallbacks},
-	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleRecordings, RoleCallbacks, RoleCampaigns},
+	Supervisor:  {RoleSupervise, RoleStats, RoleRecordings, RoleCallbacks, RoleAgentForce},
+	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleAgentForce, RoleSupervise, RoleStats, RoleReadiness, RoleRecordings, RoleCallbacks, RoleCampaigns},
 	BI:          {RoleStats},
 }
 

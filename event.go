@@ -125,6 +125,19 @@ const (
 	EventCallbackEnded     EventKind = "callback.ended"
 )
 
+// EventAgentForced (source "api") is the audit of a supervisor's action on
+// an agent from the web interface (force ready, not ready, logout): who did
+// what to whom, and whether the ACD took it (AgentForced).
+const EventAgentForced EventKind = "supervisor.forced"
+
+// AgentForced is the payload of supervisor.forced.
+type AgentForced struct {
+	Action   string `json:"action"`             // ready, not_ready, logout
+	Activity string `json:"activity,omitempty"` // the not-ready activity code
+	By       string `json:"by"`                 // the principal: kind and name ("supervisor:sue")
+	Error    string `json:"error,omitempty"`    // why the ACD refused it; "" when done
+}
+
 // ARIEventPrefix starts the kind of every ARI event of ccd's Stasis
 // application recorded as it came (source "ari"): "ari.StasisStart".
 const ARIEventPrefix = "ari."

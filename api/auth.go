@@ -18,6 +18,9 @@ type credentials struct {
 	mu       sync.Mutex
 	tokens   []tokenPrincipal
 	sessions SessionStore
+	// kinds are principals that sign in through another interface (the web
+	// interface's supervisors and administrators), counted by Grants.
+	kinds []ccd.PrincipalKind
 }
 
 type tokenPrincipal struct {
@@ -40,12 +43,26 @@ func (s *Server) Grant(token string, p ccd.Principal) {
 	s.creds.tokens = append(s.creds.tokens, tokenPrincipal{token: token, p: p})
 }
 
+// GrantKinds says that principals of kinds sign in through another
+// interface (the web interface's sessions): routes mounted only when a
+// credential holds their role (MountStats) are mounted for them too.
+func (s *Server) GrantKinds(kinds ...ccd.PrincipalKind) {
+	s.creds.mu.Lock()
+	defer s.creds.mu.Unlock()
+	s.creds.kinds = append(s.creds.kinds, kinds...)
+}
+
 // Grants tells whether any configured credential holds role.
 func (s *Server) Grants(role ccd.Role) bool {
 	s.creds.mu.Lock()
 	defer s.creds.mu.Unlock()
 	for _, t := range s.creds.tokens {
 		if t.p.Has(role) {
+			return true
+		}
+	}
+	for _, k := range s.creds.kinds {
+		if ccd.NewPrincipal(k, "").Has(role) {
 			return true
 		}
 	}

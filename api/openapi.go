@@ -21,9 +21,10 @@ const OpenAPIPath = "/api/openapi.json"
 type operation struct {
 	method, path string // as registered; :param becomes {param}
 	tag, summary string
-	auth         string   // "bearer" (an Authorization token), "optimus" (its own parameters) or "" (none)
+	auth         string   // "bearer" (an Authorization token), "optimus" (its own parameters), "cookie" (the web interface's session) or "" (none)
 	query        []string // query parameters
 	body         []string // JSON (or form) body fields; "*" for an item of the admin API
+	form         bool     // the body is a form (application/x-www-form-urlencoded)
 	ok           int      // the success status; 0 is 200
 }
 
@@ -87,6 +88,20 @@ func operations() []operation {
 			auth: "bearer", query: []string{"after", "limit"}},
 		{method: "POST", path: "/api/admin/webhooks/:id/dead_letters/replay", tag: "webhooks", summary: "send dead letters again (msg_ids; none: all)",
 			auth: "bearer", body: []string{"msg_ids"}},
+		{method: "GET", path: "/", tag: "web", summary: "redirects to the web interface (/ui/)", ok: http.StatusFound},
+		{method: "GET", path: "/ui", tag: "web", summary: "redirects to /ui/", ok: http.StatusFound},
+		{method: "GET", path: "/ui/", tag: "web", summary: "the web interface's page (login, wallboard, supervisor and agent consoles)"},
+		{method: "GET", path: "/ui/assets/:file", tag: "web", summary: "a script or style sheet of the page"},
+		{method: "POST", path: "/ui/login", tag: "web", summary: "log in to the web interface (agent, supervisor, admin); sets the session cookie, answers the CSRF token",
+			body: []string{"username", "password"}, form: true},
+		{method: "GET", path: "/ui/session", tag: "web", summary: "who the session is, its views and CSRF token", auth: "cookie"},
+		{method: "GET", path: "/ui/events", tag: "web", summary: "the live views as server-sent events (snapshot of queues and agents at every change)", auth: "cookie"},
+		{method: "POST", path: "/ui/logout", tag: "web", summary: "end the session (X-CSRF-Token)", auth: "cookie", ok: http.StatusNoContent},
+		{method: "POST", path: "/ui/agents/:id/login", tag: "web", summary: "an agent logs itself in (X-CSRF-Token)", auth: "cookie", body: []string{"endpoint"}, form: true},
+		{method: "POST", path: "/ui/agents/:id/ready", tag: "web", summary: "an agent makes itself ready, a supervisor forces it (audited; X-CSRF-Token)", auth: "cookie"},
+		{method: "POST", path: "/ui/agents/:id/not_ready", tag: "web", summary: "not ready with an activity, by the agent or forced by a supervisor (audited; X-CSRF-Token)", auth: "cookie",
+			body: []string{"activity"}, form: true},
+		{method: "POST", path: "/ui/agents/:id/logout", tag: "web", summary: "log an agent out of the queues, itself or forced by a supervisor (audited; X-CSRF-Token)", auth: "cookie"},
 	}
 	for _, op := range []string{"asterisk_login", "asterisk_logout", "asterisk_pause", "asterisk_unpause"} {
 		body := map[string][]string{"asterisk_login": {"agent", "endpoint"}, "asterisk_pause": {"agent", "pause_id"}}[op]
@@ -175,7 +190,9 @@ func OpenAPI() map[string]any {
 		"paths": paths,
 		"components": map[string]any{
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer",
-				"description": "api.token (integration), api.admin_token (admin) or an agent's token from POST /api/v1/login"}},
+				"description": "api.token (integration), api.admin_token (admin) or an agent's token from POST /api/v1/login"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": "ccd_ui",
+					"description": "the web interface's session from POST /ui/login; requests that change something also send its CSRF token in X-CSRF-Token"}},
 			"schemas": map[string]any{
 				"Error": map[string]any{"type": "object", "properties": map[string]any{"error": map[string]any{"type": "object",
 					"properties": map[string]any{"code": str, "field": str, "message": str}}}},
@@ -212,6 +229,8 @@ func (op operation) describe() map[string]any {
 	switch op.auth {
 	case "bearer":
 		out["security"] = []any{map[string]any{"bearer": []string{}}}
+	case "cookie":
+		out["security"] = []any{map[string]any{"session": []string{}}}
 	default:
 		out["security"] = []any{}
 	}
@@ -233,7 +252,11 @@ func (op operation) describe() map[string]any {
 			}
 			schema = map[string]any{"type": "object", "properties": props}
 		}
-		out["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+		ctype := "application/json"
+		if op.form {
+			ctype = "application/x-www-form-urlencoded"
+		}
+		out["requestBody"] = map[string]any{"content": map[string]any{ctype: map[string]any{"schema": schema}}}
 	}
 	return out
 }

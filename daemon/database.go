@@ -37,7 +37,7 @@ func (d *databaseLink) Name() string { return "database" }
 func (d *databaseLink) Start(ctx context.Context) error {
 	d.w.addCheck(api.Check{Name: "database", Func: d.check})
 	d.tasks.goRun(ctx, func(ctx context.Context) {
-		db, dsn, stop, err := database(ctx, d.w.cfg, d.w.log)
+		db, dsn, stop, err := database(ctx, d.w.cfg, d.w.log, false)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.w.fail(err)
@@ -98,8 +98,11 @@ func (d *databaseLink) Close(context.Context) error {
 
 // database opens the configured database, or starts the private cluster under the
 // state directory when none is configured; dsn is where it is. stop undoes
-// what it started.
-func database(ctx context.Context, cfg config.Config, log *slog.Logger) (db *store.DB, dsn string, stop func(), err error) {
+// what it started. The serving daemon also stops a private cluster it
+// adopted (one a ccd killed hard left running); a one-shot command
+// (oneShot: migrate, config import, user add) leaves an adopted cluster
+// running, since it is the running ccd's.
+func database(ctx context.Context, cfg config.Config, log *slog.Logger, oneShot bool) (db *store.DB, dsn string, stop func(), err error) {
 	dsn = cfg.Database.URL
 	stop = func() {}
 	if dsn == "" {
@@ -118,6 +121,9 @@ func database(ctx context.Context, cfg config.Config, log *slog.Logger) (db *sto
 			log.Info("no database.url configured: started a private PostgreSQL cluster", "dir", dir)
 		}
 		stop = func() {
+			if adopted && oneShot {
+				return
+			}
 			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			if err := cluster.Stop(sctx); err != nil {
@@ -145,7 +151,7 @@ func database(ctx context.Context, cfg config.Config, log *slog.Logger) (db *sto
 
 // Migrate brings the database schema up to date.
 func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	_, _, stop, err := database(ctx, cfg, log)
+	_, _, stop, err := database(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}

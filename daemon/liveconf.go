@@ -108,7 +108,7 @@ func loadLive(ctx context.Context, live *liveconf.Manager, db *store.DB, log *sl
 // it in the event log; it returns how many items it stored. A ccd that runs
 // meanwhile applies it (it follows the database's changes).
 func ImportConfig(ctx context.Context, cfg config.Config, log *slog.Logger) (int, error) {
-	db, _, stop, err := database(ctx, cfg, log)
+	db, _, stop, err := database(ctx, cfg, log, true)
 	if err != nil {
 		return 0, err
 	}

@@ -118,7 +118,7 @@ func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.
 // RebuildStats recomputes the statistics of [from, to) from the event log
 // (`ccd stats rebuild`).
 func RebuildStats(ctx context.Context, cfg config.Config, log *slog.Logger, from, to time.Time) (job.RebuildResult, error) {
-	db, _, stop, err := database(ctx, cfg, log)
+	db, _, stop, err := database(ctx, cfg, log, true)
 	if err != nil {
 		return job.RebuildResult{}, err
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
+	"github.com/ccdhq/ccd/webui"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -81,6 +82,9 @@ type harness struct {
 
 	mu     sync.Mutex
 	tokens map[string]string // agent id -> session token
+	// uiTokens are the web interface's sessions (user -> cookie token) and
+	// csrf their CSRF tokens (cookie token -> CSRF token).
+	uiTokens, csrf map[string]string
 	// loggingOut serialises the requests about the agent the logout routes
 	// act on: a logout revokes every token of the agent, so one running
 	// beside another request of that agent would fail it with a 401.
@@ -144,7 +148,8 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { db.Close() })
 
-	h := &harness{t: t, cfg: cfg, db: db, ari: ariSim, panics: &panicLog{}, tokens: map[string]string{}}
+	h := &harness{t: t, cfg: cfg, db: db, ari: ariSim, panics: &panicLog{}, tokens: map[string]string{},
+		uiTokens: map[string]string{}, csrf: map[string]string{}}
 	h.client = &http.Client{Timeout: 30 * time.Second, Transport: transport(nil)}
 	h.strangers = &http.Client{Timeout: 30 * time.Second, Transport: transport(strangerAddr())}
 
@@ -157,6 +162,15 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { daemon.ServerHook = nil })
 	logger := slog.New(slog.NewTextHandler(h.panics, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.stop = daemontest.Start(t, cfg, logger, true)
+	for _, user := range []string{uiSue, uiLeaver} {
+		hash, err := webui.HashPasswordCost(uiPassword(user), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PutUIUser(context.Background(), store.UIUser{Username: user, Role: "supervisor", PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.seedRecording()
 	return h
 }
@@ -179,6 +193,48 @@ func (h *harness) seedRecording() {
 		seededCallback, callbackQueue, later); err != nil {
 		h.t.Fatal(err)
 	}
+}
+
+// uiToken returns the web interface session of user (a supervisor, or an
+// agent id), logging in when there is none or stale is the one there is.
+func (h *harness) uiToken(user, password, stale string) (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if tok := h.uiTokens[user]; tok != "" && tok != stale {
+		return tok, nil
+	}
+	resp, err := h.client.PostForm(h.url("/ui/login"), url.Values{"username": {user}, "password": {password}})
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		CSRF string `json:"csrf"`
+	}
+	body, _ := io.ReadAll(resp.Body)
+	var cookie string
+	for _, c := range resp.Cookies() {
+		if c.Name == webui.CookieName {
+			cookie = c.Value
+		}
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &out) != nil || cookie == "" {
+		return "", fmt.Errorf("web interface login of %s: HTTP %d %s", user, resp.StatusCode, body)
+	}
+	h.uiTokens[user], h.csrf[cookie] = cookie, out.CSRF
+	return cookie, nil
+}
+
+// uiUser is who a web interface caller of v logs in as, and the password.
+func uiUser(v variant, c caller) (string, string) {
+	if c == uiAgent {
+		return v.agent, agentPassword(v.agent)
+	}
+	user := v.uiUser
+	if user == "" {
+		user = uiSue
+	}
+	return user, uiPassword(user)
 }
 
 // strangerAddr is the client address of requests without valid credentials:
@@ -522,6 +578,11 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 		req.Header.Set("Authorization", "Bearer "+adminToken)
 	case r.caller == agent:
 		req.Header.Set("Authorization", "Bearer "+token)
+	case r.caller.ui():
+		req.AddCookie(&http.Cookie{Name: webui.CookieName, Value: token})
+		h.mu.Lock()
+		req.Header.Set(webui.CSRFHeader, h.csrf[token])
+		h.mu.Unlock()
 	}
 	return req, nil
 }
@@ -540,17 +601,22 @@ func (h *harness) send(r request) answer {
 	if r.stranger {
 		client = h.strangers
 	}
-	if r.v.agent == agentLogout {
+	if r.v.agent == agentLogout || r.v.uiUser == uiLeaver {
 		h.loggingOut.Lock()
 		defer h.loggingOut.Unlock()
 	}
 	var token string
 	for attempt := 0; ; attempt++ {
-		if r.caller == agent {
-			var err error
-			if token, err = h.token(r.v.agent, token); err != nil {
-				return answer{err: err}
-			}
+		var err error
+		switch {
+		case r.caller == agent:
+			token, err = h.token(r.v.agent, token)
+		case r.caller.ui():
+			user, password := uiUser(r.v, r.caller)
+			token, err = h.uiToken(user, password, token)
+		}
+		if err != nil {
+			return answer{err: err}
 		}
 		req, err := h.build(r, token)
 		if err != nil {
@@ -560,10 +626,14 @@ func (h *harness) send(r request) answer {
 		if err != nil {
 			return answer{err: err}
 		}
+		if r.v.stream && resp.StatusCode == http.StatusOK {
+			resp.Body.Close() // the stream goes on until the client leaves
+			return answer{status: resp.StatusCode}
+		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		a := answer{status: resp.StatusCode, body: b}
-		if r.caller == agent && a.status == http.StatusUnauthorized && r.p.in != inHeader && attempt == 0 && r.v.reaches(agent) {
+		if (r.caller == agent || r.caller.ui()) && a.status == http.StatusUnauthorized && r.p.in != inHeader && attempt == 0 && r.v.reaches(r.caller) {
 			continue
 		}
 		return a

@@ -18,16 +18,20 @@ import (
 type caller int
 
 const (
-	integration caller = iota // Authorization: Bearer <api.token>
-	agent                     // Authorization: Bearer <the agent's session token>
-	anonymous                 // no credentials
-	optimus                   // the Optimus webServiceUserName and password parameters
-	admin                     // Authorization: Bearer <api.admin_token>
+	integration  caller = iota // Authorization: Bearer <api.token>
+	agent                      // Authorization: Bearer <the agent's session token>
+	anonymous                  // no credentials
+	optimus                    // the Optimus webServiceUserName and password parameters
+	admin                      // Authorization: Bearer <api.admin_token>
+	uiSupervisor               // the web interface's cookie and CSRF token of a supervisor (variant.uiUser)
+	uiAgent                    // the web interface's cookie and CSRF token of the variant's agent
 )
 
 func (c caller) String() string {
-	return [...]string{"integration", "agent", "anonymous", "optimus", "admin"}[c]
+	return [...]string{"integration", "agent", "anonymous", "optimus", "admin", "ui-supervisor", "ui-agent"}[c]
 }
+
+func (c caller) ui() bool { return c == uiSupervisor || c == uiAgent }
 
 // where is where a parameter travels.
 type where int
@@ -94,6 +98,12 @@ type variant struct {
 	// errors reads a 4xx body: the field it names, and whether it has the
 	// route's error shape.
 	errors func(body []byte) (field string, ok bool)
+	// uiUser is the supervisor a uiSupervisor caller logs in as; "" is
+	// uiSue.
+	uiUser string
+	// stream: a 200 is an endless stream (server-sent events); its
+	// headers are the answer.
+	stream bool
 }
 
 func (v variant) sendMethod() string {
@@ -346,7 +356,7 @@ func public() []variant {
 // wildcard goes two segments deep, below every real route of the group.
 func notFound() []variant {
 	var out []variant
-	for _, prefix := range []string{"/api", "/api/v1", "/api/agents", "/api/admin", "/api/callbacks", "/api/dialer"} {
+	for _, prefix := range []string{"/api", "/api/v1", "/api/agents", "/api/admin", "/api/callbacks", "/api/dialer", "/ui"} {
 		for _, p := range []string{prefix, prefix + "/*"} {
 			v := variant{route: echo.RouteNotFound + " " + p, method: http.MethodPut,
 				callers: []caller{integration, agent}, refused: []caller{anonymous}, agent: agentPause, errors: jsonError}
@@ -367,6 +377,9 @@ func notFound() []variant {
 			}
 			if prefix == "/api/dialer" {
 				v.callers, v.refused = []caller{integration}, []caller{agent, anonymous}
+			}
+			if prefix == "/ui" { // the group checks the session cookie first
+				v.callers, v.refused = []caller{uiSupervisor}, []caller{integration, anonymous}
 			}
 			out = append(out, v)
 		}
@@ -579,7 +592,7 @@ func callbackRoutes() []variant {
 func table() []variant {
 	var out []variant
 	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), webhooks(), recordingRoutes(), callbackRoutes(), notFound(),
-		dialerRoutes(), optimusDialer()} {
+		dialerRoutes(), optimusDialer(), webUI()} {
 		out = append(out, part...)
 	}
 	return out
@@ -727,4 +740,57 @@ func optimusTextError(body []byte) (string, bool) {
 	}
 	text, ok := strings.CutPrefix(string(body), "ERROR: ")
 	return text, ok
+}
+
+// The supervisors of the web interface: uiSue acts, uiLeaver is the one the
+// logout route logs out (a logout ends the session other requests use).
+const (
+	uiSue    = "sue"
+	uiLeaver = "leaver"
+)
+
+func uiPassword(user string) string { return "ui-password-of-" + user + "-0123456789" }
+
+func formField(name, valid string, accepts func(sent) bool, aliases ...string) param {
+	return param{name: name, in: inForm, valid: valid, accepts: accepts, aliases: aliases}
+}
+
+// webUI is the web interface: its page and assets, the login form, and
+// what a session (cookie and CSRF token) may do: read itself, follow the
+// live views, change agents' states, log out.
+func webUI() []variant {
+	page := func(route string, strict bool, params ...param) variant {
+		return variant{route: route, params: params, callers: []caller{anonymous}, strict: strict, errors: jsonError}
+	}
+	login := []param{
+		{name: "username", in: inForm, valid: agentLocked, accepts: never, secret: true},
+		{name: "password", in: inForm, valid: agentPassword(agentLocked), accepts: never, secret: true},
+	}
+	session := func(route string, callers ...caller) variant {
+		return variant{route: route, callers: callers, refused: []caller{anonymous, integration}, agent: agentPause, errors: jsonError, strict: true}
+	}
+	act := func(action, agentID string, callers []caller, refused []caller, extra ...param) variant {
+		v := session("POST /ui/agents/:id/"+action, callers...)
+		v.params = append([]param{pathParam("id", agentID, never, "agent")}, extra...)
+		v.body, v.agent = inForm, agentID
+		v.refused = append(v.refused, refused...)
+		return v
+	}
+	events := session("GET /ui/events", uiSupervisor, uiAgent)
+	events.stream = true
+	logout := session("POST /ui/logout", uiSupervisor)
+	logout.uiUser, logout.body = uiLeaver, inForm
+	both := []caller{uiSupervisor, uiAgent}
+	return []variant{
+		page("GET /", false), page("GET /ui", false), page("GET /ui/", true),
+		page("GET /ui/assets/:file", true, pathParam("file", "app.js", never)),
+		{route: "POST /ui/login", params: login, body: inForm, callers: []caller{anonymous}, strict: true, errors: jsonError},
+		session("GET /ui/session", uiSupervisor, uiAgent),
+		events,
+		logout,
+		act("login", agentLogin, []caller{uiAgent}, []caller{uiSupervisor}, optional(formField("endpoint", agentEndpoint(agentLogin), never))),
+		act("ready", agentPause, both, nil),
+		act("not_ready", agentPause, both, nil, formField("activity", "lunch", cleanText)),
+		act("logout", agentLogout, both, nil),
+	}
 }

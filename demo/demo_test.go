@@ -1,0 +1,66 @@
+package demo_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd/demo"
+	"github.com/ccdhq/ccd/internal/daemontest"
+	"github.com/ccdhq/ccd/internal/pgtest"
+)
+
+// The demo moves by itself: callers arrive and are answered by the
+// simulated agents, agents pause with an activity, and the real-time view
+// shows it; every login is generated, none repeats.
+func TestDemoRunsACallCenter(t *testing.T) {
+	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
+		Agents: 3, CallsPerMinute: 240, PauseEvery: 300 * time.Millisecond, UserCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := d.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+	seen := map[string]bool{d.Token: true}
+	for _, c := range d.Users {
+		if len(c.Password) < 20 || seen[c.Password] {
+			t.Fatalf("password of %s: %q", c.User, c.Password)
+		}
+		seen[c.Password] = true
+	}
+	if len(d.Users) != 5 {
+		t.Fatalf("%d users, want a supervisor, an admin and 3 agents", len(d.Users))
+	}
+
+	get := func(path string, out any) {
+		req, _ := http.NewRequest("GET", d.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+d.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	var onCall, paused bool
+	deadline := time.Now().Add(30 * time.Second)
+	for !(onCall && paused) {
+		if time.Now().After(deadline) {
+			t.Fatalf("within 30 s: an agent on a call %v, an agent paused %v (%d calls placed)", onCall, paused, d.Load.Calls())
+		}
+		var agents []struct{ State, Activity string }
+		get("/api/agents", &agents)
+		for _, a := range agents {
+			onCall = onCall || a.State == "on_call"
+			paused = paused || (a.State == "not_ready" && a.Activity != "")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,306 @@
+// ccd web interface: one page, three views (wallboard, supervisor console,
+// agent console) fed by one server-sent event stream. Every text from the
+// server goes in with textContent, never as HTML.
+
+const stateNames = {
+  logged_out: "Logged out", ready: "Ready", not_ready: "Not ready", ringing: "Ringing",
+  on_call: "On call", on_direct_call: "Direct call", wrap_up: "Wrap-up",
+};
+const shownStates = ["ready", "on_call", "ringing", "wrap_up", "not_ready"];
+
+let session = null;   // {kind, name, agent, csrf, views, activities}
+let stream = null;    // EventSource
+let last = null;      // newest snapshot, with receivedAt
+let timer = null;
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function clock(seconds) {
+  seconds = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(seconds / 3600), m = Math.floor(seconds / 60) % 60, s = seconds % 60;
+  const mm = h ? String(m).padStart(2, "0") : String(m);
+  return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+}
+
+// elapsed is how long ago the snapshot was received, so that clocks tick
+// between snapshots.
+const elapsed = () => (last ? (Date.now() - last.receivedAt) / 1000 : 0);
+
+async function post(path, fields = {}) {
+  const body = new URLSearchParams(fields);
+  const headers = { "Content-Type": "application/x-www-form-urlencoded" };
+  if (session) headers["X-CSRF-Token"] = session.csrf;
+  const r = await fetch(path, { method: "POST", headers, body, credentials: "same-origin" });
+  let data = null;
+  if (r.status !== 204) data = await r.json().catch(() => null);
+  if (!r.ok) {
+    const e = data && data.error ? data.error : { message: r.statusText };
+    throw Object.assign(new Error(e.message), { field: e.field, status: r.status });
+  }
+  return data;
+}
+
+// ---- thresholds (wallboard), from the address: #wallboard?wait_amber=30 ----
+function thresholds() {
+  const q = new URLSearchParams(location.hash.split("?")[1] || "");
+  const n = (k, d) => (q.has(k) && !isNaN(+q.get(k)) ? +q.get(k) : d);
+  return {
+    waitAmber: n("wait_amber", 30), waitRed: n("wait_red", 60),
+    waitingAmber: n("waiting_amber", 3), waitingRed: n("waiting_red", 6),
+    slAmber: n("sl_amber", 80), slRed: n("sl_red", 60),
+  };
+}
+const above = (v, amber, red) => (v >= red ? "red" : v >= amber ? "amber" : "");
+const below = (v, amber, red) => (v == null ? "" : v < red ? "red" : v < amber ? "amber" : "");
+
+// ---- views ----
+function currentView() {
+  const v = location.hash.slice(1).split("?")[0];
+  return session && session.views.includes(v) ? v : session ? session.views[0] : "login";
+}
+
+function show() {
+  const view = currentView();
+  for (const s of document.querySelectorAll("main > section")) s.hidden = s.id !== "view-" + view;
+  $("top").hidden = !session;
+  if (session) {
+    $("who").textContent = (session.display || session.name) + " (" + session.kind + ")";
+    const nav = $("nav");
+    nav.replaceChildren(...session.views.map((v) =>
+      el("a", { href: "#" + v, id: "nav-" + v, text: v[0].toUpperCase() + v.slice(1), ...(v === view ? { "aria-current": "page" } : {}) })));
+  }
+  document.title = "ccd – " + view;
+  render();
+}
+
+function render() {
+  if (!session || !last) return;
+  const view = currentView();
+  if (view === "wallboard") renderWallboard();
+  if (view === "supervisor") renderSupervisor();
+  if (view === "agent") renderAgent();
+}
+
+function tile(id, label, value, level = "", cls = "") {
+  const t = el("div", { class: "tile " + cls, id, role: "group", "aria-label": label },
+    el("p", { class: "label", text: label }),
+    typeof value === "string" || typeof value === "number" ? el("p", { class: "value", text: String(value) }) : value);
+  if (level) t.dataset.level = level;
+  return t;
+}
+
+function agentsLine(counts) {
+  const v = el("p", { class: "value" });
+  for (const s of shownStates) v.append(el("span", { "data-state": s, text: stateNames[s] + " " + (counts[s] || 0) }));
+  return v;
+}
+
+function queueTiles(prefix, q, th, extra) {
+  const longest = q.longest_wait_seconds + (q.waiting ? extra : 0);
+  const sl = q.today.service_level_percent;
+  return [
+    tile(prefix + "-waiting", "Waiting now", q.waiting, above(q.waiting, th.waitingAmber, th.waitingRed)),
+    tile(prefix + "-longest", "Longest wait", clock(longest), above(longest, th.waitAmber, th.waitRed)),
+    tile(prefix + "-sl", "Service level", sl == null ? "–" : Math.round(sl) + "%", below(sl, th.slAmber, th.slRed)),
+    tile(prefix + "-offered", "Offered", q.today.offered),
+    tile(prefix + "-answered", "Answered", q.today.answered),
+    tile(prefix + "-abandoned", "Abandoned", q.today.abandoned),
+  ];
+}
+
+function renderWallboard() {
+  const th = thresholds(), extra = elapsed();
+  const qs = last.queues;
+  const sum = (f) => qs.reduce((a, q) => a + f(q), 0);
+  const answered = sum((q) => q.today.answered), abandoned = sum((q) => q.today.abandoned), inSL = sum((q) => q.today.answered_in_sl);
+  const total = {
+    waiting: sum((q) => q.waiting),
+    longest_wait_seconds: Math.max(0, ...qs.map((q) => q.longest_wait_seconds)),
+    today: { offered: sum((q) => q.today.offered), answered, abandoned,
+      service_level_percent: answered + abandoned ? Math.round((inSL / (answered + abandoned)) * 1000) / 10 : null },
+  };
+  const byState = {};
+  for (const a of last.agents) byState[a.state] = (byState[a.state] || 0) + 1;
+  $("wb-total-title").hidden = false;
+  $("wb-total").replaceChildren(
+    ...queueTiles("wb-total", total, th, extra),
+    tile("wb-total-agents", "Agents", agentsLine(byState), "", "agents"));
+  $("wb-queues").replaceChildren(...qs.map((q) => el("section", { class: "queue-row", "data-queue": q.code, "aria-label": "Queue " + (q.name || q.code) },
+    el("h2", { text: q.name || q.code }),
+    el("div", { class: "wb-grid" }, ...queueTiles("wb-q-" + q.code, q, th, extra), tile("wb-q-" + q.code + "-agents", "Agents", agentsLine(q.agents), "", "agents")))));
+  $("wb-stamp").textContent = "Service level, offered, answered and abandoned: today since midnight. Updated " + new Date(last.at).toLocaleTimeString();
+}
+
+function stateText(a) {
+  return (stateNames[a.state] || a.state) + (a.activity ? " – " + a.activity : "");
+}
+
+// fillActivities puts the activity codes into a select, the first chosen.
+function fillActivities(s) {
+  s.replaceChildren(...session.activities.map((a) => el("option", { value: a.code, text: a.name || a.code })));
+  if (!session.activities.length) s.append(el("option", { value: "break", text: "break" }));
+  s.selectedIndex = 0;
+  return s;
+}
+
+function activitySelect(id) {
+  return fillActivities(el("select", { id }));
+}
+
+async function supervisorAction(agent, action, fields = {}) {
+  const msg = $("sv-message");
+  try {
+    const st = await post("/ui/agents/" + encodeURIComponent(agent) + "/" + action, fields);
+    msg.textContent = (st.name || st.id) + ": " + stateText(st);
+  } catch (e) {
+    msg.textContent = "Agent " + agent + ": " + e.message;
+  }
+}
+
+function renderSupervisor() {
+  const extra = elapsed();
+  const body = $("sv-agents");
+  // Rows are kept and updated in place, so that a focused control stays
+  // focused while the figures change.
+  const rows = new Map([...body.children].map((r) => [r.dataset.agent, r]));
+  const seen = new Set();
+  for (const a of last.agents) {
+    seen.add(a.id);
+    let r = rows.get(a.id);
+    if (!r) {
+      const label = a.name || a.id;
+      const sel = activitySelect("sv-act-" + a.id);
+      sel.setAttribute("aria-label", "Pause reason for " + label);
+      r = el("tr", { "data-agent": a.id },
+        el("th", { scope: "row", "data-field": "name" }),
+        el("td", {}, el("span", { class: "badge", "data-field": "state" })),
+        el("td", { class: "num", "data-field": "time" }),
+        el("td", { "data-field": "queue" }),
+        el("td", { "data-field": "number" }),
+        el("td", { class: "num", "data-field": "calls" }),
+        el("td", {}, el("div", { class: "actions" },
+          el("button", { type: "button", "data-action": "ready", "aria-label": "Force " + label + " ready", text: "Ready", onclick: () => supervisorAction(a.id, "ready") }),
+          sel,
+          el("button", { type: "button", "data-action": "not_ready", "aria-label": "Force " + label + " not ready", text: "Not ready",
+            onclick: () => supervisorAction(a.id, "not_ready", { activity: sel.value }) }),
+          el("button", { type: "button", class: "quiet", "data-action": "logout", "aria-label": "Log " + label + " out", text: "Log out", onclick: () => supervisorAction(a.id, "logout") }))));
+      body.append(r);
+    }
+    const f = (n) => r.querySelector(`[data-field="${n}"]`);
+    f("name").textContent = a.name ? a.name + " (" + a.id + ")" : a.id;
+    f("state").textContent = stateText(a);
+    f("state").dataset.state = a.state;
+    f("time").textContent = clock(a.seconds_in_status + extra);
+    f("queue").textContent = a.queue || "–";
+    f("number").textContent = a.contact || "–";
+    f("calls").textContent = String(a.today.answered);
+    const out = a.state === "logged_out";
+    r.querySelector('[data-action="ready"]').disabled = out || a.state === "ready";
+    r.querySelector('[data-action="not_ready"]').disabled = out;
+    r.querySelector('[data-action="logout"]').disabled = out;
+  }
+  for (const [id, r] of rows) if (!seen.has(id)) r.remove();
+}
+
+async function agentAction(action, fields = {}) {
+  const msg = $("ag-message");
+  try {
+    await post("/ui/agents/" + encodeURIComponent(session.agent) + "/" + action, fields);
+    msg.textContent = "";
+  } catch (e) {
+    msg.textContent = e.message;
+  }
+}
+
+function renderAgent() {
+  const me = last.agents[0];
+  if (!me) return;
+  const st = $("ag-state");
+  st.textContent = stateText(me);
+  st.dataset.state = me.state;
+  $("ag-time").textContent = clock(me.seconds_in_status + elapsed());
+  $("ag-call-queue").textContent = me.queue || "–";
+  $("ag-call-number").textContent = me.contact || "–";
+  $("ag-today-answered").textContent = String(me.today.answered);
+  $("ag-today-talk").textContent = clock(me.today.acd_talk_seconds);
+  const out = me.state === "logged_out";
+  $("ag-login").disabled = !out;
+  $("ag-ready").disabled = out || me.state === "ready";
+  $("ag-notready").disabled = out;
+  $("ag-logout").disabled = out;
+}
+
+// ---- session and stream ----
+function connect() {
+  if (stream) stream.close();
+  stream = new EventSource("/ui/events");
+  stream.addEventListener("snapshot", (ev) => {
+    last = JSON.parse(ev.data);
+    last.receivedAt = Date.now();
+    window.ccdLast = { seq: last.seq, at: last.at, receivedAt: last.receivedAt };
+    render();
+  });
+  stream.addEventListener("ended", () => signedOut("Your session ended: sign in again."));
+}
+
+function signedIn(s) {
+  session = s;
+  fillActivities($("ag-activity"));
+  connect();
+  clearInterval(timer);
+  timer = setInterval(render, 1000);
+  show();
+}
+
+function signedOut(message = "") {
+  session = null; last = null;
+  if (stream) stream.close();
+  stream = null;
+  clearInterval(timer);
+  $("sv-agents").replaceChildren();
+  $("login-error").textContent = message;
+  history.replaceState(null, "", location.pathname);
+  show();
+  $("username").focus();
+}
+
+async function start() {
+  $("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const err = $("login-error");
+    err.textContent = "";
+    try {
+      signedIn(await post("/ui/login", { username: $("username").value, password: $("password").value }));
+      $("password").value = "";
+      $("main").focus();
+    } catch (e) {
+      err.textContent = e.status === 401 ? "Wrong user name or password." : e.message;
+      (e.field === "username" ? $("username") : $("password")).focus();
+    }
+  });
+  $("logout").addEventListener("click", async () => {
+    try { await post("/ui/logout"); } catch { /* the session is gone either way */ }
+    signedOut();
+  });
+  $("ag-login").addEventListener("click", () => agentAction("login"));
+  $("ag-ready").addEventListener("click", () => agentAction("ready"));
+  $("ag-notready").addEventListener("click", () => agentAction("not_ready", { activity: $("ag-activity").value }));
+  $("ag-logout").addEventListener("click", () => agentAction("logout"));
+  window.addEventListener("hashchange", show);
+  const r = await fetch("/ui/session", { credentials: "same-origin" });
+  if (r.ok) signedIn(await r.json());
+  else signedOut();
+}
+
+start();

@@ -1,0 +1,378 @@
+// Package webui is ccd's web interface for people: a login for agents,
+// supervisors and administrators, the wallboard, the supervisor console and
+// the agent console. Its pages are plain HTML, CSS and JavaScript modules
+// embedded in the binary (no build step); they read one live stream (server-sent
+// events) fed by the event log's in-process fan-out and the ACD's snapshot, and
+// act through the same agent service as the REST API.
+//
+// Sessions are cookies (HttpOnly, SameSite=Strict) whose token is kept only
+// as a hash in PostgreSQL, with an expiry; every request that changes
+// something carries the session's CSRF token. Supervisors and administrators
+// are rows of ui_user (bcrypt); agents log in with the password of their live
+// configuration. The integration and BI credentials have no login here.
+package webui
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/api"
+	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/store"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+)
+
+//go:embed static
+var static embed.FS
+
+// Store keeps the interface's users and sessions (store.DB).
+type Store interface {
+	UIUserByName(ctx context.Context, username string) (store.UIUser, bool, error)
+	OpenUISession(ctx context.Context, hash []byte, kind, name string, created, expires time.Time, total int) error
+	UISessionOf(ctx context.Context, hash []byte, now time.Time) (store.UISession, bool, error)
+	CloseUISession(ctx context.Context, hash []byte) error
+}
+
+// Realtime is the ACD's present with today's figures (api.Realtime).
+type Realtime interface {
+	Queues(ctx context.Context) ([]api.QueueView, error)
+	Agents(ctx context.Context) ([]api.AgentView, error)
+}
+
+// Options are what the interface works with.
+type Options struct {
+	Store Store
+	// Agents is the agent service of the REST API: the ACD's AgentControl,
+	// agents' passwords (throttled), login at an allowed endpoint.
+	Agents *api.Agents
+	// Realtime feeds the views; Hub says when something happened.
+	Realtime Realtime
+	Hub      *eventlog.Hub
+	// Activities are the not-ready codes agents choose from (live).
+	Activities func() []config.Activity
+	// Emit writes an audit event (the event log writer's Add).
+	Emit func(eventlog.Event) error
+	// SessionTTL is how long a session lasts (default 12 h); MaxSessions
+	// bounds them in all (default 10,000).
+	SessionTTL  time.Duration
+	MaxSessions int
+	// SecureCookie marks the cookie Secure (ccd serves HTTPS).
+	SecureCookie bool
+	// Refresh is the longest time between two pushes of the live views,
+	// for the figures that change without an event of this process
+	// (the statistics job, another ccd); default 1 s.
+	Refresh time.Duration
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// The paths of the interface.
+const (
+	Prefix      = "/ui"
+	CookieName  = "ccd_ui"
+	CSRFHeader  = "X-CSRF-Token"
+	csrfContext = "ccd-csrf:"
+)
+
+// UI is the mounted interface; Run feeds its live views.
+type UI struct {
+	o    Options
+	live *broadcaster
+}
+
+// Mount adds the interface's routes to srv. The live views start with Run.
+func Mount(srv *api.Server, o Options) *UI {
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 10000
+	}
+	if o.Refresh <= 0 {
+		o.Refresh = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Activities == nil {
+		o.Activities = func() []config.Activity { return nil }
+	}
+	u := &UI{o: o, live: newBroadcaster(o.Realtime, o.Now, o.Log)}
+	e := srv.Echo
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, Prefix+"/") })
+	e.GET(Prefix, func(c echo.Context) error { return c.Redirect(http.StatusFound, Prefix+"/") })
+	e.GET(Prefix+"/", u.page, api.QueryParams())
+	e.GET(Prefix+"/assets/:file", u.asset, api.QueryParams())
+	e.POST(Prefix+"/login", u.login, api.QueryParams())
+	g := e.Group(Prefix, u.session)
+	g.GET("/session", u.sessionInfo, api.QueryParams())
+	g.GET("/events", u.events, api.QueryParams())
+	g.POST("/logout", u.logout, u.csrf, api.QueryParams())
+	for _, action := range []string{"login", "ready", "not_ready", "logout"} {
+		g.POST("/agents/:id/"+action, u.agentAction(action), u.csrf, api.QueryParams())
+	}
+	return u
+}
+
+// Run pushes the live views until ctx ends.
+func (u *UI) Run(ctx context.Context) { u.live.run(ctx, u.o.Hub, u.o.Refresh) }
+
+// page serves the one page of the interface; it works out who is logged in
+// and which view to show from GET session.
+func (u *UI) page(c echo.Context) error { return u.serveFile(c, "index.html") }
+
+func (u *UI) asset(c echo.Context) error {
+	name := c.Param("file")
+	if name == "index.html" || strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") {
+		return &ccd.Error{Code: ccd.ENOTFOUND, Field: "file", Message: "no such asset"}
+	}
+	return u.serveFile(c, name)
+}
+
+func (u *UI) serveFile(c echo.Context, name string) error {
+	b, err := fs.ReadFile(static, "static/"+name)
+	if err != nil {
+		return &ccd.Error{Code: ccd.ENOTFOUND, Field: "file", Message: "no such asset"}
+	}
+	h := c.Response().Header()
+	// The page loads only its own scripts and styles, and no one frames it.
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if strings.HasSuffix(name, ".js") {
+		ctype = "text/javascript; charset=utf-8"
+	}
+	return c.Blob(http.StatusOK, ctype, b)
+}
+
+// HashPassword is what ui_user keeps of a password: bcrypt at cost 12, slow
+// on purpose (about a quarter of a second), so that a stolen table is
+// expensive to guess from.
+func HashPassword(password string) (string, error) { return HashPasswordCost(password, 12) }
+
+// HashPasswordCost is HashPassword at another bcrypt cost (tests, which
+// log in many times, use the lowest).
+func HashPasswordCost(password string, cost int) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	return string(h), err
+}
+
+// Roles of ui_user.
+var userKinds = map[string]ccd.PrincipalKind{"supervisor": ccd.Supervisor, "admin": ccd.Admin}
+
+// ValidRole tells whether role may be given to a user of the interface.
+func ValidRole(role string) bool { _, ok := userKinds[role]; return ok }
+
+// dummyHash is compared when a name is unknown, so that an unknown name
+// takes as long as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user"), 12)
+
+// login checks a name and password (a ui_user first, then an agent of the
+// live configuration) and opens a session.
+func (u *UI) login(c echo.Context) error {
+	// A page of another site must not log the browser in (to an account
+	// of the attacker's): browsers send Origin with every form post.
+	if origin := c.Request().Header.Get("Origin"); origin != "" {
+		if o, err := url.Parse(origin); err != nil || o.Host != c.Request().Host {
+			return &ccd.Error{Code: ccd.EFORBIDDEN, Message: "login from another site"}
+		}
+	}
+	username, password := c.FormValue("username"), c.FormValue("password")
+	switch {
+	case username == "":
+		return ccd.Invalid("username", "is required")
+	case len(username) > 128:
+		return ccd.Invalid("username", "is longer than 128 bytes")
+	case password == "":
+		return ccd.Invalid("password", "is required")
+	case len(password) > 72: // bcrypt reads no further
+		return ccd.Invalid("password", "is longer than 72 bytes")
+	}
+	ctx := c.Request().Context()
+	user, found, err := u.o.Store.UIUserByName(ctx, username)
+	if err != nil {
+		return u.unavailable(err)
+	}
+	var p ccd.Principal
+	var ok bool
+	if found {
+		ok, err = u.o.Agents.CheckSecret(c, "ui:"+username, true, func() bool {
+			return bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(password)) == nil
+		})
+		p = ccd.NewPrincipal(userKinds[user.Role], username)
+	} else {
+		ok, err = u.o.Agents.CheckPassword(c, username, password)
+		p = ccd.AgentPrincipal(username)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok || (found && p.Kind == "") {
+		if !found && !ok {
+			_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		}
+		return &ccd.Error{Code: ccd.EUNAUTH, Message: "wrong user name or password"}
+	}
+	token := newToken()
+	now := u.o.Now()
+	if err := u.o.Store.OpenUISession(ctx, hashToken(token), string(p.Kind), username, now, now.Add(u.o.SessionTTL), u.o.MaxSessions); err != nil {
+		return u.unavailable(err)
+	}
+	c.SetCookie(&http.Cookie{Name: CookieName, Value: token, Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: u.o.SecureCookie, Expires: now.Add(u.o.SessionTTL)})
+	return c.JSON(http.StatusOK, u.describe(p, token))
+}
+
+func (u *UI) unavailable(err error) error {
+	if ccd.ErrorCode(err) != "" {
+		return err
+	}
+	u.o.Log.Warn("web interface: database failed", "err", err)
+	return &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "database unavailable: sessions are kept in the database; retry"}
+}
+
+// sessionView is what the page learns about its session.
+type sessionView struct {
+	Kind       string     `json:"kind"`
+	Name       string     `json:"name"`
+	Display    string     `json:"display,omitempty"` // an agent's name
+	Agent      string     `json:"agent,omitempty"`
+	CSRF       string     `json:"csrf"`
+	Views      []string   `json:"views"`
+	Activities []activity `json:"activities"`
+}
+
+// activity is a not-ready code as the page reads it.
+type activity struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+func (u *UI) describe(p ccd.Principal, token string) sessionView {
+	v := sessionView{Kind: string(p.Kind), Name: p.Name, Agent: p.Agent, CSRF: csrfToken(token), Activities: []activity{}}
+	for _, a := range u.o.Activities() {
+		v.Activities = append(v.Activities, activity{Code: a.Code, Name: a.Name})
+	}
+	if p.Agent != "" {
+		v.Display, _ = u.o.Agents.Profile(p.Agent)
+	}
+	switch {
+	case p.Has(ccd.RoleAgentForce):
+		v.Views = []string{"wallboard", "supervisor"}
+	case p.Has(ccd.RoleAgentSelf):
+		v.Views = []string{"agent"}
+	}
+	return v
+}
+
+// session authenticates a request by its cookie.
+func (u *UI) session(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ck, err := c.Cookie(CookieName)
+		if err != nil || ck.Value == "" {
+			return &ccd.Error{Code: ccd.EUNAUTH, Message: "not logged in"}
+		}
+		s, ok, err := u.o.Store.UISessionOf(c.Request().Context(), hashToken(ck.Value), u.o.Now())
+		if err != nil {
+			return u.unavailable(err)
+		}
+		if !ok {
+			return &ccd.Error{Code: ccd.EUNAUTH, Message: "session expired or ended: log in again"}
+		}
+		p := ccd.NewPrincipal(ccd.PrincipalKind(s.Kind), s.Name)
+		if p.Kind == ccd.AgentUser {
+			p = ccd.AgentPrincipal(s.Name)
+		}
+		api.SetPrincipal(c, p)
+		c.Set("ui_token", ck.Value)
+		return next(c)
+	}
+}
+
+// csrf lets a state-changing request through only with the session's CSRF
+// token in the X-CSRF-Token header or the csrf_token form field: another
+// site can make the browser send the cookie (SameSite aside), not read the
+// token.
+func (u *UI) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		got := c.Request().Header.Get(CSRFHeader)
+		if got == "" {
+			got = c.FormValue("csrf_token")
+		}
+		token, _ := c.Get("ui_token").(string)
+		if got == "" || !hmac.Equal([]byte(got), []byte(csrfToken(token))) {
+			return &ccd.Error{Code: ccd.EFORBIDDEN, Field: "csrf_token", Message: "missing or wrong CSRF token: reload the page"}
+		}
+		return next(c)
+	}
+}
+
+func (u *UI) sessionInfo(c echo.Context) error {
+	token, _ := c.Get("ui_token").(string)
+	return c.JSON(http.StatusOK, u.describe(api.PrincipalOf(c), token))
+}
+
+func (u *UI) logout(c echo.Context) error {
+	token, _ := c.Get("ui_token").(string)
+	if err := u.o.Store.CloseUISession(c.Request().Context(), hashToken(token)); err != nil {
+		return u.unavailable(err)
+	}
+	c.SetCookie(&http.Cookie{Name: CookieName, Value: "", Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: u.o.SecureCookie, MaxAge: -1})
+	return c.NoContent(http.StatusNoContent)
+}
+
+// csrfToken is derived from the session token, so that it needs no storage
+// and ends with the session.
+func csrfToken(session string) string {
+	m := hmac.New(sha256.New, []byte(session))
+	m.Write([]byte(csrfContext))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func newToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// CheckUser checks a new user of the interface: a name (at most 128 bytes,
+// no spaces or control characters), a role (supervisor or admin) and a
+// password of 12 to 72 bytes (bcrypt reads no further).
+func CheckUser(name, role, password string) error {
+	switch {
+	case name == "" || len(name) > 128:
+		return ccd.Invalid("name", "must be 1 to 128 bytes")
+	case strings.IndexFunc(name, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		return ccd.Invalid("name", "must not contain spaces or control characters")
+	case !ValidRole(role):
+		return ccd.Invalid("role", "must be supervisor or admin")
+	case len(password) < 12 || len(password) > 72:
+		return ccd.Invalid("password", "must be 12 to 72 bytes")
+	}
+	return nil
+}
