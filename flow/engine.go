@@ -121,9 +121,10 @@ const (
 	requesting       // an HTTP answer
 )
 
-// MaxImmediateSteps bounds the nodes one input may walk through: validation
-// refuses loops without a prompt, and this guards the rest (a remote service
-// sending a call round in circles).
+// MaxImmediateSteps bounds the nodes a call may walk through without the
+// caller hearing or keying anything: validation refuses loops without a
+// prompt, and this guards the rest (a remote service sending a call round in
+// circles through modules that only make requests).
 const MaxImmediateSteps = 64
 
 // Call is one call in a flow. It is not safe for concurrent use: one loop
@@ -162,7 +163,6 @@ func (c *Call) Done() bool { return c.done }
 // Step takes one input and returns what to do next.
 func (c *Call) Step(env Env, in Input) []Action {
 	c.out = c.out[:0:0]
-	c.steps = 0
 	if c.done {
 		return nil
 	}
@@ -315,6 +315,7 @@ func (c *Call) switchNode(env Env) {
 
 // prompt plays media the first digit interrupts.
 func (c *Call) prompt(media []string) {
+	c.steps = 0
 	c.seq++
 	c.phase = prompting
 	c.emit(Action{Kind: ActPlay, ID: c.seq, Media: media, Interruptible: true})
@@ -322,6 +323,7 @@ func (c *Call) prompt(media []string) {
 
 // play plays media to the end.
 func (c *Call) play(media []string) {
+	c.steps = 0
 	c.seq++
 	c.phase = playing
 	c.emit(Action{Kind: ActPlay, ID: c.seq, Media: media})
@@ -329,6 +331,7 @@ func (c *Call) play(media []string) {
 
 // wait starts the input timer.
 func (c *Call) wait(d time.Duration) {
+	c.steps = 0
 	c.seq++
 	c.phase = collecting
 	c.emit(Action{Kind: ActTimer, ID: c.seq, After: d})
