@@ -337,8 +337,8 @@ func TestIdentification(t *testing.T) {
 	t.Run("destination", func(t *testing.T) {
 		f := compile(t, identifyFlow("destination"), Refs{})
 		for body, want := range map[string]string{
-			`{"status":"ok","destination":"1,silver"}`: "queue:silver",
-			`{"status":"ok","destination":"silver"}`:   "queue:silver",
+			`{"status":"ok","destination":"1,silver"}`:  "queue:silver",
+			`{"status":"ok","destination":"silver"}`:    "queue:silver",
 			`{"status":"ok","destination":"1,nowhere"}`: "queue:bronze",
 		} {
 			k := start(t, f, Env{}, nil)

@@ -35,17 +35,17 @@ type Flow struct {
 type Node struct {
 	ID string `yaml:"id"`
 
-	Menu     *Menu     `yaml:"menu"`
-	Time     *TimeCond `yaml:"time"`
-	Switch   *SwitchNode  `yaml:"switch"`
-	Identify *Identify `yaml:"identify"`
-	HTTP     *HTTP     `yaml:"http"`
-	Play     *Play     `yaml:"play"`
-	Say      *Say      `yaml:"say"`
-	Set      *Set      `yaml:"set"`
-	Branch   *Branch   `yaml:"branch"`
-	Goto     string    `yaml:"goto"` // Dest
-	Hangup   bool      `yaml:"hangup"`
+	Menu     *Menu       `yaml:"menu"`
+	Time     *TimeCond   `yaml:"time"`
+	Switch   *SwitchNode `yaml:"switch"`
+	Identify *Identify   `yaml:"identify"`
+	HTTP     *HTTP       `yaml:"http"`
+	Play     *Play       `yaml:"play"`
+	Say      *Say        `yaml:"say"`
+	Set      *Set        `yaml:"set"`
+	Branch   *Branch     `yaml:"branch"`
+	Goto     string      `yaml:"goto"` // Dest
+	Hangup   bool        `yaml:"hangup"`
 
 	Queue     *QueueDest `yaml:"queue"`
 	Agent     string     `yaml:"agent"`     // agent id: rung directly

@@ -119,7 +119,7 @@ func driveRandomly(t *testing.T, r *rand.Rand, f *Compiled) {
 			waitsInNode++
 		}
 		if n, ok := f.Node(node); ok && n.Menu != nil {
-			limit := (n.Menu.TimeoutRetries+1)+(n.Menu.InvalidRetries+1)*(max(n.Menu.DirectDial, 1)+1) + 1
+			limit := (n.Menu.TimeoutRetries + 1) + (n.Menu.InvalidRetries+1)*(max(n.Menu.DirectDial, 1)+1) + 1
 			if waitsInNode > limit {
 				t.Logf("menu %+v trace %v", *n.Menu, kinds(k.actions[max(len(k.actions)-30, 0):]))
 				t.Fatalf("menu %s kept the caller for %d inputs (retries %d/%d)", node, waitsInNode,
