@@ -76,7 +76,7 @@ func parsePairs(body string) ([][2]string, error) {
 		}
 		k, v, ok := strings.Cut(part, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("the answer %q is not key=value&...", clip(body))
+			return nil, fmt.Errorf("the answer %q is not key=value pairs joined by &", clip(body))
 		}
 		key, err1 := url.QueryUnescape(k)
 		val, err2 := url.QueryUnescape(v)

@@ -167,6 +167,8 @@ var kinds = map[ccd.ConfigKind]kind{
 	ccd.ConfigGroup:    {"Groups", "groups", "Name", "name"},
 	ccd.ConfigRoute:    {"Routes", "routes", "DNIS", "dnis"},
 	ccd.ConfigActivity: {"Activities", "activities", "Code", "code"},
+	ccd.ConfigFlow:     {"Flows", "flows", "Name", "name"},
+	ccd.ConfigSwitch:   {"Switches", "switches", "Localnumber", "localnumber"},
 }
 
 func kindOf(name ccd.ConfigKind) (kind, error) {
@@ -197,6 +199,7 @@ func (k kind) index(c *config.ACD, id string) int {
 func cloneLists(c config.ACD) config.ACD {
 	c.Queues, c.Agents, c.Groups = slices.Clone(c.Queues), slices.Clone(c.Agents), slices.Clone(c.Groups)
 	c.Routes, c.Activities = slices.Clone(c.Routes), slices.Clone(c.Activities)
+	c.Flows, c.Switches = slices.Clone(c.Flows), slices.Clone(c.Switches)
 	return c
 }
 
@@ -243,7 +246,7 @@ func hashed(ag config.Agent) (config.Agent, error) {
 // that are not lists, and the rows' items in their order.
 func FromItems(file config.ACD, items []store.ConfigItem) (config.ACD, error) {
 	c := file
-	c.Queues, c.Agents, c.Groups, c.Routes, c.Activities = nil, nil, nil, nil, nil
+	c.Queues, c.Agents, c.Groups, c.Routes, c.Activities, c.Flows, c.Switches = nil, nil, nil, nil, nil, nil, nil
 	slices.SortStableFunc(items, func(a, b store.ConfigItem) int { return int(a.Position - b.Position) })
 	for _, it := range items {
 		k, err := kindOf(it.Kind)
