@@ -29,6 +29,7 @@ import (
 	"github.com/ccdhq/ccd/acd/endpoints"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/flow"
 	"github.com/ccdhq/ccd/store"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -615,3 +616,29 @@ func (m *Manager) Endpoints() *endpoints.Policy {
 }
 
 var _ ccd.ConfigAdmin = (*Manager)(nil)
+
+// ---- switches ----
+
+// Switches are the day/night switches as they are now.
+func (m *Manager) Switches() []flow.Switch {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.cur.Switches)
+}
+
+// SetSwitch turns a switch on or off: a change of the live configuration
+// like any other (stored, applied at once, audited as config.changed with
+// the state before and after).
+func (m *Manager) SetSwitch(ctx context.Context, who ccd.Principal, localnumber string, active bool) (flow.Switch, error) {
+	var out flow.Switch
+	_, err := m.commit(ctx, who, ccd.ConfigSwitch, localnumber, func(next *config.ACD) (int, error) {
+		i := kinds[ccd.ConfigSwitch].index(next, localnumber)
+		if i < 0 {
+			return 0, notFound(ccd.ConfigSwitch, localnumber)
+		}
+		next.Switches[i].Active = active
+		out = next.Switches[i]
+		return i, nil
+	})
+	return out, err
+}
