@@ -41,6 +41,9 @@ const (
 	RoleReadiness Role = "readiness"
 	// RoleAdmin: change the configuration.
 	RoleAdmin Role = "admin"
+	// RoleSwitches: turn the call flows' day/night switches on and off
+	// (the Flexfone variable call flow interface has this role only).
+	RoleSwitches Role = "switches"
 )
 
 // roles are what each kind of principal may do.
@@ -48,7 +51,7 @@ var roles = map[PrincipalKind][]Role{
 	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness},
 	AgentUser:   {RoleAgentSelf},
 	Supervisor:  {RoleSupervise, RoleStats},
-	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness},
+	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleSwitches},
 	BI:          {RoleStats},
 }
 
