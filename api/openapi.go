@@ -63,6 +63,14 @@ func operations() []operation {
 
 		{method: "PUT", path: "/api/admin/agents/:id/skills/:skill", tag: "admin", summary: "set one skill level of an agent", auth: "bearer", body: []string{"level"}},
 		{method: "DELETE", path: "/api/admin/agents/:id/skills/:skill", tag: "admin", summary: "remove one skill of an agent", auth: "bearer", ok: http.StatusNoContent},
+		{method: "POST", path: "/api/admin/switches/:localnumber/state", tag: "admin", summary: "turn a day/night switch on or off (audited)", auth: "bearer", body: []string{"active"}},
+	}
+	for _, path := range []string{"/api/flexfone/variablecallflow", "/api/flexfone/variablecallflow/:localnumber"} {
+		ops = append(ops,
+			operation{method: "GET", path: path, tag: "flexfone", auth: "flexfone", query: []string{"account", "hash"},
+				summary: "Flexfone variable call flows: Localnumber, Name, IsActive, ActiveGoto, InactiveGoto (JSON, or XML by Content-Type/Accept)"},
+			operation{method: "POST", path: path, tag: "flexfone", auth: "flexfone", query: []string{"account", "hash", "state", "localnumber"},
+				summary: "Flexfone: set a variable call flow active (state=true) or inactive (state=false)"})
 	}
 	for _, op := range []string{"asterisk_login", "asterisk_logout", "asterisk_pause", "asterisk_unpause"} {
 		body := map[string][]string{"asterisk_login": {"agent", "endpoint"}, "asterisk_pause": {"agent", "pause_id"}}[op]

@@ -246,6 +246,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		if err := ariL.queue.Apply(ctx, acd); err != nil {
 			return err
 		}
+		if err := ariL.flows.apply(acd); err != nil { // before the routes that name them
+			return err
+		}
 		return ariL.router.SetRoutes(acd.Routes, lk)
 	}, writer.Add, log)
 	if err != nil {
@@ -274,12 +277,19 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		defer wg.Done()
 		ariL.queue.Run(ctx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ariL.flows.app.Run(ctx)
+	}()
 	agents := srv.MountAgents(ariL.queue, auth)
 	omnileads.Mount(srv, agents)
 	optimus.Mount(srv, agents, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
 	srv.MountAdmin(live)
+	mountFlowAPIs(srv, agents, live, cfg)
 	srv.MountOpenAPI()
 	registerACDMetrics(m, ariL.queue)
+	registerFlowMetrics(m, ariL.flows.app)
 	direct := ariL.queue.DirectCall
 	amiL.direct.Store(&direct)
 
@@ -597,6 +607,7 @@ type ariLink struct {
 	client *ari.Client
 	queue  *queue.App
 	router *inbound.Router // the inbound entry: routes by DNIS, live-updated
+	flows  *flowLink       // the call flows ("flow" entry, routes naming a flow)
 	stasis *stasis.Dispatcher
 	once   sync.Once
 	sub    atomic.Pointer[ari.Subscription] // the dispatcher's; set on the client's goroutine, read by close
@@ -690,6 +701,9 @@ func (l *ariLink) wire(cfg config.Config, log *slog.Logger, m *metrics.Metrics, 
 	d.Register("inbound", l.router)
 	d.Register("queue", l.queue)
 	d.Register("agent", l.queue)
+	if l.flows, err = newFlowLink(cfg, l.client, d, l.queue, l.router, emit, log); err != nil {
+		return err
+	}
 	l.stasis = d
 	return nil
 }

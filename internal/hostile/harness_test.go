@@ -22,6 +22,7 @@ import (
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/daemon"
+	"github.com/ccdhq/ccd/flow"
 	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
@@ -32,6 +33,8 @@ const (
 	integrationToken = "hostile-suite-integration-token-0123456789"
 	optimusUser      = "optimus-web-service-user"
 	optimusPassword  = "optimus-web-service-password-0123456789abcdef"
+	flexfoneAccount  = "4711"
+	flexfoneHash     = "flexfone-hash-of-the-hostile-suite-0123456789"
 	adminToken       = "hostile-suite-admin-token-0123456789"
 )
 
@@ -123,6 +126,12 @@ func newHarness(t *testing.T) *harness {
 	cfg.ACD.Activities = []config.Activity{{Code: adminActivity, Name: "Lunch"}, {Code: adminGone}}
 	cfg.ACD.Agents[len(cfg.ACD.Agents)-1].Skills = map[string]int{"support": 2} // adminGone, until removed
 	cfg.API.OptimusUser, cfg.API.OptimusPassword = optimusUser, optimusPassword
+	cfg.API.FlexfoneAccount, cfg.API.FlexfoneHash = flexfoneAccount, flexfoneHash
+	cfg.ACD.Switches = []flow.Switch{{Localnumber: adminSwitch, Name: "Night", ActiveGoto: "queue:sales", InactiveGoto: "queue:support"},
+		{Localnumber: adminSwitchOld}}
+	cfg.ACD.Flows = []flow.Flow{
+		{Name: adminFlow, Start: "night", Nodes: []flow.Node{{ID: "night", Switch: &flow.SwitchNode{Switch: adminSwitch}}}},
+		{Name: adminGone, Start: "h", Nodes: []flow.Node{{ID: "h", Hangup: true}}}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
