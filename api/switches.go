@@ -19,8 +19,9 @@ type SwitchSetter interface {
 // or a supervisor uses without rewriting the switch; it is audited like
 // every change of the configuration.
 func (s *Server) MountSwitches(sw SwitchSetter) {
-	g := s.Echo.Group("/api/admin/switches", s.Authenticate, Require(ccd.RoleSwitches))
-	g.POST("/:localnumber/state", func(c echo.Context) error {
+	// A route of its own, not a group: a group would add catch-all routes
+	// below /api/admin/switches.
+	s.Echo.POST("/api/admin/switches/:localnumber/state", func(c echo.Context) error {
 		var body struct {
 			Active *bool `json:"active"`
 		}
@@ -36,5 +37,5 @@ func (s *Server) MountSwitches(sw SwitchSetter) {
 		}
 		return c.JSON(http.StatusOK, map[string]any{"localnumber": out.Localnumber, "name": out.Name, "active": out.Active,
 			"active_goto": out.ActiveGoto, "inactive_goto": out.InactiveGoto})
-	})
+	}, s.Authenticate, Require(ccd.RoleSwitches))
 }
