@@ -16,6 +16,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,7 +100,7 @@ type call struct {
 	engine  *flow.Call
 	hops    int
 	timer   *time.Timer
-	work    serial // the call's actions on Asterisk and services, in order
+	work    *serial // the call's actions on Asterisk and services, in order (kept from flow to flow)
 	ctx     context.Context
 	cancel  context.CancelFunc // stops its requests when the caller hangs up
 }
@@ -162,13 +163,13 @@ func (a *App) Start(e *ari.StasisStart, args []string) {
 	ch := e.Channel
 	in := dialplan.Arrival{CallID: ch.ID, CLID: ch.Caller.Number, DNIS: ch.Dialplan.Exten}
 	callerName := ch.Caller.Name
-	a.inbox.push(func() { a.enter(in, callerName, name, nil, 0) })
+	a.inbox.push(func() { a.enter(in, callerName, name, nil) })
 }
 
 // Enter takes a caller the inbound router handed over (it made this
 // application the channel's owner first) into the flow name.
 func (a *App) Enter(in dialplan.Arrival, name string) {
-	a.inbox.push(func() { a.enter(in, "", name, nil, 0) })
+	a.inbox.push(func() { a.enter(in, "", name, nil) })
 }
 
 // Handle implements stasis.App: an event of a channel in a flow.
@@ -185,8 +186,8 @@ func (a *App) handle(e ari.Event) {
 			a.step(c, flow.Input{Kind: flow.InDigit, Digit: v.Digit})
 		}
 	case *ari.PlaybackFinished:
-		if ch, id, ok := parsePlaybackID(v.Playback.ID); ok {
-			if c := a.calls[ch]; c != nil {
+		if ch, hops, id, ok := parsePlaybackID(v.Playback.ID); ok {
+			if c := a.calls[ch]; c != nil && c.hops == hops {
 				a.step(c, flow.Input{Kind: flow.InPlayDone, ID: id})
 			}
 		}
@@ -203,9 +204,9 @@ func (a *App) hangup(channel string) {
 	}
 }
 
-// enter starts a call in the flow name; profile carries the values of the
-// flow the call comes from.
-func (a *App) enter(in dialplan.Arrival, callerName, name string, profile *flow.Profile, hops int) {
+// enter starts a call in the flow name; prev is the flow the call comes
+// from (nil for a new call), whose profile and ordered actions it keeps.
+func (a *App) enter(in dialplan.Arrival, callerName, name string, prev *call) {
 	f, ok := a.cfg.Flows(name)
 	if !ok {
 		a.log.Error("a call was sent to a flow that does not exist; hanging up", "call", in.CallID, "flow", name)
@@ -215,7 +216,10 @@ func (a *App) enter(in dialplan.Arrival, callerName, name string, profile *flow.
 		go func() { _ = a.media.Hangup(context.Background(), ch, "normal") }()
 		return
 	}
-	if profile == nil {
+	var profile *flow.Profile
+	if prev != nil {
+		profile = prev.engine.Profile
+	} else {
 		initial := map[string]string{flow.FieldANI: in.CLID, flow.FieldDNIS: in.DNIS, flow.FieldCallID: in.CallID,
 			flow.FieldCallerName: callerName}
 		if in.Priority > 0 {
@@ -223,15 +227,21 @@ func (a *App) enter(in dialplan.Arrival, callerName, name string, profile *flow.
 		}
 		profile = flow.NewProfile(initial)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &call{channel: in.CallID, dnis: in.DNIS, engine: flow.NewCall(f, profile), hops: hops, ctx: ctx, cancel: cancel}
-	if old := a.calls[c.channel]; old != nil {
-		old.stop()
+	c := &call{channel: in.CallID, dnis: in.DNIS, engine: flow.NewCall(f, profile)}
+	if prev != nil {
+		prev.stopTimer()
+		c.hops, c.work, c.ctx, c.cancel = prev.hops+1, prev.work, prev.ctx, prev.cancel
+	} else {
+		if old := a.calls[c.channel]; old != nil {
+			old.stop()
+		}
+		c.work = &serial{}
+		c.ctx, c.cancel = context.WithCancel(context.Background())
 	}
 	a.calls[c.channel] = c
 	a.Stats.Calls.Add(1)
 	a.emit(c.channel, c.dnis, ccd.EventFlowEntered, ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version})
-	if hops == 0 {
+	if prev == nil {
 		c.work.run(func() {
 			if err := a.media.Answer(c.ctx, c.channel); err != nil && c.ctx.Err() == nil {
 				a.actionFailed(c, "answer", err)
@@ -285,7 +295,7 @@ func (a *App) carryOut(c *call, act flow.Action) {
 		a.log.Warn("a flow step failed; its fallback is taken", "call", c.channel, "flow", f.Flow.Name, "node", act.Node, "reason", act.Reason)
 		a.emit(c.channel, c.dnis, ccd.EventFlowStepFailed, ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version, Node: act.Node, Reason: act.Reason})
 	case flow.ActPlay:
-		id := playbackID(c.channel, act.ID)
+		id := playbackID(c.channel, c.hops, act.ID)
 		c.work.run(func() {
 			if err := a.media.Play(c.ctx, c.channel, id, act.Media...); err != nil && c.ctx.Err() == nil {
 				a.actionFailed(c, "play", err)
@@ -299,7 +309,7 @@ func (a *App) carryOut(c *call, act flow.Action) {
 			}
 		})
 	case flow.ActStopPlay:
-		id := playbackID(c.channel, act.ID)
+		id := playbackID(c.channel, c.hops, act.ID)
 		c.work.run(func() { _ = a.media.StopPlayback(c.ctx, id) })
 	case flow.ActTimer:
 		c.stopTimer()
@@ -357,6 +367,10 @@ func (a *App) setVar(c *call, name, value string) {
 // leave hands the call to where its flow ends.
 func (a *App) leave(c *call, t flow.Terminal) {
 	p := c.engine.Profile
+	if t.Kind != flow.ToFlow {
+		// Its context ends once its last action on Asterisk is carried out.
+		defer c.work.run(c.cancel)
+	}
 	switch t.Kind {
 	case flow.ToQueue:
 		in := dialplan.Arrival{CallID: c.channel, CLID: p.Get(flow.FieldANI), DNIS: c.dnis, Queue: t.Target,
@@ -375,8 +389,7 @@ func (a *App) leave(c *call, t flow.Terminal) {
 			a.hangupCall(c)
 			return
 		}
-		in := dialplan.Arrival{CallID: c.channel, DNIS: c.dnis}
-		a.enter(in, "", t.Target, p, c.hops+1)
+		a.enter(dialplan.Arrival{CallID: c.channel, DNIS: c.dnis}, "", t.Target, c)
 	case flow.ToNumber:
 		a.sendTo(c, t.Target)
 	case flow.ToVoicemail:
@@ -445,28 +458,26 @@ func (a *App) emit(callID, dnis, kind string, payload any) {
 	}
 }
 
-// Playback ids name their call and the engine's id: "flow-<n>-<channel>".
-func playbackID(channel string, id int) string { return "flow-" + strconv.Itoa(id) + "-" + channel }
-
-func parsePlaybackID(s string) (channel string, id int, ok bool) {
-	rest, ok := cutPrefix(s, "flow-")
-	if !ok {
-		return "", 0, false
-	}
-	for i := 0; i < len(rest); i++ {
-		if rest[i] == '-' {
-			n, err := strconv.Atoi(rest[:i])
-			return rest[i+1:], n, err == nil
-		}
-	}
-	return "", 0, false
+// Playback ids name their call, the flow of the call (hops: a call handed
+// from flow to flow numbers its prompts anew) and the engine's id:
+// "flow-<hops>.<n>-<channel>".
+func playbackID(channel string, hops, id int) string {
+	return "flow-" + strconv.Itoa(hops) + "." + strconv.Itoa(id) + "-" + channel
 }
 
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
+func parsePlaybackID(s string) (channel string, hops, id int, ok bool) {
+	rest, ok := strings.CutPrefix(s, "flow-")
+	if !ok {
+		return "", 0, 0, false
 	}
-	return s, false
+	nums, channel, ok := strings.Cut(rest, "-")
+	h, n, ok2 := strings.Cut(nums, ".")
+	if !ok || !ok2 {
+		return "", 0, 0, false
+	}
+	hops, err1 := strconv.Atoi(h)
+	id, err2 := strconv.Atoi(n)
+	return channel, hops, id, err1 == nil && err2 == nil
 }
 
 // inbox is the unbounded, ordered queue between the dispatcher and the

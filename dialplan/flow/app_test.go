@@ -152,7 +152,7 @@ func (e *env) playing(ch *aritest.SimChannel, n int) ari.Playback {
 	var p ari.Playback
 	until(e.t, "the prompt plays", func() bool {
 		var ok bool
-		p, ok = e.sim.Playback(playbackID(ch.ID(), n))
+		p, ok = e.sim.Playback(playbackID(ch.ID(), 0, n))
 		return ok && p.State == "playing"
 	})
 	return p
@@ -321,4 +321,29 @@ func TestUnknownFlowHangsUp(t *testing.T) {
 	e := newEnv(t, mainFlow())
 	ch := e.call("nope", "1")
 	until(t, "the caller is hung up", func() bool { return !ch.Exists() })
+}
+
+func TestAFlowHandingToAnotherStopsThePromptAndKeepsTheProfile(t *testing.T) {
+	second := flow.Flow{Name: "second", Start: "m", Nodes: []flow.Node{
+		{ID: "m", Menu: &flow.Menu{Prompt: []string{"sound:second"}, TimeoutDest: "hangup", InvalidDest: "hangup",
+			Keys: map[string]string{"1": "queue:done"}}}}}
+	first := flow.Flow{Name: "first", Start: "m", Nodes: []flow.Node{
+		{ID: "m", Menu: &flow.Menu{Prompt: []string{"sound:first"}, TimeoutDest: "hangup", InvalidDest: "hangup",
+			Keys: map[string]string{"7": "flow:second"}}}}}
+	e := newEnv(t, first, second)
+	ch := e.call("first", "5551234")
+	p := e.playing(ch, 1)
+	_ = ch.SendDTMF("7")
+	until(t, "the second flow's prompt plays", func() bool {
+		q, ok := e.sim.Playback(playbackID(ch.ID(), 1, 1))
+		return ok && q.State == "playing" && strings.Contains(q.MediaURI, "sound:second")
+	})
+	if _, ok := e.sim.Playback(p.ID); ok {
+		t.Fatal("the first flow's prompt still plays")
+	}
+	_ = ch.SendDTMF("1")
+	until(t, "the call reaches the queue", func() bool { return len(e.queue.got()) == 1 })
+	if a := e.queue.got()[0]; a.Queue != "done" || a.CLID != "5551234" {
+		t.Fatalf("arrival %+v", a)
+	}
 }

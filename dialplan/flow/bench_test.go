@@ -90,7 +90,7 @@ func BenchmarkDTMFToNextPrompt(b *testing.B) {
 	snap, _ := caller.Snapshot()
 	d.Dispatch(&ari.StasisStart{Args: []string{"flow", "ring"}, Channel: snap})
 	waitPlay := func(n int) stamp {
-		id := playbackID(caller.ID(), n)
+		id := playbackID(caller.ID(), 0, n)
 		for {
 			if s, ok := st.find("POST", "playbackId="+id); ok {
 				return s
@@ -105,7 +105,7 @@ func BenchmarkDTMFToNextPrompt(b *testing.B) {
 		t0 := time.Now()
 		d.Dispatch(&ari.ChannelDtmfReceived{Digit: "1", Channel: snap})
 		play := waitPlay(i + 2)
-		stop, ok := st.find("DELETE", "/playbacks/"+playbackID(caller.ID(), i+1)+"?")
+		stop, ok := st.find("DELETE", "/playbacks/"+playbackID(caller.ID(), 0, i+1)+"?")
 		if !ok {
 			b.Fatal("the prompt was not stopped")
 		}
