@@ -723,7 +723,9 @@ func (l *ariLink) connected(ctx context.Context, inApp []ari.Channel) {
 func (l *ariLink) reconcile(ctx context.Context, inApp []ari.Channel) {
 	if err := l.queue.Reconcile(ctx, inApp); err != nil {
 		l.log.Warn("queue application: checking its calls against Asterisk", "err", err)
+		return
 	}
+	l.flows.resume(ctx, inApp, l.stasis, l.router, l.log)
 }
 
 // load rebuilds the queue application from the event log, without waiting for

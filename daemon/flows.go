@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -113,5 +114,29 @@ func registerFlowMetrics(m *metrics.Metrics, app *dflow.App) {
 	} {
 		v := c.v
 		m.Counter(c.name, c.help, nil, func() float64 { return float64(v.Load()) })
+	}
+}
+
+// resume starts again the callers that were in a flow when ccd stopped:
+// after the queue application has claimed its calls, a caller in the
+// Stasis application nobody holds would wait in silence; it enters its
+// Stasis entry again (a route is routed again, "flow" starts its flow from
+// the start).
+func (l *flowLink) resume(ctx context.Context, inApp []ari.Channel, d *stasis.Dispatcher, router *inbound.Router, log *slog.Logger) {
+	orphans, err := l.app.Orphans(ctx, inApp, d.Owner)
+	if err != nil {
+		log.Warn("flow application: looking for callers left in a flow", "err", err)
+		return
+	}
+	for _, ch := range orphans {
+		args := dflow.StasisArgs(ch)
+		e := &ari.StasisStart{Args: args, Channel: ch}
+		log.Info("a caller was in a flow when ccd stopped: starting it again", "call", ch.ID, "args", args)
+		if len(args) > 0 && args[0] == "flow" {
+			d.Handoff(ch.ID, l.app)
+			l.app.Start(e, args[1:])
+			continue
+		}
+		router.Start(e, args)
 	}
 }

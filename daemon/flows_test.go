@@ -55,3 +55,28 @@ func TestAdminAddsAFlowAndARouteThenCallsFollowTheSwitch(t *testing.T) {
 		t.Fatalf("switch audits %d %v", audits, err)
 	}
 }
+
+// A caller in a flow's menu when ccd stops is not left in silence: the
+// next ccd finds it in the Stasis application, routes it again and its
+// flow starts from the start; its keys work.
+func TestACallerInAFlowAcrossARestartStartsTheFlowAgain(t *testing.T) {
+	h := newLiveHarness(t)
+	h.start()
+	h.mustAdmin("PUT", "/api/admin/flows/menu", `{"start":"m","nodes":[{"id":"m","menu":{"prompt":["sound:welcome"],
+		"timeout":"1h","timeout_dest":"hangup","invalid_dest":"hangup","keys":{"1":"queue:`+h.cfg.ACD.Queues[0].Code+`"}}}]}`, http.StatusCreated)
+	h.mustAdmin("PUT", "/api/admin/routes/5550400", `{"flow":"menu"}`, http.StatusCreated)
+	caller, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550400"}, Number: "5551234", ChannelID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the caller in the menu", func() bool { return h.count("flow.node_entered") == 1 })
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.waitFor("the flow started again", func() bool { return h.count("flow.node_entered") == 2 })
+	if err := caller.SendDTMF("1"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the call queued", func() bool { return h.count("call.queued") == 1 })
+}

@@ -538,3 +538,52 @@ func (s *serial) run(f func()) {
 		}
 	}()
 }
+
+// Orphans are the callers found in the Stasis application at a connection
+// that no application holds and this one does not know: callers who were in
+// a flow when ccd stopped (Asterisk kept them in the application, in
+// silence). owner tells who holds a channel; agents' legs are left alone.
+// The daemon starts them again from their Stasis entry.
+func (a *App) Orphans(ctx context.Context, inApp []ari.Channel, owner func(channel string) (stasis.App, bool)) ([]ari.Channel, error) {
+	reply := make(chan []ari.Channel, 1)
+	select {
+	case a.in <- func() {
+		var out []ari.Channel
+		for _, ch := range inApp {
+			if args := StasisArgs(ch); len(args) > 0 && args[0] == "agent" {
+				continue
+			}
+			if app, ok := owner(ch.ID); ok && app != stasis.App(a) {
+				continue
+			}
+			if a.calls[ch.ID] == nil {
+				out = append(out, ch)
+			}
+		}
+		reply <- out
+	}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-a.done:
+		return nil, nil
+	}
+	select {
+	case out := <-reply:
+		return out, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// StasisArgs are the arguments a channel in the application entered with,
+// read from its Stasis() data ("ccd,flow,main" -> flow, main).
+func StasisArgs(ch ari.Channel) []string {
+	parts := strings.Split(ch.Dialplan.AppData, ",")
+	if len(parts) < 2 {
+		return nil
+	}
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts[1:]
+}
