@@ -61,3 +61,24 @@ func TestFlowErrorsNameTheNodeAndField(t *testing.T) {
 		})
 	}
 }
+
+func TestFlexfoneCredentials(t *testing.T) {
+	env := envMap(map[string]string{"CCD_API_FLEXFONE_ACCOUNT": "4711", "CCD_API_FLEXFONE_HASH": "flexfone-hash-0123456789"})
+	c, err := Load(writeFile(t, minimal), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range c.Keys() {
+		if k.Name == "api.flexfone_hash" && k.Value != "(set)" {
+			t.Fatalf("the hash is shown: %+v", k)
+		}
+	}
+	for name, vars := range map[string]map[string]string{
+		"account without hash": {"CCD_API_FLEXFONE_ACCOUNT": "4711"},
+		"short hash":           {"CCD_API_FLEXFONE_ACCOUNT": "4711", "CCD_API_FLEXFONE_HASH": "short"},
+	} {
+		if _, err := Load(writeFile(t, minimal), envMap(vars)); err == nil || !strings.Contains(err.Error(), "api.flexfone_hash") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
