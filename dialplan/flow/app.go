@@ -213,6 +213,11 @@ func (a *App) enter(in dialplan.Arrival, callerName, name string, prev *call) {
 		a.emit(in.CallID, in.DNIS, ccd.EventFlowStepFailed, ccd.FlowStep{Flow: name, Reason: "no such flow"})
 		a.Stats.Failures.Add(1)
 		ch := in.CallID
+		if prev != nil {
+			prev.work.run(func() { _ = a.media.Hangup(context.Background(), ch, "normal") })
+			prev.work.run(prev.cancel)
+			return
+		}
 		go func() { _ = a.media.Hangup(context.Background(), ch, "normal") }()
 		return
 	}
@@ -387,6 +392,7 @@ func (a *App) leave(c *call, t flow.Terminal) {
 		if c.hops+1 >= maxFlowHops {
 			a.log.Error("flows hand the call to each other in a circle; hanging up", "call", c.channel, "flow", t.Target)
 			a.hangupCall(c)
+			c.work.run(c.cancel)
 			return
 		}
 		a.enter(dialplan.Arrival{CallID: c.channel, DNIS: c.dnis}, "", t.Target, c)

@@ -347,3 +347,11 @@ func TestAFlowHandingToAnotherStopsThePromptAndKeepsTheProfile(t *testing.T) {
 		t.Fatalf("arrival %+v", a)
 	}
 }
+
+func TestFlowsHandingTheCallInACircleHangItUp(t *testing.T) {
+	a := flow.Flow{Name: "a", Start: "x", Nodes: []flow.Node{{ID: "x", Flow: "b"}}}
+	b := flow.Flow{Name: "b", Start: "x", Nodes: []flow.Node{{ID: "x", Flow: "a"}}}
+	e := newEnv(t, a, b)
+	ch := e.call("a", "1")
+	until(t, "the caller is hung up", func() bool { return !ch.Exists() })
+}
