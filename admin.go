@@ -12,10 +12,12 @@ const (
 	ConfigGroup    ConfigKind = "group"
 	ConfigRoute    ConfigKind = "route"
 	ConfigActivity ConfigKind = "activity"
+	ConfigFlow     ConfigKind = "flow"
+	ConfigSwitch   ConfigKind = "switch"
 )
 
 // ConfigKinds are every kind, in the order of the file.
-var ConfigKinds = []ConfigKind{ConfigQueue, ConfigAgent, ConfigGroup, ConfigRoute, ConfigActivity}
+var ConfigKinds = []ConfigKind{ConfigQueue, ConfigAgent, ConfigGroup, ConfigRoute, ConfigActivity, ConfigFlow, ConfigSwitch}
 
 // What a config.changed event says happened.
 const (

@@ -54,6 +54,9 @@ const (
 	// RoleCampaigns: manage outbound campaigns, their schedules, targets and
 	// do-not-call lists.
 	RoleCampaigns Role = "campaigns"
+	// RoleSwitches: turn the call flows' day/night switches on and off
+	// (the Flexfone variable call flow interface has this role only).
+	RoleSwitches Role = "switches"
 )
 
 // roles are what each kind of principal may do.
@@ -61,7 +64,7 @@ var roles = map[PrincipalKind][]Role{
 	Integration: {RoleAgentLogin, RoleAgentControl, RoleSupervise, RoleStats, RoleReadiness, RoleCallbacks, RoleCampaigns},
 	AgentUser:   {RoleAgentSelf},
 	Supervisor:  {RoleSupervise, RoleStats, RoleRecordings, RoleCallbacks, RoleAgentForce},
-	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleAgentForce, RoleSupervise, RoleStats, RoleReadiness, RoleRecordings, RoleCallbacks, RoleCampaigns},
+	Admin:       {RoleAdmin, RoleAgentLogin, RoleAgentControl, RoleAgentForce, RoleSupervise, RoleStats, RoleReadiness, RoleRecordings, RoleCallbacks, RoleCampaigns, RoleSwitches},
 	BI:          {RoleStats},
 }
 

@@ -184,3 +184,44 @@ type PBXHold struct {
 	Number      string  `json:"number"`
 	Uniqueid    string  `json:"uniqueid"`
 }
+
+// Kinds the call flows write (source "ari"), one per step of a call in a
+// flow, so that the router statistics (Optimus RouterStat, a flow as
+// DeviceType 11 and a node as DeviceType 12) can be computed from the log:
+// a node entered is offered, left for another step "received treatment",
+// left by a hangup abandoned. Their payload is FlowStep.
+const (
+	EventFlowEntered    EventKind = "flow.entered"      // the call entered a flow (Flow, Version)
+	EventFlowNodeIn     EventKind = "flow.node_entered" // ... a node of it (Node, NodeKind)
+	EventFlowNodeOut    EventKind = "flow.node_left"    // ... left the node for To, Reason says why ("abandoned" for a hangup)
+	EventFlowStepFailed EventKind = "flow.step_failed"  // a step failed and took its fallback (Reason)
+	EventFlowLeft       EventKind = "flow.left"         // the call left the flow for To (queue:sales, number:100, hangup, ...)
+)
+
+// FlowStep is the payload of the flow.* events.
+type FlowStep struct {
+	Flow     string `json:"flow"`
+	Version  int64  `json:"version"`
+	Node     string `json:"node,omitempty"`
+	NodeKind string `json:"node_kind,omitempty"`
+	To       string `json:"to,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// EventProfileChanged (source "ari") is a change of fields of a call's
+// profile (queue, priority, customer number, attach data, stored
+// variables): the screen pops and the statistics' Adata read it. Its
+// payload is ProfileChange.
+const EventProfileChanged EventKind = "call.profile_changed"
+
+// ProfileChange is the payload of call.profile_changed.
+type ProfileChange struct {
+	Changes []ProfileFieldChange `json:"changes"`
+}
+
+// ProfileFieldChange is one field's change.
+type ProfileFieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old,omitempty"`
+	New   string `json:"new"`
+}

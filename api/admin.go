@@ -20,6 +20,8 @@ var adminPaths = []struct {
 	{ccd.ConfigGroup, "groups", "name"},
 	{ccd.ConfigRoute, "routes", "dnis"},
 	{ccd.ConfigActivity, "activities", "code"},
+	{ccd.ConfigFlow, "flows", "name"},
+	{ccd.ConfigSwitch, "switches", "localnumber"},
 }
 
 // MountAdmin adds the admin API (role admin): for queues, agents, groups,

@@ -102,6 +102,14 @@ func operations() []operation {
 		{method: "POST", path: "/ui/agents/:id/not_ready", tag: "web", summary: "not ready with an activity, by the agent or forced by a supervisor (audited; X-CSRF-Token)", auth: "cookie",
 			body: []string{"activity"}, form: true},
 		{method: "POST", path: "/ui/agents/:id/logout", tag: "web", summary: "log an agent out of the queues, itself or forced by a supervisor (audited; X-CSRF-Token)", auth: "cookie"},
+		{method: "POST", path: "/api/admin/switches/:localnumber/state", tag: "admin", summary: "turn a day/night switch on or off (audited)", auth: "bearer", body: []string{"active"}},
+	}
+	for _, path := range []string{"/api/flexfone/variablecallflow", "/api/flexfone/variablecallflow/:localnumber"} {
+		ops = append(ops,
+			operation{method: "GET", path: path, tag: "flexfone", auth: "flexfone", query: []string{"account", "hash"},
+				summary: "Flexfone variable call flows: Localnumber, Name, IsActive, ActiveGoto, InactiveGoto (JSON, or XML by Content-Type/Accept)"},
+			operation{method: "POST", path: path, tag: "flexfone", auth: "flexfone", query: []string{"account", "hash", "state", "localnumber"},
+				summary: "Flexfone: set a variable call flow active (state=true) or inactive (state=false)"})
 	}
 	for _, op := range []string{"asterisk_login", "asterisk_logout", "asterisk_pause", "asterisk_unpause"} {
 		body := map[string][]string{"asterisk_login": {"agent", "endpoint"}, "asterisk_pause": {"agent", "pause_id"}}[op]

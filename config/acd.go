@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd/acd/endpoints"
+	"github.com/ccdhq/ccd/flow"
 )
 
 // ACD is the contact-center part of the configuration: queues, agents, groups and
@@ -41,13 +42,20 @@ type ACD struct {
 	// Empty: the context they entered Stasis() from, which loops back into ccd
 	// when that context sends every number to Stasis().
 	TransferContext string `yaml:"transfer_context"`
+	// Flows are the call flows routes send callers to (IVR menus, time
+	// conditions, switches, identification, HTTP modules), and Switches the
+	// day/night switches their switch nodes read.
+	Flows    []flow.Flow   `yaml:"flows"`
+	Switches []flow.Switch `yaml:"switches"`
 }
 
 // Route sends calls for a dialled number (DNIS) to a queue.
 type Route struct {
 	// DNIS is the dialled number, or a regular expression when it starts with ^.
-	DNIS     string `yaml:"dnis"`
-	Queue    string `yaml:"queue"`
+	DNIS  string `yaml:"dnis"`
+	Queue string `yaml:"queue"`
+	// Flow sends the caller to a call flow instead of a queue.
+	Flow     string `yaml:"flow"`
 	Priority int    `yaml:"priority"` // 1 (highest) .. 9; 0 means 5
 	Greeting string `yaml:"greeting"` // ARI media URI played on entry, e.g. sound:welcome
 	// Lookup asks a customer database for the queue, priority and attach data
@@ -301,6 +309,7 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 		}
 		activities[act.Code] = true
 	}
+	flowNames := a.validateFlows(queues, agents, bad)
 	for i, r := range a.Routes {
 		key := fmt.Sprintf("acd.routes[%d]", i)
 		if r.DNIS == "" {
@@ -310,7 +319,14 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 				bad(key+".dnis", "not a regular expression: %v", err)
 			}
 		}
-		if !queues[r.Queue] {
+		switch {
+		case r.Flow != "":
+			if r.Queue != "" || r.Lookup != nil {
+				bad(key+".flow", "a route goes to a queue or a flow, not both")
+			} else if !flowNames[r.Flow] {
+				bad(key+".flow", "unknown flow %q", r.Flow)
+			}
+		case !queues[r.Queue]:
 			bad(key+".queue", "unknown queue %q", r.Queue)
 		}
 		if r.Priority < 0 || r.Priority > 9 {

@@ -89,6 +89,11 @@ type API struct {
 	// parameters). Empty: that interface is off.
 	OptimusUser     string `yaml:"optimus_user"`
 	OptimusPassword string `yaml:"optimus_password"`
+	// FlexfoneAccount and FlexfoneHash are the account/hash pair of the
+	// Flexfone variable call flow interface (sent as query parameters, as
+	// Flexfone's API takes them). Empty: that interface is off.
+	FlexfoneAccount string `yaml:"flexfone_account"`
+	FlexfoneHash    string `yaml:"flexfone_hash"`
 	// MaxBodyBytes bounds every request body; a larger one is refused (413)
 	// before it is read, so a flood of huge bodies cannot grow ccd's memory.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
@@ -362,6 +367,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.API.OptimusUser == "") != (c.API.OptimusPassword == "") {
 		bad("api.optimus_password", "api.optimus_user and api.optimus_password go together")
+	}
+	if (c.API.FlexfoneAccount == "") != (c.API.FlexfoneHash == "") {
+		bad("api.flexfone_hash", "api.flexfone_account and api.flexfone_hash go together")
 	}
 	c.API.validate(bad)
 	c.Webhooks.validate(bad)

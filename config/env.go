@@ -34,7 +34,8 @@ func (c *Config) Keys() []Key {
 
 func isSecret(key string) bool {
 	return strings.HasSuffix(key, "password") || strings.HasSuffix(key, "secret") || key == "database.url" || strings.HasSuffix(key, "token") ||
-		strings.HasSuffix(key, ".dsn")
+		strings.HasSuffix(key, ".dsn") ||
+		strings.HasSuffix(key, "hash")
 }
 
 func applyEnv(c *Config, env func(string) (string, bool)) error {

@@ -33,6 +33,7 @@ func (c *Config) secrets() []secret {
 		{key: "api.admin_token", value: c.API.AdminToken, optional: true},
 		{key: "api.supervisor_token", value: c.API.SupervisorToken, optional: true},
 		{key: "api.optimus_password", value: c.API.OptimusPassword, optional: true},
+		{key: "api.flexfone_hash", value: c.API.FlexfoneHash, optional: true},
 		{key: "stats.bi_password", value: c.Stats.BIPassword, optional: true},
 	}
 	return append(s, c.ACD.secrets()...)

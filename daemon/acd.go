@@ -63,7 +63,9 @@ func (a *acdApp) Start(ctx context.Context) error {
 	}
 	a.callbacks = wireCallbacks(w.srv, w.cfg, a.link, w.db, w.events.writer.Add, w.log)
 	a.tasks.goRun(ctx, a.link.queue.Run)
+	a.tasks.goRun(ctx, a.link.flows.app.Run)
 	registerACDMetrics(w.m, a.link.queue)
+	registerFlowMetrics(w.m, a.link.flows.app)
 	standby := &w.election.standby
 	w.addCheck(api.Check{Name: "ari", Func: func(context.Context) error {
 		if standby.Load() {
@@ -100,6 +102,9 @@ func (a *acdApp) apply(ctx context.Context, acd config.ACD) error {
 	if err := a.link.queue.Apply(ctx, acd); err != nil {
 		return err
 	}
+	if err := a.link.flows.apply(acd); err != nil { // before the routes that name them
+		return err
+	}
 	return a.link.router.SetRoutes(acd.Routes, lk)
 }
 
@@ -130,6 +135,7 @@ type ariLink struct {
 	client *ari.Client
 	queue  *queue.App
 	router *inbound.Router // the inbound entry: routes by DNIS, live-updated
+	flows  *flowLink       // the call flows ("flow" entry, routes naming a flow)
 	stasis *stasis.Dispatcher
 	once   sync.Once
 	sub    atomic.Pointer[ari.Subscription] // the dispatcher's; set on the client's goroutine, read by close
@@ -223,6 +229,9 @@ func (l *ariLink) wire(cfg config.Config, log *slog.Logger, m *metrics.Metrics, 
 	d.Register("inbound", l.router)
 	d.Register("queue", l.queue)
 	d.Register("agent", l.queue)
+	if l.flows, err = newFlowLink(cfg, l.client, d, l.queue, l.router, emit, log); err != nil {
+		return err
+	}
 	l.stasis = d
 	return nil
 }
@@ -242,7 +251,9 @@ func (l *ariLink) connected(ctx context.Context, inApp []ari.Channel) {
 func (l *ariLink) reconcile(ctx context.Context, inApp []ari.Channel) {
 	if err := l.queue.Reconcile(ctx, inApp); err != nil {
 		l.log.Warn("queue application: checking its calls against Asterisk", "err", err)
+		return
 	}
+	l.flows.resume(ctx, inApp, l.stasis, l.router, l.log)
 }
 
 // load rebuilds the queue application from the event log, without waiting for

@@ -16,6 +16,7 @@ import (
 func TestOpenAPIMatchesTheRegisteredRoutes(t *testing.T) {
 	h := newLiveHarness(t)
 	h.cfg.API.OptimusUser, h.cfg.API.OptimusPassword = "optimus", "optimus-password-0123456789" // every interface on
+	h.cfg.API.FlexfoneAccount, h.cfg.API.FlexfoneHash = "4711", "flexfone-hash-0123456789"
 	var srv *api.Server
 	daemon.ServerHook = func(s *api.Server) { srv = s }
 	t.Cleanup(func() { daemon.ServerHook = nil })

@@ -37,6 +37,7 @@ func (r *restAPI) Start(ctx context.Context) error {
 		omnileads.Mount(srv, agents)
 		optimus.Mount(srv, agents, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
 		mountDialer(srv, agents, w.db, cfg)
+		mountFlowAPIs(srv, agents, live, cfg)
 		realtime = w.acd.queue()
 	}
 	srv.MountAdmin(live)

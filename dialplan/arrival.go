@@ -11,8 +11,10 @@ type Arrival struct {
 	// Queue is where the call waits; "" or an unknown queue sends it to the
 	// default extension (an unrouted call).
 	Queue    string
-	Priority int      // 1 (highest) .. 9; 0 the queue's default
-	Greeting []string // played before the queue's own greeting
+	Priority int // 1 (highest) .. 9; 0 the queue's default
+	// AttachData is the call's attach data (a call flow's profile).
+	AttachData string
+	Greeting   []string // played before the queue's own greeting
 	// Lookup, when set, asks a database for the queue first; the caller
 	// hears music meanwhile.
 	Lookup Lookup

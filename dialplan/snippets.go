@@ -89,6 +89,7 @@ exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
  same => n,Hangup()
 
 ; Agents' phones are called by ccd through ARI (PJSIP/<extension>); nothing to add.
+; A call flow can also be entered directly: Stasis(%[1]s,flow,<flow name>).
 %[2]s%[3]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks)))
 	return files
 }
@@ -110,6 +111,9 @@ func transferContext(name string) string {
 ; reach your extensions and trunks instead of this example.
 [%s]
 exten => _X.,1,Dial(PJSIP/${EXTEN},30)
+ same => n,Hangup()
+; A call flow's voicemail destination: the mailbox is in CCD_VOICEMAIL.
+exten => voicemail,1,VoiceMail(${CCD_VOICEMAIL})
  same => n,Hangup()
 `, name)
 }

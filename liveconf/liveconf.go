@@ -31,6 +31,7 @@ import (
 	"github.com/ccdhq/ccd/acd/endpoints"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/flow"
 	"github.com/ccdhq/ccd/store"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -259,6 +260,8 @@ var kinds = map[ccd.ConfigKind]kind{
 	ccd.ConfigGroup:    {"Groups", "groups", "Name", "name"},
 	ccd.ConfigRoute:    {"Routes", "routes", "DNIS", "dnis"},
 	ccd.ConfigActivity: {"Activities", "activities", "Code", "code"},
+	ccd.ConfigFlow:     {"Flows", "flows", "Name", "name"},
+	ccd.ConfigSwitch:   {"Switches", "switches", "Localnumber", "localnumber"},
 }
 
 func kindOf(name ccd.ConfigKind) (kind, error) {
@@ -289,6 +292,7 @@ func (k kind) index(c *config.ACD, id string) int {
 func cloneLists(c config.ACD) config.ACD {
 	c.Queues, c.Agents, c.Groups = slices.Clone(c.Queues), slices.Clone(c.Agents), slices.Clone(c.Groups)
 	c.Routes, c.Activities = slices.Clone(c.Routes), slices.Clone(c.Activities)
+	c.Flows, c.Switches = slices.Clone(c.Flows), slices.Clone(c.Switches)
 	return c
 }
 
@@ -335,7 +339,7 @@ func hashed(ag config.Agent) (config.Agent, error) {
 // that are not lists, and the rows' items in their order.
 func FromItems(file config.ACD, items []store.ConfigItem) (config.ACD, error) {
 	c := file
-	c.Queues, c.Agents, c.Groups, c.Routes, c.Activities = nil, nil, nil, nil, nil
+	c.Queues, c.Agents, c.Groups, c.Routes, c.Activities, c.Flows, c.Switches = nil, nil, nil, nil, nil, nil, nil
 	slices.SortStableFunc(items, func(a, b store.ConfigItem) int { return int(a.Position - b.Position) })
 	for _, it := range items {
 		k, err := kindOf(it.Kind)
@@ -703,3 +707,29 @@ func (m *Manager) Endpoints() *endpoints.Policy {
 }
 
 var _ ccd.ConfigAdmin = (*Manager)(nil)
+
+// ---- switches ----
+
+// Switches are the day/night switches as they are now.
+func (m *Manager) Switches() []flow.Switch {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return slices.Clone(m.cur.Switches)
+}
+
+// SetSwitch turns a switch on or off: a change of the live configuration
+// like any other (stored, applied at once, audited as config.changed with
+// the state before and after).
+func (m *Manager) SetSwitch(ctx context.Context, who ccd.Principal, localnumber string, active bool) (flow.Switch, error) {
+	var out flow.Switch
+	_, err := m.commit(ctx, who, ccd.ConfigSwitch, localnumber, func(next *config.ACD) (int, error) {
+		i := kinds[ccd.ConfigSwitch].index(next, localnumber)
+		if i < 0 {
+			return 0, notFound(ccd.ConfigSwitch, localnumber)
+		}
+		next.Switches[i].Active = active
+		out = next.Switches[i]
+		return i, nil
+	})
+	return out, err
+}

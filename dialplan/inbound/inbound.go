@@ -20,6 +20,12 @@ type Queue interface {
 	Enqueue(dialplan.Arrival)
 }
 
+// Flows is the call-flow application as a target of the handoff.
+type Flows interface {
+	stasis.App
+	Enter(in dialplan.Arrival, flow string)
+}
+
 // Owners is the part of the dispatcher the router uses.
 type Owners interface {
 	Handoff(channel string, app stasis.App)
@@ -30,7 +36,14 @@ type Router struct {
 	table  atomic.Pointer[table]
 	owners Owners
 	queue  Queue
+	flows  atomic.Pointer[flowsRef]
 }
+
+type flowsRef struct{ Flows }
+
+// SetFlows makes f the target of the routes that name a flow; until it is
+// set such a caller goes to the queue application unrouted.
+func (r *Router) SetFlows(f Flows) { r.flows.Store(&flowsRef{f}) }
 
 // table is one set of routes with the database step of those that have one
 // (by index in the routes); SetRoutes swaps it whole, so a caller is routed
@@ -74,7 +87,14 @@ func (r *Router) Start(e *ari.StasisStart, args []string) {
 		in.DNIS = e.Args[1]
 	}
 	t := r.table.Load()
-	if route, ok := t.routes.Route(in.DNIS); ok {
+	route, ok := t.routes.Route(in.DNIS)
+	if f := r.flows.Load(); ok && route.Flow != "" && f != nil {
+		in.Priority = route.Priority
+		r.owners.Handoff(ch.ID, f.Flows)
+		f.Enter(in, route.Flow)
+		return
+	}
+	if ok {
 		in.Queue, in.Priority, in.Lookup = route.Queue, route.Priority, t.lookups[route.Index]
 		if route.Greeting != "" {
 			in.Greeting = []string{route.Greeting}

@@ -61,3 +61,38 @@ func TestRoutesByDNISAndHandsOverToTheQueue(t *testing.T) {
 		t.Fatalf("a number with no route must arrive unrouted: %+v", a3)
 	}
 }
+
+type fakeFlows struct {
+	owners  *fakeOwners
+	entered []string
+	owned   []bool
+}
+
+func (f *fakeFlows) Start(*ari.StasisStart, []string) {}
+func (f *fakeFlows) Handle(ari.Event)                 {}
+func (f *fakeFlows) Enter(in dialplan.Arrival, name string) {
+	f.entered = append(f.entered, in.CallID+">"+name)
+	f.owned = append(f.owned, f.owners.owner[in.CallID] == stasis.App(f))
+}
+
+func TestARouteToAFlowHandsTheCallToTheFlowApplication(t *testing.T) {
+	owners := &fakeOwners{owner: map[string]stasis.App{}}
+	q := &fakeQueue{owners: owners}
+	r, err := New([]config.Route{{DNIS: "100", Flow: "main"}, {DNIS: "200", Queue: "sales"}}, nil, owners, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &fakeFlows{owners: owners}
+	r.SetFlows(fl)
+	start := func(id, dnis string) {
+		r.Start(&ari.StasisStart{Args: []string{"inbound", dnis}, Channel: ari.Channel{ID: id}}, []string{dnis})
+	}
+	start("c1", "100")
+	start("c2", "200")
+	if !slices.Equal(fl.entered, []string{"c1>main"}) || !slices.Equal(fl.owned, []bool{true}) {
+		t.Fatalf("flows got %v (owned %v)", fl.entered, fl.owned)
+	}
+	if len(q.arrivals) != 1 || q.arrivals[0].CallID != "c2" {
+		t.Fatalf("queue got %+v", q.arrivals)
+	}
+}

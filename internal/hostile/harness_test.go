@@ -25,6 +25,7 @@ import (
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/daemon"
+	"github.com/ccdhq/ccd/flow"
 	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
@@ -36,6 +37,8 @@ const (
 	integrationToken = "hostile-suite-integration-token-0123456789"
 	optimusUser      = "optimus-web-service-user"
 	optimusPassword  = "optimus-web-service-password-0123456789abcdef"
+	flexfoneAccount  = "4711"
+	flexfoneHash     = "flexfone-hash-of-the-hostile-suite-0123456789"
 	adminToken       = "hostile-suite-admin-token-0123456789"
 )
 
@@ -139,6 +142,12 @@ func newHarness(t *testing.T) *harness {
 	cfg.Recordings.Retention = []config.RetentionRule{{Queue: "sales", Days: 30}}
 	cfg.ACD.Queues = append(cfg.ACD.Queues, config.Queue{Code: callbackQueue, Skills: map[string]int{"nobody-has-it": 1}})
 	cfg.Callbacks.Queues = []config.CallbackQueue{{Queue: callbackQueue, MaxAttempts: 2, RetryInterval: time.Minute}}
+	cfg.API.FlexfoneAccount, cfg.API.FlexfoneHash = flexfoneAccount, flexfoneHash
+	cfg.ACD.Switches = []flow.Switch{{Localnumber: adminSwitch, Name: "Night", ActiveGoto: "queue:sales", InactiveGoto: "queue:support"},
+		{Localnumber: adminSwitchOld}}
+	cfg.ACD.Flows = []flow.Flow{
+		{Name: adminFlow, Start: "night", Nodes: []flow.Node{{ID: "night", Switch: &flow.SwitchNode{Switch: adminSwitch}}}},
+		{Name: adminGone, Start: "h", Nodes: []flow.Node{{ID: "h", Hangup: true}}}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -392,14 +392,18 @@ func notFound() []variant {
 // DELETE removes one made for it, so that no route undoes what another
 // needs.
 const (
-	adminQueue    = "hostile-q"  // created and changed by PUT
-	adminGone     = "gone"       // a queue, agent, group and activity of that id, removed by DELETE
-	adminRouteNew = "5550777"    // a route created by PUT
-	adminRouteOld = "5550999"    // a route removed by DELETE
-	agentAdmin    = "a6"         // an agent whose skills change
-	adminAgentNew = "a8"         // an agent created by PUT
-	adminActivity = "lunch"      // an activity of the configuration
-	adminGroup    = "team-admin" // a group of the configuration
+	adminQueue     = "hostile-q"  // created and changed by PUT
+	adminGone      = "gone"       // a queue, agent, group and activity of that id, removed by DELETE
+	adminRouteNew  = "5550777"    // a route created by PUT
+	adminRouteOld  = "5550999"    // a route removed by DELETE
+	agentAdmin     = "a6"         // an agent whose skills change
+	adminAgentNew  = "a8"         // an agent created by PUT
+	adminActivity  = "lunch"      // an activity of the configuration
+	adminGroup     = "team-admin" // a group of the configuration
+	adminFlow      = "main"       // a flow of the configuration
+	adminSwitch    = "100"        // a switch of the configuration, toggled
+	adminSwitchNew = "108"        // a switch created by PUT
+	adminSwitchOld = "109"        // a switch removed by DELETE
 )
 
 func withAliases(p param, aliases ...string) param {
@@ -439,6 +443,10 @@ func admins() []variant {
 		{"groups", "name", adminGroup, adminQueue, adminGone, []param{optional(number("agents", `["a6"]`))}},
 		{"routes", "dnis", "5550100", adminRouteNew, adminRouteOld, []param{field("queue", "support", never), cleanField("greeting")}},
 		{"activities", "code", adminActivity, adminQueue, adminGone, []param{cleanField("name")}},
+		{"flows", "name", adminFlow, adminQueue, adminGone, []param{cleanField("description"),
+			field("start", "h", never), number("nodes", `[{"id": "h", "hangup": true}]`)}},
+		{"switches", "localnumber", adminSwitch, adminSwitchNew, adminSwitchOld, []param{cleanField("name"),
+			optional(number("active", "true"))}},
 	} {
 		one := "/api/admin/" + k.collection + "/:" + k.key
 		idOf := func(valid string) param { return id(k.key, valid) }
@@ -456,7 +464,28 @@ func admins() []variant {
 		only("PUT /api/admin/agents/:id/skills/:skill", id("id", agentAdmin), pathParam("skill", "sales", cleanText), number("level", "3")),
 		only("DELETE /api/admin/agents/:id/skills/:skill", id("id", agentAdmin), pathParam("skill", "support", cleanText)),
 	)
-	return out
+	state := only("POST /api/admin/switches/:localnumber/state", pathParam("localnumber", adminSwitch, never), number("active", "false"))
+	state.body = inJSON
+	return append(out, state)
+}
+
+// flexfone is Flexfone's variable call flow interface: account and hash as
+// query parameters (the optimus caller's way of sending credentials).
+func flexfone() []variant {
+	creds := []param{
+		{name: "account", in: inQuery, valid: flexfoneAccount, accepts: never, optimusCred: true, secret: true},
+		{name: "hash", in: inQuery, valid: flexfoneHash, accepts: never, optimusCred: true, secret: true},
+	}
+	v := func(route string, params ...param) variant {
+		return variant{route: route, params: append(append([]param{}, creds...), params...), callers: []caller{optimus},
+			refused: []caller{anonymous, integration, admin}, agent: agentPause, errors: jsonError}
+	}
+	return []variant{
+		v("GET /api/flexfone/variablecallflow"),
+		v("GET /api/flexfone/variablecallflow/:localnumber", pathParam("localnumber", adminSwitch, never)),
+		v("POST /api/flexfone/variablecallflow", query("state", "true", never), query("localnumber", adminSwitch, never)),
+		v("POST /api/flexfone/variablecallflow/:localnumber", pathParam("localnumber", adminSwitch, never), query("state", "false", never)),
+	}
 }
 
 // The webhook subscriptions of the test configuration: webhookKept is read
@@ -592,7 +621,7 @@ func callbackRoutes() []variant {
 func table() []variant {
 	var out []variant
 	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), webhooks(), recordingRoutes(), callbackRoutes(), notFound(),
-		dialerRoutes(), optimusDialer(), webUI()} {
+		dialerRoutes(), optimusDialer(), webUI(), flexfone()} {
 		out = append(out, part...)
 	}
 	return out
