@@ -21,6 +21,33 @@ type Flow struct {
 	Description string `yaml:"description"`
 	Start       string `yaml:"start"` // id of the first node
 	Nodes       []Node `yaml:"nodes"`
+	// Adata names the profile fields (at most two) whose values become the
+	// call's attached data in the statistics (CallsStat Adata1, Adata2)
+	// when the call leaves the flow; empty: DefaultAdata.
+	Adata []string `yaml:"adata"`
+}
+
+// DefaultAdata are the profile fields of a flow's attached data when it
+// names none: what a CRM attached, and the customer it identified.
+var DefaultAdata = []string{FieldAttachData, FieldCustomerNumber}
+
+// AdataFields are the profile fields of the flow's attached data.
+func (f *Flow) AdataFields() []string {
+	if len(f.Adata) == 0 {
+		return DefaultAdata
+	}
+	return f.Adata
+}
+
+// Adata are the values of the profile fields of f's attached data.
+func (p *Profile) Adata(f *Flow) (string, string) {
+	var v [2]string
+	for i, name := range f.AdataFields() {
+		if i < len(v) {
+			v[i] = p.Get(name)
+		}
+	}
+	return v[0], v[1]
 }
 
 // Node is one step of a flow: exactly one of its kinds is set. Destinations
@@ -198,6 +225,10 @@ type Switch struct {
 	ActiveGoto   string `yaml:"active_goto"`
 	InactiveGoto string `yaml:"inactive_goto"`
 }
+
+// NodeKinds are the kinds of node, as Kind names them.
+var NodeKinds = []string{"menu", "time", "switch", "identify", "http", "play", "say", "set", "branch", "goto",
+	"hangup", "queue", "agent", "number", "voicemail", "flow"}
 
 // kind names the node's kind, "" when none is set; kinds lists every one
 // set (validation wants exactly one).

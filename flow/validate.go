@@ -79,6 +79,14 @@ func (v *validator) structure() {
 	if len(v.f.Nodes) == 0 {
 		v.bad("", "nodes", "a flow needs at least one node")
 	}
+	if len(v.f.Adata) > 2 {
+		v.bad("", "adata", "names at most two profile fields (Adata1, Adata2), got %d", len(v.f.Adata))
+	}
+	for i, name := range v.f.Adata {
+		if !ValidFieldName(name) {
+			v.bad("", fmt.Sprintf("adata[%d]", i), "want a field name (letters, digits, _), got %q", name)
+		}
+	}
 	for i := range v.f.Nodes {
 		n := &v.f.Nodes[i]
 		switch {

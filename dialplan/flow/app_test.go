@@ -355,3 +355,62 @@ func TestFlowsHandingTheCallInACircleHangItUp(t *testing.T) {
 	ch := e.call("a", "1")
 	until(t, "the caller is hung up", func() bool { return !ch.Exists() })
 }
+
+// step returns the payload of call's last event of kind.
+func (e *env) step(call, kind string) (eventlog.Event, ccd.FlowStep, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := len(e.events) - 1; i >= 0; i-- {
+		if ev := e.events[i]; ev.CallID == call && ev.Kind == kind {
+			var s ccd.FlowStep
+			_ = json.Unmarshal(ev.Payload, &s)
+			return ev, s, true
+		}
+	}
+	return eventlog.Event{}, ccd.FlowStep{}, false
+}
+
+// The statistics read a call's attached data (Adata1, Adata2) from the
+// profile fields its flow names, where it leaves the flows: on flow.left,
+// and on the node_left of a caller who hangs up; every event carries the
+// number the caller called from, even after a module changed the caller id.
+func TestTheFlowsAttachedDataAndTheCallersNumberReachTheLog(t *testing.T) {
+	f := mainFlow()
+	f.Adata = []string{flow.FieldCallerName, flow.FieldAttachData}
+	e := newEnv(t, f, hoursFlow())
+	ch := e.call("main", "5551234")
+	e.playing(ch, 1)
+	_ = ch.SendDTMF("5")
+	until(t, "the call reaches the queue", func() bool { return len(e.queue.got()) == 1 })
+	ev, st, ok := e.step(ch.ID(), ccd.EventFlowLeft)
+	if !ok || st.To != "queue:support" || st.Adata1 != "" || st.Adata2 != "vip 5551234" || ev.CLID != "5551234" {
+		t.Fatalf("flow.left %+v (clid %q)", st, ev.CLID)
+	}
+
+	d := newEnv(t, mainFlow(), hoursFlow()) // default: attach_data, customer_number
+	ch = d.call("main", "5550000")
+	d.playing(ch, 1)
+	if err := ch.Hangup(16); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the abandon is logged", func() bool {
+		_, st, ok := d.step(ch.ID(), ccd.EventFlowNodeOut)
+		return ok && st.Reason == "abandoned"
+	})
+	if ev, _, _ := d.step(ch.ID(), ccd.EventFlowEntered); ev.CLID != "5550000" {
+		t.Fatalf("flow.entered carries clid %q", ev.CLID)
+	}
+}
+
+// A circle of flows is logged as a failed step without a node, so the
+// statistics see the call end there.
+func TestACircleOfFlowsIsLogged(t *testing.T) {
+	a := flow.Flow{Name: "a", Start: "x", Nodes: []flow.Node{{ID: "x", Flow: "b"}}}
+	b := flow.Flow{Name: "b", Start: "x", Nodes: []flow.Node{{ID: "x", Flow: "a"}}}
+	e := newEnv(t, a, b)
+	ch := e.call("a", "1")
+	until(t, "the circle is logged", func() bool {
+		_, st, ok := e.step(ch.ID(), ccd.EventFlowStepFailed)
+		return ok && st.Node == "" && strings.Contains(st.Reason, "circle")
+	})
+}
