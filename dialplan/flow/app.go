@@ -14,6 +14,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -60,10 +61,19 @@ type Config struct {
 	// dialplan (acd.transfer_context).
 	TransferContext string
 	Fetcher         *flow.Fetcher
-	Emit            func(eventlog.Event) error
-	Node            string
-	Log             *slog.Logger
-	Now             func() time.Time
+	// Databases run the database steps (nil: every step fails to its
+	// error destination).
+	Databases Databases
+	Emit      func(eventlog.Event) error
+	Node      string
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// Databases run flows' database steps against the CRM databases; Run
+// returns by the step's timeout.
+type Databases interface {
+	Run(ctx context.Context, q *flow.Query) flow.QueryResult
 }
 
 // VoicemailExtension is the extension of the transfer context a call is
@@ -90,7 +100,7 @@ type App struct {
 
 // Stats are counters for metrics.
 type Stats struct {
-	Calls, Transitions, Failures, HTTPRequests, ActionErrors atomic.Int64
+	Calls, Transitions, Failures, HTTPRequests, Queries, ActionErrors atomic.Int64
 }
 
 // call is one channel in a flow.
@@ -333,6 +343,8 @@ func (a *App) carryOut(c *call, act flow.Action) {
 		})
 	case flow.ActHTTP:
 		a.request(c, act)
+	case flow.ActQuery:
+		a.query(c, act)
 	case flow.ActSetCallerID:
 		v := act.Value
 		c.work.run(func() { a.setVar(c, "CALLERID(num)", v) })
@@ -365,6 +377,24 @@ func (a *App) request(c *call, act flow.Action) {
 		a.send(func() {
 			if a.calls[c.channel] == c {
 				a.step(c, flow.Input{Kind: flow.InHTTP, ID: id, HTTP: r})
+			}
+		})
+	}()
+}
+
+// query runs a database step off the loop; the answer comes back as an
+// input. A caller who hangs up cancels it.
+func (a *App) query(c *call, act flow.Action) {
+	a.Stats.Queries.Add(1)
+	q, id := act.Query, act.ID
+	go func() {
+		r := flow.QueryResult{Err: errors.New("database step: no CRM databases are configured")}
+		if a.cfg.Databases != nil {
+			r = a.cfg.Databases.Run(c.ctx, q)
+		}
+		a.send(func() {
+			if a.calls[c.channel] == c {
+				a.step(c, flow.Input{Kind: flow.InQuery, ID: id, Query: r})
 			}
 		})
 	}()
