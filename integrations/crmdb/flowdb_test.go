@@ -151,8 +151,8 @@ func TestDatabaseStepSQLite(t *testing.T) {
 func TestDatabaseStepStatements(t *testing.T) {
 	for _, c := range []struct {
 		driver, query, want string
-		vars               []string
-		err                string
+		vars                []string
+		err                 string
 	}{
 		{"postgres", "select a from t where x = %ANI% and y = %Tier% and z = %ani%", "select a from t where x = $1 and y = $2 and z = $3",
 			[]string{"ani", "Tier", "ani"}, ""},
