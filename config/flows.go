@@ -36,6 +36,16 @@ func (a *ACD) validateFlows(queues, agents map[string]bool, bad func(key, format
 		names[f.Name] = true
 	}
 	refs := a.FlowRefs(queues, agents, names, switches)
+	index := map[string]int{}
+	for i := len(a.Flows) - 1; i >= 0; i-- {
+		index[a.Flows[i].Name] = i
+	}
+	// A loop through several flows is every one's problem: whichever of
+	// them is being saved hears of it.
+	for _, p := range flow.CrossFlowLoops(a.Flows, refs) {
+		e := flowError(index[p.Flow], &a.Flows[index[p.Flow]], &p.Problem)
+		bad(e.Key, "%s", e.Problem)
+	}
 	for i := range a.Flows {
 		f := &a.Flows[i]
 		index := map[string]int{}

@@ -124,3 +124,21 @@ func TestDatabaseStepsAndTheirDatabases(t *testing.T) {
 		})
 	}
 }
+
+// Flows handing the call round without a prompt are refused with the node
+// and field of each flow on the way.
+func TestLoopsAcrossFlowsAreRefused(t *testing.T) {
+	loop := flowKeys + `
+    - name: back
+      start: hop
+      nodes:
+        - {id: hop, flow: main}`
+	file := strings.Replace(acdWith(loop), `no_match: night}`, `no_match: "flow:back"}`, 1)
+	_, err := Load(writeFile(t, file), envMap(nil))
+	for _, want := range []string{"acd.flows[0].nodes[0].time.no_match", `node "hours": loop without a prompt across flows: back.hop -> main.hours -> back.hop`,
+		"acd.flows[1].nodes[0].flow", `node "hop": loop without a prompt across flows`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %v, want %s", err, want)
+		}
+	}
+}
