@@ -69,7 +69,8 @@ type FlowState struct {
 // flowEvent folds a flow.* event.
 func (a *Aggregator) flowEvent(ev *eventlog.Event) error {
 	var st ccd.FlowStep
-	if len(ev.Payload) > 0 {
+	if len(ev.Payload) > 0 && !scanFlowStep(ev.Payload, &st, a.names) {
+		st = ccd.FlowStep{}
 		if err := json.Unmarshal(ev.Payload, &st); err != nil {
 			return &DecodeError{ID: ev.ID, Kind: ev.Kind, Err: err}
 		}
@@ -228,4 +229,52 @@ func (a *Aggregator) flowRecord(ev *eventlog.Event, cs *CallState, endType int, 
 		r.CallID = ev.ID
 	}
 	a.records = append(a.records, r)
+}
+
+// scanFlowStep reads a flow event's payload as ccd writes it (a flat
+// object without escapes); false sends it to encoding/json, as for the
+// ACD's payloads (decode.go).
+func scanFlowStep(b []byte, st *ccd.FlowStep, names map[string]string) bool {
+	s := flatScanner{b: b, names: names}
+	if !s.byte('{') {
+		return false
+	}
+	if s.byte('}') {
+		return true
+	}
+	for {
+		key, ok := s.raw()
+		if !ok || !s.byte(':') {
+			return false
+		}
+		switch string(key) {
+		case "flow":
+			st.Flow, ok = s.name()
+		case "version":
+			st.Version, ok = s.int()
+		case "node":
+			st.Node, ok = s.name()
+		case "node_kind":
+			st.NodeKind, ok = s.name()
+		case "to":
+			st.To, ok = s.name()
+		case "reason":
+			st.Reason, ok = s.name()
+		case "adata1":
+			st.Adata1, ok = s.str()
+		case "adata2":
+			st.Adata2, ok = s.str()
+		default:
+			ok = unknownKey(string(key)) && s.skip()
+		}
+		if !ok {
+			return false
+		}
+		if s.byte('}') {
+			return true
+		}
+		if !s.byte(',') {
+			return false
+		}
+	}
 }

@@ -35,7 +35,6 @@ func FlowCalls(seed uint64, n int, start time.Time) []eventlog.Event {
 	type live struct {
 		id, dnis, clid string
 		flow, node     string
-		at             time.Time
 	}
 	var calls []*live
 	now := start
