@@ -206,6 +206,11 @@ type FlowStep struct {
 	NodeKind string `json:"node_kind,omitempty"`
 	To       string `json:"to,omitempty"`
 	Reason   string `json:"reason,omitempty"`
+	// Adata1 and Adata2 are the values of the profile fields the flow names
+	// for the call's attached data (CallsStat Adata1/Adata2), on flow.left
+	// and on the flow.node_left of an abandon: where the call leaves flows.
+	Adata1 string `json:"adata1,omitempty"`
+	Adata2 string `json:"adata2,omitempty"`
 }
 
 // EventProfileChanged (source "ari") is a change of fields of a call's

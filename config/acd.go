@@ -47,6 +47,24 @@ type ACD struct {
 	// day/night switches their switch nodes read.
 	Flows    []flow.Flow   `yaml:"flows"`
 	Switches []flow.Switch `yaml:"switches"`
+	// Databases are the CRM databases the flows' database steps name
+	// (Mitel's database connections). They are read from the file only:
+	// their connection strings stay out of the live configuration.
+	Databases []CRMDatabase `yaml:"databases"`
+}
+
+// CRMDatabase is a named connection to a customer database.
+type CRMDatabase struct {
+	Name   string `yaml:"name"`
+	Driver string `yaml:"driver"` // postgres, mysql, sqlserver, sqlite
+	// DSN is the driver's connection string; DSNEnv names an environment
+	// variable holding it instead, so that a password need not be in the file.
+	DSN    string `yaml:"dsn"`
+	DSNEnv string `yaml:"dsn_env"`
+	// Timeout bounds one step (0 means 2s); a step may set a shorter or
+	// longer one. Connections bounds the pool (0 means 4).
+	Timeout     time.Duration `yaml:"timeout"`
+	Connections int           `yaml:"connections"`
 }
 
 // Route sends calls for a dialled number (DNIS) to a queue.

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ccdhq/ccd/flow"
 )
 
 const flowKeys = `switches:
@@ -79,6 +82,63 @@ func TestFlexfoneCredentials(t *testing.T) {
 	} {
 		if _, err := Load(writeFile(t, minimal), envMap(vars)); err == nil || !strings.Contains(err.Error(), "api.flexfone_hash") {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+const dbFlowKeys = flowKeys + `
+    - name: self
+      start: look
+      nodes:
+        - id: look
+          database: {database: crm, query: "select balance from accounts where id = %customer_number%", found: "queue:sales", not_found: "queue:support", error: hangup}
+  databases:
+    - {name: crm, driver: sqlite, dsn: /var/lib/crm.db, timeout: 1s}`
+
+func TestDatabaseStepsAndTheirDatabases(t *testing.T) {
+	c, err := Load(writeFile(t, acdWith(dbFlowKeys)), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := c.ACD.Flows[1].Nodes[0].Database; d == nil || d.Database != "crm" || c.ACD.Databases[0].Timeout != time.Second {
+		t.Fatalf("flows %+v, databases %+v", c.ACD.Flows[1], c.ACD.Databases)
+	}
+	// The drivers' rules are checked where the drivers are: a refusal names
+	// the node and field.
+	_, err = c.ACD.CompileFlowsChecked(1, func(*flow.Database) error { return errors.New("placeholder ? at offset 3") })
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Key != "acd.flows[1].nodes[0].database.query" || !strings.Contains(ce.Problem, `node "look": placeholder ?`) {
+		t.Fatalf("compile: %v", err)
+	}
+	for name, x := range map[string]struct{ from, to, key string }{
+		"unknown database": {`database: crm,`, `database: other,`, "acd.flows[1].nodes[0].database.database"},
+		"bad driver":       {`driver: sqlite`, `driver: oracle`, "acd.databases[0].driver"},
+		"no dsn":           {`dsn: /var/lib/crm.db,`, ``, "acd.databases[0].dsn"},
+		"no error way":     {`, error: hangup`, ``, "acd.flows[1].nodes[0].database.error"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(writeFile(t, strings.Replace(acdWith(dbFlowKeys), x.from, x.to, 1)), envMap(nil))
+			if err == nil || !strings.Contains(err.Error(), x.key) {
+				t.Fatalf("error %v, want %s", err, x.key)
+			}
+		})
+	}
+}
+
+// Flows handing the call round without a prompt are refused with the node
+// and field of each flow on the way.
+func TestLoopsAcrossFlowsAreRefused(t *testing.T) {
+	loop := flowKeys + `
+    - name: back
+      start: hop
+      nodes:
+        - {id: hop, flow: main}`
+	file := strings.Replace(acdWith(loop), `no_match: night}`, `no_match: "flow:back"}`, 1)
+	_, err := Load(writeFile(t, file), envMap(nil))
+	for _, want := range []string{"acd.flows[0].nodes[0].time.no_match", `node "hours": loop without a prompt across flows: back.hop -> main.hours -> back.hop`,
+		"acd.flows[1].nodes[0].flow", `node "hop": loop without a prompt across flows`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %v, want %s", err, want)
 		}
 	}
 }

@@ -304,6 +304,9 @@ func (l *ariLink) close() {
 		sub.Close()
 		<-l.done
 	}
+	if l.flows != nil {
+		l.flows.dbs.Close()
+	}
 }
 
 // routeLookups holds the external-database step of the routes that have

@@ -16,6 +16,7 @@ import (
 	"github.com/ccdhq/ccd/dialplan/stasis"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/flow"
+	"github.com/ccdhq/ccd/integrations/crmdb"
 	"github.com/ccdhq/ccd/integrations/flexfone"
 	"github.com/ccdhq/ccd/liveconf"
 	"github.com/ccdhq/ccd/metrics"
@@ -26,6 +27,7 @@ import (
 // configuration (a call keeps the compiled flow it started with).
 type flowLink struct {
 	app     *dflow.App
+	dbs     *crmdb.FlowDatabases // the database steps' CRM databases (acd.databases, from the file)
 	version atomic.Int64
 	set     atomic.Pointer[flowSet]
 }
@@ -40,12 +42,17 @@ type flowSet struct {
 // and makes it the inbound router's target for routes that name a flow.
 func newFlowLink(cfg config.Config, client *ari.Client, d *stasis.Dispatcher, q *queue.App, router *inbound.Router,
 	emit func(eventlog.Event) error, log *slog.Logger) (*flowLink, error) {
-	l := &flowLink{}
+	dbs, err := crmdb.OpenFlowDatabases(cfg.ACD.Databases, nil)
+	if err != nil {
+		return nil, err
+	}
+	l := &flowLink{dbs: dbs}
 	if err := l.apply(cfg.ACD); err != nil {
+		dbs.Close()
 		return nil, err
 	}
 	l.app = dflow.New(dflow.Config{ARI: client, Owners: d, Queue: q, Flows: l.flow, Switches: l.switchState,
-		AgentNumber: l.agentNumber, Location: cfg.Location(), TransferContext: cfg.ACD.TransferContext,
+		AgentNumber: l.agentNumber, Location: cfg.Location(), TransferContext: cfg.ACD.TransferContext, Databases: dbs,
 		Emit: emit, Node: cfg.NodeName(), Log: log})
 	d.Register("flow", l.app)
 	router.SetFlows(l.app)
@@ -54,7 +61,7 @@ func newFlowLink(cfg config.Config, client *ari.Client, d *stasis.Dispatcher, q 
 
 // apply makes the configuration's flows and switches the running ones.
 func (l *flowLink) apply(acd config.ACD) error {
-	flows, err := acd.CompileFlows(l.version.Add(1))
+	flows, err := acd.CompileFlowsChecked(l.version.Add(1), l.dbs.Check)
 	if err != nil {
 		return err
 	}
@@ -110,6 +117,7 @@ func registerFlowMetrics(m *metrics.Metrics, app *dflow.App) {
 		{"ccd_flow_transitions_total", "Nodes entered by calls in flows.", &st.Transitions},
 		{"ccd_flow_step_failures_total", "Flow steps that failed and took their fallback (HTTP modules, identification, bad answers).", &st.Failures},
 		{"ccd_flow_http_requests_total", "Requests of HTTP modules and identification.", &st.HTTPRequests},
+		{"ccd_flow_database_steps_total", "Database steps run against CRM databases.", &st.Queries},
 		{"ccd_flow_action_errors_total", "Flow actions Asterisk refused.", &st.ActionErrors},
 	} {
 		v := c.v

@@ -118,6 +118,10 @@ func (n *Node) edges() []edge {
 		for i, r := range n.HTTP.Returns {
 			add(fmt.Sprintf("http.returns[%d]", i), r)
 		}
+	case n.Database != nil:
+		add("database.found", n.Database.Found)
+		add("database.not_found", n.Database.NotFound)
+		add("database.error", n.Database.Error)
 	case n.Play != nil:
 		add("play.next", n.Play.Next)
 	case n.Say != nil:

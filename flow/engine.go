@@ -51,6 +51,7 @@ const (
 	InTimer                     // the timer ID fired
 	InHTTP                      // the request ID was answered (HTTP)
 	InHangup                    // the caller hung up
+	InQuery                     // the database step ID was answered (Query)
 )
 
 // Input is one thing that happened to the call.
@@ -59,6 +60,17 @@ type Input struct {
 	Digit string
 	ID    int // the playback, timer or request it answers: stale ones are ignored
 	HTTP  HTTPResult
+	Query QueryResult
+}
+
+// QueryResult is the answer of a database step: Found says a query
+// returned a row (Columns: its values by lower-cased column name, NULLs
+// left out) or a write changed one; Err is any failure, the timeout
+// included.
+type QueryResult struct {
+	Found   bool
+	Columns map[string]string
+	Err     error
 }
 
 // HTTPResult is the answer of a request the flow asked for; Err is any
@@ -83,6 +95,7 @@ const (
 	ActLeave                           // the call left Node for Value (for the log); Reason says why
 	ActFailed                          // a step failed and its fallback was taken: Reason (log line, metric)
 	ActEnd                             // the call leaves the flow for Terminal
+	ActQuery                           // run Query off the call's loop, report InQuery ID
 )
 
 // Action is one thing to carry out, in order.
@@ -93,6 +106,7 @@ type Action struct {
 	Interruptible bool
 	After         time.Duration
 	Request       *Request
+	Query         *Query
 	Value         string
 	Node          string
 	Reason        string
@@ -110,6 +124,14 @@ type Request struct {
 	Timeout     time.Duration
 }
 
+// Query is a database step to run: the node's statement, with the
+// profile's values as they are now (its %Name% fields and Params are bound
+// from them).
+type Query struct {
+	Step   *Database
+	Values map[string]string
+}
+
 // phase is what the call waits for in its node.
 type phase int
 
@@ -119,6 +141,7 @@ const (
 	collecting       // digits, with a timer running
 	playing          // a playback that is not interrupted
 	requesting       // an HTTP answer
+	querying         // a database answer
 )
 
 // MaxImmediateSteps bounds the nodes a call may walk through without the
@@ -188,6 +211,10 @@ func (c *Call) Step(env Env, in Input) []Action {
 		if in.ID == c.seq && c.phase == requesting {
 			c.answer(env, in.HTTP)
 		}
+	case InQuery:
+		if in.ID == c.seq && c.phase == querying {
+			c.queryAnswer(env, in.Query)
+		}
 	}
 	return c.out
 }
@@ -254,6 +281,10 @@ func (c *Call) enter(env Env, id string) {
 		c.prompt(n.Identify.Prompt)
 	case n.HTTP != nil:
 		c.startHTTP(env)
+	case n.Database != nil:
+		c.seq++
+		c.phase = querying
+		c.emit(Action{Kind: ActQuery, ID: c.seq, Query: &Query{Step: n.Database, Values: c.Profile.Values()}})
 	case n.Play != nil:
 		c.play(n.Play.Sounds)
 	case n.Say != nil:
@@ -725,6 +756,52 @@ func (c *Call) identifyAnswer(env Env, body string, err error) {
 	default:
 		c.fail(fmt.Sprintf("the CRM answered %q, want true or false", clip(dest)))
 		c.goTo(env, m.NotFound, "failed")
+	}
+}
+
+// ---- database step ----
+
+// queryAnswer stores a found row into the profile and takes the node's way
+// out.
+func (c *Call) queryAnswer(env Env, r QueryResult) {
+	m := c.node.Database
+	switch {
+	case r.Err != nil:
+		c.fail(r.Err.Error())
+		c.goTo(env, m.Error, "error")
+	case !r.Found:
+		c.goTo(env, m.NotFound, "not found")
+	default:
+		c.storeColumns(m, r.Columns)
+		c.goTo(env, m.Found, "found")
+	}
+}
+
+// storeColumns writes the returned columns to their profile fields: the
+// node's Store map, or each column to the field of its name. A value the
+// field refuses (a priority of 12) is a failed step, and the others are
+// still stored.
+func (c *Call) storeColumns(m *Database, cols map[string]string) {
+	if len(m.Store) == 0 {
+		for _, col := range sortedKeys(cols) {
+			if !ValidFieldName(col) {
+				c.fail(fmt.Sprintf("the column %q is no field name: not stored", clip(col)))
+				continue
+			}
+			if err := c.Profile.Set(col, cols[col]); err != nil {
+				c.fail(err.Error())
+			}
+		}
+		return
+	}
+	for _, col := range sortedKeys(m.Store) {
+		v, ok := cols[strings.ToLower(col)]
+		if !ok {
+			continue // NULL or not returned: the field keeps its value
+		}
+		if err := c.Profile.Set(m.Store[col], v); err != nil {
+			c.fail(err.Error())
+		}
 	}
 }
 

@@ -108,7 +108,7 @@ func (k *caller) failures() []string {
 }
 
 func kinds(as []Action) []string {
-	names := []string{"play", "stop", "timer", "http", "callerid", "callername", "enter", "leave", "failed", "end"}
+	names := []string{"play", "stop", "timer", "http", "callerid", "callername", "enter", "leave", "failed", "end", "query"}
 	var out []string
 	for _, a := range as {
 		s := names[a.Kind]

@@ -21,6 +21,33 @@ type Flow struct {
 	Description string `yaml:"description"`
 	Start       string `yaml:"start"` // id of the first node
 	Nodes       []Node `yaml:"nodes"`
+	// Adata names the profile fields (at most two) whose values become the
+	// call's attached data in the statistics (CallsStat Adata1, Adata2)
+	// when the call leaves the flow; empty: DefaultAdata.
+	Adata []string `yaml:"adata"`
+}
+
+// DefaultAdata are the profile fields of a flow's attached data when it
+// names none: what a CRM attached, and the customer it identified.
+var DefaultAdata = []string{FieldAttachData, FieldCustomerNumber}
+
+// AdataFields are the profile fields of the flow's attached data.
+func (f *Flow) AdataFields() []string {
+	if len(f.Adata) == 0 {
+		return DefaultAdata
+	}
+	return f.Adata
+}
+
+// Adata are the values of the profile fields of f's attached data.
+func (p *Profile) Adata(f *Flow) (string, string) {
+	var v [2]string
+	for i, name := range f.AdataFields() {
+		if i < len(v) {
+			v[i] = p.Get(name)
+		}
+	}
+	return v[0], v[1]
 }
 
 // Node is one step of a flow: exactly one of its kinds is set. Destinations
@@ -40,6 +67,7 @@ type Node struct {
 	Switch   *SwitchNode `yaml:"switch"`
 	Identify *Identify   `yaml:"identify"`
 	HTTP     *HTTP       `yaml:"http"`
+	Database *Database   `yaml:"database"`
 	Play     *Play       `yaml:"play"`
 	Say      *Say        `yaml:"say"`
 	Set      *Set        `yaml:"set"`
@@ -153,6 +181,30 @@ type HTTP struct {
 	Returns []string `yaml:"returns"`
 }
 
+// Database is a database step (Mitel's SQLExecute in a call control
+// script): a statement or a procedure run against one of the configured CRM
+// databases (acd.databases), with profile fields as bound parameters, never
+// spliced into the SQL: %Name% in Query (%ANI%, %CUSTOMER_NUMBER%, a custom
+// %account%; the fixed fields' names are case-insensitive), Params in order
+// for a Procedure. A query's first row is stored into the profile and the
+// call goes to Found, without a row to NotFound; a write (INSERT, UPDATE,
+// DELETE) goes to Found when it changed a row. Any failure, the timeout
+// included, goes to Error.
+type Database struct {
+	Database  string   `yaml:"database"`           // name of an acd.databases entry
+	Query     string   `yaml:"query" check:"text"` // SQL: line breaks and tabs belong
+	Procedure string   `yaml:"procedure"`          // a routine's name instead of Query
+	Params    []string `yaml:"params"`             // profile fields, the procedure's arguments in order
+	Write     bool     `yaml:"write"`              // the statement changes rows (self-service write-back)
+	// Store maps returned columns (case-insensitive) to profile fields;
+	// empty: every column to the field of its lower-cased name.
+	Store    map[string]string `yaml:"store"`
+	Timeout  time.Duration     `yaml:"timeout"` // 0: the database's
+	Found    string            `yaml:"found"`
+	NotFound string            `yaml:"not_found"`
+	Error    string            `yaml:"error"`
+}
+
 // Play plays sounds (not interrupted), then goes on.
 type Play struct {
 	Sounds []string `yaml:"sounds"`
@@ -199,6 +251,10 @@ type Switch struct {
 	InactiveGoto string `yaml:"inactive_goto"`
 }
 
+// NodeKinds are the kinds of node, as Kind names them.
+var NodeKinds = []string{"menu", "time", "switch", "identify", "http", "play", "say", "set", "branch", "goto",
+	"hangup", "queue", "agent", "number", "voicemail", "flow", "database"}
+
 // kind names the node's kind, "" when none is set; kinds lists every one
 // set (validation wants exactly one).
 func (n *Node) kinds() []string {
@@ -213,6 +269,7 @@ func (n *Node) kinds() []string {
 	add(n.Switch != nil, "switch")
 	add(n.Identify != nil, "identify")
 	add(n.HTTP != nil, "http")
+	add(n.Database != nil, "database")
 	add(n.Play != nil, "play")
 	add(n.Say != nil, "say")
 	add(n.Set != nil, "set")

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Problem is one reason a flow cannot be saved: the node and the field
@@ -34,6 +35,11 @@ type Refs struct {
 	// Sound tells whether a sound or recording exists on Asterisk
 	// ("sound:welcome"); nil checks the media URI's form only.
 	Sound func(uri string) bool
+	// Database tells whether a CRM database is configured, and its driver.
+	Database func(name string) (driver string, ok bool)
+	// Statement checks a database node's SQL against its database's driver
+	// (placeholders, %Name% fields, procedures); nil checks nothing more.
+	Statement func(node *Database) error
 }
 
 var (
@@ -79,6 +85,14 @@ func (v *validator) structure() {
 	if len(v.f.Nodes) == 0 {
 		v.bad("", "nodes", "a flow needs at least one node")
 	}
+	if len(v.f.Adata) > 2 {
+		v.bad("", "adata", "names at most two profile fields (Adata1, Adata2), got %d", len(v.f.Adata))
+	}
+	for i, name := range v.f.Adata {
+		if !ValidFieldName(name) {
+			v.bad("", fmt.Sprintf("adata[%d]", i), "want a field name (letters, digits, _), got %q", name)
+		}
+	}
 	for i := range v.f.Nodes {
 		n := &v.f.Nodes[i]
 		switch {
@@ -104,7 +118,7 @@ func (v *validator) structure() {
 		}
 		switch k := n.kinds(); len(k) {
 		case 0:
-			v.bad(n.ID, "kind", "needs one of menu, time, switch, identify, http, play, say, set, branch, goto, hangup, queue, agent, number, voicemail, flow")
+			v.bad(n.ID, "kind", "needs one of %s", strings.Join(NodeKinds, ", "))
 			continue
 		case 1:
 		default:
@@ -189,6 +203,8 @@ func (v *validator) node(n *Node) {
 		if !m.Collect && (len(m.Prompt) > 0 || m.TimeoutDest != "") {
 			v.bad(id, "http.collect", "prompt and timeout_dest need collect: true")
 		}
+	case n.Database != nil:
+		v.database(n)
 	case n.Play != nil:
 		v.sounds(id, "play.sounds", n.Play.Sounds, true)
 		required("play.next", n.Play.Next)
@@ -212,6 +228,63 @@ func (v *validator) node(n *Node) {
 		required("branch.default", n.Branch.Default)
 	}
 }
+
+// database checks a database node: a configured database, one statement
+// or procedure that its driver accepts, field names, and the three ways out.
+func (v *validator) database(n *Node) {
+	id, m := n.ID, n.Database
+	driver, known := "", true
+	switch {
+	case m.Database == "":
+		v.bad(id, "database.database", "is required: the name of an acd.databases entry")
+		known = false
+	case v.refs.Database != nil:
+		if driver, known = v.refs.Database(m.Database); !known {
+			v.bad(id, "database.database", "unknown database %q (acd.databases)", m.Database)
+		}
+	}
+	switch {
+	case (strings.TrimSpace(m.Query) == "") == (m.Procedure == ""):
+		v.bad(id, "database.query", "needs exactly one of query, procedure")
+	case m.Procedure != "" && !procedureName.MatchString(m.Procedure):
+		v.bad(id, "database.procedure", "want a routine name (letters, digits, _; schema.name), got %q", m.Procedure)
+	case m.Procedure != "" && driver == "sqlite":
+		v.bad(id, "database.procedure", "SQLite has no stored procedures; use query")
+	case m.Procedure == "" && len(m.Params) > 0:
+		v.bad(id, "database.params", "only a procedure takes params; a query names its fields as %%Name%%")
+	case known && v.refs.Statement != nil:
+		if err := v.refs.Statement(m); err != nil {
+			field := "database.query"
+			if m.Procedure != "" {
+				field = "database.procedure"
+			}
+			v.bad(id, field, "%v", err)
+		}
+	}
+	for i, p := range m.Params {
+		if !ValidFieldName(p) {
+			v.bad(id, fmt.Sprintf("database.params[%d]", i), "want a field name (letters, digits, _), got %q", p)
+		}
+	}
+	for _, col := range sortedKeys(m.Store) {
+		if !ValidFieldName(col) || !ValidFieldName(m.Store[col]) {
+			v.bad(id, "database.store."+col, "want a column name mapped to a field name (letters, digits, _), got %q: %q", col, m.Store[col])
+		}
+	}
+	if m.Write && len(m.Store) > 0 {
+		v.bad(id, "database.store", "a write returns no columns to store")
+	}
+	if m.Timeout < 0 || m.Timeout > time.Minute {
+		v.bad(id, "database.timeout", "want 0 (the database's) .. 1m, got %s", m.Timeout)
+	}
+	for _, f := range []struct{ field, dest string }{{"database.found", m.Found}, {"database.not_found", m.NotFound}, {"database.error", m.Error}} {
+		if f.dest == "" {
+			v.bad(id, f.field, "is required")
+		}
+	}
+}
+
+var procedureName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
 
 func (v *validator) switchNode(n *Node) {
 	s := n.Switch

@@ -56,6 +56,10 @@ func TestValidationNamesNodeAndField(t *testing.T) {
 			Group: TimeGroup{Weekly: []Weekly{{Days: "mon-fry", From: "08:00", To: "17:00"}}}, Match: "hangup", NoMatch: "hangup"}}}},
 			"m time.group.weekly[0].days", "want days"},
 		{"start", Flow{Name: "f", Start: "x", Nodes: []Node{{ID: "m", Hangup: true}}}, " start", "unknown node"},
+		{"three adata", Flow{Name: "f", Start: "m", Adata: []string{"a", "b", "c"}, Nodes: []Node{{ID: "m", Hangup: true}}},
+			" adata", "at most two"},
+		{"bad adata field", Flow{Name: "f", Start: "m", Adata: []string{"ok", "no way"}, Nodes: []Node{{ID: "m", Hangup: true}}},
+			" adata[1]", "want a field name"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -66,3 +66,33 @@ func TestFlowsAndSwitchesAreLiveItems(t *testing.T) {
 		t.Fatalf("unknown switch: %v", err)
 	}
 }
+
+// A flow that closes a loop without a prompt through other flows is a 400
+// naming its node and field, and the flows of the loop; the first flow,
+// valid alone, stays as it was.
+func TestAFlowClosingALoopAcrossFlowsIsRefused(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.m.Load(ctx, f.db); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.m.PutConfigItem(ctx, admin, ccd.ConfigFlow, "day", []byte(`{"start": "go", "nodes": [{"id": "go", "goto": "flow:night"}]}`)); err == nil {
+		t.Fatal("a flow naming a flow that does not exist was taken")
+	}
+	if _, _, err := f.m.PutConfigItem(ctx, admin, ccd.ConfigFlow, "night", []byte(`{"start": "q", "nodes": [{"id": "q", "queue": {"code": "sales"}}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.m.PutConfigItem(ctx, admin, ccd.ConfigFlow, "day", []byte(`{"start": "go", "nodes": [{"id": "go", "goto": "flow:night"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := f.m.PutConfigItem(ctx, admin, ccd.ConfigFlow, "night",
+		[]byte(`{"start": "s", "nodes": [{"id": "s", "set": {"field": "x", "value": "1", "next": "back"}}, {"id": "back", "flow": "day"}]}`))
+	var e *ccd.Error
+	if !errors.As(err, &e) || e.Code != ccd.EINVALID || e.Field != "nodes[1].flow" ||
+		!strings.Contains(e.Message, `node "back": loop without a prompt across flows: day.go -> night.s -> night.back -> day.go`) {
+		t.Fatalf("a loop across flows: %v", err)
+	}
+	if n := f.m.Current().Flows; len(n) != 2 || n[0].Name != "night" || n[0].Nodes[0].Queue == nil {
+		t.Fatalf("flows now %+v", n)
+	}
+}

@@ -15,6 +15,7 @@ package stats
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/ccdhq/ccd"
@@ -139,6 +140,14 @@ type CallState struct {
 	// Virtual: a callback's place, which no caller abandons (a cancel or an
 	// expiry takes it out of its queue).
 	Virtual bool `json:"virtual,omitempty"`
+	// Flow is where the call stands in the call flows, nil for a call that
+	// never entered one.
+	Flow *FlowState `json:"flow,omitempty"`
+	// DNISOffered: the call was counted Offered on its DNIS when it entered
+	// its first flow, not again when a flow queues it.
+	DNISOffered bool `json:"dnis_offered,omitempty"`
+	// Queued: a flow sent the call to a queue, whose events go on.
+	Queued bool `json:"queued,omitempty"`
 }
 
 // QueueEntry is when (unix ms) a call entered a queue.
@@ -301,6 +310,10 @@ func (a *Aggregator) Apply(ev *eventlog.Event) error {
 		}
 	case eventlog.SourceAMI:
 		return a.pbxEvent(ev)
+	case eventlog.SourceARI:
+		if strings.HasPrefix(ev.Kind, "flow.") {
+			return a.flowEvent(ev)
+		}
 	}
 	return nil
 }

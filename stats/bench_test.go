@@ -26,3 +26,22 @@ func BenchmarkApply(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkApplyFlows measures folding the events of calls in call flows
+// (RouterStat, and the CallsStat rows of calls ending there).
+func BenchmarkApplyFlows(b *testing.B) {
+	clock := stats.Clock{Loc: time.UTC}
+	evs := statstest.FlowCalls(1, 2000, time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC))
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		a := stats.New(clock)
+		for i := range evs {
+			_ = a.Apply(&evs[i])
+		}
+		a.Take()
+		n += len(evs)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+}

@@ -154,7 +154,11 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 		// even when it is full and overflows at once; a callback's place
 		// (virtual) is not a new call offered to the queue
 		if !d.Virtual {
-			a.count(s, q, dnis, dsOffered)
+			offeredOn := dnis
+			if cs.DNISOffered {
+				offeredOn = ""
+			}
+			a.count(s, q, offeredOn, dsOffered)
 		}
 		cs.Virtual = d.Virtual
 	case ccd.EventCallCallbackOffered:
@@ -288,6 +292,7 @@ type CallRecord struct {
 	EndType             int
 	AgentHops           int
 	Adata1, Adata2      string
+	Router              string // the first flow the call went through
 	// Beyond Optimus:
 	Priority    int
 	Recording   string
@@ -313,6 +318,17 @@ func (a *Aggregator) record(ev *eventlog.Event, cs *CallState, c *acd.Call) {
 		// answered before the state knew handlers (a call in progress across
 		// an upgrade): the summary's agent and endpoint are the handler's
 		r.Agent, cs.HandlerEndpoint = c.Agent, c.Endpoint
+	}
+	if f := cs.Flow; f != nil {
+		// came through a flow: it entered ccd there, and the flow chose its
+		// attached data
+		r.Router = f.Router
+		if f.FirstMS != 0 {
+			r.OfferedTS = time.UnixMilli(f.FirstMS)
+		}
+		if f.HasAdata {
+			r.Adata1, r.Adata2 = f.Adata[0], f.Adata[1]
+		}
 	}
 	if cs.HandlerEndpoint != "" {
 		r.AgentExtension = extensionOf(cs.HandlerEndpoint)

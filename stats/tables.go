@@ -142,7 +142,9 @@ var Tables = [numTables]Table{
 	RouterStat: {
 		Name: "routerstat",
 		Keys: []string{KeyExtension, KeyDeviceType, KeyDevice, KeyBlockID},
-		Cols: cols(sums("offered", "answered", "abandoned"), minSumMax("answertime", "abdtime")),
+		// BlockType is the node's kind (BlockTypes), NULL on a flow's row: it
+		// is no measure, but a node keeps its kind, so the largest is it.
+		Cols: cols([]Column{{"blocktype", Max}}, sums("offered", "answered", "abandoned"), minSumMax("answertime", "abdtime")),
 	},
 }
 

@@ -155,8 +155,8 @@ type codeName struct {
 // deviceTypes are the DeviceTypes with names.
 var deviceTypes = []int64{stats.DevAgent, stats.DevDNIS, stats.DevQueue, stats.DevExtension, stats.DevRouter}
 
-// deviceCodeKind is the stat.code kind of a DeviceType, "" for the types
-// without names (router blocks).
+// deviceCodeKind is the stat.code kind of a DeviceType. A router block's
+// DeviceCode is its router's (its BlockID names the block).
 func deviceCodeKind(t int64) string {
 	switch t {
 	case stats.DevAgent:
@@ -167,7 +167,7 @@ func deviceCodeKind(t int64) string {
 		return CodeQueue
 	case stats.DevExtension:
 		return CodeExtension
-	case stats.DevRouter:
+	case stats.DevRouter, stats.DevRouterBlock:
 		return CodeRouter
 	}
 	return ""

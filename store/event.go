@@ -187,7 +187,8 @@ func (db *DB) Events(ctx context.Context, f EventFilter) ([]eventlog.Event, erro
 // StatEvents streams, in log order, the events a statistics rebuild of [from,
 // to) reads: those of the range up to id maxID, preceded by what the range
 // needs from before it (each agent's last state, and the earlier events of the
-// calls still in progress at from: calls are assumed to last less than a day).
+// calls still in progress at from, in a queue or in a flow: calls are assumed
+// to last less than a day).
 // fn gets batches; the slice is reused after fn returns.
 func (db *DB) StatEvents(ctx context.Context, from, to time.Time, maxID int64, fn func([]eventlog.Event) error) error {
 	const cols = `id, at, call_id, kind, agent, queue, dnis, clid, source, payload`
@@ -198,9 +199,10 @@ func (db *DB) StatEvents(ctx context.Context, from, to time.Time, maxID int64, f
 			ORDER BY agent, at DESC, id DESC) a
 		UNION ALL
 		SELECT ` + cols + ` FROM call_event
-		WHERE source = 'acd' AND kind LIKE 'call.%' AND at >= $1 - interval '1 day' AND at < $1 AND id <= $2
+		WHERE (source = 'acd' AND kind LIKE 'call.%' OR source = 'ari' AND kind LIKE 'flow.%')
+		  AND at >= $1 - interval '1 day' AND at < $1 AND id <= $2
 		  AND call_id IN (
-			SELECT call_id FROM call_event WHERE kind = 'call.offered' AND at >= $1 - interval '1 day' AND at < $1
+			SELECT call_id FROM call_event WHERE kind IN ('call.offered', 'flow.entered') AND at >= $1 - interval '1 day' AND at < $1
 			EXCEPT
 			SELECT call_id FROM call_event WHERE kind = 'call.ended' AND at >= $1 - interval '1 day' AND at < $1)
 		ORDER BY id`
@@ -210,11 +212,12 @@ func (db *DB) StatEvents(ctx context.Context, from, to time.Time, maxID int64, f
 	// The bulk of a rebuild is reading: only the kinds the statistics count are
 	// read, and payloads whose fields they do not use are not sent.
 	return db.streamEvents(ctx, fn, `
-		SELECT id, at, call_id, kind, agent, queue, dnis, '', source,
+		SELECT id, at, call_id, kind, agent, queue, dnis, CASE WHEN kind = 'flow.entered' THEN clid ELSE '' END, source,
 		       CASE WHEN kind IN ('call.offered', 'call.ringing', 'call.transferred') THEN '{}'::jsonb ELSE payload END
 		FROM call_event
 		WHERE at >= $1 AND at < $2 AND id <= $3
-		  AND (source = 'acd' AND kind NOT IN ('call.recording', 'call.hold') OR kind IN ('pbx.cdr', 'pbx.unhold'))
+		  AND (source = 'acd' AND kind NOT IN ('call.recording', 'call.hold') OR kind IN ('pbx.cdr', 'pbx.unhold')
+		       OR source = 'ari' AND kind LIKE 'flow.%')
 		ORDER BY id`, from, to, maxID)
 }
 

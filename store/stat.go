@@ -31,7 +31,8 @@ const (
 	CodeDNIS      = "dnis"
 	CodeExtension = "extension"
 	CodeActivity  = "activity"
-	CodeRouter    = "router"
+	CodeRouter    = "router" // a call flow
+	CodeBlock     = "block"  // a node of a call flow, named "flow/node"
 )
 
 // StatCodes turns ccd's names into the integer codes of the Optimus columns
@@ -109,14 +110,26 @@ func keyNames(k stats.RowKey) [][2]string {
 		return [][2]string{{deviceKind(k.Type), k.Name}}
 	case stats.ExtensionStat:
 		return [][2]string{{CodeExtension, k.Name}}
+	case stats.RouterStat:
+		if k.Type == stats.DevRouterBlock {
+			return [][2]string{{CodeRouter, k.Name}, {CodeBlock, BlockName(k.Name, k.Name2)}}
+		}
+		return [][2]string{{CodeRouter, k.Name}}
 	}
 	return nil
 }
+
+// BlockName is the stat.code name of node of flow: node ids are unique
+// within a flow only, and neither holds a "/".
+func BlockName(flow, node string) string { return flow + "/" + node }
 
 // keyValues are the key columns of a row, in Table.Keys order: the codes of
 // its names, then its device type, time type and time frame where the table
 // has them.
 func (c *StatCodes) keyValues(k stats.RowKey) []int64 {
+	if k.Table == stats.RouterStat {
+		return c.routerKeyValues(k)
+	}
 	names := keyNames(k)
 	out := make([]int64, 0, 4)
 	for _, n := range names {
@@ -131,6 +144,20 @@ func (c *StatCodes) keyValues(k stats.RowKey) []int64 {
 	return out
 }
 
+// routerKeyValues are the keys of a RouterStat row: extension, devicetype,
+// devicecode, blockid. A flow has no extension of its own (routes and other
+// flows name it), so its code stands in the extension as in the device code;
+// its nodes' rows have the flow's code too, and the node's code as BlockID
+// (the flow's own row -1).
+func (c *StatCodes) routerKeyValues(k stats.RowKey) []int64 {
+	flow := int64(c.Code(CodeRouter, k.Name))
+	block := int64(stats.FlowBlockID)
+	if k.Type == stats.DevRouterBlock {
+		block = int64(c.Code(CodeBlock, BlockName(k.Name, k.Name2)))
+	}
+	return []int64{flow, int64(k.Type), flow, block}
+}
+
 // resolveAll allocates the codes of every row and record.
 func (c *StatCodes) resolveAll(ctx context.Context, rows map[stats.RowKey]stats.Row, recs []stats.CallRecord) error {
 	pairs := map[[2]string]bool{}
@@ -142,7 +169,7 @@ func (c *StatCodes) resolveAll(ctx context.Context, rows map[stats.RowKey]stats.
 	for i := range recs {
 		r := &recs[i]
 		for _, p := range [][2]string{{CodeDNIS, r.DNIS}, {CodeQueue, r.InitialQueue}, {CodeQueue, r.HandledOnQueue},
-			{CodeAgent, r.Agent}, {CodeExtension, r.AgentExtension}} {
+			{CodeAgent, r.Agent}, {CodeExtension, r.AgentExtension}, {CodeRouter, r.Router}} {
 			if p[1] != "" {
 				pairs[p] = true
 			}
@@ -319,7 +346,7 @@ func (c *StatCodes) upsert(ctx context.Context, tx *sqlx.Tx, id int, clock stats
 
 var callColumns = []string{"callid", "calltype", "dnis", "clid", "offeredts", "firstqueuedts", "answeredts", "abandonedts",
 	"transferred2extts", "endedts", "initialqueue", "queuehops", "agent", "agentextension", "handledonqueue",
-	"transferdestination", "endtype", "agenthops", "adata1", "adata2", "ucid", "priority", "recording", "holdcount",
+	"transferdestination", "endtype", "agenthops", "adata1", "adata2", "router", "ucid", "priority", "recording", "holdcount",
 	"holdtime", "lastts"}
 
 // callUpdates is the SET list that makes a record written again replace the
@@ -358,7 +385,7 @@ func appendCallValues(out []any, c *StatCodes, r *stats.CallRecord) []any {
 	return append(out, r.CallID, r.CallType, code(CodeDNIS, r.DNIS), clip(r.CLID), ts(r.OfferedTS), ts(r.FirstQueuedTS),
 		ts(r.AnsweredTS), ts(r.AbandonedTS), ts(r.Transferred2ExtTS), ts(r.EndedTS), code(CodeQueue, r.InitialQueue),
 		r.QueueHops, code(CodeAgent, r.Agent), code(CodeExtension, r.AgentExtension), code(CodeQueue, r.HandledOnQueue),
-		clip(r.TransferDestination), r.EndType, r.AgentHops, clip(r.Adata1), clip(r.Adata2), r.UCID, prio,
+		clip(r.TransferDestination), r.EndType, r.AgentHops, clip(r.Adata1), clip(r.Adata2), code(CodeRouter, r.Router), r.UCID, prio,
 		r.Recording, r.HoldCount, r.HoldSeconds, r.LastTS)
 }
 

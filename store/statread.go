@@ -59,7 +59,9 @@ func lookupStatTable(name string) (statTable, bool) {
 	has := func(k string) bool { return slices.Contains(t.Keys, k) }
 	return statTable{
 		keys: t.Keys, timeCol: "thedate",
-		user: has(stats.KeyUser), extension: has(stats.KeyExtension), acty: has(stats.KeyActivity),
+		user: has(stats.KeyUser), acty: has(stats.KeyActivity),
+		// RouterStat's extension is its flow's code, named as the device.
+		extension: has(stats.KeyExtension) && id != stats.RouterStat,
 		// RouterStat has devices too, but routers and blocks (types 11, 12):
 		// a queue or DNIS filter would always give nothing there.
 		device: has(stats.KeyDevice) && id != stats.RouterStat,
@@ -120,7 +122,8 @@ func (db *DB) StatRows(ctx context.Context, q StatQuery) ([]string, [][]any, err
 // of the time column and the table's keys: every column of the table followed
 // by the names stat.code gives the codes (agent for usercode, device for
 // devicecode, extension_number, activity; for callsstat agent_id,
-// dnis_number, initial_queue_code, handled_on_queue_code).
+// dnis_number, initial_queue_code, handled_on_queue_code, router_flow; in
+// routerstat device and block).
 func (db *DB) StreamStatRows(ctx context.Context, q StatQuery, w RowWriter) error {
 	if err := ValidateStatQuery(q); err != nil {
 		return err
@@ -251,6 +254,7 @@ func statQuery(q StatQuery, cols []tableColumn) (string, []ValueKind, []any, []c
 		name(CodeDNIS, "dnis", "dnis_number")
 		name(CodeQueue, "initialqueue", "initial_queue_code")
 		name(CodeQueue, "handledonqueue", "handled_on_queue_code")
+		name(CodeRouter, "router", "router_flow")
 		if q.Queue != "" {
 			c := codeOf(CodeQueue, q.Queue)
 			where = append(where, "(t.handledonqueue = "+c+" OR t.initialqueue = "+c+")")
@@ -273,6 +277,9 @@ func statQuery(q StatQuery, cols []tableColumn) (string, []ValueKind, []any, []c
 		}
 		if t.acty {
 			name(CodeActivity, stats.KeyActivity, "activity")
+		}
+		if slices.Contains(t.keys, stats.KeyBlockID) {
+			name(CodeBlock, stats.KeyBlockID, "block") // "flow/node"; NULL on a flow's row (-1)
 		}
 		if q.Queue != "" {
 			where = append(where, fmt.Sprintf("t.devicetype = %d AND t.devicecode = %s", stats.DevQueue, codeOf(CodeQueue, q.Queue)))

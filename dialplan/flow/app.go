@@ -14,6 +14,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -60,10 +61,19 @@ type Config struct {
 	// dialplan (acd.transfer_context).
 	TransferContext string
 	Fetcher         *flow.Fetcher
-	Emit            func(eventlog.Event) error
-	Node            string
-	Log             *slog.Logger
-	Now             func() time.Time
+	// Databases run the database steps (nil: every step fails to its
+	// error destination).
+	Databases Databases
+	Emit      func(eventlog.Event) error
+	Node      string
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// Databases run flows' database steps against the CRM databases; Run
+// returns by the step's timeout.
+type Databases interface {
+	Run(ctx context.Context, q *flow.Query) flow.QueryResult
 }
 
 // VoicemailExtension is the extension of the transfer context a call is
@@ -90,13 +100,14 @@ type App struct {
 
 // Stats are counters for metrics.
 type Stats struct {
-	Calls, Transitions, Failures, HTTPRequests, ActionErrors atomic.Int64
+	Calls, Transitions, Failures, HTTPRequests, Queries, ActionErrors atomic.Int64
 }
 
 // call is one channel in a flow.
 type call struct {
 	channel string
 	dnis    string
+	clid    string // the caller's number as the call came in (the profile's ani may change)
 	engine  *flow.Call
 	hops    int
 	timer   *time.Timer
@@ -210,7 +221,7 @@ func (a *App) enter(in dialplan.Arrival, callerName, name string, prev *call) {
 	f, ok := a.cfg.Flows(name)
 	if !ok {
 		a.log.Error("a call was sent to a flow that does not exist; hanging up", "call", in.CallID, "flow", name)
-		a.emit(in.CallID, in.DNIS, ccd.EventFlowStepFailed, ccd.FlowStep{Flow: name, Reason: "no such flow"})
+		a.emit(in.CallID, in.DNIS, in.CLID, ccd.EventFlowStepFailed, ccd.FlowStep{Flow: name, Reason: "no such flow"})
 		a.Stats.Failures.Add(1)
 		ch := in.CallID
 		if prev != nil {
@@ -232,10 +243,10 @@ func (a *App) enter(in dialplan.Arrival, callerName, name string, prev *call) {
 		}
 		profile = flow.NewProfile(initial)
 	}
-	c := &call{channel: in.CallID, dnis: in.DNIS, engine: flow.NewCall(f, profile)}
+	c := &call{channel: in.CallID, dnis: in.DNIS, clid: in.CLID, engine: flow.NewCall(f, profile)}
 	if prev != nil {
 		prev.stopTimer()
-		c.hops, c.work, c.ctx, c.cancel = prev.hops+1, prev.work, prev.ctx, prev.cancel
+		c.clid, c.hops, c.work, c.ctx, c.cancel = prev.clid, prev.hops+1, prev.work, prev.ctx, prev.cancel
 	} else {
 		if old := a.calls[c.channel]; old != nil {
 			old.stop()
@@ -245,7 +256,7 @@ func (a *App) enter(in dialplan.Arrival, callerName, name string, prev *call) {
 	}
 	a.calls[c.channel] = c
 	a.Stats.Calls.Add(1)
-	a.emit(c.channel, c.dnis, ccd.EventFlowEntered, ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version})
+	a.emitCall(c, ccd.EventFlowEntered, ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version})
 	if prev == nil {
 		c.work.run(func() {
 			if err := a.media.Answer(c.ctx, c.channel); err != nil && c.ctx.Err() == nil {
@@ -289,16 +300,20 @@ func (a *App) carryOut(c *call, act flow.Action) {
 	case flow.ActEnter:
 		a.Stats.Transitions.Add(1)
 		n, _ := f.Node(act.Node)
-		a.emit(c.channel, c.dnis, ccd.EventFlowNodeIn, ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version, Node: act.Node, NodeKind: n.Kind()})
+		a.emitCall(c, ccd.EventFlowNodeIn, ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version, Node: act.Node, NodeKind: n.Kind()})
 	case flow.ActLeave:
-		a.emit(c.channel, c.dnis, ccd.EventFlowNodeOut, ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version, Node: act.Node, To: act.Value, Reason: act.Reason})
+		step := ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version, Node: act.Node, To: act.Value, Reason: act.Reason}
+		if act.Reason == "abandoned" {
+			step.Adata1, step.Adata2 = c.engine.Profile.Adata(&f.Flow)
+		}
+		a.emitCall(c, ccd.EventFlowNodeOut, step)
 		if act.Reason == "abandoned" {
 			c.stop()
 		}
 	case flow.ActFailed:
 		a.Stats.Failures.Add(1)
 		a.log.Warn("a flow step failed; its fallback is taken", "call", c.channel, "flow", f.Flow.Name, "node", act.Node, "reason", act.Reason)
-		a.emit(c.channel, c.dnis, ccd.EventFlowStepFailed, ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version, Node: act.Node, Reason: act.Reason})
+		a.emitCall(c, ccd.EventFlowStepFailed, ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version, Node: act.Node, Reason: act.Reason})
 	case flow.ActPlay:
 		id := playbackID(c.channel, c.hops, act.ID)
 		c.work.run(func() {
@@ -328,6 +343,8 @@ func (a *App) carryOut(c *call, act flow.Action) {
 		})
 	case flow.ActHTTP:
 		a.request(c, act)
+	case flow.ActQuery:
+		a.query(c, act)
 	case flow.ActSetCallerID:
 		v := act.Value
 		c.work.run(func() { a.setVar(c, "CALLERID(num)", v) })
@@ -335,7 +352,9 @@ func (a *App) carryOut(c *call, act flow.Action) {
 		v := act.Value
 		c.work.run(func() { a.setVar(c, "CALLERID(name)", v) })
 	case flow.ActEnd:
-		a.emit(c.channel, c.dnis, ccd.EventFlowLeft, ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version, To: act.Terminal.String()})
+		step := ccd.FlowStep{Flow: f.Flow.Name, Version: f.Version, To: act.Terminal.String()}
+		step.Adata1, step.Adata2 = c.engine.Profile.Adata(&f.Flow)
+		a.emitCall(c, ccd.EventFlowLeft, step)
 		a.leave(c, *act.Terminal)
 	}
 }
@@ -358,6 +377,24 @@ func (a *App) request(c *call, act flow.Action) {
 		a.send(func() {
 			if a.calls[c.channel] == c {
 				a.step(c, flow.Input{Kind: flow.InHTTP, ID: id, HTTP: r})
+			}
+		})
+	}()
+}
+
+// query runs a database step off the loop; the answer comes back as an
+// input. A caller who hangs up cancels it.
+func (a *App) query(c *call, act flow.Action) {
+	a.Stats.Queries.Add(1)
+	q, id := act.Query, act.ID
+	go func() {
+		r := flow.QueryResult{Err: errors.New("database step: no CRM databases are configured")}
+		if a.cfg.Databases != nil {
+			r = a.cfg.Databases.Run(c.ctx, q)
+		}
+		a.send(func() {
+			if a.calls[c.channel] == c {
+				a.step(c, flow.Input{Kind: flow.InQuery, ID: id, Query: r})
 			}
 		})
 	}()
@@ -391,11 +428,13 @@ func (a *App) leave(c *call, t flow.Terminal) {
 	case flow.ToFlow:
 		if c.hops+1 >= maxFlowHops {
 			a.log.Error("flows hand the call to each other in a circle; hanging up", "call", c.channel, "flow", t.Target)
+			a.Stats.Failures.Add(1)
+			a.emitCall(c, ccd.EventFlowStepFailed, ccd.FlowStep{Flow: t.Target, Reason: "flows hand the call to each other in a circle"})
 			a.hangupCall(c)
 			c.work.run(c.cancel)
 			return
 		}
-		a.enter(dialplan.Arrival{CallID: c.channel, DNIS: c.dnis}, "", t.Target, c)
+		a.enter(dialplan.Arrival{CallID: c.channel, DNIS: c.dnis, CLID: c.clid}, "", t.Target, c)
 	case flow.ToNumber:
 		a.sendTo(c, t.Target)
 	case flow.ToVoicemail:
@@ -450,14 +489,19 @@ func (a *App) logProfile(c *call) {
 	for i, x := range ch {
 		out.Changes[i] = ccd.ProfileFieldChange{Field: x.Field, Old: x.Old, New: x.New}
 	}
-	a.emit(c.channel, c.dnis, ccd.EventProfileChanged, out)
+	a.emitCall(c, ccd.EventProfileChanged, out)
 }
 
-func (a *App) emit(callID, dnis, kind string, payload any) {
+// emitCall logs an event of call c.
+func (a *App) emitCall(c *call, kind string, payload any) {
+	a.emit(c.channel, c.dnis, c.clid, kind, payload)
+}
+
+func (a *App) emit(callID, dnis, clid, kind string, payload any) {
 	if a.cfg.Emit == nil {
 		return
 	}
-	ev := eventlog.Event{At: a.cfg.Now(), CallID: callID, DNIS: dnis, Kind: kind, Source: eventlog.SourceARI,
+	ev := eventlog.Event{At: a.cfg.Now(), CallID: callID, DNIS: dnis, CLID: clid, Kind: kind, Source: eventlog.SourceARI,
 		Node: a.cfg.Node, Key: eventlog.NewKey(), Payload: eventlog.Payload(payload)}
 	if err := a.cfg.Emit(ev); err != nil {
 		a.log.Error("event log refused a flow event", "call", callID, "kind", kind, "err", err)

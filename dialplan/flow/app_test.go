@@ -53,6 +53,15 @@ type env struct {
 	active atomic.Bool
 	mu     sync.Mutex
 	events []eventlog.Event
+	// query answers the flows' database steps (nil: not found).
+	query func(ctx context.Context, q *flow.Query) flow.QueryResult
+}
+
+func (e *env) Run(ctx context.Context, q *flow.Query) flow.QueryResult {
+	if e.query == nil {
+		return flow.QueryResult{}
+	}
+	return e.query(ctx, q)
 }
 
 func newEnv(t *testing.T, flows ...flow.Flow) *env {
@@ -81,7 +90,7 @@ func newEnv(t *testing.T, flows ...flow.Flow) *env {
 		},
 		Switches:    e.switches,
 		AgentNumber: func(id string) string { return map[string]string{"1001": "1001"}[id] },
-		Emit:        e.emit, Location: time.UTC})
+		Emit:        e.emit, Location: time.UTC, Databases: e})
 	d.Register("flow", e.app)
 	go d.Run(client.Subscribe())
 	go e.app.Run(ctx)
@@ -354,4 +363,103 @@ func TestFlowsHandingTheCallInACircleHangItUp(t *testing.T) {
 	e := newEnv(t, a, b)
 	ch := e.call("a", "1")
 	until(t, "the caller is hung up", func() bool { return !ch.Exists() })
+}
+
+// step returns the payload of call's last event of kind.
+func (e *env) step(call, kind string) (eventlog.Event, ccd.FlowStep, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := len(e.events) - 1; i >= 0; i-- {
+		if ev := e.events[i]; ev.CallID == call && ev.Kind == kind {
+			var s ccd.FlowStep
+			_ = json.Unmarshal(ev.Payload, &s)
+			return ev, s, true
+		}
+	}
+	return eventlog.Event{}, ccd.FlowStep{}, false
+}
+
+// The statistics read a call's attached data (Adata1, Adata2) from the
+// profile fields its flow names, where it leaves the flows: on flow.left,
+// and on the node_left of a caller who hangs up; every event carries the
+// number the caller called from, even after a module changed the caller id.
+func TestTheFlowsAttachedDataAndTheCallersNumberReachTheLog(t *testing.T) {
+	f := mainFlow()
+	f.Adata = []string{flow.FieldCallerName, flow.FieldAttachData}
+	e := newEnv(t, f, hoursFlow())
+	ch := e.call("main", "5551234")
+	e.playing(ch, 1)
+	_ = ch.SendDTMF("5")
+	until(t, "the call reaches the queue", func() bool { return len(e.queue.got()) == 1 })
+	ev, st, ok := e.step(ch.ID(), ccd.EventFlowLeft)
+	if !ok || st.To != "queue:support" || st.Adata1 != "" || st.Adata2 != "vip 5551234" || ev.CLID != "5551234" {
+		t.Fatalf("flow.left %+v (clid %q)", st, ev.CLID)
+	}
+
+	d := newEnv(t, mainFlow(), hoursFlow()) // default: attach_data, customer_number
+	ch = d.call("main", "5550000")
+	d.playing(ch, 1)
+	if err := ch.Hangup(16); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the abandon is logged", func() bool {
+		_, st, ok := d.step(ch.ID(), ccd.EventFlowNodeOut)
+		return ok && st.Reason == "abandoned"
+	})
+	if ev, _, _ := d.step(ch.ID(), ccd.EventFlowEntered); ev.CLID != "5550000" {
+		t.Fatalf("flow.entered carries clid %q", ev.CLID)
+	}
+}
+
+// A circle of flows is logged as a failed step without a node, so the
+// statistics see the call end there.
+func TestACircleOfFlowsIsLogged(t *testing.T) {
+	a := flow.Flow{Name: "a", Start: "x", Nodes: []flow.Node{{ID: "x", Flow: "b"}}}
+	b := flow.Flow{Name: "b", Start: "x", Nodes: []flow.Node{{ID: "x", Flow: "a"}}}
+	e := newEnv(t, a, b)
+	ch := e.call("a", "1")
+	until(t, "the circle is logged", func() bool {
+		_, st, ok := e.step(ch.ID(), ccd.EventFlowStepFailed)
+		return ok && st.Node == "" && strings.Contains(st.Reason, "circle")
+	})
+}
+
+// A database step runs off the call's loop with the profile's values; a
+// found row goes into the profile (and from there to the queue), and a
+// caller who hangs up while it runs cancels it.
+func TestDatabaseStepStoresTheRowAndACallerWhoHangsUpCancelsIt(t *testing.T) {
+	f := flow.Flow{Name: "crm", Start: "look", Nodes: []flow.Node{
+		{ID: "look", Database: &flow.Database{Database: "crm", Query: "select attach_data from c where phone = %ani%",
+			Found: "queue:sales", NotFound: "queue:support", Error: "hangup"}},
+	}}
+	e := newEnv(t, f)
+	cancelled := make(chan struct{})
+	e.query = func(ctx context.Context, q *flow.Query) flow.QueryResult {
+		if q.Values[flow.FieldANI] == "0699" {
+			<-ctx.Done() // a CRM that hangs
+			close(cancelled)
+			return flow.QueryResult{Err: ctx.Err()}
+		}
+		return flow.QueryResult{Found: q.Values[flow.FieldANI] == "0611", Columns: map[string]string{"attach_data": "gold|A-1"}}
+	}
+	e.call("crm", "0611")
+	until(t, "the call reaches the queue", func() bool { return len(e.queue.got()) == 1 })
+	if a := e.queue.got()[0]; a.Queue != "sales" || a.AttachData != "gold|A-1" {
+		t.Fatalf("arrival %+v", a)
+	}
+	e.call("crm", "0622")
+	until(t, "the unknown caller reaches the queue", func() bool { return len(e.queue.got()) == 2 })
+	if a := e.queue.got()[1]; a.Queue != "support" {
+		t.Fatalf("arrival %+v", a)
+	}
+	ch := e.call("crm", "0699")
+	until(t, "the step runs", func() bool { return e.app.Stats.Queries.Load() == 3 })
+	if err := ch.Hangup(16); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the step was not cancelled when the caller hung up")
+	}
 }
