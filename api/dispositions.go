@@ -80,7 +80,7 @@ func (d *dialerAPI) addDispositionOption(c echo.Context) error {
 }
 
 func (d *dialerAPI) setExternal(c echo.Context) error {
-	system, err := strconv.Atoi(c.Param("system"))
+	system, err := strconv.ParseInt(c.Param("system"), 10, 32)
 	if err != nil || system < 0 {
 		return ccd.Invalid("system", "want an external system id (a whole number)")
 	}
@@ -101,7 +101,7 @@ func (d *dialerAPI) setExternal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := db.SetCampaignExternal(c.Request().Context(), system, ext, b.CampaignID); err != nil {
+	if err := db.SetCampaignExternal(c.Request().Context(), int(system), ext, b.CampaignID); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"system": system, "externalId": ext, "campaignId": b.CampaignID})

@@ -48,15 +48,18 @@ type dialerAPI struct{ db api.DialerDB }
 // integration names the agent with idAgent, or none.
 func MountDialer(s *api.Server, db api.DialerDB) {
 	d := &dialerAPI{db: db}
-	g := s.Echo.Group("", s.Authenticate, api.Require(ccd.RoleAgentSelf, ccd.RoleCampaigns), api.QueryParams())
-	g.POST(DatabaseMetadataRoute, d.databaseMetadata)
-	g.POST(NewContactRoute, d.newContact)
-	g.GET(DispositionOptionsRoute, d.dispositionOptions)
-	g.GET(DispositionOptionsExternalRoute, d.dispositionOptions)
-	g.GET(DispositionsRoute, d.dispositions)
-	g.POST(DispositionsRoute, d.createDisposition)
-	g.PUT(DispositionRoute, d.updateDisposition)
-	g.POST(NewContactDispositionRoute, d.newContactDisposition)
+	// Not a group: a group of prefix "" would answer every unknown route
+	// of the server with its authentication.
+	mw := []echo.MiddlewareFunc{s.Authenticate, api.Require(ccd.RoleAgentSelf, ccd.RoleCampaigns), api.QueryParams()}
+	e := s.Echo
+	e.POST(DatabaseMetadataRoute, d.databaseMetadata, mw...)
+	e.POST(NewContactRoute, d.newContact, mw...)
+	e.GET(DispositionOptionsRoute, d.dispositionOptions, mw...)
+	e.GET(DispositionOptionsExternalRoute, d.dispositionOptions, mw...)
+	e.GET(DispositionsRoute, d.dispositions, mw...)
+	e.POST(DispositionsRoute, d.createDisposition, mw...)
+	e.PUT(DispositionRoute, d.updateDisposition, mw...)
+	e.POST(NewContactDispositionRoute, d.newContactDisposition, mw...)
 	for _, r := range []string{DatabaseMetadataRoute, NewContactRoute, DispositionOptionsRoute, DispositionOptionsExternalRoute,
 		DispositionsRoute, DispositionRoute, NewContactDispositionRoute} {
 		s.SetErrorWriter(r, writeError)
@@ -122,23 +125,29 @@ func (f fields) only(names ...string) error {
 	return nil
 }
 
-// text is a string field ("" when absent); a number is taken as its text.
+// text is a string field ("" when absent).
 func (f fields) text(name string) (string, error) {
 	switch v := f[name].(type) {
 	case nil:
 		return "", nil
 	case string:
 		return v, nil
-	case json.Number:
-		return v.String(), nil
 	}
 	return "", ccd.Invalid(name, "want a string")
+}
+
+// id is an identifier field, a string or a number (clients send both).
+func (f fields) id(name string) (string, error) {
+	if n, ok := f[name].(json.Number); ok {
+		return n.String(), nil
+	}
+	return f.text(name)
 }
 
 // integer is a whole-number field, given as a number or a text; absent is
 // (0, false).
 func (f fields) integer(name string) (int64, bool, error) {
-	s, err := f.text(name)
+	s, err := f.id(name)
 	if err != nil || s == "" {
 		return 0, false, err
 	}
@@ -153,7 +162,7 @@ func (f fields) integer(name string) (int64, bool, error) {
 // idExternalSystem the external system's id of it. An unknown one is a bad
 // idCampaign.
 func campaignOf(c echo.Context, db *store.DB, f fields) (int, error) {
-	idc, err := f.text("idCampaign")
+	idc, err := f.id("idCampaign")
 	if err != nil {
 		return 0, err
 	}
@@ -168,7 +177,8 @@ func campaignOf(c echo.Context, db *store.DB, f fields) (int, error) {
 	if external {
 		id, err = db.CampaignOfExternal(c.Request().Context(), int(system), idc, "idCampaign")
 	} else {
-		n, perr := strconv.Atoi(idc)
+		n64, perr := strconv.ParseInt(idc, 10, 32)
+		n := int(n64)
 		if perr != nil || n <= 0 {
 			return 0, ccd.Invalid("idCampaign", "want a campaign id (a positive whole number), or give idExternalSystem")
 		}
@@ -201,17 +211,22 @@ func (d *dialerAPI) databaseMetadata(c echo.Context) error {
 		"external_id": "externalTargetId"})
 }
 
-// contactOf reads a contact's fields into a target; main names the field
-// that carries phoneI in this request.
-func contactOf(f fields, main string) (dialer.Target, map[string]string, error) {
+// contactOf reads a contact's fields into a target; main and external name
+// the fields that carry phoneI and externalTargetId in this request.
+func contactOf(f fields, main, external string) (dialer.Target, map[string]string, error) {
 	var t dialer.Target
 	given := map[string]string{}
 	for _, name := range ContactFields {
-		src := name
-		if name == "phoneI" {
-			src = main
+		var v string
+		var err error
+		switch name {
+		case "phoneI":
+			v, err = f.text(main)
+		case "externalTargetId":
+			v, err = f.id(external)
+		default:
+			v, err = f.text(name)
 		}
-		v, err := f.text(src)
 		if err != nil {
 			return t, nil, err
 		}
@@ -222,7 +237,7 @@ func contactOf(f fields, main string) (dialer.Target, map[string]string, error) 
 	if ext := given["externalTargetId"]; ext != "" {
 		n, err := strconv.ParseInt(ext, 10, 64)
 		if err != nil || n < 0 {
-			return t, nil, ccd.Invalid(externalName(main), "want a whole number (ccd's external ids are numbers)")
+			return t, nil, ccd.Invalid(external, "want a whole number (ccd's external ids are numbers)")
 		}
 		t.ExternalTargetID = &n
 	}
@@ -236,13 +251,6 @@ func contactOf(f fields, main string) (dialer.Target, map[string]string, error) 
 	return t, given, nil
 }
 
-func externalName(main string) string {
-	if main == "phone" {
-		return "idExternalContact"
-	}
-	return "externalTargetId"
-}
-
 func (d *dialerAPI) newContact(c echo.Context) error {
 	f, err := readFields(c)
 	if err != nil {
@@ -251,7 +259,7 @@ func (d *dialerAPI) newContact(c echo.Context) error {
 	if err := f.only(append([]string{"idCampaign", "idExternalSystem"}, ContactFields...)...); err != nil {
 		return err
 	}
-	t, given, err := contactOf(f, "phoneI")
+	t, given, err := contactOf(f, "phoneI", "externalTargetId")
 	if err != nil {
 		return err
 	}
@@ -286,15 +294,19 @@ func (d *dialerAPI) dispositionOptions(c echo.Context) error {
 	ctx := c.Request().Context()
 	var campaign int
 	if ids := c.Param("ids"); ids != "" {
-		system, err := strconv.Atoi(ids)
+		system, err := strconv.ParseInt(ids, 10, 32)
 		if err != nil || system < 0 {
 			return ccd.Invalid("ids", "want an external system id (a whole number)")
 		}
-		if campaign, err = db.CampaignOfExternal(ctx, system, c.Param("idc"), "idc"); err != nil {
+		if campaign, err = db.CampaignOfExternal(ctx, int(system), c.Param("idc"), "idc"); err != nil {
 			return err
 		}
-	} else if campaign, err = strconv.Atoi(c.Param("idc")); err != nil || campaign <= 0 {
-		return ccd.Invalid("idc", "want a campaign id (a positive whole number)")
+	} else {
+		n, err := strconv.ParseInt(c.Param("idc"), 10, 32)
+		if err != nil || n <= 0 {
+			return ccd.Invalid("idc", "want a campaign id (a positive whole number)")
+		}
+		campaign = int(n)
 	}
 	opts, err := db.DispositionOptions(ctx, campaign, "idc")
 	if err != nil {
@@ -345,6 +357,9 @@ func actingAgent(c echo.Context, f fields) (string, error) {
 	}
 	p := api.PrincipalOf(c)
 	if p.Has(ccd.RoleCampaigns) {
+		if len(named) > 100 {
+			return "", ccd.Invalid("idAgent", "is longer than 100 characters")
+		}
 		return named, nil
 	}
 	if named != "" && named != p.Agent {
@@ -410,9 +425,7 @@ func readAgenda(f fields) (*store.Agenda, error) {
 	}
 	af := fields(m)
 	if err := af.only("date", "time", "type", "comments"); err != nil {
-		var ce *ccd.Error
-		errors.As(err, &ce)
-		return nil, ccd.Invalid("agenda."+ce.Field, ce.Message)
+		return nil, ccd.Invalid("agenda", "takes date, time, type and comments only")
 	}
 	get := func(name string) (string, error) {
 		v, err := af.text(name)
@@ -492,7 +505,7 @@ func contactRef(f fields) (store.ContactRef, error) {
 	if err != nil {
 		return store.ContactRef{}, err
 	}
-	s, err := f.text("idContact")
+	s, err := f.id("idContact")
 	if err != nil {
 		return store.ContactRef{}, err
 	}
@@ -603,10 +616,7 @@ func (d *dialerAPI) newContactDisposition(c echo.Context) error {
 	if err := f.only(allowed...); err != nil {
 		return err
 	}
-	if v, ok := f["idExternalContact"]; ok {
-		f["externalTargetId"] = v
-	}
-	t, _, err := contactOf(f, "phone")
+	t, _, err := contactOf(f, "phone", "idExternalContact")
 	if err != nil {
 		return err
 	}

@@ -102,11 +102,11 @@ func (a args) integer(name string) (int, error) {
 	if v == "" {
 		return 0, nil
 	}
-	n, err := strconv.Atoi(v)
+	n, err := strconv.ParseInt(v, 10, 32) // the columns are PostgreSQL integers
 	if err != nil {
-		return 0, ccd.Invalid(name, "want a whole number, got "+strconv.Quote(v))
+		return 0, ccd.Invalid(name, "want a whole number (32 bits), got "+strconv.Quote(v))
 	}
-	return n, nil
+	return int(n), nil
 }
 
 // boolean reads an xs:boolean (true, false, 1, 0; .NET's True and False).
@@ -520,6 +520,9 @@ func soapSetCampaignData(ctx context.Context, db *store.DB, a args) (any, error)
 	id, err := a.id("campaignId")
 	if err != nil {
 		return nil, err
+	}
+	if a["isActive"] == "" {
+		return nil, ccd.Invalid("isActive", "is required: true or false")
 	}
 	active, err := a.boolean("isActive")
 	if err != nil {
