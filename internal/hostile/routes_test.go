@@ -42,7 +42,7 @@ const (
 	inJSON // a field of a JSON object body
 	inForm // a field of an application/x-www-form-urlencoded body
 	inHeader
-	inCSV // a column of a one-row CSV body (header row, then the values)
+	inCSV  // a column of a one-row CSV body (header row, then the values)
 	inSOAP // a parameter of a SOAP 1.1 request (variant.soapAction names the operation)
 )
 
