@@ -53,12 +53,13 @@ type Agenda struct {
 	Comments string
 }
 
-// The errors of dispositions, as OMniLeads reports them (003 §18.1.7).
+// The refusals of dispositions (the OMniLeads API answers each with its own
+// body, 003 §18.1.7).
 var (
-	ErrDispositionOptionNotFound = errors.New("Disposition option id not found")
-	ErrContactNotFound           = errors.New("Contact id not found")
-	ErrDuplicateDisposition      = errors.New("There is another disposition for this contact on this campaign")
-	ErrDispositionNotFound       = errors.New("No encontrado.")
+	ErrDispositionOptionNotFound = errors.New("store: no such disposition option")
+	ErrContactNotFound           = errors.New("store: no such contact in the campaign")
+	ErrDuplicateDisposition      = errors.New("store: the contact has a disposition in this campaign already")
+	ErrDispositionNotFound       = errors.New("store: no such disposition")
 )
 
 // AddDispositionOption adds an option to campaign and returns its id; a

@@ -525,11 +525,12 @@ func dispositionError(c echo.Context, err error) error {
 	bad := func(body map[string]any) error { return c.JSON(http.StatusBadRequest, body) }
 	switch {
 	case errors.Is(err, store.ErrDuplicateDisposition):
-		return bad(map[string]any{"status": "ERROR", "msg": err.Error(), "errors": map[string]string{"idContact": err.Error()}})
+		const msg = "There is another disposition for this contact on this campaign"
+		return bad(map[string]any{"status": "ERROR", "msg": msg, "errors": map[string]string{"idContact": msg}})
 	case errors.Is(err, store.ErrContactNotFound):
-		return bad(map[string]any{"contact": err.Error()})
+		return bad(map[string]any{"contact": "Contact id not found"})
 	case errors.Is(err, store.ErrDispositionOptionNotFound):
-		return bad(map[string]any{"idDispositionOption": err.Error()})
+		return bad(map[string]any{"idDispositionOption": "Disposition option id not found"})
 	case errors.Is(err, store.ErrDispositionNotFound):
 		return c.JSON(http.StatusNotFound, notFound)
 	}
