@@ -190,3 +190,43 @@ func mustInt64(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+// Two agents disposing the same contact at once: one disposition, the other
+// refused as a duplicate, whatever the timing.
+func TestConcurrentDispositionsOfAContact(t *testing.T) {
+	db := pgtest.OpenMigrated(t, pgtest.NewEmptyDB(t))
+	ctx := ctxT(t)
+	campaign, err := db.CreateCampaign(ctx, dialer.Campaign{Name: "Renewals", QueueCode: "sales"}.WithDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := db.AddTarget(ctx, dialer.Target{CampaignID: campaign, PhoneI: "0536608810"}.WithDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, err := db.AddDispositionOption(ctx, store.DispositionOption{CampaignID: campaign, Name: "Success", Kind: store.DispositionEngaged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			_, err := db.CreateDisposition(ctx, store.ContactRef{ID: target}, store.Disposition{DispositionOptionID: opt, Agent: strconv.Itoa(1000 + i)})
+			errs <- err
+		}()
+	}
+	created, duplicates := 0, 0
+	for range 8 {
+		switch err := <-errs; {
+		case err == nil:
+			created++
+		case errors.Is(err, store.ErrDuplicateDisposition):
+			duplicates++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if created != 1 || duplicates != 7 {
+		t.Fatalf("%d created, %d duplicates", created, duplicates)
+	}
+}

@@ -446,3 +446,46 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+func TestDialerServiceOverSOAP12(t *testing.T) {
+	srv, _ := newDialerService(t)
+	envelope := func(op, params string) string {
+		return `<?xml version="1.0" encoding="utf-8"?><soap12:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
+			`xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap12="http://www.w3.org/2003/05/soap-envelope"><soap12:Body><` + op +
+			` xmlns="http://tempuri.org/"><userName>ws</userName><password>ws-pw</password>` + params + `</` + op + `></soap12:Body></soap12:Envelope>`
+	}
+	post := func(op, params string) (int, string, string) {
+		req, _ := http.NewRequest("POST", srv.URL+optimus.DialerServiceRoute, strings.NewReader(envelope(op, params)))
+		req.Header.Set("Content-Type", `application/soap+xml; charset=utf-8; action="http://tempuri.org/`+op+`"`)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	var answer struct {
+		Body struct {
+			Response struct {
+				Result int `xml:"AddNewCampaignResult"`
+			} `xml:"http://tempuri.org/ AddNewCampaignResponse"`
+		} `xml:"http://www.w3.org/2003/05/soap-envelope Body"`
+	}
+	code, ctype, raw := post("AddNewCampaign", "<campaignName>Renewals</campaignName><queueCode>sales</queueCode>")
+	if code != 200 || !strings.HasPrefix(ctype, "application/soap+xml") || xml.Unmarshal([]byte(raw), &answer) != nil || answer.Body.Response.Result <= 0 {
+		t.Fatalf("SOAP 1.2 AddNewCampaign %d %s %s", code, ctype, raw)
+	}
+	var fault struct {
+		Body struct {
+			Fault struct {
+				Code  string `xml:"Code>Value"`
+				Field string `xml:"Detail>error>field"`
+			} `xml:"http://www.w3.org/2003/05/soap-envelope Fault"`
+		} `xml:"http://www.w3.org/2003/05/soap-envelope Body"`
+	}
+	code, _, raw = post("DeleteCampaign", "<campaignId>x</campaignId>")
+	if code != 400 || xml.Unmarshal([]byte(raw), &fault) != nil || fault.Body.Fault.Code != "soap:Sender" || fault.Body.Fault.Field != "campaignId" {
+		t.Fatalf("SOAP 1.2 fault %d %s", code, raw)
+	}
+}
