@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -166,6 +167,8 @@ func checkTexts(c echo.Context, body []byte) error {
 		return checkMultipart(body, params["boundary"])
 	case ctype == echo.MIMEApplicationJSON || strings.HasSuffix(ctype, "+json"):
 		return checkJSON(body)
+	case ctype == "text/xml" || ctype == "application/xml" || strings.HasSuffix(ctype, "+xml"):
+		return checkXML(body)
 	case json.Valid(body):
 		// JSON under another content type: checked as JSON all the same, in
 		// case a handler decodes it without asking.
@@ -177,6 +180,43 @@ func checkTexts(c echo.Context, body []byte) error {
 			return ccd.Invalid("body", p)
 		}
 		return nil
+	}
+}
+
+// checkXML checks the text of every element of an XML body (a SOAP
+// request), naming the element that holds what PostgreSQL refuses or what
+// XML cannot carry; a body that is not XML is refused naming body.
+func checkXML(body []byte) error {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	var open []string
+	for {
+		tok, err := dec.Token()
+		switch {
+		case err == io.EOF:
+			return nil
+		case err != nil && len(open) > 0:
+			return ccd.Invalid(open[len(open)-1], "is not XML text: "+err.Error())
+		case err != nil:
+			return ccd.Invalid("body", "is not well-formed XML: "+err.Error())
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			open = append(open, t.Name.Local)
+			for _, a := range t.Attr {
+				if p := textcheck.Problem(a.Value); p != "" {
+					return ccd.Invalid(t.Name.Local, "attribute "+a.Name.Local+" "+p)
+				}
+			}
+		case xml.EndElement:
+			open = open[:len(open)-1]
+		case xml.CharData:
+			if strings.TrimSpace(string(t)) == "" {
+				continue // the layout between elements
+			}
+			if p := textcheck.Problem(string(t)); p != "" && len(open) > 0 {
+				return ccd.Invalid(open[len(open)-1], p)
+			}
+		}
 	}
 }
 

@@ -127,6 +127,7 @@ func operations() []operation {
 			query:   []string{"webServiceUserName", "password", "Username", "ExtensionNumber", "activityCode"}})
 	}
 	ops = append(ops, dialerOperations()...)
+	ops = append(ops, dialerInterfaceOperations()...)
 	for _, p := range adminPaths {
 		one := "/api/admin/" + p.collection + "/:" + p.id
 		ops = append(ops,
@@ -168,6 +169,62 @@ func dialerOperations() []operation {
 			summary: "Optimus dialer REST " + m + " (plain-text answer)",
 			query: []string{"username", "password", "campaignId", "fName", "lName", "phoneI", "phoneII", "phoneIII",
 				"dataI", "dataII", "dataIII", "priority", "phone"}})
+	}
+	return ops
+}
+
+// dialerInterfaceOperations are the dialer's other CRM interfaces: the
+// disposition options and external campaign ids (api/dispositions.go), the
+// OMniLeads campaign and disposition API (integrations/omnileads/dialer.go)
+// and the Optimus Dialer.asmx web service (integrations/optimus/dialersoap.go).
+func dialerInterfaceOperations() []operation {
+	disposition := []string{"idExternalSystem", "idContact", "idDispositionOption", "callid", "comments", "idAgent", "agenda"}
+	contact := []string{"fName", "lName", "phoneI", "phoneII", "phoneIII", "dataI", "dataII", "dataIII", "externalTargetId"}
+	ops := []operation{
+		{method: "GET", path: "/api/dialer/campaigns/:id/dispositionOptions", tag: "dialer", auth: "bearer",
+			summary: "a campaign's disposition options"},
+		{method: "POST", path: "/api/dialer/campaigns/:id/dispositionOptions", tag: "dialer", auth: "bearer", ok: http.StatusCreated,
+			body: []string{"name", "kind", "hidden"}, summary: "add a disposition option: kind normal, engaged or agenda (schedules a callback)"},
+		{method: "PUT", path: "/api/dialer/external/:system/:externalId", tag: "dialer", auth: "bearer", body: []string{"campaignId"},
+			summary: "the campaign an external CRM system calls externalId (OMniLeads idExternalSystem)"},
+
+		{method: "POST", path: "/api/v1/campaign/database_metadata/", tag: "omnileads", auth: "bearer", body: []string{"idCampaign", "idExternalSystem"},
+			summary: "the fields of a campaign's contacts (OMniLeads)"},
+		{method: "POST", path: "/api/v1/new_contact/", tag: "omnileads", auth: "bearer",
+			body: append([]string{"idCampaign", "idExternalSystem"}, contact...), summary: "add a contact (a target) to a campaign (OMniLeads)"},
+		{method: "GET", path: "/api/v1/campaign/:idc/dispositionOptions/", tag: "omnileads", auth: "bearer",
+			summary: "a campaign's disposition options (OMniLeads)"},
+		{method: "GET", path: "/api/v1/campaign/:idc/dispositionOptions/:ids/", tag: "omnileads", auth: "bearer",
+			summary: "the disposition options of the campaign external system ids calls idc (OMniLeads)"},
+		{method: "GET", path: "/api/v1/disposition/", tag: "omnileads", auth: "bearer",
+			summary: "the dispositions the agent made (an integration: all) (OMniLeads)"},
+		{method: "POST", path: "/api/v1/disposition/", tag: "omnileads", auth: "bearer", body: disposition, ok: http.StatusCreated,
+			summary: "dispose a contact; an Agenda option takes agenda {date, time, type PERSONAL or GLOBAL, comments} (OMniLeads)"},
+		{method: "PUT", path: "/api/v1/disposition/:id", tag: "omnileads", auth: "bearer", body: disposition,
+			summary: "change a disposition (OMniLeads)"},
+		{method: "POST", path: "/api/v1/new_contact/disposition/", tag: "omnileads", auth: "bearer", ok: http.StatusCreated,
+			body:    append([]string{"phone", "idExternalContact", "idDispositionOption", "comments", "callid", "idAgent", "agenda"}, contact[:2]...),
+			summary: "add a contact and dispose it at once (OMniLeads)"},
+
+		{method: "GET", path: "/OptimusIntegration/WebServices/Dialer.asmx", tag: "optimus", query: []string{"WSDL"},
+			summary: "the Optimus dialer web service's WSDL (?WSDL)"},
+		{method: "POST", path: "/OptimusIntegration/WebServices/Dialer.asmx", tag: "optimus", auth: "optimus", body: []string{"text/xml"},
+			summary: "Optimus dialer web service, SOAP 1.1 (SOAPAction) or 1.2: AddTargetToCampaign, RemoveTargetFromCampaign, GetTargetStatus, " +
+				"SetCampaignData, AddNewCampaign, UpdateCampaign, DeleteCampaign, AddNewSchedule, UpdateSchedule, DeleteSchedule"},
+	}
+	params := []string{"userName", "password", "campaignId", "fName", "lName", "phoneI", "phoneII", "phoneIII", "dataI", "dataII",
+		"dataIII", "priority", "phone", "isActive", "campaignName", "campaignPriority", "campaignType", "retryNumber",
+		"noAnswerDuration", "chase", "queueCode", "callPriority", "scheduleId", "scheduleName", "fromDateTime", "toDateTime",
+		"isSpecialDays", "isSunday", "isMonday", "isTuesday", "isWednesday", "isThursday", "isFriday", "isSaturday"}
+	for _, m := range []string{"GET", "POST"} {
+		op := operation{method: m, path: "/OptimusIntegration/WebServices/Dialer.asmx/:op", tag: "optimus", auth: "optimus",
+			summary: "Optimus dialer web service, ASMX HTTP " + m + " binding: the operation's parameters by name, the bare result element"}
+		if m == "GET" {
+			op.query = params
+		} else {
+			op.body, op.form = params, true
+		}
+		ops = append(ops, op)
 	}
 	return ops
 }
@@ -242,8 +299,8 @@ func (op operation) describe() map[string]any {
 	default:
 		out["security"] = []any{}
 	}
-	if len(op.body) == 1 && op.body[0] == "text/csv" {
-		out["requestBody"] = map[string]any{"content": map[string]any{"text/csv": map[string]any{"schema": str}}}
+	if len(op.body) == 1 && (op.body[0] == "text/csv" || op.body[0] == "text/xml") {
+		out["requestBody"] = map[string]any{"content": map[string]any{op.body[0]: map[string]any{"schema": str}}}
 		return out
 	}
 	if len(op.body) > 0 {

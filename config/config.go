@@ -47,6 +47,9 @@ type Config struct {
 	Recordings Recordings `yaml:"recordings"`
 	// Callbacks: call-me-back (config/callbacks.go).
 	Callbacks Callbacks `yaml:"callbacks"`
+	// CRMSQL: the CRM's database role for the dialer's SQL interface
+	// (config/crmsql.go).
+	CRMSQL CRMSQL `yaml:"crm_sql"`
 	// Roles are the parts this instance runs (config/roles.go); empty:
 	// all of them.
 	Roles []string `yaml:"roles"`
@@ -200,6 +203,7 @@ func Default() Config {
 		SQLHooks:   defaultSQLHooks(),
 		Recordings: DefaultRecordings(),
 		Callbacks:  DefaultCallbacks(),
+		CRMSQL:     DefaultCRMSQL(),
 	}
 }
 
@@ -385,6 +389,7 @@ func (c *Config) Validate() error {
 	c.ACD.validate(bad)
 	c.Recordings.validate(bad)
 	c.Callbacks.validate(bad)
+	c.validateCRMSQL(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

@@ -35,6 +35,7 @@ func (c *Config) secrets() []secret {
 		{key: "api.optimus_password", value: c.API.OptimusPassword, optional: true},
 		{key: "api.flexfone_hash", value: c.API.FlexfoneHash, optional: true},
 		{key: "stats.bi_password", value: c.Stats.BIPassword, optional: true},
+		{key: "crm_sql.password", value: c.CRMSQL.Password, optional: true},
 	}
 	return append(s, c.ACD.secrets()...)
 }

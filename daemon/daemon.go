@@ -59,6 +59,7 @@ var components = []struct {
 	{"", newLiveConfig},                    // the live configuration, from the database, followed across instances
 	{config.RoleObserver, newObserver},     // the AMI observer
 	{config.RoleStats, newStatsAggregator}, // the live statistics and the BI role
+	{"", newCRMRole},                       // the CRM's database role for the dialer's SQL interface
 	{"", newSQLHooks},                      // the customer's SQL hooks (agent login, call start/end, logout)
 	{"", newWebhooks},                      // the employee webhooks: admin API, outbox, deliverer
 	{"", newRecordings},                    // recordings: look-up, download, retention

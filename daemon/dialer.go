@@ -12,4 +12,5 @@ func mountDialer(srv *api.Server, agents *api.Agents, db *databaseLink, cfg conf
 	get := db.get
 	srv.MountDialer(get)
 	optimus.MountDialer(srv, agents, get, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
+	mountDialerInterfaces(srv, agents, get, cfg)
 }

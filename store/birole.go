@@ -86,7 +86,7 @@ func (db *DB) EnsureBIRole(ctx context.Context, role BIRole) error {
 		// The ALTER ROLE below would strip ccd's own role of what it needs.
 		return fmt.Errorf("store: bi role: %q is the role ccd connects as; name another role", role.User)
 	}
-	if err := createBIRole(ctx, tx, role.User); err != nil {
+	if err := createRole(ctx, tx, "bi role", role.User); err != nil {
 		return err
 	}
 	stmts, err := role.statements(dbName)
@@ -104,7 +104,7 @@ func (db *DB) EnsureBIRole(ctx context.Context, role BIRole) error {
 			return fmt.Errorf("store: bi role %s: %w", role.User, err)
 		}
 	}
-	if err := checkBIRoleCannotCreate(ctx, tx, role.User, dbName); err != nil {
+	if err := checkRoleCannotCreate(ctx, tx, "bi role", role.User, dbName); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -127,23 +127,24 @@ func (r BIRole) check() error {
 	return nil
 }
 
-// createBIRole creates the role when it is missing, and refuses a role that
-// exists with powers only a superuser could take away.
-func createBIRole(ctx context.Context, tx *sqlx.Tx, user string) error {
+// createRole creates the role when it is missing, and refuses a role that
+// exists with powers only a superuser could take away. what names the role's
+// purpose in errors.
+func createRole(ctx context.Context, tx *sqlx.Tx, what, user string) error {
 	var super, repl, bypass bool
 	err := tx.QueryRowContext(ctx, `SELECT rolsuper, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = $1`,
 		user).Scan(&super, &repl, &bypass)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if _, err := tx.ExecContext(ctx, `CREATE ROLE `+pq.QuoteIdentifier(user)+` NOSUPERUSER NOREPLICATION NOBYPASSRLS`); err != nil {
-			return fmt.Errorf("store: bi role: create %s: %w", user, err)
+			return fmt.Errorf("store: %s: create %s: %w", what, user, err)
 		}
 	case err != nil:
-		return fmt.Errorf("store: bi role: %w", err)
+		return fmt.Errorf("store: %s: %w", what, err)
 	case super || repl || bypass:
 		// Only a superuser may take these away, and demoting a role someone
 		// else relies on is not ccd's call to make.
-		return fmt.Errorf("store: bi role: role %q exists with SUPERUSER, REPLICATION or BYPASSRLS; name another role", user)
+		return fmt.Errorf("store: %s: role %q exists with SUPERUSER, REPLICATION or BYPASSRLS; name another role", what, user)
 	}
 	return nil
 }
@@ -180,7 +181,7 @@ func (r BIRole) statements(dbName string) ([]biStmt, error) {
 	for _, s := range []string{
 		`GRANT CONNECT ON DATABASE ` + database + ` TO ` + role,
 		// TEMPORARY is PUBLIC's by default; only the database's owner can take
-		// it from PUBLIC, and checkBIRoleCannotCreate says when that failed.
+		// it from PUBLIC, and checkRoleCannotCreate says when that failed.
 		`REVOKE TEMPORARY ON DATABASE ` + database + ` FROM PUBLIC, ` + role,
 		`GRANT USAGE ON SCHEMA stat, bi, configuration TO ` + role,
 		// Earlier versions granted every table of stat and future ones too.
@@ -200,22 +201,22 @@ func (r BIRole) statements(dbName string) ([]biStmt, error) {
 	return stmts, nil
 }
 
-// checkBIRoleCannotCreate refuses to hand BI tools a role that could still
-// create something because PUBLIC may: revoking from the role does not take
-// away what PUBLIC has, and only the owner can revoke from PUBLIC.
-func checkBIRoleCannotCreate(ctx context.Context, tx *sqlx.Tx, user, dbName string) error {
+// checkRoleCannotCreate refuses to hand BI tools or a CRM a role that could
+// still create something because PUBLIC may: revoking from the role does not
+// take away what PUBLIC has, and only the owner can revoke from PUBLIC.
+func checkRoleCannotCreate(ctx context.Context, tx *sqlx.Tx, what, user, dbName string) error {
 	var inPublic, temp bool
 	if err := tx.QueryRowContext(ctx, `SELECT has_schema_privilege($1, 'public', 'CREATE'),
 		has_database_privilege($1, $2, 'TEMPORARY')`, user, dbName).Scan(&inPublic, &temp); err != nil {
-		return fmt.Errorf("store: bi role: %w", err)
+		return fmt.Errorf("store: %s: %w", what, err)
 	}
 	if inPublic {
-		return fmt.Errorf("store: bi role: %q could create tables in schema public because PUBLIC may; "+
-			"run REVOKE CREATE ON SCHEMA public FROM PUBLIC as the schema's owner", user)
+		return fmt.Errorf("store: %s: %q could create tables in schema public because PUBLIC may; "+
+			"run REVOKE CREATE ON SCHEMA public FROM PUBLIC as the schema's owner", what, user)
 	}
 	if temp {
-		return fmt.Errorf("store: bi role: %q could create temporary tables because PUBLIC may; "+
-			"run REVOKE TEMPORARY ON DATABASE %s FROM PUBLIC as the database's owner", user, pq.QuoteIdentifier(dbName))
+		return fmt.Errorf("store: %s: %q could create temporary tables because PUBLIC may; "+
+			"run REVOKE TEMPORARY ON DATABASE %s FROM PUBLIC as the database's owner", what, user, pq.QuoteIdentifier(dbName))
 	}
 	return nil
 }

@@ -461,6 +461,54 @@ func optimusError(body []byte) (string, bool) {
 	return string(doc.Inner), true
 }
 
+// soapFault reads a SOAP fault of the dialer web service: the parameter its
+// detail names.
+func soapFault(body []byte) (string, bool) {
+	var e struct {
+		Body struct {
+			Fault *struct {
+				Code  string `xml:"faultcode"`
+				Field string `xml:"detail>error>field"`
+			} `xml:"Fault"`
+		} `xml:"Body"`
+	}
+	if xml.Unmarshal(body, &e) != nil || e.Body.Fault == nil || e.Body.Fault.Code == "" {
+		return jsonError(body)
+	}
+	return e.Body.Fault.Field, true
+}
+
+// omniLeadsDialerError reads the OMniLeads campaign API's errors (003
+// §18.1.5-18.1.9): {"status": "ERROR", "errors": {field: ...}}, {"detail":
+// ...}, or the one key that names the field ({"contact": ...},
+// {"idDispositionOption": ...}).
+func omniLeadsDialerError(body []byte) (string, bool) {
+	if f, ok := jsonError(body); ok {
+		return f, true
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil || len(m) == 0 {
+		return "", false
+	}
+	var errs map[string]json.RawMessage
+	if json.Unmarshal(m["errors"], &errs) == nil && len(errs) > 0 {
+		for k := range errs {
+			return k, true
+		}
+	}
+	if _, ok := m["detail"]; ok {
+		return "", true
+	}
+	delete(m, "status")
+	delete(m, "msg")
+	for k := range m {
+		if len(m) == 1 {
+			return k, true
+		}
+	}
+	return "", false
+}
+
 // ---- requests ----
 
 // jsonString writes s as a JSON string, keeping invalid UTF-8 as the raw bytes
@@ -514,6 +562,7 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 	}
 	var header string
 	var csvHeader, csvRow []string
+	var soapParams [][2]string
 	set := func(p param, text string, rawJSON string) {
 		switch p.in {
 		case inPath:
@@ -537,6 +586,8 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 			header = text
 		case inCSV:
 			csvHeader, csvRow = append(csvHeader, p.name), append(csvRow, text)
+		case inSOAP:
+			soapParams = append(soapParams, [2]string{p.name, text})
 		}
 	}
 	for _, p := range r.v.params {
@@ -566,6 +617,8 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 		_ = w.Write(csvRow)
 		w.Flush()
 		body, contentType = &b, "text/csv"
+	case r.v.body == inSOAP:
+		body, contentType = strings.NewReader(soapEnvelope(r.v.soapAction, soapParams)), "text/xml; charset=utf-8"
 	}
 	u := h.url(path)
 	if len(q) > 0 {
@@ -577,6 +630,9 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if r.v.soapAction != "" {
+		req.Header.Set("SOAPAction", `"http://tempuri.org/`+r.v.soapAction+`"`)
 	}
 	switch {
 	case r.p.in == inHeader:
@@ -594,6 +650,23 @@ func (h *harness) build(r request, token string) (*http.Request, error) {
 		h.mu.Unlock()
 	}
 	return req, nil
+}
+
+// soapEnvelope is a SOAP 1.1 request of op as an ASMX client sends it. A
+// value goes in as the bytes it is, with only the markup characters
+// escaped: invalid UTF-8 and control characters reach the server, as a
+// hostile client would send them.
+func soapEnvelope(op string, params [][2]string) string {
+	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
+		`xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><` +
+		op + ` xmlns="http://tempuri.org/">`)
+	for _, p := range params {
+		b.WriteString("<" + p[0] + ">" + esc.Replace(p[1]) + "</" + p[0] + ">")
+	}
+	b.WriteString("</" + op + "></soap:Body></soap:Envelope>")
+	return b.String()
 }
 
 // answer is what came back.

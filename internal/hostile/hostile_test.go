@@ -278,6 +278,9 @@ func judge(r request, a answer) string {
 		if r.v.sendMethod() == http.MethodHead {
 			return "" // no body to read
 		}
+		if r.v.stateRefusal != nil && r.v.stateRefusal(a.body) {
+			return ""
+		}
 		f, ok := r.v.errors(a.body)
 		if !ok {
 			return fmt.Sprintf("HTTP %d without the error shape", a.status)
@@ -307,6 +310,8 @@ func judgeBaseline(r request, a answer) string {
 	case m != echo.RouteNotFound && (a.status/100 == 2 || a.status == http.StatusConflict):
 		return ""
 	case r.v.otherMethod && a.status == http.StatusMethodNotAllowed:
+		return ""
+	case r.v.stateRefusal != nil && a.status/100 == 4 && r.v.stateRefusal(a.body):
 		return ""
 	}
 	return fmt.Sprintf("the valid request (no hostile value) answered HTTP %d", a.status)

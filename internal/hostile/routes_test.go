@@ -42,7 +42,8 @@ const (
 	inJSON // a field of a JSON object body
 	inForm // a field of an application/x-www-form-urlencoded body
 	inHeader
-	inCSV // a column of a one-row CSV body (header row, then the values)
+	inCSV  // a column of a one-row CSV body (header row, then the values)
+	inSOAP // a parameter of a SOAP 1.1 request (variant.soapAction names the operation)
 )
 
 // param is one parameter a route reads.
@@ -104,6 +105,12 @@ type variant struct {
 	// stream: a 200 is an endless stream (server-sent events); its
 	// headers are the answer.
 	stream bool
+	// soapAction is the operation of a SOAP variant (body inSOAP).
+	soapAction string
+	// stateRefusal says whether a 4xx answer refuses what the state left by
+	// other requests forbids (a second disposition of a contact), not the
+	// request's values: like a 409, it is a correct answer to any value.
+	stateRefusal func(body []byte) bool
 }
 
 func (v variant) sendMethod() string {
@@ -621,7 +628,7 @@ func callbackRoutes() []variant {
 func table() []variant {
 	var out []variant
 	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), webhooks(), recordingRoutes(), callbackRoutes(), notFound(),
-		dialerRoutes(), optimusDialer(), webUI(), flexfone()} {
+		dialerRoutes(), optimusDialer(), dialerInterfaces(), webUI(), flexfone()} {
 		out = append(out, part...)
 	}
 	return out
@@ -654,6 +661,7 @@ func (h *harness) seedDialer() {
 	for _, t := range []map[string]any{{"phoneI": dialerStatusPhone, "dataI": dialerStatusData}, {"phoneI": dialerRemovedPhone}} {
 		h.must(http.MethodPost, "/api/dialer/campaigns/"+dialerCampaign+"/targets", integrationToken, t)
 	}
+	h.seedDialerInterfaces()
 }
 
 func csvField(name, valid string, accepts func(sent) bool, aliases ...string) param {
@@ -758,6 +766,184 @@ func optimusDialer() []variant {
 		method("GetTargetStatus", optional(query("phoneI", dialerStatusPhone, never)), optional(query("dataI", dialerStatusData, never))),
 		method("RemoveTargetFromCampaign", withAliases(query("phoneI", dialerRemovedPhone, phone), "phone")),
 	}
+}
+
+// The items of the dialer's CRM interfaces, made by seedDialerInterfaces:
+// campaign 3 (deleted over SOAP), schedule 2 (deleted over SOAP), option 1
+// of campaign 1, the external system's name of campaign 1, and disposition
+// 1 of the first target, made by agentPause.
+const (
+	soapCampaignGone   = "3"
+	soapScheduleGone   = "2"
+	dispositionOption1 = "1"
+	externalSystem     = "3"
+	externalCampaign   = "hostile-crm"
+	disposition1       = "1"
+	statusTarget       = "1" // the target of dialerStatusPhone
+	removedTarget      = "2" // the target of dialerRemovedPhone
+)
+
+func (h *harness) seedDialerInterfaces() {
+	h.t.Helper()
+	b := h.must(http.MethodPost, "/api/dialer/campaigns", integrationToken, map[string]any{"name": "hostile-3", "queueCode": "sales"})
+	if !strings.Contains(string(b), `"campaignId":`+soapCampaignGone) {
+		h.t.Fatalf("campaign 3: %s", b)
+	}
+	h.must(http.MethodPost, "/api/dialer/schedules", integrationToken, map[string]any{"scheduleName": "s2",
+		"fromDateTime": "2026-01-01T09:00:00", "toDateTime": "2026-12-31T17:00:00", "isMonday": true})
+	h.must(http.MethodPost, "/api/dialer/campaigns/"+dialerCampaign+"/dispositionOptions", integrationToken, map[string]any{"name": "Done"})
+	h.must(http.MethodPut, "/api/dialer/external/"+externalSystem+"/"+externalCampaign, integrationToken, map[string]any{"campaignId": 1})
+	b = h.must(http.MethodPost, "/api/v1/disposition/", integrationToken, map[string]any{"idContact": statusTarget,
+		"idDispositionOption": 1, "idAgent": agentPause})
+	if !strings.Contains(string(b), `"id":`+disposition1) {
+		h.t.Fatalf("disposition 1: %s", b)
+	}
+}
+
+var (
+	intSyntax  = regexp.MustCompile(`^-?[0-9]+$`)
+	uintSyntax = regexp.MustCompile(`^[0-9]{1,18}$`)
+)
+
+// boolText is an xs:boolean.
+func boolText(s sent) bool {
+	return s.isText() && slices.Contains([]string{"true", "false", "1", "0"}, strings.ToLower(s.v.text))
+}
+
+// intText is a whole number (the server refuses those out of its range).
+func intText(s sent) bool { return s.isText() && intSyntax.MatchString(s.v.text) }
+
+// priority03 is a target's priority by SOAP, where 0 is "not given".
+func priority03(s sent) bool { return priority13(s) || (s.isText() && s.v.text == "0") }
+
+// integrationText: only an integration names the agent a disposition is for.
+func integrationText(s sent) bool { return s.caller == integration && cleanText(s) }
+
+// duplicateDisposition is the refusal of a second disposition of a contact.
+func duplicateDisposition(body []byte) bool {
+	return strings.Contains(string(body), "There is another disposition for this contact on this campaign")
+}
+
+// dialerInterfaces are the dialer's other CRM interfaces: ccd's disposition
+// options and external ids, the OMniLeads campaign and disposition API, and
+// the Optimus Dialer.asmx web service.
+func dialerInterfaces() []variant {
+	only := func(route string, body where, params ...param) variant {
+		return variant{route: route, params: params, body: body, callers: []caller{integration},
+			refused: []caller{agent, anonymous}, agent: agentPause, strict: true, errors: jsonError}
+	}
+	number := func(name, validJSON string, accepts func(sent) bool, aliases ...string) param {
+		p := field(name, "", accepts, aliases...)
+		p.validJSON = validJSON
+		return p
+	}
+	out := []variant{
+		only("GET /api/dialer/campaigns/:id/dispositionOptions", 0, pathParam("id", dialerCampaign, never, "campaignId")),
+		only("POST /api/dialer/campaigns/:id/dispositionOptions", inJSON, pathParam("id", dialerCampaign, never, "campaignId"),
+			field("name", "Sale", cleanText), optional(field("kind", "engaged", func(s sent) bool {
+				return s.isText() && slices.Contains([]string{"normal", "engaged", "agenda"}, s.v.text)
+			})), optional(number("hidden", "false", never))),
+		only("PUT /api/dialer/external/:system/:externalId", inJSON, pathParam("system", "5", func(s sent) bool {
+			return s.isText() && uintSyntax.MatchString(s.v.text) && len(s.v.text) < 10
+		}), pathParam("externalId", "hostile-put", cleanText), number("campaignId", "1", never)),
+	}
+	omni := func(route string, body where, params ...param) variant {
+		return variant{route: route, params: params, body: body, callers: []caller{agent, integration},
+			refused: []caller{anonymous}, agent: agentPause, strict: true, errors: omniLeadsDialerError}
+	}
+	disposition := func(contact string) []param {
+		return []param{
+			withAliases(field("idContact", contact, never), "contact"),
+			optional(field("idExternalSystem", "", never, "contact")),
+			withAliases(number("idDispositionOption", dispositionOption1, never), "idDispositionOption"),
+			optional(field("callid", "96855041", cleanText)), optional(field("comments", "Create peace.", cleanText)),
+			optional(field("idAgent", "", integrationText)), optional(field("agenda", "", never)),
+		}
+	}
+	post := omni("POST /api/v1/disposition/", inJSON, disposition(removedTarget)...)
+	post.stateRefusal = duplicateDisposition
+	put := omni("PUT /api/v1/disposition/:id", inJSON, append([]param{pathParam("id", disposition1, never)}, disposition(statusTarget)...)...)
+	put.callers = []caller{agent, integration}
+	contactParams := []param{field("phone", "5550300", phone), optional(field("idExternalContact", "", func(s sent) bool {
+		return s.isText() && uintSyntax.MatchString(s.v.text)
+	})), number("idDispositionOption", dispositionOption1, never), optional(field("comments", "ok", cleanText)),
+		optional(field("callid", "93178525", cleanText)), optional(field("fName", "Ana", cleanText)),
+		optional(field("idAgent", "", integrationText)), optional(field("agenda", "", never))}
+	out = append(out,
+		omni("POST /api/v1/campaign/database_metadata/", inJSON, field("idCampaign", dialerCampaign, never),
+			optional(field("idExternalSystem", "", never, "idCampaign"))),
+		omni("POST /api/v1/new_contact/", inJSON, field("idCampaign", dialerCampaign, never),
+			optional(field("idExternalSystem", "", never, "idCampaign")), field("phoneI", "5550200", phone),
+			optional(field("fName", "Juan", cleanText)), optional(field("dataI", "crm-3", cleanText)),
+			optional(field("externalTargetId", "", func(s sent) bool { return s.isText() && uintSyntax.MatchString(s.v.text) }))),
+		omni("GET /api/v1/campaign/:idc/dispositionOptions/", 0, pathParam("idc", dialerCampaign, never)),
+		omni("GET /api/v1/campaign/:idc/dispositionOptions/:ids/", 0, pathParam("idc", externalCampaign, never),
+			pathParam("ids", externalSystem, never)),
+		omni("GET /api/v1/disposition/", 0),
+		post, put,
+		omni("POST /api/v1/new_contact/disposition/", inJSON, contactParams...),
+	)
+	return append(out, optimusDialerService()...)
+}
+
+// optimusDialerService is the Optimus Dialer.asmx web service: its WSDL,
+// every operation by SOAP, and the HTTP GET and POST bindings.
+func optimusDialerService() []variant {
+	const route = "/OptimusIntegration/WebServices/Dialer.asmx"
+	soapParam := func(name, valid string, accepts func(sent) bool, aliases ...string) param {
+		return param{name: name, in: inSOAP, valid: valid, accepts: accepts, aliases: aliases}
+	}
+	creds := []param{
+		{name: "userName", in: inSOAP, valid: optimusUser, accepts: never, optimusCred: true, secret: true},
+		{name: "password", in: inSOAP, valid: optimusPassword, accepts: never, optimusCred: true, secret: true},
+	}
+	campaign := []param{optional(soapParam("campaignPriority", "1", intText)), optional(soapParam("retryNumber", "3", intText)),
+		optional(soapParam("noAnswerDuration", "30", intText)), optional(soapParam("chase", "true", boolText)),
+		soapParam("queueCode", "sales", cleanText), optional(soapParam("callPriority", "5", intText)),
+		optional(soapParam("isActive", "false", boolText))}
+	schedule := []param{soapParam("fromDateTime", "2026-01-01T09:00:00", dateTime, "toDateTime"),
+		soapParam("toDateTime", "2026-12-31T17:00:00", dateTime, "fromDateTime"),
+		optional(soapParam("isMonday", "true", boolText)), optional(soapParam("isSpecialDays", "false", boolText))}
+	ops := []struct {
+		name   string
+		params []param
+	}{
+		{"AddTargetToCampaign", []param{soapParam("campaignId", dialerCampaign, never), soapParam("phoneI", "5550310", phone),
+			optional(soapParam("phoneII", "5550311", phone)), optional(soapParam("fName", "Tami", cleanText)),
+			optional(soapParam("dataI", "soap-1", cleanText)), optional(soapParam("priority", "1", priority03))}},
+		{"RemoveTargetFromCampaign", []param{soapParam("campaignId", dialerCampaign, never), soapParam("phone", dialerRemovedPhone, phone)}},
+		{"GetTargetStatus", []param{soapParam("campaignId", dialerCampaign, never), optional(soapParam("phoneI", dialerStatusPhone, never)),
+			optional(soapParam("dataI", dialerStatusData, never))}},
+		{"SetCampaignData", []param{soapParam("campaignId", dialerCampaign, never), soapParam("isActive", "false", boolText)}},
+		{"AddNewCampaign", append([]param{soapParam("campaignName", "soap-campaign", cleanText)}, campaign...)},
+		{"UpdateCampaign", append([]param{soapParam("campaignId", dialerCampaign, never)}, campaign...)},
+		{"DeleteCampaign", []param{soapParam("campaignId", soapCampaignGone, never)}},
+		{"AddNewSchedule", append([]param{soapParam("scheduleName", "soap-schedule", cleanText)}, schedule...)},
+		{"UpdateSchedule", append([]param{soapParam("scheduleId", dialerSchedule, never)}, schedule...)},
+		{"DeleteSchedule", []param{soapParam("scheduleId", soapScheduleGone, never)}},
+	}
+	var out []variant
+	for _, op := range ops {
+		out = append(out, variant{route: "POST " + route, soapAction: op.name, params: append(slices.Clone(creds), op.params...),
+			body: inSOAP, callers: []caller{optimus}, refused: []caller{anonymous, integration}, agent: agentPause, errors: soapFault})
+	}
+	add := out[0]
+	get := variant{route: "GET " + route + "/:op", params: append([]param{pathParam("op", "AddTargetToCampaign", never)}, asQuery(add.params)...),
+		callers: []caller{optimus}, refused: []caller{anonymous, integration}, agent: agentPause, errors: optimusTextError}
+	postForm := get
+	postForm.route, postForm.params, postForm.body, postForm.sampled = "POST "+route+"/:op", asFormQuery(get.params), inForm, true
+	wsdl := variant{route: "GET " + route, params: []param{query("WSDL", "1", anything)}, callers: []caller{anonymous}, strict: true, errors: soapFault}
+	return append(out, get, postForm, wsdl)
+}
+
+// asQuery moves parameters to the query.
+func asQuery(params []param) []param {
+	out := make([]param, len(params))
+	for i, p := range params {
+		p.in = inQuery
+		out[i] = p
+	}
+	return out
 }
 
 // optimusTextError reads the dialer REST methods' plain-text error, "ERROR:
