@@ -54,7 +54,7 @@ func TestFlowsAndSwitchesAreLiveItems(t *testing.T) {
 	if err != nil || !sw.Active || !f.m.Switches()[0].Active {
 		t.Fatalf("toggle: %+v %v", sw, err)
 	}
-	ev := f.events[len(f.events)-1]
+	ev := f.db.audits[len(f.db.audits)-1]
 	var ch ccd.ConfigChange
 	if err := json.Unmarshal(ev.Payload, &ch); err != nil {
 		t.Fatal(err)
