@@ -87,6 +87,9 @@ const (
 	CookieName  = "ccd_ui"
 	CSRFHeader  = "X-CSRF-Token"
 	csrfContext = "ccd-csrf:"
+	// cookiePath is the whole site: the page calls the REST API (/api/...)
+	// with its session (browserAuth).
+	cookiePath = "/"
 )
 
 // UI is the mounted interface; Run feeds its live views.
@@ -116,11 +119,13 @@ func Mount(srv *api.Server, o Options) *UI {
 		o.Activities = func() []config.Activity { return nil }
 	}
 	u := &UI{o: o, live: newBroadcaster(o.Realtime, o.Now, o.Log)}
+	srv.SetBrowserAuth(u.browserAuth)
 	e := srv.Echo
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, Prefix+"/") })
 	e.GET(Prefix, func(c echo.Context) error { return c.Redirect(http.StatusFound, Prefix+"/") })
 	e.GET(Prefix+"/", u.page, api.QueryParams())
 	e.GET(Prefix+"/assets/:file", u.asset, api.QueryParams())
+	e.GET(Prefix+"/assets/vendor/:file", u.vendorAsset, api.QueryParams())
 	e.POST(Prefix+"/login", u.login, api.QueryParams())
 	g := e.Group(Prefix, u.session)
 	g.GET("/session", u.sessionInfo, api.QueryParams())
@@ -145,6 +150,16 @@ func (u *UI) asset(c echo.Context) error {
 		return &ccd.Error{Code: ccd.ENOTFOUND, Field: "file", Message: "no such asset"}
 	}
 	return u.serveFile(c, name)
+}
+
+// vendorAsset serves the built libraries of static/vendor (the softphone's
+// SIP stack) and their licences.
+func (u *UI) vendorAsset(c echo.Context) error {
+	name := c.Param("file")
+	if strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") {
+		return &ccd.Error{Code: ccd.ENOTFOUND, Field: "file", Message: "no such asset"}
+	}
+	return u.serveFile(c, "vendor/"+name)
 }
 
 func (u *UI) serveFile(c echo.Context, name string) error {
@@ -237,7 +252,7 @@ func (u *UI) login(c echo.Context) error {
 	if err := u.o.Store.OpenUISession(ctx, hashToken(token), string(p.Kind), username, now, now.Add(u.o.SessionTTL), u.o.MaxSessions); err != nil {
 		return u.unavailable(err)
 	}
-	c.SetCookie(&http.Cookie{Name: CookieName, Value: token, Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	c.SetCookie(&http.Cookie{Name: CookieName, Value: token, Path: cookiePath, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: u.o.SecureCookie, Expires: now.Add(u.o.SessionTTL)})
 	return c.JSON(http.StatusOK, u.describe(p, token))
 }
@@ -276,6 +291,8 @@ func (u *UI) describe(p ccd.Principal, token string) sessionView {
 		v.Display, _ = u.o.Agents.Profile(p.Agent)
 	}
 	switch {
+	case p.Has(ccd.RoleAdmin):
+		v.Views = []string{"wallboard", "supervisor", "admin"}
 	case p.Has(ccd.RoleAgentForce):
 		v.Views = []string{"wallboard", "supervisor"}
 	case p.Has(ccd.RoleAgentSelf):
@@ -291,21 +308,59 @@ func (u *UI) session(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil || ck.Value == "" {
 			return &ccd.Error{Code: ccd.EUNAUTH, Message: "not logged in"}
 		}
-		s, ok, err := u.o.Store.UISessionOf(c.Request().Context(), hashToken(ck.Value), u.o.Now())
+		p, err := u.principalOf(c, ck.Value)
 		if err != nil {
-			return u.unavailable(err)
-		}
-		if !ok {
-			return &ccd.Error{Code: ccd.EUNAUTH, Message: "session expired or ended: log in again"}
-		}
-		p := ccd.NewPrincipal(ccd.PrincipalKind(s.Kind), s.Name)
-		if p.Kind == ccd.AgentUser {
-			p = ccd.AgentPrincipal(s.Name)
+			return err
 		}
 		api.SetPrincipal(c, p)
 		c.Set("ui_token", ck.Value)
 		return next(c)
 	}
+}
+
+// principalOf is who the session of token is, or EUNAUTH when it expired
+// or ended.
+func (u *UI) principalOf(c echo.Context, token string) (ccd.Principal, error) {
+	s, ok, err := u.o.Store.UISessionOf(c.Request().Context(), hashToken(token), u.o.Now())
+	if err != nil {
+		return ccd.Principal{}, u.unavailable(err)
+	}
+	if !ok {
+		return ccd.Principal{}, &ccd.Error{Code: ccd.EUNAUTH, Message: "session expired or ended: log in again"}
+	}
+	if ccd.PrincipalKind(s.Kind) == ccd.AgentUser {
+		return ccd.AgentPrincipal(s.Name), nil
+	}
+	return ccd.NewPrincipal(ccd.PrincipalKind(s.Kind), s.Name), nil
+}
+
+// browserAuth lets the page call the REST API (the admin API, calls,
+// callbacks, the softphone's credentials) with its session: the cookie
+// says who, and a request that may change something must carry the
+// session's CSRF token in the X-CSRF-Token header (api.BrowserAuth).
+func (u *UI) browserAuth(c echo.Context) (ccd.Principal, bool, error) {
+	ck, err := c.Cookie(CookieName)
+	if err != nil || ck.Value == "" {
+		return ccd.Principal{}, false, nil
+	}
+	p, err := u.principalOf(c, ck.Value)
+	if err != nil {
+		return ccd.Principal{}, false, err
+	}
+	switch c.Request().Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		if !sameCSRF(c.Request().Header.Get(CSRFHeader), ck.Value) {
+			return ccd.Principal{}, false, errCSRF
+		}
+	}
+	return p, true, nil
+}
+
+var errCSRF = &ccd.Error{Code: ccd.EFORBIDDEN, Field: "csrf_token", Message: "missing or wrong CSRF token: reload the page"}
+
+func sameCSRF(got, session string) bool {
+	return got != "" && hmac.Equal([]byte(got), []byte(csrfToken(session)))
 }
 
 // csrf lets a state-changing request through only with the session's CSRF
@@ -319,8 +374,8 @@ func (u *UI) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			got = c.FormValue("csrf_token")
 		}
 		token, _ := c.Get("ui_token").(string)
-		if got == "" || !hmac.Equal([]byte(got), []byte(csrfToken(token))) {
-			return &ccd.Error{Code: ccd.EFORBIDDEN, Field: "csrf_token", Message: "missing or wrong CSRF token: reload the page"}
+		if !sameCSRF(got, token) {
+			return errCSRF
 		}
 		return next(c)
 	}
@@ -336,7 +391,7 @@ func (u *UI) logout(c echo.Context) error {
 	if err := u.o.Store.CloseUISession(c.Request().Context(), hashToken(token)); err != nil {
 		return u.unavailable(err)
 	}
-	c.SetCookie(&http.Cookie{Name: CookieName, Value: "", Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	c.SetCookie(&http.Cookie{Name: CookieName, Value: "", Path: cookiePath, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: u.o.SecureCookie, MaxAge: -1})
 	return c.NoContent(http.StatusNoContent)
 }
