@@ -111,6 +111,11 @@ func operations() []operation {
 			operation{method: "POST", path: path, tag: "flexfone", auth: "flexfone", query: []string{"account", "hash", "state", "localnumber"},
 				summary: "Flexfone: set a variable call flow active (state=true) or inactive (state=false)"})
 	}
+	for _, slash := range []string{"/", ""} {
+		ops = append(ops, operation{method: "GET", path: "/api/v1/sip/credentials/agent" + slash, tag: "omnileads", auth: "bearer",
+			summary: "the logged-in agent's own softphone credentials: status, sip_user, sip_password (OMniLeads; an agent's token or web session)"})
+	}
+	ops = append(ops, operation{method: "GET", path: "/ui/assets/vendor/:file", tag: "web", summary: "a built browser library of the page (the softphone's JsSIP) or its licence"})
 	for _, op := range []string{"asterisk_login", "asterisk_logout", "asterisk_pause", "asterisk_unpause"} {
 		body := map[string][]string{"asterisk_login": {"agent", "endpoint"}, "asterisk_pause": {"agent", "pause_id"}}[op]
 		if body == nil {

@@ -463,6 +463,9 @@ func masked(item any) map[string]any {
 		if v.Password != "" || v.PasswordHash != "" {
 			out["password"] = secretMask
 		}
+		if v.SIPPassword != "" {
+			out["sip_password"] = secretMask
+		}
 	case config.Route:
 		if lk, ok := out["lookup"].(map[string]any); ok && v.Lookup.DSN != "" {
 			lk["dsn"] = secretMask
@@ -504,6 +507,7 @@ func (m *Manager) PutConfigItemIf(ctx context.Context, who ccd.Principal, name c
 	var keys map[string]json.RawMessage
 	_ = json.Unmarshal(body, &keys)
 	_, newPassword := keys["password"]
+	_, newSIPPassword := keys["sip_password"]
 	var created bool
 	after, err := m.commit(ctx, who, name, id, func(next *config.ACD) (int, error) {
 		if err := precondition(name, id, ifMatch, next); err != nil {
@@ -517,6 +521,9 @@ func (m *Manager) PutConfigItemIf(ctx context.Context, who ccd.Principal, name c
 		l := k.of(next)
 		if ag, ok := item.Addr().Interface().(*config.Agent); ok && !created && !newPassword && ag.PasswordHash == "" {
 			ag.PasswordHash = next.Agents[i].PasswordHash // a change that does not name the password keeps it
+		}
+		if ag, ok := item.Addr().Interface().(*config.Agent); ok && !created && !newSIPPassword && ag.SIPUser != "" {
+			ag.SIPPassword = next.Agents[i].SIPPassword // ... and so the softphone's
 		}
 		if created {
 			l.Set(reflect.Append(l, item))
@@ -773,6 +780,17 @@ func (m *Manager) CheckPassword(agent, password string) (known, ok bool) {
 		return true, subtle.ConstantTimeCompare([]byte(ag.Password), []byte(password)) == 1
 	}
 	return false, false
+}
+
+// SIPCredentials are the agent's softphone user and password; ok false
+// when it has none.
+func (m *Manager) SIPCredentials(agent string) (user, password string, ok bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if i := kinds[ccd.ConfigAgent].index(&m.cur, agent); i >= 0 && m.cur.Agents[i].SIPUser != "" {
+		return m.cur.Agents[i].SIPUser, m.cur.Agents[i].SIPPassword, true
+	}
+	return "", "", false
 }
 
 // Profile is an agent's name and address, for the login answer.

@@ -173,8 +173,11 @@ func (u *UI) serveFile(c echo.Context, name string) error {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	ctype := mime.TypeByExtension(path.Ext(name))
-	if strings.HasSuffix(name, ".js") {
+	switch {
+	case strings.HasSuffix(name, ".js"):
 		ctype = "text/javascript; charset=utf-8"
+	case ctype == "": // a licence (.md)
+		ctype = "text/plain; charset=utf-8"
 	}
 	return c.Blob(http.StatusOK, ctype, b)
 }

@@ -81,12 +81,24 @@ function show() {
       el("a", { href: "#" + v, id: "nav-" + v, text: v[0].toUpperCase() + v.slice(1), ...(v === view ? { "aria-current": "page" } : {}) })));
   }
   document.title = "ccd – " + view;
+  for (const v of Object.keys(modules)) if (v !== view) delete document.getElementById("view-" + v).dataset.shown;
   render();
 }
 
+// Views that live in their own module, loaded when first shown.
+const modules = { admin: () => import("./admin.js").then((m) => m.showAdmin(session)) };
+
 function render() {
-  if (!session || !last) return;
+  if (!session) return;
   const view = currentView();
+  if (modules[view]) {
+    if (!document.getElementById("view-" + view).dataset.shown) {
+      document.getElementById("view-" + view).dataset.shown = "1";
+      modules[view]().catch((e) => { document.getElementById("view-" + view).textContent = "Cannot load this view: " + e.message; });
+    }
+    return;
+  }
+  if (!last) return;
   if (view === "wallboard") renderWallboard();
   if (view === "supervisor") renderSupervisor();
   if (view === "agent") renderAgent();
