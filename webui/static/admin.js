@@ -114,6 +114,7 @@ const kinds = [
     key: "schedules", title: "Schedules", idKey: "scheduleId", numericId: true, noList: true,
     one: (id) => "/api/dialer/schedules/" + id, create: "POST", post: "/api/dialer/schedules",
     fields: [
+      f("scheduleId", "Id of the schedule to replace", "replace", { hint: "empty: a new schedule" }),
       f("scheduleName", "Name"),
       f("fromDateTime", "From (2026-01-01T08:00:00Z)"),
       f("toDateTime", "To"),
@@ -196,24 +197,25 @@ async function select(kind) {
 function cell(v) {
   if (v === undefined || v === null || v === "") return "–";
   if (typeof v === "boolean") return v ? "yes" : "no";
-  if (Array.isArray(v)) return v.join(", ");
-  if (typeof v === "object") return Object.entries(v).map(([a, b]) => a + " " + b).join(", ");
+  if (Array.isArray(v)) return v.length ? v.join(", ") : "–";
+  if (typeof v === "object") return !Object.keys(v).length ? "–" :  Object.entries(v).map(([a, b]) => a + " " + b).join(", ");
   return String(v);
 }
 
 async function refresh() {
   const kind = current, table = $("adm-list");
-  table.replaceChildren();
   table.hidden = !!kind.noList;
-  if (kind.noList) return;
+  if (kind.noList) return table.replaceChildren();
   let items;
   try {
     items = (await call("GET", kind.list)).data || [];
   } catch (e) {
+    table.replaceChildren();
     $("adm-message").textContent = kind.title + ": " + e.message;
     return;
   }
   if (kind !== current) return;
+  table.replaceChildren();
   const label = (key) => (kind.fields.find((x) => x.key === key) || { label: key === kind.idKey ? "Id" : key }).label;
   table.append(el("caption", { class: "visually-hidden", text: kind.title }),
     el("thead", {}, el("tr", {}, ...kind.columns.map((c) => el("th", { scope: "col", text: label(c) })), el("th", { scope: "col", text: "Actions" }))));
@@ -266,6 +268,10 @@ function input(field, value) {
       return levels(field, value || {});
     case "password":
       return el("input", { ...common, type: "password", autocomplete: "new-password", value: "" });
+    case "duration":
+      return el("input", { ...common, value: !value || value === "0s" ? "" : value, placeholder: "15s" });
+    case "replace":
+      return el("input", { ...common, inputmode: "numeric", value: "" });
     case "int": case "float":
       return el("input", { ...common, inputmode: field.type === "int" ? "numeric" : "decimal", value: value === undefined || value === null || value === 0 ? "" : String(value) });
     case "list": case "intlist":
@@ -308,12 +314,6 @@ async function openForm(kind, id) {
   const creating = id === null;
   const title = (creating ? "New " : "Edit ") + kind.title.replace(/s$/, "").toLowerCase() + (creating ? "" : " " + id);
   const rows = [];
-  if (kind.numericId && creating && kind.noList) {
-    rows.push(el("p", { class: "muted", text: "A schedule is created here; to change one, give its id:" }),
-      el("div", { class: "buttons" },
-        el("label", { for: "adm-open-id", text: "Schedule id" }), el("input", { id: "adm-open-id", inputmode: "numeric", size: "6" }),
-        el("button", { type: "button", class: "quiet", text: "Open", onclick: () => openForm(kind, $("adm-open-id").value.trim()) })));
-  }
   for (const field of kind.fields) {
     if (field.type === "id" && !creating) continue;
     const value = original[field.key];
@@ -353,6 +353,10 @@ function read(kind, original) {
     const raw = field.type === "bool" || field.type === "levels" ? null : c.value.trim();
     switch (field.type) {
       case "id": id = raw; break;
+      case "replace":
+        if (raw !== "" && !/^[1-9][0-9]*$/.test(raw)) bad.push([field.key, "want the id of a schedule (a positive whole number)"]);
+        else if (raw !== "") id = raw;
+        break;
       case "bool": body[field.key] = c.checked; break;
       case "password": if (raw) body[field.key] = raw; else delete body[field.key]; break;
       case "int": case "float": {
@@ -431,10 +435,10 @@ async function save() {
   if (kind.versioned && etag) headers["If-Match"] = etag;
   try {
     let r;
-    if (editing.id === null && kind.create === "POST") r = await call("POST", kind.post, body);
+    if (editing.id === null && kind.create === "POST" && !id) r = await call("POST", kind.post, body);
     else r = await call("PUT", kind.one(editing.id ?? id), body, headers);
     const saved = r.data && r.data[kind.idKey] !== undefined ? String(r.data[kind.idKey]) : String(id);
-    $("adm-message").textContent = (editing.id === null ? "Created " : "Saved ") + kind.title.replace(/s$/, "").toLowerCase() + " " + saved + ".";
+    $("adm-message").textContent = (editing.id === null && !(kind.create === "POST" && id) ? "Created " : "Saved ") + kind.title.replace(/s$/, "").toLowerCase() + " " + saved + ".";
     $("adm-form").hidden = true;
     editing = null;
     refresh();
