@@ -73,6 +73,9 @@ type Options struct {
 	MaxSessions int
 	// SecureCookie marks the cookie Secure (ccd serves HTTPS).
 	SecureCookie bool
+	// SoftphoneURL is where agents' softphones register (Asterisk's PJSIP
+	// WebSocket, api.softphone_url); "" leaves the softphone out.
+	SoftphoneURL string
 	// Refresh is the longest time between two pushes of the live views,
 	// for the figures that change without an event of this process
 	// (the statistics job, another ccd); default 1 s.
@@ -277,6 +280,9 @@ type sessionView struct {
 	CSRF       string     `json:"csrf"`
 	Views      []string   `json:"views"`
 	Activities []activity `json:"activities"`
+	// Softphone is the WebSocket address an agent's softphone registers
+	// at; its credentials come from GET /api/v1/sip/credentials/agent/.
+	Softphone string `json:"softphone,omitempty"`
 }
 
 // activity is a not-ready code as the page reads it.
@@ -292,6 +298,7 @@ func (u *UI) describe(p ccd.Principal, token string) sessionView {
 	}
 	if p.Agent != "" {
 		v.Display, _ = u.o.Agents.Profile(p.Agent)
+		v.Softphone = u.o.SoftphoneURL
 	}
 	switch {
 	case p.Has(ccd.RoleAdmin):
