@@ -44,6 +44,7 @@ func (r *restAPI) Start(ctx context.Context) error {
 		realtime = w.acd.queue()
 	}
 	srv.MountAdmin(live)
+	srv.SetAgentQueues(live.AgentQueues) // an agent lists the callbacks of its queues
 	srv.MountOpenAPI()
 	views := srv.MountStats(statsReader{w.db}, realtime, cfg.Location(), nil)
 	if views != nil { // nil: no credential may read statistics, the views are off

@@ -793,6 +793,47 @@ func (m *Manager) SIPCredentials(agent string) (user, password string, ok bool) 
 	return "", "", false
 }
 
+// AgentQueues are the codes of the queues an agent may serve: every skill
+// a queue requires at its minimum level, and membership of one of its
+// groups when it names groups (the ACD's rule).
+func (m *Manager) AgentQueues(agent string) []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	i := kinds[ccd.ConfigAgent].index(&m.cur, agent)
+	if i < 0 {
+		return nil
+	}
+	ag := m.cur.Agents[i]
+	groups := map[string]bool{}
+	for _, g := range ag.Groups {
+		groups[g] = true
+	}
+	for _, g := range m.cur.Groups {
+		if slices.Contains(g.Agents, agent) {
+			groups[g.Name] = true
+		}
+	}
+	var out []string
+	for _, q := range m.cur.Queues {
+		if serves(ag.Skills, groups, q) {
+			out = append(out, q.Code)
+		}
+	}
+	return out
+}
+
+func serves(skills map[string]int, groups map[string]bool, q config.Queue) bool {
+	for s, min := range q.Skills {
+		if skills[s] < min {
+			return false
+		}
+	}
+	if len(q.Groups) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(q.Groups, func(g string) bool { return groups[g] })
+}
+
 // Profile is an agent's name and address, for the login answer.
 func (m *Manager) Profile(agent string) (name, email string) {
 	m.mu.RLock()

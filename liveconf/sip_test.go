@@ -47,3 +47,37 @@ func isField(err error, field string) bool {
 	var e *ccd.Error
 	return errors.As(err, &e) && e.Code == ccd.EINVALID && e.Field == field
 }
+
+// An agent serves the queues whose skills it has at their levels and,
+// when a queue names groups, that have one of its groups (its own list or
+// the group's).
+func TestAgentQueuesFollowSkillsAndGroups(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	if err := f.m.Load(ctx, f.db); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ kind, id, body string }{
+		{ccd.ConfigQueue, "vip", `{"skills":{"vip":3}}`},
+		{ccd.ConfigGroup, "team", `{"agents":["a1"]}`},
+		{ccd.ConfigQueue, "teamq", `{"groups":["team"]}`},
+		{ccd.ConfigGroup, "other", `{}`},
+		{ccd.ConfigQueue, "otherq", `{"groups":["other"]}`},
+	} {
+		if _, _, err := f.m.PutConfigItem(ctx, admin, c.kind, c.id, []byte(c.body)); err != nil {
+			t.Fatalf("%s %s: %v", c.kind, c.id, err)
+		}
+	}
+	if got := strings.Join(f.m.AgentQueues("a1"), ","); got != "sales,teamq" {
+		t.Fatalf("without the skill: %s", got)
+	}
+	if _, err := f.m.SetSkill(ctx, admin, "a1", "vip", 3); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.m.AgentQueues("a1"), ","); got != "sales,vip,teamq" {
+		t.Fatalf("with the skill: %s", got)
+	}
+	if got := f.m.AgentQueues("nobody"); got != nil {
+		t.Fatalf("unknown agent: %v", got)
+	}
+}
