@@ -618,6 +618,8 @@ func callbackRoutes() []variant {
 	request.body = inJSON
 	list := v("GET /api/callbacks", optional(query("state", "", never)))
 	list.strict = true
+	// An agent lists the callbacks of its own queues.
+	list.callers, list.refused = []caller{integration, admin, agent, uiAgent}, []caller{anonymous}
 	id := pathParam("id", seededCallback, never)
 	return []variant{request, list, v("GET /api/callbacks/:id", id), v("DELETE /api/callbacks/:id", id)}
 }
