@@ -172,7 +172,8 @@ func (u *UI) serveFile(c echo.Context, name string) error {
 	}
 	h := c.Response().Header()
 	// The page loads only its own scripts and styles, and no one frames it.
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self'"+u.softphoneOrigin()+
+		"; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	ctype := mime.TypeByExtension(path.Ext(name))
@@ -183,6 +184,16 @@ func (u *UI) serveFile(c echo.Context, name string) error {
 		ctype = "text/plain; charset=utf-8"
 	}
 	return c.Blob(http.StatusOK, ctype, b)
+}
+
+// softphoneOrigin is the softphone's WebSocket origin for the page's
+// connect-src (" wss://host:port"), "" without a softphone.
+func (u *UI) softphoneOrigin() string {
+	p, err := url.Parse(u.o.SoftphoneURL)
+	if u.o.SoftphoneURL == "" || err != nil || p.Host == "" {
+		return ""
+	}
+	return " " + p.Scheme + "://" + p.Host
 }
 
 // HashPassword is what ui_user keeps of a password: bcrypt at cost 12, slow

@@ -12,6 +12,7 @@ let session = null;   // {kind, name, agent, csrf, views, activities}
 let stream = null;    // EventSource
 let last = null;      // newest snapshot, with receivedAt
 let timer = null;
+let agentExtras = null; // agent.js: call profile, transfer, hold, callbacks, softphone
 
 const $ = (id) => document.getElementById(id);
 
@@ -246,6 +247,7 @@ function renderAgent() {
   $("ag-call-number").textContent = me.contact || "–";
   $("ag-today-answered").textContent = String(me.today.answered);
   $("ag-today-talk").textContent = clock(me.today.acd_talk_seconds);
+  if (agentExtras) agentExtras.render(me, last);
   const out = me.state === "logged_out";
   $("ag-login").disabled = !out;
   $("ag-ready").disabled = out || me.state === "ready";
@@ -268,6 +270,10 @@ function connect() {
 
 function signedIn(s) {
   session = s;
+  if (s.views.includes("agent") && !agentExtras) {
+    import("./agent.js").then((m) => { agentExtras = m; m.start(s); render(); })
+      .catch((e) => { $("ag-message").textContent = "Cannot load the call tools: " + e.message; });
+  }
   fillActivities($("ag-activity"));
   connect();
   clearInterval(timer);
