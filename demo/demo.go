@@ -51,7 +51,7 @@ type Options struct {
 	// (api.softphone_url; SIP user webrtc-<id>, its password in
 	// Demo.SIPPasswords); "" none.
 	SoftphoneURL string
-	Log      *slog.Logger
+	Log          *slog.Logger
 }
 
 // Credential is one login of the demo.
