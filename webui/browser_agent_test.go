@@ -29,6 +29,9 @@ type registrar struct {
 	mu        sync.Mutex
 	ok        []string // users registered with the right password
 	bad       []string
+	conn      *websocket.Conn // the last softphone's connection
+	contact   string          // ... and its Contact URI
+	seen      []string        // what the softphones sent besides REGISTER: "INVITE 180", "BYE"
 }
 
 const sipRealm, sipNonce = "ccd-test", "0123456789abcdef"
@@ -46,13 +49,16 @@ func startRegistrar(tb testing.TB) *registrar {
 			return
 		}
 		defer conn.Close()
+		r.mu.Lock()
+		r.conn = conn
+		r.mu.Unlock()
 		for {
 			_, msg, err := conn.ReadMessage()
 			if err != nil {
 				return
 			}
 			if answer := r.answer(string(msg)); answer != "" {
-				_ = conn.WriteMessage(websocket.TextMessage, []byte(answer))
+				r.send(answer)
 			}
 		}
 	})}
@@ -70,6 +76,7 @@ var digestParam = regexp.MustCompile(`(\w+)="?([^",]*)"?`)
 func (r *registrar) answer(msg string) string {
 	lines := strings.Split(msg, "\r\n")
 	if !strings.HasPrefix(lines[0], "REGISTER ") {
+		r.note(lines)
 		return ""
 	}
 	uri := strings.Fields(lines[0])[1]
@@ -107,7 +114,52 @@ func (r *registrar) answer(msg string) string {
 		return reply("403 Forbidden", "")
 	}
 	r.ok = append(r.ok, p["username"])
+	if m := regexp.MustCompile(`<([^>]+)>`).FindStringSubmatch(h["contact"]); m != nil {
+		r.contact = m[1]
+	}
 	return reply("200 OK", "Expires: 600\r\n")
+}
+
+// note records a response ("INVITE 180") or a request ("BYE") of a
+// softphone.
+func (r *registrar) note(lines []string) {
+	first := strings.Fields(lines[0])
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(first) > 1 && first[0] == "SIP/2.0" {
+		for _, l := range lines {
+			if v, ok := strings.CutPrefix(l, "CSeq: "); ok {
+				r.seen = append(r.seen, strings.Fields(v)[1]+" "+first[1])
+			}
+		}
+		return
+	}
+	r.seen = append(r.seen, first[0])
+}
+
+func (r *registrar) send(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conn != nil {
+		_ = r.conn.WriteMessage(websocket.TextMessage, []byte(msg))
+	}
+}
+
+// invite calls the last registered softphone from number, without an SDP
+// offer (the phone makes one in its answer).
+func (r *registrar) invite(number string) {
+	r.mu.Lock()
+	contact := r.contact
+	r.mu.Unlock()
+	r.send("INVITE " + contact + " SIP/2.0\r\nVia: SIP/2.0/WS registrar.invalid;branch=z9hG4bK-inv1\r\nMax-Forwards: 70\r\n" +
+		`From: "Customer" <sip:` + number + "@registrar.invalid>;tag=inv1\r\nTo: <" + contact + ">\r\nCall-ID: inv-call-1\r\n" +
+		"CSeq: 1 INVITE\r\nContact: <sip:" + number + "@registrar.invalid;transport=ws>\r\nContent-Length: 0\r\n\r\n")
+}
+
+func (r *registrar) sent() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.seen, ",")
 }
 
 // eventually polls cond for up to 5 s: the ACD acts on the channel just
@@ -164,9 +216,21 @@ func TestBrowserAgentConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#ag-phone")),
 		until(`window.ccdJsSIP === "3.13.8"`),
 		until(`document.querySelector("#sp-state").dataset.state === "registered"`),
-		until(textOf("#ag-callbacks")+`.includes("0611223344")`))
+		until(textOf("#ag-callbacks")+`.includes("0611223344")`), until(textOf("#ag-callbacks")+`.includes("2099")`))
 	if got := reg.registered(); len(got) == 0 || got[0] != "webrtc-1001" {
 		t.Fatalf("registered: %v", got)
+	}
+	// A call to the softphone rings in the page with the caller's name;
+	// the agent hangs up, and the phone declines it. (Answering needs
+	// media: Asterisk's chan_pjsip, which the test machine lacks.)
+	reg.invite("5551234")
+	do(t, ctx, "an incoming call on the softphone", until(textOf("#sp-incoming")+` === "Incoming call from Customer"`),
+		until(`!document.querySelector("#sp-answer").disabled`))
+	screenshot(t, ctx, "agent-softphone-ringing")
+	do(t, ctx, "the agent declines it", chromedp.Click(chromedp.CSS("#sp-hangup")), until(textOf("#sp-incoming")+` === ""`),
+		until(`document.querySelector("#sp-hangup").disabled`))
+	if !eventually(func() bool { return strings.Contains(reg.sent(), "INVITE 480") }) {
+		t.Fatalf("the softphone did not decline the call: %s", reg.sent())
 	}
 	do(t, ctx, "ready", chromedp.Click(chromedp.CSS("#ag-login")),
 		until(`document.querySelector("#ag-state").dataset.state === "ready"`))

@@ -163,7 +163,9 @@ async function loadCallbacks() {
     body.replaceChildren(row([e.message], 5));
     return;
   }
-  body.replaceChildren(...(list.length ? list.map((cb) => row([new Date(cb.place_at).toLocaleString(), cb.queue, cb.number, cb.state,
+  // Due: when it is placed, not before the customer's earliest time.
+  const due = (cb) => new Date(Math.max(Date.parse(cb.place_at) || 0, Date.parse(cb.not_before || "") || 0)).toLocaleString();
+  body.replaceChildren(...(list.length ? list.map((cb) => row([due(cb), cb.queue, cb.number, cb.state,
     cb.attempts + " of " + cb.max_attempts])) : [row(["None."], 5)]));
 }
 
@@ -226,7 +228,11 @@ async function startPhone(url) {
   ua.on("disconnected", () => { if (window.ccdPhone !== "failed") phoneState("disconnected", "cannot reach " + host); });
   ua.on("newRTCSession", (e) => incoming(e.session, e.originator));
   $("sp-answer").addEventListener("click", () => {
-    if (phone.session) phone.session.answer({ mediaConstraints: { audio: true, video: false } });
+    try {
+      if (phone.session) phone.session.answer({ mediaConstraints: { audio: true, video: false } });
+    } catch (e) {
+      $("sp-incoming").textContent = "Cannot answer: " + e.message;
+    }
   });
   $("sp-hangup").addEventListener("click", () => { if (phone.session) phone.session.terminate(); });
   ua.start();
@@ -241,6 +247,12 @@ function incoming(s, originator) {
   s.on("peerconnection", (e) => {
     e.peerconnection.addEventListener("track", (t) => { $("sp-audio").srcObject = t.streams[0]; });
   });
+  // Browsers may take long to finish gathering ICE candidates (seconds on a
+  // machine with unused interfaces): half a second after the first one
+  // the answer goes with what was found, as Asterisk takes full candidates.
+  let iceTimer = null;
+
+  s.on("icecandidate", (e) => { if (!iceTimer) iceTimer = setTimeout(() => e.ready(), 500); });
   s.on("accepted", () => { $("sp-incoming").textContent = "In call with " + who; $("sp-answer").disabled = true; });
   const end = () => {
     phone.session = null;
