@@ -38,8 +38,8 @@ func Mount(s *api.Server, agents *api.Agents) {
 	v1.POST("/asterisk_logout", a.asteriskLogout)
 	v1.POST("/asterisk_pause", a.asteriskPause)
 	v1.POST("/asterisk_unpause", a.asteriskUnpause)
-	v1.GET("/sip/credentials/agent/", a.sipCredentials)
-	v1.GET("/sip/credentials/agent", a.sipCredentials)
+	v1.GET("/sip/credentials/agent/", a.sipCredentials, api.QueryParams())
+	v1.GET("/sip/credentials/agent", a.sipCredentials, api.QueryParams())
 }
 
 // sipCredentials hands a logged-in agent its own softphone's credentials
