@@ -144,11 +144,38 @@ func TestBrowserAdmin(t *testing.T) {
 		until(textOf("#adm-message")+` === "Saved queue vip."`),
 		until(textOf(`#adm-list tr[data-id="vip"]`)+`.includes("VIP (changed by the other)")`))
 
+	do(t, ctx, "a campaign: a bad dial ratio at its field, then created",
+		chromedp.Click(chromedp.CSS("#adm-tab-campaigns")),
+		until(`document.querySelector("#adm-tab-campaigns").getAttribute("aria-selected") === "true"`),
+		chromedp.Click(chromedp.CSS("#adm-new")),
+		chromedp.WaitVisible(chromedp.CSS("#adm-f-name")),
+		value("#adm-f-name", "Spring offer"), value("#adm-f-queueCode", "sales"), value("#adm-f-dialRatio", "40"),
+		chromedp.Click(chromedp.CSS("#adm-save")),
+		until(textOf("#adm-f-dialRatio-error")+`.includes("1 to 10")`),
+		value("#adm-f-dialRatio", "1.5"),
+		chromedp.Click(chromedp.CSS("#adm-save")),
+		until(textOf("#adm-message")+`.startsWith("Created campaign ")`),
+		until(textOf("#adm-list")+`.includes("Spring offer")`))
 	for _, tab := range []string{"groups", "routes", "activities", "flows", "switches", "campaigns", "schedules", "webhooks"} {
 		do(t, ctx, "tab "+tab, chromedp.Click(chromedp.CSS("#adm-tab-"+tab)),
 			until(`document.querySelector("#adm-tab-`+tab+`").getAttribute("aria-selected") === "true"`),
 			chromedp.Sleep(300e6))
 		screenshot(t, ctx, "admin-"+tab)
+	}
+	do(t, ctx, "a new call flow's form", chromedp.Click(chromedp.CSS("#adm-tab-flows")),
+		until(`document.querySelector("#adm-tab-flows").getAttribute("aria-selected") === "true"`),
+		chromedp.Click(chromedp.CSS("#adm-new")), chromedp.WaitVisible(chromedp.CSS("#adm-f-nodes")),
+		value("#adm-f-name", "main"), value("#adm-f-start", "menu"),
+		value("#adm-f-nodes", `[{"id": "menu", "menu": {"prompt": ["sound:welcome"], "keys": {"1": "sales"}}}, {"id": "sales", "queue": {"code": "sales"}}]`),
+		chromedp.Click(chromedp.CSS("#adm-save")),
+		until(textOf("#adm-f-nodes-error")+`.startsWith("nodes[0].menu.timeout_dest")`))
+	screenshot(t, ctx, "admin-flow-form")
+	do(t, ctx, "the call flow, corrected",
+		value("#adm-f-nodes", `[{"id": "menu", "menu": {"prompt": ["sound:welcome"], "keys": {"1": "sales"}, "timeout_dest": "sales", "invalid_dest": "sales"}}, {"id": "sales", "queue": {"code": "sales"}}]`),
+		chromedp.Click(chromedp.CSS("#adm-save")),
+		until(textOf("#adm-message")+` === "Created call flow main."`+` || `+textOf("#adm-f-nodes-error")+` !== ""`))
+	if msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](textOf("#adm-message")+`+" "+`+textOf("#adm-f-nodes-error"))); !strings.HasPrefix(msg, "Created call flow main.") {
+		t.Fatalf("the corrected flow: %s", msg)
 	}
 	do(t, ctx, "dark", colorScheme("dark"), chromedp.Click(chromedp.CSS("#adm-tab-queues")),
 		chromedp.WaitVisible(chromedp.CSS(`#adm-list tr[data-id="vip"] [data-action="edit"]`)),

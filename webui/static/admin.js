@@ -91,7 +91,7 @@ const kinds = [
     fields: [
       f("name", "Name"),
       f("queueCode", "Queue"),
-      f("mode", "Mode", "select", { options: ["preview", "progressive", "predictive"] }),
+      f("mode", "Mode", "select", { options: ["", "preview", "progressive", "power", "predictive"] }),
       f("isActive", "Active", "bool"),
       f("campaignPriority", "Campaign priority", "int"),
       f("callPriority", "Call priority", "int"),
