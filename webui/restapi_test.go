@@ -66,3 +66,24 @@ func TestSessionCallsTheRESTAPI(t *testing.T) {
 		t.Errorf("refused changes reached the backend: %v", admin.by)
 	}
 }
+
+// The softphone's SIP library is served from the binary with the licences
+// of what it bundles; nothing outside the vendor folder is.
+func TestVendoredLibrary(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	w := f.do("GET", "/ui/assets/vendor/jssip.min.js", nil, nil, "")
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/javascript") || !strings.Contains(w.Body.String(), "export{") {
+		t.Fatalf("library: %d %s", w.Code, w.Header().Get("Content-Type"))
+	}
+	w = f.do("GET", "/ui/assets/vendor/jssip.LICENSE.md", nil, nil, "")
+	for _, pkg := range []string{"jssip 3.13.8", "sdp-transform", "debug"} {
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "---- "+pkg) {
+			t.Errorf("licence of %s: %d", pkg, w.Code)
+		}
+	}
+	for _, bad := range []string{"/ui/assets/vendor/..%2Fapp.js", "/ui/assets/vendor/.hidden", "/ui/assets/vendor/nothing.js"} {
+		if w := f.do("GET", bad, nil, nil, ""); w.Code != http.StatusNotFound {
+			t.Errorf("%s: %d", bad, w.Code)
+		}
+	}
+}
