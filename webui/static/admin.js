@@ -147,6 +147,7 @@ async function call(method, path, body, headers = {}) {
   const r = await fetch(path, { method, headers: h, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
   let data = null;
   if (r.status !== 204) data = await r.json().catch(() => null);
+  if (r.status === 401) location.reload(); // the session expired or ended: the page shows the login
   if (!r.ok) {
     const e = data && data.error ? data.error : { message: r.statusText };
     throw Object.assign(new Error(e.message || r.statusText), { field: e.field, status: r.status, code: e.code });

@@ -25,6 +25,7 @@ async function call_(method, path, body) {
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const r = await fetch(path, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
   const data = r.status === 204 ? null : await r.json().catch(() => null);
+  if (r.status === 401) location.reload(); // the session expired or ended: the page shows the login
   if (!r.ok) {
     const e = data && data.error ? data.error : { message: r.statusText };
     throw Object.assign(new Error(e.message || r.statusText), { field: e.field, status: r.status });
