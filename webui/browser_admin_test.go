@@ -182,7 +182,17 @@ func TestBrowserAdmin(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#adm-list tr[data-id="vip"] [data-action="edit"]`)),
 		until(`document.querySelector("#adm-f-name") && document.querySelector("#adm-f-name").value !== ""`))
 	screenshot(t, ctx, "admin-queue-dark")
-	do(t, ctx, "light", colorScheme("light"), logout)
+	do(t, ctx, "light", colorScheme("light"))
+	// The session ends behind the open form (another tab logs out): saving
+	// brings the login back instead of failing silently.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`fetch("/ui/session").then((r) => r.json()).then((s) =>
+			fetch("/ui/logout", {method: "POST", headers: {"X-CSRF-Token": s.csrf}})).then(() => { window.loggedOutBehind = true; }), true`)); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "the session ends while the form is open",
+		until(`window.loggedOutBehind === true`),
+		chromedp.Click(chromedp.CSS("#adm-save")),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")))
 
 	do(t, ctx, "the new agent logs in with its password", login(d, "a77", password),
 		chromedp.WaitVisible(chromedp.CSS("#view-agent")),
