@@ -129,8 +129,9 @@ const kinds = [
     fields: [
       f("id", "Name", "id"),
       f("url", "URL", "text", { hint: "https://…" }),
-      f("format", "Format", "select", { options: ["", "ccd", "optimus"] }),
-      f("secret", "Signing secret", "password"),
+      f("format", "Format", "select", { options: ["json", "form", "get"] }),
+      // The API gives the secret back as it is: shown hidden, kept unless changed.
+      f("secret", "Signing secret", "password", { prefill: true }),
       f("events", "Events (empty: all)", "list"),
       f("enabled", "Enabled", "bool"),
     ],
@@ -268,7 +269,7 @@ function input(field, value) {
     case "levels":
       return levels(field, value || {});
     case "password":
-      return el("input", { ...common, type: "password", autocomplete: "new-password", value: "" });
+      return el("input", { ...common, type: "password", autocomplete: "new-password", value: field.prefill && value ? value : "" });
     case "duration":
       return el("input", { ...common, value: !value || value === "0s" ? "" : value, placeholder: "15s" });
     case "replace":
