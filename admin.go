@@ -42,6 +42,19 @@ type ConfigAdmin interface {
 	// body may leave the id out.
 	PutConfigItem(ctx context.Context, who Principal, kind ConfigKind, id string, body []byte) (item map[string]any, created bool, err error)
 	DeleteConfigItem(ctx context.Context, who Principal, kind ConfigKind, id string) error
+	// ConfigItemVersion is ConfigItem with the item's version: an opaque
+	// quoted text (an HTTP entity tag) that changes with every change of
+	// the item.
+	ConfigItemVersion(ctx context.Context, kind ConfigKind, id string) (item map[string]any, version string, err error)
+	// PutConfigItemIf is PutConfigItem made only while the item's version
+	// is one of ifMatch (an If-Match header: entity tags separated by
+	// commas, or * for any version); otherwise ECONFLICT, so that of two
+	// administrators editing the same item the second does not silently
+	// overwrite the first. An empty ifMatch puts unconditionally. It
+	// returns the item's new version.
+	PutConfigItemIf(ctx context.Context, who Principal, kind ConfigKind, id, ifMatch string, body []byte) (item map[string]any, version string, created bool, err error)
+	// DeleteConfigItemIf is DeleteConfigItem under the same condition.
+	DeleteConfigItemIf(ctx context.Context, who Principal, kind ConfigKind, id, ifMatch string) error
 	// SetSkill sets one skill level (1..10) of an agent; level 0 removes the
 	// skill.
 	SetSkill(ctx context.Context, who Principal, agent, skill string, level int) (map[string]any, error)

@@ -29,7 +29,8 @@ var adminPaths = []struct {
 // or replace) and DELETE /api/admin/<items>/<id> act on one; PUT and DELETE
 // /api/admin/agents/<id>/skills/<skill> set or remove one skill level. A
 // change applies at once to the running ACD and is audited in the event
-// log.
+// log. GET and PUT of one item answer its version as ETag; a PUT or DELETE
+// with If-Match is refused with 409 when the item changed since.
 func (s *Server) MountAdmin(admin ccd.ConfigAdmin) {
 	g := s.Echo.Group("/api/admin", s.Authenticate, Require(ccd.RoleAdmin))
 	for _, p := range adminPaths {
@@ -43,10 +44,11 @@ func (s *Server) MountAdmin(admin ccd.ConfigAdmin) {
 			return c.JSON(http.StatusOK, items)
 		})
 		g.GET(one, func(c echo.Context) error {
-			item, err := admin.ConfigItem(c.Request().Context(), kind, c.Param(id))
+			item, version, err := admin.ConfigItemVersion(c.Request().Context(), kind, c.Param(id))
 			if err != nil {
 				return err
 			}
+			c.Response().Header().Set("ETag", version)
 			return c.JSON(http.StatusOK, item)
 		})
 		g.PUT(one, func(c echo.Context) error {
@@ -54,7 +56,7 @@ func (s *Server) MountAdmin(admin ccd.ConfigAdmin) {
 			if err != nil {
 				return err
 			}
-			item, created, err := admin.PutConfigItem(c.Request().Context(), PrincipalOf(c), kind, c.Param(id), body)
+			item, version, created, err := admin.PutConfigItemIf(c.Request().Context(), PrincipalOf(c), kind, c.Param(id), ifMatch(c), body)
 			if err != nil {
 				return err
 			}
@@ -62,10 +64,11 @@ func (s *Server) MountAdmin(admin ccd.ConfigAdmin) {
 			if created {
 				status = http.StatusCreated
 			}
+			c.Response().Header().Set("ETag", version)
 			return c.JSON(status, item)
 		})
 		g.DELETE(one, func(c echo.Context) error {
-			if err := admin.DeleteConfigItem(c.Request().Context(), PrincipalOf(c), kind, c.Param(id)); err != nil {
+			if err := admin.DeleteConfigItemIf(c.Request().Context(), PrincipalOf(c), kind, c.Param(id), ifMatch(c)); err != nil {
 				return err
 			}
 			return c.NoContent(http.StatusNoContent)
@@ -85,6 +88,11 @@ func (s *Server) MountAdmin(admin ccd.ConfigAdmin) {
 	})
 	g.DELETE("/agents/:id/skills/:skill", func(c echo.Context) error { return setSkill(c, admin, 0) })
 }
+
+// ifMatch is the request's If-Match header: the version of the item the
+// change was made from (GET gives it as ETag). Without it a change applies
+// to whatever version is current.
+func ifMatch(c echo.Context) string { return c.Request().Header.Get("If-Match") }
 
 func setSkill(c echo.Context, admin ccd.ConfigAdmin, level int) error {
 	skill := c.Param("skill")

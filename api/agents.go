@@ -49,6 +49,9 @@ type AgentAuth struct {
 	// Endpoints says where agents may log in; nil allows agents their default
 	// endpoint only.
 	Endpoints *endpoints.Policy
+	// SIP gives an agent's softphone credentials (user and password; ok
+	// false when it has none); nil: no agent has any.
+	SIP func(agent string) (user, password string, ok bool)
 }
 
 // Agents is the agent service the dialects build on (ccd's JSON here, the
@@ -145,6 +148,15 @@ func (a *Agents) OpenSession(ctx context.Context, agent string) (token string, t
 // address.
 func (a *Agents) Profile(agent string) (name, email string) {
 	return a.auth.Directory.Profile(agent)
+}
+
+// SIPCredentials are the agent's softphone user and password, for the
+// agent's own session only (its handler checks the principal).
+func (a *Agents) SIPCredentials(agent string) (user, password string, ok bool) {
+	if a.auth.SIP == nil {
+		return "", "", false
+	}
+	return a.auth.SIP(agent)
 }
 
 // CheckPassword checks an agent's password, throttled per user and per

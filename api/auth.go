@@ -21,6 +21,25 @@ type credentials struct {
 	// kinds are principals that sign in through another interface (the web
 	// interface's supervisors and administrators), counted by Grants.
 	kinds []ccd.PrincipalKind
+	// browser authenticates a request without a bearer token by the web
+	// interface's session cookie (nil: no such interface).
+	browser BrowserAuth
+}
+
+// BrowserAuth authenticates a request by a browser session (the web
+// interface's cookie): ok false when the request carries none. It checks
+// the session's CSRF token on every request that may change something, so
+// that another site cannot make the browser act with its cookie.
+type BrowserAuth func(c echo.Context) (p ccd.Principal, ok bool, err error)
+
+// SetBrowserAuth makes every authenticated route accept, when a request
+// has no Authorization header, the browser session auth recognises: the
+// web interface acts through the same routes and role checks as every
+// other client, as the principal its user logged in as.
+func (s *Server) SetBrowserAuth(auth BrowserAuth) {
+	s.creds.mu.Lock()
+	defer s.creds.mu.Unlock()
+	s.creds.browser = auth
 }
 
 type tokenPrincipal struct {
@@ -102,6 +121,21 @@ func (s *Server) principal(ctx context.Context, token string) (ccd.Principal, bo
 func (s *Server) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token, ok := bearerToken(c.Request())
+		if !ok && c.Request().Header.Get("Authorization") == "" {
+			s.creds.mu.Lock()
+			browser := s.creds.browser
+			s.creds.mu.Unlock()
+			if browser != nil {
+				p, ok, err := browser(c)
+				if err != nil {
+					return err
+				}
+				if ok {
+					SetPrincipal(c, p)
+					return next(c)
+				}
+			}
+		}
 		if !ok {
 			c.Response().Header().Set("WWW-Authenticate", "Bearer")
 			return &ccd.Error{Code: ccd.EUNAUTH, Message: "missing Authorization: Bearer <token>"}

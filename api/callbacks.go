@@ -20,7 +20,9 @@ var callbackStates = []string{ccd.CallbackWaiting, ccd.CallbackCalling, ccd.Call
 // integration token of a web form or CRM, supervisors, administrators):
 //
 //	POST   /api/callbacks              {"queue", "number", "priority", "not_before", "not_after", "attach_data"}: 201
-//	GET    /api/callbacks?state=a,b    the callbacks, in the order they are due
+//	GET    /api/callbacks?state=a,b    the callbacks, in the order they are due; an
+//	                                   agent's session sees those of its queues
+//	                                   (SetAgentQueues) only
 //	GET    /api/callbacks/:id          one
 //	DELETE /api/callbacks/:id          cancel a waiting one
 //
@@ -29,7 +31,8 @@ func (s *Server) MountCallbacks(cb ccd.CallbackControl, loc *time.Location) {
 	if loc == nil {
 		loc = time.Local
 	}
-	g := s.Echo.Group("/api/callbacks", s.Authenticate, Require(ccd.RoleCallbacks))
+	g := s.Echo.Group("/api/callbacks", s.Authenticate, Require(ccd.RoleCallbacks, ccd.RoleAgentSelf))
+	callbacksRole := Require(ccd.RoleCallbacks)
 	g.POST("", func(c echo.Context) error {
 		var body struct {
 			Queue      string `json:"queue" form:"queue"`
@@ -61,7 +64,7 @@ func (s *Server) MountCallbacks(cb ccd.CallbackControl, loc *time.Location) {
 			return err
 		}
 		return c.JSON(http.StatusCreated, out)
-	}, QueryParams())
+	}, callbacksRole, QueryParams())
 	g.GET("", func(c echo.Context) error {
 		var states []string
 		if v := c.QueryParam("state"); v != "" {
@@ -76,6 +79,9 @@ func (s *Server) MountCallbacks(cb ccd.CallbackControl, loc *time.Location) {
 		if err != nil {
 			return err
 		}
+		if p := PrincipalOf(c); !p.Has(ccd.RoleCallbacks) {
+			out = s.ofAgentQueues(p.Agent, out)
+		}
 		if out == nil {
 			out = []ccd.Callback{}
 		}
@@ -87,14 +93,40 @@ func (s *Server) MountCallbacks(cb ccd.CallbackControl, loc *time.Location) {
 			return err
 		}
 		return c.JSON(http.StatusOK, out)
-	}, QueryParams())
+	}, callbacksRole, QueryParams())
 	g.DELETE("/:id", func(c echo.Context) error {
 		out, err := cb.CancelCallback(c.Request().Context(), PrincipalOf(c), c.Param("id"))
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, out)
-	}, QueryParams())
+	}, callbacksRole, QueryParams())
+}
+
+// SetAgentQueues says which queues an agent serves, so that an agent's
+// session lists the callbacks of its queues; without it, none.
+func (s *Server) SetAgentQueues(f func(agent string) []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.agentQueues = f
+}
+
+// ofAgentQueues keeps the callbacks of the queues agent serves.
+func (s *Server) ofAgentQueues(agent string, all []ccd.Callback) []ccd.Callback {
+	s.mu.Lock()
+	f := s.agentQueues
+	s.mu.Unlock()
+	if f == nil || agent == "" {
+		return nil
+	}
+	queues := f(agent)
+	var out []ccd.Callback
+	for _, cb := range all {
+		if slices.Contains(queues, cb.Queue) {
+			out = append(out, cb)
+		}
+	}
+	return out
 }
 
 // optionalTime reads a time of a request body: RFC 3339 or a local date and

@@ -70,7 +70,7 @@ func operations() []operation {
 			body:    []string{"queue", "number", "priority", "not_before", "not_after", "attach_data"},
 			summary: "request a callback (web callback): the customer is called back from the queue when an agent is free"},
 		{method: "GET", path: "/api/callbacks", tag: "callbacks", auth: "bearer", query: []string{"state"},
-			summary: "callbacks in the order they are due, optionally in some states (comma separated)"},
+			summary: "callbacks in the order they are due, optionally in some states (comma separated); an agent sees those of its queues"},
 		{method: "GET", path: "/api/callbacks/:id", tag: "callbacks", auth: "bearer", summary: "one callback"},
 		{method: "DELETE", path: "/api/callbacks/:id", tag: "callbacks", auth: "bearer", summary: "cancel a waiting callback"},
 		{method: "GET", path: "/api/admin/recordings/retention", tag: "admin", auth: "bearer",
@@ -111,6 +111,11 @@ func operations() []operation {
 			operation{method: "POST", path: path, tag: "flexfone", auth: "flexfone", query: []string{"account", "hash", "state", "localnumber"},
 				summary: "Flexfone: set a variable call flow active (state=true) or inactive (state=false)"})
 	}
+	for _, slash := range []string{"/", ""} {
+		ops = append(ops, operation{method: "GET", path: "/api/v1/sip/credentials/agent" + slash, tag: "omnileads", auth: "bearer",
+			summary: "the logged-in agent's own softphone credentials: status, sip_user, sip_password (OMniLeads; an agent's token or web session)"})
+	}
+	ops = append(ops, operation{method: "GET", path: "/ui/assets/vendor/:file", tag: "web", summary: "a built browser library of the page (the softphone's JsSIP) or its licence"})
 	for _, op := range []string{"asterisk_login", "asterisk_logout", "asterisk_pause", "asterisk_unpause"} {
 		body := map[string][]string{"asterisk_login": {"agent", "endpoint"}, "asterisk_pause": {"agent", "pause_id"}}[op]
 		if body == nil {
@@ -132,9 +137,9 @@ func operations() []operation {
 		one := "/api/admin/" + p.collection + "/:" + p.id
 		ops = append(ops,
 			operation{method: "GET", path: "/api/admin/" + p.collection, tag: "admin", summary: "list the " + p.collection, auth: "bearer"},
-			operation{method: "GET", path: one, tag: "admin", summary: "one " + p.kind, auth: "bearer"},
-			operation{method: "PUT", path: one, tag: "admin", summary: "create (201) or replace (200) a " + p.kind + "; applies at once", auth: "bearer", body: []string{"*"}},
-			operation{method: "DELETE", path: one, tag: "admin", summary: "remove a " + p.kind + "; applies at once", auth: "bearer", ok: http.StatusNoContent},
+			operation{method: "GET", path: one, tag: "admin", summary: "one " + p.kind + ", its version in ETag", auth: "bearer"},
+			operation{method: "PUT", path: one, tag: "admin", summary: "create (201) or replace (200) a " + p.kind + "; applies at once; with If-Match, 409 when it changed since", auth: "bearer", body: []string{"*"}},
+			operation{method: "DELETE", path: one, tag: "admin", summary: "remove a " + p.kind + "; applies at once; with If-Match, 409 when it changed since", auth: "bearer", ok: http.StatusNoContent},
 		)
 	}
 	return ops

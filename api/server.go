@@ -84,6 +84,8 @@ type Server struct {
 	// errorWriters answer errors on the routes of a dialect that has its own
 	// error shape (route path -> writer).
 	errorWriters map[string]ErrorWriter
+	// agentQueues are the queues an agent serves (SetAgentQueues).
+	agentQueues func(agent string) []string
 	// streamed are the routes whose handler reads the body as a stream
 	// (route path -> the body's limit), see StreamBody.
 	streamed map[string]int64

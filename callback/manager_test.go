@@ -244,7 +244,8 @@ func TestWindow(t *testing.T) {
 }
 
 // Over REST: a web form requests, lists and cancels with the callbacks
-// role; an agent may not; bad input names its field.
+// role; an agent lists those of the queues it serves and does nothing
+// else; bad input names its field.
 func TestREST(t *testing.T) {
 	r := newRig(t)
 	s := api.NewServer(nil, nil, api.Options{Token: apitest.IntegrationToken, Now: r.clock})
@@ -260,9 +261,31 @@ func TestREST(t *testing.T) {
 		t.Fatalf("request: %d %s", code, raw)
 	}
 	id := m["id"].(string)
-	for _, tok := range []string{agentTok, bi} {
-		if code, _, raw := apitest.Do(t, s, "GET", "/api/callbacks", tok, "", ""); code != http.StatusForbidden {
-			t.Fatalf("list as %.10s: %d %s", tok, code, raw)
+	if code, _, raw := apitest.Do(t, s, "GET", "/api/callbacks", bi, "", ""); code != http.StatusForbidden {
+		t.Fatalf("list as BI: %d %s", code, raw)
+	}
+	ownList := func() string {
+		code, _, raw := apitest.Do(t, s, "GET", "/api/callbacks", agentTok, "", "")
+		if code != http.StatusOK {
+			t.Fatalf("list as an agent: %d %s", code, raw)
+		}
+		return raw
+	}
+	if raw := ownList(); raw != "[]\n" && raw != "[]" {
+		t.Fatalf("an agent with no queues known sees %s", raw)
+	}
+	serves := map[string][]string{"1001": {"support"}}
+	s.SetAgentQueues(func(agent string) []string { return serves[agent] })
+	if raw := ownList(); strings.Contains(raw, id) {
+		t.Fatalf("an agent of support sees a callback of sales: %s", raw)
+	}
+	serves["1001"] = []string{"support", "sales"}
+	if raw := ownList(); !strings.Contains(raw, id) {
+		t.Fatalf("an agent of sales does not see its callback: %s", raw)
+	}
+	for _, req := range [][2]string{{"GET", "/api/callbacks/" + id}, {"DELETE", "/api/callbacks/" + id}, {"POST", "/api/callbacks"}} {
+		if code, _, raw := apitest.Do(t, s, req[0], req[1], agentTok, "application/json", `{"queue":"sales","number":"0611223344"}`); code != http.StatusForbidden {
+			t.Fatalf("%s %s as an agent: %d %s", req[0], req[1], code, raw)
 		}
 	}
 	code, _, raw = apitest.Do(t, s, "GET", "/api/callbacks?state=waiting", supervisor, "", "")

@@ -141,6 +141,13 @@ type Agent struct {
 	Email        string         `yaml:"email"` // given to CRMs in the OMniLeads login answer
 	Skills       map[string]int `yaml:"skills"`
 	Groups       []string       `yaml:"groups"`
+	// SIPUser and SIPPassword are the credentials of the agent's softphone
+	// in the web interface (a PJSIP endpoint over WebSocket, see ccd
+	// asterisk-config); the agent's own session reads them (OMniLeads
+	// GET /api/v1/sip/credentials/agent/). Asterisk needs the password in
+	// clear, so it is kept as it is and shown nowhere else.
+	SIPUser     string `yaml:"sip_user"`
+	SIPPassword string `yaml:"sip_password"`
 }
 
 // DefaultEndpoint is where the agent is logged in when a login names none.
@@ -255,6 +262,7 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 		checkLevels(key, ag.Skills, bad)
 		checkEndpoints(key, ag, bad)
 		checkPasswordHash(key, ag, bad)
+		checkSIP(key, ag, bad)
 		for _, g := range ag.Groups {
 			if !groups[g] {
 				bad(key+".groups", "unknown group %q", g)
@@ -387,6 +395,23 @@ func checkEndpoints(key string, ag Agent, bad func(key, format string, args ...a
 		if err := endpoints.Check(ep); err != nil {
 			bad(fmt.Sprintf("%s.endpoints[%d]", key, j), "%v", err)
 		}
+	}
+}
+
+// sipUser is what a softphone's SIP user may be: it names a PJSIP
+// endpoint, an auth and an aor in pjsip.conf.
+var sipUser = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// checkSIP checks an agent's softphone credentials: both or neither.
+func checkSIP(key string, ag Agent, bad func(key, format string, args ...any)) {
+	switch {
+	case ag.SIPUser == "" && ag.SIPPassword != "":
+		bad(key+".sip_user", "is required with sip_password")
+	case ag.SIPUser == "":
+	case !sipUser.MatchString(ag.SIPUser):
+		bad(key+".sip_user", "want letters, digits and _.- (at most 64, starting with a letter or digit)")
+	case ag.SIPPassword == "":
+		bad(key+".sip_password", "is required with sip_user")
 	}
 }
 

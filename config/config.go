@@ -114,6 +114,10 @@ type API struct {
 	// TLSCertFile and TLSKeyFile (PEM) make ccd serve HTTPS; both or neither.
 	TLSCertFile string `yaml:"tls_cert_file"`
 	TLSKeyFile  string `yaml:"tls_key_file"`
+	// SoftphoneURL is the WebSocket address of Asterisk's PJSIP transport
+	// (wss://pbx.example.com:8089/ws) the web interface's softphone
+	// registers at; "" leaves the softphone out of the agent console.
+	SoftphoneURL string `yaml:"softphone_url"`
 	// MaxSessions bounds the agent tokens held at once; the oldest go first.
 	MaxSessions int `yaml:"max_sessions"`
 	// LoginMaxFailures failed password checks within LoginWindow, for one user
@@ -413,6 +417,11 @@ func (a *API) validate(bad func(key, format string, args ...any)) {
 	}
 	if a.LoginMaxFailures < 1 {
 		bad("api.login_max_failures", "must be at least 1, got %d", a.LoginMaxFailures)
+	}
+	if a.SoftphoneURL != "" {
+		if u, err := url.Parse(a.SoftphoneURL); err != nil || (u.Scheme != "wss" && u.Scheme != "ws") || u.Host == "" {
+			bad("api.softphone_url", "want a WebSocket URL such as wss://pbx.example.com:8089/ws, got %q", a.SoftphoneURL)
+		}
 	}
 	switch {
 	case a.TLSCertFile == "" && a.TLSKeyFile == "":

@@ -40,11 +40,12 @@ func (c *Config) secrets() []secret {
 	return append(s, c.ACD.secrets()...)
 }
 
-// secrets are the agents' passwords.
+// secrets are the agents' passwords and their softphones'.
 func (a *ACD) secrets() []secret {
 	var s []secret
 	for i, ag := range a.Agents {
-		s = append(s, secret{key: fmt.Sprintf("acd.agents[%d].password", i), value: ag.Password, optional: true})
+		s = append(s, secret{key: fmt.Sprintf("acd.agents[%d].password", i), value: ag.Password, optional: true},
+			secret{key: fmt.Sprintf("acd.agents[%d].sip_password", i), value: ag.SIPPassword, optional: true})
 	}
 	return s
 }

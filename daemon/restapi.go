@@ -29,6 +29,9 @@ func (r *restAPI) Start(ctx context.Context) error {
 	live := w.live.mgr
 	var realtime api.LiveSource
 	var agents *api.Agents
+	// The web interface's users read the real-time views and administer
+	// through the REST API (campaigns included) with their sessions.
+	srv.GrantKinds(ccd.Supervisor, ccd.Admin)
 	if w.acd != nil {
 		auth := agentAuth(cfg, live)
 		auth.Directory = w.sqlHooks.directory(auth.Directory)
@@ -41,8 +44,8 @@ func (r *restAPI) Start(ctx context.Context) error {
 		realtime = w.acd.queue()
 	}
 	srv.MountAdmin(live)
+	srv.SetAgentQueues(live.AgentQueues) // an agent lists the callbacks of its queues
 	srv.MountOpenAPI()
-	srv.GrantKinds(ccd.Supervisor, ccd.Admin) // the web interface's users read the real-time views
 	views := srv.MountStats(statsReader{w.db}, realtime, cfg.Location(), nil)
 	if views != nil { // nil: no credential may read statistics, the views are off
 		views.ServiceLevelsFrom(func() map[string]time.Duration { return serviceLevels(live.Current()) })

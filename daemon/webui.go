@@ -21,7 +21,7 @@ import (
 func mountWebUI(srv *api.Server, cfg config.Config, agents *api.Agents, rt *api.Realtime, hub *eventlog.Hub,
 	live *liveconf.Manager, emit func(eventlog.Event) error, db *databaseLink, log *slog.Logger) func(context.Context) {
 	o := webui.Options{Store: uiStore{db: db}, Agents: agents, Hub: hub, Emit: emit, Log: log,
-		SessionTTL: cfg.API.TokenTTL, SecureCookie: cfg.API.TLSCertFile != "",
+		SessionTTL: cfg.API.TokenTTL, SecureCookie: cfg.API.TLSCertFile != "", SoftphoneURL: cfg.API.SoftphoneURL,
 		Activities: func() []config.Activity { return live.Current().Activities }}
 	if rt != nil {
 		o.Realtime = rt

@@ -47,7 +47,11 @@ type Options struct {
 	// UserCost is the bcrypt cost of the demo users' passwords [12]; tests
 	// lower it.
 	UserCost int
-	Log      *slog.Logger
+	// SoftphoneURL gives every agent a softphone registering there
+	// (api.softphone_url; SIP user webrtc-<id>, its password in
+	// Demo.SIPPasswords); "" none.
+	SoftphoneURL string
+	Log          *slog.Logger
 }
 
 // Credential is one login of the demo.
@@ -64,6 +68,9 @@ type Demo struct {
 	Token string
 	Sim   *aritest.Sim
 	Load  *loadgen.Generator
+	// SIPPasswords are the agents' softphone passwords (with
+	// Options.SoftphoneURL), by SIP user.
+	SIPPasswords map[string]string
 
 	cancel  context.CancelFunc
 	done    chan error
@@ -94,13 +101,14 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	d = &Demo{URL: "http://" + o.Listen, done: make(chan error, 1)}
+	started := d // a failed start returns a nil d, and undoes this one
 	defer func() {
 		if err != nil {
-			if d.cancel != nil {
-				d.cancel()
-				<-d.done
+			if started.cancel != nil {
+				started.cancel()
+				<-started.done
 			}
-			d.undo()
+			started.undo()
 		}
 	}()
 	dir, err := os.MkdirTemp("", "ccd-demo-")
@@ -126,6 +134,8 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 	cfg.AMI.Addr, cfg.AMI.Username, cfg.AMI.Secret = fakeAMI.Addr(), "ccd", amiSecret
 	d.Token = secret()
 	cfg.API.Token = d.Token
+	cfg.API.SoftphoneURL = o.SoftphoneURL
+	d.SIPPasswords = map[string]string{}
 	cfg.ACD.Queues = []config.Queue{
 		{Code: "sales", Name: "Sales", ServiceLevel: 20 * time.Second, WrapUp: 5 * time.Second, RingTimeout: 15 * time.Second},
 		{Code: "support", Name: "Support", ServiceLevel: 30 * time.Second, WrapUp: 5 * time.Second, RingTimeout: 15 * time.Second},
@@ -133,12 +143,19 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 	for dnis, queue := range Numbers {
 		cfg.ACD.Routes = append(cfg.ACD.Routes, config.Route{DNIS: dnis, Queue: queue})
 	}
+	// Callers of sales may be called back, from the queue or a web form.
+	cfg.Callbacks.Queues = []config.CallbackQueue{{Queue: "sales", MaxAttempts: 3, RetryInterval: 10 * time.Minute}}
 	cfg.ACD.Activities = []config.Activity{{Code: "break", Name: "Break"}, {Code: "lunch", Name: "Lunch"}, {Code: "training", Name: "Training"}}
 	endpoints := map[string]string{}
 	for i := range o.Agents {
 		id, pw := fmt.Sprintf("%d", 1001+i), secret()
 		ep := "PJSIP/" + id
-		cfg.ACD.Agents = append(cfg.ACD.Agents, config.Agent{ID: id, Name: agentNames[i%len(agentNames)], Endpoint: ep, Password: pw})
+		ag := config.Agent{ID: id, Name: agentNames[i%len(agentNames)], Endpoint: ep, Password: pw}
+		if o.SoftphoneURL != "" {
+			ag.SIPUser, ag.SIPPassword = "webrtc-"+id, secret()
+			d.SIPPasswords[ag.SIPUser] = ag.SIPPassword
+		}
+		cfg.ACD.Agents = append(cfg.ACD.Agents, ag)
 		endpoints[id] = ep
 		d.Users = append(d.Users, Credential{Role: "agent", User: id, Password: pw})
 	}

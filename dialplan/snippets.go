@@ -54,7 +54,7 @@ func ConfFiles(cfg *config.Config) []ConfFile {
 enabled = yes
 bindaddr = %s
 bindport = %s
-`, ariHost, ariPort))
+%s`, ariHost, ariPort, softphoneHTTP(cfg)))
 	section("ari.conf", fmt.Sprintf(`
 [general]
 enabled = yes
@@ -77,6 +77,9 @@ secret = %s
 read = all
 write = system,call,originate,reporting,agent
 `, amiHost, amiPort, cfg.AMI.Username, cfg.AMI.Secret))
+	if pj := softphonePJSIP(cfg); pj != "" {
+		section("pjsip.conf", pj)
+	}
 	section("cdr_manager.conf", `
 [general]
 enabled = yes
@@ -92,6 +95,98 @@ exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
 ; A call flow can also be entered directly: Stasis(%[1]s,flow,<flow name>).
 %[2]s%[3]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks)))
 	return files
+}
+
+// softphones tells whether the web interface's softphone is used: a
+// WebSocket address for it, or an agent with SIP credentials.
+func softphones(cfg *config.Config) bool {
+	if cfg.API.SoftphoneURL != "" {
+		return true
+	}
+	for _, ag := range cfg.ACD.Agents {
+		if ag.SIPUser != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// softphoneHTTP is what http.conf needs for the softphones: browsers open
+// WebRTC only from secure pages, and then only secure WebSockets (the path
+// is Asterisk's /ws).
+func softphoneHTTP(cfg *config.Config) string {
+	if !softphones(cfg) {
+		return ""
+	}
+	port := "8089"
+	if u, err := url.Parse(cfg.API.SoftphoneURL); err == nil && u.Port() != "" {
+		port = u.Port()
+	}
+	return fmt.Sprintf(`; The web interface's softphones: SIP over a secure WebSocket at wss://<this host>:%[1]s/ws
+; (api.softphone_url). Use a certificate the agents' browsers trust.
+tlsenable = yes
+tlsbindaddr = 0.0.0.0:%[1]s
+tlscertfile = /etc/asterisk/keys/asterisk.crt
+tlsprivatekey = /etc/asterisk/keys/asterisk.key
+`, port)
+}
+
+// softphonePJSIP is the PJSIP transport over WebSocket and one WebRTC
+// endpoint per agent with SIP credentials (acd.agents[].sip_user).
+func softphonePJSIP(cfg *config.Config) string {
+	if !softphones(cfg) {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`; The web interface's softphones (WebRTC): SIP over WebSocket through http.conf.
+; Requires chan_pjsip, res_pjsip_transport_websocket, res_http_websocket and codec_opus (or ulaw).
+[transport-wss]
+type = transport
+protocol = wss
+bind = 0.0.0.0
+
+; One endpoint per agent with a softphone. ccd rings the agent there when its endpoint
+; (or one of its endpoints) is PJSIP/<sip_user>. An agent given SIP credentials later
+; through the admin API needs the same three sections.
+`)
+	for _, ag := range cfg.ACD.Agents {
+		if ag.SIPUser == "" {
+			continue
+		}
+		fmt.Fprintf(&b, `
+; agent %[1]s
+[%[2]s]
+type = endpoint
+transport = transport-wss
+webrtc = yes
+context = %[4]s
+disallow = all
+allow = opus,ulaw
+auth = %[2]s
+aors = %[2]s
+
+[%[2]s]
+type = auth
+auth_type = userpass
+username = %[2]s
+password = %[3]s
+
+[%[2]s]
+type = aor
+max_contacts = 1
+remove_existing = yes
+`, ag.ID, ag.SIPUser, ag.SIPPassword, softphoneContext(cfg))
+	}
+	return b.String()
+}
+
+// softphoneContext is where a softphone's own calls go: the transfer
+// context, which dials numbers out, or the default context.
+func softphoneContext(cfg *config.Config) string {
+	if cfg.ACD.TransferContext != "" {
+		return cfg.ACD.TransferContext
+	}
+	return "default"
 }
 
 // transferContext is the context callers sent out of ccd continue in

@@ -14,7 +14,9 @@ package liveconf
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -387,6 +389,64 @@ func (m *Manager) ConfigItem(_ context.Context, name ccd.ConfigKind, id string) 
 	return masked(k.of(&c).Index(i).Interface()), nil
 }
 
+// ConfigItemVersion implements ccd.ConfigAdmin.
+func (m *Manager) ConfigItemVersion(_ context.Context, name ccd.ConfigKind, id string) (map[string]any, string, error) {
+	k, err := kindOf(name)
+	if err != nil {
+		return nil, "", err
+	}
+	c := m.Current()
+	i := k.index(&c, id)
+	if i < 0 {
+		return nil, "", notFound(name, id)
+	}
+	item := k.of(&c).Index(i).Interface()
+	return masked(item), version(item), nil
+}
+
+// version is an item's entity tag: a hash of the item as the database
+// keeps it (with an agent's password hash, so that a new password is a
+// new version), the same in every ccd that follows the database.
+func version(item any) string {
+	raw, err := json.Marshal(config.EncodeItem(item))
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(raw)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// matches tells whether an If-Match header names version: one of its
+// entity tags (weak ones compared by their value) or *.
+func matches(ifMatch, version string) bool {
+	for _, tag := range strings.Split(ifMatch, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == version {
+			return true
+		}
+	}
+	return false
+}
+
+// precondition refuses a change made from a version of the item that is
+// no longer the current one (ifMatch is the version the change was made
+// from; empty: none).
+func precondition(name ccd.ConfigKind, id, ifMatch string, cur *config.ACD) error {
+	if ifMatch == "" {
+		return nil
+	}
+	k := kinds[name]
+	i := k.index(cur, id)
+	if i < 0 {
+		return &ccd.Error{Code: ccd.ECONFLICT, Field: "If-Match", Message: name + " " + strconv.Quote(id) + " was removed since you read it"}
+	}
+	if !matches(ifMatch, version(k.of(cur).Index(i).Interface())) {
+		return &ccd.Error{Code: ccd.ECONFLICT, Field: "If-Match",
+			Message: name + " " + strconv.Quote(id) + " was changed by someone else since you read it: reload it and make your change again"}
+	}
+	return nil
+}
+
 func notFound(name ccd.ConfigKind, id string) error {
 	return &ccd.Error{Code: ccd.ENOTFOUND, Message: "no " + name + " " + strconv.Quote(id)}
 }
@@ -402,6 +462,9 @@ func masked(item any) map[string]any {
 		out["password"] = ""
 		if v.Password != "" || v.PasswordHash != "" {
 			out["password"] = secretMask
+		}
+		if v.SIPPassword != "" {
+			out["sip_password"] = secretMask
 		}
 	case config.Route:
 		if lk, ok := out["lookup"].(map[string]any); ok && v.Lookup.DSN != "" {
@@ -422,24 +485,34 @@ var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$`)
 
 // PutConfigItem implements ccd.ConfigAdmin.
 func (m *Manager) PutConfigItem(ctx context.Context, who ccd.Principal, name ccd.ConfigKind, id string, body []byte) (map[string]any, bool, error) {
+	item, _, created, err := m.PutConfigItemIf(ctx, who, name, id, "", body)
+	return item, created, err
+}
+
+// PutConfigItemIf implements ccd.ConfigAdmin.
+func (m *Manager) PutConfigItemIf(ctx context.Context, who ccd.Principal, name ccd.ConfigKind, id, ifMatch string, body []byte) (map[string]any, string, bool, error) {
 	k, err := kindOf(name)
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
 	v := reflect.New(k.of(&config.ACD{}).Type().Elem())
 	if err := config.DecodeItem(body, v.Interface()); err != nil {
-		return nil, false, invalid(err)
+		return nil, "", false, invalid(err)
 	}
 	item := v.Elem()
 	if got := k.id(item); got != "" && got != id {
-		return nil, false, ccd.Invalid(k.idKey, fmt.Sprintf("%q differs from the path's %q", got, id))
+		return nil, "", false, ccd.Invalid(k.idKey, fmt.Sprintf("%q differs from the path's %q", got, id))
 	}
 	item.FieldByName(k.idField).SetString(id)
 	var keys map[string]json.RawMessage
 	_ = json.Unmarshal(body, &keys)
 	_, newPassword := keys["password"]
+	_, newSIPPassword := keys["sip_password"]
 	var created bool
 	after, err := m.commit(ctx, who, name, id, func(next *config.ACD) (int, error) {
+		if err := precondition(name, id, ifMatch, next); err != nil {
+			return 0, err
+		}
 		i := k.index(next, id)
 		created = i < 0
 		if created && name != ccd.ConfigRoute && !validID.MatchString(id) {
@@ -449,6 +522,9 @@ func (m *Manager) PutConfigItem(ctx context.Context, who ccd.Principal, name ccd
 		if ag, ok := item.Addr().Interface().(*config.Agent); ok && !created && !newPassword && ag.PasswordHash == "" {
 			ag.PasswordHash = next.Agents[i].PasswordHash // a change that does not name the password keeps it
 		}
+		if ag, ok := item.Addr().Interface().(*config.Agent); ok && !created && !newSIPPassword && ag.SIPUser != "" {
+			ag.SIPPassword = next.Agents[i].SIPPassword // ... and so the softphone's
+		}
 		if created {
 			l.Set(reflect.Append(l, item))
 			return l.Len() - 1, nil
@@ -456,16 +532,24 @@ func (m *Manager) PutConfigItem(ctx context.Context, who ccd.Principal, name ccd
 		l.Index(i).Set(item)
 		return i, nil
 	})
-	return after, created, err
+	return after.item, after.version, created, err
 }
 
 // DeleteConfigItem implements ccd.ConfigAdmin.
 func (m *Manager) DeleteConfigItem(ctx context.Context, who ccd.Principal, name ccd.ConfigKind, id string) error {
+	return m.DeleteConfigItemIf(ctx, who, name, id, "")
+}
+
+// DeleteConfigItemIf implements ccd.ConfigAdmin.
+func (m *Manager) DeleteConfigItemIf(ctx context.Context, who ccd.Principal, name ccd.ConfigKind, id, ifMatch string) error {
 	k, err := kindOf(name)
 	if err != nil {
 		return err
 	}
 	_, err = m.commit(ctx, who, name, id, func(next *config.ACD) (int, error) {
+		if err := precondition(name, id, ifMatch, next); err != nil {
+			return 0, err
+		}
 		i := k.index(next, id)
 		if i < 0 {
 			return 0, notFound(name, id)
@@ -482,7 +566,7 @@ func (m *Manager) SetSkill(ctx context.Context, who ccd.Principal, agent, skill 
 	if level < 0 || level > 10 {
 		return nil, ccd.Invalid("level", "want 1..10, or 0 to remove the skill")
 	}
-	return m.commit(ctx, who, ccd.ConfigAgent, agent, func(next *config.ACD) (int, error) {
+	out, err := m.commit(ctx, who, ccd.ConfigAgent, agent, func(next *config.ACD) (int, error) {
 		i := kinds[ccd.ConfigAgent].index(next, agent)
 		if i < 0 {
 			return 0, notFound(ccd.ConfigAgent, agent)
@@ -501,6 +585,13 @@ func (m *Manager) SetSkill(ctx context.Context, who ccd.Principal, agent, skill 
 		next.Agents[i] = ag
 		return i, nil
 	})
+	return out.item, err
+}
+
+// committed is an item as a change left it, and its version.
+type committed struct {
+	item    map[string]any
+	version string
 }
 
 // commit makes one change: edit changes a copy of the configuration and
@@ -508,14 +599,14 @@ func (m *Manager) SetSkill(ctx context.Context, who ccd.Principal, agent, skill 
 // is validated, stored, applied and audited, in that order, and becomes the
 // current configuration. It returns the item as it is now.
 func (m *Manager) commit(ctx context.Context, who ccd.Principal, name ccd.ConfigKind, id string,
-	edit func(next *config.ACD) (int, error)) (map[string]any, error) {
+	edit func(next *config.ACD) (int, error)) (committed, error) {
 	m.change.Lock()
 	defer m.change.Unlock()
 	m.mu.RLock()
 	db, cur := m.db, m.cur
 	m.mu.RUnlock()
 	if db == nil {
-		return nil, errNotLoaded
+		return committed{}, errNotLoaded
 	}
 	k := kinds[name]
 	var before map[string]any
@@ -525,33 +616,35 @@ func (m *Manager) commit(ctx context.Context, who ccd.Principal, name ccd.Config
 	next := cloneLists(cur)
 	i, err := edit(&next)
 	if err != nil {
-		return nil, err
+		return committed{}, err
 	}
 	if err := next.Validate(); err != nil {
-		return nil, refusal(err, &next, k, i)
+		return committed{}, refusal(err, &next, k, i)
 	}
 	var raw json.RawMessage
 	if i >= 0 {
 		l := k.of(&next)
 		if ag, ok := l.Index(i).Interface().(config.Agent); ok {
 			if ag, err = hashed(ag); err != nil {
-				return nil, err
+				return committed{}, err
 			}
 			l.Index(i).Set(reflect.ValueOf(ag))
 		}
 		if raw, err = json.Marshal(config.EncodeItem(l.Index(i).Interface())); err != nil {
-			return nil, err
+			return committed{}, err
 		}
 	}
 	// Applied before it is stored: what the running side refuses (a route
 	// lookup that cannot be opened) is refused before anything changed, and
 	// a store that fails is undone.
 	if err := m.apply(ctx, next); err != nil {
-		return nil, refusal(err, &next, k, i)
+		return committed{}, refusal(err, &next, k, i)
 	}
 	var after map[string]any
+	var tag string
 	if i >= 0 {
 		after = masked(k.of(&next).Index(i).Interface())
+		tag = version(k.of(&next).Index(i).Interface())
 	}
 	action := ccd.ConfigUpdated
 	switch {
@@ -565,13 +658,13 @@ func (m *Manager) commit(ctx context.Context, who ccd.Principal, name ccd.Config
 		if undo := m.apply(ctx, cur); undo != nil {
 			m.log.Error("a configuration change was not stored and could not be undone", "item", name, "id", id, "err", undo)
 		}
-		return nil, err
+		return committed{}, err
 	}
 	if err := m.set(next); err != nil {
-		return nil, err
+		return committed{}, err
 	}
 	m.notify(next)
-	return after, nil
+	return committed{after, tag}, nil
 }
 
 // store writes one item (raw), or removes it (raw nil), with its audit
@@ -687,6 +780,58 @@ func (m *Manager) CheckPassword(agent, password string) (known, ok bool) {
 		return true, subtle.ConstantTimeCompare([]byte(ag.Password), []byte(password)) == 1
 	}
 	return false, false
+}
+
+// SIPCredentials are the agent's softphone user and password; ok false
+// when it has none.
+func (m *Manager) SIPCredentials(agent string) (user, password string, ok bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if i := kinds[ccd.ConfigAgent].index(&m.cur, agent); i >= 0 && m.cur.Agents[i].SIPUser != "" {
+		return m.cur.Agents[i].SIPUser, m.cur.Agents[i].SIPPassword, true
+	}
+	return "", "", false
+}
+
+// AgentQueues are the codes of the queues an agent may serve: every skill
+// a queue requires at its minimum level, and membership of one of its
+// groups when it names groups (the ACD's rule).
+func (m *Manager) AgentQueues(agent string) []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	i := kinds[ccd.ConfigAgent].index(&m.cur, agent)
+	if i < 0 {
+		return nil
+	}
+	ag := m.cur.Agents[i]
+	groups := map[string]bool{}
+	for _, g := range ag.Groups {
+		groups[g] = true
+	}
+	for _, g := range m.cur.Groups {
+		if slices.Contains(g.Agents, agent) {
+			groups[g.Name] = true
+		}
+	}
+	var out []string
+	for _, q := range m.cur.Queues {
+		if serves(ag.Skills, groups, q) {
+			out = append(out, q.Code)
+		}
+	}
+	return out
+}
+
+func serves(skills map[string]int, groups map[string]bool, q config.Queue) bool {
+	for s, min := range q.Skills {
+		if skills[s] < min {
+			return false
+		}
+	}
+	if len(q.Groups) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(q.Groups, func(g string) bool { return groups[g] })
 }
 
 // Profile is an agent's name and address, for the login answer.

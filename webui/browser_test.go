@@ -44,7 +44,9 @@ func browser(tb testing.TB) context.Context {
 		tb.Skip("no Chromium found (install Debian's chromium package, or set CCD_CHROMIUM): the browser tests are skipped; .ci/run installs it")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.WindowSize(1920, 1080),
-		chromedp.DisableGPU, chromedp.UserDataDir(tb.TempDir()))
+		chromedp.DisableGPU, chromedp.UserDataDir(tb.TempDir()),
+		// The softphone's microphone: a fake device, allowed without asking.
+		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true))
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
 	}

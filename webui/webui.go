@@ -73,6 +73,9 @@ type Options struct {
 	MaxSessions int
 	// SecureCookie marks the cookie Secure (ccd serves HTTPS).
 	SecureCookie bool
+	// SoftphoneURL is where agents' softphones register (Asterisk's PJSIP
+	// WebSocket, api.softphone_url); "" leaves the softphone out.
+	SoftphoneURL string
 	// Refresh is the longest time between two pushes of the live views,
 	// for the figures that change without an event of this process
 	// (the statistics job, another ccd); default 1 s.
@@ -87,6 +90,9 @@ const (
 	CookieName  = "ccd_ui"
 	CSRFHeader  = "X-CSRF-Token"
 	csrfContext = "ccd-csrf:"
+	// cookiePath is the whole site: the page calls the REST API (/api/...)
+	// with its session (browserAuth).
+	cookiePath = "/"
 )
 
 // UI is the mounted interface; Run feeds its live views.
@@ -116,11 +122,13 @@ func Mount(srv *api.Server, o Options) *UI {
 		o.Activities = func() []config.Activity { return nil }
 	}
 	u := &UI{o: o, live: newBroadcaster(o.Realtime, o.Now, o.Log)}
+	srv.SetBrowserAuth(u.browserAuth)
 	e := srv.Echo
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, Prefix+"/") })
 	e.GET(Prefix, func(c echo.Context) error { return c.Redirect(http.StatusFound, Prefix+"/") })
 	e.GET(Prefix+"/", u.page, api.QueryParams())
 	e.GET(Prefix+"/assets/:file", u.asset, api.QueryParams())
+	e.GET(Prefix+"/assets/vendor/:file", u.vendorAsset, api.QueryParams())
 	e.POST(Prefix+"/login", u.login, api.QueryParams())
 	g := e.Group(Prefix, u.session)
 	g.GET("/session", u.sessionInfo, api.QueryParams())
@@ -147,6 +155,16 @@ func (u *UI) asset(c echo.Context) error {
 	return u.serveFile(c, name)
 }
 
+// vendorAsset serves the built libraries of static/vendor (the softphone's
+// SIP stack) and their licences.
+func (u *UI) vendorAsset(c echo.Context) error {
+	name := c.Param("file")
+	if strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") {
+		return &ccd.Error{Code: ccd.ENOTFOUND, Field: "file", Message: "no such asset"}
+	}
+	return u.serveFile(c, "vendor/"+name)
+}
+
 func (u *UI) serveFile(c echo.Context, name string) error {
 	b, err := fs.ReadFile(static, "static/"+name)
 	if err != nil {
@@ -154,14 +172,28 @@ func (u *UI) serveFile(c echo.Context, name string) error {
 	}
 	h := c.Response().Header()
 	// The page loads only its own scripts and styles, and no one frames it.
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self'"+u.softphoneOrigin()+
+		"; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	ctype := mime.TypeByExtension(path.Ext(name))
-	if strings.HasSuffix(name, ".js") {
+	switch {
+	case strings.HasSuffix(name, ".js"):
 		ctype = "text/javascript; charset=utf-8"
+	case ctype == "": // a licence (.md)
+		ctype = "text/plain; charset=utf-8"
 	}
 	return c.Blob(http.StatusOK, ctype, b)
+}
+
+// softphoneOrigin is the softphone's WebSocket origin for the page's
+// connect-src (" wss://host:port"), "" without a softphone.
+func (u *UI) softphoneOrigin() string {
+	p, err := url.Parse(u.o.SoftphoneURL)
+	if u.o.SoftphoneURL == "" || err != nil || p.Host == "" {
+		return ""
+	}
+	return " " + p.Scheme + "://" + p.Host
 }
 
 // HashPassword is what ui_user keeps of a password: bcrypt at cost 12, slow
@@ -237,7 +269,7 @@ func (u *UI) login(c echo.Context) error {
 	if err := u.o.Store.OpenUISession(ctx, hashToken(token), string(p.Kind), username, now, now.Add(u.o.SessionTTL), u.o.MaxSessions); err != nil {
 		return u.unavailable(err)
 	}
-	c.SetCookie(&http.Cookie{Name: CookieName, Value: token, Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	c.SetCookie(&http.Cookie{Name: CookieName, Value: token, Path: cookiePath, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: u.o.SecureCookie, Expires: now.Add(u.o.SessionTTL)})
 	return c.JSON(http.StatusOK, u.describe(p, token))
 }
@@ -259,6 +291,9 @@ type sessionView struct {
 	CSRF       string     `json:"csrf"`
 	Views      []string   `json:"views"`
 	Activities []activity `json:"activities"`
+	// Softphone is the WebSocket address an agent's softphone registers
+	// at; its credentials come from GET /api/v1/sip/credentials/agent/.
+	Softphone string `json:"softphone,omitempty"`
 }
 
 // activity is a not-ready code as the page reads it.
@@ -274,8 +309,11 @@ func (u *UI) describe(p ccd.Principal, token string) sessionView {
 	}
 	if p.Agent != "" {
 		v.Display, _ = u.o.Agents.Profile(p.Agent)
+		v.Softphone = u.o.SoftphoneURL
 	}
 	switch {
+	case p.Has(ccd.RoleAdmin):
+		v.Views = []string{"wallboard", "supervisor", "admin"}
 	case p.Has(ccd.RoleAgentForce):
 		v.Views = []string{"wallboard", "supervisor"}
 	case p.Has(ccd.RoleAgentSelf):
@@ -291,21 +329,59 @@ func (u *UI) session(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil || ck.Value == "" {
 			return &ccd.Error{Code: ccd.EUNAUTH, Message: "not logged in"}
 		}
-		s, ok, err := u.o.Store.UISessionOf(c.Request().Context(), hashToken(ck.Value), u.o.Now())
+		p, err := u.principalOf(c, ck.Value)
 		if err != nil {
-			return u.unavailable(err)
-		}
-		if !ok {
-			return &ccd.Error{Code: ccd.EUNAUTH, Message: "session expired or ended: log in again"}
-		}
-		p := ccd.NewPrincipal(ccd.PrincipalKind(s.Kind), s.Name)
-		if p.Kind == ccd.AgentUser {
-			p = ccd.AgentPrincipal(s.Name)
+			return err
 		}
 		api.SetPrincipal(c, p)
 		c.Set("ui_token", ck.Value)
 		return next(c)
 	}
+}
+
+// principalOf is who the session of token is, or EUNAUTH when it expired
+// or ended.
+func (u *UI) principalOf(c echo.Context, token string) (ccd.Principal, error) {
+	s, ok, err := u.o.Store.UISessionOf(c.Request().Context(), hashToken(token), u.o.Now())
+	if err != nil {
+		return ccd.Principal{}, u.unavailable(err)
+	}
+	if !ok {
+		return ccd.Principal{}, &ccd.Error{Code: ccd.EUNAUTH, Message: "session expired or ended: log in again"}
+	}
+	if ccd.PrincipalKind(s.Kind) == ccd.AgentUser {
+		return ccd.AgentPrincipal(s.Name), nil
+	}
+	return ccd.NewPrincipal(ccd.PrincipalKind(s.Kind), s.Name), nil
+}
+
+// browserAuth lets the page call the REST API (the admin API, calls,
+// callbacks, the softphone's credentials) with its session: the cookie
+// says who, and a request that may change something must carry the
+// session's CSRF token in the X-CSRF-Token header (api.BrowserAuth).
+func (u *UI) browserAuth(c echo.Context) (ccd.Principal, bool, error) {
+	ck, err := c.Cookie(CookieName)
+	if err != nil || ck.Value == "" {
+		return ccd.Principal{}, false, nil
+	}
+	p, err := u.principalOf(c, ck.Value)
+	if err != nil {
+		return ccd.Principal{}, false, err
+	}
+	switch c.Request().Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		if !sameCSRF(c.Request().Header.Get(CSRFHeader), ck.Value) {
+			return ccd.Principal{}, false, errCSRF
+		}
+	}
+	return p, true, nil
+}
+
+var errCSRF = &ccd.Error{Code: ccd.EFORBIDDEN, Field: "csrf_token", Message: "missing or wrong CSRF token: reload the page"}
+
+func sameCSRF(got, session string) bool {
+	return got != "" && hmac.Equal([]byte(got), []byte(csrfToken(session)))
 }
 
 // csrf lets a state-changing request through only with the session's CSRF
@@ -319,8 +395,8 @@ func (u *UI) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			got = c.FormValue("csrf_token")
 		}
 		token, _ := c.Get("ui_token").(string)
-		if got == "" || !hmac.Equal([]byte(got), []byte(csrfToken(token))) {
-			return &ccd.Error{Code: ccd.EFORBIDDEN, Field: "csrf_token", Message: "missing or wrong CSRF token: reload the page"}
+		if !sameCSRF(got, token) {
+			return errCSRF
 		}
 		return next(c)
 	}
@@ -336,7 +412,7 @@ func (u *UI) logout(c echo.Context) error {
 	if err := u.o.Store.CloseUISession(c.Request().Context(), hashToken(token)); err != nil {
 		return u.unavailable(err)
 	}
-	c.SetCookie(&http.Cookie{Name: CookieName, Value: "", Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	c.SetCookie(&http.Cookie{Name: CookieName, Value: "", Path: cookiePath, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: u.o.SecureCookie, MaxAge: -1})
 	return c.NoContent(http.StatusNoContent)
 }

@@ -163,10 +163,10 @@ func TestLoginEachRoleAndLogout(t *testing.T) {
 	for _, c := range []struct{ user, pw, kind, views string }{
 		{"1001", agentPW, "agent", "[agent]"},
 		{"sue", supervisorPW, "supervisor", "[wallboard supervisor]"},
-		{"ada", adminPW, "admin", "[wallboard supervisor]"},
+		{"ada", adminPW, "admin", "[wallboard supervisor admin]"},
 	} {
 		s := f.mustLogin(c.user, c.pw)
-		if !s.cookie.HttpOnly || s.cookie.SameSite != http.SameSiteStrictMode || s.cookie.Path != "/ui" {
+		if !s.cookie.HttpOnly || s.cookie.SameSite != http.SameSiteStrictMode || s.cookie.Path != "/" {
 			t.Errorf("%s: cookie %+v", c.user, s.cookie)
 		}
 		w := f.do("GET", "/ui/session", s, nil, "")

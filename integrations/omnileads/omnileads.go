@@ -38,6 +38,24 @@ func Mount(s *api.Server, agents *api.Agents) {
 	v1.POST("/asterisk_logout", a.asteriskLogout)
 	v1.POST("/asterisk_pause", a.asteriskPause)
 	v1.POST("/asterisk_unpause", a.asteriskUnpause)
+	v1.GET("/sip/credentials/agent/", a.sipCredentials, api.QueryParams())
+	v1.GET("/sip/credentials/agent", a.sipCredentials, api.QueryParams())
+}
+
+// sipCredentials hands a logged-in agent its own softphone's credentials
+// (003 §18.1.11): the agent's session (a bearer token, or the web
+// interface's cookie) and nobody else's, not even an administrator's, so
+// that the password goes only to the phone that uses it.
+func (a *sessionAPI) sipCredentials(c echo.Context) error {
+	p := api.PrincipalOf(c)
+	if !p.Has(ccd.RoleAgentSelf) || p.Agent == "" {
+		return &ccd.Error{Code: ccd.EFORBIDDEN, Message: "an agent's own session reads its SIP credentials"}
+	}
+	user, password, ok := a.agents.SIPCredentials(p.Agent)
+	if !ok {
+		return &ccd.Error{Code: ccd.ENOTFOUND, Message: "agent " + p.Agent + " has no softphone: set its sip_user and sip_password"}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "OK", "sip_user": user, "sip_password": password})
 }
 
 // login is the OMniLeads login: an agent's credentials for a bearer token,

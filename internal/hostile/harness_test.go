@@ -123,7 +123,7 @@ func newHarness(t *testing.T) *harness {
 			t.Fatal(err)
 		}
 		cfg.ACD.Agents = append(cfg.ACD.Agents, config.Agent{ID: id, Name: "Agent " + strings.ToUpper(id),
-			Endpoint: agentEndpoint(id), PasswordHash: string(hash)})
+			Endpoint: agentEndpoint(id), PasswordHash: string(hash), SIPUser: "webrtc-" + id, SIPPassword: "sip-password-of-" + id + "-0123"})
 	}
 	cfg.API.Token = integrationToken
 	cfg.API.AdminToken = adminToken

@@ -179,6 +179,11 @@ func omniLeads() []variant {
 		{"asterisk_unpause", agentPause, nil},
 	}
 	var out []variant
+	for _, slash := range []string{"/", ""} {
+		// An agent's own softphone credentials: its session only.
+		out = append(out, variant{route: "GET /api/v1/sip/credentials/agent" + slash, callers: []caller{agent, uiAgent},
+			refused: []caller{anonymous, integration, admin}, agent: agentPause, errors: jsonError, strict: true})
+	}
 	for _, op := range ops {
 		params := append([]param{field("agent", op.agent, selfWhenEmpty)}, op.extra...)
 		for _, slash := range []string{"/", ""} {
@@ -620,6 +625,8 @@ func callbackRoutes() []variant {
 	request.body = inJSON
 	list := v("GET /api/callbacks", optional(query("state", "", never)))
 	list.strict = true
+	// An agent lists the callbacks of its own queues.
+	list.callers, list.refused = []caller{integration, admin, agent, uiAgent}, []caller{anonymous}
 	id := pathParam("id", seededCallback, never)
 	return []variant{request, list, v("GET /api/callbacks/:id", id), v("DELETE /api/callbacks/:id", id)}
 }
@@ -999,6 +1006,7 @@ func webUI() []variant {
 	return []variant{
 		page("GET /", false), page("GET /ui", false), page("GET /ui/", true),
 		page("GET /ui/assets/:file", true, pathParam("file", "app.js", never)),
+		page("GET /ui/assets/vendor/:file", true, pathParam("file", "jssip.min.js", never)),
 		{route: "POST /ui/login", params: login, body: inForm, callers: []caller{anonymous}, strict: true, errors: jsonError},
 		session("GET /ui/session", uiSupervisor, uiAgent),
 		events,

@@ -12,6 +12,7 @@ let session = null;   // {kind, name, agent, csrf, views, activities}
 let stream = null;    // EventSource
 let last = null;      // newest snapshot, with receivedAt
 let timer = null;
+let agentExtras = null; // agent.js: call profile, transfer, hold, callbacks, softphone
 
 const $ = (id) => document.getElementById(id);
 
@@ -81,12 +82,24 @@ function show() {
       el("a", { href: "#" + v, id: "nav-" + v, text: v[0].toUpperCase() + v.slice(1), ...(v === view ? { "aria-current": "page" } : {}) })));
   }
   document.title = "ccd – " + view;
+  for (const v of Object.keys(modules)) if (v !== view) delete document.getElementById("view-" + v).dataset.shown;
   render();
 }
 
+// Views that live in their own module, loaded when first shown.
+const modules = { admin: () => import("./admin.js").then((m) => m.showAdmin(session)) };
+
 function render() {
-  if (!session || !last) return;
+  if (!session) return;
   const view = currentView();
+  if (modules[view]) {
+    if (!document.getElementById("view-" + view).dataset.shown) {
+      document.getElementById("view-" + view).dataset.shown = "1";
+      modules[view]().catch((e) => { document.getElementById("view-" + view).textContent = "Cannot load this view: " + e.message; });
+    }
+    return;
+  }
+  if (!last) return;
   if (view === "wallboard") renderWallboard();
   if (view === "supervisor") renderSupervisor();
   if (view === "agent") renderAgent();
@@ -234,6 +247,7 @@ function renderAgent() {
   $("ag-call-number").textContent = me.contact || "–";
   $("ag-today-answered").textContent = String(me.today.answered);
   $("ag-today-talk").textContent = clock(me.today.acd_talk_seconds);
+  if (agentExtras) agentExtras.render(me, last);
   const out = me.state === "logged_out";
   $("ag-login").disabled = !out;
   $("ag-ready").disabled = out || me.state === "ready";
@@ -256,6 +270,10 @@ function connect() {
 
 function signedIn(s) {
   session = s;
+  if (s.views.includes("agent") && !agentExtras) {
+    import("./agent.js").then((m) => { agentExtras = m; m.start(s); render(); })
+      .catch((e) => { $("ag-message").textContent = "Cannot load the call tools: " + e.message; });
+  }
   fillActivities($("ag-activity"));
   connect();
   clearInterval(timer);

@@ -1,0 +1,266 @@
+// ccd web interface, agent console extras: the current call's profile
+// (its attached data) with hold and transfer, the callbacks waiting in the
+// agent's queues, the day's figures, and the softphone (JsSIP over
+// Asterisk's PJSIP WebSocket). Calls the REST API with the session cookie
+// and CSRF token. Every text from the server goes in with textContent.
+
+let session = null;
+let callID = "";        // the call the profile shows
+let call = null;        // its record from GET /api/calls
+let phone = null;       // the softphone: {ua, session}
+let callbacksAt = 0;
+let agentState = "";    // the agent's state in the newest snapshot
+
+const $ = (id) => document.getElementById(id);
+
+function clock(seconds) {
+  seconds = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(seconds / 3600), m = Math.floor(seconds / 60) % 60, s = seconds % 60;
+  return (h ? h + ":" + String(m).padStart(2, "0") : String(m)) + ":" + String(s).padStart(2, "0");
+}
+
+async function call_(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") headers["X-CSRF-Token"] = session.csrf;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(path, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = r.status === 204 ? null : await r.json().catch(() => null);
+  if (r.status === 401) location.reload(); // the session expired or ended: the page shows the login
+  if (!r.ok) {
+    const e = data && data.error ? data.error : { message: r.statusText };
+    throw Object.assign(new Error(e.message || r.statusText), { field: e.field, status: r.status });
+  }
+  return data;
+}
+
+export function start(s) {
+  session = s;
+  $("ag-hold").addEventListener("click", () => hold(true));
+  $("ag-unhold").addEventListener("click", () => hold(false));
+  $("ag-transfer").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const to = ev.submitter ? ev.submitter.dataset.to : "queue";
+    transfer(to === "number" ? { number: $("ag-transfer-number").value.trim() } : { queue: $("ag-transfer-queue").value });
+  });
+  if (s.softphone) startPhone(s.softphone);
+}
+
+// render follows the agent's row of each snapshot.
+export function render(me, snapshot) {
+  const t = me.today || {};
+  $("ag-today-offered").textContent = String(t.offered || 0);
+  $("ag-today-alltalk").textContent = clock(t.talk_seconds || 0);
+  $("ag-today-ready").textContent = clock(t.ready_seconds || 0);
+  $("ag-today-notready").textContent = clock(t.not_ready_seconds || 0);
+  $("ag-today-login").textContent = clock(t.login_seconds || 0);
+  fillQueues(snapshot.queues || []);
+  const id = ["ringing", "on_call", "wrap_up"].includes(me.state) ? me.call_id || "" : "";
+  if (me.state !== agentState) {
+    agentState = me.state;
+    if (call) showProfile();
+  }
+  if (id !== callID) {
+    callID = id;
+    call = null;
+    if (id) $("ag-call-message").textContent = ""; // what was done to the last call stays until the next
+
+    showProfile();
+    if (id) loadCall();
+  }
+  if (Date.now() - callbacksAt > 10000) loadCallbacks();
+}
+
+function fillQueues(queues) {
+  const sel = $("ag-transfer-queue");
+  const codes = queues.map((q) => q.code).join(",");
+  if (sel.dataset.codes === codes) return;
+  sel.dataset.codes = codes;
+  const keep = sel.value;
+  sel.replaceChildren(...queues.map((q) => Object.assign(document.createElement("option"), { value: q.code, textContent: q.name || q.code })));
+  if (keep) sel.value = keep;
+}
+
+async function loadCall() {
+  const id = callID;
+  try {
+    const calls = await call_("GET", "/api/calls");
+    if (id !== callID) return;
+    call = (calls || []).find((c) => c.call_id === id) || null;
+  } catch (e) {
+    $("ag-call-message").textContent = "Call profile: " + e.message;
+  }
+  showProfile();
+}
+
+// attached turns a call's attach_data into pairs: a JSON object, a query
+// string (a=1&b=2), or the text as it is.
+function attached(text) {
+  if (!text) return [];
+  try {
+    const v = JSON.parse(text);
+    if (v && typeof v === "object" && !Array.isArray(v)) return Object.entries(v).map(([k, x]) => [k, typeof x === "object" ? JSON.stringify(x) : String(x)]);
+  } catch { /* not JSON */ }
+  if (/^[^=&\s]+=[^&]*(&[^=&\s]+=[^&]*)*$/.test(text)) {
+    return [...new URLSearchParams(text)].map(([k, v]) => [k, v]);
+  }
+  return [["Data", text]];
+}
+
+// when is a time of a call record, null for none (Go's zero time).
+const when = (t) => (t && !t.startsWith("0001-") ? Date.parse(t) : null);
+
+function showProfile() {
+  const box = $("ag-profile");
+  box.hidden = !call;
+  if (!call) return;
+  const arrived = when(call.offered_at), held = when(call.held_since) !== null;
+  const rows = [
+    ["Caller", call.clid || "–"], ["Dialled", call.dnis || "–"], ["Queue", call.queue || "–"],
+    ["First queue", call.initial_queue || "–"], ["Priority", String(call.priority)],
+    ["Arrived", arrived === null ? "–" : new Date(arrived).toLocaleTimeString()], ["On hold", held ? "yes" : "no"],
+    ...attached(call.attach_data),
+  ];
+  $("ag-profile-data").replaceChildren(...rows.flatMap(([k, v]) => {
+    const dt = document.createElement("dt"), dd = document.createElement("dd");
+    dt.textContent = k; dd.textContent = v;
+    return [dt, dd];
+  }));
+  const connected = agentState === "on_call";
+  $("ag-hold").disabled = held || !connected;
+  $("ag-unhold").disabled = !held;
+}
+
+async function hold(on) {
+  if (!callID) return;
+  try {
+    await call_("POST", "/api/calls/" + encodeURIComponent(callID) + (on ? "/hold" : "/unhold"));
+    $("ag-call-message").textContent = on ? "On hold." : "Off hold.";
+  } catch (e) {
+    $("ag-call-message").textContent = e.message;
+  }
+  loadCall();
+}
+
+async function transfer(to) {
+  if (!callID) return;
+  const msg = $("ag-call-message"), num = $("ag-transfer-number");
+  num.removeAttribute("aria-invalid");
+  try {
+    await call_("POST", "/api/calls/" + encodeURIComponent(callID) + "/transfer", to);
+    msg.textContent = "Transferred to " + (to.queue ? "queue " + to.queue : to.number) + ".";
+  } catch (e) {
+    msg.textContent = (e.field ? e.field + ": " : "") + e.message;
+    if (e.field === "number") { num.setAttribute("aria-invalid", "true"); num.focus(); }
+  }
+}
+
+async function loadCallbacks() {
+  callbacksAt = Date.now();
+  const body = $("ag-callbacks");
+  let list;
+  try {
+    list = await call_("GET", "/api/callbacks?state=waiting,calling");
+  } catch (e) {
+    body.replaceChildren(row([e.message], 5));
+    return;
+  }
+  // Due: when it is placed, not before the customer's earliest time.
+  const due = (cb) => new Date(Math.max(Date.parse(cb.place_at) || 0, Date.parse(cb.not_before || "") || 0)).toLocaleString();
+  body.replaceChildren(...(list.length ? list.map((cb) => row([due(cb), cb.queue, cb.number, cb.state,
+    cb.attempts + " of " + cb.max_attempts])) : [row(["None."], 5)]));
+}
+
+function row(cells, span) {
+  const tr = document.createElement("tr");
+  for (const c of cells) {
+    const td = document.createElement("td");
+    td.textContent = c;
+    if (span) { td.colSpan = span; td.className = "muted"; }
+    tr.append(td);
+  }
+  return tr;
+}
+
+// ---- softphone ----
+
+function phoneState(state, text) {
+  const b = $("sp-state");
+  b.dataset.state = state;
+  b.textContent = text;
+  window.ccdPhone = state;
+}
+
+async function startPhone(url) {
+  $("ag-phone").hidden = false;
+  phoneState("starting", "loading");
+  let creds, JsSIP;
+  try {
+    JsSIP = (await import("./vendor/jssip.min.js")).default;
+    window.ccdJsSIP = JsSIP.version;
+  } catch (e) {
+    phoneState("failed", "cannot load the SIP library: " + e.message);
+    return;
+  }
+  try {
+    creds = await call_("GET", "/api/v1/sip/credentials/agent/");
+  } catch (e) {
+    phoneState(e.status === 404 ? "none" : "failed", e.status === 404 ? "no softphone for this agent" : e.message);
+    return;
+  }
+  const host = new URL(url).hostname;
+  let ua;
+  try {
+    ua = new JsSIP.UA({
+      sockets: [new JsSIP.WebSocketInterface(url)],
+      uri: "sip:" + creds.sip_user + "@" + host,
+      password: creds.sip_password,
+      register: true,
+      session_timers: false,
+    });
+  } catch (e) {
+    phoneState("failed", e.message);
+    return;
+  }
+  phone = { ua, session: null };
+  phoneState("registering", "registering");
+  ua.on("registered", () => phoneState("registered", "registered"));
+  ua.on("unregistered", () => phoneState("unregistered", "not registered"));
+  ua.on("registrationFailed", (e) => phoneState("failed", "registration failed: " + (e.cause || "")));
+  ua.on("disconnected", () => { if (window.ccdPhone !== "failed") phoneState("disconnected", "cannot reach " + host); });
+  ua.on("newRTCSession", (e) => incoming(e.session, e.originator));
+  $("sp-answer").addEventListener("click", () => {
+    try {
+      if (phone.session) phone.session.answer({ mediaConstraints: { audio: true, video: false } });
+    } catch (e) {
+      $("sp-incoming").textContent = "Cannot answer: " + e.message;
+    }
+  });
+  $("sp-hangup").addEventListener("click", () => { if (phone.session) phone.session.terminate(); });
+  ua.start();
+}
+
+function incoming(s, originator) {
+  phone.session = s;
+  const who = s.remote_identity ? s.remote_identity.display_name || s.remote_identity.uri.user : "";
+  $("sp-incoming").textContent = (originator === "remote" ? "Incoming call from " : "Calling ") + who;
+  $("sp-answer").disabled = originator !== "remote";
+  $("sp-hangup").disabled = false;
+  s.on("peerconnection", (e) => {
+    e.peerconnection.addEventListener("track", (t) => { $("sp-audio").srcObject = t.streams[0]; });
+  });
+  // Browsers may take long to finish gathering ICE candidates (seconds on a
+  // machine with unused interfaces): half a second after the first one
+  // the answer goes with what was found, as Asterisk takes full candidates.
+  let iceTimer = null;
+
+  s.on("icecandidate", (e) => { if (!iceTimer) iceTimer = setTimeout(() => e.ready(), 500); });
+  s.on("accepted", () => { $("sp-incoming").textContent = "In call with " + who; $("sp-answer").disabled = true; });
+  const end = () => {
+    phone.session = null;
+    $("sp-incoming").textContent = "";
+    $("sp-answer").disabled = true;
+    $("sp-hangup").disabled = true;
+  };
+  s.on("ended", end);
+  s.on("failed", end);
+}
