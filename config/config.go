@@ -40,6 +40,7 @@ type Config struct {
 	ACD      ACD      `yaml:"acd"`
 	API      API      `yaml:"api"`
 	Stats    Stats    `yaml:"stats"`
+	Toolbar  Toolbar  `yaml:"toolbar"`
 }
 
 // Stats configures the quarter-hour statistics.
@@ -177,6 +178,7 @@ func Default() Config {
 		ACD:      ACD{RecordingName: "{date}-{queue}-{callid}"},
 		API:      defaultAPI(),
 		Stats:    Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
+		Toolbar:  defaultToolbar(),
 	}
 }
 
@@ -347,6 +349,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateSecrets(bad)
 	c.ACD.validate(bad)
+	c.Toolbar.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

@@ -307,6 +307,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		realtime.ServiceLevelsFrom(func() map[string]time.Duration { return serviceLevels(live.Current()) })
 	}
 	omnileads.MountSupervision(srv, realtime)
+	startToolbar(ctx, &wg, cfg, log, m, srv, ariL.queue, live, hub, &dbReady)
 	addCheck(api.Check{Name: "database", Func: func(ctx context.Context) error {
 		db := dbReady.Load()
 		if db == nil {
