@@ -233,10 +233,14 @@ func (c *client) close(reason string) {
 	c.once.Do(func() {
 		close(c.done)
 		c.s.detach(c)
-		if t, ok := closeTexts[reason]; ok {
-			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(t.code, t.text), time.Now().Add(time.Second))
-		}
-		_ = c.ws.Close()
+		// The close frame may wait for a write stuck on a client that does
+		// not read: it must not hold up the push to the others.
+		go func() {
+			if t, ok := closeTexts[reason]; ok {
+				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(t.code, t.text), time.Now().Add(time.Second))
+			}
+			_ = c.ws.Close()
+		}()
 		c.s.m.disconnects.WithLabelValues(reason).Inc()
 		switch reason {
 		case reasonSlow:
