@@ -259,3 +259,55 @@ func TestToolbarReconnectGetsThePresentAndRefusesOthers(t *testing.T) {
 		t.Fatalf("GET without upgrade: HTTP %d %s", code, body)
 	}
 }
+
+// The screen pop URLs of a queue are set through the admin API, live: the
+// next offer pops them; without them the queue pops the system defaults
+// (toolbar.screen_pop). A bad template is a 400 naming it.
+func TestAdminSetsTheScreenPopOfAQueue(t *testing.T) {
+	h := newToolbarHarness(t, "http://crm.example")
+	h.cfg.API.AdminToken = adminToken
+	h.cfg.ACD.Queues[0].ScreenPop, h.cfg.ACD.Queues[0].ScreenPopFetch = nil, false
+	h.cfg.Toolbar.ScreenPop = []string{"http://default.example/pop?clid={CLID}"}
+	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 50 * time.Millisecond, HangupAfter: 50 * time.Millisecond})
+	h.start()
+	token := h.agentToken("a1", toolbarPassword)
+	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
+		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
+	}
+	ws, _, err := h.dialToolbar("a1", token, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	call := func(id string) toolbarMsg {
+		t.Helper()
+		if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: id}); err != nil {
+			t.Fatal(err)
+		}
+		pop := next(t, ws, "OnScreenPopUpData")
+		next(t, ws, "OnCall")
+		next(t, ws, "OnCall")
+		return pop
+	}
+	if pop := call("c1"); len(pop.URLs) != 1 || pop.URLs[0] != "http://default.example/pop?clid=5551234" {
+		t.Fatalf("the system default: %v", pop.URLs)
+	}
+	h.mustAdmin("PUT", "/api/admin/queues/sales", `{"name":"Sales","ring_timeout":"5s","screen_pop":["http://crm.example/a/{CLID}","http://crm.example/b?dnis={DNIS}&q={QUEUECODE}"]}`, http.StatusOK)
+	if pop := call("c2"); len(pop.URLs) != 2 || pop.URLs[0] != "http://crm.example/a/5551234" || pop.URLs[1] != "http://crm.example/b?dnis=5550100&q=sales" {
+		t.Fatalf("the queue's own: %v", pop.URLs)
+	}
+	for _, c := range []struct{ body, field string }{
+		{`{"screen_pop":["http://crm.example/{CLIDX}"]}`, "screen_pop[0]"},
+		{`{"screen_pop":["http://a/","http://b/","http://c/","http://d/"]}`, "screen_pop"},
+		{`{"screen_pop_fetch":"yes"}`, "screen_pop_fetch"},
+	} {
+		code, body := h.admin("PUT", "/api/admin/queues/sales", c.body)
+		var e struct {
+			Error struct{ Field string } `json:"error"`
+		}
+		_ = json.Unmarshal([]byte(body), &e)
+		if code != http.StatusBadRequest || e.Error.Field != c.field {
+			t.Errorf("PUT %s: HTTP %d %s, want 400 naming %s", c.body, code, body, c.field)
+		}
+	}
+}
