@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -54,7 +55,11 @@ type Service struct {
 	offers   map[string]offer   // calls offered and not ended
 	answered map[string]answer  // calls answered by an agent, until they end
 	last     *snapshot          // the figures of the last tick
-	closed   bool
+	// servesMap is who serves which queue in the configuration whose lists
+	// servesKey identifies.
+	servesMap map[string][]string
+	servesKey [6]uintptr
+	closed    bool
 }
 
 // answer is a call an agent answered, for its OnCall(0).
@@ -293,7 +298,7 @@ func (s *Service) compute(ctx context.Context) (*snapshot, error) {
 	for _, q := range present {
 		waitingIn[q.Code] = q.Waiting
 	}
-	snap := &snapshot{at: s.o.Now(), groups: map[string]string{}, agents: agents, serves: serves(cfg)}
+	snap := &snapshot{at: s.o.Now(), groups: map[string]string{}, agents: agents, serves: s.serves(cfg)}
 	for _, q := range cfg.Queues {
 		line := QueueLine{Code: q.Code, Name: cmp.Or(q.Name, q.Code), Waiting: waitingIn[q.Code], Figures: queues[q.Code]}
 		snap.groups[q.Code] = QueuesString([]QueueLine{line})[len("3|"):]
@@ -307,6 +312,22 @@ func (s *Service) compute(ctx context.Context) (*snapshot, error) {
 	s.last = snap
 	s.mu.Unlock()
 	return snap, nil
+}
+
+// serves is who may serve which queue, worked out again only when the
+// configuration changed: matching every agent against every queue is most
+// of a tick's work. The live configuration replaces its lists whole on every
+// change (liveconf never changes an item in place), so the lists' arrays
+// tell one version from the next.
+func (s *Service) serves(cfg config.ACD) map[string][]string {
+	key := [6]uintptr{reflect.ValueOf(cfg.Queues).Pointer(), uintptr(len(cfg.Queues)), reflect.ValueOf(cfg.Agents).Pointer(),
+		uintptr(len(cfg.Agents)), reflect.ValueOf(cfg.Groups).Pointer(), uintptr(len(cfg.Groups))}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.servesMap == nil || key != s.servesKey {
+		s.servesMap, s.servesKey = serves(cfg), key
+	}
+	return s.servesMap
 }
 
 // serves is who may serve which queue (skills and groups), by agent, in the
