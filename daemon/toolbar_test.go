@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/config"
 	"github.com/gorilla/websocket"
@@ -309,5 +310,38 @@ func TestAdminSetsTheScreenPopOfAQueue(t *testing.T) {
 		if code != http.StatusBadRequest || e.Error.Field != c.field {
 			t.Errorf("PUT %s: HTTP %d %s, want 400 naming %s", c.body, code, body, c.field)
 		}
+	}
+}
+
+// An agent's own call from its phone, seen on the AMI, gives OnCall(1)
+// when the called party answers and OnCall(0) when it ends.
+func TestToolbarOnCallOfAnAgentsOutboundCall(t *testing.T) {
+	h := newToolbarHarness(t, "http://crm.example")
+	h.start()
+	token := h.agentToken("a1", toolbarPassword)
+	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
+		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
+	}
+	ws, _, err := h.dialToolbar("a1", token, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	next(t, ws, "OnQueuesInfoData")
+	// Another phone's call first: not a1's.
+	h.ami.Emit(ami.NewMessage("Event", "DialEnd", "Channel", "PJSIP/1009-00000001", "Uniqueid", "o0", "Linkedid", "o0",
+		"CallerIDNum", "1009", "DestChannel", "PJSIP/trunk-00000002", "DestUniqueid", "o0b", "DestLinkedid", "o0",
+		"DialStatus", "ANSWER", "DialString", "trunk/0049301234"))
+	h.ami.Emit(ami.NewMessage("Event", "DialEnd", "Channel", "PJSIP/1001-00000003", "Uniqueid", "o1", "Linkedid", "o1",
+		"CallerIDNum", "1001", "DestChannel", "PJSIP/trunk-00000004", "DestUniqueid", "o1b", "DestLinkedid", "o1",
+		"DialStatus", "ANSWER", "DialString", "trunk/0049301234"))
+	on := next(t, ws, "OnCall")
+	if on.CallID != "o1" || *on.IsAnswer != 1 || *on.IsRecorded != 0 {
+		t.Fatalf("OnCall of the outbound call %+v", on)
+	}
+	h.ami.Emit(ami.NewMessage("Event", "Hangup", "Channel", "PJSIP/1001-00000003", "Uniqueid", "o1", "Linkedid", "o1",
+		"CallerIDNum", "1001", "Cause", "16"))
+	if off := next(t, ws, "OnCall"); off.CallID != "o1" || *off.IsAnswer != 0 {
+		t.Fatalf("OnCall at the end %+v", off)
 	}
 }

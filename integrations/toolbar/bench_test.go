@@ -31,6 +31,7 @@ type benchLive struct {
 func (benchLive) Agent(_ context.Context, id string) (ccd.AgentStatus, error) {
 	return ccd.AgentStatus{ID: id, State: ccd.AgentReady}, nil
 }
+func (benchLive) Agents(context.Context) ([]ccd.AgentStatus, error)   { return nil, nil }
 func (l benchLive) Calls(context.Context) ([]ccd.Call, error)         { return l.calls, nil }
 func (l benchLive) Queues(context.Context) ([]ccd.QueueStatus, error) { return l.queues, nil }
 

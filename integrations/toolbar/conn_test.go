@@ -36,6 +36,7 @@ func (f fakeLive) Agent(_ context.Context, id string) (ccd.AgentStatus, error) {
 	return ccd.AgentStatus{}, &ccd.Error{Code: ccd.ENOTFOUND, Message: "no agent " + id}
 }
 
+func (fakeLive) Agents(context.Context) ([]ccd.AgentStatus, error) { return nil, nil }
 func (fakeLive) Calls(context.Context) ([]ccd.Call, error)         { return nil, nil }
 func (fakeLive) Queues(context.Context) ([]ccd.QueueStatus, error) { return nil, nil }
 

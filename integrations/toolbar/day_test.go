@@ -31,6 +31,8 @@ func (l engineLive) Agent(_ context.Context, id string) (ccd.AgentStatus, error)
 	return ccd.AgentStatus{ID: a.ID, State: a.State, CallID: a.CallID, Endpoint: a.Endpoint}, err
 }
 
+func (l engineLive) Agents(context.Context) ([]ccd.AgentStatus, error) { return nil, nil }
+
 func (l engineLive) Calls(context.Context) ([]ccd.Call, error) { return l.e.Calls(), nil }
 
 func (l engineLive) Queues(context.Context) ([]ccd.QueueStatus, error) { return l.e.Queues(l.now), nil }

@@ -3,6 +3,7 @@ package toolbar
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/pbx"
 	"github.com/ccdhq/ccd/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -21,6 +23,7 @@ import (
 // Live is the ACD's present (the queue application).
 type Live interface {
 	Agent(ctx context.Context, id string) (ccd.AgentStatus, error)
+	Agents(ctx context.Context) ([]ccd.AgentStatus, error)
 	Calls(ctx context.Context) ([]ccd.Call, error)
 	Queues(ctx context.Context) ([]ccd.QueueStatus, error)
 }
@@ -66,6 +69,7 @@ type Service struct {
 type answer struct {
 	agent    string
 	recorded bool
+	outbound bool // the agent's own call, seen on the AMI
 }
 
 // New returns a service; Run starts it.
@@ -156,6 +160,15 @@ func (s *Service) Handle(ctx context.Context, e eventlog.Event) {
 		s.mu.Unlock()
 	case ccd.EventCallTransferred, ccd.EventCallEnded:
 		s.ended(e)
+	case ccd.EventPBXDialEnd:
+		s.outboundAnswered(ctx, e)
+	case ccd.EventPBXHangup:
+		s.mu.Lock()
+		a, ok := s.answered[e.CallID]
+		s.mu.Unlock()
+		if ok && a.outbound {
+			s.ended(e)
+		}
 	case ccd.EventAgentLoggedOut:
 		// Logging out ends the agent's tokens: a connection opened with one
 		// ends too.
@@ -180,6 +193,43 @@ func (s *Service) ended(e eventlog.Event) {
 	s.mu.Unlock()
 	if ok {
 		s.send(a.agent, EventCall, encode(Call{Event: EventCall, CallID: e.CallID, IsAnswer: 0, IsRecorded: flag(a.recorded)}))
+	}
+}
+
+// outboundAnswered sends OnCall(1) for a call an agent dialled from its
+// phone (outside the ACD) once the called party answers: the AMI's DialEnd
+// with ANSWER from the phone of a logged-in agent. The call's first hangup
+// ends it (OnCall 0).
+func (s *Service) outboundAnswered(ctx context.Context, e eventlog.Event) {
+	var d struct {
+		Channel   string `json:"channel"`
+		Status    string `json:"status"`
+		Direction string `json:"direction"`
+		ACD       bool   `json:"acd"`
+	}
+	if json.Unmarshal(e.Payload, &d) != nil || d.Status != "ANSWER" || d.ACD || e.CallID == "" ||
+		(d.Direction != pbx.Outbound && d.Direction != pbx.Internal) {
+		return
+	}
+	phone := pbx.ChannelResource(d.Channel)
+	agents, err := s.o.Live.Agents(ctx)
+	if err != nil || phone == "" {
+		return
+	}
+	for _, a := range agents {
+		if a.State == ccd.AgentLoggedOut || extension(a.Endpoint) != phone {
+			continue
+		}
+		s.mu.Lock()
+		_, known := s.answered[e.CallID]
+		if !known {
+			s.answered[e.CallID] = answer{agent: a.ID, outbound: true}
+		}
+		s.mu.Unlock()
+		if !known {
+			s.send(a.ID, EventCall, encode(Call{Event: EventCall, CallID: e.CallID, IsAnswer: 1}))
+		}
+		return
 	}
 }
 
