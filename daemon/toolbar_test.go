@@ -344,4 +344,19 @@ func TestToolbarOnCallOfAnAgentsOutboundCall(t *testing.T) {
 	if off := next(t, ws, "OnCall"); off.CallID != "o1" || *off.IsAnswer != 0 {
 		t.Fatalf("OnCall at the end %+v", off)
 	}
+	// Logging out ends the agent's tokens, and the toolbar opened with one.
+	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_logout/", ""); code != http.StatusOK {
+		t.Fatalf("asterisk_logout: HTTP %d %s", code, body)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		_, _, err := ws.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) || !strings.Contains(err.Error(), "logged out") {
+			t.Fatalf("after the logout: %v", err)
+		}
+		break
+	}
 }

@@ -53,6 +53,8 @@ type Service struct {
 	log *slog.Logger
 	m   metrics
 
+	computing sync.Mutex // one reading of the figures at a time
+
 	mu       sync.Mutex
 	clients  map[string]*client // by agent
 	offers   map[string]offer   // calls offered and not ended
@@ -62,6 +64,7 @@ type Service struct {
 	// servesKey identifies.
 	servesMap map[string][]string
 	servesKey [6]uintptr
+	failing   bool // the last tick could not read the figures (only Tick uses it)
 	closed    bool
 }
 
@@ -308,12 +311,21 @@ func (s *Service) Tick(ctx context.Context) {
 	if len(targets) == 0 {
 		return
 	}
+	s.computing.Lock()
 	snap, err := s.compute(ctx)
+	s.computing.Unlock()
 	if err != nil {
 		s.m.figureErrors.Inc()
-		s.log.Warn("toolbar: cannot read today's figures; OnQueuesInfoData skipped this time", "err", err)
+		if !s.failing {
+			s.log.Warn("toolbar: cannot read today's figures; OnQueuesInfoData waits until they can be read", "err", err)
+		}
+		s.failing = true
 		return
 	}
+	if s.failing {
+		s.log.Info("toolbar: today's figures can be read again")
+	}
+	s.failing = false
 	for _, c := range targets {
 		c.push(EventQueuesInfo, s.queuesInfo(snap, c.agent, c.currentView()))
 	}
@@ -480,17 +492,27 @@ func (s *Service) present(ctx context.Context, agent, view string) []outgoing {
 			}
 		}
 	}
+	snap, err := s.fresh(ctx)
+	if err != nil {
+		s.log.Warn("toolbar: cannot read today's figures for a new connection", "agent", agent, "err", err)
+		return out
+	}
+	return append(out, outgoing{EventQueuesInfo, s.queuesInfo(snap, agent, view)})
+}
+
+// fresh is the last tick's figures, or new ones when they are older than
+// a tick: toolbars that all reconnect at once (after a restart) share one
+// reading of the database.
+func (s *Service) fresh(ctx context.Context) (*snapshot, error) {
+	s.computing.Lock()
+	defer s.computing.Unlock()
 	s.mu.Lock()
 	snap := s.last
 	s.mu.Unlock()
-	if snap == nil || s.o.Now().Sub(snap.at) > s.o.Toolbar.Interval {
-		var err error
-		if snap, err = s.compute(ctx); err != nil {
-			s.log.Warn("toolbar: cannot read today's figures for a new connection", "agent", agent, "err", err)
-			return out
-		}
+	if snap != nil && s.o.Now().Sub(snap.at) <= s.o.Toolbar.Interval {
+		return snap, nil
 	}
-	return append(out, outgoing{EventQueuesInfo, s.queuesInfo(snap, agent, view)})
+	return s.compute(ctx)
 }
 
 func (s *Service) closeAll() {
