@@ -73,6 +73,7 @@ type answer struct {
 	agent    string
 	recorded bool
 	outbound bool // the agent's own call, seen on the AMI
+	at       time.Time
 }
 
 // New returns a service; Run starts it.
@@ -151,7 +152,7 @@ func (s *Service) Handle(ctx context.Context, e eventlog.Event) {
 	case ccd.EventCallAnswered:
 		rec := recorded(s.o.ACD(), e.Queue)
 		s.mu.Lock()
-		s.answered[e.CallID] = answer{agent: e.Agent, recorded: rec}
+		s.answered[e.CallID] = answer{agent: e.Agent, recorded: rec, at: e.At}
 		s.mu.Unlock()
 		s.send(e.Agent, EventCall, encode(Call{Event: EventCall, CallID: e.CallID, IsAnswer: 1, IsRecorded: flag(rec)}))
 	case ccd.EventCallRecording:
@@ -226,7 +227,7 @@ func (s *Service) outboundAnswered(ctx context.Context, e eventlog.Event) {
 		s.mu.Lock()
 		_, known := s.answered[e.CallID]
 		if !known {
-			s.answered[e.CallID] = answer{agent: a.ID, outbound: true}
+			s.answered[e.CallID] = answer{agent: a.ID, outbound: true, at: e.At}
 		}
 		s.mu.Unlock()
 		if !known {
@@ -302,7 +303,7 @@ type snapshot struct {
 // Tick sends OnQueuesInfoData to every connected toolbar.
 func (s *Service) Tick(ctx context.Context) {
 	s.mu.Lock()
-	s.pruneOffers()
+	s.prune()
 	targets := make([]*client, 0, len(s.clients))
 	for _, c := range s.clients {
 		targets = append(targets, c)
@@ -486,7 +487,7 @@ func (s *Service) present(ctx context.Context, agent, view string) []outgoing {
 				out = append(out, outgoing{EventCall, encode(Call{Event: EventCall, CallID: call.ID, IsAnswer: 1, IsRecorded: flag(rec)})})
 				s.mu.Lock()
 				if _, known := s.answered[call.ID]; !known {
-					s.answered[call.ID] = answer{agent: agent, recorded: rec}
+					s.answered[call.ID] = answer{agent: agent, recorded: rec, at: call.AnsweredAt}
 				}
 				s.mu.Unlock()
 			}
@@ -528,13 +529,19 @@ func (s *Service) closeAll() {
 	}
 }
 
-// pruneOffers forgets offers of calls whose end never came through (a
-// missed delivery), so the map does not grow for ever. s.mu is held.
-func (s *Service) pruneOffers() {
+// prune forgets the offers and answers of calls whose end never came
+// through (a missed delivery, an AMI hangup not seen), so the maps do not
+// grow for ever. s.mu is held.
+func (s *Service) prune() {
 	old := s.o.Now().Add(-24 * time.Hour)
 	for id, o := range s.offers {
 		if o.at.Before(old) {
 			delete(s.offers, id)
+		}
+	}
+	for id, a := range s.answered {
+		if a.at.Before(old) {
+			delete(s.answered, id)
 		}
 	}
 }
