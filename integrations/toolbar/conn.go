@@ -51,7 +51,32 @@ const Path = "/api/agents/:id/toolbar"
 //
 //	GET /api/agents/:id/toolbar?view=queues|agent   (Upgrade: websocket)
 func (s *Service) Mount(srv *api.Server) {
-	srv.Echo.GET(Path, s.connect, srv.Authenticate, api.QueryParams("view"))
+	srv.Echo.GET(Path, s.connect, tokenFromSubprotocol, srv.Authenticate, api.QueryParams("view"))
+}
+
+// Subprotocol is the WebSocket subprotocol of the toolbar. A browser cannot
+// set Authorization on a WebSocket: it offers the token as a second
+// subprotocol instead, "bearer.<token>" (new WebSocket(url, ["ccd.toolbar",
+// "bearer." + token])), and ccd answers with Subprotocol.
+const Subprotocol = "ccd.toolbar"
+
+const bearerProtocol = "bearer."
+
+// tokenFromSubprotocol hands the authentication a token offered as a
+// subprotocol, when the request has no Authorization of its own.
+func tokenFromSubprotocol(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Header.Get("Authorization") == "" {
+			for _, p := range websocket.Subprotocols(r) {
+				if token, ok := strings.CutPrefix(p, bearerProtocol); ok && token != "" {
+					r.Header.Set("Authorization", "Bearer "+token)
+					break
+				}
+			}
+		}
+		return next(c)
+	}
 }
 
 func (s *Service) connect(c echo.Context) error {
@@ -76,7 +101,7 @@ func (s *Service) connect(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, msgs)
 	}
-	up := websocket.Upgrader{HandshakeTimeout: writeWait, ReadBufferSize: 1024, WriteBufferSize: 4096,
+	up := websocket.Upgrader{HandshakeTimeout: writeWait, ReadBufferSize: 1024, WriteBufferSize: 4096, Subprotocols: []string{Subprotocol},
 		Error: handshakeError}
 	ws, err := up.Upgrade(c.Response(), c.Request(), nil)
 	if err != nil {

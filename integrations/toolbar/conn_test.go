@@ -196,3 +196,26 @@ func metric(t *testing.T, reg *prometheus.Registry, name, label string) float64 
 	t.Fatalf("no %s{%s}", name, label)
 	return 0
 }
+
+// A browser, which cannot set Authorization on a WebSocket, offers the token
+// as a subprotocol; ccd answers with the toolbar's own.
+func TestToolbarTokenAsSubprotocol(t *testing.T) {
+	r := newRig(t, config.Toolbar{Interval: time.Hour, SendBuffer: 8}, 5)
+	d := &websocket.Dialer{Subprotocols: []string{toolbar.Subprotocol, "bearer." + token}}
+	ws, resp, err := d.Dial(r.url+"/api/agents/a1/toolbar", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if ws.Subprotocol() != toolbar.Subprotocol {
+		t.Fatalf("subprotocol %q (%v)", ws.Subprotocol(), resp.Header)
+	}
+	var m toolbar.QueuesInfo
+	if err := ws.ReadJSON(&m); err != nil || m.Event != toolbar.EventQueuesInfo {
+		t.Fatalf("first message %+v %v", m, err)
+	}
+	d.Subprotocols = []string{toolbar.Subprotocol, "bearer.wrong-token"}
+	if _, resp, err := d.Dial(r.url+"/api/agents/a1/toolbar", nil); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a wrong token as subprotocol: %v %v", resp, err)
+	}
+}
