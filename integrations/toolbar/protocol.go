@@ -20,6 +20,7 @@
 package toolbar
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -65,9 +66,14 @@ const (
 	ViewAgent  = "agent"  // "4|" the agent's own figures
 )
 
+// encode writes a message; & < > in URLs stay as they are (a toolbar is not
+// an HTML page).
 func encode(v any) []byte {
-	b, _ := json.Marshal(v) // plain structs of strings and ints
-	return b
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // plain structs of strings and ints
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // QueueLine is one queue's group of the "3|" string.
