@@ -318,6 +318,14 @@ func TestAdminSetsTheScreenPopOfAQueue(t *testing.T) {
 func TestToolbarOnCallOfAnAgentsOutboundCall(t *testing.T) {
 	h := newToolbarHarness(t, "http://crm.example")
 	h.start()
+	// The push's series exist before anything happened, so alerts on them work.
+	for _, series := range []string{"ccd_toolbar_connections", "ccd_toolbar_connects_total", "ccd_toolbar_figure_errors_total",
+		`ccd_toolbar_messages_total{event="OnCall"}`, `ccd_toolbar_disconnects_total{reason="slow"}`,
+		`ccd_screenpop_fetches_total{result="refused"}`} {
+		if got := h.metric(series); got != "0" {
+			t.Errorf("%s = %q at start, want 0", series, got)
+		}
+	}
 	token := h.agentToken("a1", toolbarPassword)
 	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
 		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
