@@ -3,6 +3,7 @@ package toolbar_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
@@ -217,5 +218,40 @@ func TestToolbarTokenAsSubprotocol(t *testing.T) {
 	d.Subprotocols = []string{toolbar.Subprotocol, "bearer.wrong-token"}
 	if _, resp, err := d.Dial(r.url+"/api/agents/a1/toolbar", nil); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a wrong token as subprotocol: %v %v", resp, err)
+	}
+}
+
+// A handshake the upgrader refuses is answered in the interfaces' error
+// shape, naming the header at fault.
+func TestToolbarHandshakeErrorsNameTheHeader(t *testing.T) {
+	r := newRig(t, config.Toolbar{Interval: time.Hour, SendBuffer: 8}, 5)
+	for _, c := range []struct {
+		set   map[string]string
+		field string
+		want  int
+	}{
+		{map[string]string{"Sec-WebSocket-Version": "8", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}, "Sec-WebSocket-Version", http.StatusBadRequest},
+		{map[string]string{"Sec-WebSocket-Version": "13"}, "Sec-WebSocket-Key", http.StatusBadRequest},
+		{map[string]string{"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": "http://evil.example"}, "Origin", http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest("GET", "http"+strings.TrimPrefix(r.url, "ws")+"/api/agents/a1/toolbar", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "websocket")
+		for k, v := range c.set {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Error struct{ Field string } `json:"error"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || err != nil || body.Error.Field != c.field {
+			t.Errorf("%v: HTTP %d field %q (%v), want %d naming %s", c.set, resp.StatusCode, body.Error.Field, err, c.want, c.field)
+		}
 	}
 }
