@@ -112,6 +112,13 @@ type Queue struct {
 	Record          bool           `yaml:"record"`
 	FullDestination string         `yaml:"full_destination"`
 	Overflow        []Overflow     `yaml:"overflow"`
+	// ScreenPop are up to three URL templates popped on the agent's desktop
+	// when a call of this queue is offered (integrations/screenpop); none:
+	// toolbar.screen_pop, the system defaults.
+	ScreenPop []string `yaml:"screen_pop"`
+	// ScreenPopFetch makes ccd GET this queue's screen pop URLs itself, once
+	// per offer, for CRMs that take the pop as a request.
+	ScreenPopFetch bool `yaml:"screen_pop_fetch"`
 }
 
 // Overflow is one overflow rule of a queue: one trigger and one target.
@@ -233,6 +240,7 @@ func (a *ACD) validate(bad func(key, format string, args ...any)) {
 		if q.MaxWaiting < 0 {
 			bad(key+".max_waiting", "must not be negative, got %d", q.MaxWaiting)
 		}
+		checkScreenPop(key+".screen_pop", q.ScreenPop, bad)
 	}
 	groups := map[string]bool{}
 	if a.ExtensionEndpoint != "" {

@@ -52,7 +52,8 @@ type Config struct {
 	CRMSQL CRMSQL `yaml:"crm_sql"`
 	// Roles are the parts this instance runs (config/roles.go); empty:
 	// all of them.
-	Roles []string `yaml:"roles"`
+	Roles   []string `yaml:"roles"`
+	Toolbar Toolbar  `yaml:"toolbar"`
 }
 
 // Stats configures the quarter-hour statistics.
@@ -208,6 +209,7 @@ func Default() Config {
 		Recordings: DefaultRecordings(),
 		Callbacks:  DefaultCallbacks(),
 		CRMSQL:     DefaultCRMSQL(),
+		Toolbar:    defaultToolbar(),
 	}
 }
 
@@ -394,6 +396,7 @@ func (c *Config) Validate() error {
 	c.Recordings.validate(bad)
 	c.Callbacks.validate(bad)
 	c.validateCRMSQL(bad)
+	c.Toolbar.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

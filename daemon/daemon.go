@@ -64,6 +64,7 @@ var components = []struct {
 	{"", newWebhooks},                      // the employee webhooks: admin API, outbox, deliverer
 	{"", newRecordings},                    // recordings: look-up, download, retention
 	{config.RoleAPI, newRESTAPI},           // the REST interfaces
+	{config.RoleACD, newToolbar},           // the agent toolbar push and the server-side screen pops
 	{"", newHTTPServer},                    // serves HTTP: health, readiness, metrics and the routes mounted
 }
 

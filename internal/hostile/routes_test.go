@@ -240,7 +240,19 @@ func native() []variant {
 		own("POST /api/agents/:id/logout", agentLogout),
 		own("POST /api/agents/:id/ready", agentPause),
 		own("POST /api/agents/:id/not_ready", agentPause, field("activity", "lunch", cleanText)),
+		toolbar(own("GET /api/agents/:id/toolbar", agentOnCall, optional(query("view", "agent", toolbarView)))),
 	}
+}
+
+// toolbar is the agent toolbar push asked without a WebSocket: it reads no
+// body, and refuses query parameters it does not know.
+func toolbar(v variant) variant {
+	v.body, v.strict = 0, true
+	return v
+}
+
+func toolbarView(s sent) bool {
+	return s.isText() && (s.v.text == "queues" || s.v.text == "agent")
 }
 
 // calls are the queue and call views and the actions on a connected call.
