@@ -25,6 +25,7 @@ const (
 	EventCallHold            EventKind = "call.hold"             // the connected call went on hold
 	EventCallUnhold          EventKind = "call.unhold"           // ... and back
 	EventCallTransferred     EventKind = "call.transferred"      // the agent transferred it
+	EventCallPriority        EventKind = "call.priority"         // a supervisor changed its priority (Priority)
 	EventCallRecording       EventKind = "call.recording"        // its recording started
 	EventCallCallbackOffered EventKind = "call.callback_offered" // the caller was offered a callback (OfferedCB)
 	EventCallEnded           EventKind = "call.ended"            // the call left ccd
