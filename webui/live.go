@@ -23,6 +23,8 @@ type snapshot struct {
 	Seq    int64           `json:"seq"`
 	Queues []api.QueueView `json:"queues"`
 	Agents []api.AgentView `json:"agents"`
+	// Calls are the calls not answered yet (supervisors only).
+	Calls []callView `json:"calls,omitempty"`
 }
 
 // minGap bounds how often a burst of events rebuilds the snapshot: each
@@ -33,9 +35,11 @@ const minGap = 50 * time.Millisecond
 // commits something (Hub.Wake), when an action of the interface changed an
 // agent, and at least every refresh period while anyone watches.
 type broadcaster struct {
-	rt  Realtime
-	now func() time.Time
-	log *slog.Logger
+	rt Realtime
+	// calls lists the calls not answered yet; nil without an ACD.
+	calls func(ctx context.Context) ([]callView, error)
+	now   func() time.Time
+	log   *slog.Logger
 
 	pokes chan struct{}
 	mu    sync.Mutex
@@ -115,10 +119,17 @@ func (b *broadcaster) build(ctx context.Context) {
 		b.log.Debug("web interface: agents", "err", err)
 		return
 	}
+	var calls []callView
+	if b.calls != nil {
+		if calls, err = b.calls(ctx); err != nil {
+			b.log.Debug("web interface: calls", "err", err)
+			return
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.seq++
-	s := &snapshot{At: b.now().UnixMilli(), Seq: b.seq, Queues: qs, Agents: as}
+	s := &snapshot{At: b.now().UnixMilli(), Seq: b.seq, Queues: qs, Agents: as, Calls: calls}
 	b.last = s
 	for v := range b.subs {
 		select {
@@ -154,7 +165,7 @@ func visible(s *snapshot, p ccd.Principal) *snapshot {
 		return s
 	}
 	own := *s
-	own.Agents = nil
+	own.Agents, own.Calls = nil, nil
 	for _, a := range s.Agents {
 		if a.ID == p.Agent {
 			own.Agents = []api.AgentView{a}

@@ -65,6 +65,11 @@ type Options struct {
 	Hub      *eventlog.Hub
 	// Activities are the not-ready codes agents choose from (live).
 	Activities func() []config.Activity
+	// Spy puts a supervisor's phone on an agent's call (nil: no ACD here).
+	Spy Spy
+	// Reports serves the statistics tables to the reports view
+	// (api.Realtime; nil: no statistics).
+	Reports interface{ Table(echo.Context) error }
 	// Emit writes an audit event (the event log writer's Add).
 	Emit func(eventlog.Event) error
 	// SessionTTL is how long a session lasts (default 12 h); MaxSessions
@@ -116,6 +121,9 @@ func Mount(srv *api.Server, o Options) *UI {
 		o.Activities = func() []config.Activity { return nil }
 	}
 	u := &UI{o: o, live: newBroadcaster(o.Realtime, o.Now, o.Log)}
+	if o.Agents != nil {
+		u.live.calls = func(ctx context.Context) ([]callView, error) { return waiting(ctx, o.Agents.Ctl, o.Now()) }
+	}
 	e := srv.Echo
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, Prefix+"/") })
 	e.GET(Prefix, func(c echo.Context) error { return c.Redirect(http.StatusFound, Prefix+"/") })
@@ -129,6 +137,7 @@ func Mount(srv *api.Server, o Options) *UI {
 	for _, action := range []string{"login", "ready", "not_ready", "logout"} {
 		g.POST("/agents/:id/"+action, u.agentAction(action), u.csrf, api.QueryParams())
 	}
+	u.mountSupervision(srv, g)
 	return u
 }
 

@@ -130,6 +130,7 @@ type simChan struct {
 	orig       *origination // set while an originated channel is dialing
 	originated string       // app given to originate, if any
 	snoops     *simChan     // the channel a snoop channel spies on or whispers to
+	snoopDirs  [2]string    // ... its spy and whisper directions
 	gone       bool
 }
 
@@ -1196,6 +1197,17 @@ func (c *SimChannel) inspect(f func(ch *simChan)) bool {
 	}
 	f(ch)
 	return true
+}
+
+// Snooping tells, for a snoop channel, the channel it snoops on and its
+// spy and whisper directions; ok is false for any other channel.
+func (c *SimChannel) Snooping() (target, spy, whisper string, ok bool) {
+	c.inspect(func(ch *simChan) {
+		if ch.snoops != nil {
+			target, spy, whisper, ok = ch.snoops.snap.ID, ch.snoopDirs[0], ch.snoopDirs[1], true
+		}
+	})
+	return target, spy, whisper, ok
 }
 
 // Exists reports whether the channel exists.

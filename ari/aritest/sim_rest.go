@@ -842,7 +842,7 @@ func (s *Sim) snoop(r *req, id, snoopID string) (reply, error) {
 	c := s.newChan(snoopID, fmt.Sprintf("Snoop/%s-%08x", id, s.snoopSeq), ari.ChannelStateUp)
 	s.snoopSeq++
 	c.snap.Dialplan = ari.DialplanCEP{Context: "default", Exten: "s", Priority: 1}
-	c.snoops = target
+	c.snoops, c.snoopDirs = target, [2]string{spy, whisper}
 	c.subs[app] = true
 	var args []string
 	if a := r.get("appArgs"); a != "" {
