@@ -286,7 +286,7 @@ func (u *UI) describe(p ccd.Principal, token string) sessionView {
 	}
 	switch {
 	case p.Has(ccd.RoleAgentForce):
-		v.Views = []string{"wallboard", "supervisor"}
+		v.Views = []string{"wallboard", "supervisor", "reports"}
 	case p.Has(ccd.RoleAgentSelf):
 		v.Views = []string{"agent"}
 	}

@@ -162,8 +162,8 @@ func TestLoginEachRoleAndLogout(t *testing.T) {
 	f := newFixture(t, nil, nil)
 	for _, c := range []struct{ user, pw, kind, views string }{
 		{"1001", agentPW, "agent", "[agent]"},
-		{"sue", supervisorPW, "supervisor", "[wallboard supervisor]"},
-		{"ada", adminPW, "admin", "[wallboard supervisor]"},
+		{"sue", supervisorPW, "supervisor", "[wallboard supervisor reports]"},
+		{"ada", adminPW, "admin", "[wallboard supervisor reports]"},
 	} {
 		s := f.mustLogin(c.user, c.pw)
 		if !s.cookie.HttpOnly || s.cookie.SameSite != http.SameSiteStrictMode || s.cookie.Path != "/ui" {
