@@ -25,6 +25,22 @@ type snapshot struct {
 	Agents []api.AgentView `json:"agents"`
 	// Calls are the calls not answered yet (supervisors only).
 	Calls []callView `json:"calls,omitempty"`
+
+	// full is the snapshot as JSON, made once for all the streams that see
+	// all of it (supervisors): hundreds of open wallboards must not each
+	// encode the same snapshot.
+	fullOnce sync.Once
+	full     []byte
+	fullErr  error
+}
+
+// encode is the JSON of what p may see of s.
+func (s *snapshot) encode(p ccd.Principal) ([]byte, error) {
+	if !p.Has(ccd.RoleSupervise) {
+		return json.Marshal(visible(s, p))
+	}
+	s.fullOnce.Do(func() { s.full, s.fullErr = json.Marshal(s) })
+	return s.full, s.fullErr
 }
 
 // minGap bounds how often a burst of events rebuilds the snapshot: each
@@ -164,8 +180,7 @@ func visible(s *snapshot, p ccd.Principal) *snapshot {
 	if p.Has(ccd.RoleSupervise) {
 		return s
 	}
-	own := *s
-	own.Agents, own.Calls = nil, nil
+	own := snapshot{At: s.At, Seq: s.Seq, Queues: s.Queues}
 	for _, a := range s.Agents {
 		if a.ID == p.Agent {
 			own.Agents = []api.AgentView{a}
@@ -204,7 +219,7 @@ func (u *UI) events(c echo.Context) error {
 		case <-ctx.Done():
 			return nil
 		case s := <-v.next:
-			data, err := json.Marshal(visible(s, p))
+			data, err := s.encode(p)
 			if err != nil {
 				return err
 			}
