@@ -846,8 +846,10 @@ func supervision() []variant {
 		session("POST /ui/calls/:id/priority", sup, agentOnly, pathParam("id", callIDPlaceholder, never, "call"),
 			formField("priority", "3", never)),
 		session("GET /ui/stats/:table", sup, agentOnly, pathParam("table", "callsstat", never),
+			// A queue or agent the admin routes created earlier in the run
+			// (an item id) has a code and reads its (empty) history.
 			query("from", "2026-03-10", never), optional(query("to", "2026-03-11", never)),
-			query("queue", "", never), query("agent", "", never), query("dnis", "", cleanText),
+			query("queue", "", itemID), query("agent", "", itemID), query("dnis", "", cleanText),
 			query("format", "", never), query("limit", "", positiveInt)),
 		session("GET /ui/recordings", sup, nil, query("callid", recordedCall, positiveInt)),
 		session("GET /ui/recordings/:callid/file", sup, agentOnly, pathParam("callid", recordedCall, never, "call")),
