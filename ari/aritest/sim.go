@@ -45,7 +45,8 @@ import (
 //     stored recording).
 //   - Snoop creates an Up channel Snoop/<target>-<8 hex digits> at
 //     s@default that enters Stasis with its arguments, and leaves Stasis
-//     and is destroyed when its target hangs up.
+//     and is destroyed when its target hangs up (the application gets
+//     StasisEnd, no ChannelHangupRequest nor ChannelDestroyed).
 //   - Errors are {"message": ...} with Asterisk's statuses: 404 for
 //     unknown resources, 409 for a channel not in Stasis or a reused id,
 //     412 for a channel in the wrong state, 422 for a bridge operation on

@@ -843,7 +843,9 @@ func (s *Sim) snoop(r *req, id, snoopID string) (reply, error) {
 	s.snoopSeq++
 	c.snap.Dialplan = ari.DialplanCEP{Context: "default", Exten: "s", Priority: 1}
 	c.snoops, c.snoopDirs = target, [2]string{spy, whisper}
-	c.subs[app] = true
+	// The application is not subscribed to the snoop channel beyond
+	// Stasis: after its StasisEnd it hears nothing more of it (no
+	// ChannelDestroyed), unlike an originated channel.
 	var args []string
 	if a := r.get("appArgs"); a != "" {
 		args = strings.Split(a, ",")
