@@ -108,6 +108,7 @@ func operations() []operation {
 			auth: "cookie", body: []string{"queue", "agent"}, form: true},
 		{method: "POST", path: "/ui/calls/:id/priority", tag: "web", summary: "a supervisor changes the priority of a call not answered yet (audited; X-CSRF-Token)",
 			auth: "cookie", body: []string{"priority"}, form: true},
+		{method: "GET", path: "/ui/campaigns", tag: "web", summary: "the dialer's campaigns with their targets' counts (open, dialling now, dialled today, finished), for the campaign grid", auth: "cookie"},
 		{method: "GET", path: "/ui/stats/:table", tag: "web", summary: "a statistics table for the reports view, as GET /api/stats/:table", auth: "cookie",
 			query: []string{"from", "to", "queue", "agent", "dnis", "format", "limit"}},
 		{method: "GET", path: "/ui/recordings", tag: "web", summary: "recordings for the reports' player, as GET /api/recordings", auth: "cookie",

@@ -22,7 +22,7 @@ import (
 func mountWebUI(srv *api.Server, cfg config.Config, agents *api.Agents, rt *api.Realtime, hub *eventlog.Hub,
 	live *liveconf.Manager, emit func(eventlog.Event) error, db *databaseLink, log *slog.Logger, spy webui.Spy) func(context.Context) {
 	o := webui.Options{Store: uiStore{db: db}, Agents: agents, Hub: hub, Emit: emit, Log: log, Spy: spy,
-		SessionTTL: cfg.API.TokenTTL, SecureCookie: cfg.API.TLSCertFile != "",
+		SessionTTL: cfg.API.TokenTTL, Location: cfg.Location(), SecureCookie: cfg.API.TLSCertFile != "",
 		Activities: func() []config.Activity { return live.Current().Activities }}
 	if rt != nil {
 		o.Realtime, o.Reports = rt, rt
@@ -74,6 +74,15 @@ func (s uiStore) CloseUISession(ctx context.Context, hash []byte) error {
 		return err
 	}
 	return db.CloseUISession(ctx, hash)
+}
+
+// CampaignGrid is the supervisor console's campaign grid.
+func (s uiStore) CampaignGrid(ctx context.Context, since time.Time) ([]store.CampaignLine, error) {
+	db, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	return db.CampaignGrid(ctx, since)
 }
 
 // AddUser creates (or replaces the role, password and phone of) a

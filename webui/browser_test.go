@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -295,6 +296,18 @@ func TestBrowserSupervisorCalls(t *testing.T) {
 	})
 	screenshot(t, ctx, "supervisor-barge")
 
+	// A dialer campaign with two targets appears in the campaign grid.
+	var camp struct {
+		ID int `json:"campaignId"`
+	}
+	apiJSON(t, d, "POST", "/api/dialer/campaigns", `{"name":"Spring offer","queueCode":"sales"}`, &camp)
+	for _, phone := range []string{"5551001", "5551002"} {
+		apiJSON(t, d, "POST", fmt.Sprintf("/api/dialer/campaigns/%d/targets", camp.ID), `{"phoneI":"`+phone+`"}`, nil)
+	}
+	campRow := fmt.Sprintf(`#sv-campaigns tr[data-campaign="%d"]`, camp.ID)
+	do(t, ctx, "the campaign grid", chromedp.WaitVisible(chromedp.CSS(campRow)),
+		until(text(campRow+` th`)+` === "Spring offer"`), until(text(campRow+` td:nth-of-type(4)`)+` === "2 / 2"`))
+
 	// A second caller waits (the only agent talks): the supervisor sends it
 	// to support, then raises its priority.
 	second, err := d.Load.Call("5550100")
@@ -387,6 +400,29 @@ func apiCalls(d *demo.Demo) ([]ccd.Call, error) {
 	defer resp.Body.Close()
 	var out []ccd.Call
 	return out, json.NewDecoder(resp.Body).Decode(&out)
+}
+
+// apiJSON sends body to the REST API with the integration token and reads
+// the answer into out (when not nil).
+func apiJSON(t *testing.T, d *demo.Demo, method, path, body string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, d.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // agentCalls maps each agent on a call to its channel.

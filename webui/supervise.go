@@ -11,6 +11,7 @@ import (
 	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/store"
 	"github.com/labstack/echo/v4"
 )
 
@@ -28,6 +29,7 @@ type Spy interface {
 //	POST /ui/agents/:id/spy          mode=listen|whisper|barge [endpoint=]
 //	POST /ui/calls/:id/transfer      queue= | agent=   (a waiting call)
 //	POST /ui/calls/:id/priority      priority=1..9     (a call not answered yet)
+//	GET  /ui/campaigns               the dialer's campaigns and their targets
 //	GET  /ui/stats/:table            as GET /api/stats/:table (JSON or CSV)
 //	GET  /ui/recordings              as GET /api/recordings
 //	GET  /ui/recordings/:callid/file as GET /api/recordings/:callid/file
@@ -35,6 +37,9 @@ func (u *UI) mountSupervision(srv *api.Server, g *echo.Group) {
 	g.POST("/agents/:id/spy", u.spy, u.csrf, api.QueryParams())
 	g.POST("/calls/:id/transfer", u.transferWaiting, u.csrf, api.QueryParams())
 	g.POST("/calls/:id/priority", u.changePriority, u.csrf, api.QueryParams())
+	if grid, ok := u.o.Store.(campaignGrid); ok {
+		g.GET("/campaigns", u.campaigns(grid), api.Require(ccd.RoleSupervise), api.QueryParams())
+	}
 	if u.o.Reports != nil {
 		g.GET("/stats/:table", u.o.Reports.Table, api.Require(ccd.RoleStats),
 			api.QueryParams("from", "to", "queue", "agent", "dnis", "format", "limit"))
@@ -43,6 +48,25 @@ func (u *UI) mountSupervision(srv *api.Server, g *echo.Group) {
 		hear := api.Require(ccd.RoleRecordings, ccd.RoleAgentSelf)
 		g.GET("/recordings", list, hear, api.QueryParams("callid", "clid", "from", "till"))
 		g.GET("/recordings/:callid/file", file, hear, api.QueryParams())
+	}
+}
+
+// campaignGrid reads the dialer's campaigns with their targets' counts
+// (store.DB).
+type campaignGrid interface {
+	CampaignGrid(ctx context.Context, since time.Time) ([]store.CampaignLine, error)
+}
+
+// campaigns is the campaign grid: every campaign with its targets, dialled
+// counting from midnight.
+func (u *UI) campaigns(grid campaignGrid) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		now := u.o.Now().In(u.o.Location)
+		lines, err := grid.CampaignGrid(c.Request().Context(), time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, u.o.Location))
+		if err != nil {
+			return u.unavailable(err)
+		}
+		return c.JSON(http.StatusOK, lines)
 	}
 }
 

@@ -83,7 +83,10 @@ type Options struct {
 	// (the statistics job, another ccd); default 1 s.
 	Refresh time.Duration
 	Now     func() time.Time
-	Log     *slog.Logger
+	// Location is the call center's zone, where "today" starts (default
+	// the machine's).
+	Location *time.Location
+	Log      *slog.Logger
 }
 
 // The paths of the interface.
@@ -116,6 +119,9 @@ func Mount(srv *api.Server, o Options) *UI {
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Location == nil {
+		o.Location = time.Local
 	}
 	if o.Activities == nil {
 		o.Activities = func() []config.Activity { return nil }

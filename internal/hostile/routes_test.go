@@ -845,6 +845,7 @@ func supervision() []variant {
 			formField("queue", "support", never)),
 		session("POST /ui/calls/:id/priority", sup, agentOnly, pathParam("id", callIDPlaceholder, never, "call"),
 			formField("priority", "3", never)),
+		session("GET /ui/campaigns", sup, agentOnly),
 		session("GET /ui/stats/:table", sup, agentOnly, pathParam("table", "callsstat", never),
 			// A queue or agent the admin routes created earlier in the run
 			// (an item id) has a code and reads its (empty) history.

@@ -131,6 +131,40 @@ function renderCalls(last) {
   for (const [id, r] of rows) if (!seen.has(id)) r.remove();
 }
 
+// ---- dialer campaigns (read every 5 s: their targets are in the database) ----
+
+let campaigns = null, campaignsAt = 0;
+
+async function loadCampaigns() {
+  campaignsAt = Date.now();
+  try {
+    const r = await fetch("/ui/campaigns", { credentials: "same-origin" });
+    campaigns = r.ok ? await r.json() : [];
+  } catch {
+    campaigns = [];
+  }
+}
+
+function renderCampaigns(last) {
+  if (Date.now() - campaignsAt > 5000) loadCampaigns();
+  const list = campaigns || [];
+  $("sv-campaigns-section").hidden = list.length === 0;
+  const queues = new Map(last.queues.map((q) => [q.code, q]));
+  $("sv-campaigns").replaceChildren(...list.map((c) => {
+    const q = queues.get(c.queue);
+    return el("tr", { "data-campaign": String(c.id) },
+      el("th", { scope: "row", text: c.name }),
+      el("td", { text: c.active ? "Active" : "Stopped" }),
+      el("td", { text: c.mode }),
+      el("td", { text: q ? q.name || q.code : c.queue }),
+      el("td", { class: "num", text: c.open + " / " + c.targets }),
+      el("td", { class: "num", text: String(c.dialing) }),
+      el("td", { class: "num", text: String(c.dialled) }),
+      el("td", { class: "num", text: String(c.final) }),
+      el("td", { class: "num", text: q ? String(q.agents.on_call || 0) + " / " + q.logged_in : "–" }));
+  }));
+}
+
 export function renderCallGrids(last) {
   const phone = $("sv-phone");
   if (!phone.dataset.ready) {
@@ -140,4 +174,5 @@ export function renderCallGrids(last) {
   }
   renderQueues(last);
   renderCalls(last);
+  renderCampaigns(last);
 }
