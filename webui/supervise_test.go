@@ -1,9 +1,11 @@
 package webui_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -207,5 +209,44 @@ func TestSupervisorWaitingCalls(t *testing.T) {
 	if got := strings.Join(f.audits(), ","); got != "transfer c2  supervisor:sue,transfer c2 1001 supervisor:sue,"+
 		"transfer c1  supervisor:sue refused,priority c2  supervisor:sue,priority gone  supervisor:sue refused" {
 		t.Fatalf("audit %q", got)
+	}
+}
+
+// The live stream carries the calls not answered yet to supervisors (the
+// calls grid), not to agents.
+func TestLiveCallsForSupervisorsOnly(t *testing.T) {
+	f := newFixtureCtl(t, &fakeRealtime{}, nil, newFakeACD(), nil)
+	ts := httptest.NewServer(f.srv)
+	t.Cleanup(ts.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go f.ui.Run(ctx)
+	first := func(user, pw string) streamed {
+		s := f.mustLogin(user, pw)
+		req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/ui/events", nil)
+		req.AddCookie(s.cookie)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var got streamed
+				if err := json.Unmarshal([]byte(data), &got); err != nil {
+					t.Fatal(err)
+				}
+				return got
+			}
+		}
+		t.Fatalf("stream ended: %v", sc.Err())
+		return streamed{}
+	}
+	if got := first("sue", supervisorPW); len(got.Calls) != 1 || got.Calls[0].ID != "c2" || got.Calls[0].Priority != 5 {
+		t.Fatalf("a supervisor's calls: %+v", got.Calls)
+	}
+	if got := first("1001", agentPW); got.Calls != nil {
+		t.Fatalf("an agent sees the calls: %+v", got.Calls)
 	}
 }

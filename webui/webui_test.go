@@ -370,6 +370,10 @@ type streamed struct {
 	Agents []struct {
 		ID string `json:"id"`
 	} `json:"agents"`
+	Calls []struct {
+		ID       string `json:"id"`
+		Priority int    `json:"priority"`
+	} `json:"calls"`
 }
 
 // The live stream sends a snapshot at once and another as soon as the
