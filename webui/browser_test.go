@@ -369,6 +369,27 @@ func TestBrowserSupervisorCalls(t *testing.T) {
 	do(t, ctx, "dark reports", colorScheme("dark"), chromedp.Sleep(200*time.Millisecond))
 	screenshot(t, ctx, "reports-dark")
 	do(t, ctx, "light", colorScheme("light"))
+	// Printed, the report is its title, charts and table: no navigation,
+	// no form, no calls search.
+	do(t, ctx, "print", printMedia(true), chromedp.Sleep(200*time.Millisecond),
+		until(`getComputedStyle(document.querySelector("#rp-form")).display === "none"`),
+		until(`getComputedStyle(document.querySelector("#top")).display === "none"`),
+		until(`getComputedStyle(document.querySelector("#rp-title")).display === "block"`),
+		until(`getComputedStyle(document.querySelector("#cs-form")).display === "none"`))
+	screenshot(t, ctx, "reports-print")
+	do(t, ctx, "screen", printMedia(false))
+}
+
+// printMedia makes the page lay out for print (or back for the screen).
+func printMedia(on bool) chromedp.Action[chromedp.Void] {
+	media := ""
+	if on {
+		media = "print"
+	}
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+		return err
+	})
 }
 
 // js runs a script in the page.
