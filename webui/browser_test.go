@@ -362,9 +362,17 @@ func TestBrowserSupervisorCalls(t *testing.T) {
 	if !strings.HasPrefix(string(csv), "calcts,") || !strings.Contains(string(csv), "sales") {
 		t.Fatalf("CSV %.300q", csv)
 	}
-	do(t, ctx, "calls search",
-		chromedp.Click(chromedp.CSS("#cs-search")),
-		until(`document.querySelectorAll("#cs-results tr").length >= 2`))
+	// The calls reach CallsStat when the statistics job has folded their
+	// ends: search again until both are there.
+	waitFor(t, "both calls found", func() bool {
+		do(t, ctx, "calls search", chromedp.Click(chromedp.CSS("#cs-search")),
+			until(`!document.querySelector("#cs-message").textContent.startsWith("Searching")`))
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#cs-results tr").length`))
+		if err == nil && n < 2 {
+			time.Sleep(500 * time.Millisecond)
+		}
+		return err == nil && n >= 2
+	})
 	screenshot(t, ctx, "reports-calls")
 	do(t, ctx, "dark reports", colorScheme("dark"), chromedp.Sleep(200*time.Millisecond))
 	screenshot(t, ctx, "reports-dark")
