@@ -73,3 +73,12 @@ type CallControl interface {
 	Transfer(ctx context.Context, callID, toQueue, toNumber string) error
 	Hold(ctx context.Context, callID string, on bool) error
 }
+
+// WaitingCallControl is a supervisor's hold on the calls not yet answered
+// (the queue application implements it): send a waiting call to another
+// queue or ring one agent for it, change its priority. A call that has been
+// answered or has ended meanwhile is ECONFLICT, an agent not ready as well.
+type WaitingCallControl interface {
+	MoveWaiting(ctx context.Context, callID, toQueue, toAgent string) error
+	SetPriority(ctx context.Context, callID string, priority int) error
+}

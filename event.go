@@ -25,6 +25,7 @@ const (
 	EventCallHold            EventKind = "call.hold"             // the connected call went on hold
 	EventCallUnhold          EventKind = "call.unhold"           // ... and back
 	EventCallTransferred     EventKind = "call.transferred"      // the agent transferred it
+	EventCallPriority        EventKind = "call.priority"         // a supervisor changed its priority (Priority)
 	EventCallRecording       EventKind = "call.recording"        // its recording started
 	EventCallCallbackOffered EventKind = "call.callback_offered" // the caller was offered a callback (OfferedCB)
 	EventCallEnded           EventKind = "call.ended"            // the call left ccd
@@ -136,6 +137,24 @@ type AgentForced struct {
 	Activity string `json:"activity,omitempty"` // the not-ready activity code
 	By       string `json:"by"`                 // the principal: kind and name ("supervisor:sue")
 	Error    string `json:"error,omitempty"`    // why the ACD refused it; "" when done
+}
+
+// EventSupervisorAction (source "api") is the audit of a supervisor's
+// action on a call from the web interface: listen, whisper or barge into an
+// agent's call, transfer a waiting call to a queue or an agent, change its
+// priority; who did what, and whether it was done (SupervisorAction).
+const EventSupervisorAction EventKind = "supervisor.action"
+
+// SupervisorAction is the payload of supervisor.action.
+type SupervisorAction struct {
+	Action   string `json:"action"`             // listen, whisper, barge, transfer, priority
+	By       string `json:"by"`                 // the principal: kind and name ("supervisor:sue")
+	Endpoint string `json:"endpoint,omitempty"` // listen, whisper, barge: the supervisor's phone
+	Snoop    string `json:"snoop,omitempty"`    // ... the snoop channel on the agent's channel
+	ToQueue  string `json:"to_queue,omitempty"` // transfer: the queue
+	ToAgent  string `json:"to_agent,omitempty"` // transfer: the agent rung
+	Priority int    `json:"priority,omitempty"` // priority: the new one
+	Error    string `json:"error,omitempty"`    // why it was refused; "" when done
 }
 
 // ARIEventPrefix starts the kind of every ARI event of ccd's Stasis

@@ -50,6 +50,10 @@ const (
 	ReasonFull     = "full"
 )
 
+// ReasonSupervisor is the reason of call.queued for a waiting call a
+// supervisor sent to another queue: it leaves every queue it waited in.
+const ReasonSupervisor = "supervisor"
+
 // Offer-failure reasons, for call.returned.
 const (
 	NoAnswer    = "no_answer"   // ring timeout

@@ -80,7 +80,9 @@ func Fold(events []Event) Snapshot {
 			if d.Reason != "route" {
 				c.QueueHops++
 			}
-			if d.Reason != "expand" {
+			if d.Reason == ReasonSupervisor {
+				c.Queues, c.QueuedSince = nil, nil
+			} else if d.Reason != "expand" {
 				// overflow and transfer leave the queue the call came from
 				if i := slices.Index(c.Queues, d.From); i >= 0 {
 					c.Queues = slices.Delete(c.Queues, i, i+1)
@@ -113,6 +115,8 @@ func Fold(events []Event) Snapshot {
 		case ccd.EventCallUnhold:
 			c.HoldMS += d.HoldMS
 			c.HeldSince = time.Time{}
+		case ccd.EventCallPriority:
+			c.Priority = d.Priority
 		case ccd.EventCallRecording:
 			c.Recording = d.Recording
 		case ccd.EventCallAbandoned:

@@ -46,3 +46,23 @@ func endpointCaller(p ccd.Principal) endpoints.Caller {
 	}
 	return endpoints.Agent
 }
+
+// ExtensionEndpoint resolves the phone of a person who is not an agent
+// (a supervisor listening to calls), as typed: like an agent with no
+// endpoint of its own, only a free extension of acd.extensions, never a
+// trunk or an agent's phone. field names the input in errors.
+func (a *Agents) ExtensionEndpoint(requested, field string) (string, error) {
+	if requested == "" {
+		return "", ccd.Invalid(field, "is required")
+	}
+	ep, err := a.auth.Directory.Endpoints().Resolve(endpoints.Agent, "", requested)
+	var pe *endpoints.Error
+	if errors.As(err, &pe) {
+		code := ccd.EINVALID
+		if pe.Forbidden {
+			code = ccd.EFORBIDDEN
+		}
+		return "", &ccd.Error{Code: code, Field: field, Message: pe.Msg}
+	}
+	return ep, err
+}

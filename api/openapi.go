@@ -105,6 +105,18 @@ func operations() []operation {
 		{method: "POST", path: "/ui/agents/:id/not_ready", tag: "web", summary: "not ready with an activity, by the agent or forced by a supervisor (audited; X-CSRF-Token)", auth: "cookie",
 			body: []string{"activity"}, form: true},
 		{method: "POST", path: "/ui/agents/:id/logout", tag: "web", summary: "log an agent out of the queues, itself or forced by a supervisor (audited; X-CSRF-Token)", auth: "cookie"},
+		{method: "POST", path: "/ui/agents/:id/spy", tag: "web", summary: "a supervisor listens to, whispers to or barges into the agent's call: a snoop channel bridged to the supervisor's phone (audited; X-CSRF-Token)",
+			auth: "cookie", body: []string{"mode", "endpoint"}, form: true},
+		{method: "POST", path: "/ui/calls/:id/transfer", tag: "web", summary: "a supervisor sends a waiting call to another queue or rings one agent for it (audited; X-CSRF-Token)",
+			auth: "cookie", body: []string{"queue", "agent"}, form: true},
+		{method: "POST", path: "/ui/calls/:id/priority", tag: "web", summary: "a supervisor changes the priority of a call not answered yet (audited; X-CSRF-Token)",
+			auth: "cookie", body: []string{"priority"}, form: true},
+		{method: "GET", path: "/ui/campaigns", tag: "web", summary: "the dialer's campaigns with their targets' counts (open, dialling now, dialled today, finished), for the campaign grid", auth: "cookie"},
+		{method: "GET", path: "/ui/stats/:table", tag: "web", summary: "a statistics table for the reports view, as GET /api/stats/:table", auth: "cookie",
+			query: []string{"from", "to", "queue", "agent", "dnis", "format", "limit"}},
+		{method: "GET", path: "/ui/recordings", tag: "web", summary: "recordings for the reports' player, as GET /api/recordings", auth: "cookie",
+			query: []string{"callid", "clid", "from", "till"}},
+		{method: "GET", path: "/ui/recordings/:callid/file", tag: "web", summary: "a recording's file, as GET /api/recordings/:callid/file (audited)", auth: "cookie"},
 		{method: "POST", path: "/api/admin/switches/:localnumber/state", tag: "admin", summary: "turn a day/night switch on or off (audited)", auth: "bearer", body: []string{"active"}},
 	}
 	for _, path := range []string{"/api/flexfone/variablecallflow", "/api/flexfone/variablecallflow/:localnumber"} {

@@ -50,11 +50,27 @@ func (s *Server) MountRecordings(lib RecordingLibrary, rules func() []config.Ret
 		loc = time.Local
 	}
 	a := &recordingsAPI{lib: lib, rules: rules, loc: loc}
+	s.mu.Lock()
+	s.recordings = a
+	s.mu.Unlock()
 	e, auth := s.Echo, s.Authenticate
 	hear := Require(ccd.RoleRecordings, ccd.RoleAgentSelf)
 	e.GET("/api/recordings", a.list, auth, hear, QueryParams("callid", "clid", "from", "till"))
 	e.GET("/api/recordings/:callid/file", a.download, auth, hear, QueryParams())
 	e.GET("/api/admin/recordings/retention", a.retention, auth, Require(ccd.RoleAdmin), QueryParams())
+}
+
+// RecordingHandlers are the handlers of GET /api/recordings and GET
+// /api/recordings/:callid/file, for another interface that authenticates
+// its own way (the web interface's session) and checks the same roles; ok
+// is false until MountRecordings.
+func (s *Server) RecordingHandlers() (list, file echo.HandlerFunc, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.recordings == nil {
+		return nil, nil, false
+	}
+	return s.recordings.list, s.recordings.download, true
 }
 
 func (a *recordingsAPI) list(c echo.Context) error {

@@ -89,6 +89,9 @@ type Server struct {
 	// streamed are the routes whose handler reads the body as a stream
 	// (route path -> the body's limit), see StreamBody.
 	streamed map[string]int64
+	// recordings is the recordings interface once mounted, for the web
+	// interface's player (Recordings).
+	recordings *recordingsAPI
 }
 
 // New builds the server with /healthz, /readyz and /metrics and the default

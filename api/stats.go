@@ -106,6 +106,11 @@ func (a *statsAPI) serviceLevels() map[string]time.Duration {
 // own words.
 type Realtime struct{ a *statsAPI }
 
+// Table is the handler of GET /api/stats/:table (JSON or CSV), for another
+// interface that authenticates its own way (the web interface's session)
+// and checks the stats role.
+func (r *Realtime) Table(c echo.Context) error { return r.a.table(c) }
+
 // Queues is every queue's present and day so far.
 func (r *Realtime) Queues(ctx context.Context) ([]QueueView, error) { return r.a.queues(ctx) }
 

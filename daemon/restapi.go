@@ -52,7 +52,7 @@ func (r *restAPI) Start(ctx context.Context) error {
 	}
 	omnileads.MountSupervision(srv, views)
 	if agents != nil {
-		runUI := mountWebUI(srv, cfg, agents, views, w.events.hub, live, w.events.writer.Add, w.db, w.log)
+		runUI := mountWebUI(srv, cfg, agents, views, w.events.hub, live, w.events.writer.Add, w.db, w.log, w.spyForUI())
 		r.tasks.goRun(ctx, runUI)
 	}
 	return nil

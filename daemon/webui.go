@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/acd/endpoints"
 	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/eventlog"
@@ -19,12 +20,12 @@ import (
 // and the real-time views, its actions through the agent service. The
 // returned function feeds the live views until ctx ends.
 func mountWebUI(srv *api.Server, cfg config.Config, agents *api.Agents, rt *api.Realtime, hub *eventlog.Hub,
-	live *liveconf.Manager, emit func(eventlog.Event) error, db *databaseLink, log *slog.Logger) func(context.Context) {
-	o := webui.Options{Store: uiStore{db: db}, Agents: agents, Hub: hub, Emit: emit, Log: log,
-		SessionTTL: cfg.API.TokenTTL, SecureCookie: cfg.API.TLSCertFile != "", SoftphoneURL: cfg.API.SoftphoneURL,
+	live *liveconf.Manager, emit func(eventlog.Event) error, db *databaseLink, log *slog.Logger, spy webui.Spy) func(context.Context) {
+	o := webui.Options{Store: uiStore{db: db}, Agents: agents, Hub: hub, Emit: emit, Log: log, Spy: spy,
+		SessionTTL: cfg.API.TokenTTL, Location: cfg.Location(), SecureCookie: cfg.API.TLSCertFile != "", SoftphoneURL: cfg.API.SoftphoneURL,
 		Activities: func() []config.Activity { return live.Current().Activities }}
 	if rt != nil {
-		o.Realtime = rt
+		o.Realtime, o.Reports = rt, rt
 	}
 	ui := webui.Mount(srv, o)
 	return ui.Run
@@ -75,11 +76,26 @@ func (s uiStore) CloseUISession(ctx context.Context, hash []byte) error {
 	return db.CloseUISession(ctx, hash)
 }
 
-// AddUser creates (or replaces the role and password of) a supervisor or
-// administrator of the web interface: ccd user add.
-func AddUser(ctx context.Context, cfg config.Config, log *slog.Logger, name, role, password string) error {
+// CampaignGrid is the supervisor console's campaign grid.
+func (s uiStore) CampaignGrid(ctx context.Context, since time.Time) ([]store.CampaignLine, error) {
+	db, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	return db.CampaignGrid(ctx, since)
+}
+
+// AddUser creates (or replaces the role, password and phone of) a
+// supervisor or administrator of the web interface: ccd user add. endpoint
+// is the user's phone for listening to calls ("" = none).
+func AddUser(ctx context.Context, cfg config.Config, log *slog.Logger, name, role, password, endpoint string) error {
 	if err := webui.CheckUser(name, role, password); err != nil {
 		return err
+	}
+	if endpoint != "" {
+		if err := endpoints.Check(endpoint); err != nil {
+			return ccd.Invalid("endpoint", err.Error())
+		}
 	}
 	hash, err := webui.HashPassword(password)
 	if err != nil {
@@ -90,5 +106,5 @@ func AddUser(ctx context.Context, cfg config.Config, log *slog.Logger, name, rol
 		return err
 	}
 	defer stop()
-	return db.PutUIUser(ctx, store.UIUser{Username: name, Role: role, PasswordHash: hash})
+	return db.PutUIUser(ctx, store.UIUser{Username: name, Role: role, PasswordHash: hash, Endpoint: endpoint})
 }

@@ -22,7 +22,7 @@ func TestAddUser(t *testing.T) {
 	cfg.Database.URL = dsn
 	ctx := context.Background()
 	const pw = "a-long-enough-password"
-	if err := daemon.AddUser(ctx, cfg, nil, "sue", "supervisor", pw); err != nil {
+	if err := daemon.AddUser(ctx, cfg, nil, "sue", "supervisor", pw, "PJSIP/2000"); err != nil {
 		t.Fatal(err)
 	}
 	db, err := store.Open(ctx, dsn, 1, nil)
@@ -31,19 +31,20 @@ func TestAddUser(t *testing.T) {
 	}
 	defer db.Close()
 	u, ok, err := db.UIUserByName(ctx, "sue")
-	if err != nil || !ok || u.Role != "supervisor" {
+	if err != nil || !ok || u.Role != "supervisor" || u.Endpoint != "PJSIP/2000" {
 		t.Fatalf("%+v %v %v", u, ok, err)
 	}
 	if cost, _ := bcrypt.Cost([]byte(u.PasswordHash)); bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(pw)) != nil || cost < 12 {
 		t.Fatalf("stored %q (cost %d)", u.PasswordHash, cost)
 	}
-	for _, c := range []struct{ name, role, pw, field string }{
-		{"bi", "bi", pw, "role"},
-		{"integration", "integration", pw, "role"},
-		{"sue", "admin", "short", "password"},
-		{"a b", "admin", pw, "name"},
+	for _, c := range []struct{ name, role, pw, endpoint, field string }{
+		{"bi", "bi", pw, "", "role"},
+		{"integration", "integration", pw, "", "role"},
+		{"sue", "admin", "short", "", "password"},
+		{"a b", "admin", pw, "", "name"},
+		{"sue", "supervisor", pw, "PJSIP/2000&PJSIP/trunk/900", "endpoint"},
 	} {
-		err := daemon.AddUser(ctx, cfg, nil, c.name, c.role, c.pw)
+		err := daemon.AddUser(ctx, cfg, nil, c.name, c.role, c.pw, c.endpoint)
 		var ce *ccd.Error
 		if !errors.As(err, &ce) || ce.Field != c.field {
 			t.Errorf("%s/%s: %v, want an error naming %s", c.name, c.role, err, c.field)

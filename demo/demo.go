@@ -57,6 +57,10 @@ type Options struct {
 // Credential is one login of the demo.
 type Credential struct{ Role, User, Password string }
 
+// SupervisorPhones are the demo users' phones, which listen to the agents'
+// calls (simulated: they answer by themselves).
+var SupervisorPhones = map[string]string{"supervisor": "PJSIP/2000", "admin": "PJSIP/2001"}
+
 // The numbers callers dial, and their queues.
 var Numbers = map[string]string{"5550100": "sales", "5550200": "support"}
 
@@ -215,11 +219,15 @@ func (d *Demo) addUsers(ctx context.Context, dsn string, o Options) error {
 	}
 	for _, role := range []string{"supervisor", "admin"} {
 		pw := secret()
+		phone := SupervisorPhones[role]
+		// The simulated phone answers at once, like a supervisor who
+		// clicked Listen and picks up.
+		d.Sim.SetEndpoint(phone, aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 300 * time.Millisecond})
 		hash, err := webui.HashPasswordCost(pw, o.UserCost)
 		if err != nil {
 			return err
 		}
-		if err := db.PutUIUser(ctx, store.UIUser{Username: role, Role: role, PasswordHash: hash}); err != nil {
+		if err := db.PutUIUser(ctx, store.UIUser{Username: role, Role: role, PasswordHash: hash, Endpoint: phone}); err != nil {
 			return err
 		}
 		d.Users = append([]Credential{{Role: role, User: role, Password: pw}}, d.Users...)

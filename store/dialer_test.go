@@ -400,3 +400,41 @@ func TestClaimDueNeverOutsideTheSchedule(t *testing.T) {
 		t.Errorf("the special-days schedule did not dial on the holiday")
 	}
 }
+
+// The campaign grid counts each campaign's targets: all, open, being
+// dialled, dialled since a time, finished; a deleted campaign is left out.
+func TestCampaignGrid(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := ctxT(t)
+	a := newCampaign(t, db, dialer.Campaign{Name: "spring", QueueCode: "sales"})
+	b := newCampaign(t, db, dialer.Campaign{Name: "gone"})
+	newCampaign(t, db, dialer.Campaign{Name: "empty", QueueCode: "support"})
+	for i := range 3 {
+		addTarget(t, db, dialer.Target{CampaignID: a, PhoneI: fmt.Sprintf("55500%02d", i)})
+	}
+	addTarget(t, db, dialer.Target{CampaignID: b, PhoneI: "5559999"})
+	if _, err := db.HideCampaign(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if _, err := db.ExecContext(ctx, `UPDATE dialer.target SET last_call_ts = $2, dialing_since = $2
+		WHERE target_id = (SELECT min(target_id) FROM dialer.target WHERE campaign_id = $1)`, a, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE dialer.target SET status_code = (SELECT min(status_code) FROM dialer.status_code WHERE final)
+		WHERE target_id = (SELECT max(target_id) FROM dialer.target WHERE campaign_id = $1)`, a); err != nil {
+		t.Fatal(err)
+	}
+	grid, err := db.CampaignGrid(ctx, now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(grid)
+	want := fmt.Sprint([]store.CampaignLine{
+		{ID: a, Name: "spring", Queue: "sales", Mode: "progressive", Targets: 3, Open: 2, Dialing: 1, Dialled: 1, Final: 1},
+		{ID: a + 2, Name: "empty", Queue: "support", Mode: "progressive"},
+	})
+	if got != want {
+		t.Fatalf("grid\n%s\nwant\n%s", got, want)
+	}
+}

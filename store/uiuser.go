@@ -13,14 +13,16 @@ type UIUser struct {
 	Username     string    `db:"username"`
 	Role         string    `db:"role"`
 	PasswordHash string    `db:"password_hash"`
+	Endpoint     string    `db:"endpoint"` // the supervisor's phone; "" = none configured
 	CreatedAt    time.Time `db:"created_at"`
 }
 
-// PutUIUser creates a user or replaces its role and password hash.
+// PutUIUser creates a user or replaces its role, password hash and
+// endpoint.
 func (db *DB) PutUIUser(ctx context.Context, u UIUser) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO ui_user (username, role, password_hash) VALUES ($1, $2, $3)
-		ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash`,
-		u.Username, u.Role, u.PasswordHash)
+	_, err := db.ExecContext(ctx, `INSERT INTO ui_user (username, role, password_hash, endpoint) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash, endpoint = EXCLUDED.endpoint`,
+		u.Username, u.Role, u.PasswordHash, u.Endpoint)
 	if err != nil {
 		return fmt.Errorf("store: put user: %w", err)
 	}
@@ -30,7 +32,7 @@ func (db *DB) PutUIUser(ctx context.Context, u UIUser) error {
 // UIUserByName is the user called username; ok is false when there is none.
 func (db *DB) UIUserByName(ctx context.Context, username string) (UIUser, bool, error) {
 	var u UIUser
-	err := db.GetContext(ctx, &u, `SELECT username, role, password_hash, created_at FROM ui_user WHERE username = $1`, username)
+	err := db.GetContext(ctx, &u, `SELECT username, role, password_hash, endpoint, created_at FROM ui_user WHERE username = $1`, username)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return UIUser{}, false, nil

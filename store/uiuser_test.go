@@ -21,11 +21,11 @@ func TestUIUsers(t *testing.T) {
 	if err := db.PutUIUser(ctx, store.UIUser{Username: "sue", Role: "supervisor", PasswordHash: "h1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutUIUser(ctx, store.UIUser{Username: "sue", Role: "admin", PasswordHash: "h2"}); err != nil {
+	if err := db.PutUIUser(ctx, store.UIUser{Username: "sue", Role: "admin", PasswordHash: "h2", Endpoint: "PJSIP/2000"}); err != nil {
 		t.Fatal(err)
 	}
 	u, ok, err := db.UIUserByName(ctx, "sue")
-	if err != nil || !ok || u.Role != "admin" || u.PasswordHash != "h2" {
+	if err != nil || !ok || u.Role != "admin" || u.PasswordHash != "h2" || u.Endpoint != "PJSIP/2000" {
 		t.Fatalf("%+v %v %v", u, ok, err)
 	}
 	err = db.PutUIUser(ctx, store.UIUser{Username: "bi", Role: "bi", PasswordHash: "h"})

@@ -2,17 +2,25 @@ package webui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/demo"
 	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
+	"github.com/ccdhq/ccd/loadgen"
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -216,4 +224,261 @@ func TestBrowser(t *testing.T) {
 	do(t, ctx, "admin logs out", logout)
 	// After logout the session is gone: a reload shows the login.
 	do(t, ctx, "reload after logout", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+}
+
+// snoopOn finds the snoop channel on channel in the simulated Asterisk:
+// its id and whisper direction.
+func snoopOn(d *demo.Demo, channel string) (id, whisper string, ok bool) {
+	for _, c := range d.Sim.Channels() {
+		if target, _, w, isSnoop := d.Sim.Channel(c.ID).Snooping(); isSnoop && target == channel {
+			return c.ID, w, true
+		}
+	}
+	return "", "", false
+}
+
+// downloads makes the browser save downloads in dir.
+func downloads(dir string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir})
+		return err
+	})
+}
+
+// The supervisor console on the simulated Asterisk: a supervisor barges
+// into an agent's call and the snoop channel (whisper both ways) exists in
+// the simulation, bridged with the supervisor's phone; listens (whisper
+// none); sends a waiting call to another queue and changes its priority;
+// opens the reports (four charts, a table) and downloads the CSV; searches
+// the calls. Screenshots of the new views go to screenshots/.
+func TestBrowserSupervisorCalls(t *testing.T) {
+	ctx := browser(t)
+	d := startDemo(t)
+	sup := credential(t, d, "supervisor")
+	agents := loadgen.HTTPAgents{URL: d.URL, Token: d.Token}
+	d.Sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 50 * time.Millisecond})
+	bg := context.Background()
+	if err := agents.Login(bg, "1001"); err != nil {
+		t.Fatal(err)
+	}
+	if err := agents.Ready(bg, "1001"); err != nil {
+		t.Fatal(err)
+	}
+	first, err := d.Load.Call("5550100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := `tr[data-agent="1001"] `
+	do(t, ctx, "supervisor sees the agent on the call", login(d, sup.User, sup.Password),
+		chromedp.WaitVisible(chromedp.CSS("#nav-supervisor")),
+		chromedp.Click(chromedp.CSS("#nav-supervisor")),
+		chromedp.WaitVisible(chromedp.CSS(row+`[data-field="state"]`)),
+		until(`document.querySelector('`+row+`[data-field="state"]').dataset.state === "on_call"`),
+		until(`!document.querySelector('`+row+`button[data-action="barge"]').disabled`),
+		chromedp.Click(chromedp.CSS(row+`button[data-action="barge"]`)),
+		until(text("#sv-message")+`.includes("Barge: agent 1001, your phone PJSIP/2000 rings")`))
+	calls, err := agentCalls(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agentChannel := calls["1001"]
+	snoop, whisper, ok := snoopOn(d, agentChannel)
+	if !ok || whisper != "both" {
+		t.Fatalf("no barge snoop channel on the agent's channel %q (found %q, whisper %q)", agentChannel, snoop, whisper)
+	}
+	waitFor(t, "the snoop channel bridged with the supervisor's phone", func() bool {
+		b := d.Sim.Channel(snoop).BridgeID()
+		for _, c := range d.Sim.Channels() {
+			if c.ID != snoop && b != "" && d.Sim.Channel(c.ID).BridgeID() == b && strings.HasSuffix(c.ID, "-supervisor") {
+				return true
+			}
+		}
+		return false
+	})
+	screenshot(t, ctx, "supervisor-barge")
+
+	// A dialer campaign with two targets appears in the campaign grid.
+	var camp struct {
+		ID int `json:"campaignId"`
+	}
+	apiJSON(t, d, "POST", "/api/dialer/campaigns", `{"name":"Spring offer","queueCode":"sales"}`, &camp)
+	for _, phone := range []string{"5551001", "5551002"} {
+		apiJSON(t, d, "POST", fmt.Sprintf("/api/dialer/campaigns/%d/targets", camp.ID), `{"phoneI":"`+phone+`"}`, nil)
+	}
+	campRow := fmt.Sprintf(`#sv-campaigns tr[data-campaign="%d"]`, camp.ID)
+	do(t, ctx, "the campaign grid", chromedp.WaitVisible(chromedp.CSS(campRow)),
+		until(text(campRow+` th`)+` === "Spring offer"`), until(text(campRow+` td:nth-of-type(4)`)+` === "2 / 2"`))
+
+	// A second caller waits (the only agent talks): the supervisor sends it
+	// to support, then raises its priority.
+	second, err := d.Load.Call("5550100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	callRow := `#sv-calls tr[data-call="` + second.ID() + `"] `
+	do(t, ctx, "the waiting call is listed", chromedp.WaitVisible(chromedp.CSS(callRow+`[data-field="queue"]`)),
+		until(text(callRow+`[data-field="queue"]`)+` === "sales"`))
+	screenshot(t, ctx, "supervisor-calls")
+	do(t, ctx, "transfer to support", chromedp.SetValue(chromedp.CSS(callRow+`select[data-field="target"]`), "queue:support"),
+		chromedp.Click(chromedp.CSS(callRow+`button[data-action="transfer"]`)),
+		until(text(callRow+`[data-field="queue"]`)+` === "support"`))
+	do(t, ctx, "priority 1", chromedp.SetValue(chromedp.CSS(callRow+`select[data-field="priority"]`), "1"),
+		js(`document.querySelector('`+callRow+`select[data-field="priority"]').dispatchEvent(new Event("change"))`),
+		until(text("#sv-message")+` === "Call `+second.ID()+`: priority 1."`))
+	if p := callPriority(t, d, second.ID()); p != 1 {
+		t.Fatalf("priority in the ACD %d, want 1", p)
+	}
+	do(t, ctx, "listen", chromedp.Click(chromedp.CSS(row+`button[data-action="listen"]`)),
+		until(text("#sv-message")+`.includes("Listen: agent 1001")`))
+	waitFor(t, "a listening snoop (whisper none)", func() bool {
+		for _, c := range d.Sim.Channels() {
+			if target, spy, w, ok := d.Sim.Channel(c.ID).Snooping(); ok && target == agentChannel && spy == "both" && w == "none" {
+				return true
+			}
+		}
+		return false
+	})
+	_ = second.Hangup(16)
+	if err := first.Hangup(16); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the snoop channels end with the call", func() bool { _, _, ok := snoopOn(d, agentChannel); return !ok })
+
+	dir := t.TempDir()
+	do(t, ctx, "reports", chromedp.Click(chromedp.CSS("#nav-reports")),
+		chromedp.WaitVisible(chromedp.CSS("#rp-form")),
+		until(`document.querySelectorAll("#rp-charts figure").length === 4`),
+		until(`document.querySelectorAll("#rp-result tbody tr").length > 0`),
+		until(`document.querySelectorAll('#rp-chart-offered rect[data-series="answered"]').length > 0`))
+	screenshot(t, ctx, "reports")
+	do(t, ctx, "download the CSV", downloads(dir), chromedp.Click(chromedp.CSS("#rp-csv")))
+	var csv []byte
+	waitFor(t, "the CSV in the download folder", func() bool {
+		files, _ := filepath.Glob(filepath.Join(dir, "devicestat-*.csv"))
+		if len(files) == 1 {
+			csv, _ = os.ReadFile(files[0])
+		}
+		return len(csv) > 0
+	})
+	if !strings.HasPrefix(string(csv), "calcts,") || !strings.Contains(string(csv), "sales") {
+		t.Fatalf("CSV %.300q", csv)
+	}
+	// The calls reach CallsStat when the statistics job has folded their
+	// ends: search again until both are there.
+	waitFor(t, "both calls found", func() bool {
+		do(t, ctx, "calls search", chromedp.Click(chromedp.CSS("#cs-search")),
+			until(`!document.querySelector("#cs-message").textContent.startsWith("Searching")`))
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#cs-results tr").length`))
+		if err == nil && n < 2 {
+			time.Sleep(500 * time.Millisecond)
+		}
+		return err == nil && n >= 2
+	})
+	screenshot(t, ctx, "reports-calls")
+	do(t, ctx, "dark reports", colorScheme("dark"), chromedp.Sleep(200*time.Millisecond))
+	screenshot(t, ctx, "reports-dark")
+	do(t, ctx, "light", colorScheme("light"))
+	// Printed, the report is its title, charts and table: no navigation,
+	// no form, no calls search.
+	do(t, ctx, "print", printMedia(true), chromedp.Sleep(200*time.Millisecond),
+		until(`getComputedStyle(document.querySelector("#rp-form")).display === "none"`),
+		until(`getComputedStyle(document.querySelector("#top")).display === "none"`),
+		until(`getComputedStyle(document.querySelector("#rp-title")).display === "block"`),
+		until(`getComputedStyle(document.querySelector("#cs-form")).display === "none"`))
+	screenshot(t, ctx, "reports-print")
+	do(t, ctx, "screen", printMedia(false))
+}
+
+// printMedia makes the page lay out for print (or back for the screen).
+func printMedia(on bool) chromedp.Action[chromedp.Void] {
+	media := ""
+	if on {
+		media = "print"
+	}
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+		return err
+	})
+}
+
+// js runs a script in the page.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](expr)(ctx, t)
+		return err
+	})
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("never: %s", what)
+}
+
+// apiCalls reads GET /api/calls with the integration token.
+func apiCalls(d *demo.Demo) ([]ccd.Call, error) {
+	req, _ := http.NewRequest(http.MethodGet, d.URL+"/api/calls", nil)
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out []ccd.Call
+	return out, json.NewDecoder(resp.Body).Decode(&out)
+}
+
+// apiJSON sends body to the REST API with the integration token and reads
+// the answer into out (when not nil).
+func apiJSON(t *testing.T, d *demo.Demo, method, path, body string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, d.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// agentCalls maps each agent on a call to its channel.
+func agentCalls(d *demo.Demo) (map[string]string, error) {
+	calls, err := apiCalls(d)
+	out := map[string]string{}
+	for _, c := range calls {
+		if c.Agent != "" {
+			out[c.Agent] = c.Channel
+		}
+	}
+	return out, err
+}
+
+func callPriority(t *testing.T, d *demo.Demo, id string) int {
+	t.Helper()
+	calls, err := apiCalls(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range calls {
+		if c.ID == id {
+			return c.Priority
+		}
+	}
+	t.Fatalf("call %s not in /api/calls", id)
+	return 0
 }

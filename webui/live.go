@@ -23,6 +23,24 @@ type snapshot struct {
 	Seq    int64           `json:"seq"`
 	Queues []api.QueueView `json:"queues"`
 	Agents []api.AgentView `json:"agents"`
+	// Calls are the calls not answered yet (supervisors only).
+	Calls []callView `json:"calls,omitempty"`
+
+	// full is the snapshot as JSON, made once for all the streams that see
+	// all of it (supervisors): hundreds of open wallboards must not each
+	// encode the same snapshot.
+	fullOnce sync.Once
+	full     []byte
+	fullErr  error
+}
+
+// encode is the JSON of what p may see of s.
+func (s *snapshot) encode(p ccd.Principal) ([]byte, error) {
+	if !p.Has(ccd.RoleSupervise) {
+		return json.Marshal(visible(s, p))
+	}
+	s.fullOnce.Do(func() { s.full, s.fullErr = json.Marshal(s) })
+	return s.full, s.fullErr
 }
 
 // minGap bounds how often a burst of events rebuilds the snapshot: each
@@ -33,9 +51,11 @@ const minGap = 50 * time.Millisecond
 // commits something (Hub.Wake), when an action of the interface changed an
 // agent, and at least every refresh period while anyone watches.
 type broadcaster struct {
-	rt  Realtime
-	now func() time.Time
-	log *slog.Logger
+	rt Realtime
+	// calls lists the calls not answered yet; nil without an ACD.
+	calls func(ctx context.Context) ([]callView, error)
+	now   func() time.Time
+	log   *slog.Logger
 
 	pokes chan struct{}
 	mu    sync.Mutex
@@ -115,10 +135,17 @@ func (b *broadcaster) build(ctx context.Context) {
 		b.log.Debug("web interface: agents", "err", err)
 		return
 	}
+	var calls []callView
+	if b.calls != nil {
+		if calls, err = b.calls(ctx); err != nil {
+			b.log.Debug("web interface: calls", "err", err)
+			return
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.seq++
-	s := &snapshot{At: b.now().UnixMilli(), Seq: b.seq, Queues: qs, Agents: as}
+	s := &snapshot{At: b.now().UnixMilli(), Seq: b.seq, Queues: qs, Agents: as, Calls: calls}
 	b.last = s
 	for v := range b.subs {
 		select {
@@ -153,8 +180,7 @@ func visible(s *snapshot, p ccd.Principal) *snapshot {
 	if p.Has(ccd.RoleSupervise) {
 		return s
 	}
-	own := *s
-	own.Agents = nil
+	own := snapshot{At: s.At, Seq: s.Seq, Queues: s.Queues}
 	for _, a := range s.Agents {
 		if a.ID == p.Agent {
 			own.Agents = []api.AgentView{a}
@@ -193,7 +219,7 @@ func (u *UI) events(c echo.Context) error {
 		case <-ctx.Done():
 			return nil
 		case s := <-v.next:
-			data, err := json.Marshal(visible(s, p))
+			data, err := s.encode(p)
 			if err != nil {
 				return err
 			}

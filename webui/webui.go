@@ -65,6 +65,11 @@ type Options struct {
 	Hub      *eventlog.Hub
 	// Activities are the not-ready codes agents choose from (live).
 	Activities func() []config.Activity
+	// Spy puts a supervisor's phone on an agent's call (nil: no ACD here).
+	Spy Spy
+	// Reports serves the statistics tables to the reports view
+	// (api.Realtime; nil: no statistics).
+	Reports interface{ Table(echo.Context) error }
 	// Emit writes an audit event (the event log writer's Add).
 	Emit func(eventlog.Event) error
 	// SessionTTL is how long a session lasts (default 12 h); MaxSessions
@@ -81,7 +86,10 @@ type Options struct {
 	// (the statistics job, another ccd); default 1 s.
 	Refresh time.Duration
 	Now     func() time.Time
-	Log     *slog.Logger
+	// Location is the call center's zone, where "today" starts (default
+	// the machine's).
+	Location *time.Location
+	Log      *slog.Logger
 }
 
 // The paths of the interface.
@@ -118,11 +126,17 @@ func Mount(srv *api.Server, o Options) *UI {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
 	if o.Activities == nil {
 		o.Activities = func() []config.Activity { return nil }
 	}
 	u := &UI{o: o, live: newBroadcaster(o.Realtime, o.Now, o.Log)}
 	srv.SetBrowserAuth(u.browserAuth)
+	if o.Agents != nil {
+		u.live.calls = func(ctx context.Context) ([]callView, error) { return waiting(ctx, o.Agents.Ctl, o.Now()) }
+	}
 	e := srv.Echo
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, Prefix+"/") })
 	e.GET(Prefix, func(c echo.Context) error { return c.Redirect(http.StatusFound, Prefix+"/") })
@@ -137,6 +151,7 @@ func Mount(srv *api.Server, o Options) *UI {
 	for _, action := range []string{"login", "ready", "not_ready", "logout"} {
 		g.POST("/agents/:id/"+action, u.agentAction(action), u.csrf, api.QueryParams())
 	}
+	u.mountSupervision(srv, g)
 	return u
 }
 
@@ -315,7 +330,7 @@ func (u *UI) describe(p ccd.Principal, token string) sessionView {
 	case p.Has(ccd.RoleAdmin):
 		v.Views = []string{"wallboard", "supervisor", "admin"}
 	case p.Has(ccd.RoleAgentForce):
-		v.Views = []string{"wallboard", "supervisor"}
+		v.Views = []string{"wallboard", "supervisor", "reports"}
 	case p.Has(ccd.RoleAgentSelf):
 		v.Views = []string{"agent"}
 	}

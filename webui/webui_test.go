@@ -75,9 +75,18 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, rt webui.Realtime, hub *eventlog.Hub) *fixture {
+	return newFixtureCtl(t, rt, hub, nil, nil)
+}
+
+// newFixtureCtl is newFixture with another ACD (nil: f.agents) and the
+// listening of the supervisor console.
+func newFixtureCtl(t *testing.T, rt webui.Realtime, hub *eventlog.Hub, ctl ccd.AgentControl, spy webui.Spy) *fixture {
 	f := &fixture{t: t, clock: apitest.NewClock(), agents: apitest.NewFakeAgents()}
 	f.srv = api.NewServer(nil, nil, api.Options{Token: apitest.IntegrationToken, Now: f.clock.Now})
-	agents := f.srv.MountAgents(f.agents, api.AgentAuth{Passwords: map[string]string{"1001": agentPW}, TokenTTL: time.Hour})
+	if ctl == nil {
+		ctl = f.agents
+	}
+	agents := f.srv.MountAgents(ctl, api.AgentAuth{Passwords: map[string]string{"1001": agentPW}, TokenTTL: time.Hour})
 	hash := func(pw string) string {
 		h, err := webui.HashPasswordCost(pw, 4)
 		if err != nil {
@@ -86,10 +95,10 @@ func newFixture(t *testing.T, rt webui.Realtime, hub *eventlog.Hub) *fixture {
 		return h
 	}
 	st := &memStore{sessions: map[string]store.UISession{}, users: map[string]store.UIUser{
-		"sue": {Username: "sue", Role: "supervisor", PasswordHash: hash(supervisorPW)},
+		"sue": {Username: "sue", Role: "supervisor", PasswordHash: hash(supervisorPW), Endpoint: "PJSIP/2000"},
 		"ada": {Username: "ada", Role: "admin", PasswordHash: hash(adminPW)},
 	}}
-	f.ui = webui.Mount(f.srv, webui.Options{Store: st, Agents: agents, Realtime: rt, Hub: hub, Now: f.clock.Now,
+	f.ui = webui.Mount(f.srv, webui.Options{Store: st, Agents: agents, Realtime: rt, Hub: hub, Now: f.clock.Now, Spy: spy,
 		SessionTTL: time.Hour, Refresh: time.Hour,
 		Emit: func(ev eventlog.Event) error {
 			f.mu.Lock()
@@ -162,8 +171,8 @@ func TestLoginEachRoleAndLogout(t *testing.T) {
 	f := newFixture(t, nil, nil)
 	for _, c := range []struct{ user, pw, kind, views string }{
 		{"1001", agentPW, "agent", "[agent]"},
-		{"sue", supervisorPW, "supervisor", "[wallboard supervisor]"},
-		{"ada", adminPW, "admin", "[wallboard supervisor admin]"},
+		{"sue", supervisorPW, "supervisor", "[wallboard supervisor reports]"},
+		{"ada", adminPW, "admin", "[wallboard supervisor reports admin]"},
 	} {
 		s := f.mustLogin(c.user, c.pw)
 		if !s.cookie.HttpOnly || s.cookie.SameSite != http.SameSiteStrictMode || s.cookie.Path != "/" {
@@ -361,6 +370,10 @@ type streamed struct {
 	Agents []struct {
 		ID string `json:"id"`
 	} `json:"agents"`
+	Calls []struct {
+		ID       string `json:"id"`
+		Priority int    `json:"priority"`
+	} `json:"calls"`
 }
 
 // The live stream sends a snapshot at once and another as soon as the

@@ -43,6 +43,10 @@ import (
 //   - Record answers 201 with state "queued", then RecordingStarted and,
 //     on stop, hangup or bridge destruction, RecordingFinished (and a
 //     stored recording).
+//   - Snoop creates an Up channel Snoop/<target>-<8 hex digits> at
+//     s@default that enters Stasis with its arguments, and leaves Stasis
+//     and is destroyed when its target hangs up (the application gets
+//     StasisEnd, no ChannelHangupRequest nor ChannelDestroyed).
 //   - Errors are {"message": ...} with Asterisk's statuses: 404 for
 //     unknown resources, 409 for a channel not in Stasis or a reused id,
 //     412 for a channel in the wrong state, 422 for a bridge operation on
@@ -66,6 +70,7 @@ type Sim struct {
 	uidSeq     int
 	epoch      int64
 	chanSeq    int
+	snoopSeq   int // names the snoop channels, as Asterisk's own counter
 	channels   map[string]*simChan
 	bridges    map[string]*simBridge
 	playbacks  map[string]*simPlayback
@@ -125,6 +130,8 @@ type simChan struct {
 	mute       string
 	orig       *origination // set while an originated channel is dialing
 	originated string       // app given to originate, if any
+	snoops     *simChan     // the channel a snoop channel spies on or whispers to
+	snoopDirs  [2]string    // ... its spy and whisper directions
 	gone       bool
 }
 
@@ -608,6 +615,32 @@ func (s *Sim) hangup(c *simChan, cause, requestCause int, soft bool) {
 		s.leaveStasis(x)
 		s.emit(&ari.ChannelDestroyed{Timestamp: now(), Cause: cause, CauseTxt: CauseText(cause), Channel: x.snapshot()})
 		delete(s.channels, x.snap.ID)
+	}
+	for _, x := range pair {
+		s.endSnoops(x)
+	}
+}
+
+// endSnoops ends the snoop channels of a channel that is gone: in Asterisk
+// their audiohooks stop and the snoop channel leaves Stasis and is
+// destroyed, with no hangup request.
+func (s *Sim) endSnoops(target *simChan) {
+	var snoops []*simChan
+	for _, c := range s.channels {
+		if c.snoops == target && !c.gone {
+			snoops = append(snoops, c)
+		}
+	}
+	slices.SortFunc(snoops, func(a, b *simChan) int { return a.n - b.n })
+	for _, c := range snoops {
+		c.gone = true
+		if c.bridge != nil {
+			s.leaveBridge(c)
+		}
+		s.stopMediaOf(ari.KindChannel + ":" + c.snap.ID)
+		s.leaveStasis(c)
+		s.emit(&ari.ChannelDestroyed{Timestamp: now(), Cause: 16, CauseTxt: CauseText(16), Channel: c.snapshot()})
+		delete(s.channels, c.snap.ID)
 	}
 }
 
@@ -1165,6 +1198,17 @@ func (c *SimChannel) inspect(f func(ch *simChan)) bool {
 	}
 	f(ch)
 	return true
+}
+
+// Snooping tells, for a snoop channel, the channel it snoops on and its
+// spy and whisper directions; ok is false for any other channel.
+func (c *SimChannel) Snooping() (target, spy, whisper string, ok bool) {
+	c.inspect(func(ch *simChan) {
+		if ch.snoops != nil {
+			target, spy, whisper, ok = ch.snoops.snap.ID, ch.snoopDirs[0], ch.snoopDirs[1], true
+		}
+	})
+	return target, spy, whisper, ok
 }
 
 // Exists reports whether the channel exists.

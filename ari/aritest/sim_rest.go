@@ -2,6 +2,7 @@ package aritest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -23,6 +24,7 @@ func (e *httpError) Error() string { return strconv.Itoa(e.status) + " " + e.msg
 func errBadRequest(msg string) error    { return &httpError{http.StatusBadRequest, msg} }
 func errNotFound(msg string) error      { return &httpError{http.StatusNotFound, msg} }
 func errConflict(msg string) error      { return &httpError{http.StatusConflict, msg} }
+func errInternal(msg string) error      { return &httpError{http.StatusInternalServerError, msg} }
 func errPrecondition(msg string) error  { return &httpError{http.StatusPreconditionFailed, msg} }
 func errUnprocessable(msg string) error { return &httpError{http.StatusUnprocessableEntity, msg} }
 
@@ -830,11 +832,20 @@ func (s *Sim) snoop(r *req, id, snoopID string) (reply, error) {
 		snoopID = s.uniqueID()
 	}
 	if s.channels[snoopID] != nil {
-		return reply{}, errConflict("Channel with given unique ID already exists")
+		// Asterisk 22 answers a reused snoop id so, not with 409 as for
+		// originate.
+		return reply{}, errInternal("Snoop channel could not be created")
 	}
-	c := s.newChan(snoopID, "Snoop/"+id+"-"+strconv.FormatInt(int64(s.nextSeq()), 16), ari.ChannelStateUp)
-	c.subs[app] = true
-	c.originated = app
+	// Named after the target's unique id and a counter of its own, placed
+	// at s@default like every snoop channel of Asterisk; it ends when its
+	// target does (its audiohooks stop).
+	c := s.newChan(snoopID, fmt.Sprintf("Snoop/%s-%08x", id, s.snoopSeq), ari.ChannelStateUp)
+	s.snoopSeq++
+	c.snap.Dialplan = ari.DialplanCEP{Context: "default", Exten: "s", Priority: 1}
+	c.snoops, c.snoopDirs = target, [2]string{spy, whisper}
+	// The application is not subscribed to the snoop channel beyond
+	// Stasis: after its StasisEnd it hears nothing more of it (no
+	// ChannelDestroyed), unlike an originated channel.
 	var args []string
 	if a := r.get("appArgs"); a != "" {
 		args = strings.Split(a, ",")

@@ -2,6 +2,7 @@ package aritest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -612,4 +613,60 @@ func TestSimApplicationReplaced(t *testing.T) {
 	_, err = s.sim.NewCaller(aritest.CallerOptions{ChannelID: "r"})
 	s.must(err)
 	log2.wait(t, "StasisStart on the new websocket", is("StasisStart", "r;2"))
+}
+
+// Snoop as Asterisk 22 does it (checked against a real one): the snoop
+// channel is Up at s@default, named Snoop/<target>-<8 hex digits>, enters
+// Stasis with its arguments; a reused id is a 500; when the target hangs up
+// the snoop channel leaves Stasis and is destroyed.
+func TestSimSnoop(t *testing.T) {
+	s := newScenario(t)
+	caller, err := s.sim.NewCaller(aritest.CallerOptions{ChannelID: "in-1", Number: "5550000", Args: []string{"sales"}})
+	s.must(err)
+	h := s.c.Channel(caller.ID())
+	if _, err := h.Snoop(s.ctx, ari.SnoopParams{App: "ccd"}); !ari.IsBadRequest(err) {
+		t.Errorf("snoop without direction: %v", err)
+	}
+	if _, err := s.c.Channel("nope").Snoop(s.ctx, ari.SnoopParams{Spy: "both", App: "ccd"}); !ari.IsNotFound(err) {
+		t.Errorf("snoop on a missing channel: %v", err)
+	}
+	sn, err := h.Snoop(s.ctx, ari.SnoopParams{Spy: "both", Whisper: "out", App: "ccd", AppArgs: "spy,x", SnoopID: "snoop-1"})
+	s.must(err)
+	if sn.ID != "snoop-1" || sn.Name != "Snoop/in-1;2-00000000" || sn.State != "Up" ||
+		sn.Dialplan != (ari.DialplanCEP{Context: "default", Exten: "s", Priority: 1, AppName: "Stasis", AppData: "ccd,spy,x"}) {
+		t.Errorf("snoop channel %+v", sn)
+	}
+	ss := s.log.wait(t, "snoop StasisStart", is("StasisStart", "snoop-1")).(*ari.StasisStart)
+	if !slices.Equal(ss.Args, []string{"spy", "x"}) {
+		t.Errorf("args %v", ss.Args)
+	}
+	if _, err := h.Snoop(s.ctx, ari.SnoopParams{Spy: "in", App: "ccd", SnoopID: "snoop-1"}); !isStatus(err, 500) {
+		t.Errorf("reused snoop id: %v", err)
+	}
+	sn2, err := h.Snoop(s.ctx, ari.SnoopParams{Whisper: "both", App: "ccd"})
+	s.must(err)
+	if sn2.Name != "Snoop/in-1;2-00000001" {
+		t.Errorf("second snoop %s", sn2.Name)
+	}
+	s.must(caller.Hangup(16))
+	s.log.wait(t, "snoop StasisEnd", is("StasisEnd", "snoop-1"))
+	s.log.wait(t, "second snoop StasisEnd", is("StasisEnd", sn2.ID))
+	if s.sim.Channel("snoop-1").Exists() || s.sim.Channel(sn2.ID).Exists() {
+		t.Error("a snoop channel outlived its target")
+	}
+	// As in Asterisk, the application is not subscribed to a snoop channel
+	// beyond Stasis: no ChannelDestroyed follows its StasisEnd.
+	_, err = s.sim.NewCaller(aritest.CallerOptions{ChannelID: "in-2", Number: "5550001"})
+	s.must(err)
+	s.log.wait(t, "a later event", is("StasisStart", "in-2;2"))
+	for _, ev := range s.log.all() {
+		if d, ok := ev.(*ari.ChannelDestroyed); ok && strings.HasPrefix(d.Channel.Name, "Snoop/") {
+			t.Errorf("ChannelDestroyed of %s reached the application", d.Channel.ID)
+		}
+	}
+}
+
+func isStatus(err error, code int) bool {
+	var e *ari.Error
+	return errors.As(err, &e) && e.StatusCode == code
 }

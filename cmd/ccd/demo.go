@@ -40,6 +40,7 @@ func userAddFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
 	configPath := configFlag(fs)
 	name := fs.String("name", "", "user name")
 	role := fs.String("role", "", "supervisor or admin")
+	endpoint := fs.String("endpoint", "", "the user's phone for listening to agents' calls (PJSIP/2000)")
 	return func(stdout, stderr io.Writer) int {
 		s, ok := load(*configPath, false, stderr)
 		if !ok {
@@ -52,7 +53,7 @@ func userAddFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
 		}
 		ctx, stop := signalContext()
 		defer stop()
-		if err := daemon.AddUser(ctx, s.cfg, s.log, *name, *role, password); err != nil {
+		if err := daemon.AddUser(ctx, s.cfg, s.log, *name, *role, password, *endpoint); err != nil {
 			fmt.Fprintln(stderr, "ccd user add:", err)
 			return exitError
 		}

@@ -59,7 +59,7 @@ var commands = []command{
 	{name: "config import", args: "[-config FILE]", summary: "replace the live configuration in the database (queues, agents, groups, routes, activities) by the file's", flags: configImportFlags},
 	{name: "stats rebuild", args: "-from DATE [-to DATE] [-config FILE]", summary: "recompute the statistics of a range from the event log", flags: rebuildFlags},
 	{name: "demo", args: "[-listen ADDR] [-calls N] [-agents N]", summary: "run ccd against a simulated Asterisk with simulated callers and agents, and a throwaway database", flags: demoFlags},
-	{name: "user add", args: "-name NAME -role supervisor|admin [-config FILE]", summary: "create a supervisor or administrator of the web interface (password from stdin, or generated and printed)", flags: userAddFlags},
+	{name: "user add", args: "-name NAME -role supervisor|admin [-endpoint PJSIP/2000] [-config FILE]", summary: "create a supervisor or administrator of the web interface (password from stdin, or generated and printed)", flags: userAddFlags},
 	{name: "version", summary: "print the version (also: ccd --version)", flags: func(*flag.FlagSet) func(io.Writer, io.Writer) int {
 		return func(out, _ io.Writer) int { fmt.Fprintln(out, "ccd", version); return exitOK }
 	}},

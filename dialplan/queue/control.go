@@ -119,7 +119,27 @@ func (a *App) Hold(ctx context.Context, callID string, on bool) error {
 	})
 }
 
+// MoveWaiting implements ccd.WaitingCallControl: a waiting call to
+// another queue, or rung at one agent (toAgent).
+func (a *App) MoveWaiting(ctx context.Context, callID, toQueue, toAgent string) error {
+	if (toQueue == "") == (toAgent == "") {
+		return &ccd.Error{Code: ccd.EINVALID, Field: "queue", Message: "give exactly one of queue, agent"}
+	}
+	return a.asteriskRequest(ctx, func() error {
+		if toAgent != "" {
+			return a.engine.OfferTo(a.now(), callID, toAgent)
+		}
+		return a.engine.MoveWaiting(a.now(), callID, toQueue)
+	})
+}
+
+// SetPriority implements ccd.WaitingCallControl.
+func (a *App) SetPriority(ctx context.Context, callID string, priority int) error {
+	return a.request(ctx, func() error { return a.engine.SetPriority(a.now(), callID, priority) })
+}
+
 var (
-	_ ccd.AgentControl = (*App)(nil)
-	_ ccd.CallControl  = (*App)(nil)
+	_ ccd.AgentControl       = (*App)(nil)
+	_ ccd.CallControl        = (*App)(nil)
+	_ ccd.WaitingCallControl = (*App)(nil)
 )

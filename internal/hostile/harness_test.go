@@ -176,7 +176,7 @@ func newHarness(t *testing.T) *harness {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := db.PutUIUser(context.Background(), store.UIUser{Username: user, Role: "supervisor", PasswordHash: hash}); err != nil {
+		if err := db.PutUIUser(context.Background(), store.UIUser{Username: user, Role: "supervisor", PasswordHash: hash, Endpoint: "PJSIP/1990"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1015,7 +1015,7 @@ func webUI() []variant {
 	logout := session("POST /ui/logout", uiSupervisor)
 	logout.uiUser, logout.body = uiLeaver, inForm
 	both := []caller{uiSupervisor, uiAgent}
-	return []variant{
+	return append([]variant{
 		page("GET /", false), page("GET /ui", false), page("GET /ui/", true),
 		page("GET /ui/assets/:file", true, pathParam("file", "app.js", never)),
 		page("GET /ui/assets/vendor/:file", true, pathParam("file", "jssip.min.js", never)),
@@ -1027,5 +1027,38 @@ func webUI() []variant {
 		act("ready", agentPause, both, nil),
 		act("not_ready", agentPause, both, nil, formField("activity", "lunch", cleanText)),
 		act("logout", agentLogout, both, nil),
+	}, supervision()...)
+}
+
+// supervision is the supervisor console's actions on calls and the
+// reports' reads: a supervisor listens to an agent who is not on a call
+// (409), acts on the test call, which is connected, not waiting (409),
+// reads a statistics table and the recordings through the session.
+func supervision() []variant {
+	session := func(route string, callers []caller, refused []caller, params ...param) variant {
+		v := variant{route: route, params: params, callers: callers, refused: append([]caller{anonymous, integration}, refused...),
+			agent: agentPause, errors: jsonError, strict: true}
+		if strings.HasPrefix(route, "POST") {
+			v.body = inForm
+		}
+		return v
+	}
+	sup, agentOnly := []caller{uiSupervisor}, []caller{uiAgent}
+	return []variant{
+		session("POST /ui/agents/:id/spy", sup, agentOnly, pathParam("id", agentPause, never, "agent"),
+			formField("mode", "listen", never), optional(formField("endpoint", "", never))),
+		session("POST /ui/calls/:id/transfer", sup, agentOnly, pathParam("id", callIDPlaceholder, never, "call"),
+			formField("queue", "support", never)),
+		session("POST /ui/calls/:id/priority", sup, agentOnly, pathParam("id", callIDPlaceholder, never, "call"),
+			formField("priority", "3", never)),
+		session("GET /ui/campaigns", sup, agentOnly),
+		session("GET /ui/stats/:table", sup, agentOnly, pathParam("table", "callsstat", never),
+			// A queue or agent the admin routes created earlier in the run
+			// (an item id) has a code and reads its (empty) history.
+			query("from", "2026-03-10", never), optional(query("to", "2026-03-11", never)),
+			query("queue", "", itemID), query("agent", "", itemID), query("dnis", "", cleanText),
+			query("format", "", never), query("limit", "", positiveInt)),
+		session("GET /ui/recordings", sup, nil, query("callid", recordedCall, positiveInt)),
+		session("GET /ui/recordings/:callid/file", sup, agentOnly, pathParam("callid", recordedCall, never, "call")),
 	}
 }

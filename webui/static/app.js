@@ -1,6 +1,10 @@
 // ccd web interface: one page, three views (wallboard, supervisor console,
-// agent console) fed by one server-sent event stream. Every text from the
-// server goes in with textContent, never as HTML.
+// agent console, reports) fed by one server-sent event stream. Every text
+// from the server goes in with textContent, never as HTML. The supervisor's
+// call actions and the reports are modules of their own.
+
+import { spyControls, updateSpyControls, renderCallGrids } from "./supervise.js";
+import { renderReports, resetReports } from "./reports.js";
 
 const stateNames = {
   logged_out: "Logged out", ready: "Ready", not_ready: "Not ready", ringing: "Ringing",
@@ -14,9 +18,9 @@ let last = null;      // newest snapshot, with receivedAt
 let timer = null;
 let agentExtras = null; // agent.js: call profile, transfer, hold, callbacks, softphone
 
-const $ = (id) => document.getElementById(id);
+export const $ = (id) => document.getElementById(id);
 
-function el(tag, attrs = {}, ...children) {
+export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "text") e.textContent = v;
@@ -27,7 +31,7 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
-function clock(seconds) {
+export function clock(seconds) {
   seconds = Math.max(0, Math.floor(seconds));
   const h = Math.floor(seconds / 3600), m = Math.floor(seconds / 60) % 60, s = seconds % 60;
   const mm = h ? String(m).padStart(2, "0") : String(m);
@@ -38,7 +42,7 @@ function clock(seconds) {
 // between snapshots.
 const elapsed = () => (last ? (Date.now() - last.receivedAt) / 1000 : 0);
 
-async function post(path, fields = {}) {
+export async function post(path, fields = {}) {
   const body = new URLSearchParams(fields);
   const headers = { "Content-Type": "application/x-www-form-urlencoded" };
   if (session) headers["X-CSRF-Token"] = session.csrf;
@@ -103,6 +107,7 @@ function render() {
   if (view === "wallboard") renderWallboard();
   if (view === "supervisor") renderSupervisor();
   if (view === "agent") renderAgent();
+  if (view === "reports") renderReports(last, session);
 }
 
 function tile(id, label, value, level = "", cls = "") {
@@ -207,7 +212,8 @@ function renderSupervisor() {
           sel,
           el("button", { type: "button", "data-action": "not_ready", "aria-label": "Force " + label + " not ready", text: "Not ready",
             onclick: () => supervisorAction(a.id, "not_ready", { activity: sel.value }) }),
-          el("button", { type: "button", class: "quiet", "data-action": "logout", "aria-label": "Log " + label + " out", text: "Log out", onclick: () => supervisorAction(a.id, "logout") }))));
+          el("button", { type: "button", class: "quiet", "data-action": "logout", "aria-label": "Log " + label + " out", text: "Log out", onclick: () => supervisorAction(a.id, "logout") }),
+          spyControls(a.id, label))));
       body.append(r);
     }
     const f = (n) => r.querySelector(`[data-field="${n}"]`);
@@ -222,8 +228,10 @@ function renderSupervisor() {
     r.querySelector('[data-action="ready"]').disabled = out || a.state === "ready";
     r.querySelector('[data-action="not_ready"]').disabled = out;
     r.querySelector('[data-action="logout"]').disabled = out;
+    updateSpyControls(r, a);
   }
   for (const [id, r] of rows) if (!seen.has(id)) r.remove();
+  renderCallGrids(last);
 }
 
 async function agentAction(action, fields = {}) {
@@ -287,6 +295,7 @@ function signedOut(message = "") {
   stream = null;
   clearInterval(timer);
   $("sv-agents").replaceChildren();
+  resetReports();
   $("login-error").textContent = message;
   history.replaceState(null, "", location.pathname);
   show();
