@@ -577,7 +577,7 @@ func TestEmployeeWebhooksOnAsterisk(t *testing.T) {
 	e.waitEvent(t, "call.ended", caller, 30*time.Second)
 	is := func(fs map[string]string) bool { return fs["UniqueCallId"] == caller }
 	ring := rcv.find(t, "ringing", is)
-	if ring["EmployeeLocalNumber"] != "1001" || ring["ANumber"] != "5551234" || ring["Calledphone"] != "5551234" || ring["AccountId"] != "4711" || ring["TimeStamp"] == "" {
+	if ring["EmployeeLocalNumber"] != "1001" || ring["ANumber"] != "5551234" || ring["Calledphone"] != "1001" || ring["AccountId"] != "4711" || ring["TimeStamp"] == "" {
 		t.Errorf("ringing of the ACD call: %v", ring)
 	}
 	if a := rcv.find(t, "answered", is); a["EmployeeLocalNumber"] != "1001" || a["ANumber"] != "5551234" {
@@ -602,10 +602,14 @@ func TestEmployeeWebhooksOnAsterisk(t *testing.T) {
 		t.Errorf("outgoing of the direct call: %v", out)
 	}
 	same := func(fs map[string]string) bool { return fs["UniqueCallId"] == direct }
-	if r := rcv.find(t, "ringing", same); r["EmployeeLocalNumber"] != "1002" || r["ANumber"] != "2001" {
+	// Calledphone is the local number of the employee's phone (the seed's
+	// words), the phone that rang.
+	if r := rcv.find(t, "ringing", same); r["EmployeeLocalNumber"] != "1002" || r["ANumber"] != "2001" || r["Calledphone"] != "1002" {
 		t.Errorf("ringing of the direct call: %v", r)
 	}
-	if a := rcv.find(t, "answered", same); a["EmployeeLocalNumber"] != "1002" {
+	// (The originate that made 2001's phone ring is a call of its own.)
+	answeredBy1002 := func(fs map[string]string) bool { return same(fs) && fs["EmployeeLocalNumber"] == "1002" }
+	if a := rcv.find(t, "answered", answeredBy1002); a["ANumber"] != "2001" {
 		t.Errorf("answered of the direct call: %v", a)
 	}
 	if end := rcv.find(t, "ended", same); end["Duration"] == "" || end["Transfer"] != "false" {
