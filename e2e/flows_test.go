@@ -232,9 +232,16 @@ func TestFlowMenuDTMF(t *testing.T) {
 	if r := rows[silent]; endType(r) != acd.EndInIVR || r["router_flow"] != "menu" || r["agent_id"] != nil {
 		t.Errorf("silent call %s should have ended in the flow (108): %v", silent, r)
 	}
-	// Where each call left the menu, from the event log.
-	e.waitEventWhere(t, "flow.node_entered", nested, 5*time.Second, func(p map[string]any) bool { return p["node"] == "sub" })
-	e.waitEventWhere(t, "flow.node_entered", silent, 5*time.Second, func(p map[string]any) bool { return p["node"] == "bye" })
+	// How each call left the menus, from the event log: the keys pressed,
+	// the second invalid key, the second timeout.
+	for _, left := range []struct{ call, node, reason, to string }{
+		{key1, "main", "key 1", "queue:sales"}, {nested, "main", "key 2", "sub"}, {nested, "sub", "key 3", "queue:sales"},
+		{invalid, "main", "invalid", "queue:sales"}, {silent, "main", "timeout", "bye"},
+	} {
+		e.waitEventWhere(t, "flow.node_left", left.call, 5*time.Second, func(p map[string]any) bool {
+			return p["node"] == left.node && p["reason"] == left.reason && p["to"] == left.to
+		})
+	}
 
 	router := e.waitRouter(t, ctx, "menu", func(r map[string]map[string]int) bool {
 		return r[""]["offered"] == 4 && r["bye"]["offered"] == 1 && r["sub"]["answered"] == 1
