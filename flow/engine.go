@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -569,7 +570,8 @@ func (c *Call) identified(env Env) {
 	c.seq++
 	c.phase = requesting
 	c.emit(Action{Kind: ActHTTP, ID: c.seq, Request: &Request{
-		Method: "POST", URL: m.URL, Body: "idContact=" + id, ContentType: "text/plain",
+		// A form, as OMniLeads posts it: CRMs read idContact as a form field.
+		Method: "POST", URL: m.URL, Body: url.Values{"idContact": {id}}.Encode(), ContentType: "application/x-www-form-urlencoded",
 		UserAgent: "OMniLeads", Timeout: orDefault(m.Wait, 3*time.Second)}})
 }
 

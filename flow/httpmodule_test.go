@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -219,5 +220,27 @@ func TestFetcherRefusesAnotherHost(t *testing.T) {
 	r := NewFetcher().Do(context.Background(), "http://crm.local/x?i=[input]", &Request{Method: "GET", URL: "http://169.254.169.254/x?i=1"})
 	if r.Err == nil || !strings.Contains(r.Err.Error(), "refused") {
 		t.Fatalf("a request to another host was not refused: %+v", r)
+	}
+}
+
+// The identification's POST is a form, as OMniLeads sends it: a CRM that
+// reads idContact as a form field (PHP's $_POST, Go's ParseForm) finds it.
+func TestIdentificationPostsAForm(t *testing.T) {
+	var got, agent string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		got, agent = r.PostForm.Get("idContact"), r.UserAgent()
+		fmt.Fprintf(w, `{"status":"ok","destination":%q}`, fmt.Sprint(got == "1234"))
+	}))
+	defer srv.Close()
+	fl := identifyFlow("bool")
+	fl.Nodes[0].Identify.URL = srv.URL + "/identify"
+	k := start(t, compile(t, fl, Refs{}), Env{}, nil)
+	k.press("1234")
+	req := k.request
+	k.request = nil
+	k.feed(Input{Kind: InHTTP, ID: req.ID, HTTP: NewFetcher().Do(context.Background(), fl.Nodes[0].Identify.URL, req.Request)})
+	if end := k.ended(); end != "queue:gold" || got != "1234" || agent != "OMniLeads" {
+		t.Fatalf("ended at %s; the CRM read idContact %q from User-Agent %q", end, got, agent)
 	}
 }
