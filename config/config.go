@@ -47,6 +47,8 @@ type Config struct {
 	Recordings Recordings `yaml:"recordings"`
 	// Callbacks: call-me-back (config/callbacks.go).
 	Callbacks Callbacks `yaml:"callbacks"`
+	// ClickToCall: calls started over the API (config/clicktocall.go).
+	ClickToCall ClickToCall `yaml:"click_to_call"`
 	// Roles are the parts this instance runs (config/roles.go); empty:
 	// all of them.
 	Roles []string `yaml:"roles"`
@@ -185,21 +187,22 @@ const (
 // purpose: ccd has no default credentials.
 func Default() Config {
 	return Config{
-		Listen:     "127.0.0.1:8080",
-		StateDir:   DefaultStateDir(),
-		Log:        Log{Level: "info", Format: "text"},
-		Database:   Database{MaxOpenConns: 10},
-		ARI:        ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
-		AMI:        AMI{Addr: "127.0.0.1:5038"},
-		PBX:        PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
-		EventLog:   EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
-		ACD:        ACD{RecordingName: "{date}-{queue}-{callid}"},
-		API:        defaultAPI(),
-		Stats:      Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
-		Webhooks:   defaultWebhooks(),
-		SQLHooks:   defaultSQLHooks(),
-		Recordings: DefaultRecordings(),
-		Callbacks:  DefaultCallbacks(),
+		Listen:      "127.0.0.1:8080",
+		StateDir:    DefaultStateDir(),
+		Log:         Log{Level: "info", Format: "text"},
+		Database:    Database{MaxOpenConns: 10},
+		ARI:         ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
+		AMI:         AMI{Addr: "127.0.0.1:5038"},
+		PBX:         PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
+		EventLog:    EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
+		ACD:         ACD{RecordingName: "{date}-{queue}-{callid}"},
+		API:         defaultAPI(),
+		Stats:       Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
+		Webhooks:    defaultWebhooks(),
+		SQLHooks:    defaultSQLHooks(),
+		Recordings:  DefaultRecordings(),
+		Callbacks:   DefaultCallbacks(),
+		ClickToCall: DefaultClickToCall(),
 	}
 }
 
@@ -385,6 +388,7 @@ func (c *Config) Validate() error {
 	c.ACD.validate(bad)
 	c.Recordings.validate(bad)
 	c.Callbacks.validate(bad)
+	c.ClickToCall.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

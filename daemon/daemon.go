@@ -57,6 +57,7 @@ var components = []struct {
 	{config.RoleACD, newACDElection},       // one ACD per database (an advisory lock)
 	{config.RoleACD, newACD},               // ARI, the Stasis dispatcher, the inbound router, the queue application
 	{"", newLiveConfig},                    // the live configuration, from the database, followed across instances
+	{config.RoleACD, newClickToCall},       // click-to-call: its Stasis application and the interfaces that start calls
 	{config.RoleObserver, newObserver},     // the AMI observer
 	{config.RoleStats, newStatsAggregator}, // the live statistics and the BI role
 	{"", newSQLHooks},                      // the customer's SQL hooks (agent login, call start/end, logout)
@@ -77,12 +78,13 @@ type wiring struct {
 	ln         net.Listener    // taken before anything starts; the HTTP server serves on it
 	controlled *pbx.Controlled // channels ccd's Stasis application drives, which the observer leaves alone
 
-	db       *databaseLink
-	events   *eventLog
-	election *acdElection
-	acd      *acdApp
-	live     *liveConfig
-	sqlHooks *sqlHooks // nil before its Start
+	db          *databaseLink
+	events      *eventLog
+	election    *acdElection
+	acd         *acdApp
+	live        *liveConfig
+	sqlHooks    *sqlHooks // nil before its Start
+	clickToCall *clickToCall
 
 	mu     sync.Mutex
 	checks []api.Check // also watched by announceReady
