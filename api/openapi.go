@@ -111,6 +111,7 @@ func operations() []operation {
 			operation{method: "POST", path: path, tag: "flexfone", auth: "flexfone", query: []string{"account", "hash", "state", "localnumber"},
 				summary: "Flexfone: set a variable call flow active (state=true) or inactive (state=false)"})
 	}
+	ops = append(ops, clickToCallOperations()...)
 	for _, op := range []string{"asterisk_login", "asterisk_logout", "asterisk_pause", "asterisk_unpause"} {
 		body := map[string][]string{"asterisk_login": {"agent", "endpoint"}, "asterisk_pause": {"agent", "pause_id"}}[op]
 		if body == nil {
@@ -277,4 +278,26 @@ func (s *Server) MountOpenAPI() {
 		once.Do(func() { doc = OpenAPI() })
 		return c.JSON(http.StatusOK, doc)
 	})
+}
+
+// clickToCallOperations are the routes that start calls, and Flexfone's
+// employee directory beside them.
+func clickToCallOperations() []operation {
+	ops := []operation{
+		{method: "POST", path: "/api/clicktocall", tag: "calls", auth: "bearer", ok: http.StatusCreated,
+			body:    []string{"order", "agent", "phone", "number", "queue", "to_queue"},
+			summary: "click-to-call: agent_first (the agent's phone, then number) or customer_first (number, then phone or to_queue); an agent calls only as itself"},
+		{method: "POST", path: "/api/flexfone/MakeCall", tag: "flexfone", body: []string{"Callee", "Device", "Username", "Password"},
+			summary: "Flexfone MakeCall: the employee's phone (Device, \"\" for all of them), then Callee; JSON or XML, answered in XML by Accept"},
+	}
+	for _, slash := range []string{"", "/"} {
+		ops = append(ops, operation{method: "POST", path: "/api/v1/makeCall" + slash, tag: "omnileads", auth: "bearer",
+			body:    []string{"idExternalSystem", "idAgent", "idContact", "idCampaign", "phone"},
+			summary: "OMniLeads click-to-call: the agent's phone, then phone, with the campaign's (queue's) caller ID; {status, errors}"})
+	}
+	for _, path := range []string{"/api/flexfone/employee", "/api/flexfone/employee/:localnumber"} {
+		ops = append(ops, operation{method: "GET", path: path, tag: "flexfone", auth: "flexfone", query: []string{"account", "hash"},
+			summary: "Flexfone employees (ccd's agents): Localnumber, Name, Description, Email, Phonenumbers, Phones, Info, Department (JSON, or XML by Content-Type/Accept)"})
+	}
+	return ops
 }

@@ -89,8 +89,22 @@ func readCall(c echo.Context, req *Call, maxBody int64) error {
 		}
 		return nil
 	}
-	if err := json.Unmarshal(body, req); err != nil {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
 		return ccd.Invalid("body", `want JSON {"Callee", "Device", "Username", "Password"} or XML <Call>`)
+	}
+	for name, dst := range map[string]*string{"Callee": &req.Callee, "Username": &req.Username, "Password": &req.Password} {
+		if raw, ok := fields[name]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return ccd.Invalid(name, "want a string")
+			}
+		}
+	}
+	if raw, ok := fields["Device"]; ok && string(raw) != "null" {
+		req.Device = new(string)
+		if err := json.Unmarshal(raw, req.Device); err != nil {
+			return ccd.Invalid("Device", "want a string, \"\" for the employee's phones")
+		}
 	}
 	return nil
 }
