@@ -49,6 +49,8 @@ type Config struct {
 	Callbacks Callbacks `yaml:"callbacks"`
 	// ClickToCall: calls started over the API (config/clicktocall.go).
 	ClickToCall ClickToCall `yaml:"click_to_call"`
+	// ExternalSites: CRM interactions per call (config/extsites.go).
+	ExternalSites ExternalSites `yaml:"external_sites"`
 	// Roles are the parts this instance runs (config/roles.go); empty:
 	// all of them.
 	Roles []string `yaml:"roles"`
@@ -187,22 +189,23 @@ const (
 // purpose: ccd has no default credentials.
 func Default() Config {
 	return Config{
-		Listen:      "127.0.0.1:8080",
-		StateDir:    DefaultStateDir(),
-		Log:         Log{Level: "info", Format: "text"},
-		Database:    Database{MaxOpenConns: 10},
-		ARI:         ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
-		AMI:         AMI{Addr: "127.0.0.1:5038"},
-		PBX:         PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
-		EventLog:    EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
-		ACD:         ACD{RecordingName: "{date}-{queue}-{callid}"},
-		API:         defaultAPI(),
-		Stats:       Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
-		Webhooks:    defaultWebhooks(),
-		SQLHooks:    defaultSQLHooks(),
-		Recordings:  DefaultRecordings(),
-		Callbacks:   DefaultCallbacks(),
-		ClickToCall: DefaultClickToCall(),
+		Listen:        "127.0.0.1:8080",
+		StateDir:      DefaultStateDir(),
+		Log:           Log{Level: "info", Format: "text"},
+		Database:      Database{MaxOpenConns: 10},
+		ARI:           ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
+		AMI:           AMI{Addr: "127.0.0.1:5038"},
+		PBX:           PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
+		EventLog:      EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
+		ACD:           ACD{RecordingName: "{date}-{queue}-{callid}"},
+		API:           defaultAPI(),
+		Stats:         Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
+		Webhooks:      defaultWebhooks(),
+		SQLHooks:      defaultSQLHooks(),
+		Recordings:    DefaultRecordings(),
+		Callbacks:     DefaultCallbacks(),
+		ClickToCall:   DefaultClickToCall(),
+		ExternalSites: ExternalSites{Timeout: 5 * time.Second},
 	}
 }
 
@@ -389,6 +392,7 @@ func (c *Config) Validate() error {
 	c.Recordings.validate(bad)
 	c.Callbacks.validate(bad)
 	c.ClickToCall.validate(bad)
+	c.ExternalSites.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

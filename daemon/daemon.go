@@ -63,6 +63,7 @@ var components = []struct {
 	{"", newSQLHooks},                      // the customer's SQL hooks (agent login, call start/end, logout)
 	{"", newWebhooks},                      // the employee webhooks: admin API, outbox, deliverer
 	{"", newRecordings},                    // recordings: look-up, download, retention
+	{"", newExtSites},                      // CRM external sites: rendered for the desktop, server-side ones sent from the event log
 	{config.RoleAPI, newRESTAPI},           // the REST interfaces
 	{"", newHTTPServer},                    // serves HTTP: health, readiness, metrics and the routes mounted
 }
