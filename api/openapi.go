@@ -290,6 +290,8 @@ func clickToCallOperations() []operation {
 		{method: "POST", path: "/api/flexfone/MakeCall", tag: "flexfone", body: []string{"Callee", "Device", "Username", "Password"},
 			summary: "Flexfone MakeCall: the employee's phone (Device, \"\" for all of them), then Callee; JSON or XML, answered in XML by Accept"},
 	}
+	ops = append(ops, operation{method: "GET", path: "/api/agents/:id/external_sites", tag: "agents", auth: "bearer", query: []string{"call"},
+		summary: "the CRM external sites (agent-clicked and automatic) of a call the agent answered, rendered: site, trigger, method, url, form or json"})
 	for _, slash := range []string{"", "/"} {
 		ops = append(ops, operation{method: "POST", path: "/api/v1/makeCall" + slash, tag: "omnileads", auth: "bearer",
 			body:    []string{"idExternalSystem", "idAgent", "idContact", "idCampaign", "phone"},

@@ -859,6 +859,9 @@ func clickToCall() []variant {
 		return variant{route: route, params: append(append([]param{}, creds...), params...), callers: []caller{optimus},
 			refused: []caller{anonymous, integration, admin}, agent: agentPause, errors: jsonError}
 	}
+	out = append(out, variant{route: "GET /api/agents/:id/external_sites", callers: []caller{integration, agent}, refused: []caller{anonymous},
+		agent: agentOnCall, errors: jsonError, params: []param{pathParam("id", agentOnCall, selfWhenEmpty, "agent"),
+			query("call", callIDPlaceholder, never)}})
 	return append(out, dir("GET /api/flexfone/employee"),
 		dir("GET /api/flexfone/employee/:localnumber", pathParam("localnumber", agentExtension(agentPause), employeeNumber)))
 }
