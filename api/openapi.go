@@ -290,6 +290,10 @@ func clickToCallOperations() []operation {
 		{method: "POST", path: "/api/flexfone/MakeCall", tag: "flexfone", body: []string{"Callee", "Device", "Username", "Password"},
 			summary: "Flexfone MakeCall: the employee's phone (Device, \"\" for all of them), then Callee; JSON or XML, answered in XML by Accept"},
 	}
+	ops = append(ops, operation{method: "GET", path: "/api/admin/external_sites", tag: "admin", auth: "bearer",
+		summary: "the CRM external sites and the queues' parameters"},
+		operation{method: "PUT", path: "/api/admin/external_sites", tag: "admin", auth: "bearer", body: []string{"sites", "queues"},
+			summary: "replace the CRM external sites and the queues' parameters (checked, audited, live)"})
 	ops = append(ops, operation{method: "GET", path: "/api/agents/:id/external_sites", tag: "agents", auth: "bearer", query: []string{"call"},
 		summary: "the CRM external sites (agent-clicked and automatic) of a call the agent answered, rendered: site, trigger, method, url, form or json"})
 	for _, slash := range []string{"", "/"} {

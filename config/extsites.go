@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -16,32 +17,32 @@ import (
 // reach only the addresses webhooks.allow_networks allows beyond the
 // public ones.
 type ExternalSites struct {
-	Sites  []ExternalSite      `yaml:"sites"`
-	Queues []ExternalSiteQueue `yaml:"queues"`
+	Sites  []ExternalSite      `yaml:"sites" json:"sites"`
+	Queues []ExternalSiteQueue `yaml:"queues" json:"queues"`
 	// Timeout bounds each server-side request.
-	Timeout time.Duration `yaml:"timeout"`
+	Timeout time.Duration `yaml:"timeout" json:"-"`
 }
 
 // ExternalSite is one CRM interaction.
 type ExternalSite struct {
-	Name string `yaml:"name"`
+	Name string `yaml:"name" json:"name"`
 	// URL is the address; {1}..{n} are clean-URL holders that parameters
 	// named "{1}".."{n}" fill in.
-	URL string `yaml:"url"`
+	URL string `yaml:"url" json:"url"`
 	// Trigger: "agent" (the agent clicks it on the desktop), "automatic"
 	// (the desktop opens it when the call is connected) or "server" (ccd
 	// sends it when the call is connected).
-	Trigger string `yaml:"trigger"`
+	Trigger string `yaml:"trigger" json:"trigger"`
 	// Method: GET (parameters in the query), POST (a form) or JSON (a
 	// JSON object posted).
-	Method string `yaml:"method"`
+	Method string `yaml:"method" json:"method"`
 }
 
 // ExternalSiteQueue is the site a queue uses and its parameters.
 type ExternalSiteQueue struct {
-	Queue      string              `yaml:"queue"`
-	Site       string              `yaml:"site"`
-	Parameters []ExternalSiteParam `yaml:"parameters"`
+	Queue      string              `yaml:"queue" json:"queue"`
+	Site       string              `yaml:"site" json:"site"`
+	Parameters []ExternalSiteParam `yaml:"parameters" json:"parameters"`
 }
 
 // ExternalSiteParam is one parameter: its Type and Value say where the
@@ -51,9 +52,9 @@ type ExternalSiteQueue struct {
 //	agent: id, name, extension       fixed: Value itself
 //	profile (also contact, dialplan): a call-profile field, by name
 type ExternalSiteParam struct {
-	Type  string `yaml:"type"`
-	Value string `yaml:"value"`
-	Name  string `yaml:"name"`
+	Type  string `yaml:"type" json:"type"`
+	Value string `yaml:"value" json:"value"`
+	Name  string `yaml:"name" json:"name"`
 }
 
 // Site is the site named name.
@@ -74,10 +75,24 @@ var siteParamValues = map[string][]string{
 	"agent":    {"id", "name", "extension"},
 }
 
+// Validate checks sites and queues as the admin API sets them; the
+// errors name the key (sites[0].url).
+func (e *ExternalSites) Validate() error {
+	var errs []error
+	e.validateItems(func(key, format string, args ...any) {
+		errs = append(errs, &Error{Key: strings.TrimPrefix(key, "external_sites."), Problem: fmt.Sprintf(format, args...)})
+	})
+	return errors.Join(errs...)
+}
+
 func (e *ExternalSites) validate(bad func(key, format string, args ...any)) {
 	if e.Timeout < 100*time.Millisecond {
 		bad("external_sites.timeout", "must be at least 100ms, got %s", e.Timeout)
 	}
+	e.validateItems(bad)
+}
+
+func (e *ExternalSites) validateItems(bad func(key, format string, args ...any)) {
 	for i, s := range e.Sites {
 		key := fmt.Sprintf("external_sites.sites[%d]", i)
 		if s.Name == "" {

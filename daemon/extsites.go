@@ -24,6 +24,7 @@ const extSitesConsumer = "external_sites"
 // over REST, and the server-side sites sent from the event log.
 type extSites struct {
 	w      *wiring
+	reg    *extsites.Registry
 	sender *extsites.Sender
 	tasks  tasks
 }
@@ -35,40 +36,38 @@ func (e *extSites) Name() string { return "external sites" }
 func (e *extSites) Start(ctx context.Context) error {
 	w, cfg := e.w, e.w.cfg
 	acd := w.live.mgr.Current
+	policy := webhook.Policy{Allow: cfg.Webhooks.Networks()}
+	log := w.log.With("part", "external_sites")
+	e.reg = extsites.NewRegistry(cfg.ExternalSites, policy, log)
 	if cfg.Runs(config.RoleAPI) {
-		extsites.Mount(w.srv, cfg.ExternalSites, acd, func() extsites.Querier {
+		extsites.Mount(w.srv, e.reg.Current, acd, func() extsites.Querier {
+			if db := w.db.load(); db != nil {
+				return db
+			}
+			return nil
+		})
+		e.reg.MountAdmin(w.srv, func() extsites.Store {
 			if db := w.db.load(); db != nil {
 				return db
 			}
 			return nil
 		})
 	}
-	e.sender = &extsites.Sender{Sites: cfg.ExternalSites, ACD: acd, Policy: webhook.Policy{Allow: cfg.Webhooks.Networks()},
-		Log: w.log.With("part", "external_sites"), Retries: 2, Backoff: time.Second}
+	e.sender = &extsites.Sender{Sites: e.reg.Current, Timeout: cfg.ExternalSites.Timeout, ACD: acd, Policy: policy,
+		Log: log, Retries: 2, Backoff: time.Second}
 	w.m.Counter("ccd_external_sites_sent_total", "Server-side external site requests the CRM acknowledged (2xx).", nil,
 		func() float64 { return float64(e.sender.Sent.Load()) })
 	w.m.Counter("ccd_external_sites_failed_total", "Server-side external site request attempts that failed.", nil,
 		func() float64 { return float64(e.sender.Failed.Load() + e.sender.Refused.Load()) })
-	if !hasServerSite(cfg.ExternalSites) {
-		return nil
-	}
 	e.tasks.goRun(ctx, func(ctx context.Context) {
 		db, ok := w.db.wait(ctx)
 		if !ok {
 			return
 		}
-		e.run(ctx, db, e.sender.Log)
+		e.tasks.goRun(ctx, func(ctx context.Context) { e.reg.Follow(ctx, db, 5*time.Second) })
+		e.run(ctx, db, log)
 	})
 	return nil
-}
-
-func hasServerSite(s config.ExternalSites) bool {
-	for _, site := range s.Sites {
-		if site.Trigger == "server" {
-			return true
-		}
-	}
-	return false
 }
 
 // run follows the event log from where the consumer stopped; a consumer

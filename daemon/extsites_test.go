@@ -39,6 +39,7 @@ func TestExternalSites(t *testing.T) {
 		{Queue: "support", Site: "push", Parameters: []config.ExternalSiteParam{{Type: "call", Value: "call_id", Name: "callid"},
 			{Type: "agent", Value: "id", Name: "agent"}, {Type: "call", Value: "telephone", Name: "tel"}}},
 	}
+	h.cfg.API.AdminToken = adminToken
 	h.start()
 	if code := h.post("/api/agents/a1/login"); code != http.StatusOK {
 		t.Fatalf("login: %d", code)
@@ -64,6 +65,36 @@ func TestExternalSites(t *testing.T) {
 	}
 	if code, body := h.sendAs(token, "GET", "/api/agents/a1/external_sites?call=nosuch", ""); code != http.StatusNotFound {
 		t.Errorf("unknown call: %d %s", code, body)
+	}
+	// The admin API changes the sites at once, audited; a bad set is
+	// refused naming the key.
+	code, body = h.admin("PUT", "/api/admin/external_sites", `{"sites": [{"name": "desk", "url": "https://crm2.example/c", "trigger": "agent", "method": "GET"},
+		{"name": "push", "url": "`+crm.URL+`/calls", "trigger": "server", "method": "JSON"}],
+		"queues": [{"queue": "sales", "site": "desk", "parameters": [{"type": "call", "value": "call_id", "name": "id"}]},
+		{"queue": "support", "site": "push", "parameters": [{"type": "call", "value": "call_id", "name": "callid"},
+			{"type": "agent", "value": "id", "name": "agent"}, {"type": "call", "value": "telephone", "name": "tel"}]}]}`)
+	if code != http.StatusOK {
+		t.Fatalf("PUT external sites: %d %s", code, body)
+	}
+	_, body = h.sendAs(token, "GET", "/api/agents/a1/external_sites?call=c1", "")
+	if err := json.Unmarshal([]byte(body), &sites); err != nil || len(sites) != 1 || sites[0].URL != "https://crm2.example/c?id=c1" || sites[0].Trigger != "agent" {
+		t.Errorf("after the change: %s", body)
+	}
+	if n := h.count("config.changed"); n < 1 {
+		t.Errorf("the change was not audited")
+	}
+	for _, bad := range []struct{ body, field string }{
+		{`{"sites": [{"name": "x", "url": "ftp://crm", "trigger": "agent", "method": "GET"}]}`, "sites[0].url"},
+		{`{"sites": [{"name": "x", "url": "https://crm/{1}", "trigger": "agent", "method": "GET"}], "queues": [{"queue": "sales", "site": "x"}]}`, "queues[0].parameters"},
+		{`{"sites": [{"name": "x", "url": "https://crm", "trigger": "server", "method": "PUT"}]}`, "sites[0].method"},
+		{`{"sites": [{"name": "x", "url": "http://169.254.169.254/latest", "trigger": "server", "method": "GET"}]}`, "sites[0].url"},
+	} {
+		code, body := h.admin("PUT", "/api/admin/external_sites", bad.body)
+		var e struct{ Error struct{ Field string } }
+		_ = json.Unmarshal([]byte(body), &e)
+		if code != http.StatusBadRequest || e.Error.Field != bad.field {
+			t.Errorf("%s: %d %s, want 400 naming %s", bad.body, code, body, bad.field)
+		}
 	}
 	if err := h.ari.Channel("c1").Hangup(16); err != nil {
 		t.Fatal(err)

@@ -76,16 +76,15 @@ func TestSenderSSRFPolicy(t *testing.T) {
 		got <- r.Method + " " + r.Header.Get("Content-Type") + " " + string(b)
 	}))
 	defer srv.Close()
-	sites := config.ExternalSites{Timeout: time.Second}
 	r := extsites.Rendered{Site: "s", Method: "JSON", URL: srv.URL + "/hook", JSON: map[string]string{"call": "c1"}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	closed := &extsites.Sender{Sites: sites, Log: log}
+	closed := &extsites.Sender{Timeout: time.Second, Log: log}
 	closed.Deliver(context.Background(), r, "c1")
 	if closed.Refused.Load() != 1 || len(got) != 0 {
 		t.Fatalf("a loopback receiver was not refused: refused %d, received %d", closed.Refused.Load(), len(got))
 	}
-	open := &extsites.Sender{Sites: sites, Log: log, Policy: webhook.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}}
+	open := &extsites.Sender{Timeout: time.Second, Log: log, Policy: webhook.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}}
 	open.Deliver(context.Background(), r, "c1")
 	if open.Sent.Load() != 1 {
 		t.Fatalf("not sent: failed %d", open.Failed.Load())

@@ -23,7 +23,7 @@ import (
 // Mount adds GET /api/agents/:id/external_sites?call=<call id>: the
 // agent-clicked and automatic sites of a call the agent answered,
 // rendered for its desktop. An agent reads its own calls only.
-func Mount(s *api.Server, sites config.ExternalSites, acd func() config.ACD, db func() Querier) {
+func Mount(s *api.Server, sites func() config.ExternalSites, acd func() config.ACD, db func() Querier) {
 	s.Echo.GET("/api/agents/:id/external_sites", func(c echo.Context) error {
 		agent, err := api.ActingAgent(c, c.Param("id"))
 		if err != nil {
@@ -50,7 +50,7 @@ func Mount(s *api.Server, sites config.ExternalSites, acd func() config.ACD, db 
 			return &ccd.Error{Code: ccd.ENOTFOUND, Field: "call", Message: "agent " + agent + " answered no call " + call}
 		}
 		out := []Rendered{}
-		if site, params, ok := ForQueue(sites, f.Queue); ok && site.Trigger != "server" {
+		if site, params, ok := ForQueue(sites(), f.Queue); ok && site.Trigger != "server" {
 			out = append(out, Render(site, params, f))
 		}
 		return c.JSON(http.StatusOK, out)
@@ -60,7 +60,8 @@ func Mount(s *api.Server, sites config.ExternalSites, acd func() config.ACD, db 
 // Sender sends the server-side sites of the calls agents answer, as a
 // durable consumer of the event log hands it the events (Handle).
 type Sender struct {
-	Sites  config.ExternalSites
+	Sites   func() config.ExternalSites
+	Timeout time.Duration
 	ACD    func() config.ACD
 	DB     Querier
 	Policy webhook.Policy
@@ -82,7 +83,7 @@ func (s *Sender) Handle(ctx context.Context, evs []eventlog.Event) error {
 		if ev.Kind != ccd.EventCallAnswered {
 			continue
 		}
-		site, params, ok := ForQueue(s.Sites, ev.Queue)
+		site, params, ok := ForQueue(s.Sites(), ev.Queue)
 		if !ok || site.Trigger != "server" {
 			continue
 		}
@@ -101,7 +102,7 @@ func (s *Sender) Handle(ctx context.Context, evs []eventlog.Event) error {
 // up: a CRM that is down does not hold up the log.
 func (s *Sender) Deliver(ctx context.Context, r Rendered, callID string) {
 	if s.client == nil {
-		s.client = s.Policy.Client(s.Sites.Timeout)
+		s.client = s.Policy.Client(s.Timeout)
 	}
 	if err := s.Policy.CheckURL(r.URL); err != nil {
 		s.Refused.Add(1)

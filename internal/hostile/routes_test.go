@@ -465,6 +465,15 @@ func admins() []variant {
 		only("PUT /api/admin/agents/:id/skills/:skill", id("id", agentAdmin), pathParam("skill", "sales", cleanText), number("level", "3")),
 		only("DELETE /api/admin/agents/:id/skills/:skill", id("id", agentAdmin), pathParam("skill", "support", cleanText)),
 	)
+	emptyList := func(s sent) bool { return s.in == inJSON && (s.v.rawJSON == "null" || s.v.rawJSON == "[]") }
+	sites := func(name, validJSON string) param {
+		p := field(name, "", emptyList)
+		p.validJSON = validJSON
+		return p
+	}
+	out = append(out, only("GET /api/admin/external_sites"),
+		only("PUT /api/admin/external_sites", sites("sites", `[{"name": "s", "url": "https://crm.example/c", "trigger": "agent", "method": "GET"}]`),
+			sites("queues", `[{"queue": "sales", "site": "s", "parameters": [{"type": "call", "value": "call_id", "name": "id"}]}]`)))
 	state := only("POST /api/admin/switches/:localnumber/state", pathParam("localnumber", adminSwitch, never), number("active", "false"))
 	state.body = inJSON
 	return append(out, state)
