@@ -62,10 +62,10 @@ func Mount(s *api.Server, sites func() config.ExternalSites, acd func() config.A
 type Sender struct {
 	Sites   func() config.ExternalSites
 	Timeout time.Duration
-	ACD    func() config.ACD
-	DB     Querier
-	Policy webhook.Policy
-	Log    *slog.Logger
+	ACD     func() config.ACD
+	DB      Querier
+	Policy  webhook.Policy
+	Log     *slog.Logger
 	// Retries after a failed request (with Backoff between them) before
 	// the request is given up and logged.
 	Retries int
