@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"time"
 
 	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/config"
@@ -28,13 +29,22 @@ func newClickToCall(w *wiring) component {
 
 func (c *clickToCall) Name() string { return "click-to-call" }
 
-func (c *clickToCall) Start(context.Context) error {
+func (c *clickToCall) Start(ctx context.Context) error {
 	w, l := c.w, c.w.acd.link
 	cfg := w.cfg
 	c.app = dc2c.New(dc2c.Config{ARI: l.client, App: cfg.ARI.Application, Owners: l.stasis, Queue: l.queue,
 		Emit: w.events.writer.Add, Node: cfg.NodeName(), RingTimeout: cfg.ClickToCall.RingTimeout,
 		Log: w.log.With("part", "clicktocall")})
 	l.stasis.Register(dc2c.Entry, c.app)
+	// ARI may have connected before the entry was registered: the legs
+	// Asterisk kept in the application across a restart come back to it.
+	if l.client.Status().Connected {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if chans, err := l.client.ListChannels(ctx); err == nil {
+			l.stasis.Adopt(chans)
+		}
+	}
 	c.svc = clicktocall.NewService(c.app, w.live.mgr.Current, l.queue, cfg.ClickToCall, cfg.PBX.InternalNumbers)
 	return nil
 }

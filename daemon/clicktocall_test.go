@@ -344,3 +344,27 @@ func TestClickToCallRefusals(t *testing.T) {
 		t.Errorf("%d calls started by refused requests", n)
 	}
 }
+
+// ccd restarts during a click-to-call: Asterisk keeps both sides talking
+// in the application; when the customer hangs up afterwards, the new ccd
+// hangs the agent up too.
+func TestClickToCallAcrossRestart(t *testing.T) {
+	h := newClickToCallHarness(t)
+	h.start()
+	code, body := h.sendAs(h.cfg.API.Token, "POST", "/api/clicktocall", `{"agent": "a1", "number": "0611223344"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("click-to-call: %d %s", code, body)
+	}
+	var call ccd.ClickToCall
+	h.decode(body, &call)
+	h.waitFor("bridged", func() bool { return h.bridged(call.ID) })
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	if err := h.ari.Channel(call.ID + "-c").Hangup(16); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the agent hung up", func() bool { return !h.ari.Channel(call.ID + "-a1").Exists() })
+	h.waitFor("the bridge gone", func() bool { _, ok := h.ari.Bridge("ccd-" + call.ID); return !ok })
+}

@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -350,7 +351,14 @@ func (a *App) Handle(e ari.Event) {
 func (a *App) legEnded(id string, cause int, refused bool) {
 	a.mu.Lock()
 	cl := a.legs[id]
-	if cl == nil || cl.ended {
+	if cl == nil {
+		a.mu.Unlock()
+		if !refused {
+			go a.orphanEnded(id)
+		}
+		return
+	}
+	if cl.ended {
 		a.mu.Unlock()
 		return
 	}
@@ -401,6 +409,35 @@ func (a *App) legEnded(id string, cause int, refused bool) {
 		_ = a.media.DestroyBridge(ctx, bridgeOf(cl.c.ID))
 		a.emit(ccd.EventClickToCallEnded, ended)
 	}()
+}
+
+// orphanEnded ends the call of a leg this run does not know (its call
+// began before ccd restarted; Asterisk kept it in the application): the
+// legs still in its bridge are hung up and the bridge destroyed, so that
+// nobody stays on a line with nobody.
+func (a *App) orphanEnded(leg string) {
+	i := strings.LastIndex(leg, "-")
+	if !strings.HasPrefix(leg, "c2c-") || i <= len("c2c-") {
+		return
+	}
+	a.mu.Lock()
+	_, running := a.calls[leg[:i]]
+	a.mu.Unlock()
+	if running {
+		return // a phone of a running call that lost the race to answer
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	bridge := a.cfg.ARI.Bridge(bridgeOf(leg[:i]))
+	b, err := bridge.Get(ctx)
+	if err != nil {
+		return // no bridge: nothing left to end
+	}
+	for _, ch := range b.Channels {
+		a.hangup(ch)
+	}
+	_ = a.media.DestroyBridge(ctx, b.ID)
+	a.log.Info("click-to-call from before a restart ended", "call", leg[:i])
 }
 
 // resultOf names why a call ended unanswered: the side that did not
