@@ -52,15 +52,25 @@ func value(p config.ExternalSiteParam, f Facts) string {
 	case "fixed":
 		return p.Value
 	case "campaign":
-		return map[string]string{"id": f.Queue, "name": f.QueueName, "type": "inbound"}[p.Value]
+		return pick(p.Value, "id", f.Queue, "name", f.QueueName, "type", "inbound")
 	case "call":
-		return map[string]string{"call_id": f.CallID, "agent_id": f.Agent, "telephone": f.Telephone, "dnis": f.DNIS,
-			"rec_filename": f.Recording, "contact_id": f.Contact}[p.Value]
+		return pick(p.Value, "call_id", f.CallID, "agent_id", f.Agent, "telephone", f.Telephone, "dnis", f.DNIS,
+			"rec_filename", f.Recording, "contact_id", f.Contact)
 	case "agent":
-		return map[string]string{"id": f.Agent, "name": f.AgentName, "extension": f.Extension}[p.Value]
+		return pick(p.Value, "id", f.Agent, "name", f.AgentName, "extension", f.Extension)
 	default: // profile, contact, dialplan: a call-profile field
 		return f.Profile[p.Value]
 	}
+}
+
+// pick is the value after name in pairs (name, value, name, value...).
+func pick(name string, pairs ...string) string {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] == name {
+			return pairs[i+1]
+		}
+	}
+	return ""
 }
 
 // Render builds site's request for a call with the queue's parameters.

@@ -93,3 +93,14 @@ func TestSenderSSRFPolicy(t *testing.T) {
 		t.Errorf("received %q", b)
 	}
 }
+
+// BenchmarkRender renders a clean-URL site with four holders and two query
+// parameters: go test -run '^$' -bench Render -benchmem ./integrations/extsites
+func BenchmarkRender(b *testing.B) {
+	site := config.ExternalSite{Name: "crm", URL: "https://my_crm.domain.com/{1}/{2}/{3}/{4}", Trigger: "automatic", Method: "GET"}
+	params := append(exampleParams("{1}", "{2}", "{3}", "{4}"), config.ExternalSiteParam{Type: "agent", Value: "id", Name: "agent"},
+		config.ExternalSiteParam{Type: "profile", Value: "customerid", Name: "customer"})
+	for b.Loop() {
+		_ = extsites.Render(site, params, facts)
+	}
+}
