@@ -120,6 +120,11 @@ func TestClickToCallAgentFirstOverOMniLeads(t *testing.T) {
 	if st.State != ccd.AgentOnDirectCall {
 		t.Errorf("agent state during the click-to-call: %s", st.State)
 	}
+	// A second call while the agent talks is refused, naming the agent.
+	code, body = h.sendAs(token, "POST", "/api/v1/makeCall", `{"idAgent": "a1", "idCampaign": "sales", "phone": "0611223355"}`)
+	if code != http.StatusConflict || !strings.Contains(body, `"idAgent"`) {
+		t.Errorf("a second call while on the first: %d %s", code, body)
+	}
 	// The customer hangs up: the agent is hung up, the agent ready again.
 	if err := h.ari.Channel(ok.Callid + "-c").Hangup(16); err != nil {
 		t.Fatal(err)
@@ -367,4 +372,34 @@ func TestClickToCallAcrossRestart(t *testing.T) {
 	}
 	h.waitFor("the agent hung up", func() bool { return !h.ari.Channel(call.ID + "-a1").Exists() })
 	h.waitFor("the bridge gone", func() bool { _, ok := h.ari.Bridge("ccd-" + call.ID); return !ok })
+}
+
+// A busy customer ends the call "busy": the agent's phone is hung up, the
+// agent is ready again, and the statistics count a dialled call that was
+// not answered (CallsStat end type: outbound unanswered).
+func TestClickToCallBusyCustomer(t *testing.T) {
+	h := newClickToCallHarness(t)
+	h.ari.SetEndpoint(c2cCustomer, aritest.Behavior{Action: aritest.EndpointBusy, Delay: 20 * time.Millisecond})
+	h.start()
+	if code := h.post("/api/agents/a1/login"); code != http.StatusOK {
+		t.Fatalf("login: %d", code)
+	}
+	code, body := h.sendAs(h.cfg.API.Token, "POST", "/api/clicktocall", `{"agent": "a1", "number": "0611223344"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("click-to-call: %d %s", code, body)
+	}
+	var call ccd.ClickToCall
+	h.decode(body, &call)
+	h.waitFor("the call ended", func() bool { return len(h.clickToCalls(ccd.EventClickToCallEnded)) == 1 })
+	if c := h.clickToCalls(ccd.EventClickToCallEnded)[0]; c.Result != "busy" || !c.AnsweredAt.IsZero() {
+		t.Errorf("ended %+v", c)
+	}
+	h.waitFor("the agent's phone hung up", func() bool { return !h.ari.Channel(call.ID + "-a1").Exists() })
+	var st ccd.AgentStatus
+	h.waitFor("the agent ready", func() bool { h.getJSON("/api/agents/a1", &st); return st.State == ccd.AgentReady })
+	h.waitFor("the statistics", func() bool {
+		var endType int
+		_ = h.db.Get(&endType, `SELECT coalesce(max(endtype), 0) FROM stat.callsstat WHERE ucid = $1`, call.ID)
+		return h.agentColumn("a1", "extdialed") == 1 && h.agentColumn("a1", "extansweredto") == 0 && endType == 107
+	})
 }

@@ -175,6 +175,12 @@ func (s *Service) phones(ctx context.Context, caller endpoints.Caller, acd confi
 		}
 		agent = &acd.Agents[i]
 	}
+	if agent != nil {
+		// An agent on a call (or being rung for one) is not rung again.
+		if st, err := s.Agents.Agent(ctx, agent.ID); err == nil && busy(st.State) {
+			return &ccd.Error{Code: ccd.ECONFLICT, Field: f.Agent, Message: "agent " + quote(agent.ID) + " is " + st.State}
+		}
+	}
 	if r.Phone != "" {
 		policy, err := acd.EndpointPolicy()
 		if err != nil {
@@ -204,6 +210,10 @@ func (s *Service) phones(ctx context.Context, caller endpoints.Caller, acd confi
 	}
 	out.Extension = acd.ExtensionOf(out.Phones[0])
 	return nil
+}
+
+func busy(state string) bool {
+	return state == ccd.AgentRinging || state == ccd.AgentOnCall || state == ccd.AgentOnDirectCall
 }
 
 // ownerOf is the agent configured at endpoint ep, if one is.
