@@ -69,3 +69,43 @@ func TestClickToCallConnectsAgentAndCustomer(t *testing.T) {
 		return n == 1
 	})
 }
+
+// Customer first on a real Asterisk: the customer answers first, then the
+// phone given rings and both are bridged.
+func TestClickToCallCustomerFirst(t *testing.T) {
+	e := setup(t)
+	e.checkDialplan(t, e.amiClient(t), "agents")
+	e.queueFor(false)
+	e.cfg.ClickToCall.DialEndpoint = "Local/{number}@agents"
+	e.startDaemon(t)
+	ctx := ctxT(t, 2*time.Minute)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+e.cfg.Listen+"/api/clicktocall",
+		strings.NewReader(`{"order": "customer_first", "phone": "Local/1002@agents", "number": "5550124"}`))
+	req.Header.Set("Authorization", "Bearer "+e.cfg.API.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /api/clicktocall: %s %s", resp.Status, body)
+	}
+	var call ccd.ClickToCall
+	if err := json.Unmarshal(body, &call); err != nil {
+		t.Fatal(err)
+	}
+	customerUp := e.waitEvent(t, "ari.StasisStart", call.ID+"-c", 15*time.Second)
+	phoneUp := e.waitEvent(t, "ari.StasisStart", call.ID+"-a1", 15*time.Second)
+	if phoneUp.ID < customerUp.ID {
+		t.Fatalf("the phone answered (event %d) before the customer (event %d)", phoneUp.ID, customerUp.ID)
+	}
+	e.waitEvent(t, "ari.ChannelEnteredBridge", call.ID+"-a1", 10*time.Second)
+	e.waitEvent(t, "ari.ChannelEnteredBridge", call.ID+"-c", 10*time.Second)
+	ended := e.waitEvent(t, ccd.EventClickToCallEnded, call.ID, 20*time.Second)
+	var c ccd.ClickToCall
+	if err := json.Unmarshal(ended.Payload, &c); err != nil || c.Result != "answered" {
+		t.Fatalf("clicktocall.ended %s", ended.Payload)
+	}
+}
