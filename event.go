@@ -249,3 +249,46 @@ type ProfileFieldChange struct {
 	Old   string `json:"old,omitempty"`
 	New   string `json:"new"`
 }
+
+// Click-to-call events (source "acd"): a call an agent or a CRM started
+// over the API (agent first: the agent's phone, then the customer; customer
+// first: the customer, then an extension or a queue). The call's id is the
+// click-to-call's; the payload is ClickToCall as it is after the fact.
+const (
+	EventClickToCallStarted  EventKind = "clicktocall.started"  // the first side is being rung
+	EventClickToCallAnswered EventKind = "clicktocall.answered" // both sides talk (or the customer went to a queue)
+	EventClickToCallEnded    EventKind = "clicktocall.ended"    // the call is over; the statistics count it here
+)
+
+// Click-to-call orders.
+const (
+	ClickToCallAgentFirst    = "agent_first"
+	ClickToCallCustomerFirst = "customer_first"
+)
+
+// ClickToCall is a call started over the API, and its payload.
+type ClickToCall struct {
+	ID    string `json:"id"`
+	Order string `json:"order"` // ClickToCallAgentFirst or ClickToCallCustomerFirst
+	// Agent is the agent who called (agent first) or was called; "" for
+	// an employee's phone that no agent holds.
+	Agent string `json:"agent,omitempty"`
+	// Endpoint is the agent's or employee's phone; Extension its number
+	// when it has one.
+	Endpoint  string `json:"endpoint,omitempty"`
+	Extension string `json:"extension,omitempty"`
+	Number    string `json:"number"`             // the customer's number
+	Internal  bool   `json:"internal,omitempty"` // the number is an extension (pbx.internal_numbers)
+	Queue     string `json:"queue,omitempty"`    // the queue (campaign) whose caller ID the call shows
+	ToQueue   string `json:"to_queue,omitempty"` // customer first: the queue the customer is handed to
+	CallerID  string `json:"caller_id,omitempty"`
+	Via       string `json:"via,omitempty"` // the interface: api, omnileads, flexfone
+	// StartedAt, AnsweredAt (both sides connected), EndedAt.
+	StartedAt  time.Time `json:"started_at"`
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	EndedAt    time.Time `json:"ended_at,omitzero"`
+	// Result: answered, queued (handed to ToQueue), or why not: busy,
+	// no_answer, agent_no_answer, cancelled (the side that answered hung up
+	// first), failed.
+	Result string `json:"result,omitempty"`
+}

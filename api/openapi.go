@@ -131,6 +131,7 @@ func operations() []operation {
 			summary: "the logged-in agent's own softphone credentials: status, sip_user, sip_password (OMniLeads; an agent's token or web session)"})
 	}
 	ops = append(ops, operation{method: "GET", path: "/ui/assets/vendor/:file", tag: "web", summary: "a built browser library of the page (the softphone's JsSIP) or its licence"})
+	ops = append(ops, clickToCallOperations()...)
 	for _, op := range []string{"asterisk_login", "asterisk_logout", "asterisk_pause", "asterisk_unpause"} {
 		body := map[string][]string{"asterisk_login": {"agent", "endpoint"}, "asterisk_pause": {"agent", "pause_id"}}[op]
 		if body == nil {
@@ -354,4 +355,32 @@ func (s *Server) MountOpenAPI() {
 		once.Do(func() { doc = OpenAPI() })
 		return c.JSON(http.StatusOK, doc)
 	})
+}
+
+// clickToCallOperations are the routes that start calls, and Flexfone's
+// employee directory beside them.
+func clickToCallOperations() []operation {
+	ops := []operation{
+		{method: "POST", path: "/api/clicktocall", tag: "calls", auth: "bearer", ok: http.StatusCreated,
+			body:    []string{"order", "agent", "phone", "number", "queue", "to_queue"},
+			summary: "click-to-call: agent_first (the agent's phone, then number) or customer_first (number, then phone or to_queue); an agent calls only as itself"},
+		{method: "POST", path: "/api/flexfone/MakeCall", tag: "flexfone", body: []string{"Callee", "Device", "Username", "Password"},
+			summary: "Flexfone MakeCall: the employee's phone (Device, \"\" for all of them), then Callee; JSON or XML, answered in XML by Accept"},
+	}
+	ops = append(ops, operation{method: "GET", path: "/api/admin/external_sites", tag: "admin", auth: "bearer",
+		summary: "the CRM external sites and the queues' parameters"},
+		operation{method: "PUT", path: "/api/admin/external_sites", tag: "admin", auth: "bearer", body: []string{"sites", "queues"},
+			summary: "replace the CRM external sites and the queues' parameters (checked, audited, live)"})
+	ops = append(ops, operation{method: "GET", path: "/api/agents/:id/external_sites", tag: "agents", auth: "bearer", query: []string{"call"},
+		summary: "the CRM external sites (agent-clicked and automatic) of a call the agent answered, rendered: site, trigger, method, url, form or json"})
+	for _, slash := range []string{"", "/"} {
+		ops = append(ops, operation{method: "POST", path: "/api/v1/makeCall" + slash, tag: "omnileads", auth: "bearer",
+			body:    []string{"idExternalSystem", "idAgent", "idContact", "idCampaign", "phone"},
+			summary: "OMniLeads click-to-call: the agent's phone, then phone, with the campaign's (queue's) caller ID; {status, errors}"})
+	}
+	for _, path := range []string{"/api/flexfone/employee", "/api/flexfone/employee/:localnumber"} {
+		ops = append(ops, operation{method: "GET", path: path, tag: "flexfone", auth: "flexfone", query: []string{"account", "hash"},
+			summary: "Flexfone employees (ccd's agents): Localnumber, Name, Description, Email, Phonenumbers, Phones, Info, Department (JSON, or XML by Content-Type/Accept)"})
+	}
+	return ops
 }

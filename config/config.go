@@ -50,6 +50,10 @@ type Config struct {
 	// CRMSQL: the CRM's database role for the dialer's SQL interface
 	// (config/crmsql.go).
 	CRMSQL CRMSQL `yaml:"crm_sql"`
+	// ClickToCall: calls started over the API (config/clicktocall.go).
+	ClickToCall ClickToCall `yaml:"click_to_call"`
+	// ExternalSites: CRM interactions per call (config/extsites.go).
+	ExternalSites ExternalSites `yaml:"external_sites"`
 	// Roles are the parts this instance runs (config/roles.go); empty:
 	// all of them.
 	Roles   []string `yaml:"roles"`
@@ -193,23 +197,25 @@ const (
 // purpose: ccd has no default credentials.
 func Default() Config {
 	return Config{
-		Listen:     "127.0.0.1:8080",
-		StateDir:   DefaultStateDir(),
-		Log:        Log{Level: "info", Format: "text"},
-		Database:   Database{MaxOpenConns: 10},
-		ARI:        ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
-		AMI:        AMI{Addr: "127.0.0.1:5038"},
-		PBX:        PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
-		EventLog:   EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
-		ACD:        ACD{RecordingName: "{date}-{queue}-{callid}"},
-		API:        defaultAPI(),
-		Stats:      Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
-		Webhooks:   defaultWebhooks(),
-		SQLHooks:   defaultSQLHooks(),
-		Recordings: DefaultRecordings(),
-		Callbacks:  DefaultCallbacks(),
-		CRMSQL:     DefaultCRMSQL(),
-		Toolbar:    defaultToolbar(),
+		Listen:        "127.0.0.1:8080",
+		StateDir:      DefaultStateDir(),
+		Log:           Log{Level: "info", Format: "text"},
+		Database:      Database{MaxOpenConns: 10},
+		ARI:           ARI{URL: "http://127.0.0.1:8088", Application: "ccd"},
+		AMI:           AMI{Addr: "127.0.0.1:5038"},
+		PBX:           PBX{InternalNumbers: `^[0-9]{2,6}$`, TimeZone: "Local"},
+		EventLog:      EventLog{BatchSize: 2000, FlushInterval: 50 * time.Millisecond, MemoryLimit: 100000, MaxEventBytes: 1 << 20, UnreadyAfter: 30 * time.Second},
+		ACD:           ACD{RecordingName: "{date}-{queue}-{callid}"},
+		API:           defaultAPI(),
+		Stats:         Stats{Interval: 250 * time.Millisecond, BIStatementTimeout: time.Minute, BIConnectionLimit: 5},
+		Webhooks:      defaultWebhooks(),
+		SQLHooks:      defaultSQLHooks(),
+		Recordings:    DefaultRecordings(),
+		Callbacks:     DefaultCallbacks(),
+		CRMSQL:        DefaultCRMSQL(),
+		Toolbar:       defaultToolbar(),
+		ClickToCall:   DefaultClickToCall(),
+		ExternalSites: ExternalSites{Timeout: 5 * time.Second},
 	}
 }
 
@@ -397,6 +403,8 @@ func (c *Config) Validate() error {
 	c.Callbacks.validate(bad)
 	c.validateCRMSQL(bad)
 	c.Toolbar.validate(bad)
+	c.ClickToCall.validate(bad)
+	c.ExternalSites.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

@@ -58,12 +58,14 @@ var components = []struct {
 	{config.RoleACD, newACD},               // ARI, the Stasis dispatcher, the inbound router, the queue application
 	{config.RoleACD, newSupervision},       // listen, whisper, barge: snoop channels to the supervisors' phones
 	{"", newLiveConfig},                    // the live configuration, from the database, followed across instances
+	{config.RoleACD, newClickToCall},       // click-to-call: its Stasis application and the interfaces that start calls
 	{config.RoleObserver, newObserver},     // the AMI observer
 	{config.RoleStats, newStatsAggregator}, // the live statistics and the BI role
 	{"", newCRMRole},                       // the CRM's database role for the dialer's SQL interface
 	{"", newSQLHooks},                      // the customer's SQL hooks (agent login, call start/end, logout)
 	{"", newWebhooks},                      // the employee webhooks: admin API, outbox, deliverer
 	{"", newRecordings},                    // recordings: look-up, download, retention
+	{"", newExtSites},                      // CRM external sites: rendered for the desktop, server-side ones sent from the event log
 	{config.RoleAPI, newRESTAPI},           // the REST interfaces
 	{config.RoleACD, newToolbar},           // the agent toolbar push and the server-side screen pops
 	{"", newHTTPServer},                    // serves HTTP: health, readiness, metrics and the routes mounted
@@ -80,13 +82,14 @@ type wiring struct {
 	ln         net.Listener    // taken before anything starts; the HTTP server serves on it
 	controlled *pbx.Controlled // channels ccd's Stasis application drives, which the observer leaves alone
 
-	db       *databaseLink
-	events   *eventLog
-	election *acdElection
-	acd      *acdApp
-	spy      *supervision
-	live     *liveConfig
-	sqlHooks *sqlHooks // nil before its Start
+	db          *databaseLink
+	events      *eventLog
+	election    *acdElection
+	acd         *acdApp
+	spy         *supervision
+	live        *liveConfig
+	sqlHooks    *sqlHooks // nil before its Start
+	clickToCall *clickToCall
 
 	mu     sync.Mutex
 	checks []api.Check // also watched by announceReady

@@ -41,6 +41,7 @@ func (r *restAPI) Start(ctx context.Context) error {
 		optimus.Mount(srv, agents, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
 		mountDialer(srv, agents, w.db, cfg)
 		mountFlowAPIs(srv, agents, live, cfg)
+		w.clickToCall.mount(srv, agents, cfg)
 		realtime = w.acd.queue()
 	}
 	srv.MountAdmin(live)

@@ -52,3 +52,17 @@ func TestSnippetsHaveTheCallbackContext(t *testing.T) {
 		t.Fatalf("no callback context in\n%s", s)
 	}
 }
+
+// The printed extensions.conf has the context click-to-call dials
+// customers from, once even when callbacks use the same context.
+func TestSnippetsHaveTheClickToCallContext(t *testing.T) {
+	cfg := config.Default()
+	if s := Snippets(&cfg); !strings.Contains(s, "[ccd-outbound]\nexten => _X.,1,Dial(PJSIP/${EXTEN},30)") {
+		t.Fatalf("no click-to-call context in\n%s", s)
+	}
+	cfg.Callbacks.Queues = []config.CallbackQueue{{Queue: "sales", MaxAttempts: 1, RetryInterval: time.Minute}}
+	cfg.ClickToCall.DialEndpoint = "Local/{number}@ccd-callback"
+	if n := strings.Count(Snippets(&cfg), "[ccd-callback]"); n != 1 {
+		t.Fatalf("the shared context printed %d times", n)
+	}
+}

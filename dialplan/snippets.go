@@ -93,7 +93,8 @@ exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
 
 ; Agents' phones are called by ccd through ARI (PJSIP/<extension>); nothing to add.
 ; A call flow can also be entered directly: Stasis(%[1]s,flow,<flow name>).
-%[2]s%[3]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks)))
+%[2]s%[3]s%[4]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks),
+		clickToCallContext(cfg.ClickToCall, cfg.Callbacks)))
 	return files
 }
 
@@ -224,6 +225,24 @@ func callbackContext(cb config.Callbacks) string {
 	return fmt.Sprintf(`
 ; Customers ccd calls back (callbacks.dial_endpoint) are dialled from here, once
 ; an agent waits for them. Dial them through your trunk instead of this example.
+[%s]
+exten => _X.,1,Dial(PJSIP/${EXTEN},30)
+ same => n,Hangup()
+`, ctx)
+}
+
+// clickToCallContext is the context click-to-call dials customers from
+// (click_to_call.dial_endpoint Local/{number}@<context>), unless the
+// callbacks' context is the same one.
+func clickToCallContext(c config.ClickToCall, cb config.Callbacks) string {
+	_, ctx, ok := strings.Cut(c.DialEndpoint, "@")
+	if !strings.HasPrefix(c.DialEndpoint, "Local/") || !ok || (callbackContext(cb) != "" && strings.HasSuffix(cb.DialEndpoint, "@"+ctx)) {
+		return ""
+	}
+	return fmt.Sprintf(`
+; Customers called by click-to-call (click_to_call.dial_endpoint) are dialled
+; from here, after the agent's phone answered (or before, customer first).
+; Dial them through your trunk instead of this example.
 [%s]
 exten => _X.,1,Dial(PJSIP/${EXTEN},30)
  same => n,Hangup()

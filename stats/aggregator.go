@@ -299,6 +299,9 @@ func seconds(ms int64) int64 { return (ms + 500) / 1000 }
 func (a *Aggregator) Apply(ev *eventlog.Event) error {
 	switch ev.Source {
 	case eventlog.SourceACD:
+		if isClickToCall(ev.Kind) {
+			return a.clickToCall(ev)
+		}
 		d, err := a.decodeData(ev)
 		if err != nil {
 			return err

@@ -89,21 +89,7 @@ func (a *Aggregator) observedCall(ev *eventlog.Event, c *cdr) {
 	internal := c.Direction == pbx.Internal
 
 	if callerInternal {
-		dialled, answeredTo, talk, good, bad, tt, ett := cExtDialed, cExtAnsweredTo, "outextcallstalktime", "outextgooddialtime", "outextbaddialtime", int32(TTAgentOutExtTalk), int32(TTExtOutExtTalk)
-		if internal {
-			dialled, answeredTo, talk, good, bad, tt, ett = cIntDialed, cIntAnsweredTo, "outintcallstalktime", "outintgooddialtime", "outintbaddialtime", TTAgentOutIntTalk, TTExtOutIntTalk
-		}
-		for _, k := range a.extensionRows(from) {
-			a.add(s, k, col(k.Table, dialled), 1)
-			if answered {
-				a.add(s, k, col(k.Table, answeredTo), 1)
-				a.measure(s, k, col(k.Table, "min"+talk), billable)
-				a.measure(s, k, col(k.Table, "min"+good), wait)
-				a.talkHistogram(s, k, tt, ett, billable)
-			} else {
-				a.measure(s, k, col(k.Table, "min"+bad), wait)
-			}
-		}
+		a.countDialled(s, a.extensionRows(from), internal, answered, billable, wait)
 	}
 	if calledInternal {
 		offered, answeredC, abandoned, talk, ring, tt, ett := cExOffered, cExAnswered, cExAbandoned, "inextcallstalktime", "inextcallsringtime", int32(TTAgentInExtTalk), int32(TTExtInExtTalk)
@@ -125,6 +111,26 @@ func (a *Aggregator) observedCall(ev *eventlog.Event, c *cdr) {
 		}
 	}
 	a.observedRecord(ev, c, from, to, answered, callerInternal, calledInternal)
+}
+
+// countDialled counts a call an extension or agent made in rows: dialled,
+// answered to, talk time and dial time, internal (Int*) or external (Ext*).
+func (a *Aggregator) countDialled(s int64, rows []RowKey, internal, answered bool, talkSecs, waitSecs int64) {
+	dialled, answeredTo, talk, good, bad, tt, ett := cExtDialed, cExtAnsweredTo, "outextcallstalktime", "outextgooddialtime", "outextbaddialtime", int32(TTAgentOutExtTalk), int32(TTExtOutExtTalk)
+	if internal {
+		dialled, answeredTo, talk, good, bad, tt, ett = cIntDialed, cIntAnsweredTo, "outintcallstalktime", "outintgooddialtime", "outintbaddialtime", TTAgentOutIntTalk, TTExtOutIntTalk
+	}
+	for _, k := range rows {
+		a.add(s, k, col(k.Table, dialled), 1)
+		if answered {
+			a.add(s, k, col(k.Table, answeredTo), 1)
+			a.measure(s, k, col(k.Table, "min"+talk), talkSecs)
+			a.measure(s, k, col(k.Table, "min"+good), waitSecs)
+			a.talkHistogram(s, k, tt, ett, talkSecs)
+		} else {
+			a.measure(s, k, col(k.Table, "min"+bad), waitSecs)
+		}
+	}
 }
 
 // talkHistogram counts a talk time in DeviceTimes: the agent's time type for an

@@ -115,8 +115,10 @@ func (f *HookFeed) handle(ctx context.Context, ev eventlog.Event) bool {
 	case ccd.IsAgentEvent(ev.Kind) && ev.Agent != "":
 		return f.agentEvent(ctx, ev, d)
 	case ev.Kind == ccd.EventCallOffered && f.hooks.Has("call_start"):
-		f.callStart(ctx, ev)
+		f.callStart(ctx, ev, CallStart{Dnis: ev.DNIS, Ani: ev.CLID, CallType: CallInbound})
 		return true
+	case ev.Kind == ccd.EventClickToCallStarted || ev.Kind == ccd.EventClickToCallEnded:
+		return f.clickToCall(ctx, ev)
 	case ev.Kind == ccd.EventCallEnded && d.Summary != nil:
 		defer delete(f.state.CRMIDs, ev.CallID)
 		if f.hooks.Has("call_end") {
@@ -157,8 +159,52 @@ func (f *HookFeed) agentEvent(ctx context.Context, ev eventlog.Event, d ccd.Even
 	return true
 }
 
-func (f *HookFeed) callStart(ctx context.Context, ev eventlog.Event) {
-	data, err := f.hooks.CallStart(ctx, CallStart{Dnis: ev.DNIS, Ani: ev.CLID, CallType: CallInbound}, ev.CallID)
+// clickToCall runs Call Start and Call End for a click-to-call, an
+// outbound call (CallType 2) of its agent: Dnis is the number called, Ani
+// the agent's extension. A customer handed to a queue is the queue's call.
+func (f *HookFeed) clickToCall(ctx context.Context, ev eventlog.Event) bool {
+	var c ccd.ClickToCall
+	if err := json.Unmarshal(ev.Payload, &c); err != nil || c.ToQueue != "" {
+		return false
+	}
+	agent, ani := c.Agent, c.Extension
+	if agent == "" {
+		agent = "0"
+	}
+	if ani == "" {
+		ani = c.CallerID
+	}
+	if ev.Kind == ccd.EventClickToCallStarted {
+		if !f.hooks.Has("call_start") {
+			return false
+		}
+		f.callStart(ctx, ev, CallStart{Dnis: c.Number, Ani: ani, CallType: CallOutbound, AgentID: agent})
+		return true
+	}
+	defer delete(f.state.CRMIDs, ev.CallID)
+	if !f.hooks.Has("call_end") {
+		return false
+	}
+	end := c.EndedAt
+	if end.IsZero() {
+		end = ev.At
+	}
+	var talk int64
+	if !c.AnsweredAt.IsZero() {
+		talk = int64(end.Sub(c.AnsweredAt) / time.Second)
+	}
+	callID := ev.CallID
+	if id := f.state.CRMIDs[ev.CallID]; id != "" {
+		callID = id
+	}
+	out := CallEnd{Segment: 1, TalkTime: max(talk, 0), TrueDuration: int64(end.Sub(c.StartedAt) / time.Second), CallType: CallOutbound,
+		StartAt: c.StartedAt, ConnectAt: c.AnsweredAt, EndAt: end, AgentID: agent, Ani: ani, Dnis: c.Number, CallID: callID}
+	f.report(f.hooks.CallEnd(ctx, out), "call_end", "call_id", ev.CallID)
+	return true
+}
+
+func (f *HookFeed) callStart(ctx context.Context, ev eventlog.Event, in CallStart) {
+	data, err := f.hooks.CallStart(ctx, in, ev.CallID)
 	f.report(err, "call_start", "call_id", ev.CallID)
 	if err != nil {
 		return

@@ -94,3 +94,51 @@ func TestHookFeedFollowsTheLog(t *testing.T) {
 }
 
 func jsonHas(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// A click-to-call runs Call Start and Call End as an outbound call
+// (CallType 2) of its agent: Dnis the number called, Ani the agent's
+// extension; a customer handed to a queue runs neither (the queue's call
+// does).
+func TestHookFeedClickToCallIsOutbound(t *testing.T) {
+	logDB := pgtest.NewDB(t)
+	dsn, crm := sqliteCRM(t)
+	execAll(t, crm, crmCallLog, crmCallStart)
+	f := NewHookFeed(logDB, mustHooks(t, seedHooks("sqlite", dsn)), slog.New(slog.DiscardHandler))
+	t0 := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
+	c := ccd.ClickToCall{ID: "c2c-1", Order: ccd.ClickToCallAgentFirst, Agent: "7", Extension: "1001", Number: "+4586515151", StartedAt: t0}
+	queued := ccd.ClickToCall{ID: "c2c-2", Order: ccd.ClickToCallCustomerFirst, Number: "86515151", ToQueue: "sales", StartedAt: t0}
+	ev := func(kind string, c ccd.ClickToCall) eventlog.Event {
+		return eventlog.Event{At: t0, Kind: kind, CallID: c.ID, Source: eventlog.SourceACD, Key: c.ID + kind, Payload: eventlog.Payload(c)}
+	}
+	started, startedQ := ev(ccd.EventClickToCallStarted, c), ev(ccd.EventClickToCallStarted, queued)
+	c.AnsweredAt, c.EndedAt, c.Result = t0.Add(5*time.Second), t0.Add(65*time.Second), "answered"
+	queued.AnsweredAt, queued.EndedAt = t0.Add(5*time.Second), t0.Add(5*time.Second)
+	if err := (store.EventSink{DB: logDB}).Append(context.Background(),
+		[]eventlog.Event{started, startedQ, ev(ccd.EventClickToCallEnded, c), ev(ccd.EventClickToCallEnded, queued)}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := f.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	var dnis, ani string
+	var callType, agent, n int
+	if err := crm.QueryRow(`SELECT Dnis, Ani, CallType, AgentId, (SELECT count(*) FROM CallStart) FROM CallStart`).Scan(&dnis, &ani, &callType, &agent, &n); err != nil {
+		t.Fatal(err)
+	}
+	if dnis != "+4586515151" || ani != "1001" || callType != 2 || agent != 7 || n != 1 {
+		t.Errorf("CallStart: dnis %s ani %s type %d agent %d rows %d", dnis, ani, callType, agent, n)
+	}
+	var talk, duration int
+	if err := crm.QueryRow(`SELECT TalkTime, TrueDuration, CallType, DNIS, (SELECT count(*) FROM CallLog) FROM CallLog`).Scan(&talk, &duration, &callType, &dnis, &n); err != nil {
+		t.Fatal(err)
+	}
+	if talk != 60 || duration != 65 || callType != 2 || dnis != "+4586515151" || n != 1 {
+		t.Errorf("CallLog: talk %d duration %d type %d dnis %s rows %d", talk, duration, callType, dnis, n)
+	}
+}

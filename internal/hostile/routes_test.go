@@ -1,6 +1,7 @@
 package hostile_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -488,6 +489,15 @@ func admins() []variant {
 		only("PUT /api/admin/agents/:id/skills/:skill", id("id", agentAdmin), pathParam("skill", "sales", cleanText), number("level", "3")),
 		only("DELETE /api/admin/agents/:id/skills/:skill", id("id", agentAdmin), pathParam("skill", "support", cleanText)),
 	)
+	emptyList := func(s sent) bool { return s.in == inJSON && (s.v.rawJSON == "null" || s.v.rawJSON == "[]") }
+	sites := func(name, validJSON string) param {
+		p := field(name, "", emptyList)
+		p.validJSON = validJSON
+		return p
+	}
+	out = append(out, only("GET /api/admin/external_sites"),
+		only("PUT /api/admin/external_sites", sites("sites", `[{"name": "s", "url": "https://crm.example/c", "trigger": "agent", "method": "GET"}]`),
+			sites("queues", `[{"queue": "sales", "site": "s", "parameters": [{"type": "call", "value": "call_id", "name": "id"}]}]`)))
 	state := only("POST /api/admin/switches/:localnumber/state", pathParam("localnumber", adminSwitch, never), number("active", "false"))
 	state.body = inJSON
 	return append(out, state)
@@ -647,7 +657,7 @@ func callbackRoutes() []variant {
 func table() []variant {
 	var out []variant
 	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), webhooks(), recordingRoutes(), callbackRoutes(), notFound(),
-		dialerRoutes(), optimusDialer(), dialerInterfaces(), webUI(), flexfone()} {
+		dialerRoutes(), optimusDialer(), dialerInterfaces(), webUI(), flexfone(), clickToCall()} {
 		out = append(out, part...)
 	}
 	return out
@@ -1061,4 +1071,101 @@ func supervision() []variant {
 		session("GET /ui/recordings", sup, nil, query("callid", recordedCall, positiveInt)),
 		session("GET /ui/recordings/:callid/file", sup, agentOnly, pathParam("callid", recordedCall, never, "call")),
 	}
+}
+
+// clickToCall are the routes that start calls: ccd's, OMniLeads makeCall
+// (an agent's token or the integration token) and Flexfone MakeCall (the
+// employee's password in the body), and Flexfone's employee directory.
+// The agent is the logged-out a4 (the ACD takes no notice of its phone
+// ringing), and h1 for MakeCall, whose password the login table locks
+// after the valid requests.
+func clickToCall() []variant {
+	order := optional(field("order", "agent_first", never))
+	native := variant{route: "POST /api/clicktocall", body: inJSON, callers: []caller{integration, agent},
+		refused: []caller{anonymous}, agent: agentLogout, errors: jsonError, params: []param{
+			field("agent", agentLogout, selfWhenEmpty), field("number", "0611223344", clickToCallNumber),
+			optional(field("queue", "sales", never)), optional(field("phone", "", endpoint)), order}}
+	out := []variant{native}
+	for _, slash := range []string{"", "/"} {
+		out = append(out, variant{route: "POST /api/v1/makeCall" + slash, body: inJSON, callers: []caller{integration, agent},
+			refused: []caller{anonymous}, agent: agentLogout, errors: makeCallError, sampled: slash == "/", params: []param{
+				field("idAgent", agentLogout, never), field("idCampaign", "sales", never), field("phone", "0611223344", clickToCallNumber),
+				optional(field("idContact", "7", cleanText)), optional(field("idExternalSystem", "", never))}})
+	}
+	out = append(out, variant{route: "POST /api/flexfone/MakeCall", body: inJSON, callers: []caller{anonymous}, errors: flexfoneCallError,
+		params: []param{
+			{name: "Username", in: inJSON, valid: agentLocked, accepts: never, secret: true},
+			{name: "Password", in: inJSON, valid: agentPassword(agentLocked), accepts: never, secret: true},
+			field("Callee", "0611223344", trimmed(clickToCallNumber)),
+			field("Device", agentExtension(agentLocked), trimmed(func(s sent) bool { return s.v.text == "" })),
+		}})
+	creds := []param{
+		{name: "account", in: inQuery, valid: flexfoneAccount, accepts: never, optimusCred: true, secret: true},
+		{name: "hash", in: inQuery, valid: flexfoneHash, accepts: never, optimusCred: true, secret: true},
+	}
+	dir := func(route string, params ...param) variant {
+		return variant{route: route, params: append(append([]param{}, creds...), params...), callers: []caller{optimus},
+			refused: []caller{anonymous, integration, admin}, agent: agentPause, errors: jsonError}
+	}
+	out = append(out, variant{route: "GET /api/agents/:id/external_sites", callers: []caller{integration, agent}, refused: []caller{anonymous},
+		agent: agentOnCall, errors: jsonError, params: []param{pathParam("id", agentOnCall, selfWhenEmpty, "agent"),
+			query("call", callIDPlaceholder, never)}})
+	return append(out, dir("GET /api/flexfone/employee"),
+		dir("GET /api/flexfone/employee/:localnumber", pathParam("localnumber", agentExtension(agentPause), employeeNumber)))
+}
+
+var (
+	clickToCallNumbers = regexp.MustCompile(config.DefaultClickToCall().Numbers)
+	clickToCallDenied  = regexp.MustCompile(config.DefaultClickToCall().Denied)
+)
+
+// clickToCallNumber is a number click-to-call may dial.
+func clickToCallNumber(s sent) bool {
+	return cleanText(s) && clickToCallNumbers.MatchString(s.v.text) && !clickToCallDenied.MatchString(s.v.text)
+}
+
+// trimmed: Flexfone's fields are taken without surrounding spaces.
+func trimmed(accepts func(sent) bool) func(sent) bool {
+	return func(s sent) bool {
+		t := s
+		t.v.text = strings.TrimSpace(s.v.text)
+		return cleanText(s) && accepts(t)
+	}
+}
+
+// employeeNumber is a test agent's local number (its extension).
+func employeeNumber(s sent) bool {
+	for _, id := range agentIDs {
+		if s.isText() && s.v.text == agentExtension(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// makeCallError reads OMniLeads' {"status": "ERROR", "errors": {field: [...]}}.
+func makeCallError(body []byte) (string, bool) {
+	var e struct {
+		Status string              `json:"status"`
+		Errors map[string][]string `json:"errors"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Status != "ERROR" || len(e.Errors) != 1 {
+		return "", false
+	}
+	for f := range e.Errors {
+		if f == "non_field_errors" {
+			return "", true
+		}
+		return f, true
+	}
+	return "", false
+}
+
+// flexfoneCallError reads MakeCall's {"Status": "ERROR", "Field": ...}.
+func flexfoneCallError(body []byte) (string, bool) {
+	var e struct{ Status, Field string }
+	if json.Unmarshal(body, &e) != nil || e.Status != "ERROR" {
+		return "", false
+	}
+	return e.Field, true
 }
