@@ -280,6 +280,9 @@ func TestAdminSetsTheScreenPopOfAQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ws.Close()
+	// The present a connection starts with ends with OnQueuesInfoData: a call
+	// placed before it could be popped by the present and again by its event.
+	next(t, ws, "OnQueuesInfoData")
 	call := func(id string) toolbarMsg {
 		t.Helper()
 		if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: id}); err != nil {

@@ -17,7 +17,9 @@ import (
 // shows it; every login is generated, none repeats.
 func TestDemoRunsACallCenter(t *testing.T) {
 	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
-		Agents: 3, CallsPerMinute: 240, PauseEvery: 300 * time.Millisecond, UserCost: 4})
+		// Few enough callers that an agent is ready now and then (the
+		// generator pauses only a ready one), enough that one is soon on a call.
+		Agents: 3, CallsPerMinute: 30, PauseEvery: 300 * time.Millisecond, UserCost: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
