@@ -57,6 +57,7 @@ var components = []struct {
 	{config.RoleACD, newACDElection},       // one ACD per database (an advisory lock)
 	{config.RoleACD, newACD},               // ARI, the Stasis dispatcher, the inbound router, the queue application
 	{"", newLiveConfig},                    // the live configuration, from the database, followed across instances
+	{"", newSoundCheck},                    // a flow naming a sound Asterisk does not have is refused when saved
 	{config.RoleObserver, newObserver},     // the AMI observer
 	{config.RoleStats, newStatsAggregator}, // the live statistics and the BI role
 	{"", newCRMRole},                       // the CRM's database role for the dialer's SQL interface

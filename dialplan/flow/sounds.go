@@ -107,8 +107,18 @@ func (s *Sounds) missing(ctx context.Context, f *flow.Flow) (problems []*flow.Pr
 		}
 		return ok
 	}
-	// Everything else was validated already: only the sounds can fail.
-	return flow.Validate(f, flow.Refs{Sound: exists}), unknown
+	// The other names (queues, switches...) were validated already, against
+	// the configuration: what the sounds add is what this check finds.
+	before := map[flow.Problem]bool{}
+	for _, p := range flow.Validate(f, flow.Refs{}) {
+		before[*p] = true
+	}
+	for _, p := range flow.Validate(f, flow.Refs{Sound: exists}) {
+		if !before[*p] {
+			problems = append(problems, p)
+		}
+	}
+	return problems, unknown
 }
 
 func (s *Sounds) exists(ctx context.Context, uri string) (bool, error) {

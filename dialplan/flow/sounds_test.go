@@ -89,7 +89,6 @@ func TestAFlowSavedWithoutAsteriskIsCheckedWhenItIsBack(t *testing.T) {
 	t.Cleanup(sim.Close)
 	sim.AddSound("welcome", "wav")
 	s.ARI = connect(t, sim)
-	until(t, "the client is up", func() bool { return s.ARI.Status().Connected })
 	s.Recheck(context.Background(), acd.Flows)
 	if s.Pending() {
 		t.Fatal("still pending after Asterisk answered")
@@ -123,5 +122,6 @@ func connect(t *testing.T, sim *aritest.Sim) *ari.Client {
 	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
 		t.Fatal(err)
 	}
+	until(t, "the client sees the link up", func() bool { return client.Status().Connected })
 	return client
 }
