@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ccdhq/ccd/config"
 	dflow "github.com/ccdhq/ccd/dialplan/flow"
 )
 
@@ -17,7 +18,15 @@ type soundCheck struct {
 	tasks  tasks
 }
 
-func newSoundCheck(w *wiring) component { return &soundCheck{w: w} }
+// newSoundCheck also mounts the sound upload (PUT /api/admin/sounds/:name)
+// with the REST interfaces: uploads go to recordings.dir, Asterisk's
+// recording directory, where the check finds them as stored recordings.
+func newSoundCheck(w *wiring) component {
+	if w.cfg.Runs(config.RoleAPI) {
+		w.srv.MountSounds(w.cfg.Recordings.Dir, w.log.With("part", "sounds"))
+	}
+	return &soundCheck{w: w}
+}
 
 func (s *soundCheck) Name() string { return "sound check" }
 
