@@ -231,7 +231,10 @@ func (e *Engine) Unrouted(now time.Time, in Arrival) {
 // queue's immediate rules before looking for an agent.
 func (e *Engine) enqueue(now time.Time, c *call, q *queue, reason, from string) {
 	expand := reason == "expand"
-	if q.cfg.MaxWaiting > 0 && q.waiting.Len() >= q.cfg.MaxWaiting {
+	// A callback's place is not a new caller: its caller already had a
+	// place here, and a full queue could only send it out, where nobody is
+	// on the line (see overflow).
+	if q.cfg.MaxWaiting > 0 && q.waiting.Len() >= q.cfg.MaxWaiting && !c.Virtual {
 		if !expand || len(c.members) == 0 {
 			e.queueFull(now, c, q, from)
 		}
@@ -339,6 +342,10 @@ func (e *Engine) overflow(now time.Time, m *member, i int, reason string) {
 		}
 		e.leave(m)
 		e.enqueue(now, c, e.queues[o.ToQueue], "overflow", q.cfg.Code)
+	case c.Virtual && (o.ToNumber != "" || o.ToDefault):
+		// A callback's place has no caller to send anywhere: sent out, it
+		// would end in the queue while its callback waits for an agent of
+		// this queue forever. It stays, and an agent here calls back.
 	case o.ToNumber != "":
 		e.leaveQueues(c)
 		e.sendOut(now, c, q.cfg.Code, o.ToNumber, reason, false)

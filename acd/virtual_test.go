@@ -79,3 +79,37 @@ func TestEndInIVR(t *testing.T) {
 		t.Fatal("a ringing call ended in the IVR")
 	}
 }
+
+// A callback's place never leaves for a number or the default extension
+// (nobody is on the line to send there): the position, no-agents,
+// waiting-time and full-queue rules that send callers out keep it in its
+// queue, where the next agent takes it.
+func TestVirtualCallIsNotSentOut(t *testing.T) {
+	cfg := basicConfig()
+	cfg.Queues[0].Overflow = []OverflowSpec{{PositionAbove: 1, ToNumber: "5550000"}, {AfterWait: time.Minute, ToDefault: true}}
+	cfg.Queues[0].MaxWaiting = 2
+	cfg.Queues[0].FullDestination = "5551111"
+	cfg.Queues[1].Overflow = []OverflowSpec{{NoAgentsLoggedIn: true, ToDefault: true}}
+	h := newHarness(t, cfg)
+	h.arrive("c1", "sales", 0)
+	h.arrive("c2", "sales", 0) // sales is full now
+	for _, in := range []Arrival{
+		{CallID: "cb-1-1", CLID: "0611", Queue: "sales", Virtual: true, PlaceAt: h.now},   // position 3, full
+		{CallID: "cb-2-1", CLID: "0622", Queue: "support", Virtual: true, PlaceAt: h.now}, // no agents logged in
+	} {
+		none(t, h.must(h.e.Arrive(h.now, in)), SendTo)
+	}
+	for _, act := range h.advance(2 * time.Minute) { // c1 and c2 go to the default extension
+		if act.Kind == SendTo && act.CallID != "c1" && act.CallID != "c2" {
+			t.Fatalf("sent out: %+v", act)
+		}
+	}
+	for _, id := range []string{"cb-1-1", "cb-2-1"} {
+		if c, ok := h.e.Call(id); !ok || c.State != Waiting {
+			t.Fatalf("callback %s: %+v %v, want waiting in its queue", id, c, ok)
+		}
+	}
+	if off := only(t, h.must(h.e.Login(h.now, "a1", "")), Offer); off.CallID != "cb-1-1" {
+		t.Fatalf("offer %+v, want the callback", off)
+	}
+}

@@ -78,6 +78,8 @@ func operations() []operation {
 		{method: "DELETE", path: "/api/callbacks/:id", tag: "callbacks", auth: "bearer", summary: "cancel a waiting callback"},
 		{method: "GET", path: "/api/admin/recordings/retention", tag: "admin", auth: "bearer",
 			summary: "dry run of the recording retention rules: what they would delete now, per queue"},
+		{method: "PUT", path: "/api/admin/sounds/:name", tag: "admin", auth: "bearer", body: []string{"audio/wav"}, ok: http.StatusCreated,
+			summary: "upload a prompt (WAV: PCM, mono, 16 bits, 8000 Hz) into recordings.dir as prompt-<name>.wav; flows name it recording:prompt-<name>; 200 when it replaced one"},
 
 		{method: "PUT", path: "/api/admin/agents/:id/skills/:skill", tag: "admin", summary: "set one skill level of an agent", auth: "bearer", body: []string{"level"}},
 		{method: "DELETE", path: "/api/admin/agents/:id/skills/:skill", tag: "admin", summary: "remove one skill of an agent", auth: "bearer", ok: http.StatusNoContent},
@@ -319,6 +321,10 @@ func (op operation) describe() map[string]any {
 		out["security"] = []any{map[string]any{"session": []string{}}}
 	default:
 		out["security"] = []any{}
+	}
+	if len(op.body) == 1 && op.body[0] == "audio/wav" {
+		out["requestBody"] = map[string]any{"content": map[string]any{op.body[0]: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		return out
 	}
 	if len(op.body) == 1 && (op.body[0] == "text/csv" || op.body[0] == "text/xml") {
 		out["requestBody"] = map[string]any{"content": map[string]any{op.body[0]: map[string]any{"schema": str}}}

@@ -63,7 +63,19 @@ type Manager struct {
 	mu     sync.Mutex
 	placer Placer
 	placed map[string]string // callback id -> the id of its call in the queue
+	// queueGone is when each callback's queue was first found missing from
+	// the running configuration.
+	queueGone map[string]time.Time
 }
+
+// QueueGoneAfter is how long a callback's queue may be missing from the
+// configuration before the callback fails ("queue removed"): a queue
+// renamed or re-created, or a configuration not loaded yet at start, comes
+// back within it.
+const QueueGoneAfter = time.Minute
+
+// ReasonQueueRemoved ends a callback whose queue left the configuration.
+const ReasonQueueRemoved = "queue removed"
 
 // New is a manager of the callbacks of db under cfg (validated).
 func New(db Store, cfg config.Callbacks, emit func(eventlog.Event) error, log *slog.Logger) *Manager {
@@ -71,7 +83,7 @@ func New(db Store, cfg config.Callbacks, emit func(eventlog.Event) error, log *s
 		log = slog.Default()
 	}
 	return &Manager{db: db, cfg: cfg, numbers: regexp.MustCompile(cfg.Numbers), emit: emit, log: log,
-		now: time.Now, placed: map[string]string{}}
+		now: time.Now, placed: map[string]string{}, queueGone: map[string]time.Time{}}
 }
 
 // SetClock replaces time.Now (tests).
@@ -266,6 +278,9 @@ func (m *Manager) finish(ctx context.Context, cb ccd.Callback, state, reason str
 	if err := m.move(ctx, cb, from); err != nil {
 		return cb, err
 	}
+	m.mu.Lock()
+	delete(m.queueGone, cb.ID)
+	m.mu.Unlock()
 	m.event(ccd.EventCallbackEnded, cb)
 	return cb, nil
 }
@@ -334,12 +349,38 @@ func (m *Manager) place(ctx context.Context, cb ccd.Callback) {
 	if p == nil || placed {
 		return
 	}
-	if err := p.Place(ctx, cb, callID); err != nil {
-		m.mu.Lock()
+	err := p.Place(ctx, cb, callID)
+	m.mu.Lock()
+	if err != nil {
 		delete(m.placed, cb.ID)
-		m.mu.Unlock()
-		m.log.Warn("callbacks: cannot place in its queue; retrying", "callback", cb.ID, "queue", cb.Queue, "err", err)
 	}
+	since, gone := m.queueGone[cb.ID]
+	if !(ccd.ErrorCode(err) == ccd.ENOTFOUND) {
+		delete(m.queueGone, cb.ID)
+	} else if !gone {
+		m.queueGone[cb.ID], since = m.now(), m.now()
+	}
+	m.mu.Unlock()
+	switch {
+	case err == nil:
+	case !(ccd.ErrorCode(err) == ccd.ENOTFOUND):
+		m.log.Warn("callbacks: cannot place in its queue; retrying", "callback", cb.ID, "queue", cb.Queue, "err", err)
+	case !gone:
+		m.log.Warn("callbacks: its queue is not in the configuration; the callback fails if it stays so",
+			"callback", cb.ID, "queue", cb.Queue, "after", QueueGoneAfter)
+	case m.now().Sub(since) >= QueueGoneAfter:
+		m.queueRemoved(ctx, cb)
+	}
+}
+
+// queueRemoved ends a callback whose queue stayed out of the
+// configuration: no agent will ever take it.
+func (m *Manager) queueRemoved(ctx context.Context, cb ccd.Callback) {
+	if _, err := m.finish(ctx, cb, ccd.CallbackFailed, ReasonQueueRemoved); err != nil {
+		m.log.Warn("callbacks: cannot end a callback whose queue was removed", "callback", cb.ID, "err", err)
+		return
+	}
+	m.log.Warn("callbacks: its queue was removed from the configuration: the callback failed", "callback", cb.ID, "queue", cb.Queue)
 }
 
 func (m *Manager) withdraw(ctx context.Context, id string) {

@@ -3,6 +3,7 @@ package callback_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -25,11 +26,15 @@ type placer struct {
 	mu       sync.Mutex
 	placed   []string // call ids, in order
 	withdrew []string
+	noQueue  bool // the queues were removed from the configuration
 }
 
 func (p *placer) Place(_ context.Context, cb ccd.Callback, callID string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.noQueue {
+		return &ccd.Error{Code: ccd.ENOTFOUND, Message: "acd: no queue " + cb.Queue}
+	}
 	p.placed = append(p.placed, callID)
 	return nil
 }
@@ -325,4 +330,69 @@ func TestREST(t *testing.T) {
 	if code, m, raw := apitest.Do(t, s, "GET", "/api/callbacks?state=lost", supervisor, "", ""); code != 400 || m["error"].(map[string]any)["field"] != "state" {
 		t.Fatalf("bad state: %d %s", code, raw)
 	}
+}
+
+// A callback whose queue was removed from the configuration is not placed
+// again every second with a warning each time: it is reported once, and
+// fails ("queue removed") when the queue stays away; a queue that comes
+// back in time keeps its callbacks.
+func TestCallbackOfARemovedQueue(t *testing.T) {
+	r := newRig(t)
+	var logged strings.Builder
+	var logMu sync.Mutex
+	r.m = callback.New(r.db, callbackConfig(), r.ev.add, slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logged}, nil)))
+	r.m.SetClock(r.clock)
+	r.p.noQueue = true
+	r.m.SetPlacer(r.p)
+	ctx := context.Background()
+	cb, err := r.m.RequestCallback(ctx, web, ccd.CallbackRequest{Queue: "sales", Number: "0611223344"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 30 {
+		r.advance(time.Second)
+		r.m.Tick(ctx)
+	}
+	if got, _ := r.m.Callback(ctx, cb.ID); got.State != ccd.CallbackWaiting {
+		t.Fatalf("after 30 s: %+v, want still waiting", got)
+	}
+	r.advance(callback.QueueGoneAfter)
+	r.m.Tick(ctx)
+	got, _ := r.m.Callback(ctx, cb.ID)
+	if got.State != ccd.CallbackFailed || got.EndReason != callback.ReasonQueueRemoved {
+		t.Fatalf("callback %+v, want failed: %s", got, callback.ReasonQueueRemoved)
+	}
+	logMu.Lock()
+	n := strings.Count(logged.String(), "level=WARN")
+	logMu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d warnings, want 2 (missing once, then failed):\n%s", n, logged.String())
+	}
+
+	// A queue back within the grace period: the callback is placed.
+	cb, _ = r.m.RequestCallback(ctx, web, ccd.CallbackRequest{Queue: "sales", Number: "0611223345"})
+	r.advance(30 * time.Second)
+	r.m.Tick(ctx)
+	r.p.mu.Lock()
+	r.p.noQueue = false
+	r.p.mu.Unlock()
+	r.advance(callback.QueueGoneAfter)
+	r.m.Tick(ctx)
+	if got, _ := r.m.Callback(ctx, cb.ID); got.State != ccd.CallbackWaiting {
+		t.Fatalf("callback %+v, want waiting (its queue came back)", got)
+	}
+	if placed, _ := r.p.calls(); len(placed) != 1 || !strings.HasPrefix(placed[0], cb.ID) {
+		t.Fatalf("placed %v, want %s", placed, cb.ID)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }

@@ -150,6 +150,10 @@ func (a *ACD) CompileFlowsChecked(version int64, statement func(*flow.Database) 
 	return out, nil
 }
 
+// FlowError is the problem p of flow f, the i-th of acd.flows, as an
+// *Error keyed like validation's (acd.flows[0].nodes[2].menu.prompt[0]).
+func FlowError(i int, f *flow.Flow, p *flow.Problem) *Error { return flowError(i, f, p) }
+
 // flowError is a flow's problem as an *Error keyed by the node's index and
 // field (acd.flows[0].nodes[2].database.query), naming the node.
 func flowError(i int, f *flow.Flow, p *flow.Problem) *Error {

@@ -59,6 +59,7 @@ var components = []struct {
 	{config.RoleACD, newSupervision},       // listen, whisper, barge: snoop channels to the supervisors' phones
 	{"", newLiveConfig},                    // the live configuration, from the database, followed across instances
 	{config.RoleACD, newClickToCall},       // click-to-call: its Stasis application and the interfaces that start calls
+	{"", newSoundCheck},                    // a flow naming a sound Asterisk does not have is refused when saved
 	{config.RoleObserver, newObserver},     // the AMI observer
 	{config.RoleStats, newStatsAggregator}, // the live statistics and the BI role
 	{"", newCRMRole},                       // the CRM's database role for the dialer's SQL interface

@@ -56,14 +56,22 @@ func TestAdminAddsAFlowAndARouteThenCallsFollowTheSwitch(t *testing.T) {
 	}
 }
 
-// A caller in a flow's menu when ccd stops is not left in silence: the
+// A caller in a flow's menu when ccd stops is not left in silence (its
+// menu's sound must exist on Asterisk to be saved): the
 // next ccd finds it in the Stasis application, routes it again and its
 // flow starts from the start; its keys work.
 func TestACallerInAFlowAcrossARestartStartsTheFlowAgain(t *testing.T) {
 	h := newLiveHarness(t)
 	h.start()
-	h.mustAdmin("PUT", "/api/admin/flows/menu", `{"start":"m","nodes":[{"id":"m","menu":{"prompt":["sound:welcome"],
-		"timeout":"1h","timeout_dest":"hangup","invalid_dest":"hangup","keys":{"1":"queue:`+h.cfg.ACD.Queues[0].Code+`"}}}]}`, http.StatusCreated)
+	menu := `{"start":"m","nodes":[{"id":"m","menu":{"prompt":["sound:welcome"],
+		"timeout":"1h","timeout_dest":"hangup","invalid_dest":"hangup","keys":{"1":"queue:` + h.cfg.ACD.Queues[0].Code + `"}}}]}`
+	// A sound Asterisk does not have is refused, naming node and field.
+	if code, body := h.admin("PUT", "/api/admin/flows/menu", menu); code != http.StatusBadRequest ||
+		!strings.Contains(body, `"field":"nodes[0].menu.prompt[0]"`) || !strings.Contains(body, "sound:welcome") {
+		t.Fatalf("a missing sound: HTTP %d %s", code, body)
+	}
+	h.ari.AddSound("welcome", "gsm")
+	h.mustAdmin("PUT", "/api/admin/flows/menu", menu, http.StatusCreated)
 	h.mustAdmin("PUT", "/api/admin/routes/5550400", `{"flow":"menu"}`, http.StatusCreated)
 	caller, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550400"}, Number: "5551234", ChannelID: "r1"})
 	if err != nil {

@@ -129,6 +129,11 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 	ariSecret, amiSecret := secret(), secret()
 	d.Sim = aritest.NewSim(aritest.WithCredentials("ccd", ariSecret))
 	d.cleanup = append(d.cleanup, d.Sim.Close)
+	// The simulated Asterisk has the stock sounds flows and callbacks name:
+	// a flow naming one it does not have is refused when saved.
+	for _, s := range demoSounds {
+		d.Sim.AddSound(s, "gsm")
+	}
 	fakeAMI := amitest.NewServer("ccd", amiSecret)
 	d.cleanup = append(d.cleanup, fakeAMI.Close)
 
@@ -296,3 +301,8 @@ func secret() string {
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
+
+// demoSounds are sounds of Asterisk's core sound set.
+var demoSounds = []string{"welcome", "hello-world", "goodbye", "invalid", "demo-congrats", "queue-thankyou",
+	"pls-hold-while-try", "vm-press", "you-entered", "if-correct-press", "vm-enter-num-to-call", "then-press-pound",
+	"auth-thankyou", "beep"}

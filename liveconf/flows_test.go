@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/flow"
 )
 
 const liveFlow = `{"start": "menu", "nodes": [
@@ -94,5 +96,42 @@ func TestAFlowClosingALoopAcrossFlowsIsRefused(t *testing.T) {
 	}
 	if n := f.m.Current().Flows; len(n) != 2 || n[0].Name != "night" || n[0].Nodes[0].Queue == nil {
 		t.Fatalf("flows now %+v", n)
+	}
+}
+
+// A change made through the API is vetted after validation (the sounds on
+// Asterisk): a problem the vetter names is a 400 naming node and field, and
+// nothing is stored or applied; other kinds and the loaded configuration
+// are not vetted.
+func TestAVetterRefusesAFlowBeforeItIsStored(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.m.Load(ctx, f.db); err != nil {
+		t.Fatal(err)
+	}
+	var vetted []string
+	f.m.SetVetter(func(_ context.Context, next *config.ACD, kind ccd.ConfigKind, i int) error {
+		vetted = append(vetted, kind)
+		if kind != ccd.ConfigFlow {
+			return nil
+		}
+		fl := &next.Flows[i]
+		return config.FlowError(i, fl, &flow.Problem{Node: "m", Field: "menu.prompt[0]", Problem: `no such sound or recording on Asterisk: "sound:nosuch"`})
+	})
+	applied := len(f.applied)
+	_, _, err := f.m.PutConfigItem(ctx, admin, ccd.ConfigFlow, "main",
+		[]byte(`{"start": "m", "nodes": [{"id": "m", "menu": {"prompt": ["sound:nosuch"], "timeout_dest": "hangup", "invalid_dest": "hangup"}}]}`))
+	var e *ccd.Error
+	if !errors.As(err, &e) || e.Code != ccd.EINVALID || e.Field != "nodes[0].menu.prompt[0]" || !strings.Contains(e.Message, "sound:nosuch") {
+		t.Fatalf("a flow naming a missing sound: %v", err)
+	}
+	if _, stored := f.db.items["flow/main"]; stored || len(f.applied) != applied {
+		t.Fatal("the refused flow was stored or applied")
+	}
+	if _, _, err := f.m.PutConfigItem(ctx, admin, ccd.ConfigSwitch, "100", []byte(`{"name": "Night service"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(vetted, ",") != "flow,switch" {
+		t.Fatalf("vetted %v", vetted)
 	}
 }

@@ -52,10 +52,26 @@ type Store interface {
 // Apply); it refuses only what validation already refuses.
 type Applier func(ctx context.Context, acd config.ACD) error
 
+// Vetter checks a change made through the API against what the
+// configuration cannot know (the sounds on Asterisk) before anything is
+// stored: index is the changed item's in next's list of kind. Its
+// *config.Error problems refuse the change as validation's do. It is not
+// run on what the database already holds (Load, Reload): what was saved
+// stays loadable.
+type Vetter func(ctx context.Context, next *config.ACD, kind ccd.ConfigKind, index int) error
+
+// SetVetter makes v vet every change made through the API from now on.
+func (m *Manager) SetVetter(v Vetter) {
+	m.change.Lock()
+	defer m.change.Unlock()
+	m.vet = v
+}
+
 // Manager holds the live configuration. It is safe for concurrent use;
 // changes are made one at a time.
 type Manager struct {
 	apply Applier
+	vet   Vetter // nil: nothing beyond validation
 	log   *slog.Logger
 	now   func() time.Time
 
@@ -620,6 +636,11 @@ func (m *Manager) commit(ctx context.Context, who ccd.Principal, name ccd.Config
 	}
 	if err := next.Validate(); err != nil {
 		return committed{}, refusal(err, &next, k, i)
+	}
+	if m.vet != nil && i >= 0 {
+		if err := m.vet(ctx, &next, name, i); err != nil {
+			return committed{}, refusal(err, &next, k, i)
+		}
 	}
 	var raw json.RawMessage
 	if i >= 0 {

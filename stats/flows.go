@@ -124,6 +124,9 @@ func (a *Aggregator) flowEvent(ev *eventlog.Event) error {
 	case ccd.EventFlowStepFailed:
 		// A step failing without a node is the call sent to a flow that does
 		// not exist, or round a circle of flows: ccd hangs it up.
+		if st.Node == "" && cs == nil {
+			cs = a.arrivedInMissingFlow(ev, st)
+		}
 		if st.Node == "" && cs != nil && cs.Flow != nil && cs.Flow.Flow == "" && !cs.Queued {
 			a.flowRecord(ev, cs, acd.EndInIVR, "")
 			a.count(s, "", ev.DNIS, dsEndedInIVR)
@@ -131,6 +134,21 @@ func (a *Aggregator) flowEvent(ev *eventlog.Event) error {
 		}
 	}
 	return nil
+}
+
+// arrivedInMissingFlow is a new call whose route names a flow that does
+// not exist: its only event is the failure, yet it arrived on its DNIS and
+// ccd hung it up, so it is offered there and gets its CallsStat row like a
+// call the flow hung up (Router is the flow it was sent to).
+func (a *Aggregator) arrivedInMissingFlow(ev *eventlog.Event, st ccd.FlowStep) *CallState {
+	cs := &CallState{FirstID: ev.ID}
+	a.state.Calls[ev.CallID] = cs
+	cs.flow().Router, cs.Flow.FirstMS, cs.Flow.CLID = st.Flow, ev.At.UnixMilli(), ev.CLID
+	cs.DNISOffered = true
+	if ev.DNIS != "" {
+		a.add(ev.At.Unix(), RowKey{Table: DeviceStat, Name: ev.DNIS, Type: DevDNIS}, dsOffered, 1)
+	}
+	return cs
 }
 
 func routerKey(flow string) RowKey { return RowKey{Table: RouterStat, Name: flow, Type: DevRouter} }

@@ -47,10 +47,11 @@ func routerRow(t *testing.T, rows map[stats.RowKey]stats.Row, flowName, node str
 	return out
 }
 
-// Five callers through flow "main" (menu m, play bye, terminal nodes q and
+// Six callers: five through flow "main" (menu m, play bye, terminal nodes q and
 // out), each ending another way: queued and answered, hung up in the menu,
 // hung up by the flow after a play, sent on to flow "night" which sends it
-// to a number, sent to a flow that does not exist. RouterStat, DeviceStat and
+// to a number, sent to a flow that does not exist; one new call whose route
+// names a flow that does not exist. RouterStat, DeviceStat and
 // CallsStat must say exactly that.
 func TestFlowStatistics(t *testing.T) {
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -101,6 +102,9 @@ func TestFlowStatistics(t *testing.T) {
 	c.step(sec(6, 6), "c5", ccd.EventFlowLeft, ccd.FlowStep{Flow: "main", To: "flow:gone"})
 	c.step(sec(6, 6), "c5", ccd.EventFlowStepFailed, ccd.FlowStep{Flow: "gone", Reason: "no such flow"})
 
+	// c6: a new call whose route names a flow that does not exist.
+	c.step(sec(7, 0), "c6", ccd.EventFlowStepFailed, ccd.FlowStep{Flow: "missing", Reason: "no such flow"})
+
 	rows, recs := foldAll(t, c.evs)
 	menu := stats.BlockType("menu")
 	for _, want := range []struct {
@@ -130,7 +134,7 @@ func TestFlowStatistics(t *testing.T) {
 		col  string
 		n    int64
 	}{
-		{"5551000", stats.DevDNIS, "offered", 5}, {"5551000", stats.DevDNIS, "endedinivr", 2},
+		{"5551000", stats.DevDNIS, "offered", 6}, {"5551000", stats.DevDNIS, "endedinivr", 3},
 		{"5551000", stats.DevDNIS, "answered", 1}, {"5551000", stats.DevDNIS, "abandoned", 0},
 		{"second", stats.DevQueue, "offered", 1}, {"second", stats.DevQueue, "answered", 1},
 	} {
@@ -143,7 +147,7 @@ func TestFlowStatistics(t *testing.T) {
 	for _, r := range recs {
 		byCall[r.UCID] = r
 	}
-	if len(recs) != 5 || len(byCall) != 5 {
+	if len(recs) != 6 || len(byCall) != 6 {
 		t.Fatalf("call records %+v", recs)
 	}
 	type rec struct {
@@ -159,6 +163,7 @@ func TestFlowStatistics(t *testing.T) {
 		"c3": {acd.EndInIVR, "main", "", "", "", sec(4, 0), time.Time{}, time.Time{}},
 		"c4": {acd.EndTransferred, "main", "n1", "", "5559999", sec(5, 0), time.Time{}, sec(5, 4)},
 		"c5": {acd.EndInIVR, "main", "", "", "", sec(6, 0), time.Time{}, time.Time{}},
+		"c6": {acd.EndInIVR, "missing", "", "", "", sec(7, 0), time.Time{}, time.Time{}},
 	} {
 		r := byCall[id]
 		got := rec{r.EndType, r.Router, r.Adata1, r.Adata2, r.TransferDestination, r.OfferedTS.UTC(), r.AbandonedTS.UTC(), r.Transferred2ExtTS.UTC()}

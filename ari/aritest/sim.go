@@ -76,6 +76,7 @@ type Sim struct {
 	playbacks  map[string]*simPlayback
 	live       map[string]*simRecording
 	stored     map[string]ari.StoredRecording
+	sounds     map[string]ari.Sound // the sounds index (AddSound)
 	devices    map[string]string
 	globals    map[string]string
 	endpoints  map[string]*ari.Endpoint
@@ -214,6 +215,7 @@ func NewSim(opts ...Option) *Sim {
 		playbacks:        map[string]*simPlayback{},
 		live:             map[string]*simRecording{},
 		stored:           map[string]ari.StoredRecording{},
+		sounds:           map[string]ari.Sound{},
 		devices:          map[string]string{},
 		globals:          map[string]string{},
 		endpoints:        map[string]*ari.Endpoint{},
@@ -1038,6 +1040,32 @@ func (s *Sim) SetDefaultBehavior(b Behavior) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.defaultBeh = b
+}
+
+// AddSound puts a sound in the sounds index, as Asterisk lists the files
+// of its sounds directory: id ("welcome", "digits/1") in the format and
+// languages given (none: en). /sounds lists the index and /sounds/{id}
+// answers 404 "Sound not found" for a sound not in it.
+func (s *Sim) AddSound(id, format string, langs ...string) {
+	if len(langs) == 0 {
+		langs = []string{"en"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snd := s.sounds[id]
+	snd.ID = id
+	for _, l := range langs {
+		snd.Formats = append(snd.Formats, ari.FormatLangPair{Language: l, Format: format})
+	}
+	s.sounds[id] = snd
+}
+
+// AddStoredRecording puts a finished recording in the recording spool
+// (/recordings/stored), as a file put there by hand would be.
+func (s *Sim) AddStoredRecording(name, format string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stored[name] = ari.StoredRecording{Name: name, Format: format}
 }
 
 // AddEndpoint declares an endpoint for the /endpoints resources.

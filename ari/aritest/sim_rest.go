@@ -163,16 +163,52 @@ func (s *Sim) route(r *req) (reply, error) {
 	case "events":
 		return s.routeEvents(r)
 	case "sounds":
-		if len(r.segs) == 1 && r.r.Method == http.MethodGet {
-			return ok([]ari.Sound{})
-		}
-		if len(r.segs) == 2 && r.r.Method == http.MethodGet {
-			return reply{}, errNotFound("Sound not found")
-		}
+		return s.routeSounds(r)
 	case "mailboxes":
 		return s.routeMailboxes(r)
 	}
 	return reply{}, errNoRoute
+}
+
+// routeSounds answers from the sounds index as res_ari_sounds does: the
+// list filtered by lang and format, one sound by id or 404 "Sound not
+// found".
+func (s *Sim) routeSounds(r *req) (reply, error) {
+	switch len(r.segs) {
+	case 1:
+		return method(r, map[string]func() (reply, error){http.MethodGet: func() (reply, error) {
+			lang, format := r.get("lang"), r.get("format")
+			l := []ari.Sound{}
+			for _, snd := range s.sounds {
+				if f := matchingFormats(snd.Formats, lang, format); len(f) > 0 {
+					l = append(l, snd)
+				}
+			}
+			slices.SortFunc(l, func(a, b ari.Sound) int { return strings.Compare(a.ID, b.ID) })
+			return ok(l)
+		}})
+	case 2:
+		return method(r, map[string]func() (reply, error){http.MethodGet: func() (reply, error) {
+			snd, found := s.sounds[r.segs[1]]
+			if !found {
+				return reply{}, errNotFound("Sound not found")
+			}
+			return ok(snd)
+		}})
+	}
+	return reply{}, errNoRoute
+}
+
+// matchingFormats are the formats of a sound in lang and format ("" for
+// any).
+func matchingFormats(all []ari.FormatLangPair, lang, format string) []ari.FormatLangPair {
+	var out []ari.FormatLangPair
+	for _, f := range all {
+		if (lang == "" || f.Language == lang) && (format == "" || f.Format == format) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // method dispatches on the HTTP method.

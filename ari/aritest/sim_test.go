@@ -670,3 +670,32 @@ func isStatus(err error, code int) bool {
 	var e *ari.Error
 	return errors.As(err, &e) && e.StatusCode == code
 }
+
+// The sounds index answers as Asterisk's: the sounds it has, filtered by
+// language and format, and 404 "Sound not found" for any other.
+func TestSimSounds(t *testing.T) {
+	s := newScenario(t)
+	s.sim.AddSound("welcome", "wav", "en", "da")
+	s.sim.AddSound("digits/1", "gsm")
+	snd, err := s.c.Sound(s.ctx, "welcome")
+	s.must(err)
+	if snd.ID != "welcome" || len(snd.Formats) != 2 || snd.Formats[1] != (ari.FormatLangPair{Language: "da", Format: "wav"}) {
+		t.Errorf("sound %+v", snd)
+	}
+	if _, err := s.c.Sound(s.ctx, "missing"); !ari.IsNotFound(err) || !strings.Contains(err.Error(), "Sound not found") {
+		t.Errorf("unknown sound: %v, want 404 Sound not found", err)
+	}
+	if _, err := s.c.Sound(s.ctx, "digits/1"); err != nil {
+		t.Errorf("a sound in a subdirectory: %v", err)
+	}
+	for _, c := range []struct {
+		lang, format string
+		want         int
+	}{{"", "", 2}, {"da", "", 1}, {"", "gsm", 1}, {"fr", "", 0}} {
+		l, err := s.c.ListSounds(s.ctx, c.lang, c.format)
+		s.must(err)
+		if len(l) != c.want {
+			t.Errorf("sounds lang=%q format=%q: %d, want %d", c.lang, c.format, len(l), c.want)
+		}
+	}
+}

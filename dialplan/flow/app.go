@@ -64,10 +64,17 @@ type Config struct {
 	// Databases run the database steps (nil: every step fails to its
 	// error destination).
 	Databases Databases
-	Emit      func(eventlog.Event) error
-	Node      string
-	Log       *slog.Logger
-	Now       func() time.Time
+	// WaitMusicAfter is how long a database step or an HTTP request may
+	// run before the caller hears music on hold until it answers (as on
+	// Mitel); 0 is DefaultWaitMusicAfter.
+	WaitMusicAfter time.Duration
+	// WaitMusicClass is the music on hold class played meanwhile ("" is
+	// Asterisk's default).
+	WaitMusicClass string
+	Emit           func(eventlog.Event) error
+	Node           string
+	Log            *slog.Logger
+	Now            func() time.Time
 }
 
 // Databases run flows' database steps against the CRM databases; Run
@@ -75,6 +82,10 @@ type Config struct {
 type Databases interface {
 	Run(ctx context.Context, q *flow.Query) flow.QueryResult
 }
+
+// DefaultWaitMusicAfter is Config.WaitMusicAfter's default: a quick
+// answer keeps the caller's silence short, a slow one plays music.
+const DefaultWaitMusicAfter = 500 * time.Millisecond
 
 // VoicemailExtension is the extension of the transfer context a call is
 // sent to for voicemail, with the mailbox in the channel variable
@@ -129,6 +140,9 @@ func New(cfg Config) *App {
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.Local
+	}
+	if cfg.WaitMusicAfter <= 0 {
+		cfg.WaitMusicAfter = DefaultWaitMusicAfter
 	}
 	a := &App{cfg: cfg, log: cfg.Log.With("component", "flow"),
 		media: &media.Toolkit{ARI: cfg.ARI, Context: cfg.TransferContext},
@@ -372,9 +386,11 @@ func (a *App) request(c *call, act flow.Action) {
 		configured = n.Identify.URL
 	}
 	req, id := act.Request, act.ID
+	music := a.waitMusic(c)
 	go func() {
 		r := a.cfg.Fetcher.Do(c.ctx, configured, req)
 		a.send(func() {
+			music.stop()
 			if a.calls[c.channel] == c {
 				a.step(c, flow.Input{Kind: flow.InHTTP, ID: id, HTTP: r})
 			}
@@ -382,17 +398,57 @@ func (a *App) request(c *call, act flow.Action) {
 	}()
 }
 
+// waitingMusic is the music a caller hears while a step waits for a
+// service; its fields belong to the loop.
+type waitingMusic struct {
+	timer    *time.Timer
+	playing  bool
+	answered bool
+	stop     func()
+}
+
+// waitMusic starts music on hold for c when the step it begins has not
+// answered within WaitMusicAfter; the returned stop, called on the loop
+// when the answer comes, ends it before whatever the step does next (the
+// call's work is ordered), so the step's own result is unchanged.
+func (a *App) waitMusic(c *call) *waitingMusic {
+	w := &waitingMusic{}
+	w.timer = time.AfterFunc(a.cfg.WaitMusicAfter, func() {
+		a.send(func() {
+			if w.answered || a.calls[c.channel] != c {
+				return
+			}
+			w.playing = true
+			c.work.run(func() {
+				if err := a.media.StartMOH(c.ctx, c.channel, a.cfg.WaitMusicClass); err != nil && c.ctx.Err() == nil {
+					a.actionFailed(c, "music on hold", err)
+				}
+			})
+		})
+	})
+	w.stop = func() {
+		w.answered = true
+		w.timer.Stop()
+		if w.playing && a.calls[c.channel] == c {
+			c.work.run(func() { _ = a.media.StopMOH(c.ctx, c.channel) })
+		}
+	}
+	return w
+}
+
 // query runs a database step off the loop; the answer comes back as an
 // input. A caller who hangs up cancels it.
 func (a *App) query(c *call, act flow.Action) {
 	a.Stats.Queries.Add(1)
 	q, id := act.Query, act.ID
+	music := a.waitMusic(c)
 	go func() {
 		r := flow.QueryResult{Err: errors.New("database step: no CRM databases are configured")}
 		if a.cfg.Databases != nil {
 			r = a.cfg.Databases.Run(c.ctx, q)
 		}
 		a.send(func() {
+			music.stop()
 			if a.calls[c.channel] == c {
 				a.step(c, flow.Input{Kind: flow.InQuery, ID: id, Query: r})
 			}

@@ -463,3 +463,45 @@ func TestDatabaseStepStoresTheRowAndACallerWhoHangsUpCancelsIt(t *testing.T) {
 		t.Fatal("the step was not cancelled when the caller hung up")
 	}
 }
+
+// A database step or an HTTP module that is slow to answer plays music on
+// hold to the caller (never silence), which stops when the answer comes;
+// the step still goes where its answer says.
+func TestSlowStepsPlayMusicOnHoldUntilTheyAnswer(t *testing.T) {
+	releaseHTTP := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-releaseHTTP
+		_, _ = w.Write([]byte("callerName=slow"))
+	}))
+	defer srv.Close()
+	f := flow.Flow{Name: "slow", Start: "look", Nodes: []flow.Node{
+		{ID: "look", Database: &flow.Database{Database: "crm", Query: "select attach_data from c where phone = %ani%",
+			Found: "check", NotFound: "hangup", Error: "hangup"}},
+		{ID: "check", HTTP: &flow.HTTP{URL: srv.URL + "/x.php?c=[callerid]", Action: "dynamic", Goto: "q", Timeout: time.Minute}},
+		{ID: "q", Queue: &flow.QueueDest{Code: "sales"}},
+	}}
+	e := newEnv(t, f)
+	releaseDB := make(chan struct{})
+	e.query = func(ctx context.Context, q *flow.Query) flow.QueryResult {
+		<-releaseDB
+		return flow.QueryResult{Found: true, Columns: map[string]string{"attach_data": "gold"}}
+	}
+	ch := e.call("slow", "0611")
+	moh := func() bool { on, _ := ch.MOH(); return on }
+	until(t, "music plays during the database step", moh)
+	if _, class := ch.MOH(); class != "default" {
+		t.Fatalf("music class %q", class)
+	}
+	close(releaseDB)
+	until(t, "the HTTP module runs", func() bool { return e.app.Stats.HTTPRequests.Load() == 1 })
+	until(t, "music plays during the HTTP request", moh)
+	close(releaseHTTP)
+	until(t, "the call reaches the queue", func() bool { return len(e.queue.got()) == 1 })
+	until(t, "the music stops", func() bool { return !moh() })
+	if a := e.queue.got()[0]; a.Queue != "sales" || a.AttachData != "gold" {
+		t.Fatalf("arrival %+v", a)
+	}
+	if v, _ := ch.Variable("CALLERID(name)"); v != "slow" {
+		t.Fatalf("caller name %q", v)
+	}
+}

@@ -621,7 +621,17 @@ func recordingRoutes() []variant {
 		v("GET /api/recordings/:callid/file", []caller{admin}, []caller{integration, agent, anonymous},
 			pathParam("callid", recordedCall, never, "call")),
 		v("GET /api/admin/recordings/retention", []caller{admin}, []caller{integration, agent, anonymous}),
+		soundUpload(),
 	}
+}
+
+// soundUpload is the upload of a prompt: its body is a WAV file, which the
+// suite does not build; the name is what it probes, and a request without
+// audio is refused naming Content-Type.
+func soundUpload() variant {
+	return variant{route: "PUT /api/admin/sounds/:name", params: []param{pathParam("name", "welcome", never)},
+		callers: []caller{admin}, refused: []caller{integration, agent, anonymous}, agent: agentPause, strict: true, errors: jsonError,
+		stateRefusal: func(body []byte) bool { f, _ := jsonError(body); return f == "Content-Type" }}
 }
 
 // The callback the harness stores (seedRecording), due in years: never
