@@ -163,7 +163,7 @@ func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 
 func campaign() dialer.Campaign {
 	return dialer.Campaign{ID: 7, Name: "winter", QueueCode: "sales", CallPriority: 3, CallerID: `"Acme" <5551000>`,
-		NoAnswerDuration: 20, IsActive: true}.WithDefaults()
+		NoAnswerDuration: 20, IsActive: true, RetryNumber: 3}.WithDefaults()
 }
 
 func call(id int64, phone string, amd bool) dialplanDialer.Call {
