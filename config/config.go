@@ -47,6 +47,8 @@ type Config struct {
 	Recordings Recordings `yaml:"recordings"`
 	// Callbacks: call-me-back (config/callbacks.go).
 	Callbacks Callbacks `yaml:"callbacks"`
+	// Dialer: how outbound campaigns place their calls (config/dialer.go).
+	Dialer Dialer `yaml:"dialer"`
 	// Roles are the parts this instance runs (config/roles.go); empty:
 	// all of them.
 	Roles []string `yaml:"roles"`
@@ -200,6 +202,7 @@ func Default() Config {
 		SQLHooks:   defaultSQLHooks(),
 		Recordings: DefaultRecordings(),
 		Callbacks:  DefaultCallbacks(),
+		Dialer:     DefaultDialer(),
 	}
 }
 
@@ -385,6 +388,7 @@ func (c *Config) Validate() error {
 	c.ACD.validate(bad)
 	c.Recordings.validate(bad)
 	c.Callbacks.validate(bad)
+	c.Dialer.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }
