@@ -167,7 +167,7 @@ func dialerOperations() []operation {
 		{method: "GET", path: "/api/dialer/campaigns/:id/amd", tag: "dialer", summary: "the campaign's answering-machine detection settings", auth: "bearer"},
 		{method: "PUT", path: "/api/dialer/campaigns/:id/amd", tag: "dialer", auth: "bearer",
 			summary: "set the campaign's answering-machine detection: AMD() arguments, the machine's message, the abandon message",
-			body: []string{"enabled", "params", "machineMessage", "abandonMessage"}},
+			body:    []string{"enabled", "params", "machineMessage", "abandonMessage"}},
 	}
 	for _, m := range []string{"AddTargetToCampaign", "AddTargetToCampaignWithTargetID", "GetTargetStatus", "RemoveTargetFromCampaign"} {
 		ops = append(ops, operation{method: "GET", path: "/OptimusIntegration/Rest/DialerWebMethods.aspx/" + m, tag: "optimus", auth: "optimus",
