@@ -56,6 +56,7 @@ var components = []struct {
 	{"", newEventLog},                      // the event log writer and the in-process fan-out
 	{config.RoleACD, newACDElection},       // one ACD per database (an advisory lock)
 	{config.RoleACD, newACD},               // ARI, the Stasis dispatcher, the inbound router, the queue application
+	{config.RoleACD, newDialerApp},         // the outbound dialer: its Stasis application and the pacing loop
 	{"", newLiveConfig},                    // the live configuration, from the database, followed across instances
 	{config.RoleObserver, newObserver},     // the AMI observer
 	{config.RoleStats, newStatsAggregator}, // the live statistics and the BI role

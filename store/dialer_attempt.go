@@ -114,3 +114,26 @@ func (db *DB) AbandonWindows(ctx context.Context, campaign int, now time.Time, s
 	}
 	return out, nil
 }
+
+// UnfinishedAttempts are the attempts without an end: those a stopped ccd
+// left ringing or talking, when the dialer starts again.
+func (db *DB) UnfinishedAttempts(ctx context.Context) ([]Attempt, error) {
+	var rows []struct {
+		ID         int64     `db:"attempt_id"`
+		CampaignID int       `db:"campaign_id"`
+		TargetID   int64     `db:"target_id"`
+		Phone      string    `db:"phone"`
+		PhoneIndex int       `db:"phone_index"`
+		Mode       string    `db:"mode"`
+		StartedAt  time.Time `db:"started_at"`
+	}
+	if err := db.SelectContext(ctx, &rows, `SELECT attempt_id, campaign_id, target_id, phone, phone_index, mode, started_at
+		FROM dialer.attempt WHERE ended_at IS NULL ORDER BY attempt_id`); err != nil {
+		return nil, err
+	}
+	out := make([]Attempt, len(rows))
+	for i, r := range rows {
+		out[i] = Attempt(r)
+	}
+	return out, nil
+}

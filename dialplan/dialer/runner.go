@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -27,6 +28,7 @@ type Store interface {
 	FinishAttempt(ctx context.Context, targetID int64, result int, now time.Time) (dialer.Outcome, error)
 	AbandonWindows(ctx context.Context, campaign int, now time.Time, spans ...time.Duration) ([]pacing.Window, error)
 	CampaignAMD(ctx context.Context, campaign int) (store.CampaignAMD, error)
+	UnfinishedAttempts(ctx context.Context) ([]store.Attempt, error)
 }
 
 // ACD is the queue application's live state: who is free, which calls
@@ -104,8 +106,50 @@ func NewRunner(cfg RunnerConfig) *Runner {
 		connected: map[string]connectedCall{}}
 }
 
-// Run ticks every interval until ctx ends.
+// Recover ends the attempts a stopped ccd left unfinished: their calls are
+// gone with it (or no longer the dialer's), and their targets would stay
+// "dialling" for ever. They count as congestion, retried by the rules.
+func (r *Runner) Recover(ctx context.Context) error {
+	left, err := r.cfg.Store.UnfinishedAttempts(ctx)
+	if err != nil {
+		return err
+	}
+	now := r.cfg.Now()
+	for _, a := range left {
+		if err := r.cfg.Store.EndAttempt(ctx, store.AttemptEnd{ID: a.ID, EndedAt: now, Result: dialer.StatusCongestion,
+			DialStatus: "INTERRUPTED"}); err != nil {
+			return err
+		}
+		if _, err := r.cfg.Store.FinishAttempt(ctx, a.TargetID, dialer.StatusCongestion, now); err != nil && !isConflict(err) {
+			return err
+		}
+	}
+	if len(left) > 0 {
+		r.log.Info("dialer: attempts of the last run ended as interrupted", "attempts", len(left))
+	}
+	return nil
+}
+
+func isConflict(err error) bool {
+	var ce *ccd.Error
+	return errors.As(err, &ce) && ce.Code == ccd.ECONFLICT
+}
+
+// Run recovers the last run's attempts, then ticks every interval until
+// ctx ends.
 func (r *Runner) Run(ctx context.Context, interval time.Duration) {
+	for {
+		err := r.Recover(ctx)
+		if err == nil {
+			break
+		}
+		r.log.Warn("dialer: cannot end the last run's attempts; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -235,3 +235,33 @@ func contains[T comparable](s []T, v T) bool {
 	}
 	return false
 }
+
+// Attempts a stopped ccd left unfinished end as interrupted at the next
+// start: their targets are free to be claimed again.
+func TestRecoverEndsTheLastRunsAttempts(t *testing.T) {
+	r := newRunnerEnv(t, nil)
+	id := r.campaign(campaign())
+	tg := r.target(id, "5550400")
+	claims, err := r.db.ClaimDue(r.ctx, id, time.Now(), 1)
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("claims %v %v", claims, err)
+	}
+	if _, err := r.db.StartAttempt(r.ctx, store.Attempt{CampaignID: id, TargetID: tg, Phone: "5550400", PhoneIndex: 1, StartedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.runner.Recover(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	left, err := r.db.UnfinishedAttempts(r.ctx)
+	if err != nil || len(left) != 0 {
+		t.Fatalf("left %v %v", left, err)
+	}
+	target, _ := r.db.Target(r.ctx, tg)
+	if target.StatusCode != dialer.StatusCongestion || target.NextCallTS == nil {
+		t.Fatalf("%+v", target)
+	}
+	// Claimable again once due.
+	if c, err := r.db.ClaimDue(r.ctx, id, target.NextCallTS.Add(time.Second), 1); err != nil || len(c) != 1 {
+		t.Fatalf("not claimable again: %v %v", c, err)
+	}
+}
