@@ -46,7 +46,7 @@ func (d *dialerApp) Start(ctx context.Context) error {
 			return
 		}
 		runner = ddialer.NewRunner(ddialer.RunnerConfig{Store: db, ACD: l.queue, Placer: d.app, Emit: w.events.writer.Add,
-			Node: w.cfg.NodeName(), Log: w.log, Results: func(r ddialer.Result) { d.count(db, r) }})
+			Node: w.cfg.NodeName(), Log: w.log, Results: func(r ddialer.Result) { d.count(db, r) }, InboundFirst: cfg.InboundFirst})
 		runner.Run(ctx, cfg.Interval)
 	})
 	return nil

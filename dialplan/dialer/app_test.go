@@ -63,8 +63,9 @@ func newEnv(t *testing.T, agents []string, done func(dialplanDialer.Result)) *en
 	e.client = c
 	tk := &media.Toolkit{ARI: c, App: "ccd"}
 	d := stasis.New(stasis.Config{Default: "inbound", Hangup: func(ch string) { _ = tk.Hangup(context.Background(), ch, "normal") }})
+	// inbound: a queue of the same agents for callers (blended agents).
 	cfg := config.ACD{DefaultExtension: "0", Queues: []config.Queue{{Code: "sales", Skills: map[string]int{"sales": 1},
-		RingTimeout: 5 * time.Second}}}
+		RingTimeout: 5 * time.Second}, {Code: "inbound", Skills: map[string]int{"sales": 1}, RingTimeout: 5 * time.Second}}}
 	for _, a := range agents {
 		cfg.Agents = append(cfg.Agents, config.Agent{ID: a, Endpoint: "PJSIP/" + a, Skills: map[string]int{"sales": 1}})
 		sim.SetEndpoint("PJSIP/"+a, aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 30 * time.Millisecond})

@@ -36,6 +36,7 @@ type Store interface {
 type ACD interface {
 	Queues(ctx context.Context) ([]acd.QueueStatus, error)
 	Calls(ctx context.Context) ([]acd.Call, error)
+	Reserve(ctx context.Context, queue string, n int) error
 }
 
 // Placer places calls (the App).
@@ -57,6 +58,10 @@ type RunnerConfig struct {
 	// Results, when set, is told every finished attempt after it is
 	// stored (metrics).
 	Results func(Result)
+	// InboundFirst leaves agents who also serve inbound queues free to
+	// take inbound calls; otherwise the runner holds, in each campaign's
+	// queue, as many ready agents as it has calls in flight there.
+	InboundFirst bool
 }
 
 // samples is how many recent ring and talk times the pacer learns from.
@@ -73,6 +78,7 @@ type Runner struct {
 	mu        sync.Mutex
 	stats     map[int]*learned         // by campaign
 	connected map[string]connectedCall // dialer calls connected in the ACD, by call id
+	reserved  map[string]int           // the reservation last asked per queue
 }
 
 type connectedCall struct {
@@ -186,6 +192,39 @@ func (r *Runner) Tick(ctx context.Context) error {
 		}
 		if err := r.pace(ctx, now, c, queues, busy[c.ID]); err != nil {
 			r.log.Warn("dialer: campaign not paced", "campaign", c.ID, "err", err)
+		}
+	}
+	return r.reserve(ctx, campaigns)
+}
+
+// reserve holds, in each campaign queue, a ready agent per call in flight
+// there (ringing, in detection, waiting for its agent), so that an inbound
+// call does not take the agent the pacer counted on.
+func (r *Runner) reserve(ctx context.Context, campaigns []dialer.Campaign) error {
+	if r.cfg.InboundFirst {
+		return nil
+	}
+	now := r.cfg.Now()
+	want := map[string]int{}
+	for _, c := range campaigns {
+		ringing, waiting := r.cfg.Placer.Ringing(c.ID, now)
+		want[c.QueueCode] += len(ringing) + waiting
+	}
+	r.mu.Lock()
+	last := r.reserved
+	r.reserved = want
+	r.mu.Unlock()
+	for q, n := range last {
+		if _, still := want[q]; !still && n > 0 {
+			want[q] = 0
+		}
+	}
+	for q, n := range want {
+		if last[q] == n {
+			continue
+		}
+		if err := r.cfg.ACD.Reserve(ctx, q, n); err != nil {
+			return err
 		}
 	}
 	return nil

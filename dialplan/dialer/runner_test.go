@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/dialer"
 	dialplanDialer "github.com/ccdhq/ccd/dialplan/dialer"
@@ -25,12 +26,17 @@ type runnerEnv struct {
 
 func newRunnerEnv(t *testing.T, agents []string) *runnerEnv {
 	t.Helper()
+	return newRunnerEnvWith(t, agents, false)
+}
+
+func newRunnerEnvWith(t *testing.T, agents []string, inboundFirst bool) *runnerEnv {
+	t.Helper()
 	db := pgtest.NewDB(t)
 	r := &runnerEnv{db: db, stored: make(chan dialplanDialer.Result, 100)}
 	var runner *dialplanDialer.Runner
 	r.env = newEnv(t, agents, func(res dialplanDialer.Result) { runner.Done(res) })
 	runner = dialplanDialer.NewRunner(dialplanDialer.RunnerConfig{Store: db, ACD: r.queue, Placer: r.app, Emit: r.emit,
-		Results: func(res dialplanDialer.Result) { r.stored <- res }})
+		Results: func(res dialplanDialer.Result) { r.stored <- res }, InboundFirst: inboundFirst})
 	r.runner = runner
 	return r
 }
@@ -263,5 +269,51 @@ func TestRecoverEndsTheLastRunsAttempts(t *testing.T) {
 	// Claimable again once due.
 	if c, err := r.db.ClaimDue(r.ctx, id, target.NextCallTS.Add(time.Second), 1); err != nil || len(c) != 1 {
 		t.Fatalf("not claimable again: %v %v", c, err)
+	}
+}
+
+// The agent the pacer counts on for a ringing call is held for it: a caller
+// of another queue the agent serves waits, and gets the agent once the
+// dialer's call ended. With inbound first the caller gets the agent at once.
+func TestAgentsAreHeldForTheDialersCallsUnlessInboundFirst(t *testing.T) {
+	for _, inboundFirst := range []bool{false, true} {
+		r := newRunnerEnvWith(t, []string{"1001"}, inboundFirst)
+		r.sim.SetEndpoint("PJSIP/5550500", aritest.Behavior{Action: aritest.EndpointRing})
+		r.sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointRing})
+		id := r.campaign(campaign())
+		r.target(id, "5550500")
+		r.tick()
+		if len(r.originates()) != 1 {
+			t.Fatalf("dialled %v", r.originates())
+		}
+		if _, err := r.sim.NewCaller(aritest.CallerOptions{Args: []string{"queue", "inbound"}, Number: "5557777", ChannelID: "caller-1",
+			Endpoint: "PJSIP/trunk"}); err != nil {
+			t.Fatal(err)
+		}
+		ringing := func() bool {
+			st, err := r.queue.Agent(r.ctx, "1001")
+			return err == nil && st.CallID == "caller-1"
+		}
+		if inboundFirst {
+			until(t, "the caller gets the agent at once", ringing)
+			continue
+		}
+		until(t, "the caller waits in its queue", func() bool {
+			calls, err := r.queue.Calls(r.ctx)
+			return err == nil && len(calls) == 1 && calls[0].ID == "caller-1" && calls[0].State == acd.Waiting
+		})
+		if ringing() {
+			t.Fatal("the caller took the agent held for the dialer's ringing call")
+		}
+		for _, ch := range r.sim.Channels() {
+			if strings.HasPrefix(ch.ID, "dialer-") {
+				if err := r.sim.Channel(ch.ID).Busy(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		r.waitStored(1)
+		r.tick() // nothing due (busy retries in 10 minutes): the reservation is lifted
+		until(t, "the caller gets the agent once the dialer's call ended", ringing)
 	}
 }

@@ -48,3 +48,12 @@ func (a *App) TakeBack(ctx context.Context, callID string, to stasis.App) (TakeB
 	})
 	return res, err
 }
+
+// Reserve holds n of queue's ready agents for the dialer's calls in flight
+// there (acd.Engine.Reserve); 0 lifts it.
+func (a *App) Reserve(ctx context.Context, queue string, n int) error {
+	return a.request(ctx, func() error {
+		a.engine.Reserve(a.now(), queue, n)
+		return nil
+	})
+}
