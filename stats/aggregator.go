@@ -301,6 +301,10 @@ func (a *Aggregator) Apply(ev *eventlog.Event) error {
 		}
 	case eventlog.SourceAMI:
 		return a.pbxEvent(ev)
+	case eventlog.SourceARI:
+		if ev.Kind == ccd.EventDialerResult {
+			return a.dialerResult(ev)
+		}
 	}
 	return nil
 }
