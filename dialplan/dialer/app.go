@@ -224,6 +224,19 @@ func (a *App) Place(ctx context.Context, c Call) {
 	}
 }
 
+// Drop hangs up the channel of an attempt a stopped ccd left (still
+// ringing, or with its person waiting): the attempt is no longer followed.
+// One of this run is left alone.
+func (a *App) Drop(ctx context.Context, attemptID int64) {
+	ch := ChannelOf(attemptID)
+	if a.attempt(ch) != nil {
+		return
+	}
+	if err := a.media.Hangup(ctx, ch, "normal"); err != nil {
+		a.log.Warn("cannot hang up a dialer call of the last run", "channel", ch, "err", err)
+	}
+}
+
 // Start receives an answered call: first from the originate, then back
 // from the AMD context.
 func (a *App) Start(e *ari.StasisStart, args []string) {

@@ -43,6 +43,8 @@ type ACD interface {
 type Placer interface {
 	Place(ctx context.Context, c Call)
 	Ringing(campaign int, now time.Time) (ringing []time.Duration, waiting int)
+	// Drop hangs up the channel of an attempt a stopped ccd left.
+	Drop(ctx context.Context, attemptID int64)
 }
 
 // RunnerConfig is what the runner needs.
@@ -122,6 +124,7 @@ func (r *Runner) Recover(ctx context.Context) error {
 	}
 	now := r.cfg.Now()
 	for _, a := range left {
+		r.cfg.Placer.Drop(ctx, a.ID)
 		if err := r.cfg.Store.EndAttempt(ctx, store.AttemptEnd{ID: a.ID, EndedAt: now, Result: dialer.StatusCongestion,
 			DialStatus: "INTERRUPTED"}); err != nil {
 			return err

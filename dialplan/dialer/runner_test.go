@@ -2,12 +2,14 @@ package dialer_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/dialer"
 	dialplanDialer "github.com/ccdhq/ccd/dialplan/dialer"
@@ -252,7 +254,14 @@ func TestRecoverEndsTheLastRunsAttempts(t *testing.T) {
 	if err != nil || len(claims) != 1 {
 		t.Fatalf("claims %v %v", claims, err)
 	}
-	if _, err := r.db.StartAttempt(r.ctx, store.Attempt{CampaignID: id, TargetID: tg, Phone: "5550400", PhoneIndex: 1, StartedAt: time.Now()}); err != nil {
+	attempt, err := r.db.StartAttempt(r.ctx, store.Attempt{CampaignID: id, TargetID: tg, Phone: "5550400", PhoneIndex: 1, StartedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Its call still rings (placed by the last run): it is hung up.
+	r.sim.SetEndpoint("PJSIP/5550400", aritest.Behavior{Action: aritest.EndpointRing})
+	if _, err := r.client.Originate(r.ctx, ari.OriginateParams{Endpoint: "PJSIP/5550400", App: "ccd",
+		AppArgs: "dialer," + strconv.FormatInt(attempt, 10), ChannelID: dialplanDialer.ChannelOf(attempt)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.runner.Recover(r.ctx); err != nil {
@@ -265,6 +274,9 @@ func TestRecoverEndsTheLastRunsAttempts(t *testing.T) {
 	target, _ := r.db.Target(r.ctx, tg)
 	if target.StatusCode != dialer.StatusCongestion || target.NextCallTS == nil {
 		t.Fatalf("%+v", target)
+	}
+	if r.sim.Channel(dialplanDialer.ChannelOf(attempt)).Exists() {
+		t.Fatal("the last run's call still rings")
 	}
 	// Claimable again once due.
 	if c, err := r.db.ClaimDue(r.ctx, id, target.NextCallTS.Add(time.Second), 1); err != nil || len(c) != 1 {
