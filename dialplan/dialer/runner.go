@@ -252,11 +252,16 @@ func (r *Runner) followTalks(now time.Time, calls []acd.Call) map[int][]time.Dur
 		busy[cc.campaign] = append(busy[cc.campaign], now.Sub(c.AnsweredAt))
 	}
 	for id, cc := range r.connected {
-		if !seen[id] && !cc.answered.IsZero() {
+		if seen[id] {
+			continue
+		}
+		// Gone: it ended. One that ended before a tick saw it talking
+		// leaves no sample.
+		if !cc.answered.IsZero() {
 			l := r.learnedLocked(cc.campaign)
 			l.talk = push(l.talk, now.Sub(cc.answered))
-			delete(r.connected, id)
 		}
+		delete(r.connected, id)
 	}
 	return busy
 }
