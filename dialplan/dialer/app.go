@@ -377,6 +377,10 @@ func playbackOf(at *attempt) string { return "dialer-msg-" + strconv.FormatInt(a
 
 // Handle receives the events of the dialer's channels.
 func (a *App) Handle(e ari.Event) {
+	if ch := channelIn(e); ch != "" && a.attempt(ch) == nil {
+		a.notOurs(ch, e)
+		return
+	}
 	switch v := e.(type) {
 	case *ari.Dial:
 		if at := a.attempt(v.Peer.ID); at != nil && v.DialStatus != "" && v.DialStatus != "RINGING" && v.DialStatus != "PROGRESS" {
@@ -395,6 +399,26 @@ func (a *App) Handle(e ari.Event) {
 	case *ari.ChannelDestroyed:
 		a.left(v.Channel.ID, v.Cause, true)
 	}
+}
+
+// notOurs passes on the event of a dialer channel the application does not
+// follow: after a restart the dispatcher gives the channels that entered
+// with the entry "dialer" back here, but a person talking to an agent is
+// the queue's call (restored from the event log); the queue takes the
+// channel from now on. (One left ringing is hung up by the runner.)
+func (a *App) notOurs(channel string, e ari.Event) {
+	a.cfg.Owners.Handoff(channel, a.cfg.Queue)
+	a.cfg.Queue.Handle(e)
+}
+
+// channelIn is the first channel an event names.
+func channelIn(e ari.Event) string {
+	for _, k := range ari.Keys(e) {
+		if k.Kind == ari.KindChannel {
+			return k.ID
+		}
+	}
+	return ""
 }
 
 // left ends an attempt whose channel left the application or ended.
