@@ -13,8 +13,8 @@ import (
 type fakeQueue struct{ got []string }
 
 func (q *fakeQueue) Start(*ari.StasisStart, []string) {}
-func (q *fakeQueue) Handle(e ari.Event)                { q.got = append(q.got, e.EventType()) }
-func (q *fakeQueue) Enqueue(dialplan.Arrival)          {}
+func (q *fakeQueue) Handle(e ari.Event)               { q.got = append(q.got, e.EventType()) }
+func (q *fakeQueue) Enqueue(dialplan.Arrival)         {}
 func (q *fakeQueue) TakeBack(context.Context, string, stasis.App) (queue.TakeBack, error) {
 	return queue.CallGone, nil
 }
