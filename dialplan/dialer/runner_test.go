@@ -329,3 +329,45 @@ func TestAgentsAreHeldForTheDialersCallsUnlessInboundFirst(t *testing.T) {
 		until(t, "the caller gets the agent once the dialer's call ended", ringing)
 	}
 }
+
+// A call in progress when its campaign's schedule ends finishes and is
+// recorded; no new call is placed.
+func TestACallInProgressFinishesAfterTheScheduleEnds(t *testing.T) {
+	r := newRunnerEnv(t, []string{"1001", "1002"})
+	r.sim.SetDefaultBehavior(aritest.Behavior{Action: aritest.EndpointRing})
+	c := campaign()
+	id := r.campaign(c)
+	first := r.target(id, "5550600")
+	r.tick()
+	if len(r.originates()) != 1 {
+		t.Fatalf("dialled %v", r.originates())
+	}
+	past, err := r.db.CreateSchedule(r.ctx, dialer.Schedule{ScheduleName: "over", IsMonday: true, IsTuesday: true,
+		IsWednesday: true, IsThursday: true, IsFriday: true, IsSaturday: true, IsSunday: true,
+		FromDateTime: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), ToDateTime: time.Date(2020, 12, 31, 23, 59, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := r.db.Campaign(r.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full.ScheduleIDs = []int{past}
+	if err := r.db.UpdateCampaign(r.ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	r.target(id, "5550601") // due, but the schedule has ended
+	r.tick()
+	if got := r.originates(); len(got) != 1 {
+		t.Fatalf("dialled %v after the schedule ended", got)
+	}
+	if err := r.sim.Channel(dialplanDialer.ChannelOf(1)).Busy(); err != nil {
+		t.Fatal(err)
+	}
+	if res := r.waitStored(1)[0]; res.Status != dialer.StatusBusy || res.Target.ID != first {
+		t.Fatalf("%+v", res)
+	}
+	if tg, _ := r.db.Target(r.ctx, first); tg.StatusCode != dialer.StatusBusy {
+		t.Fatalf("the finished call was not recorded: %+v", tg)
+	}
+}
