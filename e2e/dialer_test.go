@@ -65,15 +65,15 @@ var dialerKinds = []struct {
 	{"5", "congestion", dialer.StatusCongestion},
 }
 
-// TestDialerCampaign runs a progressive campaign over targets of every
-// kind with 10 Local-channel agents: every target ends with its status
+// TestDialerCampaign runs a progressive campaign over 200 targets, 40 of every
+// kind, with 10 Local-channel agents: every target ends with its status
 // after one attempt, machines are detected by AMD(), people reach an
 // agent, no number is dialled twice at once, and the abandon rate is
 // reported.
 func TestDialerCampaign(t *testing.T) {
 	e := setup(t)
 	e.checkDialplanText(t, DialerDialplan, "ccd-dialer-test", "ccd-dialer-agents", "ccd-dialer-amd")
-	const perKind = 10
+	const perKind = 40 // 200 targets
 	var agents []config.Agent
 	for i := range 10 {
 		id := fmt.Sprintf("80%02d", i)
