@@ -292,3 +292,35 @@ type ClickToCall struct {
 	// first), failed.
 	Result string `json:"result,omitempty"`
 }
+
+// Dialer events (source "ari"), one pair per outbound attempt:
+// dialer.attempt when the dialer places the call, dialer.result when it
+// ends (Result, the dialer's status code, and how). The statistics count
+// outbound calls from them (CallsStat CallType 2, EndType 107 when nobody
+// answered). Their payload is DialerAttempt.
+const (
+	EventDialerAttempt EventKind = "dialer.attempt"
+	EventDialerResult  EventKind = "dialer.result"
+)
+
+// DialerAttempt is the payload of dialer.attempt and dialer.result.
+type DialerAttempt struct {
+	AttemptID  int64  `json:"attempt_id"`
+	CampaignID int    `json:"campaign_id"`
+	TargetID   int64  `json:"target_id"`
+	Phone      string `json:"phone"`
+	Queue      string `json:"queue"`
+	Mode       string `json:"mode,omitempty"` // the pacing mode that placed it (attempt)
+	// Result is the dialer's status code (dialer.status_code), Status its
+	// name: answered, no_answer, busy, congestion, rejected,
+	// invalid_number, machine, abandoned (result only).
+	Result int    `json:"result,omitempty"`
+	Status string `json:"status,omitempty"`
+	// AMDStatus and AMDCause are what Asterisk's AMD() decided, when it ran.
+	AMDStatus  string `json:"amd_status,omitempty"`
+	AMDCause   string `json:"amd_cause,omitempty"`
+	Cause      int    `json:"cause,omitempty"`       // the hangup cause of an unanswered call
+	DialStatus string `json:"dial_status,omitempty"` // Asterisk's last dial status
+	RingMS     int64  `json:"ring_ms,omitempty"`     // placement to answer or failure
+	Abandoned  bool   `json:"abandoned,omitempty"`   // answered by a person, no agent within 2 s
+}

@@ -94,14 +94,14 @@ func BenchmarkPick(b *testing.B) {
 	}
 	var withCalls []*agent
 	for _, a := range e.agentList {
-		if pickCall(a) != nil {
+		if e.pickCall(a) != nil {
 			withCalls = append(withCalls, a)
 		}
 	}
 	b.Run("call-for-agent", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			if pickCall(withCalls[i%len(withCalls)]) == nil {
+			if e.pickCall(withCalls[i%len(withCalls)]) == nil {
 				b.Fatal("no call")
 			}
 		}
@@ -110,7 +110,7 @@ func BenchmarkPick(b *testing.B) {
 		b.ReportAllocs()
 		q := e.queues["all"]
 		for b.Loop() {
-			if pickAgent(now, q) == nil {
+			if e.pickAgent(now, q) == nil {
 				b.Fatal("no agent")
 			}
 		}

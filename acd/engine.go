@@ -24,6 +24,7 @@ type Engine struct {
 	timers     timerHeap
 	seq        uint64
 	defaultExt string
+	reserved   map[string]int // ready agents held per queue for the dialer's calls (reserve.go)
 
 	actions []Action
 	events  []Event
@@ -382,18 +383,18 @@ func (e *Engine) syncQueues(c *call) {
 
 // findAgent offers a waiting call to the best ready agent of one of its queues.
 func (e *Engine) findAgent(now time.Time, m *member) {
-	if a := pickAgent(now, m.q); a != nil {
+	if a := e.pickAgent(now, m.q); a != nil {
 		e.offer(now, m, a)
 	}
 }
 
 // pickAgent chooses a ready agent for a queue by its strategy, nil when none is
 // ready.
-func pickAgent(now time.Time, q *queue) *agent {
+func (e *Engine) pickAgent(now time.Time, q *queue) *agent {
 	var best *agent
 	if q.cfg.Strategy == "" || q.cfg.Strategy == "longest_idle" {
 		for _, a := range q.eligible {
-			if a.State == Ready && (best == nil || a.IdleSince.Before(best.IdleSince)) {
+			if a.State == Ready && (best == nil || a.IdleSince.Before(best.IdleSince)) && e.mayTake(a, q) {
 				best = a
 			}
 		}
@@ -401,7 +402,7 @@ func pickAgent(now time.Time, q *queue) *agent {
 	}
 	var bestScore int64
 	for _, a := range q.eligible {
-		if a.State != Ready {
+		if a.State != Ready || !e.mayTake(a, q) {
 			continue
 		}
 		idle := now.Sub(a.IdleSince).Milliseconds()
@@ -440,15 +441,15 @@ func minSum(q *queue) int {
 // findCall offers the best waiting call of the agent's queues to a ready agent:
 // the highest priority first, then the longest in ccd.
 func (e *Engine) findCall(now time.Time, a *agent) {
-	if m := pickCall(a); m != nil {
+	if m := e.pickCall(a); m != nil {
 		e.offer(now, m, a)
 	}
 }
 
-func pickCall(a *agent) *member {
+func (e *Engine) pickCall(a *agent) *member {
 	var best *member
 	for _, q := range a.queues {
-		if m := q.waiting.peek(); m != nil && (best == nil || before(m, best)) {
+		if m := q.waiting.peek(); m != nil && (best == nil || before(m, best)) && e.mayTake(a, q) {
 			best = m
 		}
 	}

@@ -42,6 +42,9 @@ const importPath = "/api/dialer/campaigns/:id/targets.csv"
 //	POST   /api/dialer/campaigns/:id/targets      add one target (201)
 //	POST   /api/dialer/campaigns/:id/targets.csv  import a CSV file, all rows or none
 //	POST   /api/dialer/dnc                 put a number on a do-not-call list (201)
+//	GET    /api/dialer/campaigns/:id/abandon  abandon rates (dialer_abandon.go)
+//	GET    /api/dialer/campaigns/:id/amd      answering-machine settings
+//	PUT    /api/dialer/campaigns/:id/amd      replace them
 func (s *Server) MountDialer(db DialerDB) {
 	if !s.Grants(ccd.RoleCampaigns) {
 		return
@@ -58,6 +61,7 @@ func (s *Server) MountDialer(db DialerDB) {
 	g.POST("/campaigns/:id/targets", d.addTarget)
 	g.POST("/campaigns/:id/targets.csv", d.importTargets)
 	g.POST("/dnc", d.addDNC)
+	d.mountCalls(g)
 	s.StreamBody(importPath, ImportMaxBytes)
 }
 

@@ -186,6 +186,12 @@ func dialerOperations() []operation {
 			summary: "import targets from a CSV file (header row with the target fields); all rows or none, refused rows listed"},
 		{method: "POST", path: "/api/dialer/dnc", tag: "dialer", summary: "put a number on the global or a campaign's do-not-call list", auth: "bearer",
 			body: []string{"phone", "campaignId", "reason"}, ok: http.StatusCreated},
+		{method: "GET", path: "/api/dialer/campaigns/:id/abandon", tag: "dialer", auth: "bearer",
+			summary: "the campaign's abandon rate (answered by a person, no agent within 2 s) over the last hour, 24 hours and 30 days, with its limit"},
+		{method: "GET", path: "/api/dialer/campaigns/:id/amd", tag: "dialer", summary: "the campaign's answering-machine detection settings", auth: "bearer"},
+		{method: "PUT", path: "/api/dialer/campaigns/:id/amd", tag: "dialer", auth: "bearer",
+			summary: "set the campaign's answering-machine detection: AMD() arguments, the machine's message, the abandon message",
+			body:    []string{"enabled", "params", "machineMessage", "abandonMessage"}},
 	}
 	for _, m := range []string{"AddTargetToCampaign", "AddTargetToCampaignWithTargetID", "GetTargetStatus", "RemoveTargetFromCampaign"} {
 		ops = append(ops, operation{method: "GET", path: "/OptimusIntegration/Rest/DialerWebMethods.aspx/" + m, tag: "optimus", auth: "optimus",

@@ -54,6 +54,8 @@ type Config struct {
 	ClickToCall ClickToCall `yaml:"click_to_call"`
 	// ExternalSites: CRM interactions per call (config/extsites.go).
 	ExternalSites ExternalSites `yaml:"external_sites"`
+	// Dialer: how outbound campaigns place their calls (config/dialer.go).
+	Dialer Dialer `yaml:"dialer"`
 	// Roles are the parts this instance runs (config/roles.go); empty:
 	// all of them.
 	Roles   []string `yaml:"roles"`
@@ -216,6 +218,7 @@ func Default() Config {
 		Toolbar:       defaultToolbar(),
 		ClickToCall:   DefaultClickToCall(),
 		ExternalSites: ExternalSites{Timeout: 5 * time.Second},
+		Dialer:        DefaultDialer(),
 	}
 }
 
@@ -405,6 +408,7 @@ func (c *Config) Validate() error {
 	c.Toolbar.validate(bad)
 	c.ClickToCall.validate(bad)
 	c.ExternalSites.validate(bad)
+	c.Dialer.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

@@ -57,6 +57,7 @@ var components = []struct {
 	{config.RoleACD, newACDElection},       // one ACD per database (an advisory lock)
 	{config.RoleACD, newACD},               // ARI, the Stasis dispatcher, the inbound router, the queue application
 	{config.RoleACD, newSupervision},       // listen, whisper, barge: snoop channels to the supervisors' phones
+	{config.RoleACD, newDialerApp},         // the outbound dialer: its Stasis application and the pacing loop
 	{"", newLiveConfig},                    // the live configuration, from the database, followed across instances
 	{config.RoleACD, newClickToCall},       // click-to-call: its Stasis application and the interfaces that start calls
 	{"", newSoundCheck},                    // a flow naming a sound Asterisk does not have is refused when saved

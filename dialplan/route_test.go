@@ -66,3 +66,19 @@ func TestSnippetsHaveTheClickToCallContext(t *testing.T) {
 		t.Fatalf("the shared context printed %d times", n)
 	}
 }
+
+// With the dialer on, the printed extensions.conf has the AMD context that
+// returns to the dialer's Stasis entry, and the Local context it dials from.
+func TestSnippetsHaveTheDialerContexts(t *testing.T) {
+	cfg := config.Default()
+	if strings.Contains(Snippets(&cfg), "AMD(") {
+		t.Fatal("an AMD context while the dialer is off")
+	}
+	cfg.Dialer.DialEndpoint = "Local/{number}@ccd-dialer-out"
+	s := Snippets(&cfg)
+	for _, want := range []string{"[ccd-dialer-amd]\nexten => s,1,AMD(${CCD_AMD})", "Stasis(ccd,dialer,amd)", "[ccd-dialer-out]\nexten => _X.,1,Dial("} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("no %q in\n%s", want, s)
+		}
+	}
+}

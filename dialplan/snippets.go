@@ -93,8 +93,8 @@ exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
 
 ; Agents' phones are called by ccd through ARI (PJSIP/<extension>); nothing to add.
 ; A call flow can also be entered directly: Stasis(%[1]s,flow,<flow name>).
-%[2]s%[3]s%[4]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks),
-		clickToCallContext(cfg.ClickToCall, cfg.Callbacks)))
+%[2]s%[3]s%[4]s%[5]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks),
+		clickToCallContext(cfg.ClickToCall, cfg.Callbacks), dialerContexts(cfg.ARI.Application, cfg.Dialer)))
 	return files
 }
 
@@ -247,6 +247,39 @@ func clickToCallContext(c config.ClickToCall, cb config.Callbacks) string {
 exten => _X.,1,Dial(PJSIP/${EXTEN},30)
  same => n,Hangup()
 `, ctx)
+}
+
+// dialerContexts are the dialer's answering-machine detection context and,
+// when numbers are dialled through a Local channel, the context they are
+// dialled from; nothing while the dialer is off.
+func dialerContexts(app string, d config.Dialer) string {
+	if d.DialEndpoint == "" {
+		return ""
+	}
+	out := fmt.Sprintf(`
+; The dialer's answering-machine detection (dialer.amd_context). ccd sends
+; every answered outbound call here: AMD() with its campaign's arguments
+; (CCD_AMD; empty ones keep amd.conf's), then back to ccd with AMDSTATUS and
+; AMDCAUSE set. A machine whose campaign leaves it a message
+; (CCD_MACHINE=message) waits for the silence after its beep first.
+[%[2]s]
+exten => s,1,AMD(${CCD_AMD})
+ same => n,GotoIf($["${AMDSTATUS}" != "MACHINE"]?back)
+ same => n,GotoIf($["${CCD_MACHINE}" != "message"]?back)
+ same => n,WaitForSilence(1000,1,20)
+ same => n(back),Stasis(%[1]s,dialer,amd)
+ same => n,Hangup()
+`, app, d.AMDContext)
+	if _, ctx, ok := strings.Cut(d.DialEndpoint, "@"); ok && strings.HasPrefix(d.DialEndpoint, "Local/") {
+		out += fmt.Sprintf(`
+; The dialer's calls (dialer.dial_endpoint) are dialled from here. Dial them
+; through your trunk instead of this example.
+[%s]
+exten => _X.,1,Dial(PJSIP/${EXTEN},60)
+ same => n,Hangup()
+`, ctx)
+	}
+	return out
 }
 
 func bindAddr(host string) string {

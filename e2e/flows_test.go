@@ -52,20 +52,10 @@ func setupFlows(t *testing.T) *flowEnv {
 	t.Helper()
 	e := setup(t)
 	mc := e.amiClient(t)
-	e.checkDialplanText(t, mc, FlowsDialplan, "ccd-inbound", "ccd-callers", "agents", "ccd-flow-callers", "ccd-flow-callback")
+	e.checkDialplanText(t, FlowsDialplan, "ccd-inbound", "ccd-callers", "agents", "ccd-flow-callers", "ccd-flow-callback")
 	e.cfg.API.Token = randomHex(16)
 	e.cfg.API.AdminToken = randomHex(16)
 	return &flowEnv{env: e, mc: mc}
-}
-
-// checkDialplanText is checkDialplan naming the dialplan the test needs.
-func (e *env) checkDialplanText(t *testing.T, mc *ami.Client, dialplan string, contexts ...string) {
-	t.Helper()
-	for _, c := range contexts {
-		if _, _, err := mc.ListAction(ctxT(t, 10*time.Second), ami.Action{Name: "ShowDialPlan", Fields: []ami.Field{{Key: "Context", Value: c}}}); err != nil {
-			t.Fatalf("Asterisk has no dialplan context %s (%v); add e2e/testdata/extensions.conf to extensions.conf and run `asterisk -rx 'dialplan reload'`:\n%s", c, err, dialplan)
-		}
-	}
 }
 
 // call places a caller from clid to dnis whose phone runs exten in context

@@ -317,6 +317,9 @@ func (a *Aggregator) Apply(ev *eventlog.Event) error {
 		if strings.HasPrefix(ev.Kind, "flow.") {
 			return a.flowEvent(ev)
 		}
+		if ev.Kind == ccd.EventDialerResult {
+			return a.dialerResult(ev)
+		}
 	}
 	return nil
 }

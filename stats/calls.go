@@ -336,9 +336,10 @@ func (a *Aggregator) record(ev *eventlog.Event, cs *CallState, c *acd.Call) {
 	if c.EndType == acd.EndTransferred {
 		r.Transferred2ExtTS = c.TransferAt
 	}
-	if c.Virtual {
-		// A callback's attempt: ccd called the customer. Its attach data
-		// names the call or request it calls back.
+	if c.Virtual || isDialerCall(ev.CallID) {
+		// A callback's attempt or a person the dialer reached: ccd called
+		// the customer. A callback's attach data names the call or request
+		// it calls back; a dialer call's, its campaign and target.
 		r.CallType = CallOutExternal
 	}
 	if !c.AnsweredAt.IsZero() {

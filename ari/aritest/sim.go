@@ -84,6 +84,7 @@ type Sim struct {
 	behaviors  map[string]Behavior
 	defaultBeh Behavior
 	routes     map[string]route
+	contexts   map[string]func(ari.Channel, map[string]string) DialplanStep // simulated dialplan (AddContext)
 	appState   map[string]*appState
 	outbox     []outMsg
 	changed    chan struct{}
@@ -176,6 +177,13 @@ const (
 	EndpointBusy
 	// EndpointUnavailable fails at once (dialstatus CHANUNAVAIL, cause 20).
 	EndpointUnavailable
+	// EndpointCongestion fails after Delay with dialstatus CONGESTION and
+	// cause 34 (a trunk answering 503).
+	EndpointCongestion
+	// EndpointFail fails after Delay with Behavior.DialStatus (default
+	// CHANUNAVAIL) and Behavior.Cause: 1 for an unallocated number (SIP
+	// 404), 21 for a rejected call (SIP 603), 28 for an invalid format.
+	EndpointFail
 )
 
 // Behavior tells the simulation how an endpoint reacts when dialed.
@@ -186,6 +194,9 @@ type Behavior struct {
 	// HangupAfter, when positive, makes an answered call hang up from the
 	// far end (cause 16) after that long.
 	HangupAfter time.Duration
+	// Cause and DialStatus are EndpointFail's.
+	Cause      int
+	DialStatus string
 	// Context is the dialplan context channels to this (non-Local)
 	// endpoint report, as configured for the endpoint in Asterisk
 	// (pjsip.conf context=); default "default".
@@ -749,6 +760,15 @@ func (s *Sim) dial(c *simChan, endpoint string, timeout int) {
 		act(func() { s.failDial(c, "BUSY", 17) })
 	case EndpointUnavailable:
 		s.failDial(c, "CHANUNAVAIL", 20)
+	case EndpointCongestion:
+		s.ring(c)
+		act(func() { s.failDial(c, "CONGESTION", 34) })
+	case EndpointFail:
+		status := b.DialStatus
+		if status == "" {
+			status = "CHANUNAVAIL"
+		}
+		act(func() { s.failDial(c, status, b.Cause) })
 	}
 }
 

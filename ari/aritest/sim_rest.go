@@ -530,6 +530,7 @@ func (s *Sim) routeChannels(r *req) (reply, error) {
 				s.leaveStasis(c)
 				dp.AppName, dp.AppData = "", ""
 				c.snap.Dialplan = dp
+				s.runContext(c)
 				return nil
 			}, true),
 		})

@@ -699,3 +699,56 @@ func TestSimSounds(t *testing.T) {
 		}
 	}
 }
+
+// Congested and failing trunks end the dial with their status and cause; a
+// channel continued into a simulated context gets its variables (as AMD()
+// sets them, a ChannelVarset each to the originating application, still
+// subscribed) and comes back into Stasis with the step's arguments.
+func TestSimCongestionFailuresAndDialplanContexts(t *testing.T) {
+	s := newScenario(t)
+	s.sim.SetEndpoint("PJSIP/congested", aritest.Behavior{Action: aritest.EndpointCongestion})
+	s.sim.SetEndpoint("PJSIP/nosuch", aritest.Behavior{Action: aritest.EndpointFail, Cause: 1})
+	for _, c := range []struct {
+		endpoint, status string
+		cause            int
+	}{{"PJSIP/congested", "CONGESTION", 34}, {"PJSIP/nosuch", "CHANUNAVAIL", 1}} {
+		id := "f-" + c.status
+		_, err := s.c.Originate(s.ctx, ari.OriginateParams{Endpoint: c.endpoint, App: "ccd", ChannelID: id})
+		s.must(err)
+		d := s.log.wait(t, "Dial "+c.status, func(ev ari.Event) bool {
+			d, isDial := ev.(*ari.Dial)
+			return isDial && d.Peer.ID == id && d.DialStatus != "" && d.DialStatus != "RINGING"
+		}).(*ari.Dial)
+		cd := s.log.wait(t, "ChannelDestroyed", is("ChannelDestroyed", id)).(*ari.ChannelDestroyed)
+		if d.DialStatus != c.status || cd.Cause != c.cause {
+			t.Errorf("%s: dialstatus %s cause %d", c.endpoint, d.DialStatus, cd.Cause)
+		}
+	}
+
+	s.sim.AddContext("amd", func(ch ari.Channel, vars map[string]string) aritest.DialplanStep {
+		if vars["CCD_AMD"] != "2500" {
+			t.Errorf("variables %v", vars)
+		}
+		return aritest.DialplanStep{Vars: [][2]string{{"AMDSTATUS", "MACHINE"}, {"AMDCAUSE", "TOOLONG-5000"}}, App: "ccd", Args: []string{"back"}}
+	})
+	s.sim.SetEndpoint("PJSIP/answers", aritest.Behavior{Action: aritest.EndpointAnswer})
+	_, err := s.c.Originate(s.ctx, ari.OriginateParams{Endpoint: "PJSIP/answers", App: "ccd", ChannelID: "amd-1",
+		Variables: map[string]string{"CCD_AMD": "2500"}})
+	s.must(err)
+	s.log.wait(t, "StasisStart", is("StasisStart", "amd-1"))
+	s.must(s.c.Channel("amd-1").Continue(s.ctx, ari.ContinueParams{Context: "amd", Extension: "s", Priority: 1}))
+	s.log.wait(t, "AMDSTATUS set", func(ev ari.Event) bool {
+		v, ok := ev.(*ari.ChannelVarset)
+		return ok && v.Channel != nil && v.Channel.ID == "amd-1" && v.Variable == "AMDSTATUS" && v.Value == "MACHINE"
+	})
+	back := s.log.wait(t, "back in Stasis", func(ev ari.Event) bool {
+		st, ok := ev.(*ari.StasisStart)
+		return ok && st.Channel.ID == "amd-1" && len(st.Args) == 1 && st.Args[0] == "back"
+	}).(*ari.StasisStart)
+	if back.Channel.Dialplan.Context != "amd" {
+		t.Errorf("came back from %+v", back.Channel.Dialplan)
+	}
+	if v, err := s.c.Channel("amd-1").GetVariable(s.ctx, "AMDCAUSE"); err != nil || v != "TOOLONG-5000" {
+		t.Errorf("AMDCAUSE %q %v", v, err)
+	}
+}

@@ -63,6 +63,9 @@ type Dispatcher struct {
 	apps    map[string]App         // by entry name
 	owner   map[string]App         // by channel id
 	entries map[string][]time.Time // recent entries of each channel, to stop dialplan loops
+	// returning: channels sent to the dialplan that come back into the
+	// application (Returning); their StasisEnd keeps their owner.
+	returning map[string]bool
 }
 
 // New returns a dispatcher; register the applications, then Run it.
@@ -74,7 +77,7 @@ func New(cfg Config) *Dispatcher {
 		cfg.Now = time.Now
 	}
 	return &Dispatcher{cfg: cfg, log: cfg.Log.With("component", "stasis"), apps: map[string]App{},
-		owner: map[string]App{}, entries: map[string][]time.Time{}}
+		owner: map[string]App{}, entries: map[string][]time.Time{}, returning: map[string]bool{}}
 }
 
 // SetFallback sets Config.Fallback, for a fallback application built after
@@ -101,6 +104,17 @@ func (d *Dispatcher) Handoff(channel string, app App) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.owner[channel] = app
+}
+
+// Returning says that the owner of channel sends it to the dialplan and
+// that it comes back into the application (the dialer's answering-machine
+// detection, AMD() in the dialplan, then Stasis() again): its next StasisEnd
+// keeps its owner, so that the events Asterisk sends while the channel is
+// out (its hangup) still reach the owner.
+func (d *Dispatcher) Returning(channel string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.returning[channel] = true
 }
 
 // Release forgets the owner of a channel that will send no more events (an
@@ -150,7 +164,9 @@ func (d *Dispatcher) Dispatch(e ari.Event) {
 		d.start(v)
 	case *ari.StasisEnd:
 		d.deliver(e)
-		d.forget(v.Channel.ID)
+		if !d.comingBack(v.Channel.ID) {
+			d.forget(v.Channel.ID)
+		}
 	case *ari.ChannelDestroyed:
 		d.deliver(e)
 		d.forget(v.Channel.ID)
@@ -226,6 +242,17 @@ func (d *Dispatcher) forget(channel string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.owner, channel)
+	delete(d.returning, channel)
+}
+
+// comingBack reports (once) that a channel leaving the application was
+// marked Returning.
+func (d *Dispatcher) comingBack(channel string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	back := d.returning[channel]
+	delete(d.returning, channel)
+	return back
 }
 
 // looping reports a caller entering the application for the 6th time within 10

@@ -148,3 +148,31 @@ func TestLoopingCallerIsRefused(t *testing.T) {
 		t.Fatalf("hung up %q after %d starts", got, len(queue.starts))
 	}
 }
+
+// A channel sent to the dialplan and coming back (the dialer's AMD step)
+// stays its owner's while it is out: its hangup there reaches the owner,
+// not the fallback. Without Returning it goes to the fallback.
+func TestReturningChannelKeepsItsOwnerOutsideStasis(t *testing.T) {
+	dialer, fallback := &recordingApp{}, &recordingApp{}
+	d := New(Config{Default: "inbound", Fallback: fallback})
+	d.Register("dialer", dialer)
+
+	d.Dispatch(start("out1", "dialer", "7"))
+	d.Returning("out1")
+	d.Dispatch(&ari.StasisEnd{Channel: ari.Channel{ID: "out1"}})
+	d.Dispatch(&ari.ChannelVarset{Variable: "AMDSTATUS", Channel: &ari.Channel{ID: "out1"}})
+	d.Dispatch(start("out1", "dialer", "amd"))
+	d.Dispatch(&ari.StasisEnd{Channel: ari.Channel{ID: "out1"}}) // not marked again: forgotten
+	d.Dispatch(&ari.ChannelDestroyed{Channel: ari.Channel{ID: "out1"}})
+
+	want := []string{"StasisEnd:out1", "ChannelVarset:out1", "StasisEnd:out1"}
+	if !slices.Equal(dialer.events, want) {
+		t.Fatalf("dialer got %v, want %v", dialer.events, want)
+	}
+	if !slices.Equal(fallback.events, []string{"ChannelDestroyed:out1"}) {
+		t.Fatalf("fallback got %v", fallback.events)
+	}
+	if len(dialer.starts) != 2 {
+		t.Fatalf("starts %v", dialer.starts)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/internal/textcheck"
 )
 
@@ -169,4 +170,14 @@ func duration(s sent) bool {
 // adminEndpoint is an endpoint the admin configures for an agent.
 func adminEndpoint(s sent) bool {
 	return cleanText(s) && configEndpoint.MatchString(s.v.text) && !strings.Contains(s.v.text, "..")
+}
+
+// amdParams are AMD()'s arguments: whole numbers, comma separated.
+func amdParams(s sent) bool { return s.isText() && api.AMDParams.MatchString(s.v.text) }
+
+// mediaRef is an ARI media reference a campaign plays (sound:name): one
+// word with a colon, or nothing.
+func mediaRef(s sent) bool {
+	t := s.v.text
+	return cleanText(s) && (t == "" || len(t) <= 200 && strings.Contains(t, ":") && !strings.ContainsAny(t, " \t\r\n"))
 }

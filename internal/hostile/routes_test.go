@@ -782,6 +782,11 @@ func dialerRoutes() []variant {
 			optional(csvField("priority", "3", priority13))),
 		only("POST /api/dialer/dnc", inJSON, field("phone", "5550666", phone), optional(number("campaignId", dialerCampaign)),
 			optional(field("reason", "asked", cleanText))),
+		only("GET /api/dialer/campaigns/:id/abandon", 0, id(dialerCampaign)),
+		only("GET /api/dialer/campaigns/:id/amd", 0, id(dialerCampaign)),
+		only("PUT /api/dialer/campaigns/:id/amd", inJSON, id(dialerCampaign), optional(number("enabled", "true")),
+			optional(field("params", "2500,1500,,5000", amdParams)), optional(field("machineMessage", "sound:acme-offer", mediaRef)),
+			optional(field("abandonMessage", "sound:acme-sorry", mediaRef))),
 	}
 }
 

@@ -1,0 +1,66 @@
+package acd
+
+import "time"
+
+// Reserve holds n of the ready agents who serve queue for the calls the
+// dialer has in flight there (calls ringing at customers, answered calls
+// in answering-machine detection): a call of another queue is not offered
+// to an agent it would take from them, so that the person the dialer
+// reaches finds the agent the pacer counted on. The dialer's own calls, in
+// queue, take those agents as usual. n = 0 lifts the reservation; agents it
+// freed take the calls waiting for them at once.
+func (e *Engine) Reserve(now time.Time, queue string, n int) {
+	q := e.queues[queue]
+	if q == nil {
+		return
+	}
+	was := e.reserved[queue]
+	if n <= 0 {
+		delete(e.reserved, queue)
+	} else {
+		if e.reserved == nil {
+			e.reserved = map[string]int{}
+		}
+		e.reserved[queue] = n
+	}
+	if n < was {
+		for _, a := range q.eligible {
+			if a.State == Ready && a.offer == nil {
+				e.findCall(now, a)
+			}
+		}
+	}
+}
+
+// Reserved is queue's reservation.
+func (e *Engine) Reserved(queue string) int { return e.reserved[queue] }
+
+// mayTake says whether a ready agent may be offered a call of q: not when
+// another queue it serves holds a reservation that needs it (every ready
+// agent of that queue, this one included, is counted on).
+func (e *Engine) mayTake(a *agent, q *queue) bool {
+	if len(e.reserved) == 0 {
+		return true
+	}
+	for _, r := range a.queues {
+		held := e.reserved[r.cfg.Code]
+		if r == q || held == 0 {
+			continue
+		}
+		if readyIn(r) <= held {
+			return false
+		}
+	}
+	return true
+}
+
+// readyIn counts the ready agents of a queue.
+func readyIn(q *queue) int {
+	n := 0
+	for _, a := range q.eligible {
+		if a.State == Ready {
+			n++
+		}
+	}
+	return n
+}

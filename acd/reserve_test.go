@@ -1,0 +1,51 @@
+package acd
+
+import "testing"
+
+// blended: one agent serves an inbound queue and the dialer's queue.
+func blended() Spec {
+	return Spec{DefaultExtension: "0",
+		Queues: []QueueSpec{{Code: "inbound", Skills: map[string]int{"sales": 1}}, {Code: "outbound", Skills: map[string]int{"sales": 1}}},
+		Agents: []AgentSpec{{ID: "a1", Endpoint: "PJSIP/1001", Skills: map[string]int{"sales": 1}},
+			{ID: "a2", Endpoint: "PJSIP/1002", Skills: map[string]int{"sales": 1}}}}
+}
+
+func offeredTo(acts []Action, call string) string {
+	for _, a := range acts {
+		if a.Kind == Offer && a.CallID == call {
+			return a.Agent
+		}
+	}
+	return ""
+}
+
+// Agents the dialer counts on are not offered inbound calls: with one of
+// two ready agents reserved for the outbound queue, an inbound call takes
+// the other, the next waits; the dialer's call takes the reserved agent;
+// lifting the reservation gives the waiting call an agent at once.
+func TestReservedAgentsWaitForTheDialersCalls(t *testing.T) {
+	h := newHarness(t, blended())
+	h.login("a1", "a2")
+	h.e.Reserve(h.now, "outbound", 1)
+	if got := offeredTo(h.arrive("in1", "inbound", 5), "in1"); got != "a1" {
+		t.Fatalf("in1 offered to %q, want a1 (a2 stays for the dialer)", got)
+	}
+	if got := offeredTo(h.arrive("in2", "inbound", 5), "in2"); got != "" {
+		t.Fatalf("in2 offered to %q: the reserved agent was taken", got)
+	}
+	if got := offeredTo(h.arrive("out1", "outbound", 5), "out1"); got != "a2" {
+		t.Fatalf("the dialer's call offered to %q, want a2", got)
+	}
+	h.must(h.e.OfferAnswered(h.now, "in1-1"))
+	h.e.Hangup(h.now, "in1") // a1 goes to wrap-up (none configured): ready again
+	h.take()
+	h.e.Reserve(h.now, "outbound", 1)
+	h.take()
+	if c, _ := h.e.Call("in2"); c.State != Waiting {
+		t.Fatalf("in2 %s while a1 is held for the dialer", c.State)
+	}
+	h.e.Reserve(h.now, "outbound", 0)
+	if got := offeredTo(h.take(), "in2"); got != "a1" {
+		t.Fatalf("in2 offered to %q after the reservation was lifted, want a1; %s", got, h.kinds())
+	}
+}
