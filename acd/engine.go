@@ -375,18 +375,18 @@ func (e *Engine) syncQueues(c *call) {
 
 // findAgent offers a waiting call to the best ready agent of one of its queues.
 func (e *Engine) findAgent(now time.Time, m *member) {
-	if a := pickAgent(now, m.q); a != nil {
+	if a := pickAgent(now, m.q, m.c); a != nil {
 		e.offer(now, m, a)
 	}
 }
 
 // pickAgent chooses a ready agent for a queue by its strategy, nil when none is
 // ready.
-func pickAgent(now time.Time, q *queue) *agent {
+func pickAgent(now time.Time, q *queue, c *call) *agent {
 	var best *agent
 	if q.cfg.Strategy == "" || q.cfg.Strategy == "longest_idle" {
 		for _, a := range q.eligible {
-			if a.State == Ready && (best == nil || a.IdleSince.Before(best.IdleSince)) {
+			if a.State == Ready && fits(a, c) && (best == nil || a.IdleSince.Before(best.IdleSince)) {
 				best = a
 			}
 		}
@@ -394,7 +394,7 @@ func pickAgent(now time.Time, q *queue) *agent {
 	}
 	var bestScore int64
 	for _, a := range q.eligible {
-		if a.State != Ready {
+		if a.State != Ready || !fits(a, c) {
 			continue
 		}
 		idle := now.Sub(a.IdleSince).Milliseconds()
@@ -441,11 +441,22 @@ func (e *Engine) findCall(now time.Time, a *agent) {
 func pickCall(a *agent) *member {
 	var best *member
 	for _, q := range a.queues {
-		if m := q.waiting.peek(); m != nil && (best == nil || before(m, best)) {
+		if m := q.waiting.first(func(m *member) bool { return fits(a, m.c) }); m != nil && (best == nil || before(m, best)) {
 			best = m
 		}
 	}
 	return best
+}
+
+// fits tells whether the agent has every skill the call itself requires
+// (the queue's are already in its eligible list).
+func fits(a *agent, c *call) bool {
+	for _, s := range c.RequiredSkills {
+		if a.skills[s] < 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // offer rings an agent for a call.
