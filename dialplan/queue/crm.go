@@ -1,0 +1,69 @@
+package queue
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/acd"
+	"github.com/ccdhq/ccd/dialplan"
+)
+
+// CRMData is what a CRM answered for a call (the Call Start SQL hook, the
+// SIP headers a call came in with) that the queue acts on.
+type CRMData struct {
+	// Skills an agent must have to get the call; only while it waits.
+	Skills []string
+	// Record: record the call, named RecordAs (the CRM's call id; the
+	// call's own id when empty). A connected call starts recording now, a
+	// waiting or ringing one when it connects.
+	Record   bool
+	RecordAs string
+	// TransferNumber is offered to the agent (the call's
+	// default_transfer_number).
+	TransferNumber string
+}
+
+// ApplyCRMData acts on what the CRM answered for a call in the ACD. A call
+// no longer in the ACD is ENOTFOUND. Skills for a call that is already
+// ringing or connected are ECONFLICT (it has its agent), after the rest is
+// applied.
+func (a *App) ApplyCRMData(ctx context.Context, callID string, d CRMData) error {
+	return a.request(ctx, func() error {
+		c, ok := a.engine.Call(callID)
+		if !ok {
+			return &ccd.Error{Code: ccd.ENOTFOUND, Message: "no call " + strconv.Quote(callID)}
+		}
+		if d.TransferNumber != "" {
+			_ = a.engine.SetTransferNumber(callID, d.TransferNumber)
+		}
+		if d.Record && c.Recording == "" {
+			a.recordFor(c, d.RecordAs)
+		}
+		if len(d.Skills) > 0 {
+			return a.engine.SetRequiredSkills(a.now(), callID, d.Skills)
+		}
+		return nil
+	})
+}
+
+// recordFor records a call the CRM wants recorded: a connected call's bridge
+// at once, another's when it connects. On the loop.
+func (a *App) recordFor(c acd.Call, name string) {
+	if name == "" {
+		name = c.ID
+	}
+	if c.State != acd.Connected {
+		if cm := a.calls[c.ID]; cm != nil {
+			cm.recordAs = name
+		}
+		return
+	}
+	rec := dialplan.RecordingName(name, a.now(), nil)
+	a.engine.Recording(a.now(), c.ID, rec)
+	a.workers.Run(c.ID, func() {
+		if err := a.media.RecordBridge(context.Background(), bridgeOf(c.ID), rec); err != nil {
+			a.actionFailed("record", c.ID, err)
+		}
+	})
+}
