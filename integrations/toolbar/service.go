@@ -64,7 +64,7 @@ type Service struct {
 	// comes again when the CRM answers after the ring.
 	crm   map[string]crmData
 	rings map[string]ring
-	last     *snapshot          // the figures of the last tick
+	last  *snapshot // the figures of the last tick
 	// servesMap is who serves which queue in the configuration whose lists
 	// servesKey identifies.
 	servesMap map[string][]string
