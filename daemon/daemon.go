@@ -65,6 +65,7 @@ var components = []struct {
 	{"", newRecordings},                    // recordings: look-up, download, retention
 	{config.RoleAPI, newRESTAPI},           // the REST interfaces
 	{config.RoleACD, newToolbar},           // the agent toolbar push and the server-side screen pops
+	{config.RoleACD, newCRMCalls},          // the queue acts on the CRM's answers for calls (skills, recording, transfer number)
 	{"", newHTTPServer},                    // serves HTTP: health, readiness, metrics and the routes mounted
 }
 

@@ -2,11 +2,14 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"strconv"
 
 	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/dialplan"
+	"github.com/ccdhq/ccd/eventlog"
 )
 
 // CRMData is what a CRM answered for a call (the Call Start SQL hook, the
@@ -66,4 +69,50 @@ func (a *App) recordFor(c acd.Call, name string) {
 			a.actionFailed("record", c.ID, err)
 		}
 	})
+}
+
+// CRMDataOf is what the queue does with a call.crm_data event: the
+// recording is named by the CRM's call id, as the CRM asked.
+func CRMDataOf(d ccd.CRMCallData) CRMData {
+	return CRMData{Skills: d.Skills, Record: d.Record, RecordAs: d.CRMCallID, TransferNumber: d.DefaultTransferNumber}
+}
+
+// FollowCRMData acts on every call.crm_data event committed to the event
+// log (hub: this process's fan-out) until ctx ends. The CRM answers off the
+// call path: a call that is gone by then is let go, skills for a call
+// already ringing or connected come too late (a log line); the rest is
+// applied.
+func (a *App) FollowCRMData(ctx context.Context, hub *eventlog.Hub) {
+	sub := hub.Subscribe(10000)
+	defer sub.Close()
+	for {
+		d, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		for _, e := range d.Events {
+			if e.Kind == ccd.EventCallCRMData {
+				a.applyCRMEvent(ctx, e)
+			}
+		}
+	}
+}
+
+func (a *App) applyCRMEvent(ctx context.Context, e eventlog.Event) {
+	var d ccd.CRMCallData
+	if err := json.Unmarshal(e.Payload, &d); err != nil {
+		a.log.Warn("unreadable CRM call data", "call_id", e.CallID, "err", err)
+		return
+	}
+	err := a.ApplyCRMData(ctx, e.CallID, CRMDataOf(d))
+	var ce *ccd.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &ce) && ce.Code == ccd.ENOTFOUND:
+		a.log.Info("the CRM answered for a call no longer in the queues", "call_id", e.CallID)
+	case errors.As(err, &ce) && ce.Code == ccd.ECONFLICT:
+		a.log.Info("the CRM's skills came after the call reached an agent: not applied", "call_id", e.CallID, "skills", d.Skills)
+	default:
+		a.log.Warn("cannot act on the CRM's answer for a call", "call_id", e.CallID, "err", err)
+	}
 }

@@ -1,0 +1,124 @@
+package daemon_test
+
+import (
+	"database/sql"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/ari/aritest"
+	"github.com/ccdhq/ccd/config"
+)
+
+// crmCallStart is a CRM database (SQLite) whose Call Start answers per
+// DNIS, as 001 describes it.
+func crmCallStart(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "crm.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		`CREATE TABLE callstart (dnis TEXT, url TEXT, callid TEXT, record TEXT, transfer TEXT, skills TEXT, custom TEXT)`,
+		`INSERT INTO callstart VALUES ('5550100', 'https://crm.example/callstart?dnis={Dnis}&ani={Ani}&callid={CallId}&calltype={CallType}',
+			'CRM-1001', 'Y', '5559000', '', 'app=remote')`,
+		`INSERT INTO callstart VALUES ('5550200', '', 'CRM-2002', 'N', '', 'french', '')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+func withCallStartHook(h *harness, crm string) {
+	h.cfg.SQLHooks.Driver, h.cfg.SQLHooks.DSN = "sqlite", crm
+	h.cfg.SQLHooks.CallStart = config.SQLHook{Statement: `select Url, CallId, Record, transfer AS DefaultTransferNumber, Skills,
+		custom AS CustomData from callstart where dnis = '{Dnis}'`}
+}
+
+// A queue call on the ARI simulation: the CRM's Call Start answer reaches
+// the agent's toolbar (its URL, with its own replacements, and its transfer
+// number), the call is recorded under the CRM's call id though its queue
+// does not record, and /api/calls shows the transfer number.
+func TestCallStartAnswerPopsRecordsAndOffersTransfer(t *testing.T) {
+	h := newToolbarHarness(t, "https://crm.example")
+	h.cfg.ACD.Queues[0].Record = false
+	h.cfg.ACD.Queues[0].ScreenPopFetch = false
+	withCallStartHook(h, crmCallStart(t))
+	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 300 * time.Millisecond})
+	h.start()
+	token := h.agentToken("a1", toolbarPassword)
+	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
+		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
+	}
+	ws, _, err := h.dialToolbar("a1", token, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "https://crm.example/callstart?dnis=5550100&ani=5551234&callid=CRM-1001&calltype=1"
+	var pop toolbarMsg
+	for !strings.Contains(strings.Join(pop.URLs, " "), want) {
+		pop = next(t, ws, "OnScreenPopUpData")
+	}
+	if pop.DefaultTransferNumber != "5559000" || pop.AttachData == nil || !strings.Contains(*pop.AttachData, "app=remote") {
+		t.Fatalf("OnScreenPopUpData with the CRM's answer %+v", pop)
+	}
+	h.waitFor("the recording named by the CRM's call id", func() bool {
+		var n int
+		_ = h.db.Get(&n, `SELECT count(*) FROM call_event WHERE kind = 'call.recording' AND payload->>'recording' = 'CRM-1001'`)
+		return n == 1
+	})
+	h.waitFor("the bridge recorded", func() bool { _, ok := h.ari.LiveRecording("CRM-1001"); return ok })
+	var calls []ccd.Call
+	h.getJSON("/api/calls", &calls)
+	if len(calls) != 1 || calls[0].DefaultTransferNumber != "5559000" {
+		t.Fatalf("/api/calls %+v", calls)
+	}
+}
+
+// The CRM's Skills keep a waiting call from an agent without them: it goes
+// to the agent who has them.
+func TestCallStartSkillsMoveTheWaitingCall(t *testing.T) {
+	h := newHarness(t)
+	h.cfg.ACD.Queues = []config.Queue{{Code: "sales", Skills: map[string]int{"sales": 1}, RingTimeout: 5 * time.Second}}
+	h.cfg.ACD.Routes = []config.Route{{DNIS: "5550200", Queue: "sales"}}
+	h.cfg.ACD.Agents = []config.Agent{{ID: "a1", Endpoint: "PJSIP/1001", Skills: map[string]int{"sales": 5}},
+		{ID: "a2", Endpoint: "PJSIP/1002", Skills: map[string]int{"sales": 1, "french": 1}}}
+	withCallStartHook(h, crmCallStart(t))
+	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 50 * time.Millisecond})
+	h.ari.SetEndpoint("PJSIP/1002", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 50 * time.Millisecond})
+	h.start()
+	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550200"}, Number: "5551234", ChannelID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the CRM's skills on the waiting call", func() bool {
+		var calls []ccd.Call
+		h.getJSON("/api/calls", &calls)
+		return len(calls) == 1 && strings.Join(calls[0].RequiredSkills, ",") == "french"
+	})
+	if code := h.post("/api/agents/a1/login"); code != http.StatusOK {
+		t.Fatalf("login a1: %d", code)
+	}
+	if code := h.post("/api/agents/a2/login"); code != http.StatusOK {
+		t.Fatalf("login a2: %d", code)
+	}
+	h.waitFor("a2 answers", func() bool {
+		var agent string
+		_ = h.db.Get(&agent, `SELECT agent FROM call_event WHERE kind = 'call.answered'`)
+		return agent == "a2"
+	})
+	var rangA1 int
+	if err := h.db.Get(&rangA1, `SELECT count(*) FROM call_event WHERE kind = 'call.ringing' AND agent = 'a1'`); err != nil || rangA1 != 0 {
+		t.Fatalf("a1 rang %d times (%v), though it lacks the CRM's skill", rangA1, err)
+	}
+}
