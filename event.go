@@ -79,7 +79,14 @@ type CRMCallData struct {
 	DefaultTransferNumber string   `json:"default_transfer_number,omitempty"`
 	Skills                []string `json:"skills,omitempty"`
 	CustomData            string   `json:"custom_data,omitempty"`
+	// Origin is where the data came from: "" the Call Start SQL hook,
+	// CRMOriginSIP the X- headers the call came in with (applied by the
+	// queue as the call arrived).
+	Origin string `json:"origin,omitempty"`
 }
+
+// CRMOriginSIP marks call data read from a call's SIP headers.
+const CRMOriginSIP = "sip_headers"
 
 // EventConfigChanged (source "api") is the audit of a change to the live
 // configuration: who changed which item, and how it was before and after

@@ -163,6 +163,10 @@ type Arrival struct {
 	// millisecond) is its time in ccd, which orders it among the calls.
 	Virtual bool
 	PlaceAt time.Time
+	// RequiredSkills and TransferNumber: what the CRM said of the call
+	// before it arrived (SIP headers); see SetRequiredSkills.
+	RequiredSkills []string
+	TransferNumber string
 }
 
 // The ACD refuses requests with the domain's errors (ccd.Error), which the

@@ -211,7 +211,8 @@ func (e *Engine) newCall(now time.Time, in Arrival) *call {
 	}
 	e.seq++
 	c := &call{Call: Call{ID: in.CallID, CLID: in.CLID, DNIS: in.DNIS, Priority: in.Priority, AttachData: in.AttachData,
-		State: Waiting, OfferedAt: now, Virtual: in.Virtual}, seq: e.seq, visited: map[string]bool{}}
+		State: Waiting, OfferedAt: now, Virtual: in.Virtual, RequiredSkills: slices.Clone(in.RequiredSkills),
+		DefaultTransferNumber: in.TransferNumber}, seq: e.seq, visited: map[string]bool{}}
 	if in.Virtual && !in.PlaceAt.IsZero() {
 		c.OfferedAt = time.UnixMilli(in.PlaceAt.UnixMilli())
 	}

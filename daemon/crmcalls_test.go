@@ -122,3 +122,49 @@ func TestCallStartSkillsMoveTheWaitingCall(t *testing.T) {
 		t.Fatalf("a1 rang %d times (%v), though it lacks the CRM's skill", rangA1, err)
 	}
 }
+
+// A call that enters ccd with 001's call data in SIP headers (the CCD_X_*
+// variables of the dialplan asterisk-config prints): its skills send it
+// past the longest-idle agent to the one who has them, whose toolbar pops
+// the header's URL and transfer number at the ring; the call is recorded
+// under the header's CallId, and reported with the header's Ani and Dnis.
+func TestSIPHeadersSteerPopAndRecordTheCall(t *testing.T) {
+	h := newToolbarHarness(t, "https://crm.example")
+	h.cfg.ACD.Queues[0].Record = false
+	h.cfg.ACD.Queues[0].ScreenPopFetch = false
+	h.cfg.ACD.Queues[0].Skills = map[string]int{"sales": 1}
+	h.cfg.ACD.Agents[0].Skills = map[string]int{"sales": 5}
+	h.cfg.ACD.Agents[1].Skills = map[string]int{"sales": 1, "french": 1}
+	h.ari.SetEndpoint("PJSIP/1002", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 300 * time.Millisecond})
+	h.start()
+	for _, a := range []string{"a1", "a2"} { // a1 first: the longest idle
+		if code := h.post("/api/agents/" + a + "/login"); code != http.StatusOK {
+			t.Fatalf("login %s: %d", a, code)
+		}
+	}
+	ws, _, err := h.dialToolbar("a2", h.agentToken("a2", toolbarPassword), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	vars := map[string]string{"CCD_X_DNIS": "5557777", "CCD_X_ANI": "5551234", "CCD_X_URL": "https://crm.example/ivr?case=42",
+		"CCD_X_TRANSFER": "5559000", "CCD_X_CALLID": "IVR-42", "CCD_X_SKILLS": "french", "CCD_X_RECORD": "Y"}
+	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5550000", ChannelID: "c1",
+		Endpoint: "PJSIP/trunk", ChannelVars: vars}); err != nil {
+		t.Fatal(err)
+	}
+	pop := next(t, ws, "OnScreenPopUpData")
+	if len(pop.URLs) != 2 || pop.URLs[1] != "https://crm.example/ivr?case=42" || pop.DefaultTransferNumber != "5559000" ||
+		pop.CLID != "5551234" || pop.DNIS != "5557777" {
+		t.Fatalf("OnScreenPopUpData at the ring %+v", pop)
+	}
+	h.waitFor("the recording named by the header's CallId", func() bool {
+		var n int
+		_ = h.db.Get(&n, `SELECT count(*) FROM call_event WHERE kind = 'call.recording' AND payload->>'recording' = 'IVR-42'`)
+		return n == 1
+	})
+	var rangA1 int
+	if err := h.db.Get(&rangA1, `SELECT count(*) FROM call_event WHERE kind = 'call.ringing' AND agent = 'a1'`); err != nil || rangA1 != 0 {
+		t.Fatalf("a1 rang %d times (%v), though it lacks the header's skill", rangA1, err)
+	}
+}

@@ -1,10 +1,12 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/acd"
@@ -104,6 +106,9 @@ func (a *App) applyCRMEvent(ctx context.Context, e eventlog.Event) {
 		a.log.Warn("unreadable CRM call data", "call_id", e.CallID, "err", err)
 		return
 	}
+	if d.Origin == ccd.CRMOriginSIP {
+		return // applied as the call arrived
+	}
 	err := a.ApplyCRMData(ctx, e.CallID, CRMDataOf(d))
 	var ce *ccd.Error
 	switch {
@@ -114,5 +119,25 @@ func (a *App) applyCRMEvent(ctx context.Context, e eventlog.Event) {
 		a.log.Info("the CRM's skills came after the call reached an agent: not applied", "call_id", e.CallID, "skills", d.Skills)
 	default:
 		a.log.Warn("cannot act on the CRM's answer for a call", "call_id", e.CallID, "err", err)
+	}
+}
+
+// arrivedWithCRM applies the call data a call brought (SIP headers) before
+// the call looks for an agent: its skills and transfer number go with the
+// arrival, its recording with the connect; call.crm_data records it (and
+// brings the URL to the agent's screen pop) ahead of the call's offer.
+func (a *App) arrivedWithCRM(now time.Time, in dialplan.Arrival, arrival *acd.Arrival, cm *callMedia) {
+	if in.CRM == nil {
+		return
+	}
+	d := CRMDataOf(*in.CRM)
+	arrival.RequiredSkills, arrival.TransferNumber = d.Skills, d.TransferNumber
+	if d.Record {
+		cm.recordAs = cmp.Or(d.RecordAs, in.CallID)
+	}
+	ev := eventlog.Event{At: now, Kind: ccd.EventCallCRMData, Source: eventlog.SourceAPI, CallID: in.CallID, Queue: in.Queue,
+		DNIS: in.DNIS, CLID: in.CLID, Key: "sip:call_data:" + in.CallID, Node: a.cfg.Node, Payload: eventlog.Payload(*in.CRM)}
+	if err := a.cfg.Emit(ev); err != nil {
+		a.log.Error("event log refused the call data of SIP headers", "call", in.CallID, "err", err)
 	}
 }
