@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -56,6 +57,34 @@ func (e *Engine) Login(now time.Time, id, endpoint string) error {
 	return nil
 }
 
+// LoginWithSkills logs an agent in as Login does, with skills for this
+// session in place of its configured ones (an Agent Login SQL hook's
+// AgentSkills): the queues it serves follow them until it logs out. The
+// configuration is not changed.
+func (e *Engine) LoginWithSkills(now time.Time, id, endpoint string, skills map[string]int) error {
+	a := e.agents[id]
+	if a == nil {
+		return notFound("acd: no agent", strconv.Quote(id))
+	}
+	prev := a.sessionSkills
+	e.setSessionSkills(now, a, maps.Clone(skills))
+	if err := e.Login(now, id, endpoint); err != nil {
+		e.setSessionSkills(now, a, prev)
+		return err
+	}
+	return nil
+}
+
+// setSessionSkills puts an agent's session skills (nil: the configured
+// ones) in effect and matches agents and queues again.
+func (e *Engine) setSessionSkills(now time.Time, a *agent, skills map[string]int) {
+	a.sessionSkills, a.skills = skills, a.cfgSkills
+	if skills != nil {
+		a.skills = skills
+	}
+	e.match(now)
+}
+
 // Logout logs an agent out; an agent on a call or ringing is logged out when that
 // call ends (a ringing offer is withdrawn and the call returns to its queue).
 func (e *Engine) Logout(now time.Time, id string) error {
@@ -101,6 +130,9 @@ func (e *Engine) logout(now time.Time, a *agent) {
 	}
 	if a.removed {
 		delete(e.agents, a.ID) // its last call is over: it goes
+	}
+	if a.sessionSkills != nil {
+		e.setSessionSkills(now, a, nil) // the session's skills end with it
 	}
 }
 

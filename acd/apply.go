@@ -108,7 +108,10 @@ func (e *Engine) applyAgents(spec Spec) (removed []*agent) {
 			e.agents[as.ID] = a
 		}
 		a.removed = false // removed while on a call and added back
-		a.Name, a.skills, a.groups = as.Name, as.Skills, groups[as.ID]
+		a.Name, a.skills, a.cfgSkills, a.groups = as.Name, as.Skills, as.Skills, groups[as.ID]
+		if a.sessionSkills != nil {
+			a.skills = a.sessionSkills
+		}
 		if !a.loggedIn {
 			a.Endpoint = as.Endpoint
 		}

@@ -42,14 +42,17 @@ type queue struct {
 
 type agent struct {
 	Agent
-	skills   map[string]int
-	groups   map[string]bool
-	queues   []*queue // queues this agent may serve
-	loggedIn bool
-	gen      int // bumps on every state change; stale timers compare it
-	offer    *offer
-	call     *call
-	wrapUp   time.Duration // of the last call's queue
+	skills map[string]int // in effect: the session's, else the configured
+	// cfgSkills are the configured skills; sessionSkills, when not nil,
+	// replace them until logout (LoginWithSkills).
+	cfgSkills, sessionSkills map[string]int
+	groups                   map[string]bool
+	queues                   []*queue // queues this agent may serve
+	loggedIn                 bool
+	gen                      int // bumps on every state change; stale timers compare it
+	offer                    *offer
+	call                     *call
+	wrapUp                   time.Duration // of the last call's queue
 	// lastQueue and lastDNIS are the devices of the agent's last call: a
 	// wrap-up counts for them.
 	lastQueue, lastDNIS string

@@ -598,3 +598,25 @@ func TestRequiredSkillsWaitForSkilledAgent(t *testing.T) {
 		t.Fatalf("want the offer to a2, got %+v", off)
 	}
 }
+
+// Skills given at login (the CRM's AgentSkills) replace the configured
+// ones for that session only.
+func TestLoginWithSessionSkills(t *testing.T) {
+	h := newHarness(t, basicConfig())
+	h.arrive("s1", "support", 0)
+	acts := h.must(h.e.LoginWithSkills(h.now, "a1", "", map[string]int{"support": 4})) // configured: sales only
+	if off := only(t, acts, Offer); off.CallID != "s1" || off.Agent != "a1" {
+		t.Fatalf("want s1 offered to a1, got %+v", off)
+	}
+	h.must(h.e.Logout(h.now, "a1")) // ringing: withdrawn, logged out
+	h.arrive("c1", "sales", 0)
+	if c, _ := h.e.Call("c1"); c.State != Waiting {
+		t.Fatalf("c1 %+v", c)
+	}
+	if off := only(t, h.must(h.e.Login(h.now, "a1", "")), Offer); off.CallID != "c1" {
+		t.Fatalf("after the session, a1 serves sales again: %+v", off)
+	}
+	if err := h.e.LoginWithSkills(h.now, "nope", "", nil); err == nil {
+		t.Fatal("unknown agent logged in")
+	}
+}

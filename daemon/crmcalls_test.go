@@ -168,3 +168,57 @@ func TestSIPHeadersSteerPopAndRecordTheCall(t *testing.T) {
 		t.Fatalf("a1 rang %d times (%v), though it lacks the header's skill", rangA1, err)
 	}
 }
+
+// An agent logged in by the CRM's Agent Login hook gets, for that session,
+// the PhoneExtension it answered as its endpoint (through
+// acd.extension_endpoint) and its AgentSkills in place of the configured
+// ones: a call of a queue the configuration does not let it serve rings it
+// at that extension. The configuration is not changed.
+func TestAgentLoginHookSetsTheSessionsExtensionAndSkills(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "crm.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE users (Username TEXT, Password TEXT, AgentId INT, CallerId TEXT, CallerIdName TEXT, AgentSkills TEXT, PhoneExtension TEXT, UserLevel INT)`,
+		`INSERT INTO users VALUES ('a1', 'crm-secret', 7001, '5550100', 'Joe Smith', 'support, sales', '2001', 1)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	h := newHarness(t)
+	h.cfg.ACD.Queues = []config.Queue{{Code: "sales", Skills: map[string]int{"sales": 1}, RingTimeout: 5 * time.Second},
+		{Code: "support", Skills: map[string]int{"support": 1}, RingTimeout: 5 * time.Second}}
+	h.cfg.ACD.Routes = []config.Route{{DNIS: "5550200", Queue: "support"}}
+	h.cfg.ACD.Agents = []config.Agent{{ID: "a1", Endpoint: "PJSIP/1001", Skills: map[string]int{"sales": 5}}}
+	h.cfg.API.AdminToken = adminToken
+	h.cfg.SQLHooks.Driver, h.cfg.SQLHooks.DSN = "sqlite", path
+	h.cfg.SQLHooks.AgentLogin = config.SQLHook{Statement: `select AgentId, CallerId, CallerIdName, AgentSkills, PhoneExtension, UserLevel
+		FROM users where Username = '{USERNAME}' and Password = '{PASSWORD}'`}
+	h.ari.SetEndpoint("PJSIP/2001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 50 * time.Millisecond})
+	h.start()
+	token := h.agentToken("a1", "crm-secret")
+	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
+		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
+	}
+	var st ccd.AgentStatus
+	h.getJSON("/api/agents/a1", &st)
+	if st.Endpoint != "PJSIP/2001" || st.State != ccd.AgentReady {
+		t.Fatalf("agent after the CRM's login %+v", st)
+	}
+	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550200"}, Number: "5551234", ChannelID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("a1 answers the support call at the CRM's extension", func() bool {
+		var n int
+		_ = h.db.Get(&n, `SELECT count(*) FROM call_event WHERE kind = 'call.answered' AND agent = 'a1' AND payload->>'endpoint' = 'PJSIP/2001'`)
+		return n == 1
+	})
+	code, body := h.admin("GET", "/api/admin/agents/a1", "")
+	if code != http.StatusOK || strings.Contains(body, "support") || !strings.Contains(body, "PJSIP/1001") {
+		t.Fatalf("the configured agent changed: HTTP %d %s", code, body)
+	}
+}
