@@ -180,6 +180,9 @@ type EventData struct {
 	// Queues are the queues an agent serves, on every agent event, so that any
 	// one of them tells the statistics where the agent's times count.
 	Queues []string `json:"queues,omitempty"`
+	// SessionSkills: agent.logged_in of a session with skills of its own
+	// (the CRM's AgentSkills) in place of the configured ones.
+	SessionSkills map[string]int `json:"session_skills,omitempty"`
 }
 
 // PBXHold is the payload of pbx.hold and pbx.unhold. The fields are in the

@@ -148,6 +148,9 @@ type Agent struct {
 	Forced          bool   `json:"forced,omitempty"`
 	// Until is the end of the wrap-up.
 	Until time.Time `json:"until,omitempty"`
+	// SessionSkills replace the configured skills until logout
+	// (LoginWithSkills); nil: the configured ones.
+	SessionSkills map[string]int `json:"session_skills,omitempty"`
 }
 
 // Arrival describes a call entering the ACD.

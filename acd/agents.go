@@ -51,7 +51,8 @@ func (e *Engine) Login(now time.Time, id, endpoint string) error {
 		}
 	}
 	a.Pending, a.PendingActivity = "", ""
-	e.events = append(e.events, Event{At: now, Kind: ccd.EventAgentLoggedIn, Agent: id, Data: Data{Endpoint: endpoint, Queues: a.queueCodes()}})
+	e.events = append(e.events, Event{At: now, Kind: ccd.EventAgentLoggedIn, Agent: id, Data: Data{Endpoint: endpoint, Queues: a.queueCodes(),
+		SessionSkills: a.sessionSkills}})
 	e.setAgent(now, a, Ready, Data{})
 	e.findCall(now, a)
 	return nil
@@ -78,11 +79,15 @@ func (e *Engine) LoginWithSkills(now time.Time, id, endpoint string, skills map[
 // setSessionSkills puts an agent's session skills (nil: the configured
 // ones) in effect and matches agents and queues again.
 func (e *Engine) setSessionSkills(now time.Time, a *agent, skills map[string]int) {
-	a.sessionSkills, a.skills = skills, a.cfgSkills
-	if skills != nil {
-		a.skills = skills
-	}
+	a.useSkills(skills)
 	e.match(now)
+}
+
+func (a *agent) useSkills(session map[string]int) {
+	a.sessionSkills, a.SessionSkills, a.skills = session, session, a.cfgSkills
+	if session != nil {
+		a.skills = session
+	}
 }
 
 // Logout logs an agent out; an agent on a call or ringing is logged out when that

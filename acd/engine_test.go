@@ -620,3 +620,27 @@ func TestLoginWithSessionSkills(t *testing.T) {
 		t.Fatal("unknown agent logged in")
 	}
 }
+
+// A session's own skills survive a restart: the engine rebuilt from the
+// events serves the same queues with them.
+func TestSessionSkillsRestored(t *testing.T) {
+	h := newHarness(t, basicConfig())
+	h.must(h.e.LoginWithSkills(h.now, "a1", "", map[string]int{"support": 4}))
+	h.must(h.e.NotReady(h.now, "a1", ""))
+	snap := Fold(h.events)
+	e, err := New(basicConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Restore(h.now, snap, func(string) bool { return true })
+	if err := e.Arrive(h.now, Arrival{CallID: "s1", Queue: "support"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Ready(h.now, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	acts, _ := e.Take()
+	if off := only(t, acts, Offer); off.CallID != "s1" || off.Agent != "a1" {
+		t.Fatalf("restored session without its skills: %+v", off)
+	}
+}
