@@ -50,6 +50,13 @@ type Call struct {
 	// Virtual: a place in a queue without a caller's channel (a callback
 	// waiting for an agent); OfferedAt is the place it keeps.
 	Virtual bool `json:"virtual,omitempty"`
+	// RequiredSkills are skills an agent must have (any level) to get this
+	// call, on top of its queue's: the CRM's answer (Call Start's Skills,
+	// the X-Skills header).
+	RequiredSkills []string `json:"required_skills,omitempty"`
+	// DefaultTransferNumber is the number the CRM offers the agent to
+	// transfer the call to (Call Start's DefaultTransferNumber, X-Transfer).
+	DefaultTransferNumber string `json:"default_transfer_number,omitempty"`
 }
 
 // QueueStatus is a queue's live figures.

@@ -80,7 +80,14 @@ type CRMCallData struct {
 	DefaultTransferNumber string   `json:"default_transfer_number,omitempty"`
 	Skills                []string `json:"skills,omitempty"`
 	CustomData            string   `json:"custom_data,omitempty"`
+	// Origin is where the data came from: "" the Call Start SQL hook,
+	// CRMOriginSIP the X- headers the call came in with (applied by the
+	// queue as the call arrived).
+	Origin string `json:"origin,omitempty"`
 }
+
+// CRMOriginSIP marks call data read from a call's SIP headers.
+const CRMOriginSIP = "sip_headers"
 
 // EventConfigChanged (source "api") is the audit of a change to the live
 // configuration: who changed which item, and how it was before and after
@@ -192,6 +199,9 @@ type EventData struct {
 	// Queues are the queues an agent serves, on every agent event, so that any
 	// one of them tells the statistics where the agent's times count.
 	Queues []string `json:"queues,omitempty"`
+	// SessionSkills: agent.logged_in of a session with skills of its own
+	// (the CRM's AgentSkills) in place of the configured ones.
+	SessionSkills map[string]int `json:"session_skills,omitempty"`
 }
 
 // PBXHold is the payload of pbx.hold and pbx.unhold. The fields are in the

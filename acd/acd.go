@@ -152,6 +152,9 @@ type Agent struct {
 	Forced          bool   `json:"forced,omitempty"`
 	// Until is the end of the wrap-up.
 	Until time.Time `json:"until,omitempty"`
+	// SessionSkills replace the configured skills until logout
+	// (LoginWithSkills); nil: the configured ones.
+	SessionSkills map[string]int `json:"session_skills,omitempty"`
 }
 
 // Arrival describes a call entering the ACD.
@@ -167,6 +170,10 @@ type Arrival struct {
 	// millisecond) is its time in ccd, which orders it among the calls.
 	Virtual bool
 	PlaceAt time.Time
+	// RequiredSkills and TransferNumber: what the CRM said of the call
+	// before it arrived (SIP headers); see SetRequiredSkills.
+	RequiredSkills []string
+	TransferNumber string
 }
 
 // The ACD refuses requests with the domain's errors (ccd.Error), which the

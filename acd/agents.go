@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -50,10 +51,43 @@ func (e *Engine) Login(now time.Time, id, endpoint string) error {
 		}
 	}
 	a.Pending, a.PendingActivity = "", ""
-	e.events = append(e.events, Event{At: now, Kind: ccd.EventAgentLoggedIn, Agent: id, Data: Data{Endpoint: endpoint, Queues: a.queueCodes()}})
+	e.events = append(e.events, Event{At: now, Kind: ccd.EventAgentLoggedIn, Agent: id, Data: Data{Endpoint: endpoint, Queues: a.queueCodes(),
+		SessionSkills: a.sessionSkills}})
 	e.setAgent(now, a, Ready, Data{})
 	e.findCall(now, a)
 	return nil
+}
+
+// LoginWithSkills logs an agent in as Login does, with skills for this
+// session in place of its configured ones (an Agent Login SQL hook's
+// AgentSkills): the queues it serves follow them until it logs out. The
+// configuration is not changed.
+func (e *Engine) LoginWithSkills(now time.Time, id, endpoint string, skills map[string]int) error {
+	a := e.agents[id]
+	if a == nil {
+		return notFound("acd: no agent", strconv.Quote(id))
+	}
+	prev := a.sessionSkills
+	e.setSessionSkills(now, a, maps.Clone(skills))
+	if err := e.Login(now, id, endpoint); err != nil {
+		e.setSessionSkills(now, a, prev)
+		return err
+	}
+	return nil
+}
+
+// setSessionSkills puts an agent's session skills (nil: the configured
+// ones) in effect and matches agents and queues again.
+func (e *Engine) setSessionSkills(now time.Time, a *agent, skills map[string]int) {
+	a.useSkills(skills)
+	e.match(now)
+}
+
+func (a *agent) useSkills(session map[string]int) {
+	a.sessionSkills, a.SessionSkills, a.skills = session, session, a.cfgSkills
+	if session != nil {
+		a.skills = session
+	}
 }
 
 // Logout logs an agent out; an agent on a call or ringing is logged out when that
@@ -101,6 +135,9 @@ func (e *Engine) logout(now time.Time, a *agent) {
 	}
 	if a.removed {
 		delete(e.agents, a.ID) // its last call is over: it goes
+	}
+	if a.sessionSkills != nil {
+		e.setSessionSkills(now, a, nil) // the session's skills end with it
 	}
 }
 

@@ -108,7 +108,10 @@ func (e *Engine) applyAgents(spec Spec) (removed []*agent) {
 			e.agents[as.ID] = a
 		}
 		a.removed = false // removed while on a call and added back
-		a.Name, a.skills, a.groups = as.Name, as.Skills, groups[as.ID]
+		a.Name, a.skills, a.cfgSkills, a.groups = as.Name, as.Skills, as.Skills, groups[as.ID]
+		if a.sessionSkills != nil {
+			a.skills = a.sessionSkills
+		}
 		if !a.loggedIn {
 			a.Endpoint = as.Endpoint
 		}
@@ -162,6 +165,19 @@ func (e *Engine) match(now time.Time) {
 	before := make(map[*queue]int, len(e.queueList))
 	for _, q := range e.queueList {
 		before[q] = q.loggedIn
+	}
+	e.rematch()
+	for _, q := range e.queueList {
+		if before[q] > 0 && q.loggedIn == 0 {
+			e.noAgents(now, q)
+		}
+	}
+}
+
+// rematch works out again who serves which queue and how many of them are
+// logged in.
+func (e *Engine) rematch() {
+	for _, q := range e.queueList {
 		q.eligible, q.loggedIn = nil, 0
 	}
 	for _, a := range e.agents {
@@ -177,11 +193,6 @@ func (e *Engine) match(now time.Time) {
 			if a.loggedIn {
 				q.loggedIn++
 			}
-		}
-	}
-	for _, q := range e.queueList {
-		if before[q] > 0 && q.loggedIn == 0 {
-			e.noAgents(now, q)
 		}
 	}
 }

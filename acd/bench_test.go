@@ -110,7 +110,7 @@ func BenchmarkPick(b *testing.B) {
 		b.ReportAllocs()
 		q := e.queues["all"]
 		for b.Loop() {
-			if e.pickAgent(now, q) == nil {
+			if e.pickAgent(now, q, &call{}) == nil {
 				b.Fatal("no agent")
 			}
 		}

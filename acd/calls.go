@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -138,6 +139,39 @@ func (e *Engine) EndInIVR(now time.Time, callID string) (Call, error) {
 	c.EndedAt = now
 	e.end(now, c, EndInIVR)
 	return c.Call, nil
+}
+
+// SetRequiredSkills makes the skills an agent must have to get a waiting
+// call (the CRM's answer for it): only agents with each of them (any level)
+// are offered it from now on. A call ringing or connected is ECONFLICT: it
+// has its agent. The skills are not in the event log; a call restored after
+// a restart waits with its queue's skills only.
+func (e *Engine) SetRequiredSkills(now time.Time, callID string, skills []string) error {
+	c := e.calls[callID]
+	if c == nil {
+		return notFound("acd: no call", strconv.Quote(callID))
+	}
+	if c.State != Waiting {
+		return conflict("acd: call " + callID + " is " + c.State + ", not waiting")
+	}
+	c.RequiredSkills = slices.Clone(skills)
+	for _, m := range c.members {
+		if c.State == Waiting {
+			e.findAgent(now, m)
+		}
+	}
+	return nil
+}
+
+// SetTransferNumber notes the number the CRM offers the agent to transfer
+// the call to.
+func (e *Engine) SetTransferNumber(callID, number string) error {
+	c := e.calls[callID]
+	if c == nil {
+		return notFound("acd: no call", strconv.Quote(callID))
+	}
+	c.DefaultTransferNumber = number
+	return nil
 }
 
 // Recording notes the file a connected call is recorded to.

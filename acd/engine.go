@@ -43,14 +43,17 @@ type queue struct {
 
 type agent struct {
 	Agent
-	skills   map[string]int
-	groups   map[string]bool
-	queues   []*queue // queues this agent may serve
-	loggedIn bool
-	gen      int // bumps on every state change; stale timers compare it
-	offer    *offer
-	call     *call
-	wrapUp   time.Duration // of the last call's queue
+	skills map[string]int // in effect: the session's, else the configured
+	// cfgSkills are the configured skills; sessionSkills, when not nil,
+	// replace them until logout (LoginWithSkills).
+	cfgSkills, sessionSkills map[string]int
+	groups                   map[string]bool
+	queues                   []*queue // queues this agent may serve
+	loggedIn                 bool
+	gen                      int // bumps on every state change; stale timers compare it
+	offer                    *offer
+	call                     *call
+	wrapUp                   time.Duration // of the last call's queue
 	// lastQueue and lastDNIS are the devices of the agent's last call: a
 	// wrap-up counts for them.
 	lastQueue, lastDNIS string
@@ -212,7 +215,8 @@ func (e *Engine) newCall(now time.Time, in Arrival) *call {
 	}
 	e.seq++
 	c := &call{Call: Call{ID: in.CallID, CLID: in.CLID, DNIS: in.DNIS, Priority: in.Priority, AttachData: in.AttachData,
-		State: Waiting, OfferedAt: now, Virtual: in.Virtual}, seq: e.seq, visited: map[string]bool{}}
+		State: Waiting, OfferedAt: now, Virtual: in.Virtual, RequiredSkills: slices.Clone(in.RequiredSkills),
+		DefaultTransferNumber: in.TransferNumber}, seq: e.seq, visited: map[string]bool{}}
 	if in.Virtual && !in.PlaceAt.IsZero() {
 		c.OfferedAt = time.UnixMilli(in.PlaceAt.UnixMilli())
 	}
@@ -383,18 +387,18 @@ func (e *Engine) syncQueues(c *call) {
 
 // findAgent offers a waiting call to the best ready agent of one of its queues.
 func (e *Engine) findAgent(now time.Time, m *member) {
-	if a := e.pickAgent(now, m.q); a != nil {
+	if a := e.pickAgent(now, m.q, m.c); a != nil {
 		e.offer(now, m, a)
 	}
 }
 
 // pickAgent chooses a ready agent for a queue by its strategy, nil when none is
 // ready.
-func (e *Engine) pickAgent(now time.Time, q *queue) *agent {
+func (e *Engine) pickAgent(now time.Time, q *queue, c *call) *agent {
 	var best *agent
 	if q.cfg.Strategy == "" || q.cfg.Strategy == "longest_idle" {
 		for _, a := range q.eligible {
-			if a.State == Ready && (best == nil || a.IdleSince.Before(best.IdleSince)) && e.mayTake(a, q) {
+			if a.State == Ready && fits(a, c) && (best == nil || a.IdleSince.Before(best.IdleSince)) && e.mayTake(a, q) {
 				best = a
 			}
 		}
@@ -402,7 +406,7 @@ func (e *Engine) pickAgent(now time.Time, q *queue) *agent {
 	}
 	var bestScore int64
 	for _, a := range q.eligible {
-		if a.State != Ready || !e.mayTake(a, q) {
+		if a.State != Ready || !fits(a, c) || !e.mayTake(a, q) {
 			continue
 		}
 		idle := now.Sub(a.IdleSince).Milliseconds()
@@ -449,11 +453,22 @@ func (e *Engine) findCall(now time.Time, a *agent) {
 func (e *Engine) pickCall(a *agent) *member {
 	var best *member
 	for _, q := range a.queues {
-		if m := q.waiting.peek(); m != nil && (best == nil || before(m, best)) && e.mayTake(a, q) {
+		if m := q.waiting.first(func(m *member) bool { return fits(a, m.c) }); m != nil && (best == nil || before(m, best)) && e.mayTake(a, q) {
 			best = m
 		}
 	}
 	return best
+}
+
+// fits tells whether the agent has every skill the call itself requires
+// (the queue's are already in its eligible list).
+func fits(a *agent, c *call) bool {
+	for _, s := range c.RequiredSkills {
+		if a.skills[s] < 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // offer rings an agent for a call.

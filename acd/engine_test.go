@@ -556,3 +556,91 @@ func TestTransferredByPhone(t *testing.T) {
 		t.Fatalf("a1 is %s", a.State)
 	}
 }
+
+// A waiting call's own required skills (the CRM's) keep it from agents
+// without them, without holding up the calls behind it.
+func TestRequiredSkillsOfACall(t *testing.T) {
+	h := newHarness(t, basicConfig())
+	h.arrive("c1", "sales", 0)
+	h.must(h.e.SetRequiredSkills(h.now, "c1", []string{"support"}))
+	h.now = h.now.Add(time.Second)
+	h.arrive("c2", "sales", 0)
+	h.login("a1") // sales only: gets c2, though c1 came first
+	if off := h.actions[len(h.actions)-1]; off.Kind != Offer || off.CallID != "c2" || off.Agent != "a1" {
+		t.Fatalf("want c2 offered to a1, got %+v", off)
+	}
+	h.login("a2") // sales and support: gets c1
+	if off := h.actions[len(h.actions)-1]; off.Kind != Offer || off.CallID != "c1" || off.Agent != "a2" {
+		t.Fatalf("want c1 offered to a2, got %+v", off)
+	}
+	if c, _ := h.e.Call("c1"); strings.Join(c.RequiredSkills, ",") != "support" {
+		t.Fatalf("call's required skills %v", c.RequiredSkills)
+	}
+	var e *ccd.Error
+	if err := h.e.SetRequiredSkills(h.now, "c1", []string{"x"}); !errors.As(err, &e) || e.Code != ccd.ECONFLICT {
+		t.Fatalf("skills of a ringing call: want ECONFLICT, got %v", err)
+	}
+	if err := h.e.SetRequiredSkills(h.now, "nope", nil); !errors.As(err, &e) || e.Code != ccd.ENOTFOUND {
+		t.Fatalf("unknown call: want ENOTFOUND, got %v", err)
+	}
+}
+
+// A call whose skills only a not-ready agent has waits for that agent.
+func TestRequiredSkillsWaitForSkilledAgent(t *testing.T) {
+	h := newHarness(t, basicConfig())
+	h.login("a2")
+	h.must(h.e.NotReady(h.now, "a2", ""))
+	h.arrive("c1", "sales", 0)
+	h.must(h.e.SetRequiredSkills(h.now, "c1", []string{"support"}))
+	none(t, h.must(h.e.Login(h.now, "a1", "")), Offer) // sales only
+	acts := h.must(h.e.Ready(h.now, "a2"))
+	if off := only(t, acts, Offer); off.Agent != "a2" {
+		t.Fatalf("want the offer to a2, got %+v", off)
+	}
+}
+
+// Skills given at login (the CRM's AgentSkills) replace the configured
+// ones for that session only.
+func TestLoginWithSessionSkills(t *testing.T) {
+	h := newHarness(t, basicConfig())
+	h.arrive("s1", "support", 0)
+	acts := h.must(h.e.LoginWithSkills(h.now, "a1", "", map[string]int{"support": 4})) // configured: sales only
+	if off := only(t, acts, Offer); off.CallID != "s1" || off.Agent != "a1" {
+		t.Fatalf("want s1 offered to a1, got %+v", off)
+	}
+	h.must(h.e.Logout(h.now, "a1")) // ringing: withdrawn, logged out
+	h.arrive("c1", "sales", 0)
+	if c, _ := h.e.Call("c1"); c.State != Waiting {
+		t.Fatalf("c1 %+v", c)
+	}
+	if off := only(t, h.must(h.e.Login(h.now, "a1", "")), Offer); off.CallID != "c1" {
+		t.Fatalf("after the session, a1 serves sales again: %+v", off)
+	}
+	if err := h.e.LoginWithSkills(h.now, "nope", "", nil); err == nil {
+		t.Fatal("unknown agent logged in")
+	}
+}
+
+// A session's own skills survive a restart: the engine rebuilt from the
+// events serves the same queues with them.
+func TestSessionSkillsRestored(t *testing.T) {
+	h := newHarness(t, basicConfig())
+	h.must(h.e.LoginWithSkills(h.now, "a1", "", map[string]int{"support": 4}))
+	h.must(h.e.NotReady(h.now, "a1", ""))
+	snap := Fold(h.events)
+	e, err := New(basicConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Restore(h.now, snap, func(string) bool { return true })
+	if err := e.Arrive(h.now, Arrival{CallID: "s1", Queue: "support"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Ready(h.now, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	acts, _ := e.Take()
+	if off := only(t, acts, Offer); off.CallID != "s1" || off.Agent != "a1" {
+		t.Fatalf("restored session without its skills: %+v", off)
+	}
+}

@@ -45,10 +45,13 @@ func Fold(events []Event) Snapshot {
 				agents[ev.Agent] = a
 			}
 			if ev.Kind == ccd.EventAgentLoggedIn {
-				a.Endpoint = d.Endpoint
+				a.Endpoint, a.SessionSkills = d.Endpoint, d.SessionSkills
 				continue
 			}
 			a.State, a.Since, a.Activity, a.Forced, a.CallID = d.State, ev.At, d.Activity, d.Forced, ev.CallID
+			if d.State == LoggedOut {
+				a.SessionSkills = nil // the session's skills end with it
+			}
 			if d.Endpoint != "" {
 				a.Endpoint = d.Endpoint
 			}
@@ -155,6 +158,13 @@ func (e *Engine) Restore(now time.Time, s Snapshot, live func(channel string) bo
 // back. An agent left ringing or on a call keeps that state until RestoreCalls
 // tells whether the call is still there.
 func (e *Engine) RestoreAgents(agents []Agent) {
+	// The sessions' own skills first: they decide the queues served.
+	for _, sa := range agents {
+		if a := e.agents[sa.ID]; a != nil && sa.SessionSkills != nil && sa.State != LoggedOut && sa.State != "" {
+			a.useSkills(sa.SessionSkills)
+		}
+	}
+	e.rematch()
 	for _, sa := range agents {
 		a := e.agents[sa.ID]
 		if a == nil || sa.State == LoggedOut || sa.State == "" {

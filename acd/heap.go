@@ -27,6 +27,21 @@ func (h *waitHeap) peek() *member {
 	return h.items[0]
 }
 
+// first is the first member in the queue's order that ok accepts: the head
+// when it does (the common case, O(1)), else the best of the others.
+func (h *waitHeap) first(ok func(*member) bool) *member {
+	if len(h.items) == 0 || ok(h.items[0]) {
+		return h.peek()
+	}
+	var best *member
+	for _, m := range h.items[1:] {
+		if ok(m) && (best == nil || before(m, best)) {
+			best = m
+		}
+	}
+	return best
+}
+
 func (h *waitHeap) push(m *member) {
 	if m.idx >= 0 {
 		return

@@ -70,6 +70,7 @@ var components = []struct {
 	{"", newExtSites},                      // CRM external sites: rendered for the desktop, server-side ones sent from the event log
 	{config.RoleAPI, newRESTAPI},           // the REST interfaces
 	{config.RoleACD, newToolbar},           // the agent toolbar push and the server-side screen pops
+	{config.RoleACD, newCRMCalls},          // the queue acts on the CRM's answers for calls (skills, recording, transfer number)
 	{"", newHTTPServer},                    // serves HTTP: health, readiness, metrics and the routes mounted
 }
 

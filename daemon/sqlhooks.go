@@ -58,7 +58,7 @@ func (s *sqlHooks) directory(dir api.AgentDirectory) api.AgentDirectory {
 	if s == nil || s.hooks == nil || !s.hooks.Has("agent_login") || dir == nil {
 		return dir
 	}
-	return crmdb.LoginDirectory{AgentDirectory: dir, Hooks: s.hooks, Log: s.log}
+	return &crmdb.LoginDirectory{AgentDirectory: dir, Hooks: s.hooks, Log: s.log}
 }
 
 // run, in the ccd holding the lock, follows the event log with the call and

@@ -30,6 +30,8 @@ type toolbarMsg struct {
 	Data       string   `json:"data"`
 	IsAnswer   *int     `json:"isAnswer"`
 	IsRecorded *int     `json:"isRecorded"`
+	// DefaultTransferNumber: the CRM's, when it answered Call Start.
+	DefaultTransferNumber string `json:"defaultTransferNumber"`
 }
 
 // agentToken logs an agent in as the OMniLeads login does and returns its

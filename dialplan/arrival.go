@@ -1,6 +1,10 @@
 package dialplan
 
-import "context"
+import (
+	"context"
+
+	"github.com/ccdhq/ccd"
+)
 
 // Arrival is a caller handed from one Stasis application to another (the
 // inbound router, later an IVR, to the queue application): the receiving
@@ -18,6 +22,8 @@ type Arrival struct {
 	// Lookup, when set, asks a database for the queue first; the caller
 	// hears music meanwhile.
 	Lookup Lookup
+	// CRM is the call data the call came in with (SIP headers; nil: none).
+	CRM *ccd.CRMCallData
 }
 
 // Lookup asks an external database where a call goes (a route's lookup

@@ -58,12 +58,14 @@ bindport = %s
 	section("ari.conf", fmt.Sprintf(`
 [general]
 enabled = yes
+; The call data of SIP headers (see ccd-inbound-headers) in every channel ccd sees.
+channelvars = %s
 
 [%s]
 type = user
 read_only = no
 password = %s
-`, cfg.ARI.Username, cfg.ARI.Password))
+`, HeaderChannelVars(), cfg.ARI.Username, cfg.ARI.Password))
 	section("manager.conf", fmt.Sprintf(`
 [general]
 enabled = yes
@@ -90,11 +92,11 @@ enabled = yes
 [ccd-inbound]
 exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
  same => n,Hangup()
-
+%[4]s
 ; Agents' phones are called by ccd through ARI (PJSIP/<extension>); nothing to add.
 ; A call flow can also be entered directly: Stasis(%[1]s,flow,<flow name>).
-%[2]s%[3]s%[4]s%[5]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks),
-		clickToCallContext(cfg.ClickToCall, cfg.Callbacks), dialerContexts(cfg.ARI.Application, cfg.Dialer)))
+%[2]s%[3]s%[4]s%[5]s%[6]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks),
+		clickToCallContext(cfg.ClickToCall, cfg.Callbacks), dialerContexts(cfg.ARI.Application, cfg.Dialer), HeaderSnippet(cfg.ARI.Application)))
 	return files
 }
 

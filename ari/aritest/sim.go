@@ -977,6 +977,10 @@ type CallerOptions struct {
 	// ";1" half and the call in Stasis is ChannelID+";2". Generated when
 	// empty.
 	ChannelID string
+	// ChannelVars are variables the dialplan set before Stasis() that
+	// ari.conf's channelvars shows in the channel of every event (e.g. the
+	// CCD_X_* copies of SIP headers).
+	ChannelVars map[string]string
 }
 
 // NewCaller injects an inbound call that runs Stasis(app, args...) in the
@@ -1032,6 +1036,12 @@ func (s *Sim) NewCaller(o CallerOptions) (*SimChannel, error) {
 		}
 	}
 	c.snap.State = ari.ChannelStateRing
+	if len(o.ChannelVars) > 0 {
+		c.snap.ChannelVars = map[string]string{}
+		for k, v := range o.ChannelVars {
+			c.vars[k], c.snap.ChannelVars[k] = v, v
+		}
+	}
 	s.enterStasis(c, o.App, o.Args)
 	return &SimChannel{s: s, id: c.snap.ID}, nil
 }

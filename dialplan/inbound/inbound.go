@@ -6,6 +6,7 @@
 package inbound
 
 import (
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/ccdhq/ccd/ari"
@@ -88,6 +89,7 @@ func (r *Router) Start(e *ari.StasisStart, args []string) {
 	}
 	t := r.table.Load()
 	route, ok := t.routes.Route(in.DNIS)
+	r.applyHeaders(&in, ch)
 	if f := r.flows.Load(); ok && route.Flow != "" && f != nil {
 		in.Priority = route.Priority
 		r.owners.Handoff(ch.ID, f.Flows)
@@ -102,6 +104,26 @@ func (r *Router) Start(e *ari.StasisStart, args []string) {
 	}
 	r.owners.Handoff(ch.ID, r.queue)
 	r.queue.Enqueue(in)
+}
+
+// applyHeaders takes the call data the call brought in SIP headers (the
+// CCD_X_* variables of the channel): the original caller and dialled number
+// (called after routing) and what the queue acts on (in.CRM).
+func (r *Router) applyHeaders(in *dialplan.Arrival, ch ari.Channel) {
+	if len(ch.ChannelVars) == 0 {
+		return
+	}
+	h := dialplan.ReadHeaders(ch.ChannelVars)
+	for _, p := range h.Problems {
+		slog.Warn("call data in SIP headers refused", "call_id", ch.ID, "problem", p)
+	}
+	if h.Ani != "" {
+		in.CLID = h.Ani
+	}
+	if h.Dnis != "" {
+		in.DNIS = h.Dnis // the route was chosen by the number this call dialled
+	}
+	in.CRM = h.CRM
 }
 
 // Handle implements stasis.App. The router owns a channel only while Start

@@ -133,9 +133,16 @@ func (m *Toolkit) Connect(ctx context.Context, bridgeID, caller, agent, recordin
 		return fmt.Errorf("bridge %s and %s: %w", caller, agent, err)
 	}
 	if recording != "" {
-		if _, err := m.ARI.Bridge(bridgeID).Record(ctx, ari.RecordParams{Name: recording, Format: "wav", IfExists: "fail"}); err != nil {
-			return fmt.Errorf("record: %w", err)
-		}
+		return m.RecordBridge(ctx, bridgeID, recording)
+	}
+	return nil
+}
+
+// RecordBridge records what a bridge mixes, to a new file (never
+// overwriting one).
+func (m *Toolkit) RecordBridge(ctx context.Context, bridgeID, name string) error {
+	if _, err := m.ARI.Bridge(bridgeID).Record(ctx, ari.RecordParams{Name: name, Format: "wav", IfExists: "fail"}); err != nil {
+		return fmt.Errorf("record: %w", err)
 	}
 	return nil
 }

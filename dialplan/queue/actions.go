@@ -141,9 +141,13 @@ func (a *App) carryOut(act acd.Action) {
 		cm.playing = ""
 		bridge := bridgeOf(act.CallID)
 		rec := ""
-		if act.Record {
+		if act.Record || cm.recordAs != "" {
 			c, _ := a.engine.Call(act.CallID)
-			rec = dialplan.RecordingName(a.cfg.ACD.RecordingName, a.now(), map[string]string{
+			pattern := a.cfg.ACD.RecordingName
+			if cm.recordAs != "" {
+				pattern = cm.recordAs // named by the CRM's call id
+			}
+			rec = dialplan.RecordingName(pattern, a.now(), map[string]string{
 				"queue": act.Queue, "callid": act.CallID, "agent": act.Agent, "clid": c.CLID, "dnis": c.DNIS})
 			if c.Recording != "" {
 				// Connected before (transferred back into a queue): the first

@@ -99,6 +99,9 @@ type callMedia struct {
 	waiting  bool   // in a queue: music is wanted
 	announce int    // announcements played
 	offer    *offerState
+	// recordAs: the CRM asked for the call to be recorded under this name
+	// before it was connected (crm.go); the connect starts it.
+	recordAs string
 }
 
 // Stats are counters for metrics.

@@ -22,6 +22,13 @@ func (a *App) Login(ctx context.Context, id, endpoint string) error {
 	return a.request(ctx, func() error { return a.engine.Login(a.now(), id, endpoint) })
 }
 
+// LoginWithSkills logs an agent in as Login does, with skills for this
+// session in place of its configured ones (not written to the live
+// configuration).
+func (a *App) LoginWithSkills(ctx context.Context, id, endpoint string, skills map[string]int) error {
+	return a.request(ctx, func() error { return a.engine.LoginWithSkills(a.now(), id, endpoint, skills) })
+}
+
 // Logout implements ccd.AgentControl.
 func (a *App) Logout(ctx context.Context, id string) error {
 	return a.request(ctx, func() error { return a.engine.Logout(a.now(), id) })

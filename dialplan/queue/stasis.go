@@ -152,6 +152,7 @@ func (a *App) enqueue(now time.Time, in dialplan.Arrival) {
 		return
 	}
 	arrival.Queue, arrival.Priority = in.Queue, in.Priority
+	a.arrivedWithCRM(now, in, &arrival, cm)
 	greeting := append(nonEmpty(in.Greeting...), nonEmpty(q.Greeting)...)
 	playID := ""
 	if len(greeting) > 0 {

@@ -302,9 +302,16 @@ func TestLoginDirectory(t *testing.T) {
 	dsn, db := sqliteCRM(t)
 	execAll(t, db, crmUsers)
 	execAll(t, db, crmRows...)
-	d := LoginDirectory{AgentDirectory: noPasswords{}, Hooks: mustHooks(t, seedHooks("sqlite", dsn)), Log: slog.New(slog.DiscardHandler)}
+	d := &LoginDirectory{AgentDirectory: noPasswords{}, Hooks: mustHooks(t, seedHooks("sqlite", dsn)), Log: slog.New(slog.DiscardHandler)}
 	if known, ok := d.CheckPassword("joe", "smith"); !known || !ok {
 		t.Errorf("joe with the CRM's password: known %v ok %v", known, ok)
+	}
+	// The session joe opens gets the CRM's extension and skills.
+	if ext, skills, found := d.SessionProfile("joe"); !found || ext != "2001" || len(skills) != 2 || skills["support"] != 5 || skills["sales"] != 1 {
+		t.Errorf("joe's session: %q %v %v", ext, skills, found)
+	}
+	if _, _, found := d.SessionProfile("ann"); found {
+		t.Error("a session profile for an agent the CRM did not log in")
 	}
 	if _, ok := d.CheckPassword("joe", "' OR '1'='1"); ok {
 		t.Error("an injection logged in")

@@ -3,6 +3,7 @@ package toolbar
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,34 @@ type Pop struct {
 	Params screenpop.Params
 	URLs   []string
 	Fetch  bool // ccd GETs the URLs itself too
+	// TransferNumber is the CRM's default transfer number for the call.
+	TransferNumber string
+}
+
+// withCRM adds what the CRM answered for the call (call.crm_data): its URL
+// after the queue's (ccd does not GET it: the CRM made it for the agent's
+// desktop), its transfer number, and its CustomData as attach data.
+func (p Pop) withCRM(crm ccd.CRMCallData) Pop {
+	if crm.URL != "" && !slices.Contains(p.URLs, crm.URL) {
+		p.URLs = append(slices.Clip(p.URLs), crm.URL)
+	}
+	if crm.DefaultTransferNumber != "" {
+		p.TransferNumber = crm.DefaultTransferNumber
+	}
+	if crm.CustomData != "" && !strings.Contains(p.Params.AttachData, crm.CustomData) {
+		if p.Params.AttachData != "" {
+			p.Params.AttachData += ";"
+		}
+		p.Params.AttachData += crm.CustomData
+	}
+	return p
+}
+
+// crmOf reads a call.crm_data event.
+func crmOf(e eventlog.Event) ccd.CRMCallData {
+	var d ccd.CRMCallData
+	_ = json.Unmarshal(e.Payload, &d)
+	return d
 }
 
 // MakePop builds the screen pop of a call ringing at an agent, from the

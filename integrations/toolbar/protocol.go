@@ -44,6 +44,9 @@ type ScreenPop struct {
 	CallID     string   `json:"callId"`
 	Queue      string   `json:"queue"`
 	URLs       []string `json:"urls"`
+	// DefaultTransferNumber is the number the CRM offers for a transfer
+	// (the SQL hook Call Start, the X-Transfer header); absent when none.
+	DefaultTransferNumber string `json:"defaultTransferNumber,omitempty"`
 }
 
 // QueuesInfo is OnQueuesInfoData: the pipe string of the seed.

@@ -59,13 +59,24 @@ type Service struct {
 	clients  map[string]*client // by agent
 	offers   map[string]offer   // calls offered and not ended
 	answered map[string]answer  // calls answered by an agent, until they end
-	last     *snapshot          // the figures of the last tick
+	// crm is what the CRM answered for calls not ended (call.crm_data);
+	// rings is the agent each of those calls last rang, for a pop that
+	// comes again when the CRM answers after the ring.
+	crm   map[string]crmData
+	rings map[string]ring
+	last  *snapshot // the figures of the last tick
 	// servesMap is who serves which queue in the configuration whose lists
 	// servesKey identifies.
 	servesMap map[string][]string
 	servesKey [6]uintptr
 	failing   bool // the last tick could not read the figures (only Tick uses it)
 	closed    bool
+}
+
+// crmData is the CRM's answer for a call, and when it came (for prune).
+type crmData struct {
+	ccd.CRMCallData
+	at time.Time
 }
 
 // answer is a call an agent answered, for its OnCall(0).
@@ -89,7 +100,7 @@ func New(o Options) *Service {
 	o.Toolbar.Interval = cmp.Or(o.Toolbar.Interval, d.Interval)
 	o.Toolbar.SendBuffer = cmp.Or(o.Toolbar.SendBuffer, d.SendBuffer)
 	s := &Service{o: o, log: o.Log.With("part", "toolbar"), clients: map[string]*client{}, offers: map[string]offer{},
-		answered: map[string]answer{}}
+		answered: map[string]answer{}, crm: map[string]crmData{}, rings: map[string]ring{}}
 	s.m = newMetrics(o.Registerer, s.connections)
 	return s
 }
@@ -149,6 +160,12 @@ func (s *Service) Handle(ctx context.Context, e eventlog.Event) {
 		s.mu.Unlock()
 	case ccd.EventCallRinging:
 		s.ringing(ctx, ringOf(e))
+	case ccd.EventCallCRMData:
+		s.crmAnswered(ctx, e)
+	case ccd.EventCallReturned:
+		s.mu.Lock()
+		delete(s.rings, e.CallID) // back in its queue: it rings no one
+		s.mu.Unlock()
 	case ccd.EventCallAnswered:
 		rec := recorded(s.o.ACD(), e.Queue)
 		s.mu.Lock()
@@ -191,8 +208,10 @@ func (s *Service) ended(e eventlog.Event) {
 	s.mu.Lock()
 	a, ok := s.answered[e.CallID]
 	delete(s.answered, e.CallID)
+	delete(s.rings, e.CallID)
 	if e.Kind == ccd.EventCallEnded {
 		delete(s.offers, e.CallID)
+		delete(s.crm, e.CallID)
 	}
 	s.mu.Unlock()
 	if ok {
@@ -239,22 +258,51 @@ func (s *Service) outboundAnswered(ctx context.Context, e eventlog.Event) {
 
 func (s *Service) ringing(ctx context.Context, r ring) {
 	s.mu.Lock()
-	o, ok := s.offers[r.callID]
+	s.rings[r.callID] = r
 	s.mu.Unlock()
-	if !ok {
+	s.pop(ctx, r)
+}
+
+// pop sends the screen pop of a call ringing (or connected) at r.agent,
+// with what the CRM answered for it so far.
+func (s *Service) pop(ctx context.Context, r ring) {
+	s.mu.Lock()
+	o, ok := s.offers[r.callID]
+	crm, hasCRM := s.crm[r.callID]
+	s.mu.Unlock()
+	var live ccd.Call
+	if !ok || !hasCRM {
 		// Offered before this process started, or a delivery was missed:
 		// the ACD still has the call.
-		if c, found := s.liveCall(ctx, r.callID); found {
-			o = offerOfCall(c)
-		}
+		live, _ = s.liveCall(ctx, r.callID)
 	}
-	pop := makePop(s.o.ACD(), s.o.Toolbar, r, o)
+	if !ok && live.ID != "" {
+		o = offerOfCall(live)
+	}
+	if !hasCRM {
+		crm.DefaultTransferNumber = live.DefaultTransferNumber
+	}
+	pop := makePop(s.o.ACD(), s.o.Toolbar, r, o).withCRM(crm.CRMCallData)
 	s.send(r.agent, EventScreenPop, encodePop(pop))
+}
+
+// crmAnswered keeps the CRM's answer for the call's screen pop. The CRM is
+// asked off the call path, so its answer often comes after the call rang an
+// agent: that agent then gets OnScreenPopUpData again, for the same callId,
+// with the CRM's URL and transfer number.
+func (s *Service) crmAnswered(ctx context.Context, e eventlog.Event) {
+	s.mu.Lock()
+	s.crm[e.CallID] = crmData{CRMCallData: crmOf(e), at: e.At}
+	r, rang := s.rings[e.CallID]
+	s.mu.Unlock()
+	if rang {
+		s.pop(ctx, r)
+	}
 }
 
 func encodePop(p Pop) []byte {
 	return encode(ScreenPop{Event: EventScreenPop, CLID: p.Params.CLID, DNIS: p.Params.DNIS, AttachData: p.Params.AttachData,
-		CallID: p.Params.CallID, Queue: p.Params.QueueCode, URLs: append([]string{}, p.URLs...)})
+		CallID: p.Params.CallID, Queue: p.Params.QueueCode, URLs: append([]string{}, p.URLs...), DefaultTransferNumber: p.TransferNumber})
 }
 
 func (s *Service) liveCall(ctx context.Context, id string) (ccd.Call, bool) {
@@ -481,7 +529,14 @@ func (s *Service) present(ctx context.Context, agent, view string) []outgoing {
 			(call.State == ccd.CallRinging || call.State == ccd.CallConnected) {
 			r := ring{callID: call.ID, agent: agent, queue: call.Queue, clid: call.CLID, dnis: call.DNIS,
 				endpoint: call.Endpoint, at: call.RingingAt}
-			out = append(out, outgoing{EventScreenPop, encodePop(makePop(s.o.ACD(), s.o.Toolbar, r, offerOfCall(call)))})
+			s.mu.Lock()
+			crm, hasCRM := s.crm[call.ID]
+			s.mu.Unlock()
+			if !hasCRM {
+				crm.DefaultTransferNumber = call.DefaultTransferNumber
+			}
+			pop := makePop(s.o.ACD(), s.o.Toolbar, r, offerOfCall(call)).withCRM(crm.CRMCallData)
+			out = append(out, outgoing{EventScreenPop, encodePop(pop)})
 			if call.State == ccd.CallConnected {
 				rec := call.Recording != "" || recorded(s.o.ACD(), call.Queue)
 				out = append(out, outgoing{EventCall, encode(Call{Event: EventCall, CallID: call.ID, IsAnswer: 1, IsRecorded: flag(rec)})})
@@ -542,6 +597,16 @@ func (s *Service) prune() {
 	for id, a := range s.answered {
 		if a.at.Before(old) {
 			delete(s.answered, id)
+		}
+	}
+	for id, c := range s.crm {
+		if c.at.Before(old) {
+			delete(s.crm, id)
+		}
+	}
+	for id, r := range s.rings {
+		if r.at.Before(old) {
+			delete(s.rings, id)
 		}
 	}
 }
