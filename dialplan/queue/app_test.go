@@ -19,6 +19,7 @@ import (
 	"github.com/ccdhq/ccd/dialplan/media"
 	"github.com/ccdhq/ccd/dialplan/stasis"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/internal/apitest"
 )
 
 // env is a queue application against the ARI simulation.
@@ -76,11 +77,22 @@ func start(t testing.TB, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Ev
 // does at start; the calls wait for reconcile.
 func load(t testing.TB, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Event, lookups map[int]dialplan.Lookup) *env {
 	t.Helper()
-	return loadWith(t, sim, sim.Config("ccd"), cfg, restore, lookups)
+	return loadWith(t, sim, sim.Config("ccd"), cfg, restore, lookups, nil)
 }
 
-// loadWith is load with the ARI client's configuration given.
-func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD, restore []eventlog.Event, lookups map[int]dialplan.Lookup) *env {
+// newEnvOn is newEnv with the application on the clock now: its timers (ring
+// timeouts, wrap-up) expire only when the test moves the clock (env.pass).
+func newEnvOn(t *testing.T, sim *aritest.Sim, cfg config.ACD, now func() time.Time) *env {
+	t.Helper()
+	e := loadWith(t, sim, sim.Config("ccd"), cfg, nil, nil, now)
+	e.reconcile()
+	return e
+}
+
+// loadWith is load with the ARI client's configuration given, and the
+// application's clock (time.Now when nil).
+func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD, restore []eventlog.Event, lookups map[int]dialplan.Lookup,
+	now func() time.Time) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
@@ -110,7 +122,7 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 		t.Fatal(err)
 	}
 	e.client = c
-	e.dispatcher = dispatcher(t, c, cfg, e.emit, lookups, func(a *App) { e.app = a })
+	e.dispatcher = dispatcher(t, c, cfg, e.emit, lookups, now, func(a *App) { e.app = a })
 	close(attached)
 	select {
 	case <-connected:
@@ -130,14 +142,15 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 
 // dispatcher wires the Stasis application as the daemon does: one
 // subscription, the dispatcher, the inbound router and the queue application
-// (given to set before the first event can reach it).
+// (given to set before the first event can reach it), on the clock now
+// (time.Now when nil).
 func dispatcher(t testing.TB, c *ari.Client, cfg config.ACD, emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup,
-	set func(*App)) *stasis.Dispatcher {
+	now func() time.Time, set func(*App)) *stasis.Dispatcher {
 	t.Helper()
 	tk := &media.Toolkit{ARI: c, App: "ccd"}
 	d := stasis.New(stasis.Config{Default: "inbound",
 		Hangup: func(ch string) { _ = tk.Hangup(context.Background(), ch, "normal") }})
-	app, err := New(Config{ACD: cfg, ARI: c, App: "ccd", Owners: d, Emit: emit})
+	app, err := New(Config{ACD: cfg, ARI: c, App: "ccd", Owners: d, Emit: emit, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +184,13 @@ func (e *env) reconcile() {
 	if err := e.app.Reconcile(e.ctx, inApp); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// pass moves the application's clock (newEnvOn) by d and has the loop look
+// at its timers.
+func (e *env) pass(clock *apitest.Clock, d time.Duration) {
+	clock.Add(d)
+	e.app.send(func() {}) // the loop checks its deadlines after every input
 }
 
 func (e *env) close() {
@@ -342,16 +362,21 @@ func TestAbandonedWhileRinging(t *testing.T) {
 	}
 }
 
+// The ring timeout runs on the application's clock, which only the test moves:
+// a2's answer, however late a loaded machine delivers it, never races a2's
+// own ring timeout.
 func TestRingNoAnswerThenSecondAgentAndBusy(t *testing.T) {
 	sim := aritest.NewSim()
 	defer sim.Close()
 	sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointRing})
 	answering(sim, "PJSIP/1002")
-	e := newEnv(t, sim, testACD(), nil)
+	clock := apitest.NewClock()
+	e := newEnvOn(t, sim, testACD(), clock.Now)
 	e.login("a1")
 	e.caller("c1", "100")
 	e.waitEvent("call.ringing", "c1", "a1")
 	e.login("a2") // ready now; the call still rings at a1
+	e.pass(clock, testACD().Queues[0].RingTimeout)
 	ret := e.waitEvent("call.returned", "c1", "a1")
 	if ret.Data.Reason != acd.NoAnswer {
 		t.Fatalf("returned %+v", ret.Data)

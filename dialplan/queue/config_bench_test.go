@@ -53,7 +53,7 @@ func BenchmarkConfigChangeToOffer(b *testing.B) {
 		return nil
 	}
 	var app *App
-	dispatcher(b, c, without, emit, nil, func(a *App) { app = a })
+	dispatcher(b, c, without, emit, nil, nil, func(a *App) { app = a })
 	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
 		b.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestOfferDoesNotWaitForCallersAnswers(t *testing.T) {
 	defer released()
 	ariCfg := sim.Config("ccd")
 	ariCfg.HTTPClient = &http.Client{Transport: stall}
-	e := loadWith(t, sim, ariCfg, testACD(), nil, nil)
+	e := loadWith(t, sim, ariCfg, testACD(), nil, nil, nil)
 	e.reconcile()
 	t.Cleanup(released) // before the application stops: its workers wait for the answers
 	e.login("a1")
