@@ -590,17 +590,15 @@ func drain(pending func() int, limit time.Duration) {
 	}
 }
 
-// ariLink runs ccd's Stasis application: one subscription feeds the
-// dispatcher, which hands each channel to its application (the inbound router,
-// the queue) and shows every event to the recorder, which writes it to the log.
+// ariLink runs ccd's Stasis application: the client hands every event to the
+// dispatcher as it is read (ari.Config.OnEvent), which hands each channel to
+// its application (the inbound router, the queue) and shows every event to
+// the recorder, which writes it to the log.
 type ariLink struct {
 	client *ari.Client
 	queue  *queue.App
 	router *inbound.Router // the inbound entry: routes by DNIS, live-updated
 	stasis *stasis.Dispatcher
-	once   sync.Once
-	sub    atomic.Pointer[ari.Subscription] // the dispatcher's; set on the client's goroutine, read by close
-	done   chan struct{}
 	log    *slog.Logger
 
 	// mu orders the reconciles: the one of a connection made before the queue
@@ -615,7 +613,7 @@ type ariLink struct {
 func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder,
 	emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup, start <-chan struct{}) (*ariLink, error) {
 	log = log.With("link", "ari")
-	l := &ariLink{done: make(chan struct{}), log: log}
+	l := &ariLink{log: log}
 	ready := make(chan struct{}) // l.queue and l.stasis are set
 	c, err := ari.Connect(ctx, ari.Config{
 		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: cfg.ARI.Password, Application: cfg.ARI.Application, Logger: log,
@@ -632,17 +630,16 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 				return
 			}
 			l.stasis.Adopt(inApp)
-			// Subscribing here, before the connection's first event is
-			// published, loses nothing.
-			l.once.Do(func() {
-				sub := c.Subscribe()
-				l.sub.Store(sub)
-				go func() {
-					defer close(l.done)
-					l.stasis.Run(sub)
-				}()
-			})
 			l.connected(ctx, inApp)
+		},
+		// Events flow once OnConnect has returned, which waits for the
+		// dispatcher; only a client closed before it was built gets here first.
+		OnEvent: func(e ari.Event) {
+			select {
+			case <-ready:
+				l.stasis.Dispatch(e)
+			default:
+			}
 		},
 		OnDisconnect: func(err error) {
 			m.Connected.WithLabelValues("ari").Set(0) // the client logs the reason
@@ -749,17 +746,10 @@ func (l *ariLink) loadDone(ctx context.Context) {
 	l.early, l.inApp = false, nil
 }
 
-// close records the events already received, then closes the client.
+// close closes the client; the events it has read are dispatched (and
+// recorded) by then.
 func (l *ariLink) close() {
-	sub := l.sub.Load()
-	if sub != nil {
-		drain(sub.Pending, 5*time.Second)
-	}
 	l.client.Close()
-	if sub != nil {
-		sub.Close()
-		<-l.done
-	}
 }
 
 // agentAuth is the agent interfaces' settings: the agents, their passwords

@@ -922,10 +922,14 @@ type CallerOptions struct {
 	// ";1" half and the call in Stasis is ChannelID+";2". Generated when
 	// empty.
 	ChannelID string
+	// Answered has the dialplan answer the call before Stasis() (state "Up"
+	// instead of "Ring").
+	Answered bool
 }
 
 // NewCaller injects an inbound call that runs Stasis(app, args...) in the
-// dialplan: a channel in state "Ring" and a StasisStart event. It fails if
+// dialplan: a channel in state "Ring" ("Up" when Answered) and a StasisStart
+// event. It fails if
 // the application has no websocket, as Stasis() would.
 func (s *Sim) NewCaller(o CallerOptions) (*SimChannel, error) {
 	s.mu.Lock()
@@ -977,6 +981,9 @@ func (s *Sim) NewCaller(o CallerOptions) (*SimChannel, error) {
 		}
 	}
 	c.snap.State = ari.ChannelStateRing
+	if o.Answered {
+		c.snap.State = ari.ChannelStateUp
+	}
 	s.enterStasis(c, o.App, o.Args)
 	return &SimChannel{s: s, id: c.snap.ID}, nil
 }
