@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,6 +103,14 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 	// hold the previous client's websocket for a moment, and the events sent
 	// to it are lost.
 	attached, connected := make(chan struct{}), make(chan struct{}, 1)
+	// The events reach the dispatcher as in the daemon: from the client's
+	// reader, through OnEvent; they flow once OnConnect has returned.
+	var d atomic.Pointer[stasis.Dispatcher]
+	ariCfg.OnEvent = func(ev ari.Event) {
+		if d := d.Load(); d != nil {
+			d.Dispatch(ev)
+		}
+	}
 	onConnect := ariCfg.OnConnect
 	ariCfg.OnConnect = func(ctx context.Context, c *ari.Client, inApp []ari.Channel) {
 		select {
@@ -123,6 +132,7 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 	}
 	e.client = c
 	e.dispatcher = dispatcher(t, c, cfg, e.emit, lookups, now, func(a *App) { e.app = a })
+	d.Store(e.dispatcher)
 	close(attached)
 	select {
 	case <-connected:
@@ -140,10 +150,10 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 	return e
 }
 
-// dispatcher wires the Stasis application as the daemon does: one
-// subscription, the dispatcher, the inbound router and the queue application
-// (given to set before the first event can reach it), on the clock now
-// (time.Now when nil).
+// dispatcher wires the Stasis application as the daemon does: the dispatcher,
+// the inbound router and the queue application (given to set before the first
+// event can reach it), on the clock now (time.Now when nil). The caller feeds
+// the dispatcher the client's events.
 func dispatcher(t testing.TB, c *ari.Client, cfg config.ACD, emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup,
 	now func() time.Time, set func(*App)) *stasis.Dispatcher {
 	t.Helper()
@@ -163,7 +173,6 @@ func dispatcher(t testing.TB, c *ari.Client, cfg config.ACD, emit func(eventlog.
 	d.Register("inbound", in)
 	d.Register("queue", app)
 	d.Register("agent", app)
-	go d.Run(c.Subscribe())
 	return d
 }
 
