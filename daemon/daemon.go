@@ -592,14 +592,17 @@ func drain(pending func() int, limit time.Duration) {
 
 // ariLink runs ccd's Stasis application: the client hands every event to the
 // dispatcher as it is read (ari.Config.OnEvent), which hands each channel to
-// its application (the inbound router, the queue) and shows every event to
-// the recorder, which writes it to the log.
+// its application (the inbound router, the queue). The recorder writes every
+// event to the log from a subscription of its own: the event log may spill to
+// disk, which must not hold up the websocket's reader.
 type ariLink struct {
-	client *ari.Client
-	queue  *queue.App
-	router *inbound.Router // the inbound entry: routes by DNIS, live-updated
-	stasis *stasis.Dispatcher
-	log    *slog.Logger
+	client    *ari.Client
+	queue     *queue.App
+	router    *inbound.Router // the inbound entry: routes by DNIS, live-updated
+	stasis    *stasis.Dispatcher
+	recorded  *ari.Subscription // the recorder's
+	recording chan struct{}     // closed when the recorder has taken its last event
+	log       *slog.Logger
 
 	// mu orders the reconciles: the one of a connection made before the queue
 	// application was loaded runs after the load, and never after the one of a
@@ -651,10 +654,18 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 	l.client = c
 	m.Counter("ccd_asterisk_parse_errors_total", "Malformed input from Asterisk that was skipped.", prometheus.Labels{"link": "ari"},
 		func() float64 { return float64(c.Stats().Undecodable) })
-	if err := l.wire(cfg, log, m, rec, emit, lookups); err != nil {
+	if err := l.wire(cfg, log, m, emit, lookups); err != nil {
 		c.Close()
 		return nil, err
 	}
+	// Subscribed before ready: no event flows before OnConnect has returned.
+	l.recorded, l.recording = c.Subscribe(), make(chan struct{})
+	go func() {
+		defer close(l.recording)
+		for e := range l.recorded.C() {
+			rec.Handle(e)
+		}
+	}()
 	close(ready)
 	return l, nil
 }
@@ -663,14 +674,13 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 // "inbound" routes by DNIS and hands the caller to the queue application,
 // which also takes "queue" (a queue named in the dialplan) and "agent" (an
 // agent answering) and every event of a channel nobody owns.
-func (l *ariLink) wire(cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder,
+func (l *ariLink) wire(cfg config.Config, log *slog.Logger, m *metrics.Metrics,
 	emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup) error {
 	tk := &media.Toolkit{ARI: l.client, App: cfg.ARI.Application}
 	var err error
 	d := stasis.New(stasis.Config{Default: "inbound", Log: log,
 		Observers: []func(ari.Event){
 			func(e ari.Event) { m.EventsIn.WithLabelValues("ari", e.EventType()).Inc() },
-			rec.Handle,
 		},
 		Hangup: func(ch string) { _ = tk.Hangup(context.Background(), ch, "normal") },
 	})
@@ -746,10 +756,12 @@ func (l *ariLink) loadDone(ctx context.Context) {
 	l.early, l.inApp = false, nil
 }
 
-// close closes the client; the events it has read are dispatched (and
-// recorded) by then.
+// close records the events already received, then closes the client.
 func (l *ariLink) close() {
+	drain(l.recorded.Pending, 5*time.Second)
 	l.client.Close()
+	l.recorded.Close()
+	<-l.recording
 }
 
 // agentAuth is the agent interfaces' settings: the agents, their passwords
