@@ -65,6 +65,13 @@ type Config struct {
 	// goroutine: it must not call Close, and events wait until it returns.
 	// ctx is cancelled when the client is closed.
 	OnConnect func(ctx context.Context, c *Client, inApp []Channel)
+	// OnEvent, when set, receives every event, in the order Asterisk sent
+	// it, before the subscriptions do, and with no goroutine between the
+	// websocket and it once the connection's first events (those that
+	// waited for OnConnect) are delivered. It is called on the client's
+	// goroutines, one event at a time, never after Close returns. It must
+	// not block: the websocket is not read meanwhile.
+	OnEvent func(Event)
 	// OnDisconnect, when set, is called when an established websocket
 	// connection is lost, with the reason. It is not called for failed
 	// connection attempts (see Status.LastError) nor on Close.
@@ -461,7 +468,11 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 	conn.SetReadLimit(maxMessage)
 
 	// The reader goroutine never blocks on consumers: it decodes into an
-	// unbounded queue that this goroutine drains after OnConnect.
+	// unbounded queue that this goroutine drains after OnConnect. Once the
+	// queue is empty the reader delivers the events itself (OnEvent and the
+	// subscriptions never block): a caller's StasisStart reaches the
+	// application without waiting for another goroutine to be scheduled,
+	// which on a loaded machine is what a burst of callers waits for.
 	events := newQueue[Event]()
 	alive := make(chan struct{}, 1)
 	noteAlive := func() {
@@ -488,7 +499,9 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 				continue
 			}
 			c.events.Add(1)
-			events.push(ev)
+			if !events.pushOrDeliver(ev) {
+				c.deliver(ev)
+			}
 		}
 	}()
 	stop := make(chan struct{})
@@ -548,15 +561,33 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 		c.cfg.OnConnect(c.ctx, c, inApp)
 	}
 	for {
-		ev, ok, err := events.pop(c.ctx.Done())
-		if !ok {
-			if c.ctx.Err() != nil {
+		ev, ok, done, err := events.tryPop()
+		switch {
+		case c.ctx.Err() != nil:
+			return upAt, c.ctx.Err()
+		case ok:
+			c.deliver(ev)
+		case done:
+			return upAt, err
+		default:
+			// Drained: from now on the reader delivers, and this waits for
+			// the end of the connection.
+			events.goLive()
+			select {
+			case <-events.wake:
+			case <-c.ctx.Done():
 				return upAt, c.ctx.Err()
 			}
-			return upAt, err
 		}
-		c.bus.publish(ev)
 	}
+}
+
+// deliver hands an event to OnEvent, then to the subscriptions.
+func (c *Client) deliver(ev Event) {
+	if c.cfg.OnEvent != nil {
+		c.cfg.OnEvent(ev)
+	}
+	c.bus.publish(ev)
 }
 
 // closeNormally sends a close frame (1000, normal closure) before closing the

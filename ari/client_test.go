@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -439,4 +440,72 @@ func TestStartHoldsTheConnectionBack(t *testing.T) {
 	if err := sim.WaitConnected(testCtx(t), "ccd"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// OnEvent gets every event in order: those that arrived while OnConnect ran
+// once it returns, then the later ones as they come, on this connection and
+// on the next.
+func TestOnEventInOrderAfterOnConnect(t *testing.T) {
+	sim := aritest.NewSim()
+	defer sim.Close()
+	var mu sync.Mutex
+	var started []string
+	release := make(chan struct{})
+	connects := make(chan struct{}, 10)
+	cfg := sim.Config("ccd")
+	cfg.Backoff = ari.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}
+	cfg.OnConnect = func(ctx context.Context, c *ari.Client, inApp []ari.Channel) {
+		connects <- struct{}{}
+		<-release
+	}
+	cfg.OnEvent = func(ev ari.Event) {
+		if ss, ok := ev.(*ari.StasisStart); ok {
+			mu.Lock()
+			started = append(started, ss.Channel.ID)
+			mu.Unlock()
+		}
+	}
+	c := connect(t, cfg)
+	seen := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(started)
+	}
+	caller := func(id string) {
+		t.Helper()
+		if _, err := sim.NewCaller(aritest.CallerOptions{ChannelID: id, Endpoint: "PJSIP/trunk", Args: []string{"inbound", "100"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; OnEvent saw %v", what, seen())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	<-connects
+	for _, id := range []string{"c1", "c2", "c3"} {
+		caller(id)
+	}
+	waitFor("the client to read three events", func() bool { return c.Stats().Events >= 3 })
+	if s := seen(); len(s) != 0 {
+		t.Fatalf("OnEvent before OnConnect returned: %v", s)
+	}
+	close(release)
+	for _, id := range []string{"c4", "c5", "c6"} {
+		caller(id)
+	}
+	want := []string{"c1", "c2", "c3", "c4", "c5", "c6"}
+	waitFor("six StasisStarts", func() bool { return len(seen()) >= len(want) })
+	if s := seen(); !slices.Equal(s, want) {
+		t.Fatalf("OnEvent saw %v, want %v", s, want)
+	}
+	sim.KillWebsockets()
+	<-connects
+	caller("c7")
+	waitFor("the StasisStart after the reconnection", func() bool { return len(seen()) == len(want)+1 })
 }

@@ -171,3 +171,33 @@ func TestRetryAfterLossIgnoresFailuresBeforeTheConnection(t *testing.T) {
 		t.Fatalf("waits %v, want %v", got, want)
 	}
 }
+
+// A queue goes live only when drained and open; from then on the producer
+// delivers itself, so nothing is queued behind an item the consumer no longer
+// takes.
+func TestQueueGoesLiveOnlyWhenDrained(t *testing.T) {
+	q := newQueue[int]()
+	if !q.pushOrDeliver(1) {
+		t.Fatal("an item was not queued before the queue went live")
+	}
+	if q.goLive() {
+		t.Fatal("live with an item queued")
+	}
+	if v, ok, _, _ := q.tryPop(); !ok || v != 1 {
+		t.Fatalf("popped %d %v", v, ok)
+	}
+	if !q.goLive() {
+		t.Fatal("not live once drained")
+	}
+	if q.pushOrDeliver(2) {
+		t.Fatal("queued after going live")
+	}
+	if _, ok, _, _ := q.tryPop(); ok {
+		t.Fatal("an item in a live queue")
+	}
+	closed := newQueue[int]()
+	closed.close(nil)
+	if closed.goLive() {
+		t.Fatal("a closed queue went live")
+	}
+}

@@ -15,7 +15,11 @@ type queue[T any] struct {
 	head   int
 	err    error // set by close; pop returns it once drained
 	closed bool
-	wake   chan struct{} // capacity 1: "something changed"
+	// live: the consumer found the queue empty and handed delivery over to
+	// the producer (pushOrDeliver), which delivers on its own goroutine
+	// from then on.
+	live bool
+	wake chan struct{} // capacity 1: "something changed"
 }
 
 func newQueue[T any]() *queue[T] {
@@ -39,6 +43,34 @@ func (q *queue[T]) push(v T) bool {
 	q.items = append(q.items, v)
 	q.mu.Unlock()
 	q.signal()
+	return true
+}
+
+// pushOrDeliver appends v, or reports false when the queue is live: the
+// producer delivers v itself. Nothing is queued once live, so the order holds.
+func (q *queue[T]) pushOrDeliver(v T) (queued bool) {
+	q.mu.Lock()
+	if q.live {
+		q.mu.Unlock()
+		return false
+	}
+	if !q.closed {
+		q.items = append(q.items, v)
+	}
+	q.mu.Unlock()
+	q.signal()
+	return true
+}
+
+// goLive makes the queue live if it is empty and open; the consumer calls it
+// after delivering everything it popped, so the two never deliver at once.
+func (q *queue[T]) goLive() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.head < len(q.items) || q.closed {
+		return false
+	}
+	q.live = true
 	return true
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ccdhq/ccd/ami"
@@ -128,19 +127,20 @@ func (a *acdApp) Close(context.Context) error {
 	return nil
 }
 
-// ariLink runs ccd's Stasis application: one subscription feeds the
-// dispatcher, which hands each channel to its application (the inbound router,
-// the queue) and shows every event to the recorder, which writes it to the log.
+// ariLink runs ccd's Stasis application: the client hands every event to the
+// dispatcher as it is read (ari.Config.OnEvent), which hands each channel to
+// its application (the inbound router, the queue, ...). The recorder writes
+// every event to the log from a subscription of its own: the event log may
+// spill to disk, which must not hold up the websocket's reader.
 type ariLink struct {
-	client *ari.Client
-	queue  *queue.App
-	router *inbound.Router // the inbound entry: routes by DNIS, live-updated
-	flows  *flowLink       // the call flows ("flow" entry, routes naming a flow)
-	stasis *stasis.Dispatcher
-	once   sync.Once
-	sub    atomic.Pointer[ari.Subscription] // the dispatcher's; set on the client's goroutine, read by close
-	done   chan struct{}
-	log    *slog.Logger
+	client    *ari.Client
+	queue     *queue.App
+	router    *inbound.Router // the inbound entry: routes by DNIS, live-updated
+	flows     *flowLink       // the call flows ("flow" entry, routes naming a flow)
+	stasis    *stasis.Dispatcher
+	recorded  *ari.Subscription // the recorder's
+	recording chan struct{}     // closed when the recorder has taken its last event
+	log       *slog.Logger
 
 	// mu orders the reconciles: the one of a connection made before the queue
 	// application was loaded runs after the load, and never after the one of a
@@ -154,7 +154,7 @@ type ariLink struct {
 func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder,
 	emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup, start <-chan struct{}) (*ariLink, error) {
 	log = log.With("link", "ari")
-	l := &ariLink{done: make(chan struct{}), log: log}
+	l := &ariLink{log: log}
 	ready := make(chan struct{}) // l.queue and l.stasis are set
 	c, err := ari.Connect(ctx, ari.Config{
 		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: cfg.ARI.Password, Application: cfg.ARI.Application, Logger: log,
@@ -171,17 +171,16 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 				return
 			}
 			l.stasis.Adopt(inApp)
-			// Subscribing here, before the connection's first event is
-			// published, loses nothing.
-			l.once.Do(func() {
-				sub := c.Subscribe()
-				l.sub.Store(sub)
-				go func() {
-					defer close(l.done)
-					l.stasis.Run(sub)
-				}()
-			})
 			l.connected(ctx, inApp)
+		},
+		// Events flow once OnConnect has returned, which waits for the
+		// dispatcher; only a client closed before it was built gets here first.
+		OnEvent: func(e ari.Event) {
+			select {
+			case <-ready:
+				l.stasis.Dispatch(e)
+			default:
+			}
 		},
 		OnDisconnect: func(err error) {
 			m.Connected.WithLabelValues("ari").Set(0) // the client logs the reason
@@ -193,10 +192,18 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 	l.client = c
 	m.Counter("ccd_asterisk_parse_errors_total", "Malformed input from Asterisk that was skipped.", prometheus.Labels{"link": "ari"},
 		func() float64 { return float64(c.Stats().Undecodable) })
-	if err := l.wire(cfg, log, m, rec, emit, lookups); err != nil {
+	if err := l.wire(cfg, log, m, emit, lookups); err != nil {
 		c.Close()
 		return nil, err
 	}
+	// Subscribed before ready: no event flows before OnConnect has returned.
+	l.recorded, l.recording = c.Subscribe(), make(chan struct{})
+	go func() {
+		defer close(l.recording)
+		for e := range l.recorded.C() {
+			rec.Handle(e)
+		}
+	}()
 	close(ready)
 	return l, nil
 }
@@ -205,14 +212,13 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 // "inbound" routes by DNIS and hands the caller to the queue application,
 // which also takes "queue" (a queue named in the dialplan) and "agent" (an
 // agent answering) and every event of a channel nobody owns.
-func (l *ariLink) wire(cfg config.Config, log *slog.Logger, m *metrics.Metrics, rec *dialplan.Recorder,
+func (l *ariLink) wire(cfg config.Config, log *slog.Logger, m *metrics.Metrics,
 	emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup) error {
 	tk := &media.Toolkit{ARI: l.client, App: cfg.ARI.Application}
 	var err error
 	d := stasis.New(stasis.Config{Default: "inbound", Log: log,
 		Observers: []func(ari.Event){
 			func(e ari.Event) { m.EventsIn.WithLabelValues("ari", e.EventType()).Inc() },
-			rec.Handle,
 		},
 		Hangup: func(ch string) { _ = tk.Hangup(context.Background(), ch, "normal") },
 	})
@@ -295,15 +301,10 @@ func (l *ariLink) loadDone(ctx context.Context) {
 
 // close records the events already received, then closes the client.
 func (l *ariLink) close() {
-	sub := l.sub.Load()
-	if sub != nil {
-		drain(sub.Pending, 5*time.Second)
-	}
+	drain(l.recorded.Pending, 5*time.Second)
 	l.client.Close()
-	if sub != nil {
-		sub.Close()
-		<-l.done
-	}
+	l.recorded.Close()
+	<-l.recording
 	if l.flows != nil {
 		l.flows.dbs.Close()
 	}

@@ -12,6 +12,9 @@ import (
 type Arrival struct {
 	CallID     string // the caller's channel
 	CLID, DNIS string
+	// Answered: the channel is up already (the dialplan answered before
+	// Stasis()); the queue does not answer it again.
+	Answered bool
 	// Queue is where the call waits; "" or an unknown queue sends it to the
 	// default extension (an unrouted call).
 	Queue    string

@@ -981,10 +981,14 @@ type CallerOptions struct {
 	// ari.conf's channelvars shows in the channel of every event (e.g. the
 	// CCD_X_* copies of SIP headers).
 	ChannelVars map[string]string
+	// Answered has the dialplan answer the call before Stasis() (state "Up"
+	// instead of "Ring").
+	Answered bool
 }
 
 // NewCaller injects an inbound call that runs Stasis(app, args...) in the
-// dialplan: a channel in state "Ring" and a StasisStart event. It fails if
+// dialplan: a channel in state "Ring" ("Up" when Answered) and a StasisStart
+// event. It fails if
 // the application has no websocket, as Stasis() would.
 func (s *Sim) NewCaller(o CallerOptions) (*SimChannel, error) {
 	s.mu.Lock()
@@ -1041,6 +1045,9 @@ func (s *Sim) NewCaller(o CallerOptions) (*SimChannel, error) {
 		for k, v := range o.ChannelVars {
 			c.vars[k], c.snap.ChannelVars[k] = v, v
 		}
+	}
+	if o.Answered {
+		c.snap.State = ari.ChannelStateUp
 	}
 	s.enterStasis(c, o.App, o.Args)
 	return &SimChannel{s: s, id: c.snap.ID}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ccdhq/ccd"
@@ -89,6 +90,100 @@ func (b *bench) burst(ctx context.Context, db *store.DB, agents []config.Agent) 
 		if at, err := b.logged(ctx, db, store.EventFilter{Kind: ccd.EventCallQueued, CallID: o.caller}); err == nil {
 			o.s.Took = o.at.Sub(at)
 		}
+		first = append(first, o.s)
+	}
+	return first, nil
+}
+
+// The same burst through app_queue: burstAgents members of the queue
+// burstQueue (strategy leastrecent: one member rung per caller, as ccd
+// does), added with QueueAdd; the callers dial burstExten@ccd-bench-queue.
+const (
+	burstQueue = "ccdbenchburst"
+	burstExten = "burst"
+)
+
+func burstMembers() []string {
+	var m []string
+	for i := 1; i <= burstAgents; i++ {
+		m = append(m, fmt.Sprintf("Local/81%02d@%s", 10+i, agentsContext))
+	}
+	return m
+}
+
+// appQueueBurst runs app_queue bursts until n samples are taken.
+func (b *bench) appQueueBurst(ctx context.Context, n int) ([]sample, error) {
+	queueAction := func(name, iface string) error {
+		f := []ami.Field{{Key: "Queue", Value: burstQueue}, {Key: "Interface", Value: iface}}
+		_, err := b.ami.Action(ctx, ami.Action{Name: name, Fields: f})
+		return err
+	}
+	for _, m := range burstMembers() {
+		_ = queueAction("QueueRemove", m)
+		if err := queueAction("QueueAdd", m); err != nil {
+			return nil, fmt.Errorf("QueueAdd %s: %w", m, err)
+		}
+		defer queueAction("QueueRemove", m)
+	}
+	var out []sample
+	for burst := 0; len(out) < n; burst++ {
+		got, err := b.appQueueBurstOnce()
+		if err != nil {
+			return nil, fmt.Errorf("app_queue burst %d: %w", burst, err)
+		}
+		out = append(out, got...)
+	}
+	return out[:n], nil
+}
+
+func (b *bench) appQueueBurstOnce() ([]sample, error) {
+	// The members' channels are known only once app_queue rings them: every
+	// member Newchannel and dialplan stamp of the burst is kept, by channel.
+	isMember := func(m *ami.Message) bool {
+		return strings.HasPrefix(m.Get("Channel"), "Local/81") && strings.Contains(m.Get("Channel"), "@"+agentsContext+"-")
+	}
+	created := b.w.tap(func(m *ami.Message) bool { return m.Event() == "Newchannel" && isMember(m) })
+	rang := b.w.tap(func(m *ami.Message) bool {
+		return m.Event() == "VarSet" && m.Get("Variable") == "BENCH_RING" && isMember(m)
+	})
+	defer created.close()
+	defer rang.close()
+	type caller struct{ start, in, join, called, gone <-chan *ami.Message }
+	callers := make([]caller, burstCallers)
+	for i := range callers {
+		id := b.peekCaller()
+		callers[i] = caller{start: b.w.expect(isNewexten(id, "Queue")), in: b.w.expect(isVarSet(id, "BENCH_IN")),
+			join:   b.w.expect(func(m *ami.Message) bool { return m.Event() == "QueueCallerJoin" && m.Get("Uniqueid") == id }),
+			called: b.w.expect(func(m *ami.Message) bool { return m.Event() == "AgentCalled" && m.Get("Uniqueid") == id }),
+			gone:   b.w.expect(isHangup(id))}
+		b.placeCaller(context.Background(), burstExten, queueContext)
+	}
+	type offer struct {
+		at time.Time
+		s  sample
+	}
+	var all []offer
+	for i, c := range callers {
+		// app_queue's waiting callers look for a free member once a second:
+		// the whole burst takes about as many seconds as there are rounds.
+		ev, err := waitAllWithin(2*time.Minute, c.start, c.in, c.join, c.called, c.gone)
+		if err != nil {
+			return nil, fmt.Errorf("caller %d: %w", i, err)
+		}
+		member := ev[3].Get("DestChannel") // the ;1 half
+		nc, ok := created.get(member)
+		if !ok {
+			return nil, fmt.Errorf("caller %d: no Newchannel for %s", i, member)
+		}
+		s := sample{System: "app_queue", Measure: "burst", Main: stamp(nc).Sub(stamp(ev[0])), Took: stamp(nc).Sub(stamp(ev[2]))}
+		if r, ok := rang.get(strings.TrimSuffix(member, ";1") + ";2"); ok {
+			s.Rings = value(r).Sub(value(ev[1]))
+		}
+		all = append(all, offer{at: stamp(nc), s: s})
+	}
+	slices.SortFunc(all, func(x, y offer) int { return x.at.Compare(y.at) })
+	var first []sample
+	for _, o := range all[:burstAgents] {
 		first = append(first, o.s)
 	}
 	return first, nil

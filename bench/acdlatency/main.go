@@ -83,7 +83,7 @@ const (
 
 func main() {
 	n := flag.Int("n", 200, "samples per system and measure")
-	systems := flag.String("systems", "ccd,app_queue", "systems to measure, comma-separated: ccd, app_queue, ccd-burst")
+	systems := flag.String("systems", "ccd,app_queue", "systems to measure, comma-separated: ccd, app_queue, ccd-burst, app_queue-burst")
 	csvPath := flag.String("csv", "", "write every sample to this CSV file")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -141,8 +141,10 @@ func run(n int, systems []string, csvPath string, log *slog.Logger) error {
 			got, err = b.appQueue(ctx, n)
 		case "ccd-burst":
 			got, err = b.ccdBurst(ctx, cfg, n)
+		case "app_queue-burst":
+			got, err = b.appQueueBurst(ctx, n)
 		default:
-			err = fmt.Errorf("unknown system %q (want ccd, app_queue, ccd-burst)", s)
+			err = fmt.Errorf("unknown system %q (want ccd, app_queue, ccd-burst, app_queue-burst)", s)
 		}
 		if err != nil {
 			return err
@@ -160,8 +162,14 @@ func run(n int, systems []string, csvPath string, log *slog.Logger) error {
 // systems measured dial, saying what is missing.
 func checkAsterisk(ctx context.Context, mc *ami.Client, systems []string) error {
 	contexts := []string{ccdContext, agentsContext}
-	appQueue := slices.Contains(systems, "app_queue")
-	if appQueue {
+	var queues []string
+	if slices.Contains(systems, "app_queue") {
+		queues = append(queues, queueName)
+	}
+	if slices.Contains(systems, "app_queue-burst") {
+		queues = append(queues, burstQueue)
+	}
+	if len(queues) > 0 {
 		contexts = append(contexts, queueContext)
 	}
 	for _, c := range contexts {
@@ -169,10 +177,16 @@ func checkAsterisk(ctx context.Context, mc *ami.Client, systems []string) error 
 			return fmt.Errorf("asterisk has no dialplan context %s (%v): add the dialplan in bench/acdlatency/README.md", c, err)
 		}
 	}
-	if !appQueue {
-		return nil
+	for _, q := range queues {
+		if err := checkQueue(ctx, mc, q); err != nil {
+			return err
+		}
 	}
-	_, list, err := mc.ListAction(ctx, ami.Action{Name: "QueueStatus", Fields: []ami.Field{{Key: "Queue", Value: queueName}}})
+	return nil
+}
+
+func checkQueue(ctx context.Context, mc *ami.Client, queue string) error {
+	_, list, err := mc.ListAction(ctx, ami.Action{Name: "QueueStatus", Fields: []ami.Field{{Key: "Queue", Value: queue}}})
 	if err != nil {
 		return err
 	}
@@ -181,7 +195,7 @@ func checkAsterisk(ctx context.Context, mc *ami.Client, systems []string) error 
 			return nil
 		}
 	}
-	return fmt.Errorf("asterisk has no queue %s: add it to queues.conf as bench/acdlatency/README.md says", queueName)
+	return fmt.Errorf("asterisk has no queue %s: add it to queues.conf as bench/acdlatency/README.md says", queue)
 }
 
 type bench struct {
@@ -543,7 +557,54 @@ type watcher struct {
 	sub  *ami.Subscription
 	mu   sync.Mutex
 	exp  []*expectation
+	taps map[*tap]bool
 	done chan struct{}
+}
+
+// tap keeps every event that matches, by channel name, until closed: for
+// channels whose names are known only after the fact (app_queue's members).
+type tap struct {
+	w     *watcher
+	match func(*ami.Message) bool
+	mu    sync.Mutex
+	byCh  map[string]*ami.Message
+}
+
+// tap starts keeping the events that match.
+func (w *watcher) tap(match func(*ami.Message) bool) *tap {
+	t := &tap{w: w, match: match, byCh: map[string]*ami.Message{}}
+	w.mu.Lock()
+	if w.taps == nil {
+		w.taps = map[*tap]bool{}
+	}
+	w.taps[t] = true
+	w.mu.Unlock()
+	return t
+}
+
+func (t *tap) offer(m *ami.Message) {
+	if !t.match(m) {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, seen := t.byCh[m.Get("Channel")]; !seen {
+		t.byCh[m.Get("Channel")] = m
+	}
+}
+
+// get is the first kept event of channel.
+func (t *tap) get(channel string) (*ami.Message, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m, ok := t.byCh[channel]
+	return m, ok
+}
+
+func (t *tap) close() {
+	t.w.mu.Lock()
+	defer t.w.mu.Unlock()
+	delete(t.w.taps, t)
 }
 
 type expectation struct {
@@ -552,11 +613,15 @@ type expectation struct {
 }
 
 func newWatcher(mc *ami.Client) *watcher {
-	w := &watcher{sub: mc.Subscribe("Newchannel", "Newexten", "VarSet", "Hangup", "QueueCallerJoin", "QueueMemberPause"), done: make(chan struct{})}
+	w := &watcher{sub: mc.Subscribe("Newchannel", "Newexten", "VarSet", "Hangup", "QueueCallerJoin", "QueueMemberPause", "AgentCalled"),
+		done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		for m := range w.sub.C() {
 			w.mu.Lock()
+			for t := range w.taps {
+				t.offer(m)
+			}
 			for i, e := range w.exp {
 				if e.match(m) {
 					e.got <- m
@@ -686,6 +751,9 @@ func report(w io.Writer, all []sample) {
 		{"ccd", "burst", "(c) burst: Newexten Stasis -> agent Newchannel", main},
 		{"ccd", "burst", "    caller stamp -> agent's dialplan runs", rings},
 		{"ccd", "burst", "    call.queued (ccd) -> Newchannel", took},
+		{"app_queue", "burst", "(c) burst: Newexten Queue -> member Newchannel", main},
+		{"app_queue", "burst", "    caller stamp -> member's dialplan runs", rings},
+		{"app_queue", "burst", "    QueueCallerJoin -> Newchannel", took},
 	}
 	fmt.Fprintf(w, "%-10s %-44s %5s %8s %8s %8s %8s %8s %8s\n", "system", "measure (milliseconds)", "n", "min", "p50", "p90", "p99", "max", "mean")
 	for _, r := range rows {

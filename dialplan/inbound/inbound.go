@@ -81,7 +81,7 @@ func (r *Router) SetRoutes(routes []config.Route, lookups map[int]dialplan.Looku
 // which sends it to the default extension and counts it.
 func (r *Router) Start(e *ari.StasisStart, args []string) {
 	ch := e.Channel
-	in := dialplan.Arrival{CallID: ch.ID, CLID: ch.Caller.Number, DNIS: ch.Dialplan.Exten}
+	in := dialplan.Arrival{CallID: ch.ID, CLID: ch.Caller.Number, DNIS: ch.Dialplan.Exten, Answered: ch.State == ari.ChannelStateUp}
 	// The entry's argument is the DNIS; a channel that entered with no
 	// known entry is routed by the extension it dialled.
 	if len(e.Args) >= 2 && e.Args[0] == "inbound" && e.Args[1] != "" {

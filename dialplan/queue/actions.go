@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -32,10 +33,19 @@ func (a *App) flush() {
 		// for; then the new callers' answer and greeting, then the rest. A
 		// call's own steps keep their order: an offer runs on the agent
 		// channel's worker, the caller's media on the caller's.
+		offered := false
 		for _, act := range actions {
 			if act.Kind == acd.Offer {
 				a.carryOut(act)
+				offered = true
 			}
+		}
+		if offered {
+			// The originates' goroutines run now, on this thread, before the
+			// loop goes on with the setups and the next callers: left to
+			// another thread, they wait until the kernel schedules it, which
+			// on a machine busy with a burst is the offer's largest delay.
+			runtime.Gosched()
 		}
 		a.startSetups()
 		for _, act := range actions {

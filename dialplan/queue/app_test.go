@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/ccdhq/ccd/dialplan/media"
 	"github.com/ccdhq/ccd/dialplan/stasis"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/internal/apitest"
 )
 
 // env is a queue application against the ARI simulation.
@@ -76,11 +78,22 @@ func start(t testing.TB, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Ev
 // does at start; the calls wait for reconcile.
 func load(t testing.TB, sim *aritest.Sim, cfg config.ACD, restore []eventlog.Event, lookups map[int]dialplan.Lookup) *env {
 	t.Helper()
-	return loadWith(t, sim, sim.Config("ccd"), cfg, restore, lookups)
+	return loadWith(t, sim, sim.Config("ccd"), cfg, restore, lookups, nil)
 }
 
-// loadWith is load with the ARI client's configuration given.
-func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD, restore []eventlog.Event, lookups map[int]dialplan.Lookup) *env {
+// newEnvOn is newEnv with the application on the clock now: its timers (ring
+// timeouts, wrap-up) expire only when the test moves the clock (env.pass).
+func newEnvOn(t *testing.T, sim *aritest.Sim, cfg config.ACD, now func() time.Time) *env {
+	t.Helper()
+	e := loadWith(t, sim, sim.Config("ccd"), cfg, nil, nil, now)
+	e.reconcile()
+	return e
+}
+
+// loadWith is load with the ARI client's configuration given, and the
+// application's clock (time.Now when nil).
+func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD, restore []eventlog.Event, lookups map[int]dialplan.Lookup,
+	now func() time.Time) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
@@ -90,6 +103,14 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 	// hold the previous client's websocket for a moment, and the events sent
 	// to it are lost.
 	attached, connected := make(chan struct{}), make(chan struct{}, 1)
+	// The events reach the dispatcher as in the daemon: from the client's
+	// reader, through OnEvent; they flow once OnConnect has returned.
+	var d atomic.Pointer[stasis.Dispatcher]
+	ariCfg.OnEvent = func(ev ari.Event) {
+		if d := d.Load(); d != nil {
+			d.Dispatch(ev)
+		}
+	}
 	onConnect := ariCfg.OnConnect
 	ariCfg.OnConnect = func(ctx context.Context, c *ari.Client, inApp []ari.Channel) {
 		select {
@@ -110,7 +131,8 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 		t.Fatal(err)
 	}
 	e.client = c
-	e.dispatcher = dispatcher(t, c, cfg, e.emit, lookups, func(a *App) { e.app = a })
+	e.dispatcher = dispatcher(t, c, cfg, e.emit, lookups, now, func(a *App) { e.app = a })
+	d.Store(e.dispatcher)
 	close(attached)
 	select {
 	case <-connected:
@@ -128,16 +150,17 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 	return e
 }
 
-// dispatcher wires the Stasis application as the daemon does: one
-// subscription, the dispatcher, the inbound router and the queue application
-// (given to set before the first event can reach it).
+// dispatcher wires the Stasis application as the daemon does: the dispatcher,
+// the inbound router and the queue application (given to set before the first
+// event can reach it), on the clock now (time.Now when nil). The caller feeds
+// the dispatcher the client's events.
 func dispatcher(t testing.TB, c *ari.Client, cfg config.ACD, emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup,
-	set func(*App)) *stasis.Dispatcher {
+	now func() time.Time, set func(*App)) *stasis.Dispatcher {
 	t.Helper()
 	tk := &media.Toolkit{ARI: c, App: "ccd"}
 	d := stasis.New(stasis.Config{Default: "inbound",
 		Hangup: func(ch string) { _ = tk.Hangup(context.Background(), ch, "normal") }})
-	app, err := New(Config{ACD: cfg, ARI: c, App: "ccd", Owners: d, Emit: emit})
+	app, err := New(Config{ACD: cfg, ARI: c, App: "ccd", Owners: d, Emit: emit, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +173,6 @@ func dispatcher(t testing.TB, c *ari.Client, cfg config.ACD, emit func(eventlog.
 	d.Register("inbound", in)
 	d.Register("queue", app)
 	d.Register("agent", app)
-	go d.Run(c.Subscribe())
 	return d
 }
 
@@ -171,6 +193,13 @@ func (e *env) reconcile() {
 	if err := e.app.Reconcile(e.ctx, inApp); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// pass moves the application's clock (newEnvOn) by d and has the loop look
+// at its timers.
+func (e *env) pass(clock *apitest.Clock, d time.Duration) {
+	clock.Add(d)
+	e.app.send(func() {}) // the loop checks its deadlines after every input
 }
 
 func (e *env) close() {
@@ -342,16 +371,21 @@ func TestAbandonedWhileRinging(t *testing.T) {
 	}
 }
 
+// The ring timeout runs on the application's clock, which only the test moves:
+// a2's answer, however late a loaded machine delivers it, never races a2's
+// own ring timeout.
 func TestRingNoAnswerThenSecondAgentAndBusy(t *testing.T) {
 	sim := aritest.NewSim()
 	defer sim.Close()
 	sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointRing})
 	answering(sim, "PJSIP/1002")
-	e := newEnv(t, sim, testACD(), nil)
+	clock := apitest.NewClock()
+	e := newEnvOn(t, sim, testACD(), clock.Now)
 	e.login("a1")
 	e.caller("c1", "100")
 	e.waitEvent("call.ringing", "c1", "a1")
 	e.login("a2") // ready now; the call still rings at a1
+	e.pass(clock, testACD().Queues[0].RingTimeout)
 	ret := e.waitEvent("call.returned", "c1", "a1")
 	if ret.Data.Reason != acd.NoAnswer {
 		t.Fatalf("returned %+v", ret.Data)

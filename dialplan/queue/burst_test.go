@@ -77,7 +77,7 @@ func BenchmarkBurstOffer(b *testing.B) {
 	clock := &originateClock{base: tr, at: map[string]time.Time{}}
 	ariCfg := sim.Config("ccd")
 	ariCfg.HTTPClient = &http.Client{Transport: clock}
-	e := loadWith(b, sim, ariCfg, burstACD(), nil, nil)
+	e := loadWith(b, sim, ariCfg, burstACD(), nil, nil, nil)
 	e.reconcile()
 	for i := 1; i <= 5; i++ {
 		e.login(fmt.Sprint("b", i))

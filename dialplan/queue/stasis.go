@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -18,12 +19,22 @@ import (
 // at once; the arrival is taken in order with the channel's events.
 func (a *App) Enqueue(in dialplan.Arrival) {
 	a.inbox.push(func() { a.enqueue(a.now(), in) })
+	letLoopRun()
 }
+
+// letLoopRun gives this thread to the loop after a new channel is handed over:
+// the dispatcher runs on the goroutine that reads the websocket, which would
+// otherwise go on reading the burst's next events while the loop, woken
+// meanwhile, waits for the kernel to schedule another thread. On a busy
+// machine the caller's offer is then decided before the next event is read,
+// not after the whole burst.
+func letLoopRun() { runtime.Gosched() }
 
 // Start implements stasis.App: a channel entered with the entry "queue"
 // (args: code, priority) or "agent" (the agent answered an offer).
 func (a *App) Start(e *ari.StasisStart, args []string) {
 	a.inbox.push(func() { a.handle(e) })
+	letLoopRun()
 }
 
 // Handle implements stasis.App: an event of a channel the application owns.
@@ -128,7 +139,7 @@ func (a *App) stasisStart(v *ari.StasisStart) {
 		}
 		return
 	}
-	in := dialplan.Arrival{CallID: ch.ID, CLID: ch.Caller.Number, DNIS: ch.Dialplan.Exten}
+	in := dialplan.Arrival{CallID: ch.ID, CLID: ch.Caller.Number, DNIS: ch.Dialplan.Exten, Answered: ch.State == ari.ChannelStateUp}
 	if len(v.Args) >= 2 && v.Args[0] == "queue" {
 		in.Queue = v.Args[1]
 		if len(v.Args) >= 3 {
@@ -140,7 +151,9 @@ func (a *App) stasisStart(v *ari.StasisStart) {
 
 // enqueue takes a caller in. The engine decides first (an agent is rung at
 // once when one is free); answering the caller and its greeting are started
-// right after that offer is placed, so they are never on its path.
+// right after that offer is placed, so they are never on its path. A caller
+// the dialplan answered is not answered again: in a burst every request
+// Asterisk need not serve leaves it more time for the originates.
 func (a *App) enqueue(now time.Time, in dialplan.Arrival) {
 	a.stats.Calls.Add(1)
 	cm := &callMedia{}
@@ -160,30 +173,42 @@ func (a *App) enqueue(now time.Time, in dialplan.Arrival) {
 		cm.playing = playID
 	}
 	callID, waitForLookup := in.CallID, in.Lookup != nil
-	a.setup[callID] = func() {
-		ctx := context.Background()
-		var err error
-		switch {
-		case playID != "":
-			if err = a.media.Answer(ctx, callID); err == nil {
-				if err = a.media.Play(ctx, callID, playID, greeting...); err != nil {
-					a.send(func() { a.playbackFinished(playID) })
-				}
-			}
-		case waitForLookup:
-			err = a.media.Wait(ctx, callID, "") // music while the database answers
-		default:
-			err = a.media.Answer(ctx, callID) // the queue's music follows
-		}
-		if err != nil {
-			a.actionFailed("answer", callID, err)
-		}
+	if setup := a.callerSetup(callID, in.Answered, playID, greeting, waitForLookup); setup != nil {
+		a.setup[callID] = setup
 	}
 	if in.Lookup != nil {
 		a.lookup(callID, arrival, in.Lookup)
 		return
 	}
 	a.arrive(now, arrival)
+}
+
+// callerSetup is what a new caller needs before the queue's music: an answer
+// (unless answered), then its greeting, or music while the database is asked.
+// nil when there is nothing to do.
+func (a *App) callerSetup(callID string, answered bool, playID string, greeting []string, waitForLookup bool) func() {
+	if answered && playID == "" && !waitForLookup {
+		return nil // the queue's music follows
+	}
+	return func() {
+		ctx := context.Background()
+		var err error
+		if !answered {
+			err = a.media.Answer(ctx, callID)
+		}
+		switch {
+		case err != nil:
+		case playID != "":
+			if err = a.media.Play(ctx, callID, playID, greeting...); err != nil {
+				a.send(func() { a.playbackFinished(playID) })
+			}
+		case waitForLookup:
+			err = a.media.StartMOH(ctx, callID, "") // music while the database answers
+		}
+		if err != nil {
+			a.actionFailed("answer", callID, err)
+		}
+	}
 }
 
 func nonEmpty(s ...string) []string {

@@ -19,10 +19,13 @@ import (
 //     as many concurrent REST calls (and connections) as there are callers
 //     and slow Asterisk down for the offers.
 //
-// While an agent is being rung, the Run lane starts no new step (for at most
+// While an agent is to be rung, the Run lane starts no new step (for at most
 // maxYield): Asterisk serves the originate without a burst of answers and
-// music requests beside it. A key stays in one lane, so its steps keep their
-// order.
+// music requests beside it. "To be rung" counts from the moment the step is
+// queued, not from when its goroutine starts: the loop hands the new callers'
+// answers to the Run lane right after their offers, and a worker woken by that
+// must not reach Asterisk before the originate. A key stays in one lane, so
+// its steps keep their order.
 type workers struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -30,7 +33,7 @@ type workers struct {
 	busy    map[string]bool     // keys of the Run lane with a step running
 	ready   []string            // keys of the Run lane with steps and none running, oldest first
 	ringing map[string][]func() // queued steps of each key of the Ring lane; present while its goroutine runs
-	rings   int                 // Ring lane steps running
+	rings   int                 // Ring lane steps queued or running
 	quiet   chan struct{}       // closed when rings drops to 0
 	yield   time.Duration       // longest wait of the Run lane for rings (maxYield)
 	closed  bool
@@ -107,6 +110,9 @@ func (w *workers) Ring(key string, f func()) {
 	defer w.mu.Unlock()
 	q, running := w.ringing[key]
 	w.ringing[key] = append(q, f)
+	if w.rings++; w.rings == 1 {
+		w.quiet = make(chan struct{})
+	}
 	if running {
 		return
 	}
@@ -126,9 +132,6 @@ func (w *workers) ring(key string) {
 		}
 		f := q[0]
 		w.ringing[key] = q[1:]
-		if w.rings++; w.rings == 1 {
-			w.quiet = make(chan struct{})
-		}
 		w.mu.Unlock()
 		f()
 		w.mu.Lock()

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -48,5 +49,35 @@ func TestWorkersKeepOrderAndYieldToRinging(t *testing.T) {
 	}
 	if !w.idle() {
 		t.Fatal("steps left after stop")
+	}
+}
+
+// A step queued in the Run lane right after an agent's ring waits for that
+// ring even when the ring's goroutine has not started yet: the loop queues a
+// new caller's answer just after its offer, and the answer must not reach
+// Asterisk first. One P makes the worker the Run step wakes take the
+// processor before the ring's goroutine does.
+func TestRunWaitsForARingNotYetStarted(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for i := 0; i < 20; i++ {
+		w := &workers{yield: time.Minute}
+		w.start(1)
+		var mu sync.Mutex
+		var order []string
+		note := func(s string) {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, s)
+		}
+		// The worker waits for work (it parks once this step is done).
+		warm := make(chan struct{})
+		w.Run("warm", func() { close(warm) })
+		<-warm
+		w.Ring("agent", func() { note("rung") })
+		w.Run("caller", func() { note("answer") })
+		w.stop()
+		if len(order) != 2 || order[0] != "rung" {
+			t.Fatalf("round %d: the answer ran before the ring: %v", i, order)
+		}
 	}
 }
