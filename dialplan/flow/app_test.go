@@ -505,3 +505,25 @@ func TestSlowStepsPlayMusicOnHoldUntilTheyAnswer(t *testing.T) {
 		t.Fatalf("caller name %q", v)
 	}
 }
+
+// A caller who floods a menu with keys (a stuck key, a fax tone decoder,
+// an attack) is handed on once, by the first key; the keys after it are
+// ignored, and the application goes on serving the next caller, whose
+// start comes after the whole flood in the event order.
+func TestDTMFFloodHandsTheCallOnOnce(t *testing.T) {
+	e := newEnv(t, mainFlow(), hoursFlow())
+	ch := e.call("main", "5551234")
+	e.playing(ch, 1)
+	if err := ch.SendDTMF(strings.Repeat("1", 5000)); err != nil {
+		t.Fatal(err)
+	}
+	next := e.call("main", "5559999")
+	e.playing(next, 1)
+	if err := next.SendDTMF("1"); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "the second caller reaches the queue", func() bool { return len(e.queue.got()) >= 2 })
+	if got := e.queue.got(); len(got) != 2 || got[0].CLID != "5551234" || got[1].CLID != "5559999" {
+		t.Fatalf("arrivals %+v, want each caller once", got)
+	}
+}
