@@ -97,3 +97,16 @@ func TestFetcherRefusesLoopbackAndLinkLocal(t *testing.T) {
 		t.Fatalf("allowed: %d %v, %d hits", status, err, hits)
 	}
 }
+
+// {PROFILE:name} is any field of the call profile, case-insensitive,
+// encoded for where it stands; a field the call has not is empty.
+func TestExpandProfileFields(t *testing.T) {
+	p := screenpop.Params{Profile: map[string]string{"customer_number": "47/11", "segment": "a&b"}}
+	got := screenpop.Expand("https://crm/c/{PROFILE:Customer_Number}?s={profile:segment}&x={PROFILE:none}", p)
+	if want := "https://crm/c/47%2F11?s=a%26b&x="; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	if err := screenpop.Check("https://crm/{PROFILE:}"); err == nil {
+		t.Fatal("an empty profile field name passed")
+	}
+}

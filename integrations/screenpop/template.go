@@ -11,7 +11,8 @@
 // {CLID}, {DNIS}, {ATTACHDATA}, {QUEUE}, {WAITING TIME}, {GREETING},
 // {EXTENSION}, {CALLID} and {QUEUECODE}, plus {AGENT} and {PRIORITY}, and
 // {ATTACHDATA:name} for one field of attach data written as name=value pairs
-// (separated by ; or &). Names are case-insensitive; an unknown one is refused
+// (separated by ; or &), and {PROFILE:name} for any field of the call's
+// profile (what its call flow stored). Names are case-insensitive; an unknown one is refused
 // when the template is configured, so a typo never pops a URL with a hole.
 // This package imports nothing of ccd: the configuration checks templates
 // with it.
@@ -39,6 +40,8 @@ type Params struct {
 	CallID                 string
 	Agent                  string
 	Priority               int
+	// Profile is the call profile's fields by lower-cased name.
+	Profile map[string]string
 }
 
 // names maps a parameter's upper-cased name to its value in Params.
@@ -56,7 +59,23 @@ var names = map[string]func(p Params) string{
 	"PRIORITY":     func(p Params) string { return strconv.Itoa(p.Priority) },
 }
 
-const attachField = "ATTACHDATA:"
+const (
+	attachField  = "ATTACHDATA:"
+	profileField = "PROFILE:"
+)
+
+// named tells whether name (upper-cased) is a parameter.
+func named(name string) bool {
+	if _, ok := names[name]; ok {
+		return true
+	}
+	for _, prefix := range []string{attachField, profileField} {
+		if strings.HasPrefix(name, prefix) && len(name) > len(prefix) {
+			return true
+		}
+	}
+	return false
+}
 
 // Check tells what is wrong with a template: not an absolute http(s) URL, an
 // unclosed brace, or an unknown parameter.
@@ -99,8 +118,8 @@ func parse(tmpl string) ([]part, error) {
 			return nil, fmt.Errorf("unclosed { at %q", rest[open:])
 		}
 		name := strings.ToUpper(strings.TrimSpace(rest[open+1 : open+closing]))
-		if _, ok := names[name]; !ok && !(strings.HasPrefix(name, attachField) && len(name) > len(attachField)) {
-			return nil, fmt.Errorf("unknown parameter {%s}: want one of CLID, DNIS, ATTACHDATA, ATTACHDATA:name, QUEUE, "+
+		if !named(name) {
+			return nil, fmt.Errorf("unknown parameter {%s}: want one of CLID, DNIS, ATTACHDATA, ATTACHDATA:name, PROFILE:name, QUEUE, "+
 				"WAITING TIME, GREETING, EXTENSION, CALLID, QUEUECODE, AGENT, PRIORITY", rest[open+1:open+closing])
 		}
 		out = append(out, part{param: name, query: query})
@@ -137,6 +156,9 @@ func Expand(tmpl string, p Params) string {
 func value(name string, p Params) string {
 	if f, ok := names[name]; ok {
 		return f(p)
+	}
+	if field, ok := strings.CutPrefix(name, profileField); ok {
+		return p.Profile[strings.ToLower(field)]
 	}
 	return AttachField(p.AttachData, strings.TrimPrefix(name, attachField))
 }

@@ -76,3 +76,23 @@ func TestToolbarScreenPopCarriesTheCRMsAnswer(t *testing.T) {
 		t.Fatalf("want c3's pop without the CRM's URL, got %+v", p)
 	}
 }
+
+// A call flow's profile fields (call.profile_changed) before the queue are
+// what {PROFILE:name} pops: the customer number the caller keyed, any field
+// a step stored.
+func TestToolbarScreenPopCarriesTheCallProfile(t *testing.T) {
+	r := newRig(t, config.Toolbar{Interval: time.Hour, SendBuffer: 64,
+		ScreenPop: []string{"https://crm/customer/{PROFILE:customer_number}?segment={profile:Segment}"}}, 5)
+	ws := r.dial(t, websocket.DefaultDialer, "a1")
+	ctx := context.Background()
+	at := time.Now()
+	r.svc.Handle(ctx, eventlog.Event{At: at, Kind: ccd.EventProfileChanged, CallID: "c1", Payload: eventlog.Payload(ccd.ProfileChange{
+		Changes: []ccd.ProfileFieldChange{{Field: "customer_number", New: "4711"}, {Field: "segment", New: "gold & silver"}}})})
+	r.svc.Handle(ctx, eventlog.Event{At: at, Kind: ccd.EventCallOffered, CallID: "c1", Queue: "sales", CLID: "0611", DNIS: "5550100",
+		Payload: eventlog.Payload(ccd.EventData{})})
+	r.svc.Handle(ctx, eventlog.Event{At: at, Kind: ccd.EventCallRinging, CallID: "c1", Agent: "a1", Queue: "sales", CLID: "0611",
+		DNIS: "5550100", Payload: eventlog.Payload(ccd.EventData{Endpoint: "PJSIP/1001"})})
+	if p := nextPop(t, ws); len(p.URLs) != 1 || p.URLs[0] != "https://crm/customer/4711?segment=gold+%26+silver" {
+		t.Fatalf("pop %+v", p)
+	}
+}

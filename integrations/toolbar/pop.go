@@ -19,6 +19,7 @@ type offer struct {
 	attach   string
 	priority int
 	at       time.Time
+	profile  map[string]string // the call profile's fields, by lower-cased name
 }
 
 func offerOf(e eventlog.Event) offer {
@@ -83,7 +84,7 @@ func crmOf(e eventlog.Event) ccd.CRMCallData {
 func makePop(acd config.ACD, tb config.Toolbar, r ring, o offer) Pop {
 	p := screenpop.Params{CLID: r.clid, DNIS: r.dnis, AttachData: o.attach, Queue: r.queue, QueueCode: r.queue,
 		Greeting: greeting(acd.Routes, r.dnis), Extension: extension(r.endpoint), CallID: r.callID, Agent: r.agent,
-		Priority: o.priority}
+		Priority: o.priority, Profile: o.profile}
 	if !o.at.IsZero() && r.at.After(o.at) {
 		p.WaitingSeconds = int64(r.at.Sub(o.at) / time.Second)
 	}

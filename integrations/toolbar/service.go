@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,13 +65,22 @@ type Service struct {
 	// comes again when the CRM answers after the ring.
 	crm   map[string]crmData
 	rings map[string]ring
-	last  *snapshot // the figures of the last tick
+	// profiles are the call profiles (call.profile_changed) of calls not
+	// ended, by lower-cased field: what {PROFILE:name} pops.
+	profiles map[string]profile
+	last     *snapshot // the figures of the last tick
 	// servesMap is who serves which queue in the configuration whose lists
 	// servesKey identifies.
 	servesMap map[string][]string
 	servesKey [6]uintptr
 	failing   bool // the last tick could not read the figures (only Tick uses it)
 	closed    bool
+}
+
+// profile is a call's profile fields, and when they last changed (for prune).
+type profile struct {
+	fields map[string]string
+	at     time.Time
 }
 
 // crmData is the CRM's answer for a call, and when it came (for prune).
@@ -100,7 +110,8 @@ func New(o Options) *Service {
 	o.Toolbar.Interval = cmp.Or(o.Toolbar.Interval, d.Interval)
 	o.Toolbar.SendBuffer = cmp.Or(o.Toolbar.SendBuffer, d.SendBuffer)
 	s := &Service{o: o, log: o.Log.With("part", "toolbar"), clients: map[string]*client{}, offers: map[string]offer{},
-		answered: map[string]answer{}, crm: map[string]crmData{}, rings: map[string]ring{}}
+		answered: map[string]answer{}, crm: map[string]crmData{}, rings: map[string]ring{},
+		profiles: map[string]profile{}}
 	s.m = newMetrics(o.Registerer, s.connections)
 	return s
 }
@@ -162,6 +173,8 @@ func (s *Service) Handle(ctx context.Context, e eventlog.Event) {
 		s.ringing(ctx, ringOf(e))
 	case ccd.EventCallCRMData:
 		s.crmAnswered(ctx, e)
+	case ccd.EventProfileChanged:
+		s.profileChanged(e)
 	case ccd.EventCallReturned:
 		s.mu.Lock()
 		delete(s.rings, e.CallID) // back in its queue: it rings no one
@@ -212,6 +225,7 @@ func (s *Service) ended(e eventlog.Event) {
 	if e.Kind == ccd.EventCallEnded {
 		delete(s.offers, e.CallID)
 		delete(s.crm, e.CallID)
+		delete(s.profiles, e.CallID)
 	}
 	s.mu.Unlock()
 	if ok {
@@ -269,6 +283,7 @@ func (s *Service) pop(ctx context.Context, r ring) {
 	s.mu.Lock()
 	o, ok := s.offers[r.callID]
 	crm, hasCRM := s.crm[r.callID]
+	prof := s.profiles[r.callID].fields
 	s.mu.Unlock()
 	var live ccd.Call
 	if !ok || !hasCRM {
@@ -282,6 +297,7 @@ func (s *Service) pop(ctx context.Context, r ring) {
 	if !hasCRM {
 		crm.DefaultTransferNumber = live.DefaultTransferNumber
 	}
+	o.profile = prof
 	pop := makePop(s.o.ACD(), s.o.Toolbar, r, o).withCRM(crm.CRMCallData)
 	s.send(r.agent, EventScreenPop, encodePop(pop))
 }
@@ -609,4 +625,29 @@ func (s *Service) prune() {
 			delete(s.rings, id)
 		}
 	}
+	for id, pr := range s.profiles {
+		if pr.at.Before(old) {
+			delete(s.profiles, id)
+		}
+	}
+}
+
+// profileChanged keeps the call's profile fields for its screen pop (the
+// call flow before the queue stores them).
+func (s *Service) profileChanged(e eventlog.Event) {
+	var ch ccd.ProfileChange
+	if json.Unmarshal(e.Payload, &ch) != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pr := s.profiles[e.CallID]
+	if pr.fields == nil {
+		pr.fields = map[string]string{}
+	}
+	for _, c := range ch.Changes {
+		pr.fields[strings.ToLower(c.Field)] = c.New
+	}
+	pr.at = e.At
+	s.profiles[e.CallID] = pr
 }
