@@ -79,6 +79,27 @@ func idParam(c echo.Context, what string) (int, error) {
 	return id, nil
 }
 
+// pathDB reads the path's numeric id, then the database: how every handler
+// that reads no body starts.
+func (d *dialerAPI) pathDB(c echo.Context, what string) (int, *store.DB, error) {
+	id, err := idParam(c, what)
+	if err != nil {
+		return 0, nil, err
+	}
+	db, err := d.db()
+	return id, db, err
+}
+
+// adoptPathID gives a body the path's id, refusing one that names another:
+// the path says which row a request is about.
+func adoptPathID(field string, bodyID *int, pathID int) error {
+	if *bodyID != 0 && *bodyID != pathID {
+		return ccd.Invalid(field, "differs from the id in the path")
+	}
+	*bodyID = pathID
+	return nil
+}
+
 // decodeStrict reads a JSON body into v, refusing unknown fields and values
 // of the wrong type by name.
 func decodeStrict(c echo.Context, v any) error {
@@ -120,11 +141,7 @@ func (d *dialerAPI) campaigns(c echo.Context) error {
 }
 
 func (d *dialerAPI) campaign(c echo.Context) error {
-	id, err := idParam(c, "campaign")
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
+	id, db, err := d.pathDB(c, "campaign")
 	if err != nil {
 		return err
 	}
@@ -174,10 +191,9 @@ func (d *dialerAPI) updateCampaign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if cp.ID != 0 && cp.ID != id {
-		return ccd.Invalid("campaignId", "differs from the id in the path")
+	if err := adoptPathID("campaignId", &cp.ID, id); err != nil {
+		return err
 	}
-	cp.ID = id
 	db, err := d.db()
 	if err != nil {
 		return err
@@ -194,11 +210,7 @@ func (d *dialerAPI) updateCampaign(c echo.Context) error {
 }
 
 func (d *dialerAPI) deleteCampaign(c echo.Context) error {
-	id, err := idParam(c, "campaign")
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
+	id, db, err := d.pathDB(c, "campaign")
 	if err != nil {
 		return err
 	}
@@ -279,10 +291,9 @@ func (d *dialerAPI) updateSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.ID != 0 && s.ID != id {
-		return ccd.Invalid("scheduleId", "differs from the id in the path")
+	if err := adoptPathID("scheduleId", &s.ID, id); err != nil {
+		return err
 	}
-	s.ID = id
 	db, err := d.db()
 	if err != nil {
 		return err
@@ -302,10 +313,9 @@ func (d *dialerAPI) addTarget(c echo.Context) error {
 	if err := decodeStrict(c, &t); err != nil {
 		return err
 	}
-	if t.CampaignID != 0 && t.CampaignID != id {
-		return ccd.Invalid("campaignId", "differs from the id in the path")
+	if err := adoptPathID("campaignId", &t.CampaignID, id); err != nil {
+		return err
 	}
-	t.CampaignID = id
 	t = t.WithDefaults()
 	if err := t.Validate(); err != nil {
 		return err
@@ -368,11 +378,7 @@ const importProgress = 100_000
 // the Optimus names, then one target per row) and adds them all, or none
 // when a row is refused: the answer lists the refused rows.
 func (d *dialerAPI) importTargets(c echo.Context) error {
-	id, err := idParam(c, "campaign")
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
+	id, db, err := d.pathDB(c, "campaign")
 	if err != nil {
 		return err
 	}

@@ -28,11 +28,7 @@ func (s *Server) MountDispositionOptions(db DialerDB) {
 }
 
 func (d *dialerAPI) dispositionOptions(c echo.Context) error {
-	id, err := idParam(c, "campaign")
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
+	id, db, err := d.pathDB(c, "campaign")
 	if err != nil {
 		return err
 	}
@@ -52,10 +48,9 @@ func (d *dialerAPI) addDispositionOption(c echo.Context) error {
 	if err := decodeStrict(c, &o); err != nil {
 		return err
 	}
-	if o.CampaignID != 0 && o.CampaignID != id {
-		return ccd.Invalid("campaignId", "differs from the id in the path")
+	if err := adoptPathID("campaignId", &o.CampaignID, id); err != nil {
+		return err
 	}
-	o.CampaignID = id
 	if o.Kind == "" {
 		o.Kind = store.DispositionNormal
 	}
