@@ -46,11 +46,10 @@ const importPath = "/api/dialer/campaigns/:id/targets.csv"
 //	GET    /api/dialer/campaigns/:id/amd      answering-machine settings
 //	PUT    /api/dialer/campaigns/:id/amd      replace them
 func (s *Server) MountDialer(db DialerDB) {
-	if !s.Grants(ccd.RoleCampaigns) {
+	d, g := s.dialerGroup(db)
+	if g == nil {
 		return
 	}
-	d := &dialerAPI{db: db, log: s.log}
-	g := s.Echo.Group("/api/dialer", s.Authenticate, Require(ccd.RoleCampaigns), QueryParams())
 	g.GET("/campaigns", d.campaigns)
 	g.POST("/campaigns", d.createCampaign)
 	g.GET("/campaigns/:id", d.campaign)
@@ -63,6 +62,15 @@ func (s *Server) MountDialer(db DialerDB) {
 	g.POST("/dnc", d.addDNC)
 	d.mountCalls(g)
 	s.StreamBody(importPath, ImportMaxBytes)
+}
+
+// dialerGroup is the dialer API's handlers and its route group under
+// /api/dialer (role campaigns); no group when no principal may hold the role.
+func (s *Server) dialerGroup(db DialerDB) (*dialerAPI, *echo.Group) {
+	if !s.Grants(ccd.RoleCampaigns) {
+		return nil, nil
+	}
+	return &dialerAPI{db: db, log: s.log}, s.Echo.Group("/api/dialer", s.Authenticate, Require(ccd.RoleCampaigns), QueryParams())
 }
 
 type dialerAPI struct {

@@ -17,11 +17,10 @@ import (
 //	POST /api/dialer/campaigns/:id/dispositionOptions   add one: name, kind (normal, engaged, agenda), hidden (201)
 //	PUT  /api/dialer/external/:system/:externalId       an external CRM system's id of a campaign: {"campaignId": N}
 func (s *Server) MountDispositionOptions(db DialerDB) {
-	if !s.Grants(ccd.RoleCampaigns) {
+	d, g := s.dialerGroup(db)
+	if g == nil {
 		return
 	}
-	d := &dialerAPI{db: db, log: s.log}
-	g := s.Echo.Group("/api/dialer", s.Authenticate, Require(ccd.RoleCampaigns), QueryParams())
 	g.GET("/campaigns/:id/dispositionOptions", d.dispositionOptions)
 	g.POST("/campaigns/:id/dispositionOptions", d.addDispositionOption)
 	g.PUT("/external/:system/:externalId", d.setExternal)
