@@ -114,12 +114,13 @@ func decodeStrict(c echo.Context, v any) error {
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	var te *json.UnmarshalTypeError
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.As(err, &te) && te.Field != "":
-		return ccd.Invalid(te.Field, "want "+jsonKind(te.Type.Kind().String())+", got "+te.Value)
+	}
+	if e := typeError(err); e != nil {
+		return e
+	}
+	switch {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
 		return ccd.Invalid(field, "is not a field of this object")
