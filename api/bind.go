@@ -21,11 +21,20 @@ func BindBody(c echo.Context, v any, want string) error {
 	if err == nil {
 		return nil
 	}
+	if e := typeError(err); e != nil {
+		return e
+	}
+	return ccd.Invalid("body", want)
+}
+
+// typeError names the field of a value of the wrong JSON type (an object
+// or a number where a text belongs); nil when err is not that.
+func typeError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
 		return ccd.Invalid(te.Field, "want "+jsonKind(te.Type.Kind().String())+", got "+te.Value)
 	}
-	return ccd.Invalid("body", want)
+	return nil
 }
 
 // stringFields decodes a body that is an object of texts (the ccd agent

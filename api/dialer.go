@@ -46,11 +46,10 @@ const importPath = "/api/dialer/campaigns/:id/targets.csv"
 //	GET    /api/dialer/campaigns/:id/amd      answering-machine settings
 //	PUT    /api/dialer/campaigns/:id/amd      replace them
 func (s *Server) MountDialer(db DialerDB) {
-	if !s.Grants(ccd.RoleCampaigns) {
+	d, g := s.dialerGroup(db)
+	if g == nil {
 		return
 	}
-	d := &dialerAPI{db: db, log: s.log}
-	g := s.Echo.Group("/api/dialer", s.Authenticate, Require(ccd.RoleCampaigns), QueryParams())
 	g.GET("/campaigns", d.campaigns)
 	g.POST("/campaigns", d.createCampaign)
 	g.GET("/campaigns/:id", d.campaign)
@@ -63,6 +62,15 @@ func (s *Server) MountDialer(db DialerDB) {
 	g.POST("/dnc", d.addDNC)
 	d.mountCalls(g)
 	s.StreamBody(importPath, ImportMaxBytes)
+}
+
+// dialerGroup is the dialer API's handlers and its route group under
+// /api/dialer (role campaigns); no group when no principal may hold the role.
+func (s *Server) dialerGroup(db DialerDB) (*dialerAPI, *echo.Group) {
+	if !s.Grants(ccd.RoleCampaigns) {
+		return nil, nil
+	}
+	return &dialerAPI{db: db, log: s.log}, s.Echo.Group("/api/dialer", s.Authenticate, Require(ccd.RoleCampaigns), QueryParams())
 }
 
 type dialerAPI struct {
@@ -79,18 +87,40 @@ func idParam(c echo.Context, what string) (int, error) {
 	return id, nil
 }
 
+// pathDB reads the path's numeric id, then the database: how every handler
+// that reads no body starts.
+func (d *dialerAPI) pathDB(c echo.Context, what string) (int, *store.DB, error) {
+	id, err := idParam(c, what)
+	if err != nil {
+		return 0, nil, err
+	}
+	db, err := d.db()
+	return id, db, err
+}
+
+// adoptPathID gives a body the path's id, refusing one that names another:
+// the path says which row a request is about.
+func adoptPathID(field string, bodyID *int, pathID int) error {
+	if *bodyID != 0 && *bodyID != pathID {
+		return ccd.Invalid(field, "differs from the id in the path")
+	}
+	*bodyID = pathID
+	return nil
+}
+
 // decodeStrict reads a JSON body into v, refusing unknown fields and values
 // of the wrong type by name.
 func decodeStrict(c echo.Context, v any) error {
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	var te *json.UnmarshalTypeError
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.As(err, &te) && te.Field != "":
-		return ccd.Invalid(te.Field, "want "+jsonKind(te.Type.Kind().String())+", got "+te.Value)
+	}
+	if e := typeError(err); e != nil {
+		return e
+	}
+	switch {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
 		return ccd.Invalid(field, "is not a field of this object")
@@ -120,11 +150,7 @@ func (d *dialerAPI) campaigns(c echo.Context) error {
 }
 
 func (d *dialerAPI) campaign(c echo.Context) error {
-	id, err := idParam(c, "campaign")
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
+	id, db, err := d.pathDB(c, "campaign")
 	if err != nil {
 		return err
 	}
@@ -174,10 +200,9 @@ func (d *dialerAPI) updateCampaign(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if cp.ID != 0 && cp.ID != id {
-		return ccd.Invalid("campaignId", "differs from the id in the path")
+	if err := adoptPathID("campaignId", &cp.ID, id); err != nil {
+		return err
 	}
-	cp.ID = id
 	db, err := d.db()
 	if err != nil {
 		return err
@@ -194,11 +219,7 @@ func (d *dialerAPI) updateCampaign(c echo.Context) error {
 }
 
 func (d *dialerAPI) deleteCampaign(c echo.Context) error {
-	id, err := idParam(c, "campaign")
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
+	id, db, err := d.pathDB(c, "campaign")
 	if err != nil {
 		return err
 	}
@@ -279,10 +300,9 @@ func (d *dialerAPI) updateSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.ID != 0 && s.ID != id {
-		return ccd.Invalid("scheduleId", "differs from the id in the path")
+	if err := adoptPathID("scheduleId", &s.ID, id); err != nil {
+		return err
 	}
-	s.ID = id
 	db, err := d.db()
 	if err != nil {
 		return err
@@ -302,10 +322,9 @@ func (d *dialerAPI) addTarget(c echo.Context) error {
 	if err := decodeStrict(c, &t); err != nil {
 		return err
 	}
-	if t.CampaignID != 0 && t.CampaignID != id {
-		return ccd.Invalid("campaignId", "differs from the id in the path")
+	if err := adoptPathID("campaignId", &t.CampaignID, id); err != nil {
+		return err
 	}
-	t.CampaignID = id
 	t = t.WithDefaults()
 	if err := t.Validate(); err != nil {
 		return err
@@ -368,11 +387,7 @@ const importProgress = 100_000
 // the Optimus names, then one target per row) and adds them all, or none
 // when a row is refused: the answer lists the refused rows.
 func (d *dialerAPI) importTargets(c echo.Context) error {
-	id, err := idParam(c, "campaign")
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
+	id, db, err := d.pathDB(c, "campaign")
 	if err != nil {
 		return err
 	}

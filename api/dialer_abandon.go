@@ -45,11 +45,7 @@ func windowName(span time.Duration) string {
 }
 
 func (d *dialerAPI) abandon(c echo.Context) error {
-	id, err := idParam(c, "campaign")
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
+	id, db, err := d.pathDB(c, "campaign")
 	if err != nil {
 		return err
 	}
@@ -71,11 +67,7 @@ func (d *dialerAPI) abandon(c echo.Context) error {
 }
 
 func (d *dialerAPI) amd(c echo.Context) error {
-	id, err := idParam(c, "campaign")
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
+	id, db, err := d.pathDB(c, "campaign")
 	if err != nil {
 		return err
 	}

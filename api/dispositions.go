@@ -17,22 +17,17 @@ import (
 //	POST /api/dialer/campaigns/:id/dispositionOptions   add one: name, kind (normal, engaged, agenda), hidden (201)
 //	PUT  /api/dialer/external/:system/:externalId       an external CRM system's id of a campaign: {"campaignId": N}
 func (s *Server) MountDispositionOptions(db DialerDB) {
-	if !s.Grants(ccd.RoleCampaigns) {
+	d, g := s.dialerGroup(db)
+	if g == nil {
 		return
 	}
-	d := &dialerAPI{db: db, log: s.log}
-	g := s.Echo.Group("/api/dialer", s.Authenticate, Require(ccd.RoleCampaigns), QueryParams())
 	g.GET("/campaigns/:id/dispositionOptions", d.dispositionOptions)
 	g.POST("/campaigns/:id/dispositionOptions", d.addDispositionOption)
 	g.PUT("/external/:system/:externalId", d.setExternal)
 }
 
 func (d *dialerAPI) dispositionOptions(c echo.Context) error {
-	id, err := idParam(c, "campaign")
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
+	id, db, err := d.pathDB(c, "campaign")
 	if err != nil {
 		return err
 	}
@@ -52,10 +47,9 @@ func (d *dialerAPI) addDispositionOption(c echo.Context) error {
 	if err := decodeStrict(c, &o); err != nil {
 		return err
 	}
-	if o.CampaignID != 0 && o.CampaignID != id {
-		return ccd.Invalid("campaignId", "differs from the id in the path")
+	if err := adoptPathID("campaignId", &o.CampaignID, id); err != nil {
+		return err
 	}
-	o.CampaignID = id
 	if o.Kind == "" {
 		o.Kind = store.DispositionNormal
 	}

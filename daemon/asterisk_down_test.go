@@ -96,9 +96,7 @@ func TestAsteriskDownAtStart(t *testing.T) {
 		return code == http.StatusOK
 	})
 	h.waitFor("the log to say ready", func() bool { return strings.Contains(logged.String(), "ccd ready") })
-	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
+	h.callInbound()
 	h.waitFor("the caller answered by the agent who logged in before Asterisk came up", func() bool { return h.count("call.answered") == 1 })
 	if err := h.stop(); err != nil {
 		t.Fatal(err)

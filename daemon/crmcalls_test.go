@@ -53,18 +53,8 @@ func TestCallStartAnswerPopsRecordsAndOffersTransfer(t *testing.T) {
 	withCallStartHook(h, crmCallStart(t))
 	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 300 * time.Millisecond})
 	h.start()
-	token := h.agentToken("a1", toolbarPassword)
-	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
-		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
-	}
-	ws, _, err := h.dialToolbar("a1", token, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
+	_, ws := h.toolbarOf("a1", toolbarPassword, "")
+	h.callInbound()
 	want := "https://crm.example/callstart?dnis=5550100&ani=5551234&callid=CRM-1001&calltype=1"
 	var pop toolbarMsg
 	for !strings.Contains(strings.Join(pop.URLs, " "), want) {
@@ -206,9 +196,7 @@ func TestAgentLoginHookSetsTheSessionsExtensionAndSkills(t *testing.T) {
 	h.ari.SetEndpoint("PJSIP/2001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 50 * time.Millisecond})
 	h.start()
 	token := h.agentToken("a1", "crm-secret")
-	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
-		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
-	}
+	h.asteriskLogin(token)
 	var st ccd.AgentStatus
 	h.getJSON("/api/agents/a1", &st)
 	if st.Endpoint != "PJSIP/2001" || st.State != ccd.AgentReady {

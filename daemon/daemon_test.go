@@ -36,6 +36,15 @@ type harness struct {
 	stop func() error
 }
 
+// callInbound has a caller (5551234, channel c1) dial the inbound number
+// 5550100, which the harness routes to its queue.
+func (h *harness) callInbound() {
+	h.t.Helper()
+	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
 func newHarness(t *testing.T) *harness {
 	dsn := pgtest.NewEmptyDB(t)
 	h := &harness{t: t,
@@ -133,9 +142,7 @@ func TestDaemonRecordsBothLinksAcrossReconnects(t *testing.T) {
 	cdrs := captureEvents(t, "direct-call.ami.txt", "Cdr")
 	h.waitFor("the capture's CDRs in the event log", func() bool { return h.count("pbx.cdr") == cdrs })
 
-	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
+	h.callInbound()
 	h.waitFor("StasisStart of the caller", func() bool { return h.count("ari.StasisStart") == 1 })
 
 	// Cut both links; ccd reconnects and goes on recording.
@@ -325,9 +332,7 @@ func TestRestartKeepsQueuedCaller(t *testing.T) {
 	h := newHarness(t)
 	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
 	h.start()
-	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
+	h.callInbound()
 	h.waitFor("the caller queued", func() bool { return h.count("call.queued") == 1 })
 	h.waitFor("the waiting call in the metrics", func() bool { return h.metric(`ccd_acd_calls_waiting{queue="sales"}`) == "1" })
 	if err := h.stop(); err != nil {

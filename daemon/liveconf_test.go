@@ -78,9 +78,7 @@ func TestAdminAddsQueueAndAgentThenACallIsAnswered(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &login) != nil || login.Token == "" {
 		t.Fatalf("login of the new agent: HTTP %d %s", resp.StatusCode, b)
 	}
-	if code, body := h.sendAs(login.Token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
-		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
-	}
+	h.asteriskLogin(login.Token)
 	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550200"}, Number: "5551234", ChannelID: "c1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +146,7 @@ func TestAdminRemovedQueueDrains(t *testing.T) {
 	h := newLiveHarness(t)
 	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
 	h.start()
-	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
+	h.callInbound()
 	h.waitFor("the caller queued", func() bool { return h.count("call.queued") == 1 })
 
 	// A route still sends calls to it: removing it first is a conflict

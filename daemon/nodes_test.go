@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/ccdhq/ccd/ami"
-	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/config"
 )
 
@@ -19,9 +18,7 @@ func TestEventsCarryTheNodeName(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.start()
-	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
+	h.callInbound()
 	h.ami.Emit(ami.NewMessage("Event", "Hangup", "Channel", "PJSIP/1001-1", "Uniqueid", "u1", "Linkedid", "x", "Cause", "16"))
 	h.waitFor("the caller queued", func() bool { return h.count("call.queued") == 1 })
 	h.waitFor("the AMI hangup", func() bool { return h.count("pbx.hangup") == 1 })

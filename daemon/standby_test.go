@@ -56,9 +56,7 @@ func TestStandbyTakesOverTheACD(t *testing.T) {
 	h.cfg.ACD.Agents[0].Password = agentPassword
 	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
 	h.start()
-	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
+	h.callInbound()
 	h.waitFor("the caller queued", func() bool { return h.count("call.queued") == 1 })
 
 	code, body := login(t, h.cfg.Listen)

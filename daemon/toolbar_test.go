@@ -64,6 +64,29 @@ func (h *harness) dialToolbar(agent, token, view string) (*websocket.Conn, *http
 	return websocket.DefaultDialer.Dial(u, http.Header{"Authorization": {"Bearer " + token}})
 }
 
+// asteriskLogin puts the agent of token on its phone, as the toolbar's
+// login button does.
+func (h *harness) asteriskLogin(token string) {
+	h.t.Helper()
+	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
+		h.t.Fatalf("asterisk_login: HTTP %d %s", code, body)
+	}
+}
+
+// toolbarOf logs agent in with password, puts it on its phone and opens its
+// toolbar in view, closed when the test ends.
+func (h *harness) toolbarOf(agent, password, view string) (token string, ws *websocket.Conn) {
+	h.t.Helper()
+	token = h.agentToken(agent, password)
+	h.asteriskLogin(token)
+	ws, _, err := h.dialToolbar(agent, token, view)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { ws.Close() })
+	return token, ws
+}
+
 // next reads messages until one of event comes, failing on anything else
 // than the periodic OnQueuesInfoData in between.
 func next(t *testing.T, ws *websocket.Conn, event string) toolbarMsg {
@@ -130,23 +153,13 @@ func TestToolbarFollowsAQueueCall(t *testing.T) {
 	h := newToolbarHarness(t, srv.URL)
 	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 300 * time.Millisecond, HangupAfter: 500 * time.Millisecond})
 	h.start()
-	token := h.agentToken("a1", toolbarPassword)
-	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
-		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
-	}
-	ws, _, err := h.dialToolbar("a1", token, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	_, ws := h.toolbarOf("a1", toolbarPassword, "")
 	// At once: the figures of the queue the agent serves.
 	if m := next(t, ws, "OnQueuesInfoData"); m.Data != "3|sales|Sales Line|0|0|0|0|0|0|0|0|" {
 		t.Fatalf("first OnQueuesInfoData %q", m.Data)
 	}
 
-	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
+	h.callInbound()
 	pop := next(t, ws, "OnScreenPopUpData")
 	if h.count("call.answered") > 0 {
 		t.Fatal("OnScreenPopUpData came after the answer was in the log")
@@ -202,21 +215,11 @@ func TestToolbarReconnectGetsThePresentAndRefusesOthers(t *testing.T) {
 	h := newToolbarHarness(t, srv.URL)
 	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 50 * time.Millisecond})
 	h.start()
-	token := h.agentToken("a1", toolbarPassword)
-	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
-		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
-	}
-	first, _, err := h.dialToolbar("a1", token, "agent")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Close()
+	token, first := h.toolbarOf("a1", toolbarPassword, "agent")
 	if m := next(t, first, "OnQueuesInfoData"); m.Data != "4|a1|0|0|0|0|0|0|0|0|" {
 		t.Fatalf("agent view %q", m.Data)
 	}
-	if _, err := h.ari.NewCaller(aritest.CallerOptions{Args: []string{"inbound", "5550100"}, Number: "5551234", ChannelID: "c1"}); err != nil {
-		t.Fatal(err)
-	}
+	h.callInbound()
 	next(t, first, "OnScreenPopUpData")
 	on := next(t, first, "OnCall")
 
@@ -273,15 +276,7 @@ func TestAdminSetsTheScreenPopOfAQueue(t *testing.T) {
 	h.cfg.Toolbar.ScreenPop = []string{"http://default.example/pop?clid={CLID}"}
 	h.ari.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 50 * time.Millisecond, HangupAfter: 50 * time.Millisecond})
 	h.start()
-	token := h.agentToken("a1", toolbarPassword)
-	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
-		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
-	}
-	ws, _, err := h.dialToolbar("a1", token, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	_, ws := h.toolbarOf("a1", toolbarPassword, "")
 	// The present a connection starts with ends with OnQueuesInfoData: a call
 	// placed before it could be popped by the present and again by its event.
 	next(t, ws, "OnQueuesInfoData")
@@ -331,15 +326,7 @@ func TestToolbarOnCallOfAnAgentsOutboundCall(t *testing.T) {
 			t.Errorf("%s = %q at start, want 0", series, got)
 		}
 	}
-	token := h.agentToken("a1", toolbarPassword)
-	if code, body := h.sendAs(token, "POST", "/api/v1/asterisk_login/", ""); code != http.StatusOK {
-		t.Fatalf("asterisk_login: HTTP %d %s", code, body)
-	}
-	ws, _, err := h.dialToolbar("a1", token, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
+	token, ws := h.toolbarOf("a1", toolbarPassword, "")
 	next(t, ws, "OnQueuesInfoData")
 	// Another phone's call first: not a1's.
 	h.ami.Emit(ami.NewMessage("Event", "DialEnd", "Channel", "PJSIP/1009-00000001", "Uniqueid", "o0", "Linkedid", "o0",

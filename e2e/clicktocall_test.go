@@ -1,10 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,23 +26,7 @@ func TestClickToCallConnectsAgentAndCustomer(t *testing.T) {
 	ctx := ctxT(t, 2*time.Minute)
 	e.agentRequest(t, ctx, "1001", "login")
 
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+e.cfg.Listen+"/api/clicktocall",
-		strings.NewReader(`{"agent": "1001", "number": "5550123", "queue": "itest"}`))
-	req.Header.Set("Authorization", "Bearer "+e.cfg.API.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /api/clicktocall: %s %s", resp.Status, body)
-	}
-	var call ccd.ClickToCall
-	if err := json.Unmarshal(body, &call); err != nil {
-		t.Fatal(err)
-	}
+	call := e.clickToCall(t, ctx, `{"agent": "1001", "number": "5550123", "queue": "itest"}`)
 	agentLeg, customerLeg := call.ID+"-a1", call.ID+"-c"
 	agentUp := e.waitEvent(t, "ari.StasisStart", agentLeg, 15*time.Second)
 	e.waitEvent(t, "ari.ChannelEnteredBridge", agentLeg, 10*time.Second)
@@ -79,23 +62,7 @@ func TestClickToCallCustomerFirst(t *testing.T) {
 	e.cfg.ClickToCall.DialEndpoint = "Local/{number}@agents"
 	e.startDaemon(t)
 	ctx := ctxT(t, 2*time.Minute)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+e.cfg.Listen+"/api/clicktocall",
-		strings.NewReader(`{"order": "customer_first", "phone": "Local/1002@agents", "number": "5550124"}`))
-	req.Header.Set("Authorization", "Bearer "+e.cfg.API.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("POST /api/clicktocall: %s %s", resp.Status, body)
-	}
-	var call ccd.ClickToCall
-	if err := json.Unmarshal(body, &call); err != nil {
-		t.Fatal(err)
-	}
+	call := e.clickToCall(t, ctx, `{"order": "customer_first", "phone": "Local/1002@agents", "number": "5550124"}`)
 	customerUp := e.waitEvent(t, "ari.StasisStart", call.ID+"-c", 15*time.Second)
 	phoneUp := e.waitEvent(t, "ari.StasisStart", call.ID+"-a1", 15*time.Second)
 	if phoneUp.ID < customerUp.ID {
@@ -108,4 +75,18 @@ func TestClickToCallCustomerFirst(t *testing.T) {
 	if err := json.Unmarshal(ended.Payload, &c); err != nil || c.Result != "answered" {
 		t.Fatalf("clicktocall.ended %s", ended.Payload)
 	}
+}
+
+// clickToCall places a click-to-call with ccd's API token and returns it.
+func (e *env) clickToCall(t *testing.T, ctx context.Context, body string) ccd.ClickToCall {
+	t.Helper()
+	code, b := e.send(t, ctx, http.MethodPost, "/api/clicktocall", e.cfg.API.Token, json.RawMessage(body))
+	if code != http.StatusCreated {
+		t.Fatalf("POST /api/clicktocall: HTTP %d %s", code, b)
+	}
+	var call ccd.ClickToCall
+	if err := json.Unmarshal(b, &call); err != nil {
+		t.Fatal(err)
+	}
+	return call
 }

@@ -34,17 +34,7 @@ func unmarshalDataIn(b []byte, d *acd.Data, names map[string]string) error {
 // scanData is the fast path of unmarshalData.
 func scanData(b []byte, d *acd.Data, names map[string]string) error {
 	s := flatScanner{b: b, names: names}
-	if !s.byte('{') {
-		return errSlowPath
-	}
-	if s.peek() == '}' {
-		return nil
-	}
-	for {
-		key, ok := s.raw()
-		if !ok || !s.byte(':') {
-			return errSlowPath
-		}
+	if !s.object(func(key []byte) (ok bool) {
 		switch string(key) {
 		case "state":
 			d.State, ok = s.name()
@@ -76,16 +66,11 @@ func scanData(b []byte, d *acd.Data, names map[string]string) error {
 		default:
 			ok = unknownKey(string(key)) && s.skip()
 		}
-		if !ok {
-			return errSlowPath
-		}
-		if s.byte('}') {
-			return nil
-		}
-		if !s.byte(',') {
-			return errSlowPath
-		}
+		return ok
+	}) {
+		return errSlowPath
 	}
+	return nil
 }
 
 // unknownKey reports a key that encoding/json would not match to a field
@@ -102,17 +87,7 @@ func unknownKey(k string) bool {
 
 // scanCall reads a call.ended summary: the CallsStat row.
 func scanCall(s *flatScanner, c *acd.Call) bool {
-	if !s.byte('{') {
-		return false
-	}
-	if s.byte('}') {
-		return true
-	}
-	for {
-		key, ok := s.raw()
-		if !ok || !s.byte(':') {
-			return false
-		}
+	return s.object(func(key []byte) (ok bool) {
 		var n int64
 		switch string(key) {
 		case "call_id":
@@ -170,7 +145,22 @@ func scanCall(s *flatScanner, c *acd.Call) bool {
 		default:
 			ok = unknownKey(string(key)) && s.skip()
 		}
-		if !ok {
+		return ok
+	})
+}
+
+// object reads a JSON object, handing each key to field, which reads the
+// value and says whether it could; false when field or the syntax fails.
+func (s *flatScanner) object(field func(key []byte) bool) bool {
+	if !s.byte('{') {
+		return false
+	}
+	if s.byte('}') {
+		return true
+	}
+	for {
+		key, ok := s.raw()
+		if !ok || !s.byte(':') || !field(key) {
 			return false
 		}
 		if s.byte('}') {

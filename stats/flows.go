@@ -254,17 +254,7 @@ func (a *Aggregator) flowRecord(ev *eventlog.Event, cs *CallState, endType int, 
 // ACD's payloads (decode.go).
 func scanFlowStep(b []byte, st *ccd.FlowStep, names map[string]string) bool {
 	s := flatScanner{b: b, names: names}
-	if !s.byte('{') {
-		return false
-	}
-	if s.byte('}') {
-		return true
-	}
-	for {
-		key, ok := s.raw()
-		if !ok || !s.byte(':') {
-			return false
-		}
+	return s.object(func(key []byte) (ok bool) {
 		switch string(key) {
 		case "flow":
 			st.Flow, ok = s.name()
@@ -285,14 +275,6 @@ func scanFlowStep(b []byte, st *ccd.FlowStep, names map[string]string) bool {
 		default:
 			ok = unknownKey(string(key)) && s.skip()
 		}
-		if !ok {
-			return false
-		}
-		if s.byte('}') {
-			return true
-		}
-		if !s.byte(',') {
-			return false
-		}
-	}
+		return ok
+	})
 }

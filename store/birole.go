@@ -65,66 +65,12 @@ func biTables() []string {
 // database and the stat, bi and configuration schemas, as the role that ran the
 // migrations does.
 func (db *DB) EnsureBIRole(ctx context.Context, role BIRole) error {
-	if err := role.check(); err != nil {
-		return err
-	}
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: bi role: %w", err)
-	}
-	defer tx.Rollback()
-	// Two ccd processes starting together would both find the role missing and
-	// one CREATE ROLE would fail; the lock makes the second see the first's role.
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('ccd:bi role'))`); err != nil {
-		return fmt.Errorf("store: bi role: %w", err)
-	}
-	var current, dbName string
-	if err := tx.QueryRowContext(ctx, `SELECT current_user, current_database()`).Scan(&current, &dbName); err != nil {
-		return fmt.Errorf("store: bi role: %w", err)
-	}
-	if role.User == current {
-		// The ALTER ROLE below would strip ccd's own role of what it needs.
-		return fmt.Errorf("store: bi role: %q is the role ccd connects as; name another role", role.User)
-	}
-	if err := createRole(ctx, tx, "bi role", role.User); err != nil {
-		return err
-	}
-	stmts, err := role.statements(dbName)
-	if err != nil {
-		return err
-	}
-	for _, s := range stmts {
-		q := s.sql
-		if s.args != nil {
-			if err := tx.QueryRowContext(ctx, `SELECT `+q, s.args...).Scan(&q); err != nil {
-				return fmt.Errorf("store: bi role: %w", err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("store: bi role %s: %w", role.User, err)
-		}
-	}
-	if err := checkRoleCannotCreate(ctx, tx, "bi role", role.User, dbName); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: bi role: %w", err)
-	}
-	return nil
+	return db.ensureLoginRole(ctx, role.login(), role.statements)
 }
 
-func (r BIRole) check() error {
-	switch {
-	case r.User == "":
-		return errors.New("store: bi role: empty role name")
-	case r.Password == "":
-		return errors.New("store: bi role: empty password")
-	case r.StatementTimeout < time.Millisecond:
-		return fmt.Errorf("store: bi role: statement timeout %s is below 1ms", r.StatementTimeout)
-	case r.ConnectionLimit < 1:
-		return fmt.Errorf("store: bi role: connection limit %d is below 1", r.ConnectionLimit)
-	}
-	return nil
+func (r BIRole) login() loginRole {
+	return loginRole{what: "bi role", user: r.User, password: r.Password, timeZone: r.TimeZone,
+		statementTimeout: r.StatementTimeout, connectionLimit: r.ConnectionLimit}
 }
 
 // createRole creates the role when it is missing, and refuses a role that
@@ -159,25 +105,12 @@ type biStmt struct {
 }
 
 func (r BIRole) statements(dbName string) ([]biStmt, error) {
-	secret, err := passwordSecret(r.Password)
+	stmts, err := r.login().settings(dbName,
+		biStmt{sql: `ALTER ROLE ` + pq.QuoteIdentifier(r.User) + ` SET default_transaction_read_only TO on`})
 	if err != nil {
-		return nil, fmt.Errorf("store: bi role: %w", err)
+		return nil, err
 	}
 	role, database := pq.QuoteIdentifier(r.User), pq.QuoteIdentifier(dbName)
-	stmts := []biStmt{
-		{sql: fmt.Sprintf(`ALTER ROLE %s LOGIN NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT %d`, role, r.ConnectionLimit)},
-		{sql: `format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)`, args: []any{r.User, secret}},
-		// Settings the role gave itself (ALTER ROLE ... SET, in any scope) go;
-		// only ccd's remain.
-		{sql: `ALTER ROLE ` + role + ` RESET ALL`},
-		{sql: `ALTER ROLE ` + role + ` IN DATABASE ` + database + ` RESET ALL`},
-		{sql: `format('ALTER ROLE %I SET statement_timeout TO %L', $1::text, $2::text)`,
-			args: []any{r.User, fmt.Sprintf("%dms", r.StatementTimeout.Milliseconds())}},
-		{sql: `ALTER ROLE ` + role + ` SET default_transaction_read_only TO on`},
-	}
-	if r.TimeZone != "" && r.TimeZone != "Local" {
-		stmts = append(stmts, biStmt{sql: `format('ALTER ROLE %I SET timezone TO %L', $1::text, $2::text)`, args: []any{r.User, r.TimeZone}})
-	}
 	for _, s := range []string{
 		`GRANT CONNECT ON DATABASE ` + database + ` TO ` + role,
 		// TEMPORARY is PUBLIC's by default; only the database's owner can take

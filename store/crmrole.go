@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/lib/pq"
@@ -43,82 +41,20 @@ var CRMFunctions = []string{
 // as the function's owner. The caller's role needs CREATEROLE and must own
 // the database and the dialer and bi schemas.
 func (db *DB) EnsureCRMRole(ctx context.Context, role CRMRole) error {
-	if err := role.check(); err != nil {
-		return err
-	}
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: crm role: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('ccd:crm role'))`); err != nil {
-		return fmt.Errorf("store: crm role: %w", err)
-	}
-	var current, dbName string
-	if err := tx.QueryRowContext(ctx, `SELECT current_user, current_database()`).Scan(&current, &dbName); err != nil {
-		return fmt.Errorf("store: crm role: %w", err)
-	}
-	if role.User == current {
-		return fmt.Errorf("store: crm role: %q is the role ccd connects as; name another role", role.User)
-	}
-	if err := createRole(ctx, tx, "crm role", role.User); err != nil {
-		return err
-	}
-	stmts, err := role.statements(dbName)
-	if err != nil {
-		return err
-	}
-	for _, s := range stmts {
-		q := s.sql
-		if s.args != nil {
-			if err := tx.QueryRowContext(ctx, `SELECT `+q, s.args...).Scan(&q); err != nil {
-				return fmt.Errorf("store: crm role: %w", err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("store: crm role %s: %w", role.User, err)
-		}
-	}
-	if err := checkRoleCannotCreate(ctx, tx, "crm role", role.User, dbName); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: crm role: %w", err)
-	}
-	return nil
+	return db.ensureLoginRole(ctx, role.login(), role.statements)
 }
 
-func (r CRMRole) check() error {
-	switch {
-	case r.User == "":
-		return errors.New("store: crm role: empty role name")
-	case r.Password == "":
-		return errors.New("store: crm role: empty password")
-	case r.StatementTimeout < time.Millisecond:
-		return fmt.Errorf("store: crm role: statement timeout %s is below 1ms", r.StatementTimeout)
-	case r.ConnectionLimit < 1:
-		return fmt.Errorf("store: crm role: connection limit %d is below 1", r.ConnectionLimit)
-	}
-	return nil
+func (r CRMRole) login() loginRole {
+	return loginRole{what: "crm role", user: r.User, password: r.Password, timeZone: r.TimeZone,
+		statementTimeout: r.StatementTimeout, connectionLimit: r.ConnectionLimit}
 }
 
 func (r CRMRole) statements(dbName string) ([]biStmt, error) {
-	secret, err := passwordSecret(r.Password)
+	stmts, err := r.login().settings(dbName)
 	if err != nil {
-		return nil, fmt.Errorf("store: crm role: %w", err)
+		return nil, err
 	}
 	role, database := pq.QuoteIdentifier(r.User), pq.QuoteIdentifier(dbName)
-	stmts := []biStmt{
-		{sql: fmt.Sprintf(`ALTER ROLE %s LOGIN NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT %d`, role, r.ConnectionLimit)},
-		{sql: `format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)`, args: []any{r.User, secret}},
-		{sql: `ALTER ROLE ` + role + ` RESET ALL`},
-		{sql: `ALTER ROLE ` + role + ` IN DATABASE ` + database + ` RESET ALL`},
-		{sql: `format('ALTER ROLE %I SET statement_timeout TO %L', $1::text, $2::text)`,
-			args: []any{r.User, fmt.Sprintf("%dms", r.StatementTimeout.Milliseconds())}},
-	}
-	if r.TimeZone != "" && r.TimeZone != "Local" {
-		stmts = append(stmts, biStmt{sql: `format('ALTER ROLE %I SET timezone TO %L', $1::text, $2::text)`, args: []any{r.User, r.TimeZone}})
-	}
 	for _, s := range []string{
 		`GRANT CONNECT ON DATABASE ` + database + ` TO ` + role,
 		`REVOKE TEMPORARY ON DATABASE ` + database + ` FROM PUBLIC, ` + role,

@@ -1,7 +1,6 @@
 package webui_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -221,28 +220,7 @@ func TestLiveCallsForSupervisorsOnly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go f.ui.Run(ctx)
-	first := func(user, pw string) streamed {
-		s := f.mustLogin(user, pw)
-		req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/ui/events", nil)
-		req.AddCookie(s.cookie)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var got streamed
-				if err := json.Unmarshal([]byte(data), &got); err != nil {
-					t.Fatal(err)
-				}
-				return got
-			}
-		}
-		t.Fatalf("stream ended: %v", sc.Err())
-		return streamed{}
-	}
+	first := func(user, pw string) streamed { return nextStreamed(t, f.openEvents(ctx, ts.URL, user, pw)) }
 	if got := first("sue", supervisorPW); len(got.Calls) != 1 || got.Calls[0].ID != "c2" || got.Calls[0].Priority != 5 {
 		t.Fatalf("a supervisor's calls: %+v", got.Calls)
 	}

@@ -156,6 +156,40 @@ func (f *fixture) login(user, pw string) (*session, *httptest.ResponseRecorder) 
 	return &session{cookie: cookies[0], csrf: body["csrf"].(string), views: views}, w
 }
 
+// openEvents logs user in and opens the session's live stream on the server
+// at base; it closes when the test ends.
+func (f *fixture) openEvents(ctx context.Context, base, user, pw string) *bufio.Scanner {
+	f.t.Helper()
+	s := f.mustLogin(user, pw)
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/ui/events", nil)
+	req.AddCookie(s.cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { resp.Body.Close() })
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/event-stream" {
+		f.t.Fatalf("events: %d %s", resp.StatusCode, ct)
+	}
+	return bufio.NewScanner(resp.Body)
+}
+
+// nextStreamed reads the stream's next snapshot.
+func nextStreamed(t *testing.T, sc *bufio.Scanner) streamed {
+	t.Helper()
+	for sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var s streamed
+			if err := json.Unmarshal([]byte(data), &s); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	}
+	t.Fatalf("stream ended: %v", sc.Err())
+	return streamed{}
+}
+
 func (f *fixture) mustLogin(user, pw string) *session {
 	s, w := f.login(user, pw)
 	if s == nil {
@@ -394,33 +428,8 @@ func TestLiveStreamFollowsTheEventLog(t *testing.T) {
 	t.Cleanup(cancel)
 	go f.ui.Run(ctx)
 
-	open := func(user, pw string) *bufio.Scanner {
-		s := f.mustLogin(user, pw)
-		req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/ui/events", nil)
-		req.AddCookie(s.cookie)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { resp.Body.Close() })
-		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/event-stream" {
-			t.Fatalf("events: %d %s", resp.StatusCode, ct)
-		}
-		return bufio.NewScanner(resp.Body)
-	}
-	next := func(sc *bufio.Scanner) streamed {
-		for sc.Scan() {
-			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var s streamed
-				if err := json.Unmarshal([]byte(data), &s); err != nil {
-					t.Fatal(err)
-				}
-				return s
-			}
-		}
-		t.Fatalf("stream ended: %v", sc.Err())
-		return streamed{}
-	}
+	open := func(user, pw string) *bufio.Scanner { return f.openEvents(ctx, ts.URL, user, pw) }
+	next := func(sc *bufio.Scanner) streamed { return nextStreamed(t, sc) }
 	sup := open("sue", supervisorPW)
 	first := next(sup)
 	if len(first.Queues) != 1 || first.Queues[0].Waiting != 0 || len(first.Agents) != 2 {

@@ -101,7 +101,7 @@ type App struct {
 	log   *slog.Logger
 	media *media.Toolkit
 	in    chan func()
-	inbox inbox
+	inbox *stasis.Inbox
 	done  chan struct{}
 
 	calls map[string]*call // by channel; owned by the loop
@@ -146,8 +146,7 @@ func New(cfg Config) *App {
 	}
 	a := &App{cfg: cfg, log: cfg.Log.With("component", "flow"),
 		media: &media.Toolkit{ARI: cfg.ARI, Context: cfg.TransferContext},
-		in:    make(chan func(), 1024), done: make(chan struct{}), calls: map[string]*call{}}
-	a.inbox.ready = make(chan struct{}, 1)
+		in:    make(chan func(), 1024), inbox: stasis.NewInbox(), done: make(chan struct{}), calls: map[string]*call{}}
 	return a
 }
 
@@ -163,8 +162,8 @@ func (a *App) Run(ctx context.Context) {
 			return
 		case f := <-a.in:
 			f()
-		case <-a.inbox.ready:
-			for _, f := range a.inbox.take() {
+		case <-a.inbox.Ready():
+			for _, f := range a.inbox.Take() {
 				f()
 			}
 		}
@@ -188,18 +187,18 @@ func (a *App) Start(e *ari.StasisStart, args []string) {
 	ch := e.Channel
 	in := dialplan.Arrival{CallID: ch.ID, CLID: ch.Caller.Number, DNIS: ch.Dialplan.Exten}
 	callerName := ch.Caller.Name
-	a.inbox.push(func() { a.enter(in, callerName, name, nil) })
+	a.inbox.Push(func() { a.enter(in, callerName, name, nil) })
 }
 
 // Enter takes a caller the inbound router handed over (it made this
 // application the channel's owner first) into the flow name.
 func (a *App) Enter(in dialplan.Arrival, name string) {
-	a.inbox.push(func() { a.enter(in, "", name, nil) })
+	a.inbox.Push(func() { a.enter(in, "", name, nil) })
 }
 
 // Handle implements stasis.App: an event of a channel in a flow.
 func (a *App) Handle(e ari.Event) {
-	a.inbox.push(func() { a.handle(e) })
+	a.inbox.Push(func() { a.handle(e) })
 }
 
 var _ stasis.App = (*App)(nil)
@@ -584,32 +583,6 @@ func parsePlaybackID(s string) (channel string, hops, id int, ok bool) {
 	hops, err1 := strconv.Atoi(h)
 	id, err2 := strconv.Atoi(n)
 	return channel, hops, id, err1 == nil && err2 == nil
-}
-
-// inbox is the unbounded, ordered queue between the dispatcher and the
-// loop: the dispatcher never waits for the loop.
-type inbox struct {
-	mu    sync.Mutex
-	items []func()
-	ready chan struct{}
-}
-
-func (b *inbox) push(f func()) {
-	b.mu.Lock()
-	b.items = append(b.items, f)
-	b.mu.Unlock()
-	select {
-	case b.ready <- struct{}{}:
-	default:
-	}
-}
-
-func (b *inbox) take() []func() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	items := b.items
-	b.items = nil
-	return items
 }
 
 // serial runs one call's actions in order on a goroutine of its own while

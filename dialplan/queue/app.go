@@ -18,7 +18,6 @@ package queue
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -67,8 +66,8 @@ type App struct {
 	engine  *acd.Engine
 	media   *media.Toolkit
 	queues  map[string]config.Queue
-	in      chan func() // requests, answers of lookups and workers
-	inbox   inbox       // channels and ARI events from the dispatcher, in order
+	in      chan func()   // requests, answers of lookups and workers
+	inbox   *stasis.Inbox // channels and ARI events from the dispatcher, in order
 	done    chan struct{}
 	workers workers
 
@@ -131,10 +130,9 @@ func New(cfg Config) (*App, error) {
 		cfg: cfg, log: cfg.Log.With("component", "queue"), now: cfg.Now, engine: eng,
 		media:  &media.Toolkit{ARI: cfg.ARI, App: cfg.App, Context: cfg.ACD.TransferContext},
 		queues: map[string]config.Queue{},
-		in:     make(chan func(), 1024), done: make(chan struct{}), calls: map[string]*callMedia{},
+		in:     make(chan func(), 1024), inbox: stasis.NewInbox(), done: make(chan struct{}), calls: map[string]*callMedia{},
 		setup: map[string]func(){},
 	}
-	a.inbox.ready = make(chan struct{}, 1)
 	for _, q := range cfg.ACD.Queues {
 		a.queues[q.Code] = q
 	}
@@ -164,7 +162,7 @@ func (a *App) Run(ctx context.Context) {
 		// the last run are checked against Asterisk.
 		var events <-chan struct{}
 		if a.reconciled.Load() {
-			events = a.inbox.ready
+			events = a.inbox.Ready()
 		}
 		select {
 		case <-ctx.Done():
@@ -172,7 +170,7 @@ func (a *App) Run(ctx context.Context) {
 		case f := <-a.in:
 			f()
 		case <-events:
-			for _, f := range a.inbox.take() {
+			for _, f := range a.inbox.Take() {
 				f()
 				a.engine.Tick(a.now())
 				a.flush()
@@ -181,33 +179,6 @@ func (a *App) Run(ctx context.Context) {
 		}
 		a.engine.Tick(a.now())
 	}
-}
-
-// inbox is the unbounded, ordered queue between the dispatcher and the loop:
-// the dispatcher never waits for the loop, and a caller's arrival and its
-// later events are taken in the order Asterisk sent them.
-type inbox struct {
-	mu    sync.Mutex
-	items []func()
-	ready chan struct{} // holds a token while items wait
-}
-
-func (b *inbox) push(f func()) {
-	b.mu.Lock()
-	b.items = append(b.items, f)
-	b.mu.Unlock()
-	select {
-	case b.ready <- struct{}{}:
-	default:
-	}
-}
-
-func (b *inbox) take() []func() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	items := b.items
-	b.items = nil
-	return items
 }
 
 var (

@@ -18,7 +18,7 @@ import (
 // application, which has made this one the channel's owner first. It returns
 // at once; the arrival is taken in order with the channel's events.
 func (a *App) Enqueue(in dialplan.Arrival) {
-	a.inbox.push(func() { a.enqueue(a.now(), in) })
+	a.inbox.Push(func() { a.enqueue(a.now(), in) })
 	letLoopRun()
 }
 
@@ -33,13 +33,13 @@ func letLoopRun() { runtime.Gosched() }
 // Start implements stasis.App: a channel entered with the entry "queue"
 // (args: code, priority) or "agent" (the agent answered an offer).
 func (a *App) Start(e *ari.StasisStart, args []string) {
-	a.inbox.push(func() { a.handle(e) })
+	a.inbox.Push(func() { a.handle(e) })
 	letLoopRun()
 }
 
 // Handle implements stasis.App: an event of a channel the application owns.
 func (a *App) Handle(e ari.Event) {
-	a.inbox.push(func() { a.handle(e) })
+	a.inbox.Push(func() { a.handle(e) })
 }
 
 var _ stasis.App = (*App)(nil)

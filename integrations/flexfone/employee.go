@@ -91,25 +91,15 @@ func MountDirectory(s *api.Server, agents *api.Agents, acd func() config.ACD, cr
 		if ln := c.Param("localnumber"); ln != "" {
 			for i, a := range cfg.Agents {
 				if localNumber(cfg, a) == ln {
-					return answerXMLOrJSON(c, all[i])
+					return answer(c, http.StatusOK, all[i])
 				}
 			}
 			return &ccd.Error{Code: ccd.ENOTFOUND, Message: "no employee " + strconv.Quote(ln)}
 		}
-		if wantsXML(c) {
-			return c.XML(http.StatusOK, employees{Items: all})
-		}
-		return c.JSON(http.StatusOK, all)
+		return answerList(c, employees{Items: all}, all)
 	}
 	s.Echo.GET(EmployeeRoute, list)
 	s.Echo.GET(EmployeeRoute+"/:localnumber", list)
-}
-
-func answerXMLOrJSON(c echo.Context, v any) error {
-	if wantsXML(c) {
-		return c.XML(http.StatusOK, v)
-	}
-	return c.JSON(http.StatusOK, v)
 }
 
 // localNumber is an agent's local number: the extension of its default

@@ -99,10 +99,7 @@ func (h *handler) list(c echo.Context) error {
 	for _, s := range all {
 		out.Items = append(out.Items, view(s))
 	}
-	if wantsXML(c) {
-		return c.XML(http.StatusOK, out)
-	}
-	return c.JSON(http.StatusOK, out.Items)
+	return answerList(c, out, out.Items)
 }
 
 // set takes state=true|false and the local number (in the path, or as the
@@ -161,9 +158,19 @@ func wantsXML(c echo.Context) bool {
 	return false
 }
 
-func answer(c echo.Context, status int, v CallFlow) error {
+// answer answers v in XML or JSON, as the request asks (wantsXML).
+func answer(c echo.Context, status int, v any) error {
 	if wantsXML(c) {
 		return c.XML(status, v)
 	}
 	return c.JSON(status, v)
+}
+
+// answerList answers a list: in XML its wrapping element, in JSON the bare
+// array of its items.
+func answerList(c echo.Context, wrapped, items any) error {
+	if wantsXML(c) {
+		return c.XML(http.StatusOK, wrapped)
+	}
+	return c.JSON(http.StatusOK, items)
 }

@@ -2,6 +2,7 @@ package omnileads
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -578,6 +579,22 @@ func (d *dialerAPI) writeDisposition(c echo.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	if id == 0 {
+		return d.saveDisposition(c, f, http.StatusCreated, func(ctx context.Context, db *store.DB, disp store.Disposition) (store.Disposition, error) {
+			return db.CreateDisposition(ctx, ref, disp)
+		})
+	}
+	return d.saveDisposition(c, f, http.StatusOK, func(ctx context.Context, db *store.DB, disp store.Disposition) (store.Disposition, error) {
+		disp.ID = id
+		return db.UpdateDisposition(ctx, ownAgent(c), ref, disp)
+	})
+}
+
+// saveDisposition reads the disposition of f, reads its agenda in its
+// campaign's zone, stores it with save and answers status with what was
+// stored; the store's refusals are answered as OMniLeads does.
+func (d *dialerAPI) saveDisposition(c echo.Context, f fields, status int,
+	save func(ctx context.Context, db *store.DB, disp store.Disposition) (store.Disposition, error)) error {
 	disp, err := readDisposition(c, f)
 	if err != nil {
 		return err
@@ -590,13 +607,7 @@ func (d *dialerAPI) writeDisposition(c echo.Context, id int64) error {
 	if err != nil {
 		return dispositionError(c, err)
 	}
-	status := http.StatusCreated
-	if id == 0 {
-		disp, err = db.CreateDisposition(c.Request().Context(), ref, disp)
-	} else {
-		disp.ID, status = id, http.StatusOK
-		disp, err = db.UpdateDisposition(c.Request().Context(), ownAgent(c), ref, disp)
-	}
+	disp, err = save(c.Request().Context(), db, disp)
 	if err != nil {
 		return dispositionError(c, err)
 	}
@@ -621,21 +632,7 @@ func (d *dialerAPI) newContactDisposition(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	disp, err := readDisposition(c, f)
-	if err != nil {
-		return err
-	}
-	db, err := d.db()
-	if err != nil {
-		return err
-	}
-	loc, err := agendaIn(c, db, &disp)
-	if err != nil {
-		return dispositionError(c, err)
-	}
-	disp, err = db.CreateContactWithDisposition(c.Request().Context(), t, disp)
-	if err != nil {
-		return dispositionError(c, err)
-	}
-	return c.JSON(http.StatusCreated, toJSON(disp, loc))
+	return d.saveDisposition(c, f, http.StatusCreated, func(ctx context.Context, db *store.DB, disp store.Disposition) (store.Disposition, error) {
+		return db.CreateContactWithDisposition(ctx, t, disp)
+	})
 }

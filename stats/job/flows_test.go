@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/stats/job"
@@ -27,26 +26,7 @@ func TestFlowStatisticsLiveEqualsRebuild(t *testing.T) {
 	sortByTime(evs)
 	sink := store.EventSink{DB: db}
 	live := job.NewLive(db, clock, nil)
-	for i := 0; i < len(evs); {
-		n := min(1+i%41, len(evs)-i)
-		chunk := append([]eventlog.Event(nil), evs[i:i+n]...)
-		for j := range chunk {
-			chunk[j].ID = 0
-		}
-		if err := sink.Append(ctx, chunk); err != nil {
-			t.Fatal(err)
-		}
-		i += n
-		live.Now = func() time.Time { return evs[i-1].At.Add(3 * time.Second) }
-		if _, err := live.Step(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	end := evs[len(evs)-1].At.Add(30 * time.Minute)
-	live.Now = func() time.Time { return end }
-	if _, err := live.Step(ctx); err != nil {
-		t.Fatal(err)
-	}
+	end := feedLive(t, sink, live, evs, 41, 3*time.Second, 30*time.Minute)
 	want := snapshot(t, db)
 	var routers, blocks, flowCalls int
 	for _, r := range pgtest.StatRows(t, db)["routerstat"] {

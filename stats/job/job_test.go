@@ -81,26 +81,7 @@ func TestLiveEqualsRebuildInDatabase(t *testing.T) {
 	sortByTime(evs)
 	sink := store.EventSink{DB: db}
 	live := job.NewLive(db, clock, nil)
-	for i := 0; i < len(evs); {
-		n := min(1+i%97, len(evs)-i)
-		chunk := append([]eventlog.Event(nil), evs[i:i+n]...)
-		for j := range chunk {
-			chunk[j].ID = 0
-		}
-		if err := sink.Append(ctx, chunk); err != nil {
-			t.Fatal(err)
-		}
-		i += n
-		live.Now = func() time.Time { return evs[i-1].At.Add(7 * time.Second) }
-		if _, err := live.Step(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	end := evs[len(evs)-1].At.Add(40 * time.Minute)
-	live.Now = func() time.Time { return end }
-	if _, err := live.Step(ctx); err != nil {
-		t.Fatal(err)
-	}
+	end := feedLive(t, sink, live, evs, 97, 7*time.Second, 40*time.Minute)
 	want := snapshot(t, db)
 	if len(want["agentstat"]) == 0 || len(want["callsstat"]) == 0 || len(want["devicestat"]) == 0 {
 		t.Fatalf("nothing computed: %d agentstat, %d callsstat rows", len(want["agentstat"]), len(want["callsstat"]))
