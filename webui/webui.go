@@ -328,7 +328,7 @@ func (u *UI) describe(p ccd.Principal, token string) sessionView {
 	}
 	switch {
 	case p.Has(ccd.RoleAdmin):
-		v.Views = []string{"wallboard", "supervisor", "admin"}
+		v.Views = []string{"wallboard", "supervisor", "reports", "admin"}
 	case p.Has(ccd.RoleAgentForce):
 		v.Views = []string{"wallboard", "supervisor", "reports"}
 	case p.Has(ccd.RoleAgentSelf):
