@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,7 +127,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // with a log line and a metric; the one that reads goes on getting its
 // messages.
 func TestToolbarCutsAClientThatDoesNotRead(t *testing.T) {
-	r := newRig(t, config.Toolbar{Interval: time.Millisecond, SendBuffer: 4}, 32<<10)
+	// Every 10 ms: the slow client fills its buffers within seconds, while the
+	// one that reads keeps up even on a busy machine under the race detector.
+	r := newRig(t, config.Toolbar{Interval: 10 * time.Millisecond, SendBuffer: 4}, 32<<10)
 	// A small receive buffer: the kernel holds little of what is not read.
 	small := &websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
 		c, err := net.Dial(network, addr)
@@ -137,10 +140,21 @@ func TestToolbarCutsAClientThatDoesNotRead(t *testing.T) {
 	}}
 	r.dial(t, small, "a1") // and never read
 	reader := r.dial(t, websocket.DefaultDialer, "a2")
-	waitFor(t, "the slow client to be cut", func() bool {
-		if _, _, err := reader.ReadMessage(); err != nil {
-			t.Fatalf("the client that reads lost its connection: %v", err)
+	// The client that reads does so all the time, as a toolbar does: one
+	// read per poll of waitFor would fall behind a 1 ms interval on a busy
+	// machine and be cut too.
+	var read atomic.Int64
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := reader.ReadMessage(); err != nil {
+				readErr <- err
+				return
+			}
+			read.Add(1)
 		}
+	}()
+	waitFor(t, "the slow client to be cut", func() bool {
 		return strings.Contains(r.log.String(), "toolbar client not reading: disconnected")
 	})
 	if n := metric(t, r.reg, "ccd_toolbar_disconnects_total", "slow"); n != 1 {
@@ -149,10 +163,12 @@ func TestToolbarCutsAClientThatDoesNotRead(t *testing.T) {
 	if !strings.Contains(r.log.String(), "agent=a1") {
 		t.Fatalf("the log line does not name the agent: %s", r.log.String())
 	}
-	for i := 0; i < 50; i++ { // the reader still gets its figures
-		if _, _, err := reader.ReadMessage(); err != nil {
-			t.Fatal(err)
-		}
+	from := read.Load()
+	waitFor(t, "the reader to get 50 more figures", func() bool { return read.Load() >= from+50 })
+	select {
+	case err := <-readErr:
+		t.Fatalf("the client that reads lost its connection: %v", err)
+	default:
 	}
 }
 
