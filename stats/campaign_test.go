@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ccdhq/ccd/acd"
 	"github.com/ccdhq/ccd/stats"
 	"github.com/ccdhq/ccd/stats/statstest"
 )
@@ -62,6 +63,34 @@ func TestCampaignStatCountsDialerResults(t *testing.T) {
 		{7, q1}: {"answered_human": 1},
 		{9, q1}: {"attempts": 3, "answered_human": 1, "abandoned": 1, "answered_machine": 1},
 	}
+	if got := campaignRows(rows); !reflect.DeepEqual(got, want) {
+		t.Fatalf("campaignstat\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestCampaignStatTalkTime: a dialer call the ACD connected adds its
+// connected time (answer to hang-up) to its campaign's talktime, in the
+// quarter-hour it ended; an inbound call with the same attach data does
+// not, nor does a dialer call nobody answered.
+func TestCampaignStatTalkTime(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	c := newOverflowCenter(t, start)
+	at := start.Add(14 * time.Minute)
+	for _, id := range []string{"dialer-1", "inbound-1"} {
+		c.do(at, func(now time.Time) error {
+			return c.e.Arrive(now, acd.Arrival{CallID: id, Queue: "second", DNIS: "5550100", AttachData: "campaign=7;target=70"})
+		})
+		call, _ := c.e.Call(id)
+		c.do(at.Add(time.Second), func(now time.Time) error { return c.e.OfferAnswered(now, call.Channel) })
+		c.do(at.Add(91*time.Second), func(now time.Time) error { c.e.Hangup(now, id); return nil })
+		at = at.Add(2 * time.Minute)
+	}
+	c.do(at, func(now time.Time) error {
+		return c.e.Arrive(now, acd.Arrival{CallID: "dialer-2", Queue: "first", AttachData: "campaign=7;target=71"})
+	})
+	c.do(at.Add(3*time.Second), func(now time.Time) error { c.e.Hangup(now, "dialer-2"); return nil })
+	rows, _ := foldAll(t, c.evs)
+	want := map[[2]int64]map[string]int64{{7, start.Add(15 * time.Minute).Unix()}: {"talktime": 90}}
 	if got := campaignRows(rows); !reflect.DeepEqual(got, want) {
 		t.Fatalf("campaignstat\n got %v\nwant %v", got, want)
 	}

@@ -3,6 +3,7 @@ package stats
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,4 +84,32 @@ func (a *Aggregator) campaignResult(ev *eventlog.Event, p *ccd.DialerAttempt) {
 	if p.Status == "abandoned" || p.Abandoned {
 		a.add(s, k, colCampaignAbandon, 1)
 	}
+}
+
+var colCampaignTalk = Tables[CampaignStat].ColumnIndex("talktime")
+
+// campaignTalk adds the connected time of a dialer call the ACD ended to
+// its campaign. The campaign comes from the call's attach data (the
+// dialer's "campaign=<id>;..."): call.ended carries it, so a rebuild, which
+// reads no call.offered payloads, finds it too.
+func (a *Aggregator) campaignTalk(ev *eventlog.Event, c *acd.Call) {
+	if !isDialerCall(ev.CallID) || c.AnsweredAt.IsZero() {
+		return
+	}
+	campaign, ok := campaignOf(c.AttachData)
+	if !ok {
+		return
+	}
+	a.add(ev.At.Unix(), campaignKey(campaign), colCampaignTalk, seconds(ev.At.Sub(c.AnsweredAt).Milliseconds()))
+}
+
+// campaignOf reads the campaign id out of the dialer's attach data.
+func campaignOf(attach string) (int, bool) {
+	for field := range strings.SplitSeq(attach, ";") {
+		if v, ok := strings.CutPrefix(field, "campaign="); ok {
+			n, err := strconv.Atoi(v)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }

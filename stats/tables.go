@@ -152,12 +152,14 @@ var Tables = [numTables]Table{
 	// attempts of a campaign and how they ended, counted in the quarter-hour
 	// of the placement (attempts) or of the result (the rest). The abandon
 	// rate is abandoned / answered_human of any span, which is why both are
-	// sums and the rate itself is not stored.
+	// sums and the rate itself is not stored. TalkTime is the seconds the
+	// ACD had the campaign's calls connected to agents (first answer to the
+	// end), counted when the call ended.
 	CampaignStat: {
 		Name: "campaignstat",
 		Keys: []string{KeyCampaign},
 		Cols: sums("attempts", "answered_human", "answered_machine", "no_answer", "busy", "congestion",
-			"failed", "abandoned"),
+			"failed", "abandoned", "talktime"),
 	},
 }
 

@@ -2,7 +2,8 @@
 -- columns are in stats.Tables). Attempts count in the quarter-hour the call
 -- was placed, the results in the one it ended. A campaign's abandon rate
 -- over any span is sum(abandoned) / sum(answered_human): answered_human
--- includes the abandoned calls (a person answered them).
+-- includes the abandoned calls (a person answered them). talktime is the
+-- seconds the ACD had the campaign's calls connected, counted at their end.
 CREATE TABLE stat.campaignstat (
     calcts timestamptz NOT NULL,
     thedate timestamptz NOT NULL,
@@ -19,5 +20,6 @@ CREATE TABLE stat.campaignstat (
     congestion integer NOT NULL DEFAULT 0,
     failed integer NOT NULL DEFAULT 0,
     abandoned integer NOT NULL DEFAULT 0,
+    talktime integer NOT NULL DEFAULT 0,
     PRIMARY KEY (thedate, campaignid)
 );
