@@ -35,7 +35,7 @@ type RowKey struct {
 	Name  string // agent (usercode), device, or extension
 	Name2 string // activity (AgentActivityStat) or device (AgentByDeviceStat)
 	Type  int16  // device type
-	N1    int32  // time type (DeviceTimes)
+	N1    int32  // time type (DeviceTimes), campaign id (CampaignStat)
 	N2    int32  // time frame (DeviceTimes)
 }
 
@@ -319,6 +319,9 @@ func (a *Aggregator) Apply(ev *eventlog.Event) error {
 		}
 		if ev.Kind == ccd.EventDialerResult {
 			return a.dialerResult(ev)
+		}
+		if ev.Kind == ccd.EventDialerAttempt {
+			return a.dialerAttempt(ev)
 		}
 	}
 	return nil

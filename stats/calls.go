@@ -207,6 +207,7 @@ func (a *Aggregator) callEvent(ev *eventlog.Event, d *acd.Data) {
 				a.count(s, q, dnis, dsEndedInIVR)
 			}
 			a.record(ev, cs, d.Summary)
+			a.campaignTalk(ev, d.Summary)
 		}
 		delete(a.state.Calls, ev.CallID)
 	}

@@ -3,6 +3,7 @@ package stats
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ func (a *Aggregator) dialerResult(ev *eventlog.Event) error {
 	if err := json.Unmarshal(ev.Payload, &p); err != nil {
 		return &DecodeError{ID: ev.ID, Kind: ev.Kind, Err: err}
 	}
+	a.campaignResult(ev, &p)
 	if p.Status == "answered" || p.Status == "abandoned" || !a.inWindow(ev.At.Unix()) {
 		return nil
 	}
@@ -35,4 +37,79 @@ func (a *Aggregator) dialerResult(ev *eventlog.Event) error {
 		OfferedTS: ev.At.Add(-time.Duration(p.RingMS) * time.Millisecond), InitialQueue: p.Queue, EndType: acd.EndOutboundUnanswered,
 		Adata1: fmt.Sprintf("campaign=%d;target=%d;status=%s", p.CampaignID, p.TargetID, p.Status), LastTS: ev.At})
 	return nil
+}
+
+// Columns of CampaignStat.
+var (
+	colCampaignAttempts = Tables[CampaignStat].ColumnIndex("attempts")
+	colCampaignHuman    = Tables[CampaignStat].ColumnIndex("answered_human")
+	colCampaignAbandon  = Tables[CampaignStat].ColumnIndex("abandoned")
+)
+
+// campaignColumnOfStatus is the CampaignStat column a result's status
+// counts in. An abandoned call is one a person answered (the law's
+// denominator), so it counts there too (see campaignResult).
+var campaignColumnOfStatus = map[string]int{
+	"answered":       colCampaignHuman,
+	"abandoned":      colCampaignHuman,
+	"machine":        Tables[CampaignStat].ColumnIndex("answered_machine"),
+	"no_answer":      Tables[CampaignStat].ColumnIndex("no_answer"),
+	"busy":           Tables[CampaignStat].ColumnIndex("busy"),
+	"congestion":     Tables[CampaignStat].ColumnIndex("congestion"),
+	"rejected":       Tables[CampaignStat].ColumnIndex("failed"),
+	"invalid_number": Tables[CampaignStat].ColumnIndex("failed"),
+}
+
+// campaignKey is the CampaignStat row of a campaign.
+func campaignKey(campaign int) RowKey { return RowKey{Table: CampaignStat, N1: int32(campaign)} }
+
+// dialerAttempt counts a placed call in its campaign's row.
+func (a *Aggregator) dialerAttempt(ev *eventlog.Event) error {
+	var p ccd.DialerAttempt
+	if err := json.Unmarshal(ev.Payload, &p); err != nil {
+		return &DecodeError{ID: ev.ID, Kind: ev.Kind, Err: err}
+	}
+	a.add(ev.At.Unix(), campaignKey(p.CampaignID), colCampaignAttempts, 1)
+	return nil
+}
+
+// campaignResult counts how an attempt ended in its campaign's row. A
+// status ccd does not know (a newer dialer) is counted nowhere rather than
+// in a wrong column.
+func (a *Aggregator) campaignResult(ev *eventlog.Event, p *ccd.DialerAttempt) {
+	s, k := ev.At.Unix(), campaignKey(p.CampaignID)
+	if col, ok := campaignColumnOfStatus[p.Status]; ok {
+		a.add(s, k, col, 1)
+	}
+	if p.Status == "abandoned" || p.Abandoned {
+		a.add(s, k, colCampaignAbandon, 1)
+	}
+}
+
+var colCampaignTalk = Tables[CampaignStat].ColumnIndex("talktime")
+
+// campaignTalk adds the connected time of a dialer call the ACD ended to
+// its campaign. The campaign comes from the call's attach data (the
+// dialer's "campaign=<id>;..."): call.ended carries it, so a rebuild, which
+// reads no call.offered payloads, finds it too.
+func (a *Aggregator) campaignTalk(ev *eventlog.Event, c *acd.Call) {
+	if !isDialerCall(ev.CallID) || c.AnsweredAt.IsZero() {
+		return
+	}
+	campaign, ok := campaignOf(c.AttachData)
+	if !ok {
+		return
+	}
+	a.add(ev.At.Unix(), campaignKey(campaign), colCampaignTalk, seconds(ev.At.Sub(c.AnsweredAt).Milliseconds()))
+}
+
+// campaignOf reads the campaign id out of the dialer's attach data.
+func campaignOf(attach string) (int, bool) {
+	for field := range strings.SplitSeq(attach, ";") {
+		if v, ok := strings.CutPrefix(field, "campaign="); ok {
+			n, err := strconv.Atoi(v)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }

@@ -28,6 +28,7 @@ const (
 	KeyTimeFrame  = "timeframe"
 	KeyExtension  = "extension"
 	KeyBlockID    = "blockid"
+	KeyCampaign   = "campaignid" // a dialer campaign's own id (dialer.campaign), no stat.code
 )
 
 // Device types (Optimus DeviceType). 2 and 3 are the seed's; 1 and 4 type the
@@ -59,6 +60,7 @@ const (
 	DeviceTimes
 	ExtensionStat
 	RouterStat
+	CampaignStat
 	numTables
 )
 
@@ -145,6 +147,19 @@ var Tables = [numTables]Table{
 		// BlockType is the node's kind (BlockTypes), NULL on a flow's row: it
 		// is no measure, but a node keeps its kind, so the largest is it.
 		Cols: cols([]Column{{"blocktype", Max}}, sums("offered", "answered", "abandoned"), minSumMax("answertime", "abdtime")),
+	},
+	// CampaignStat is ccd's own (Optimus has no such table): the dialer's
+	// attempts of a campaign and how they ended, counted in the quarter-hour
+	// of the placement (attempts) or of the result (the rest). The abandon
+	// rate is abandoned / answered_human of any span, which is why both are
+	// sums and the rate itself is not stored. TalkTime is the seconds the
+	// ACD had the campaign's calls connected to agents (first answer to the
+	// end), counted when the call ended.
+	CampaignStat: {
+		Name: "campaignstat",
+		Keys: []string{KeyCampaign},
+		Cols: sums("attempts", "answered_human", "answered_machine", "no_answer", "busy", "congestion",
+			"failed", "abandoned", "talktime"),
 	},
 }
 

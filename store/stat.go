@@ -140,6 +140,8 @@ func (c *StatCodes) keyValues(k stats.RowKey) []int64 {
 		out = append(out, int64(k.Type))
 	case stats.DeviceTimes:
 		out = append(out, int64(k.Type), int64(k.N1), int64(k.N2))
+	case stats.CampaignStat:
+		out = append(out, int64(k.N1)) // the campaign's own id: no code
 	}
 	return out
 }

@@ -83,7 +83,7 @@ func TestLiveEqualsRebuildInDatabase(t *testing.T) {
 	live := job.NewLive(db, clock, nil)
 	end := feedLive(t, sink, live, evs, 97, 7*time.Second, 40*time.Minute)
 	want := snapshot(t, db)
-	if len(want["agentstat"]) == 0 || len(want["callsstat"]) == 0 || len(want["devicestat"]) == 0 {
+	if len(want["agentstat"]) == 0 || len(want["callsstat"]) == 0 || len(want["devicestat"]) == 0 || len(want["campaignstat"]) == 0 {
 		t.Fatalf("nothing computed: %d agentstat, %d callsstat rows", len(want["agentstat"]), len(want["callsstat"]))
 	}
 

@@ -88,8 +88,12 @@ func Scenario(seed uint64, steps int, start time.Time) []eventlog.Event {
 		switch n := r.IntN(100); {
 		case n < 22:
 			calls++
-			_ = e.Arrive(now, acd.Arrival{CallID: fmt.Sprintf("c%d-%d", seed, calls), Queue: queues[r.IntN(3)],
-				DNIS: dnis[r.IntN(3)], CLID: fmt.Sprint("0300", r.IntN(50)), Priority: r.IntN(10), AttachData: "cust|vip"})
+			id, attach := fmt.Sprintf("c%d-%d", seed, calls), "cust|vip"
+			if calls%5 == 0 { // a person the dialer reached, handed to a queue
+				id, attach = fmt.Sprintf("dialer-%d%06d", seed, calls), fmt.Sprintf("campaign=%d;target=%d", 1+calls%3, calls)
+			}
+			_ = e.Arrive(now, acd.Arrival{CallID: id, Queue: queues[r.IntN(3)],
+				DNIS: dnis[r.IntN(3)], CLID: fmt.Sprint("0300", r.IntN(50)), Priority: r.IntN(10), AttachData: attach})
 		case n < 24:
 			calls++
 			e.Unrouted(now, acd.Arrival{CallID: fmt.Sprintf("c%d-%d", seed, calls), DNIS: "5559999", CLID: "0400"})

@@ -14,11 +14,12 @@ const tables = [
   ["devicetimes", "Wait and talk times (DeviceTimes)"],
   ["extensionstat", "Extensions (ExtensionStat)"],
   ["routerstat", "Routing (RouterStat)"],
+  ["campaignstat", "Dialer campaigns (CampaignStat)"],
 ];
 // Which filters each table takes (the REST API refuses the others).
 const filters = {
   devicestat: ["queue", "dnis"], devicetimes: ["queue", "dnis"], agentbydevicestat: ["queue", "agent", "dnis"],
-  agentstat: ["agent"], agentactivitystat: ["agent"], extensionstat: [], routerstat: [],
+  agentstat: ["agent"], agentactivitystat: ["agent"], extensionstat: [], routerstat: [], campaignstat: [],
 };
 const intervals = [["quarter", "Quarter-hour"], ["hour", "Hour"], ["day", "Day"], ["week", "Week"], ["month", "Month"]];
 // The interval a quarter-hour row falls in, from the columns every table has.
@@ -28,7 +29,7 @@ const intervalOf = {
 };
 const timeCols = new Set(["calcts", "thedate", "themonth", "theweek", "theday", "thehour"]);
 const keyCols = new Set(["devicecode", "devicetype", "device", "usercode", "agent", "timetype", "timeframe",
-  "activitycode", "activity", "extension", "blockid"]);
+  "activitycode", "activity", "extension", "blockid", "campaignid"]);
 const deviceTypes = { 1: "agent", 2: "DNIS", 3: "queue" };
 
 let built = false;
