@@ -21,6 +21,8 @@ type Dialer struct {
 	// inbound calls first; otherwise the agents the dialer counts on for
 	// its calls in flight are held for them.
 	InboundFirst bool `yaml:"inbound_first"`
+	// Lists are the campaigns' dial lists in external SQL tables.
+	Lists []DialList `yaml:"lists"`
 }
 
 // DefaultDialer dials nothing until a dial endpoint is set.
@@ -38,4 +40,5 @@ func (d *Dialer) validate(bad func(key, format string, args ...any)) {
 	if d.Interval < 100*time.Millisecond || d.Interval > time.Minute {
 		bad("dialer.interval", "must be 100ms to 1m, got %s", d.Interval)
 	}
+	validateDialLists(d.Lists, bad)
 }

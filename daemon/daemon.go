@@ -65,6 +65,7 @@ var components = []struct {
 	{config.RoleStats, newStatsAggregator}, // the live statistics and the BI role
 	{"", newCRMRole},                       // the CRM's database role for the dialer's SQL interface
 	{"", newSQLHooks},                      // the customer's SQL hooks (agent login, call start/end, logout)
+	{"", newDialLists},                     // campaigns' dial lists in external SQL tables: import, results written back
 	{"", newWebhooks},                      // the employee webhooks: admin API, outbox, deliverer
 	{"", newRecordings},                    // recordings: look-up, download, retention
 	{"", newExtSites},                      // CRM external sites: rendered for the desktop, server-side ones sent from the event log
