@@ -75,6 +75,8 @@ type Demo struct {
 	// SIPPasswords are the agents' softphone passwords (with
 	// Options.SoftphoneURL), by SIP user.
 	SIPPasswords map[string]string
+	// CampaignID is the dialer campaign the demo runs.
+	CampaignID int
 
 	cancel  context.CancelFunc
 	done    chan error
@@ -171,7 +173,7 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := d.addUsers(ctx, dsn, o); err != nil {
+	if err := d.addUsers(ctx, dsn, o, &cfg); err != nil {
 		return nil, err
 	}
 
@@ -213,7 +215,8 @@ func (d *Demo) throwawayDB(ctx context.Context, dir string, log *slog.Logger) (s
 }
 
 // addUsers creates a supervisor and an administrator with fresh passwords.
-func (d *Demo) addUsers(ctx context.Context, dsn string, o Options) error {
+// It also stores the dialer campaign (addCampaign).
+func (d *Demo) addUsers(ctx context.Context, dsn string, o Options, cfg *config.Config) error {
 	db, err := store.Open(ctx, dsn, 2, o.Log)
 	if err != nil {
 		return err
@@ -237,7 +240,7 @@ func (d *Demo) addUsers(ctx context.Context, dsn string, o Options) error {
 		}
 		d.Users = append([]Credential{{Role: role, User: role, Password: pw}}, d.Users...)
 	}
-	return nil
+	return d.addCampaign(ctx, db, cfg)
 }
 
 func (d *Demo) waitReady(ctx context.Context) error {
