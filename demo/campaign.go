@@ -62,12 +62,13 @@ func behaviorOf(outcome string, r *rand.Rand) aritest.Behavior {
 // addCampaign turns the dialer on against the simulation and stores a
 // progressive campaign, open all day, with generated targets whose
 // simulated phones answer as a person or a machine, ring out or are busy.
-func (d *Demo) addCampaign(ctx context.Context, db *store.DB, cfg *config.Config) error {
+// A quiet demo's campaign is stopped: the caller starts it if it wants.
+func (d *Demo) addCampaign(ctx context.Context, db *store.DB, cfg *config.Config, quiet bool) error {
 	cfg.Dialer.DialEndpoint = dialEndpoint
 	machines := map[string]bool{}
 	// A fixed seed: every demo calls the same list with the same outcomes.
 	r := rand.New(rand.NewPCG(15, 15))
-	c := dialer.Campaign{Name: "Renewals (demo)", QueueCode: campaignQueue, Mode: "progressive", IsActive: true,
+	c := dialer.Campaign{Name: "Renewals (demo)", QueueCode: campaignQueue, Mode: "progressive", IsActive: !quiet,
 		WindowStart: "00:00", WindowEnd: "23:59", RetryNumber: 2, CallerID: "5550100"}.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return err

@@ -39,8 +39,9 @@ type Options struct {
 	Agents int
 	// CallsPerMinute is the callers' mean arrival rate [12].
 	CallsPerMinute float64
-	// Quiet: no simulated callers or agents; the caller drives the demo
-	// (tests: Demo.Load.Call, the agent console).
+	// Quiet: no simulated callers or agents, and the dialer campaign
+	// stopped; the caller drives the demo (tests: Demo.Load.Call, the agent
+	// console).
 	Quiet bool
 	// PauseEvery: one ready agent pauses this often [20 s].
 	PauseEvery time.Duration
@@ -51,7 +52,10 @@ type Options struct {
 	// (api.softphone_url; SIP user webrtc-<id>, its password in
 	// Demo.SIPPasswords); "" none.
 	SoftphoneURL string
-	Log          *slog.Logger
+	// Wallboard are the wallboard's thresholds (ui.wallboard) [ccd's
+	// defaults].
+	Wallboard config.Wallboard
+	Log       *slog.Logger
 }
 
 // Credential is one login of the demo.
@@ -146,6 +150,9 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 	d.Token = secret()
 	cfg.API.Token = d.Token
 	cfg.API.SoftphoneURL = o.SoftphoneURL
+	if o.Wallboard != (config.Wallboard{}) {
+		cfg.UI.Wallboard = o.Wallboard
+	}
 	d.SIPPasswords = map[string]string{}
 	cfg.ACD.Queues = []config.Queue{
 		{Code: "sales", Name: "Sales", ServiceLevel: 20 * time.Second, WrapUp: 5 * time.Second, RingTimeout: 15 * time.Second},
@@ -240,7 +247,7 @@ func (d *Demo) addUsers(ctx context.Context, dsn string, o Options, cfg *config.
 		}
 		d.Users = append([]Credential{{Role: role, User: role, Password: pw}}, d.Users...)
 	}
-	return d.addCampaign(ctx, db, cfg)
+	return d.addCampaign(ctx, db, cfg, o.Quiet)
 }
 
 func (d *Demo) waitReady(ctx context.Context) error {
