@@ -72,10 +72,10 @@ func TestDemoRunsACallCenter(t *testing.T) {
 	}
 	var onCall, paused bool
 	var placed, ended int
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !(onCall && paused && placed >= 2 && ended > 0) {
 		if time.Now().After(deadline) {
-			t.Fatalf("within 30 s: an agent on a call %v, an agent paused %v (%d calls placed), campaign calls %d, ended %d",
+			t.Fatalf("within 60 s: an agent on a call %v, an agent paused %v (%d calls placed), campaign calls %d, ended %d",
 				onCall, paused, d.Load.Calls(), placed, ended)
 		}
 		placed, ended = dialed()
