@@ -279,7 +279,8 @@ func (d *Demo) PrintCredentials(w io.Writer) {
 	for _, c := range d.Users {
 		fmt.Fprintf(w, "  %-11s %-11s %s\n", c.Role, c.User, c.Password)
 	}
-	fmt.Fprintf(w, "\n  integration token (REST API): %s\n  callers dial 5550100 (sales) and 5550200 (support)\n\n", d.Token)
+	fmt.Fprintf(w, "\n  integration token (REST API): %s\n  callers dial 5550100 (sales) and 5550200 (support)\n", d.Token)
+	fmt.Fprintf(w, "  the dialer's campaign %d calls %d numbers for the %s queue\n\n", d.CampaignID, CampaignTargets, campaignQueue)
 }
 
 // Wait blocks until ccd stops, then removes what the demo made.
