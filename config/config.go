@@ -56,6 +56,8 @@ type Config struct {
 	ExternalSites ExternalSites `yaml:"external_sites"`
 	// Dialer: how outbound campaigns place their calls (config/dialer.go).
 	Dialer Dialer `yaml:"dialer"`
+	// UI is the web interface (ui.wallboard thresholds).
+	UI UI `yaml:"ui"`
 	// Roles are the parts this instance runs (config/roles.go); empty:
 	// all of them.
 	Roles   []string `yaml:"roles"`
@@ -219,6 +221,7 @@ func Default() Config {
 		ClickToCall:   DefaultClickToCall(),
 		ExternalSites: ExternalSites{Timeout: 5 * time.Second},
 		Dialer:        DefaultDialer(),
+		UI:            UI{Wallboard: DefaultWallboard()},
 	}
 }
 
@@ -409,6 +412,7 @@ func (c *Config) Validate() error {
 	c.ClickToCall.validate(bad)
 	c.ExternalSites.validate(bad)
 	c.Dialer.validate(bad)
+	c.UI.Wallboard.validate(bad)
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

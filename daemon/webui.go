@@ -23,7 +23,8 @@ func mountWebUI(srv *api.Server, cfg config.Config, agents *api.Agents, rt *api.
 	live *liveconf.Manager, emit func(eventlog.Event) error, db *databaseLink, log *slog.Logger, spy webui.Spy) func(context.Context) {
 	o := webui.Options{Store: uiStore{db: db}, Agents: agents, Hub: hub, Emit: emit, Log: log, Spy: spy,
 		SessionTTL: cfg.API.TokenTTL, Location: cfg.Location(), SecureCookie: cfg.API.TLSCertFile != "", SoftphoneURL: cfg.API.SoftphoneURL,
-		Activities: func() []config.Activity { return live.Current().Activities }}
+		Activities: func() []config.Activity { return live.Current().Activities },
+		Wallboard:  cfg.UI.Wallboard, WaitingCallbacks: uiStore{db: db}.WaitingCallbacks}
 	if rt != nil {
 		o.Realtime, o.Reports = rt, rt
 	}
@@ -74,6 +75,15 @@ func (s uiStore) CloseUISession(ctx context.Context, hash []byte) error {
 		return err
 	}
 	return db.CloseUISession(ctx, hash)
+}
+
+// WaitingCallbacks counts the callbacks waiting for an agent, by queue.
+func (s uiStore) WaitingCallbacks(ctx context.Context) (map[string]int, error) {
+	db, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	return db.WaitingCallbacks(ctx)
 }
 
 // CampaignGrid is the supervisor console's campaign grid.

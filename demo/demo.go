@@ -39,8 +39,9 @@ type Options struct {
 	Agents int
 	// CallsPerMinute is the callers' mean arrival rate [12].
 	CallsPerMinute float64
-	// Quiet: no simulated callers or agents; the caller drives the demo
-	// (tests: Demo.Load.Call, the agent console).
+	// Quiet: no simulated callers or agents, and the dialer campaign
+	// stopped; the caller drives the demo (tests: Demo.Load.Call, the agent
+	// console).
 	Quiet bool
 	// PauseEvery: one ready agent pauses this often [20 s].
 	PauseEvery time.Duration
@@ -51,7 +52,10 @@ type Options struct {
 	// (api.softphone_url; SIP user webrtc-<id>, its password in
 	// Demo.SIPPasswords); "" none.
 	SoftphoneURL string
-	Log          *slog.Logger
+	// Wallboard are the wallboard's thresholds (ui.wallboard) [ccd's
+	// defaults].
+	Wallboard config.Wallboard
+	Log       *slog.Logger
 }
 
 // Credential is one login of the demo.
@@ -75,6 +79,8 @@ type Demo struct {
 	// SIPPasswords are the agents' softphone passwords (with
 	// Options.SoftphoneURL), by SIP user.
 	SIPPasswords map[string]string
+	// CampaignID is the dialer campaign the demo runs.
+	CampaignID int
 
 	cancel  context.CancelFunc
 	done    chan error
@@ -144,6 +150,9 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 	d.Token = secret()
 	cfg.API.Token = d.Token
 	cfg.API.SoftphoneURL = o.SoftphoneURL
+	if o.Wallboard != (config.Wallboard{}) {
+		cfg.UI.Wallboard = o.Wallboard
+	}
 	d.SIPPasswords = map[string]string{}
 	cfg.ACD.Queues = []config.Queue{
 		{Code: "sales", Name: "Sales", ServiceLevel: 20 * time.Second, WrapUp: 5 * time.Second, RingTimeout: 15 * time.Second},
@@ -171,7 +180,7 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := d.addUsers(ctx, dsn, o); err != nil {
+	if err := d.addUsers(ctx, dsn, o, &cfg); err != nil {
 		return nil, err
 	}
 
@@ -213,7 +222,8 @@ func (d *Demo) throwawayDB(ctx context.Context, dir string, log *slog.Logger) (s
 }
 
 // addUsers creates a supervisor and an administrator with fresh passwords.
-func (d *Demo) addUsers(ctx context.Context, dsn string, o Options) error {
+// It also stores the dialer campaign (addCampaign).
+func (d *Demo) addUsers(ctx context.Context, dsn string, o Options, cfg *config.Config) error {
 	db, err := store.Open(ctx, dsn, 2, o.Log)
 	if err != nil {
 		return err
@@ -237,7 +247,7 @@ func (d *Demo) addUsers(ctx context.Context, dsn string, o Options) error {
 		}
 		d.Users = append([]Credential{{Role: role, User: role, Password: pw}}, d.Users...)
 	}
-	return nil
+	return d.addCampaign(ctx, db, cfg, o.Quiet)
 }
 
 func (d *Demo) waitReady(ctx context.Context) error {
@@ -269,7 +279,8 @@ func (d *Demo) PrintCredentials(w io.Writer) {
 	for _, c := range d.Users {
 		fmt.Fprintf(w, "  %-11s %-11s %s\n", c.Role, c.User, c.Password)
 	}
-	fmt.Fprintf(w, "\n  integration token (REST API): %s\n  callers dial 5550100 (sales) and 5550200 (support)\n\n", d.Token)
+	fmt.Fprintf(w, "\n  integration token (REST API): %s\n  callers dial 5550100 (sales) and 5550200 (support)\n", d.Token)
+	fmt.Fprintf(w, "  the dialer's campaign %d calls %d numbers for the %s queue\n\n", d.CampaignID, CampaignTargets, campaignQueue)
 }
 
 // Wait blocks until ccd stops, then removes what the demo made.

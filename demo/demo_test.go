@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -10,13 +11,16 @@ import (
 	"github.com/ccdhq/ccd/demo"
 	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
+	_ "github.com/lib/pq"
 )
 
 // The demo moves by itself: callers arrive and are answered by the
 // simulated agents, agents pause with an activity, and the real-time view
-// shows it; every login is generated, none repeats.
+// shows it; the dialer campaign calls its numbers; every login is
+// generated, none repeats.
 func TestDemoRunsACallCenter(t *testing.T) {
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
+	dsn := pgtest.NewEmptyDB(t)
+	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: dsn,
 		// Few enough callers that an agent is ready now and then (the
 		// generator pauses only a ready one), enough that one is soon on a call.
 		Agents: 3, CallsPerMinute: 30, PauseEvery: 300 * time.Millisecond, UserCost: 4})
@@ -51,12 +55,30 @@ func TestDemoRunsACallCenter(t *testing.T) {
 			t.Fatalf("%s: %v", path, err)
 		}
 	}
-	var onCall, paused bool
-	deadline := time.Now().Add(30 * time.Second)
-	for !(onCall && paused) {
-		if time.Now().After(deadline) {
-			t.Fatalf("within 30 s: an agent on a call %v, an agent paused %v (%d calls placed)", onCall, paused, d.Load.Calls())
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// The campaign dials its generated numbers, one after another, and
+	// stores what became of them.
+	dialed := func() (placed, ended int) {
+		err := db.QueryRow(`SELECT count(*), count(result) FROM dialer.attempt WHERE campaign_id=$1`,
+			d.CampaignID).Scan(&placed, &ended)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return placed, ended
+	}
+	var onCall, paused bool
+	var placed, ended int
+	deadline := time.Now().Add(60 * time.Second)
+	for !(onCall && paused && placed >= 2 && ended > 0) {
+		if time.Now().After(deadline) {
+			t.Fatalf("within 60 s: an agent on a call %v, an agent paused %v (%d calls placed), campaign calls %d, ended %d",
+				onCall, paused, d.Load.Calls(), placed, ended)
+		}
+		placed, ended = dialed()
 		var agents []struct{ State, Activity string }
 		get("/api/agents", &agents)
 		for _, a := range agents {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/lib/pq"
 )
 
@@ -116,4 +117,24 @@ func nullTime(t time.Time) any {
 		return nil
 	}
 	return t
+}
+
+// WaitingCallbacks counts the callbacks waiting for an agent, by queue
+// (the wallboard's "callbacks pending").
+func (db *DB) WaitingCallbacks(ctx context.Context) (map[string]int, error) {
+	rows, err := db.QueryContext(ctx, `SELECT queue, count(*) FROM callback WHERE state = $1 GROUP BY queue`, ccd.CallbackWaiting)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	n := map[string]int{}
+	for rows.Next() {
+		var q string
+		var c int
+		if err := rows.Scan(&q, &c); err != nil {
+			return nil, err
+		}
+		n[q] = c
+	}
+	return n, rows.Err()
 }

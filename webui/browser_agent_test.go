@@ -198,17 +198,7 @@ func TestBrowserAgentConsole(t *testing.T) {
 	reg.passwords = d.SIPPasswords
 	reg.mu.Unlock()
 	agent := credential(t, d, "1001")
-	req, _ := http.NewRequest("POST", d.URL+"/api/callbacks", strings.NewReader(`{"queue":"sales","number":"0611223344","not_before":"2099-01-01T09:00:00Z"}`))
-	req.Header.Set("Authorization", "Bearer "+d.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("a callback for sales: HTTP %d", resp.StatusCode)
-	}
+	requestCallback(t, d, "sales", "0611223344")
 	d.Sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 200 * time.Millisecond})
 
 	do(t, ctx, "agent logs in; the softphone registers", login(d, agent.User, agent.Password),

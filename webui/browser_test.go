@@ -16,6 +16,7 @@ import (
 
 	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ari/aritest"
+	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/demo"
 	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
@@ -71,12 +72,38 @@ func browser(tb testing.TB) context.Context {
 func startDemo(tb testing.TB) *demo.Demo {
 	tb.Helper()
 	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(tb), DatabaseURL: pgtest.NewEmptyDB(tb),
-		Agents: 4, Quiet: true, UserCost: 4})
+		Agents: 4, Quiet: true, UserCost: 4, Wallboard: wallboard})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = d.Stop() })
 	return d
+}
+
+// wallboard are the thresholds of the demo's ccd.yaml: one pending
+// callback is amber.
+var wallboard = func() config.Wallboard {
+	w := config.DefaultWallboard()
+	w.CallbacksAmber, w.CallbacksRed = 1, 3
+	return w
+}()
+
+// requestCallback asks for a callback over the REST API, for a day far
+// ahead: it stays waiting.
+func requestCallback(tb testing.TB, d *demo.Demo, queue, number string) {
+	tb.Helper()
+	req, _ := http.NewRequest("POST", d.URL+"/api/callbacks",
+		strings.NewReader(`{"queue":"`+queue+`","number":"`+number+`","not_before":"2099-01-01T09:00:00Z"}`))
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		tb.Fatalf("a callback for %s: HTTP %d", queue, resp.StatusCode)
+	}
 }
 
 func credential(tb testing.TB, d *demo.Demo, user string) demo.Credential {
@@ -192,6 +219,16 @@ func TestBrowser(t *testing.T) {
 	}
 	do(t, ctx, "the waiting tile changes when a call arrives",
 		until(text(waiting)+` === "1"`), until(text("#wb-total-waiting .value")+` === "1"`))
+	// A callback requested over REST shows as pending, live, in its queue
+	// and overall, amber by ccd.yaml's ui.wallboard.callbacks_amber.
+	callbacks := "#wb-q-sales-callbacks"
+	do(t, ctx, "no callback pending", until(text(callbacks+" .value")+` === "0"`),
+		until(`document.querySelector("`+callbacks+`").dataset.level === undefined`))
+	requestCallback(t, d, "sales", "0611223344")
+	do(t, ctx, "the callbacks tile changes when a callback is requested",
+		until(text(callbacks+" .value")+` === "1"`), until(text("#wb-total-callbacks .value")+` === "1"`),
+		until(text("#wb-q-support-callbacks .value")+` === "0"`),
+		until(`document.querySelector("`+callbacks+`").dataset.level === "amber"`))
 	screenshot(t, ctx, "wallboard")
 	// Figures as wide as they get stay inside their tiles on a 1080p screen
 	// (set and measured in one turn, before the next render).
@@ -203,9 +240,11 @@ func TestBrowser(t *testing.T) {
 	if err != nil || !fits {
 		t.Fatalf("a wallboard figure overflows its tile (%v)", err)
 	}
-	// Thresholds come from the address: one waiting caller is red here.
-	do(t, ctx, "thresholds", chromedp.Navigate(d.URL+"/ui/#wallboard?waiting_amber=1&waiting_red=1"),
-		until(`document.querySelector("#wb-q-sales-waiting").dataset.level === "red"`))
+	// The address overrides ccd.yaml's thresholds: one waiting caller is
+	// red here, one pending callback nothing.
+	do(t, ctx, "thresholds", chromedp.Navigate(d.URL+"/ui/#wallboard?waiting_amber=1&waiting_red=1&callbacks_amber=2"),
+		until(`document.querySelector("#wb-q-sales-waiting").dataset.level === "red"`),
+		until(`document.querySelector("`+callbacks+`").dataset.level === undefined`))
 	do(t, ctx, "dark", colorScheme("dark"), chromedp.Sleep(200*time.Millisecond))
 	screenshot(t, ctx, "wallboard-dark")
 	do(t, ctx, "dark supervisor", chromedp.Click(chromedp.CSS("#nav-supervisor")), chromedp.WaitVisible(chromedp.CSS(row)))

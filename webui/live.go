@@ -25,6 +25,8 @@ type snapshot struct {
 	Agents []api.AgentView `json:"agents"`
 	// Calls are the calls not answered yet (supervisors only).
 	Calls []callView `json:"calls,omitempty"`
+	// Callbacks are the callbacks waiting for an agent, by queue.
+	Callbacks map[string]int `json:"callbacks_pending"`
 
 	// full is the snapshot as JSON, made once for all the streams that see
 	// all of it (supervisors): hundreds of open wallboards must not each
@@ -54,8 +56,10 @@ type broadcaster struct {
 	rt Realtime
 	// calls lists the calls not answered yet; nil without an ACD.
 	calls func(ctx context.Context) ([]callView, error)
-	now   func() time.Time
-	log   *slog.Logger
+	// callbacks counts the waiting callbacks by queue; nil: none.
+	callbacks func(ctx context.Context) (map[string]int, error)
+	now       func() time.Time
+	log       *slog.Logger
 
 	pokes chan struct{}
 	mu    sync.Mutex
@@ -142,10 +146,19 @@ func (b *broadcaster) build(ctx context.Context) {
 			return
 		}
 	}
+	callbacks := map[string]int{}
+	if b.callbacks != nil {
+		// Without the count the other tiles still move; the page shows
+		// the callbacks as unknown.
+		if callbacks, err = b.callbacks(ctx); err != nil {
+			b.log.Debug("web interface: callbacks", "err", err)
+			callbacks = nil
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.seq++
-	s := &snapshot{At: b.now().UnixMilli(), Seq: b.seq, Queues: qs, Agents: as, Calls: calls}
+	s := &snapshot{At: b.now().UnixMilli(), Seq: b.seq, Queues: qs, Agents: as, Calls: calls, Callbacks: callbacks}
 	b.last = s
 	for v := range b.subs {
 		select {
@@ -180,7 +193,7 @@ func visible(s *snapshot, p ccd.Principal) *snapshot {
 	if p.Has(ccd.RoleSupervise) {
 		return s
 	}
-	own := snapshot{At: s.At, Seq: s.Seq, Queues: s.Queues}
+	own := snapshot{At: s.At, Seq: s.Seq, Queues: s.Queues, Callbacks: s.Callbacks}
 	for _, a := range s.Agents {
 		if a.ID == p.Agent {
 			own.Agents = []api.AgentView{a}

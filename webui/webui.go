@@ -67,6 +67,12 @@ type Options struct {
 	Activities func() []config.Activity
 	// Spy puts a supervisor's phone on an agent's call (nil: no ACD here).
 	Spy Spy
+	// WaitingCallbacks counts the callbacks waiting for an agent, by
+	// queue, for the wallboard (nil: no callbacks).
+	WaitingCallbacks func(ctx context.Context) (map[string]int, error)
+	// Wallboard are the wallboard's thresholds (ui.wallboard; zero: the
+	// defaults).
+	Wallboard config.Wallboard
 	// Reports serves the statistics tables to the reports view
 	// (api.Realtime; nil: no statistics).
 	Reports interface{ Table(echo.Context) error }
@@ -132,7 +138,11 @@ func Mount(srv *api.Server, o Options) *UI {
 	if o.Activities == nil {
 		o.Activities = func() []config.Activity { return nil }
 	}
+	if o.Wallboard == (config.Wallboard{}) {
+		o.Wallboard = config.DefaultWallboard()
+	}
 	u := &UI{o: o, live: newBroadcaster(o.Realtime, o.Now, o.Log)}
+	u.live.callbacks = o.WaitingCallbacks
 	srv.SetBrowserAuth(u.browserAuth)
 	if o.Agents != nil {
 		u.live.calls = func(ctx context.Context) ([]callView, error) { return waiting(ctx, o.Agents.Ctl, o.Now()) }
@@ -309,6 +319,9 @@ type sessionView struct {
 	// Softphone is the WebSocket address an agent's softphone registers
 	// at; its credentials come from GET /api/v1/sip/credentials/agent/.
 	Softphone string `json:"softphone,omitempty"`
+	// Wallboard are the thresholds of the wallboard's tiles; the
+	// wallboard's address may override them.
+	Wallboard config.Wallboard `json:"wallboard"`
 }
 
 // activity is a not-ready code as the page reads it.
@@ -318,7 +331,8 @@ type activity struct {
 }
 
 func (u *UI) describe(p ccd.Principal, token string) sessionView {
-	v := sessionView{Kind: string(p.Kind), Name: p.Name, Agent: p.Agent, CSRF: csrfToken(token), Activities: []activity{}}
+	v := sessionView{Kind: string(p.Kind), Name: p.Name, Agent: p.Agent, CSRF: csrfToken(token), Activities: []activity{},
+		Wallboard: u.o.Wallboard}
 	for _, a := range u.o.Activities() {
 		v.Activities = append(v.Activities, activity{Code: a.Code, Name: a.Name})
 	}

@@ -56,14 +56,17 @@ export async function post(path, fields = {}) {
   return data;
 }
 
-// ---- thresholds (wallboard), from the address: #wallboard?wait_amber=30 ----
+// ---- thresholds (wallboard): ccd.yaml's ui.wallboard, each overridden by
+// the address: #wallboard?wait_amber=30 ----
 function thresholds() {
   const q = new URLSearchParams(location.hash.split("?")[1] || "");
-  const n = (k, d) => (q.has(k) && !isNaN(+q.get(k)) ? +q.get(k) : d);
+  const conf = (session && session.wallboard) || {};
+  const n = (k, d) => (q.has(k) && !isNaN(+q.get(k)) ? +q.get(k) : k in conf ? conf[k] : d);
   return {
     waitAmber: n("wait_amber", 30), waitRed: n("wait_red", 60),
     waitingAmber: n("waiting_amber", 3), waitingRed: n("waiting_red", 6),
     slAmber: n("sl_amber", 80), slRed: n("sl_red", 60),
+    callbacksAmber: n("callbacks_amber", 5), callbacksRed: n("callbacks_red", 10),
   };
 }
 const above = (v, amber, red) => (v >= red ? "red" : v >= amber ? "amber" : "");
@@ -124,7 +127,7 @@ function agentsLine(counts) {
   return v;
 }
 
-function queueTiles(prefix, q, th, extra) {
+function queueTiles(prefix, q, th, extra, callbacks) {
   const longest = q.longest_wait_seconds + (q.waiting ? extra : 0);
   const sl = q.today.service_level_percent;
   return [
@@ -134,6 +137,7 @@ function queueTiles(prefix, q, th, extra) {
     tile(prefix + "-offered", "Offered", q.today.offered),
     tile(prefix + "-answered", "Answered", q.today.answered),
     tile(prefix + "-abandoned", "Abandoned", q.today.abandoned),
+    tile(prefix + "-callbacks", "Callbacks", callbacks == null ? "–" : callbacks, callbacks == null ? "" : above(callbacks, th.callbacksAmber, th.callbacksRed)),
   ];
 }
 
@@ -150,13 +154,16 @@ function renderWallboard() {
   };
   const byState = {};
   for (const a of last.agents) byState[a.state] = (byState[a.state] || 0) + 1;
+  // Pending callbacks by queue; null when ccd could not count them.
+  const cbs = last.callbacks_pending, cbOf = (code) => (cbs ? cbs[code] || 0 : null);
+  const cbTotal = cbs ? Object.values(cbs).reduce((a, n) => a + n, 0) : null;
   $("wb-total-title").hidden = false;
   $("wb-total").replaceChildren(
-    ...queueTiles("wb-total", total, th, extra),
+    ...queueTiles("wb-total", total, th, extra, cbTotal),
     tile("wb-total-agents", "Agents", agentsLine(byState), "", "agents"));
   $("wb-queues").replaceChildren(...qs.map((q) => el("section", { class: "queue-row", "data-queue": q.code, "aria-label": "Queue " + (q.name || q.code) },
     el("h2", { text: q.name || q.code }),
-    el("div", { class: "wb-grid" }, ...queueTiles("wb-q-" + q.code, q, th, extra), tile("wb-q-" + q.code + "-agents", "Agents", agentsLine(q.agents), "", "agents")))));
+    el("div", { class: "wb-grid" }, ...queueTiles("wb-q-" + q.code, q, th, extra, cbOf(q.code)), tile("wb-q-" + q.code + "-agents", "Agents", agentsLine(q.agents), "", "agents")))));
   $("wb-stamp").textContent = "Service level, offered, answered and abandoned: today since midnight. Updated " + new Date(last.at).toLocaleTimeString();
 }
 
