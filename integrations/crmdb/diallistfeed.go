@@ -42,27 +42,7 @@ func NewDialListFeed(db *store.DB, lists []*DialList, log *slog.Logger) *DialLis
 
 // Run follows the log until ctx ends (woken by wake, else every interval).
 func (f *DialListFeed) Run(ctx context.Context, wake <-chan struct{}, interval time.Duration) {
-	for {
-		n, err := f.Step(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			f.log.Warn("dial list write-back behind the event log: will retry", "err", err)
-		}
-		if n > 0 && err == nil {
-			continue
-		}
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		case <-wake:
-			t.Stop()
-		}
-	}
+	followLog(ctx, wake, interval, f.Step, f.log, "dial list write-back behind the event log: will retry")
 }
 
 // Step writes back the results among the next events; it returns how many

@@ -53,27 +53,7 @@ func NewHookFeed(db *store.DB, hooks *Hooks, log *slog.Logger) *HookFeed {
 
 // Run follows the log until ctx ends (woken by wake, else every interval).
 func (f *HookFeed) Run(ctx context.Context, wake <-chan struct{}, interval time.Duration) {
-	for {
-		n, err := f.Step(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			f.log.Warn("sql hooks behind the event log: will retry", "err", err)
-		}
-		if n > 0 && err == nil {
-			continue
-		}
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		case <-wake:
-			t.Stop()
-		}
-	}
+	followLog(ctx, wake, interval, f.Step, f.log, "sql hooks behind the event log: will retry")
 }
 
 // Step handles the next events; it returns how many.
@@ -268,4 +248,32 @@ func (f *HookFeed) report(err error, hook, key, id string) {
 	}
 	f.Failed.Add(1)
 	f.log.Error("sql hook failed", "hook", hook, key, id, "err", strings.TrimSpace(err.Error()))
+}
+
+// followLog runs step until ctx ends: again at once while it finds events,
+// else after interval or when wake says the log has more. A failing step
+// is logged with behind and retried.
+func followLog(ctx context.Context, wake <-chan struct{}, interval time.Duration, step func(context.Context) (int, error),
+	log *slog.Logger, behind string) {
+	for {
+		n, err := step(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			log.Warn(behind, "err", err)
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		case <-wake:
+			t.Stop()
+		}
+	}
 }
