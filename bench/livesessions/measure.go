@@ -44,11 +44,16 @@ func (b *bench) measure(ctx context.Context) (*window, error) {
 
 	var mu sync.Mutex
 	var inflight sync.WaitGroup
-	tick := time.NewTicker(time.Duration(float64(time.Second) / b.o.rate))
-	defer tick.Stop()
+	// The i-th change is due at start + i/rate: a ticker would drop the
+	// ticks a busy moment delays, and the rate with them.
+	gap := time.Duration(float64(time.Second) / b.o.rate)
 	turn := map[string]int{}
-	for i := 0; time.Since(start) < b.o.duration; i++ {
-		<-tick.C
+	for i := 0; ; i++ {
+		due := start.Add(time.Duration(i) * gap)
+		if due.Sub(start) >= b.o.duration {
+			break
+		}
+		time.Sleep(time.Until(due))
 		agent := b.agentIDs[i%len(b.agentIDs)]
 		n := turn[agent]
 		turn[agent]++
