@@ -19,11 +19,16 @@ type CampaignLine struct {
 	Dialing int    `json:"dialing" db:"dialing"` // ... being called now
 	Dialled int    `json:"dialled" db:"dialled"` // ... called since the given time (today)
 	Final   int    `json:"final" db:"final"`     // ... finished
+	// The calls it placed since the given time (today), those a person
+	// answered, and those of them abandoned (no agent within 2 s).
+	Calls     int `json:"calls" db:"calls"`
+	Answered  int `json:"answered" db:"answered"`
+	Abandoned int `json:"abandoned" db:"abandoned"`
 }
 
 // CampaignGrid lists the campaigns that are not deleted with their
 // targets' counts, dialled counting the targets last called at or after
-// since.
+// since, and the calls placed since then.
 func (db *DB) CampaignGrid(ctx context.Context, since time.Time) ([]CampaignLine, error) {
 	out := []CampaignLine{}
 	err := db.SelectContext(ctx, &out, `SELECT c.campaign_id, c.name, c.queue_code, c.mode, c.is_active,
@@ -31,10 +36,16 @@ func (db *DB) CampaignGrid(ctx context.Context, since time.Time) ([]CampaignLine
 			count(t.target_id) FILTER (WHERE NOT s.final)::int AS open,
 			count(t.target_id) FILTER (WHERE t.dialing_since IS NOT NULL)::int AS dialing,
 			count(t.target_id) FILTER (WHERE t.last_call_ts >= $1)::int AS dialled,
-			count(t.target_id) FILTER (WHERE s.final)::int AS final
+			count(t.target_id) FILTER (WHERE s.final)::int AS final,
+			coalesce(max(a.calls), 0)::int AS calls,
+			coalesce(max(a.answered), 0)::int AS answered,
+			coalesce(max(a.abandoned), 0)::int AS abandoned
 		FROM dialer.campaign c
 		LEFT JOIN dialer.target t ON t.campaign_id = c.campaign_id
 		LEFT JOIN dialer.status_code s ON s.status_code = t.status_code
+		LEFT JOIN (SELECT campaign_id, count(*) AS calls, count(*) FILTER (WHERE human) AS answered,
+				count(*) FILTER (WHERE human AND abandoned) AS abandoned
+			FROM dialer.attempt WHERE started_at >= $1 GROUP BY campaign_id) a ON a.campaign_id = c.campaign_id
 		WHERE NOT c.hidden
 		GROUP BY c.campaign_id ORDER BY c.campaign_id`, since)
 	if err != nil {

@@ -402,7 +402,8 @@ func TestClaimDueNeverOutsideTheSchedule(t *testing.T) {
 }
 
 // The campaign grid counts each campaign's targets: all, open, being
-// dialled, dialled since a time, finished; a deleted campaign is left out.
+// dialled, dialled since a time, finished; and its calls since that time:
+// placed, answered by a person, abandoned. A deleted campaign is left out.
 func TestCampaignGrid(t *testing.T) {
 	db := pgtest.NewDB(t)
 	ctx := ctxT(t)
@@ -425,13 +426,32 @@ func TestCampaignGrid(t *testing.T) {
 		WHERE target_id = (SELECT max(target_id) FROM dialer.target WHERE campaign_id = $1)`, a); err != nil {
 		t.Fatal(err)
 	}
+	var target int64
+	if err := db.GetContext(ctx, &target, `SELECT min(target_id) FROM dialer.target WHERE campaign_id = $1`, a); err != nil {
+		t.Fatal(err)
+	}
+	// Yesterday's call is not counted; of today's three, two answered by a
+	// person, one of them abandoned, one a machine.
+	for _, c := range []struct {
+		started          time.Time
+		human, abandoned bool
+	}{{now.Add(-25 * time.Hour), true, false}, {now, true, false}, {now, true, true}, {now, false, false}} {
+		id, err := db.StartAttempt(ctx, store.Attempt{CampaignID: a, TargetID: target, Phone: "5550000", PhoneIndex: 1, StartedAt: c.started})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.EndAttempt(ctx, store.AttemptEnd{ID: id, EndedAt: c.started, Human: c.human, Abandoned: c.abandoned}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	grid, err := db.CampaignGrid(ctx, now.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := fmt.Sprint(grid)
 	want := fmt.Sprint([]store.CampaignLine{
-		{ID: a, Name: "spring", Queue: "sales", Mode: "progressive", Targets: 3, Open: 2, Dialing: 1, Dialled: 1, Final: 1},
+		{ID: a, Name: "spring", Queue: "sales", Mode: "progressive", Targets: 3, Open: 2, Dialing: 1, Dialled: 1, Final: 1,
+			Calls: 3, Answered: 2, Abandoned: 1},
 		{ID: a + 2, Name: "empty", Queue: "support", Mode: "progressive"},
 	})
 	if got != want {

@@ -12,6 +12,7 @@ import (
 	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/api"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/store"
 	"github.com/labstack/echo/v4"
 )
 
@@ -27,6 +28,9 @@ type snapshot struct {
 	Calls []callView `json:"calls,omitempty"`
 	// Callbacks are the callbacks waiting for an agent, by queue.
 	Callbacks map[string]int `json:"callbacks_pending"`
+	// Campaigns are the dialer's campaigns with their counts today
+	// (supervisors only; none without a dialer).
+	Campaigns []store.CampaignLine `json:"campaigns,omitempty"`
 
 	// full is the snapshot as JSON, made once for all the streams that see
 	// all of it (supervisors): hundreds of open wallboards must not each
@@ -58,6 +62,8 @@ type broadcaster struct {
 	calls func(ctx context.Context) ([]callView, error)
 	// callbacks counts the waiting callbacks by queue; nil: none.
 	callbacks func(ctx context.Context) (map[string]int, error)
+	// campaigns reads the campaign grid; nil: no dialer.
+	campaigns func(ctx context.Context) ([]store.CampaignLine, error)
 	now       func() time.Time
 	log       *slog.Logger
 
@@ -155,10 +161,17 @@ func (b *broadcaster) build(ctx context.Context) {
 			callbacks = nil
 		}
 	}
+	var campaigns []store.CampaignLine
+	if b.campaigns != nil {
+		// As with the callbacks: the rest of the views moves without it.
+		if campaigns, err = b.campaigns(ctx); err != nil {
+			b.log.Debug("web interface: campaigns", "err", err)
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.seq++
-	s := &snapshot{At: b.now().UnixMilli(), Seq: b.seq, Queues: qs, Agents: as, Calls: calls, Callbacks: callbacks}
+	s := &snapshot{At: b.now().UnixMilli(), Seq: b.seq, Queues: qs, Agents: as, Calls: calls, Callbacks: callbacks, Campaigns: campaigns}
 	b.last = s
 	for v := range b.subs {
 		select {
@@ -185,6 +198,34 @@ func (b *broadcaster) unsubscribe(v *viewer) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.subs, v)
+}
+
+// campaignEvery bounds how often the live views count the campaigns'
+// targets: the count runs over the dial lists in the database, while
+// snapshots come up to 20 times a second.
+const campaignEvery = time.Second
+
+// everySecond reads the campaign grid at most once per campaignEvery and
+// hands out the last reading in between. Only the broadcaster's loop calls
+// it, so it needs no lock.
+type everySecond struct {
+	read  func(ctx context.Context) ([]store.CampaignLine, error)
+	now   func() time.Time
+	at    time.Time
+	lines []store.CampaignLine
+	fresh bool
+}
+
+func (e *everySecond) get(ctx context.Context) ([]store.CampaignLine, error) {
+	if e.fresh && e.now().Sub(e.at) < campaignEvery {
+		return e.lines, nil
+	}
+	lines, err := e.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.lines, e.at, e.fresh = lines, e.now(), true
+	return lines, nil
 }
 
 // visible is the part of s that p may see: an agent sees the queues and

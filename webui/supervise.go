@@ -39,6 +39,10 @@ func (u *UI) mountSupervision(srv *api.Server, g *echo.Group) {
 	g.POST("/calls/:id/priority", u.changePriority, u.csrf, api.QueryParams())
 	if grid, ok := u.o.Store.(campaignGrid); ok {
 		g.GET("/campaigns", u.campaigns(grid), api.Require(ccd.RoleSupervise), api.QueryParams())
+		// The console's grid follows the live stream: one count a
+		// second for every open console, not one per console.
+		today := func(ctx context.Context) ([]store.CampaignLine, error) { return grid.CampaignGrid(ctx, u.midnight()) }
+		u.live.campaigns = (&everySecond{read: today, now: u.o.Now}).get
 	}
 	if u.o.Reports != nil {
 		g.GET("/stats/:table", u.o.Reports.Table, api.Require(ccd.RoleStats),
@@ -61,13 +65,18 @@ type campaignGrid interface {
 // counting from midnight.
 func (u *UI) campaigns(grid campaignGrid) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		now := u.o.Now().In(u.o.Location)
-		lines, err := grid.CampaignGrid(c.Request().Context(), time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, u.o.Location))
+		lines, err := grid.CampaignGrid(c.Request().Context(), u.midnight())
 		if err != nil {
 			return u.unavailable(err)
 		}
 		return c.JSON(http.StatusOK, lines)
 	}
+}
+
+// midnight is when today began in the call center's zone.
+func (u *UI) midnight() time.Time {
+	now := u.o.Now().In(u.o.Location)
+	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, u.o.Location)
 }
 
 // supervisorOnly refuses principals that may not act on others' calls.

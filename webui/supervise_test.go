@@ -9,8 +9,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/store"
 )
 
 // fakeACD is an ACD with agent 1001 talking on call c1 (agent channel
@@ -226,5 +229,51 @@ func TestLiveCallsForSupervisorsOnly(t *testing.T) {
 	}
 	if got := first("1001", agentPW); got.Calls != nil {
 		t.Fatalf("an agent sees the calls: %+v", got.Calls)
+	}
+}
+
+// The live stream carries the dialer's campaign grid, counted from
+// midnight, to supervisors and not to agents; it is read at most once a
+// second however many snapshots go out.
+func TestLiveCampaignsForSupervisorsOnly(t *testing.T) {
+	hub := eventlog.NewHub()
+	f := newFixture(t, &fakeRealtime{}, hub)
+	f.st.setGrid(store.CampaignLine{ID: 7, Name: "Renewals", Queue: "support", Calls: 3})
+	ts := httptest.NewServer(f.srv)
+	t.Cleanup(ts.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go f.ui.Run(ctx)
+	sup := f.openEvents(ctx, ts.URL, "sue", supervisorPW)
+	calls := func(s streamed) int {
+		if len(s.Campaigns) != 1 || s.Campaigns[0].ID != 7 {
+			t.Fatalf("a supervisor's campaigns: %+v", s.Campaigns)
+		}
+		return s.Campaigns[0].Calls
+	}
+	if got := calls(nextStreamed(t, sup)); got != 3 {
+		t.Fatalf("calls %d, want 3", got)
+	}
+	now := f.clock.Now().In(time.Local)
+	if _, since := f.st.gridRead(); !since.Equal(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local)) {
+		t.Fatalf("counted since %s, want midnight", since)
+	}
+
+	// An event within the second: a new snapshot with the same reading.
+	f.st.setGrid(store.CampaignLine{ID: 7, Name: "Renewals", Queue: "support", Calls: 4})
+	hub.Publish([]eventlog.Event{{ID: 1, Kind: ccd.EventCallQueued}}, time.Now())
+	if got := calls(nextStreamed(t, sup)); got != 3 {
+		t.Fatalf("calls %d within the second, want the last reading, 3", got)
+	}
+	if reads, _ := f.st.gridRead(); reads != 1 {
+		t.Fatalf("the grid was read %d times within a second", reads)
+	}
+	f.clock.Add(time.Second)
+	hub.Publish([]eventlog.Event{{ID: 2, Kind: ccd.EventCallQueued}}, time.Now())
+	if got := calls(nextStreamed(t, sup)); got != 4 {
+		t.Fatalf("calls %d a second later, want 4", got)
+	}
+	if got := nextStreamed(t, f.openEvents(ctx, ts.URL, "1001", agentPW)); got.Campaigns != nil {
+		t.Fatalf("an agent sees the campaigns: %+v", got.Campaigns)
 	}
 }

@@ -25,6 +25,30 @@ type memStore struct {
 	mu       sync.Mutex
 	users    map[string]store.UIUser
 	sessions map[string]store.UISession
+	// The dialer's campaign grid, how often it was read, and since when.
+	grid      []store.CampaignLine
+	gridReads int
+	gridSince time.Time
+}
+
+func (m *memStore) CampaignGrid(_ context.Context, since time.Time) ([]store.CampaignLine, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gridReads++
+	m.gridSince = since
+	return append([]store.CampaignLine{}, m.grid...), nil
+}
+
+func (m *memStore) setGrid(lines ...store.CampaignLine) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.grid = lines
+}
+
+func (m *memStore) gridRead() (reads int, since time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.gridReads, m.gridSince
 }
 
 func (m *memStore) UIUserByName(_ context.Context, name string) (store.UIUser, bool, error) {
@@ -72,6 +96,7 @@ type fixture struct {
 	mu     sync.Mutex
 	events []eventlog.Event
 	ui     *webui.UI
+	st     *memStore
 }
 
 func newFixture(t *testing.T, rt webui.Realtime, hub *eventlog.Hub) *fixture {
@@ -98,6 +123,7 @@ func newFixtureCtl(t *testing.T, rt webui.Realtime, hub *eventlog.Hub, ctl ccd.A
 		"sue": {Username: "sue", Role: "supervisor", PasswordHash: hash(supervisorPW), Endpoint: "PJSIP/2000"},
 		"ada": {Username: "ada", Role: "admin", PasswordHash: hash(adminPW)},
 	}}
+	f.st = st
 	f.ui = webui.Mount(f.srv, webui.Options{Store: st, Agents: agents, Realtime: rt, Hub: hub, Now: f.clock.Now, Spy: spy,
 		SessionTTL: time.Hour, Refresh: time.Hour,
 		Emit: func(ev eventlog.Event) error {
@@ -412,6 +438,10 @@ type streamed struct {
 		ID       string `json:"id"`
 		Priority int    `json:"priority"`
 	} `json:"calls"`
+	Campaigns []struct {
+		ID    int `json:"id"`
+		Calls int `json:"calls"`
+	} `json:"campaigns"`
 }
 
 // The live stream sends a snapshot at once and another as soon as the

@@ -131,23 +131,10 @@ function renderCalls(last) {
   for (const [id, r] of rows) if (!seen.has(id)) r.remove();
 }
 
-// ---- dialer campaigns (read every 5 s: their targets are in the database) ----
-
-let campaigns = null, campaignsAt = 0;
-
-async function loadCampaigns() {
-  campaignsAt = Date.now();
-  try {
-    const r = await fetch("/ui/campaigns", { credentials: "same-origin" });
-    campaigns = r.ok ? await r.json() : [];
-  } catch {
-    campaigns = [];
-  }
-}
+// ---- dialer campaigns (in the live stream, counted at most once a second) ----
 
 function renderCampaigns(last) {
-  if (Date.now() - campaignsAt > 5000) loadCampaigns();
-  const list = campaigns || [];
+  const list = last.campaigns || [];
   $("sv-campaigns-section").hidden = list.length === 0;
   const queues = new Map(last.queues.map((q) => [q.code, q]));
   $("sv-campaigns").replaceChildren(...list.map((c) => {
@@ -160,6 +147,9 @@ function renderCampaigns(last) {
       el("td", { class: "num", text: c.open + " / " + c.targets }),
       el("td", { class: "num", text: String(c.dialing) }),
       el("td", { class: "num", text: String(c.dialled) }),
+      el("td", { class: "num", text: String(c.calls) }),
+      el("td", { class: "num", text: String(c.answered) }),
+      el("td", { class: "num", text: String(c.abandoned) }),
       el("td", { class: "num", text: String(c.final) }),
       el("td", { class: "num", text: q ? String(q.agents.on_call || 0) + " / " + q.logged_in : "–" }));
   }));
