@@ -208,6 +208,11 @@ func (u *UI) serveFile(c echo.Context, name string) error {
 	case ctype == "": // a licence (.md)
 		ctype = "text/plain; charset=utf-8"
 	}
+	h.Add("Vary", "Accept-Encoding")
+	if acceptsGzip(c.Request()) {
+		h.Set("Content-Encoding", "gzip")
+		return c.Blob(http.StatusOK, ctype, gzipped(name, b))
+	}
 	return c.Blob(http.StatusOK, ctype, b)
 }
 

@@ -2,8 +2,11 @@ package webui_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -494,6 +497,45 @@ func TestAssets(t *testing.T) {
 	for _, p := range []string{"/ui/assets/index.html", "/ui/assets/..%2fwebui.go", "/ui/assets/nothing.js"} {
 		if w := f.do("GET", p, nil, nil, ""); w.Code != http.StatusNotFound {
 			t.Errorf("%s: %d", p, w.Code)
+		}
+	}
+}
+
+// The page and its assets go gzipped to a browser that accepts it (the
+// same bytes once unpacked), plain to one that does not.
+func TestAssetsGzipped(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	get := func(path, acceptEncoding string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", path, nil)
+		r.RemoteAddr = "192.0.2.7:5000"
+		if acceptEncoding != "" {
+			r.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		return w
+	}
+	for _, p := range []string{"/ui/", "/ui/assets/app.js", "/ui/assets/style.css"} {
+		plain := get(p, "")
+		if plain.Code != 200 || plain.Header().Get("Content-Encoding") != "" || plain.Header().Get("Vary") != "Accept-Encoding" {
+			t.Fatalf("%s plain: %d %v", p, plain.Code, plain.Header())
+		}
+		for _, ae := range []string{"gzip, deflate, br, zstd", "br;q=1.0, gzip;q=0.5"} {
+			w := get(p, ae)
+			if w.Code != 200 || w.Header().Get("Content-Encoding") != "gzip" || w.Body.Len() >= plain.Body.Len()/2 {
+				t.Fatalf("%s with %q: %d %v, %d bytes (plain %d)", p, ae, w.Code, w.Header(), w.Body.Len(), plain.Body.Len())
+			}
+			zr, err := gzip.NewReader(w.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unpacked, err := io.ReadAll(zr)
+			if err != nil || !bytes.Equal(unpacked, plain.Body.Bytes()) {
+				t.Fatalf("%s unpacked differs from the plain file (%v)", p, err)
+			}
+		}
+		if w := get(p, "gzip;q=0, identity"); w.Header().Get("Content-Encoding") != "" {
+			t.Fatalf("%s: gzip refused with q=0, yet sent", p)
 		}
 	}
 }
