@@ -57,6 +57,7 @@ bench: postgres-server
 	$(GO) run ./internal/tools/withpg -- $(GO) test -run '^$$' -bench Consumer -benchtime 200000x ./eventlog/consume
 	$(GO) test -run '^$$' -bench ConfigChangeToOffer -benchtime 500x ./dialplan/queue
 	$(GO) run ./internal/tools/withpg -- $(GO) test -run '^$$' -bench AdminChangeToOffer -benchtime 500x ./daemon
+	$(GO) run ./internal/tools/withpg -- $(GO) run ./bench/livesessions
 
 # ccd against app_queue on a real Asterisk (bench/acdlatency/README.md): agent
 # ready -> agent rung, call queued -> agent rung, p50/p99 over 200 calls each.
