@@ -58,6 +58,12 @@ type Options struct {
 	Log       *slog.Logger
 }
 
+// agentAnswer is how long a simulated agent's phone rings before it
+// answers: well inside the dialer's grace time (pacing.Grace, the law's
+// 2 s), as with agents of a dialer campaign, whose phones answer at once.
+// Slower phones made the campaign abandon most of the people who answered.
+var agentAnswer = loadgen.Range{Min: 300 * time.Millisecond, Max: 1200 * time.Millisecond}
+
 // Credential is one login of the demo.
 type Credential struct{ Role, User, Password string }
 
@@ -191,8 +197,9 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 		return nil, err
 	}
 	lo := loadgen.Options{Sim: d.Sim, DNIS: []string{"5550100", "5550200"}, Log: o.Log,
-		Agents:     loadgen.HTTPAgents{URL: d.URL, Token: d.Token},
-		Activities: []string{"break", "lunch", "training"}}
+		AnswerDelay: agentAnswer,
+		Agents:      loadgen.HTTPAgents{URL: d.URL, Token: d.Token},
+		Activities:  []string{"break", "lunch", "training"}}
 	if !o.Quiet {
 		lo.Endpoints, lo.CallsPerMinute, lo.PauseEvery = endpoints, o.CallsPerMinute, o.PauseEvery
 	}
