@@ -92,7 +92,7 @@ enabled = yes
 [ccd-inbound]
 exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
  same => n,Hangup()
-%[4]s
+
 ; Agents' phones are called by ccd through ARI (PJSIP/<extension>); nothing to add.
 ; A call flow can also be entered directly: Stasis(%[1]s,flow,<flow name>).
 %[2]s%[3]s%[4]s%[5]s%[6]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks),
