@@ -116,13 +116,22 @@ func softphones(cfg *config.Config) bool {
 
 // softphoneHTTP is what http.conf needs for the softphones: browsers open
 // WebRTC only from secure pages, and then only secure WebSockets (the path
-// is Asterisk's /ws).
+// is Asterisk's /ws). A plain ws:// address is served by the HTTP server
+// above, so no TLS is added: it suits a page on the same machine
+// (localhost is a secure context), as in tests.
 func softphoneHTTP(cfg *config.Config) string {
 	if !softphones(cfg) {
 		return ""
 	}
+	u, err := url.Parse(cfg.API.SoftphoneURL)
+	if err == nil && u.Scheme == "ws" {
+		return `; The web interface's softphones: SIP over a plain WebSocket at ws://<this host>:<bindport>/ws
+; (api.softphone_url). Browsers allow it only to a page on localhost: agents on other
+; machines need a wss:// address and TLS here.
+`
+	}
 	port := "8089"
-	if u, err := url.Parse(cfg.API.SoftphoneURL); err == nil && u.Port() != "" {
+	if err == nil && u.Port() != "" {
 		port = u.Port()
 	}
 	return fmt.Sprintf(`; The web interface's softphones: SIP over a secure WebSocket at wss://<this host>:%[1]s/ws

@@ -40,3 +40,29 @@ func TestExtensionsDefineEachContextOnce(t *testing.T) {
 		t.Errorf("the SIP headers' context is missing:\n%s", ext)
 	}
 }
+
+// A plain ws:// softphone address is served by http.conf's own HTTP server:
+// TLS on the same port would keep Asterisk's HTTP server from starting.
+// A wss:// address gets TLS on its port.
+func TestSoftphoneHTTPFollowsTheWebSocketScheme(t *testing.T) {
+	cfg := config.Default()
+	cfg.ARI.URL = "http://127.0.0.1:8090"
+	cfg.ACD.Agents = []config.Agent{{ID: "1001", Endpoint: "PJSIP/webrtc-1001", SIPUser: "webrtc-1001", SIPPassword: "sip-secret-0123456789"}}
+	httpConf := func() string {
+		for _, f := range ConfFiles(&cfg) {
+			if f.Name == "http.conf" {
+				return f.Body
+			}
+		}
+		t.Fatal("no http.conf")
+		return ""
+	}
+	cfg.API.SoftphoneURL = "ws://127.0.0.1:8090/ws"
+	if h := httpConf(); strings.Contains(h, "tls") || !strings.Contains(h, "bindport = 8090") || !strings.Contains(h, "ws://<this host>:<bindport>/ws") {
+		t.Errorf("a ws:// softphone address:\n%s", h)
+	}
+	cfg.API.SoftphoneURL = "wss://pbx.example.com:8443/ws"
+	if h := httpConf(); !strings.Contains(h, "tlsenable = yes\ntlsbindaddr = 0.0.0.0:8443\n") {
+		t.Errorf("a wss:// softphone address:\n%s", h)
+	}
+}
