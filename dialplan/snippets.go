@@ -151,7 +151,7 @@ func softphonePJSIP(cfg *config.Config) string {
 	}
 	var b strings.Builder
 	b.WriteString(`; The web interface's softphones (WebRTC): SIP over WebSocket through http.conf.
-; Requires chan_pjsip, res_pjsip_transport_websocket, res_http_websocket and codec_opus (or ulaw).
+; Requires chan_pjsip, res_pjsip_transport_websocket, res_http_websocket and res_srtp.
 [transport-wss]
 type = transport
 protocol = wss
@@ -173,7 +173,10 @@ transport = transport-wss
 webrtc = yes
 context = %[4]s
 disallow = all
-allow = opus,ulaw
+; G.711 (ulaw) works everywhere. With codec_opus installed (Asterisk's translator;
+; 'core show translation' lists opus), allow = opus,ulaw gives better audio: without
+; it a browser that picks opus has no audio path to the caller.
+allow = ulaw
 auth = %[2]s
 aors = %[2]s
 

@@ -66,3 +66,17 @@ func TestSoftphoneHTTPFollowsTheWebSocketScheme(t *testing.T) {
 		t.Errorf("a wss:// softphone address:\n%s", h)
 	}
 }
+
+// Asterisk has no opus translator unless codec_opus is installed apart: a
+// softphone endpoint that allowed opus got it from the browser and had no
+// audio path to the caller. The endpoint allows ulaw, which every
+// Asterisk translates and every browser speaks.
+func TestSoftphoneEndpointAllowsUlawOnly(t *testing.T) {
+	cfg := config.Default()
+	cfg.ACD.Agents = []config.Agent{{ID: "1001", Endpoint: "PJSIP/webrtc-1001", SIPUser: "webrtc-1001", SIPPassword: "sip-secret-0123456789"}}
+	pj := softphonePJSIP(&cfg)
+	allows := regexp.MustCompile(`(?m)^allow = .*$`).FindAllString(pj, -1)
+	if len(allows) != 1 || allows[0] != "allow = ulaw" {
+		t.Errorf("the endpoint's codecs: %q\n%s", allows, pj)
+	}
+}
