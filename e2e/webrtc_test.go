@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,14 @@ func TestWebRTCSoftphone(t *testing.T) {
 
 	stats := waitAudio(t, page)
 	t.Logf("browser RTP: received %d bytes (%d packets), sent %d bytes (%d packets)", stats.BytesReceived, stats.PacketsReceived, stats.BytesSent, stats.PacketsSent)
+	// Asterisk's side of the same stream: what the agent's channel received
+	// from the browser.
+	agentCh := fmt.Sprint(payloadOf(t, answered)["channel"])
+	rtcp, err := e.ari.Channel(agentCh).GetVariable(ctx, "CHANNEL(rtcp,all)")
+	if err != nil || !regexp.MustCompile(`rxcount=[1-9]`).MatchString(rtcp) {
+		t.Fatalf("Asterisk's RTP of the agent's channel %s: %q (%v): want packets received from the browser", agentCh, rtcp, err)
+	}
+	t.Logf("Asterisk RTP of %s: %s", agentCh, rtcp)
 	webrtcScreenshot(t, page, "agent-softphone-incall")
 
 	run(t, page, "the agent hangs up in the page", chromedp.Click(chromedp.CSS("#sp-hangup")),
