@@ -58,9 +58,14 @@ func webrtcAsterisk(t *testing.T) webrtcEnv {
 	return w
 }
 
-// softphoneURL is the PJSIP WebSocket transport of the Asterisk at ariURL:
-// /ws on its HTTP server, plain ws:// as a page from localhost may use.
+// softphoneURL is the PJSIP WebSocket transport: CCD_WEBRTC_SOFTPHONE_URL
+// (wss://localhost:8089/ws with http.conf's TLS), else /ws on the HTTP
+// server of the Asterisk at ariURL, plain ws:// as a page from localhost may
+// use.
 func (w webrtcEnv) softphoneURL(t *testing.T) string {
+	if u := os.Getenv("CCD_WEBRTC_SOFTPHONE_URL"); u != "" {
+		return u
+	}
 	u, err := url.Parse(w.ariURL)
 	if err != nil || u.Host == "" {
 		t.Fatalf("CCD_WEBRTC_ASTERISK %q: want http://host:port", w.ariURL)
@@ -89,6 +94,7 @@ func TestWebRTCSoftphone(t *testing.T) {
 	e.queueFor(false, config.Agent{ID: webrtcAgent, Endpoint: "PJSIP/" + webrtcSIPUser, Password: password,
 		SIPUser: webrtcSIPUser, SIPPassword: w.sipPassword})
 	e.cfg.API.SoftphoneURL = w.softphoneURL(t)
+	t.Logf("softphone at %s", e.cfg.API.SoftphoneURL)
 	e.startDaemon(t)
 	ctx := ctxT(t, 3*time.Minute)
 
@@ -246,7 +252,9 @@ func webrtcBrowser(t *testing.T) context.Context {
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.WindowSize(1920, 1080),
 		chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true))
+		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
+		// A test Asterisk's wss:// has a self-signed certificate.
+		chromedp.Flag("ignore-certificate-errors", true))
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
 	}
