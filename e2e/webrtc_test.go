@@ -16,6 +16,7 @@ import (
 	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/ari"
 	"github.com/ccdhq/ccd/config"
+	"github.com/ccdhq/ccd/eventlog"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -116,23 +117,8 @@ func TestWebRTCSoftphone(t *testing.T) {
 	run(t, page, "the agent goes ready", chromedp.Click(chromedp.CSS("#ag-login")),
 		pageUntil(`document.querySelector("#ag-state").dataset.state === "ready"`, 20*time.Second))
 
-	callerID := uniq("webrtc-caller")
-	if _, err := e.ari.Originate(ctx, ari.OriginateParams{Endpoint: "Local/5551234@inbound", Context: "ccd-webrtc-callers",
-		Extension: "tone", Priority: 1, ChannelID: callerID, CallerID: `"Customer" <5551234>`}); err != nil {
-		t.Fatalf("originate the caller: %v", err)
-	}
-	caller := callerID + ";2"
-	t.Cleanup(func() { _ = e.ari.Channel(callerID).Hangup(context.Background(), "normal") })
-	e.waitEvent(t, "call.ringing", caller, 20*time.Second)
-	run(t, page, "the call rings in the page and the agent answers",
-		pageUntil(`!document.querySelector("#sp-answer").disabled`, 20*time.Second),
-		pageUntil(`document.querySelector("#sp-incoming").textContent.startsWith("Incoming call from")`, 5*time.Second),
-		chromedp.Click(chromedp.CSS("#sp-answer")),
-		pageUntil(`document.querySelector("#sp-incoming").textContent.startsWith("In call with")`, 20*time.Second))
-	answered := e.waitEvent(t, "call.answered", caller, 20*time.Second)
-	if p := payloadOf(t, answered); answered.Agent != webrtcAgent || p["endpoint"] != "PJSIP/"+webrtcSIPUser {
-		t.Fatalf("call.answered by agent %q: %s; want agent %s at PJSIP/%s", answered.Agent, answered.Payload, webrtcAgent, webrtcSIPUser)
-	}
+	callerID, caller := e.placeToneCaller(t, ctx, "webrtc-caller")
+	answered := e.answerInPage(t, page, caller)
 	run(t, page, "ccd shows the agent on the call", pageUntil(`document.querySelector("#ag-state").dataset.state === "on_call"`, 10*time.Second))
 
 	stats := waitAudio(t, page)
@@ -150,8 +136,58 @@ func TestWebRTCSoftphone(t *testing.T) {
 	run(t, page, "the agent hangs up in the page", chromedp.Click(chromedp.CSS("#sp-hangup")),
 		pageUntil(`document.querySelector("#sp-incoming").textContent === ""`, 10*time.Second))
 	e.waitEvent(t, "call.ended", caller, 20*time.Second)
-	for _, id := range []string{caller, callerID} {
-		waitFor(t, 20*time.Second, "caller channel "+id+" to be gone", func() bool {
+	e.waitGone(t, ctx, caller, callerID)
+
+	// The next caller hangs up first: the page's call ends by itself.
+	run(t, page, "the agent is ready again", pageUntil(`document.querySelector("#ag-state").dataset.state === "ready"`, 20*time.Second))
+	callerID, caller = e.placeToneCaller(t, ctx, "webrtc-caller")
+	answered = e.answerInPage(t, page, caller)
+	waitAudio(t, page)
+	if err := e.ari.Channel(callerID).Hangup(ctx, "normal"); err != nil {
+		t.Fatalf("hang up the caller: %v", err)
+	}
+	run(t, page, "the caller's hang-up ends the call in the page", pageUntil(`document.querySelector("#sp-incoming").textContent === ""`, 20*time.Second),
+		pageUntil(`document.querySelector("#sp-hangup").disabled`, 5*time.Second))
+	e.waitEvent(t, "call.ended", caller, 20*time.Second)
+	e.waitGone(t, ctx, fmt.Sprint(payloadOf(t, answered)["channel"]))
+}
+
+// placeToneCaller originates a customer who plays a tone into ccd's
+// inbound entry (DNIS 5551234); the Stasis side is the call's id.
+func (e *env) placeToneCaller(t *testing.T, ctx context.Context, prefix string) (origID, callID string) {
+	t.Helper()
+	origID = uniq(prefix)
+	if _, err := e.ari.Originate(ctx, ari.OriginateParams{Endpoint: "Local/5551234@inbound", Context: "ccd-webrtc-callers",
+		Extension: "tone", Priority: 1, ChannelID: origID, CallerID: `"Customer" <5551234>`}); err != nil {
+		t.Fatalf("originate the caller: %v", err)
+	}
+	t.Cleanup(func() { _ = e.ari.Channel(origID).Hangup(context.Background(), "normal") })
+	return origID, origID + ";2"
+}
+
+// answerInPage waits for ccd to ring the softphone for callID, answers in
+// the page and returns ccd's call.answered.
+func (e *env) answerInPage(t *testing.T, page context.Context, callID string) eventlog.Event {
+	t.Helper()
+	e.waitEvent(t, "call.ringing", callID, 20*time.Second)
+	run(t, page, "the call rings in the page with the caller's number and the agent answers",
+		pageUntil(`!document.querySelector("#sp-answer").disabled`, 20*time.Second),
+		pageUntil(`document.querySelector("#sp-incoming").textContent.startsWith("Incoming call from")`, 5*time.Second),
+		pageUntil(`document.querySelector("#sp-incoming").textContent.includes("5551234")`, 5*time.Second),
+		chromedp.Click(chromedp.CSS("#sp-answer")),
+		pageUntil(`document.querySelector("#sp-incoming").textContent.startsWith("In call with")`, 20*time.Second))
+	answered := e.waitEvent(t, "call.answered", callID, 20*time.Second)
+	if p := payloadOf(t, answered); answered.Agent != webrtcAgent || p["endpoint"] != "PJSIP/"+webrtcSIPUser {
+		t.Fatalf("call.answered by agent %q: %s; want agent %s at PJSIP/%s", answered.Agent, answered.Payload, webrtcAgent, webrtcSIPUser)
+	}
+	return answered
+}
+
+// waitGone waits until Asterisk no longer has the channels.
+func (e *env) waitGone(t *testing.T, ctx context.Context, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		waitFor(t, 20*time.Second, "channel "+id+" to be gone", func() bool {
 			_, err := e.ari.Channel(id).Get(ctx)
 			return ari.IsNotFound(err)
 		})
