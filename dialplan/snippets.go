@@ -92,7 +92,7 @@ enabled = yes
 [ccd-inbound]
 exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
  same => n,Hangup()
-%[4]s
+
 ; Agents' phones are called by ccd through ARI (PJSIP/<extension>); nothing to add.
 ; A call flow can also be entered directly: Stasis(%[1]s,flow,<flow name>).
 %[2]s%[3]s%[4]s%[5]s%[6]s`, cfg.ARI.Application, transferContext(cfg.ACD.TransferContext), callbackContext(cfg.Callbacks),
@@ -116,13 +116,22 @@ func softphones(cfg *config.Config) bool {
 
 // softphoneHTTP is what http.conf needs for the softphones: browsers open
 // WebRTC only from secure pages, and then only secure WebSockets (the path
-// is Asterisk's /ws).
+// is Asterisk's /ws). A plain ws:// address is served by the HTTP server
+// above, so no TLS is added: it suits a page on the same machine
+// (localhost is a secure context), as in tests.
 func softphoneHTTP(cfg *config.Config) string {
 	if !softphones(cfg) {
 		return ""
 	}
+	u, err := url.Parse(cfg.API.SoftphoneURL)
+	if err == nil && u.Scheme == "ws" {
+		return `; The web interface's softphones: SIP over a plain WebSocket at ws://<this host>:<bindport>/ws
+; (api.softphone_url). Browsers allow it only to a page on localhost: agents on other
+; machines need a wss:// address and TLS here.
+`
+	}
 	port := "8089"
-	if u, err := url.Parse(cfg.API.SoftphoneURL); err == nil && u.Port() != "" {
+	if err == nil && u.Port() != "" {
 		port = u.Port()
 	}
 	return fmt.Sprintf(`; The web interface's softphones: SIP over a secure WebSocket at wss://<this host>:%[1]s/ws
@@ -142,7 +151,7 @@ func softphonePJSIP(cfg *config.Config) string {
 	}
 	var b strings.Builder
 	b.WriteString(`; The web interface's softphones (WebRTC): SIP over WebSocket through http.conf.
-; Requires chan_pjsip, res_pjsip_transport_websocket, res_http_websocket and codec_opus (or ulaw).
+; Requires chan_pjsip, res_pjsip_transport_websocket, res_http_websocket and res_srtp.
 [transport-wss]
 type = transport
 protocol = wss
@@ -164,7 +173,10 @@ transport = transport-wss
 webrtc = yes
 context = %[4]s
 disallow = all
-allow = opus,ulaw
+; G.711 (ulaw) works everywhere. With codec_opus installed (Asterisk's translator;
+; 'core show translation' lists opus), allow = opus,ulaw gives better audio: without
+; it a browser that picks opus has no audio path to the caller.
+allow = ulaw
 auth = %[2]s
 aors = %[2]s
 

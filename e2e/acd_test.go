@@ -639,7 +639,7 @@ func TestACDDialplanInTestdata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, dp := range []string{ACDDialplan, AgentFaultsDialplan, FlowsDialplan, DialerDialplan} {
+	for _, dp := range []string{ACDDialplan, AgentFaultsDialplan, FlowsDialplan, DialerDialplan, WebRTCDialplan} {
 		if !strings.Contains(string(b), dp) {
 			t.Errorf("testdata/extensions.conf does not contain:\n%s", dp)
 		}

@@ -8,6 +8,15 @@
 //
 //	CCD_ASTERISK_TEST=1 CCD_ARI_USERNAME=ccd CCD_ARI_PASSWORD=... \
 //	CCD_AMI_USERNAME=ccd CCD_AMI_SECRET=... make e2e
+//
+// The softphone tests need an Asterisk with chan_pjsip (its WebSocket
+// transport, res_srtp) configured from `ccd asterisk-config` for agent 1001
+// with sip_user webrtc-1001: CCD_WEBRTC_ASTERISK is its ARI URL,
+// CCD_WEBRTC_AMI_ADDR its AMI, CCD_WEBRTC_SIP_PASSWORD the agent's
+// sip_password (same ARI/AMI credentials); CCD_WEBRTC_SOFTPHONE_URL
+// (wss://...) replaces the plain ws:// of its HTTP server. The SIP phone
+// test runs baresip at the UDP endpoint CCD_BARESIP_ACCOUNT
+// (sip:<endpoint>@host:port) with CCD_BARESIP_PASSWORD.
 package e2e
 
 import (

@@ -1,0 +1,82 @@
+package dialplan
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ccdhq/ccd/config"
+)
+
+// Asterisk takes a context defined twice in extensions.conf as two
+// definitions of the same extensions and complains about every one: each
+// context ccd prints appears once, with every optional part switched on.
+func TestExtensionsDefineEachContextOnce(t *testing.T) {
+	cfg := config.Default()
+	cfg.ARI.Username, cfg.ARI.Password = "ccd", "pw"
+	cfg.ACD.TransferContext = "ccd-transfer"
+	cfg.Callbacks = config.Callbacks{Queues: []config.CallbackQueue{{Queue: "sales"}}, DialEndpoint: "Local/{number}@ccd-callback"}
+	cfg.ClickToCall.DialEndpoint = "Local/{number}@ccd-outbound"
+	cfg.Dialer = config.Dialer{DialEndpoint: "Local/{number}@ccd-dialer", AMDContext: "ccd-dialer-amd", Interval: time.Second}
+	var ext string
+	for _, f := range ConfFiles(&cfg) {
+		if f.Name == "extensions.conf" {
+			ext = f.Body
+		}
+	}
+	contexts := regexp.MustCompile(`(?m)^\[([^\]]+)\]`).FindAllStringSubmatch(ext, -1)
+	if len(contexts) < 6 {
+		t.Fatalf("want at least 6 contexts, got %v:\n%s", contexts, ext)
+	}
+	seen := map[string]bool{}
+	for _, c := range contexts {
+		if seen[c[1]] {
+			t.Errorf("context [%s] is defined twice:\n%s", c[1], ext)
+		}
+		seen[c[1]] = true
+	}
+	if !strings.Contains(ext, "[ccd-inbound-headers]") {
+		t.Errorf("the SIP headers' context is missing:\n%s", ext)
+	}
+}
+
+// A plain ws:// softphone address is served by http.conf's own HTTP server:
+// TLS on the same port would keep Asterisk's HTTP server from starting.
+// A wss:// address gets TLS on its port.
+func TestSoftphoneHTTPFollowsTheWebSocketScheme(t *testing.T) {
+	cfg := config.Default()
+	cfg.ARI.URL = "http://127.0.0.1:8090"
+	cfg.ACD.Agents = []config.Agent{{ID: "1001", Endpoint: "PJSIP/webrtc-1001", SIPUser: "webrtc-1001", SIPPassword: "sip-secret-0123456789"}}
+	httpConf := func() string {
+		for _, f := range ConfFiles(&cfg) {
+			if f.Name == "http.conf" {
+				return f.Body
+			}
+		}
+		t.Fatal("no http.conf")
+		return ""
+	}
+	cfg.API.SoftphoneURL = "ws://127.0.0.1:8090/ws"
+	if h := httpConf(); strings.Contains(h, "tls") || !strings.Contains(h, "bindport = 8090") || !strings.Contains(h, "ws://<this host>:<bindport>/ws") {
+		t.Errorf("a ws:// softphone address:\n%s", h)
+	}
+	cfg.API.SoftphoneURL = "wss://pbx.example.com:8443/ws"
+	if h := httpConf(); !strings.Contains(h, "tlsenable = yes\ntlsbindaddr = 0.0.0.0:8443\n") {
+		t.Errorf("a wss:// softphone address:\n%s", h)
+	}
+}
+
+// Asterisk has no opus translator unless codec_opus is installed apart: a
+// softphone endpoint that allowed opus got it from the browser and had no
+// audio path to the caller. The endpoint allows ulaw, which every
+// Asterisk translates and every browser speaks.
+func TestSoftphoneEndpointAllowsUlawOnly(t *testing.T) {
+	cfg := config.Default()
+	cfg.ACD.Agents = []config.Agent{{ID: "1001", Endpoint: "PJSIP/webrtc-1001", SIPUser: "webrtc-1001", SIPPassword: "sip-secret-0123456789"}}
+	pj := softphonePJSIP(&cfg)
+	allows := regexp.MustCompile(`(?m)^allow = .*$`).FindAllString(pj, -1)
+	if len(allows) != 1 || allows[0] != "allow = ulaw" {
+		t.Errorf("the endpoint's codecs: %q\n%s", allows, pj)
+	}
+}
