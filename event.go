@@ -345,6 +345,9 @@ type DialerAttempt struct {
 	Phone      string `json:"phone"`
 	Queue      string `json:"queue"`
 	Mode       string `json:"mode,omitempty"` // the pacing mode that placed it (attempt)
+	// Agent is the agent a personal callback ("Agenda") is for: the person
+	// is offered to that agent alone.
+	Agent string `json:"agent,omitempty"`
 	// Result is the dialer's status code (dialer.status_code), Status its
 	// name: answered, no_answer, busy, congestion, rejected,
 	// invalid_number, machine, abandoned (result only).
