@@ -1125,6 +1125,8 @@ func clickToCall() []variant {
 	out = append(out, variant{route: "GET /api/agents/:id/external_sites", callers: []caller{integration, agent}, refused: []caller{anonymous},
 		agent: agentOnCall, errors: jsonError, params: []param{pathParam("id", agentOnCall, selfWhenEmpty, "agent"),
 			query("call", callIDPlaceholder, never)}})
+	out = append(out, variant{route: "GET /api/agents/:id/agenda", callers: []caller{integration, agent}, refused: []caller{anonymous},
+		agent: agentPause, errors: jsonError, params: []param{pathParam("id", agentPause, selfWhenEmpty, "agent")}})
 	return append(out, dir("GET /api/flexfone/employee"),
 		dir("GET /api/flexfone/employee/:localnumber", pathParam("localnumber", agentExtension(agentPause), employeeNumber)))
 }
