@@ -121,3 +121,49 @@ func TestPersonalCallbackFallsBackToAnyAgent(t *testing.T) {
 		t.Fatalf("fallback result %+v answered by %q, want 1001", res, r.answeredBy(res.AttemptID))
 	}
 }
+
+// A personal callback waits while its agent talks, even with another
+// agent free; the pacer, beside it, dials for the other agent only; the
+// next callback of the agent goes out when the agent's call ends.
+func TestPersonalCallbackWaitsWhileItsAgentIsBusy(t *testing.T) {
+	r := newRunnerEnv(t, []string{"1001", "1002"})
+	r.sim.SetDefaultBehavior(aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
+	c := r.campaign(campaign())
+	r.personalCallback(c, "5550310", "1002", time.Now().Add(-2*time.Minute))
+	r.personalCallback(c, "5550311", "1002", time.Now().Add(-time.Minute))
+	r.target(c, "5550312")
+	r.target(c, "5550313") // the pacer must not dial it: both agents are counted on
+	r.tick()
+	got := r.originates()
+	if len(got) != 2 || !contains(got, "PJSIP/5550310") || !contains(got, "PJSIP/5550312") {
+		t.Fatalf("dialled %v, want 1002's first callback and one call (only) for 1001", got)
+	}
+	first := map[string]dialplanDialer.Result{}
+	for _, res := range r.waitStored(2) {
+		first[res.Phone] = res
+	}
+	if by := r.answeredBy(first["5550310"].AttemptID); by != "1002" {
+		t.Fatalf("1002's callback answered by %q", by)
+	}
+	if by := r.answeredBy(first["5550312"].AttemptID); by != "1001" {
+		t.Fatalf("the campaign's call answered by %q, want 1001", by)
+	}
+	r.tick() // 1002 talks
+	if got := r.originates(); len(got) != 2 {
+		t.Fatalf("dialled %v while 1002 was on its callback", got)
+	}
+	if err := r.sim.Channel(dialplanDialer.ChannelOf(first["5550310"].AttemptID)).Hangup(16); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "1002 is ready again", func() bool {
+		a, err := r.queue.Agent(r.ctx, "1002")
+		return err == nil && a.State == ccd.AgentReady
+	})
+	r.tick()
+	if got := r.originates(); len(got) != 3 || got[2] != "PJSIP/5550311" {
+		t.Fatalf("dialled %v, want 1002's second callback once its call ended", got)
+	}
+	if res := r.waitStored(1)[0]; r.answeredBy(res.AttemptID) != "1002" {
+		t.Fatalf("the second callback answered by %q", r.answeredBy(res.AttemptID))
+	}
+}

@@ -197,6 +197,14 @@ func (r *Runner) Tick(ctx context.Context) error {
 		return err
 	}
 	busy := r.followTalks(now, calls)
+	// Personal callbacks first: their agents are held before the pacer
+	// counts the free ones, and their calls count as ringing there.
+	if err := r.callBack(ctx, now, campaigns); err != nil {
+		r.log.Warn("dialer: personal callbacks not placed", "err", err)
+	}
+	if err := r.hold(ctx); err != nil {
+		return err
+	}
 	for _, c := range campaigns {
 		if !c.IsActive || c.Mode == string(pacing.Preview) {
 			continue
@@ -204,12 +212,6 @@ func (r *Runner) Tick(ctx context.Context) error {
 		if err := r.pace(ctx, now, c, queues, busy[c.ID]); err != nil {
 			r.log.Warn("dialer: campaign not paced", "campaign", c.ID, "err", err)
 		}
-	}
-	if err := r.callBack(ctx, now, campaigns); err != nil {
-		r.log.Warn("dialer: personal callbacks not placed", "err", err)
-	}
-	if err := r.hold(ctx); err != nil {
-		return err
 	}
 	return r.reserve(ctx, campaigns)
 }
