@@ -10,7 +10,7 @@ ALTER TABLE dialer.campaign ADD COLUMN agenda_fallback_minutes int
 -- done_at: the callback reached its person (an answered attempt); until
 -- then a personal callback is dialled for its agent only.
 ALTER TABLE dialer.agenda ADD COLUMN done_at timestamptz;
-CREATE INDEX agenda_pending ON dialer.agenda (agent, callback_at) WHERE done_at IS NULL AND kind = 'personal';
+CREATE INDEX agenda_pending ON dialer.agenda (callback_at) WHERE done_at IS NULL AND kind = 'personal';
 
 -- dialer.claim_agenda marks as dialling the personal callback of p_agent in
 -- p_campaign that is due first at p_now, under the rules of
