@@ -313,6 +313,30 @@ const (
 	EventDialerResult  EventKind = "dialer.result"
 )
 
+// EventDialerDisposition (source "api") is an agent's disposition of a
+// campaign's contact, set or changed through any interface (the OMniLeads
+// API, new_contact/disposition, the agent console): written in the
+// transaction that stores it. Its payload is DialerDisposition; the
+// statistics count it in stat.campaigndispositionstat.
+const EventDialerDisposition EventKind = "dialer.disposition"
+
+// DialerDisposition is the payload of dialer.disposition.
+type DialerDisposition struct {
+	DispositionID int64  `json:"disposition_id"`
+	CampaignID    int    `json:"campaign_id"`
+	TargetID      int64  `json:"target_id"`
+	OptionID      int    `json:"disposition_option_id"`
+	Option        string `json:"option"` // the option's name
+	Kind          string `json:"kind"`   // normal, engaged or agenda
+	Agent         string `json:"agent,omitempty"`
+	// Changed: an existing disposition was replaced (PUT).
+	Changed bool `json:"changed,omitempty"`
+	// AgendaAt and AgendaKind (personal, global): the callback an agenda
+	// disposition schedules.
+	AgendaAt   time.Time `json:"agenda_at,omitzero"`
+	AgendaKind string    `json:"agenda_kind,omitempty"`
+}
+
 // DialerAttempt is the payload of dialer.attempt and dialer.result.
 type DialerAttempt struct {
 	AttemptID  int64  `json:"attempt_id"`
@@ -321,6 +345,9 @@ type DialerAttempt struct {
 	Phone      string `json:"phone"`
 	Queue      string `json:"queue"`
 	Mode       string `json:"mode,omitempty"` // the pacing mode that placed it (attempt)
+	// Agent is the agent a personal callback ("Agenda") is for: the person
+	// is offered to that agent alone.
+	Agent string `json:"agent,omitempty"`
 	// Result is the dialer's status code (dialer.status_code), Status its
 	// name: answered, no_answer, busy, congestion, rejected,
 	// invalid_number, machine, abandoned (result only).

@@ -174,6 +174,9 @@ type Arrival struct {
 	// before it arrived (SIP headers); see SetRequiredSkills.
 	RequiredSkills []string
 	TransferNumber string
+	// Agent, when set, is the one agent the call may be offered to (the
+	// dialer's personal callbacks): it waits for that agent only.
+	Agent string
 }
 
 // The ACD refuses requests with the domain's errors (ccd.Error), which the

@@ -63,6 +63,9 @@ type agent struct {
 	// removed: no longer configured; logged out when its call ends, then
 	// forgotten.
 	removed bool
+	// held: the dialer is calling someone for this agent alone (HoldAgents);
+	// no other call is offered to it.
+	held bool
 }
 
 type call struct {
@@ -72,6 +75,8 @@ type call struct {
 	visited map[string]bool // queues the call has been in; overflow never loops
 	offer   *offer
 	annGen  int
+	// onlyAgent: the call is offered to this agent alone (Arrival.Agent).
+	onlyAgent string
 }
 
 // member is a call's place in one queue.
@@ -216,7 +221,7 @@ func (e *Engine) newCall(now time.Time, in Arrival) *call {
 	e.seq++
 	c := &call{Call: Call{ID: in.CallID, CLID: in.CLID, DNIS: in.DNIS, Priority: in.Priority, AttachData: in.AttachData,
 		State: Waiting, OfferedAt: now, Virtual: in.Virtual, RequiredSkills: slices.Clone(in.RequiredSkills),
-		DefaultTransferNumber: in.TransferNumber}, seq: e.seq, visited: map[string]bool{}}
+		DefaultTransferNumber: in.TransferNumber}, seq: e.seq, visited: map[string]bool{}, onlyAgent: in.Agent}
 	if in.Virtual && !in.PlaceAt.IsZero() {
 		c.OfferedAt = time.UnixMilli(in.PlaceAt.UnixMilli())
 	}
@@ -463,6 +468,12 @@ func (e *Engine) pickCall(a *agent) *member {
 // fits tells whether the agent has every skill the call itself requires
 // (the queue's are already in its eligible list).
 func fits(a *agent, c *call) bool {
+	if c.onlyAgent != "" {
+		return a.ID == c.onlyAgent
+	}
+	if a.held {
+		return false
+	}
 	for _, s := range c.RequiredSkills {
 		if a.skills[s] < 1 {
 			return false

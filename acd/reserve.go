@@ -64,3 +64,22 @@ func readyIn(q *queue) int {
 	}
 	return n
 }
+
+// HoldAgents holds exactly the agents ids for the dialer's personal
+// callbacks in flight (calls placed for one agent, Arrival.Agent): a held
+// agent is offered no other call, so that the person the dialer reaches
+// for it finds it free. Agents it no longer holds take the calls waiting
+// for them at once.
+func (e *Engine) HoldAgents(now time.Time, ids []string) {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	for _, a := range e.agentList {
+		was := a.held
+		a.held = want[a.ID]
+		if was && !a.held && a.loggedIn && a.State == Ready && a.offer == nil {
+			e.findCall(now, a)
+		}
+	}
+}

@@ -49,3 +49,34 @@ func TestReservedAgentsWaitForTheDialersCalls(t *testing.T) {
 		t.Fatalf("in2 offered to %q after the reservation was lifted, want a1; %s", got, h.kinds())
 	}
 }
+
+// A personal callback goes to its agent alone, even when another agent is
+// idle longer; a held agent takes no other call; released, it takes the
+// call waiting for it at once.
+func TestPersonalCallsWaitForTheirAgent(t *testing.T) {
+	h := newHarness(t, blended())
+	h.login("a1", "a2") // a1 idle longest
+	h.e.HoldAgents(h.now, []string{"a2"})
+	if got := offeredTo(h.arrive("in1", "inbound", 5), "in1"); got != "a1" {
+		t.Fatalf("in1 offered to %q, want a1 (a2 is held)", got)
+	}
+	if got := offeredTo(h.arrive("in2", "inbound", 1), "in2"); got != "" {
+		t.Fatalf("in2 offered to the held agent %q", got)
+	}
+	acts := h.must(h.e.Arrive(h.now, Arrival{CallID: "cb1", CLID: "5550001", Queue: "outbound", Agent: "a2"}))
+	if got := offeredTo(acts, "cb1"); got != "a2" {
+		t.Fatalf("the personal call offered to %q, want a2", got)
+	}
+	// A personal call of an agent not ready waits, even with another
+	// agent free, and goes to its agent when it is ready.
+	h2 := newHarness(t, blended())
+	h2.login("a1", "a2")
+	h2.must(h2.e.NotReady(h2.now, "a2", ""))
+	acts = h2.must(h2.e.Arrive(h2.now, Arrival{CallID: "cb2", CLID: "5550002", Queue: "outbound", Agent: "a2"}))
+	if got := offeredTo(acts, "cb2"); got != "" {
+		t.Fatalf("a personal call of a2 offered to %q", got)
+	}
+	if got := offeredTo(h2.must(h2.e.Ready(h2.now, "a2")), "cb2"); got != "a2" {
+		t.Fatalf("cb2 offered to %q when a2 became ready, want a2", got)
+	}
+}

@@ -61,6 +61,8 @@ func TestDialerAPIRefusesBadInputNamingTheField(t *testing.T) {
 			ContentType: "application/json", Body: `{"phoneI":"123456789012345678901"}`, Code: 400, Field: "phoneI"},
 		{Name: "abandon limit over 3 %", Method: "POST", Path: "/api/dialer/campaigns", Token: tok, ContentType: "application/json",
 			Body: `{"name":"x","queueCode":"sales","maxAbandonRate":0.05}`, Code: 400, Field: "maxAbandonRate"},
+		{Name: "negative agenda fallback", Method: "POST", Path: "/api/dialer/campaigns", Token: tok, ContentType: "application/json",
+			Body: `{"name":"x","queueCode":"sales","agendaFallbackMinutes":-5}`, Code: 400, Field: "agendaFallbackMinutes"},
 		{Name: "unknown field", Method: "POST", Path: "/api/dialer/campaigns", Token: tok, ContentType: "application/json",
 			Body: `{"name":"x","queueCode":"sales","speed":9}`, Code: 400, Field: "speed"},
 		{Name: "unknown schedule", Method: "PUT", Path: fmt.Sprintf("/api/dialer/campaigns/%d", id), Token: tok, ContentType: "application/json",
@@ -80,12 +82,14 @@ func TestDialerCampaignLifecycle(t *testing.T) {
 	sched := int(m["scheduleId"].(float64))
 	id := createCampaign(t, s, fmt.Sprintf(`{"name":"winter","queueCode":"sales","scheduleIds":[%d],"timeZone":"Europe/Paris"}`, sched))
 	code, m, raw = apitest.Do(t, s, "GET", fmt.Sprintf("/api/dialer/campaigns/%d", id), tok, "", "")
-	if code != 200 || m["maxAbandonRate"] != 0.03 || m["mode"] != "progressive" || m["noAnswerDuration"] != 25.0 {
+	if code != 200 || m["maxAbandonRate"] != 0.03 || m["mode"] != "progressive" || m["noAnswerDuration"] != 25.0 ||
+		!strings.Contains(raw, `"agendaFallbackMinutes":null`) {
 		t.Errorf("defaults: %d %s", code, raw)
 	}
 	code, _, raw = apitest.Do(t, s, "PUT", fmt.Sprintf("/api/dialer/campaigns/%d", id), tok, "application/json",
-		`{"name":"winter","queueCode":"support","mode":"power","dialRatio":2}`)
-	if code != 200 || !strings.Contains(raw, `"queueCode":"support"`) || !strings.Contains(raw, `"scheduleIds":[]`) {
+		`{"name":"winter","queueCode":"support","mode":"power","dialRatio":2,"agendaFallbackMinutes":45}`)
+	if code != 200 || !strings.Contains(raw, `"queueCode":"support"`) || !strings.Contains(raw, `"scheduleIds":[]`) ||
+		!strings.Contains(raw, `"agendaFallbackMinutes":45`) {
 		t.Errorf("update: %d %s", code, raw)
 	}
 	if code, _, raw := apitest.Do(t, s, "DELETE", fmt.Sprintf("/api/dialer/campaigns/%d", id), tok, "", ""); code != http.StatusNoContent {

@@ -168,7 +168,7 @@ func operations() []operation {
 func dialerOperations() []operation {
 	campaign := []string{"name", "campaignPriority", "campaignType", "retryNumber", "noAnswerDuration", "chase", "queueCode",
 		"callPriority", "isActive", "mode", "dialRatio", "maxDialRatio", "maxAbandonRate", "callerId", "windowStart",
-		"windowEnd", "timeZone", "noRedialHours", "retryRules", "scheduleIds"}
+		"windowEnd", "timeZone", "noRedialHours", "agendaFallbackMinutes", "retryRules", "scheduleIds"}
 	schedule := []string{"scheduleName", "fromDateTime", "toDateTime", "isSpecialDays", "isSunday", "isMonday", "isTuesday",
 		"isWednesday", "isThursday", "isFriday", "isSaturday"}
 	target := []string{"fName", "lName", "phoneI", "phoneII", "phoneIII", "dataI", "dataII", "dataIII", "priority",
@@ -216,6 +216,8 @@ func dialerInterfaceOperations() []operation {
 			body: []string{"name", "kind", "hidden"}, summary: "add a disposition option: kind normal, engaged or agenda (schedules a callback)"},
 		{method: "PUT", path: "/api/dialer/external/:system/:externalId", tag: "dialer", auth: "bearer", body: []string{"campaignId"},
 			summary: "the campaign an external CRM system calls externalId (OMniLeads idExternalSystem)"},
+		{method: "GET", path: "/api/agents/:id/agenda", tag: "agents", auth: "bearer",
+			summary: "an agent's personal callbacks (Agenda) still to be made: {agent, callbacks: [{dispositionId, campaignId, targetId, callbackAt, comments, fName, lName, phone, dataI, dialling}]}; an agent reads its own"},
 
 		{method: "POST", path: "/api/v1/campaign/database_metadata/", tag: "omnileads", auth: "bearer", body: []string{"idCampaign", "idExternalSystem"},
 			summary: "the fields of a campaign's contacts (OMniLeads)"},

@@ -11,6 +11,7 @@ import (
 // Dialer.asmx web service and the OMniLeads campaign and disposition API.
 func mountDialerInterfaces(srv *api.Server, agents *api.Agents, db api.DialerDB, cfg config.Config) {
 	srv.MountDispositionOptions(db)
+	srv.MountAgenda(db, agents)
 	omnileads.MountDialer(srv, db)
 	optimus.MountDialerService(srv, agents, db, optimus.Credentials{User: cfg.API.OptimusUser, Password: cfg.API.OptimusPassword})
 }

@@ -34,6 +34,11 @@ type Campaign struct {
 	WindowEnd        string  `json:"windowEnd" db:"window_end"`
 	TimeZone         string  `json:"timeZone" db:"time_zone"`
 	NoRedialHours    int     `json:"noRedialHours" db:"no_redial_hours"`
+	// AgendaFallbackMinutes: a personal callback ("Agenda") whose agent has
+	// not taken it this many minutes after its time goes to any agent of
+	// the campaign; nil: it waits for its agent as long as the campaign
+	// runs.
+	AgendaFallbackMinutes *int `json:"agendaFallbackMinutes" db:"agenda_fallback_minutes"`
 	// RetryRules and ScheduleIDs are stored in their own tables.
 	RetryRules  []RetryRule `json:"retryRules" db:"-"`
 	ScheduleIDs []int       `json:"scheduleIds" db:"-"`
@@ -109,6 +114,8 @@ func (c Campaign) Validate() error {
 		return ccd.Invalid("maxAbandonRate", "must be above 0 and at most 0.03 (3 %)")
 	case c.NoRedialHours < 0 || c.NoRedialHours > 24*90:
 		return ccd.Invalid("noRedialHours", "must be 0 to 2160")
+	case c.AgendaFallbackMinutes != nil && (*c.AgendaFallbackMinutes < 0 || *c.AgendaFallbackMinutes > 525600):
+		return ccd.Invalid("agendaFallbackMinutes", "must be 0 to 525600 minutes (a year), or null to wait for the agent")
 	case len(c.CallerID) > 40:
 		return ccd.Invalid("callerId", "is longer than 40 characters")
 	}

@@ -27,6 +27,9 @@ type Arrival struct {
 	Lookup Lookup
 	// CRM is the call data the call came in with (SIP headers; nil: none).
 	CRM *ccd.CRMCallData
+	// Agent, when set, is the one agent the call may go to (the dialer's
+	// personal callbacks).
+	Agent string
 }
 
 // Lookup asks an external database where a call goes (a route's lookup

@@ -313,6 +313,10 @@ func (a *Aggregator) Apply(ev *eventlog.Event) error {
 		}
 	case eventlog.SourceAMI:
 		return a.pbxEvent(ev)
+	case eventlog.SourceAPI:
+		if ev.Kind == ccd.EventDialerDisposition {
+			return a.dialerDisposition(ev)
+		}
 	case eventlog.SourceARI:
 		if strings.HasPrefix(ev.Kind, "flow.") {
 			return a.flowEvent(ev)

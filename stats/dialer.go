@@ -113,3 +113,17 @@ func campaignOf(attach string) (int, bool) {
 	}
 	return 0, false
 }
+
+var colDispositions = Tables[CampaignDispositionStat].ColumnIndex("dispositions")
+
+// dialerDisposition counts a disposition in its campaign and option's row
+// of the quarter-hour it was set.
+func (a *Aggregator) dialerDisposition(ev *eventlog.Event) error {
+	var p ccd.DialerDisposition
+	if err := json.Unmarshal(ev.Payload, &p); err != nil {
+		return &DecodeError{ID: ev.ID, Kind: ev.Kind, Err: err}
+	}
+	k := RowKey{Table: CampaignDispositionStat, N1: int32(p.CampaignID), N2: int32(p.OptionID)}
+	a.add(ev.At.Unix(), k, colDispositions, 1)
+	return nil
+}

@@ -29,6 +29,9 @@ const (
 	KeyExtension  = "extension"
 	KeyBlockID    = "blockid"
 	KeyCampaign   = "campaignid" // a dialer campaign's own id (dialer.campaign), no stat.code
+	// KeyDispositionOption is a disposition option's own id
+	// (dialer.disposition_option), no stat.code.
+	KeyDispositionOption = "dispositionoptionid"
 )
 
 // Device types (Optimus DeviceType). 2 and 3 are the seed's; 1 and 4 type the
@@ -61,6 +64,7 @@ const (
 	ExtensionStat
 	RouterStat
 	CampaignStat
+	CampaignDispositionStat
 	numTables
 )
 
@@ -160,6 +164,15 @@ var Tables = [numTables]Table{
 		Keys: []string{KeyCampaign},
 		Cols: sums("attempts", "answered_human", "answered_machine", "no_answer", "busy", "congestion",
 			"failed", "abandoned", "talktime"),
+	},
+	// CampaignDispositionStat is ccd's own too: the dispositions agents set
+	// per campaign and option (dialer.disposition_option), counted in the
+	// quarter-hour they were set; a changed disposition counts again under
+	// its new option.
+	CampaignDispositionStat: {
+		Name: "campaigndispositionstat",
+		Keys: []string{KeyCampaign, KeyDispositionOption},
+		Cols: sums("dispositions"),
 	},
 }
 

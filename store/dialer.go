@@ -16,7 +16,7 @@ import (
 const campaignColumns = `campaign_id, name, campaign_priority, campaign_type, retry_number, no_answer_duration, chase,
 	queue_code, call_priority, is_active, mode, dial_ratio::float8 AS dial_ratio, max_dial_ratio::float8 AS max_dial_ratio,
 	max_abandon_rate::float8 AS max_abandon_rate, caller_id, to_char(window_start, 'HH24:MI') AS window_start,
-	to_char(window_end, 'HH24:MI') AS window_end, time_zone, no_redial_hours`
+	to_char(window_end, 'HH24:MI') AS window_end, time_zone, no_redial_hours, agenda_fallback_minutes`
 
 // errUnknownCampaign names the field a client gave the campaign id in.
 func errUnknownCampaign(field string, id int) error {
@@ -72,6 +72,10 @@ func (db *DB) UpdateCampaign(ctx context.Context, c dialer.Campaign) error {
 }
 
 func putCampaignParts(ctx context.Context, tx *sqlx.Tx, id int, c dialer.Campaign) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE dialer.campaign SET agenda_fallback_minutes=$2 WHERE campaign_id=$1`,
+		id, c.AgendaFallbackMinutes); err != nil {
+		return err
+	}
 	for _, r := range c.RetryRules {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO dialer.retry_rule (campaign_id, status_code, delay_minutes, max_attempts)
 			VALUES ($1,$2,$3,$4) ON CONFLICT (campaign_id, status_code) DO UPDATE SET delay_minutes=EXCLUDED.delay_minutes,
@@ -364,17 +368,70 @@ func (db *DB) FinishAttempt(ctx context.Context, targetID int64, result int, now
 			return err
 		}
 		out = dialer.AfterAttempt(c, t, int(phone.Int64), result, t.TotalDials, now)
-		if t.StatusCode == dialer.StatusRemoved {
+		switch t.StatusCode {
+		case dialer.StatusRemoved:
 			out = dialer.Outcome{StatusCode: dialer.StatusRemoved, NextPhone: t.NextPhone}
+		case dialer.StatusCallback:
+			// An agent scheduled a callback while the call was up (the claim
+			// set the status to dialling): the callback stands, the result
+			// is the attempt's.
+			out = dialer.Outcome{StatusCode: dialer.StatusCallback, NextCall: t.NextCallTS, NextPhone: t.NextPhone}
+		default:
+			if err := followPersonalAgenda(ctx, tx, c, targetID, &out, now); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE dialer.target SET status_code=$2, next_call_ts=$3, next_phone=$4,
-			dialing_since=NULL, dialing_phone=NULL WHERE target_id=$1`, targetID, out.StatusCode, out.NextCall, out.NextPhone); err != nil {
+			dialing_since=NULL, dialing_phone=NULL, last_call_ts=$5 WHERE target_id=$1`,
+			targetID, out.StatusCode, out.NextCall, out.NextPhone, now); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE dialer.phone_dial SET dialing=false WHERE phone=$1`, t.Phone(int(phone.Int64)))
 		return err
 	})
 	return out, err
+}
+
+// followPersonalAgenda applies an attempt's outcome to the target's pending
+// personal callback, if it has one: a person reached ends it; a retry moves
+// it to the retry's time, still for its agent only (out.NextCall becomes
+// the time any agent may take it); a final result leaves it pending but the
+// target is no longer dialled.
+func followPersonalAgenda(ctx context.Context, tx *sqlx.Tx, c dialer.Campaign, targetID int64, out *dialer.Outcome, now time.Time) error {
+	if out.StatusCode == dialer.StatusAnswered {
+		_, err := tx.ExecContext(ctx, `UPDATE dialer.agenda SET done_at=$2 WHERE target_id=$1 AND kind='personal' AND done_at IS NULL`,
+			targetID, now)
+		return err
+	}
+	if out.NextCall == nil {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE dialer.agenda SET callback_at=$2 WHERE target_id=$1 AND kind='personal' AND done_at IS NULL`,
+		targetID, *out.NextCall)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		out.NextCall = AgendaFallback(c, *out.NextCall)
+	}
+	return nil
+}
+
+// Never is the next_call_ts of a personal callback without a fallback: it
+// is never due for another agent. A date, not PostgreSQL's 'infinity',
+// which every reader of bi.getdialertargetsbystatus could not parse.
+var Never = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// AgendaFallback is when any agent of campaign c may take a personal
+// callback due at at: the campaign's agendaFallbackMinutes later, or never
+// (Never) when the campaign has none.
+func AgendaFallback(c dialer.Campaign, at time.Time) *time.Time {
+	if c.AgendaFallbackMinutes == nil {
+		never := Never
+		return &never
+	}
+	t := at.Add(time.Duration(*c.AgendaFallbackMinutes) * time.Minute)
+	return &t
 }
 
 // AddDNC puts phone on the do-not-call list of campaign (nil: the global list).

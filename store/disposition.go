@@ -9,6 +9,7 @@ import (
 
 	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/dialer"
+	"github.com/ccdhq/ccd/eventlog"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
@@ -253,7 +254,29 @@ func insertDisposition(ctx context.Context, tx *sqlx.Tx, o DispositionOption, d 
 	if err != nil {
 		return err
 	}
-	return putAgenda(ctx, tx, d)
+	if err := putAgenda(ctx, tx, d); err != nil {
+		return err
+	}
+	return logDisposition(ctx, tx, o, *d, false)
+}
+
+// logDisposition writes the dialer.disposition event of d in the
+// transaction that stores it: every interface that sets a disposition goes
+// through here, and the event is there exactly when the disposition is. It
+// is the transaction's last statement: the log's append lock is held from
+// here to the commit.
+func logDisposition(ctx context.Context, tx *sqlx.Tx, o DispositionOption, d Disposition, changed bool) error {
+	now := time.Now()
+	p := ccd.DialerDisposition{DispositionID: d.ID, CampaignID: d.CampaignID, TargetID: d.TargetID, OptionID: o.ID,
+		Option: o.Name, Kind: o.Kind, Agent: d.Agent, Changed: changed}
+	if d.Agenda != nil {
+		p.AgendaAt, p.AgendaKind = d.Agenda.At, d.Agenda.Kind
+	}
+	q, args := appendStatement([]eventlog.Event{{At: now, Kind: ccd.EventDialerDisposition, Source: eventlog.SourceAPI,
+		Key: fmt.Sprintf("%s-%d-%d", ccd.EventDialerDisposition, d.ID, now.UnixNano()), CallID: d.CallID, Agent: d.Agent,
+		Payload: eventlog.Payload(p)}})
+	_, err := tx.ExecContext(ctx, q, args...)
+	return err
 }
 
 // checkAgenda: an agenda option takes a callback, the others none.
@@ -282,12 +305,21 @@ func putAgenda(ctx context.Context, tx *sqlx.Tx, d *Disposition) error {
 		VALUES ($1, $2, $3, $4, $5, $6)`, d.ID, d.TargetID, d.Agent, a.At, a.Kind, a.Comments); err != nil {
 		return err
 	}
-	callMe := 1
+	callMe, next := 1, &a.At
 	if a.Kind == "global" {
 		callMe = 2
+	} else {
+		// Personal: the target's next call is when any agent may take it;
+		// its agent's claims go by the callback's own time.
+		var fallback *int
+		if err := tx.GetContext(ctx, &fallback, `SELECT agenda_fallback_minutes FROM dialer.campaign WHERE campaign_id=$1`,
+			d.CampaignID); err != nil {
+			return err
+		}
+		next = AgendaFallback(dialer.Campaign{AgendaFallbackMinutes: fallback}, a.At)
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE dialer.target SET status_code=$2, next_call_ts=$3, call_me=$4
-		WHERE target_id=$1 AND status_code <> $5`, d.TargetID, dialer.StatusCallback, a.At, callMe, dialer.StatusRemoved)
+		WHERE target_id=$1 AND status_code <> $5`, d.TargetID, dialer.StatusCallback, next, callMe, dialer.StatusRemoved)
 	return err
 }
 
@@ -328,7 +360,10 @@ func (db *DB) UpdateDisposition(ctx context.Context, agent *string, ref ContactR
 		if err != nil {
 			return err
 		}
-		return putAgenda(ctx, tx, &d)
+		if err := putAgenda(ctx, tx, &d); err != nil {
+			return err
+		}
+		return logDisposition(ctx, tx, o, d, true)
 	})
 	return d, err
 }
@@ -357,4 +392,71 @@ func (db *DB) AgendaOf(ctx context.Context, id int64) (*Agenda, error) {
 		return nil, err
 	}
 	return &Agenda{At: a.At, Kind: a.Kind, Comments: a.Comments}, nil
+}
+
+// ClaimAgenda marks as dialling the personal callback of agent in campaign
+// that is due first at now (dialer.claim_agenda: the rules of ClaimTargets);
+// ok is false when none can be dialled. The caller has checked the
+// campaign's schedule and that the agent is free.
+func (db *DB) ClaimAgenda(ctx context.Context, campaign int, agent string, now time.Time) (c Claim, ok bool, err error) {
+	var cs []Claim
+	if err := db.SelectContext(ctx, &cs, `SELECT target_id, phone, phone_index FROM dialer.claim_agenda($1, $2, $3)`,
+		campaign, now, agent); err != nil || len(cs) == 0 {
+		return c, false, err
+	}
+	return cs[0], true, nil
+}
+
+// AgendaEntry is a personal callback still to be made: its agent's
+// "Agenda".
+type AgendaEntry struct {
+	DispositionID int64     `json:"dispositionId" db:"disposition_id"`
+	CampaignID    int       `json:"campaignId" db:"campaign_id"`
+	TargetID      int64     `json:"targetId" db:"target_id"`
+	Agent         string    `json:"agent" db:"agent"`
+	CallbackAt    time.Time `json:"callbackAt" db:"callback_at"`
+	Comments      string    `json:"comments" db:"comments"`
+	FirstName     string    `json:"fName" db:"first_name"`
+	LastName      string    `json:"lName" db:"last_name"`
+	Phone         string    `json:"phone" db:"phone"`
+	DataI         string    `json:"dataI" db:"data_i"`
+	// Dialling: a call to the target is in progress.
+	Dialling bool `json:"dialling" db:"dialling"`
+}
+
+// AgentAgenda lists agent's personal callbacks still to be made (not
+// reached yet, the target still to be dialled), the earliest first.
+func (db *DB) AgentAgenda(ctx context.Context, agent string) ([]AgendaEntry, error) {
+	out := []AgendaEntry{}
+	err := db.SelectContext(ctx, &out, `SELECT a.disposition_id, t.campaign_id, a.target_id, a.agent, a.callback_at, a.comments,
+		t.first_name, t.last_name, CASE t.next_phone WHEN 1 THEN t.phone_i WHEN 2 THEN t.phone_ii ELSE t.phone_iii END AS phone,
+		t.data_i, t.dialing_since IS NOT NULL AS dialling
+		FROM dialer.agenda a JOIN dialer.target t USING (target_id)
+		JOIN dialer.status_code s ON s.status_code = t.status_code AND NOT s.final
+		JOIN dialer.campaign c ON c.campaign_id = t.campaign_id AND NOT c.hidden
+		WHERE a.agent=$1 AND a.kind='personal' AND a.done_at IS NULL
+		ORDER BY a.callback_at, a.disposition_id`, agent)
+	return out, err
+}
+
+// PendingAgendaAgents lists, per campaign, the agents with a personal
+// callback of it due at now: the dialer looks whether they are free.
+func (db *DB) PendingAgendaAgents(ctx context.Context, now time.Time) (map[int][]string, error) {
+	var rows []struct {
+		Campaign int    `db:"campaign_id"`
+		Agent    string `db:"agent"`
+	}
+	err := db.SelectContext(ctx, &rows, `SELECT DISTINCT t.campaign_id, a.agent
+		FROM dialer.agenda a JOIN dialer.target t USING (target_id)
+		JOIN dialer.status_code s ON s.status_code = t.status_code AND NOT s.final
+		WHERE a.kind='personal' AND a.done_at IS NULL AND a.callback_at <= $1 AND t.dialing_since IS NULL
+		ORDER BY 1, 2`, now)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int][]string{}
+	for _, r := range rows {
+		out[r.Campaign] = append(out[r.Campaign], r.Agent)
+	}
+	return out, nil
 }

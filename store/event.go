@@ -216,7 +216,7 @@ func (db *DB) StatEvents(ctx context.Context, from, to time.Time, maxID int64, f
 		       CASE WHEN kind IN ('call.offered', 'call.ringing', 'call.transferred') THEN '{}'::jsonb ELSE payload END
 		FROM call_event
 		WHERE at >= $1 AND at < $2 AND id <= $3
-		  AND (source = 'acd' AND kind NOT IN ('call.recording', 'call.hold') OR kind IN ('pbx.cdr', 'pbx.unhold', 'dialer.result', 'dialer.attempt')
+		  AND (source = 'acd' AND kind NOT IN ('call.recording', 'call.hold') OR kind IN ('pbx.cdr', 'pbx.unhold', 'dialer.result', 'dialer.attempt', 'dialer.disposition')
 		       OR source = 'ari' AND kind LIKE 'flow.%')
 		ORDER BY id`, from, to, maxID)
 }

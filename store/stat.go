@@ -142,6 +142,8 @@ func (c *StatCodes) keyValues(k stats.RowKey) []int64 {
 		out = append(out, int64(k.Type), int64(k.N1), int64(k.N2))
 	case stats.CampaignStat:
 		out = append(out, int64(k.N1)) // the campaign's own id: no code
+	case stats.CampaignDispositionStat:
+		out = append(out, int64(k.N1), int64(k.N2)) // the campaign's and the option's own ids
 	}
 	return out
 }

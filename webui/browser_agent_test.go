@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -184,7 +186,8 @@ func (r *registrar) registered() []string {
 // that checks the digest stands in for Asterisk's PJSIP, which the test
 // machine lacks); a call rings the agent and its profile shows; hold and
 // take off hold act on it; a bad transfer number is shown at its field;
-// the day's figures and the callbacks of the agent's queues are there.
+// the day's figures, the callbacks of the agent's queues and its own
+// dialer callbacks (Agenda) are there.
 func TestBrowserAgentConsole(t *testing.T) {
 	ctx := browser(t)
 	reg := startRegistrar(t)
@@ -199,6 +202,7 @@ func TestBrowserAgentConsole(t *testing.T) {
 	reg.mu.Unlock()
 	agent := credential(t, d, "1001")
 	requestCallback(t, d, "sales", "0611223344")
+	scheduleAgenda(t, d, "1001", "0699887766")
 	d.Sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 200 * time.Millisecond})
 
 	do(t, ctx, "agent logs in; the softphone registers", login(d, agent.User, agent.Password),
@@ -206,7 +210,8 @@ func TestBrowserAgentConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#ag-phone")),
 		until(`window.ccdJsSIP === "3.13.8"`),
 		until(`document.querySelector("#sp-state").dataset.state === "registered"`),
-		until(textOf("#ag-callbacks")+`.includes("0611223344")`), until(textOf("#ag-callbacks")+`.includes("2099")`))
+		until(textOf("#ag-callbacks")+`.includes("0611223344")`), until(textOf("#ag-callbacks")+`.includes("2099")`),
+		until(textOf("#ag-callbacks")+`.includes("0699887766 Tami")`))
 	if got := reg.registered(); len(got) == 0 || got[0] != "webrtc-1001" {
 		t.Fatalf("registered: %v", got)
 	}
@@ -259,4 +264,32 @@ func TestBrowserAgentConsole(t *testing.T) {
 	do(t, ctx, "dark", colorScheme("dark"), chromedp.Sleep(200*time.Millisecond))
 	screenshot(t, ctx, "agent-dark")
 	do(t, ctx, "light", colorScheme("light"))
+}
+
+// scheduleAgenda has agent schedule a personal callback ("Agenda") of a new
+// contact at number, in 2099, in a campaign of its own that is not active
+// (the demo's dialer leaves it alone), through the OMniLeads API.
+func scheduleAgenda(tb testing.TB, d *demo.Demo, agent, number string) {
+	tb.Helper()
+	post := func(path, body string) map[string]any {
+		req, _ := http.NewRequest("POST", d.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+d.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != http.StatusCreated {
+			tb.Fatalf("POST %s: HTTP %d %v %v", path, resp.StatusCode, m, err)
+		}
+		return m
+	}
+	id := func(m map[string]any, key string) string { return strconv.Itoa(int(m[key].(float64))) }
+	campaign := id(post("/api/dialer/campaigns", `{"name":"agenda","queueCode":"sales","isActive":false}`), "campaignId")
+	target := id(post("/api/dialer/campaigns/"+campaign+"/targets", `{"phoneI":"`+number+`","fName":"Tami"}`), "targetId")
+	option := id(post("/api/dialer/campaigns/"+campaign+"/dispositionOptions", `{"name":"Call back","kind":"agenda"}`), "id")
+	post("/api/v1/disposition/", `{"idContact":`+target+`,"idDispositionOption":`+option+`,"idAgent":"`+agent+`",`+
+		`"agenda":{"date":"2099-01-02","time":"10:00","type":"PERSONAL","comments":"after work"}}`)
 }

@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,6 +107,9 @@ type Call struct {
 	Phone     string
 	AMD       AMD
 	Mode      pacing.Mode
+	// Agent, when set, is the agent a personal callback is for: the person
+	// is offered to that agent alone.
+	Agent string
 }
 
 // Result is how an attempt ended.
@@ -195,6 +199,21 @@ func (a *App) Ringing(campaign int, now time.Time) (ringing []time.Duration, wai
 		}
 	}
 	return ringing, waiting
+}
+
+// HeldAgents lists the agents of the personal callbacks in progress: each
+// is kept for its call until the attempt ends.
+func (a *App) HeldAgents() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, at := range a.calls {
+		if at.Agent != "" {
+			out = append(out, at.Agent)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Place originates the call. A call Asterisk refuses ends at once (Done is
@@ -319,7 +338,7 @@ func (a *App) human(at *attempt) {
 	a.mu.Unlock()
 	a.cfg.Owners.Handoff(at.channel, a.cfg.Queue)
 	a.cfg.Queue.Enqueue(dialplan.Arrival{CallID: at.channel, CLID: c.Phone, DNIS: c.Phone, Queue: c.Campaign.QueueCode,
-		Priority: c.Campaign.CallPriority, AttachData: AttachData(c)})
+		Priority: c.Campaign.CallPriority, AttachData: AttachData(c), Agent: c.Agent})
 	a.mu.Lock()
 	at.grace = time.AfterFunc(a.cfg.Grace, func() { a.graceOver(at) })
 	a.mu.Unlock()

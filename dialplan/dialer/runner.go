@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,8 @@ type Store interface {
 	AbandonWindows(ctx context.Context, campaign int, now time.Time, spans ...time.Duration) ([]pacing.Window, error)
 	CampaignAMD(ctx context.Context, campaign int) (store.CampaignAMD, error)
 	UnfinishedAttempts(ctx context.Context) ([]store.Attempt, error)
+	PendingAgendaAgents(ctx context.Context, now time.Time) (map[int][]string, error)
+	ClaimAgenda(ctx context.Context, campaign int, agent string, now time.Time) (store.Claim, bool, error)
 }
 
 // ACD is the queue application's live state: who is free, which calls
@@ -37,6 +40,8 @@ type ACD interface {
 	Queues(ctx context.Context) ([]acd.QueueStatus, error)
 	Calls(ctx context.Context) ([]acd.Call, error)
 	Reserve(ctx context.Context, queue string, n int) error
+	Agents(ctx context.Context) ([]ccd.AgentStatus, error)
+	HoldAgents(ctx context.Context, ids []string) error
 }
 
 // Placer places calls (the App).
@@ -45,6 +50,8 @@ type Placer interface {
 	Ringing(campaign int, now time.Time) (ringing []time.Duration, waiting int)
 	// Drop hangs up the channel of an attempt a stopped ccd left.
 	Drop(ctx context.Context, attemptID int64)
+	// HeldAgents are the agents of the personal callbacks in progress.
+	HeldAgents() []string
 }
 
 // RunnerConfig is what the runner needs.
@@ -81,6 +88,7 @@ type Runner struct {
 	stats     map[int]*learned         // by campaign
 	connected map[string]connectedCall // dialer calls connected in the ACD, by call id
 	reserved  map[string]int           // the reservation last asked per queue
+	held      []string                 // the agents last held for personal callbacks
 }
 
 type connectedCall struct {
@@ -189,6 +197,14 @@ func (r *Runner) Tick(ctx context.Context) error {
 		return err
 	}
 	busy := r.followTalks(now, calls)
+	// Personal callbacks first: their agents are held before the pacer
+	// counts the free ones, and their calls count as ringing there.
+	if err := r.callBack(ctx, now, campaigns); err != nil {
+		r.log.Warn("dialer: personal callbacks not placed", "err", err)
+	}
+	if err := r.hold(ctx); err != nil {
+		return err
+	}
 	for _, c := range campaigns {
 		if !c.IsActive || c.Mode == string(pacing.Preview) {
 			continue
@@ -198,6 +214,74 @@ func (r *Runner) Tick(ctx context.Context) error {
 		}
 	}
 	return r.reserve(ctx, campaigns)
+}
+
+// callBack places the personal callbacks that are due, each only when its
+// agent is ready and has no other one in progress: the person is offered
+// to that agent alone (held meanwhile). A callback of an agent logged out
+// or busy waits (a campaign's agendaFallbackMinutes later any agent may
+// take it, through the ordinary claims).
+func (r *Runner) callBack(ctx context.Context, now time.Time, campaigns []dialer.Campaign) error {
+	due, err := r.cfg.Store.PendingAgendaAgents(ctx, now)
+	if err != nil || len(due) == 0 {
+		return err
+	}
+	agents, err := r.cfg.ACD.Agents(ctx)
+	if err != nil {
+		return err
+	}
+	ready := map[string]bool{}
+	for _, a := range agents {
+		ready[a.ID] = a.State == ccd.AgentReady
+	}
+	for _, a := range r.cfg.Placer.HeldAgents() {
+		ready[a] = false
+	}
+	for _, c := range campaigns {
+		if !c.IsActive || !slices.ContainsFunc(due[c.ID], func(a string) bool { return ready[a] }) {
+			continue
+		}
+		if in, err := r.cfg.Store.InSchedule(ctx, c, now); err != nil || !in {
+			continue
+		}
+		amd, err := r.cfg.Store.CampaignAMD(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, agent := range due[c.ID] {
+			if !ready[agent] {
+				continue
+			}
+			cl, ok, err := r.cfg.Store.ClaimAgenda(ctx, c.ID, agent, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				ready[agent] = false
+				r.place(ctx, now, c, amd, pacing.Progressive, cl, agent)
+			}
+		}
+	}
+	return nil
+}
+
+// hold keeps the agents of the personal callbacks in progress for them
+// (acd.Engine.HoldAgents), asked again only when the set changes.
+func (r *Runner) hold(ctx context.Context) error {
+	want := r.cfg.Placer.HeldAgents()
+	r.mu.Lock()
+	same := slices.Equal(want, r.held)
+	r.mu.Unlock()
+	if same {
+		return nil
+	}
+	if err := r.cfg.ACD.HoldAgents(ctx, want); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.held = want
+	r.mu.Unlock()
+	return nil
 }
 
 // reserve holds, in each campaign queue, a ready agent per call in flight
@@ -298,7 +382,7 @@ func (r *Runner) pace(ctx context.Context, now time.Time, c dialer.Campaign, que
 		return err
 	}
 	for _, cl := range claims {
-		r.place(ctx, now, c, amd, d.Mode, cl)
+		r.place(ctx, now, c, amd, d.Mode, cl, "")
 	}
 	return nil
 }
@@ -332,9 +416,10 @@ func (r *Runner) observe(ctx context.Context, now time.Time, c dialer.Campaign, 
 	return obs, nil
 }
 
-// place records the attempt and originates it; a claim that cannot be
-// recorded is given back as congestion (retried by the rules).
-func (r *Runner) place(ctx context.Context, now time.Time, c dialer.Campaign, amd store.CampaignAMD, mode pacing.Mode, cl store.Claim) {
+// place records the attempt and originates it (for agent alone when
+// set); a claim that cannot be recorded is given back as congestion
+// (retried by the rules).
+func (r *Runner) place(ctx context.Context, now time.Time, c dialer.Campaign, amd store.CampaignAMD, mode pacing.Mode, cl store.Claim, agent string) {
 	t, err := r.cfg.Store.Target(ctx, cl.TargetID)
 	if err == nil {
 		var id int64
@@ -342,7 +427,7 @@ func (r *Runner) place(ctx context.Context, now time.Time, c dialer.Campaign, am
 			PhoneIndex: cl.PhoneIndex, Mode: string(mode), StartedAt: now})
 		if err == nil {
 			call := Call{AttemptID: id, Campaign: c, Target: t, Phone: cl.Phone, Mode: mode, AMD: AMD{Enabled: amd.Enabled,
-				Params: amd.Params, MachineMessage: amd.MachineMessage, AbandonMessage: amd.AbandonMessage}}
+				Params: amd.Params, MachineMessage: amd.MachineMessage, AbandonMessage: amd.AbandonMessage}, Agent: agent}
 			r.event(now, ccd.EventDialerAttempt, call, ccd.DialerAttempt{Mode: string(mode)})
 			r.cfg.Placer.Place(ctx, call)
 			return
@@ -410,6 +495,7 @@ func (r *Runner) event(at time.Time, kind ccd.EventKind, c Call, p ccd.DialerAtt
 		return
 	}
 	p.AttemptID, p.CampaignID, p.TargetID, p.Phone, p.Queue = c.AttemptID, c.Campaign.ID, c.Target.ID, c.Phone, c.Campaign.QueueCode
+	p.Agent = c.Agent
 	ev := eventlog.Event{At: at, Kind: kind, Source: eventlog.SourceARI, Key: fmt.Sprintf("%s-%d", kind, c.AttemptID),
 		CallID: ChannelOf(c.AttemptID), Queue: c.Campaign.QueueCode, DNIS: c.Phone, Node: r.cfg.Node, Payload: eventlog.Payload(p)}
 	if err := r.cfg.Emit(ev); err != nil {

@@ -57,3 +57,12 @@ func (a *App) Reserve(ctx context.Context, queue string, n int) error {
 		return nil
 	})
 }
+
+// HoldAgents holds exactly these agents for the dialer's personal
+// callbacks in flight (acd.Engine.HoldAgents).
+func (a *App) HoldAgents(ctx context.Context, ids []string) error {
+	return a.request(ctx, func() error {
+		a.engine.HoldAgents(a.now(), ids)
+		return nil
+	})
+}

@@ -158,7 +158,7 @@ func (a *App) enqueue(now time.Time, in dialplan.Arrival) {
 	a.stats.Calls.Add(1)
 	cm := &callMedia{}
 	a.calls[in.CallID] = cm
-	arrival := acd.Arrival{CallID: in.CallID, CLID: in.CLID, DNIS: in.DNIS, AttachData: in.AttachData}
+	arrival := acd.Arrival{CallID: in.CallID, CLID: in.CLID, DNIS: in.DNIS, AttachData: in.AttachData, Agent: in.Agent}
 	q, known := a.queues[in.Queue]
 	if !known {
 		a.engine.Unrouted(now, arrival)

@@ -133,10 +133,14 @@ func TestOMniLeadsContactsAndDispositions(t *testing.T) {
 		t.Fatal(err)
 	}
 	buenosAires, _ := time.LoadLocation("America/Argentina/Buenos_Aires")
-	if status != 12 || callMe != 1 || !next.Equal(time.Date(2030, 4, 10, 18, 13, 0, 0, buenosAires)) {
+	// A personal callback is dialled for its agent at its time; the
+	// target's next call is when any agent may take it: never, without the
+	// campaign's agendaFallbackMinutes.
+	if status != 12 || callMe != 1 || !next.Equal(store.Never) {
 		t.Fatalf("the target after the agenda: status %d call_me %d next call %s", status, callMe, next)
 	}
-	if a, err := f.db.AgendaOf(t.Context(), disp); err != nil || a == nil || a.Kind != "personal" || a.Comments != "llamar nuevamente" {
+	if a, err := f.db.AgendaOf(t.Context(), disp); err != nil || a == nil || a.Kind != "personal" || a.Comments != "llamar nuevamente" ||
+		!a.At.Equal(time.Date(2030, 4, 10, 18, 13, 0, 0, buenosAires)) {
 		t.Fatalf("agenda %+v, %v", a, err)
 	}
 	raw, _ = f.must(t, "PUT", "/api/v1/disposition/9999", f.alice, body, 404)
@@ -173,6 +177,13 @@ func TestOMniLeadsContactsAndDispositions(t *testing.T) {
 	}
 	f.must(t, "PUT", fmt.Sprintf("/api/v1/disposition/%d", bobs), f.alice, fmt.Sprintf(`{"idContact":"%d","idDispositionOption":%d}`, newContact, f.success), 404)
 	f.must(t, "POST", omnileads.DispositionsRoute, f.alice, fmt.Sprintf(`{"idContact":"%d","idDispositionOption":%d,"idAgent":"1002"}`, newContact, f.success), 403)
+
+	// Every disposition stored (POST, PUT, new_contact/disposition) is in
+	// the event log, the refused ones are not.
+	var logged int
+	if err := f.db.QueryRow(`SELECT count(*) FROM call_event WHERE kind='dialer.disposition'`).Scan(&logged); err != nil || logged != 3 {
+		t.Fatalf("%d dialer.disposition events (%v), want 3", logged, err)
+	}
 }
 
 func countTargets(t *testing.T, db *store.DB) int {

@@ -44,3 +44,28 @@ func dialerEvent(at time.Time, kind ccd.EventKind, p ccd.DialerAttempt) eventlog
 	return eventlog.Event{At: at, Kind: kind, Source: eventlog.SourceARI, Key: fmt.Sprintf("%s-%d", kind, p.AttemptID),
 		CallID: fmt.Sprintf("dialer-%d", p.AttemptID), Queue: p.Queue, DNIS: p.Phone, Payload: eventlog.Payload(p)}
 }
+
+// Disposition is one scripted disposition: option Option of campaign
+// Campaign set At after the script's start (Changed: a PUT replacing one).
+type Disposition struct {
+	Campaign, Option int
+	At               time.Duration
+	Changed          bool
+}
+
+// DispositionLog returns the dialer.disposition events of ds as the store
+// writes them (source api), in time order with ids from firstID.
+func DispositionLog(start time.Time, firstID int64, ds []Disposition) []eventlog.Event {
+	var evs []eventlog.Event
+	for i, d := range ds {
+		p := ccd.DialerDisposition{DispositionID: int64(i + 1), CampaignID: d.Campaign, TargetID: int64(i + 1), OptionID: d.Option,
+			Option: fmt.Sprintf("option %d", d.Option), Kind: "normal", Agent: "1001", Changed: d.Changed}
+		evs = append(evs, eventlog.Event{At: start.Add(d.At), Kind: ccd.EventDialerDisposition, Source: eventlog.SourceAPI,
+			Key: fmt.Sprintf("%s-%d", ccd.EventDialerDisposition, i+1), Agent: "1001", Payload: eventlog.Payload(p)})
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
+	for i := range evs {
+		evs[i].ID = firstID + int64(i)
+	}
+	return evs
+}

@@ -1,6 +1,6 @@
 // ccd web interface, agent console extras: the current call's profile
 // (its attached data) with hold and transfer, the callbacks waiting in the
-// agent's queues, the day's figures, and the softphone (JsSIP over
+// agent's queues and its own dialer callbacks (Agenda), the day's figures, and the softphone (JsSIP over
 // Asterisk's PJSIP WebSocket). Calls the REST API with the session cookie
 // and CSRF token. Every text from the server goes in with textContent.
 
@@ -166,8 +166,16 @@ async function loadCallbacks() {
   }
   // Due: when it is placed, not before the customer's earliest time.
   const due = (cb) => new Date(Math.max(Date.parse(cb.place_at) || 0, Date.parse(cb.not_before || "") || 0)).toLocaleString();
-  body.replaceChildren(...(list.length ? list.map((cb) => row([due(cb), cb.queue, cb.number, cb.state,
-    cb.attempts + " of " + cb.max_attempts])) : [row(["None."], 5)]));
+  const rows = list.map((cb) => row([due(cb), cb.queue, cb.number, cb.state, cb.attempts + " of " + cb.max_attempts]));
+  // The agent's own callbacks of the dialer's campaigns (Agenda): placed
+  // for this agent alone when it is ready.
+  const agenda = await call_("GET", "/api/agents/" + encodeURIComponent(session.agent) + "/agenda").catch(() => null);
+  for (const cb of agenda ? agenda.callbacks : []) {
+    rows.push(row([new Date(cb.callbackAt).toLocaleString(), "campaign " + cb.campaignId,
+      (cb.phone + " " + [cb.fName, cb.lName].join(" ").trim() + (cb.comments ? " — " + cb.comments : "")).trim(),
+      cb.dialling ? "calling (mine)" : "mine", "–"]));
+  }
+  body.replaceChildren(...(rows.length ? rows : [row(["None."], 5)]));
 }
 
 function row(cells, span) {

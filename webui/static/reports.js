@@ -15,11 +15,12 @@ const tables = [
   ["extensionstat", "Extensions (ExtensionStat)"],
   ["routerstat", "Routing (RouterStat)"],
   ["campaignstat", "Dialer campaigns (CampaignStat)"],
+  ["campaigndispositionstat", "Dispositions per campaign (CampaignDispositionStat)"],
 ];
 // Which filters each table takes (the REST API refuses the others).
 const filters = {
   devicestat: ["queue", "dnis"], devicetimes: ["queue", "dnis"], agentbydevicestat: ["queue", "agent", "dnis"],
-  agentstat: ["agent"], agentactivitystat: ["agent"], extensionstat: [], routerstat: [], campaignstat: [],
+  agentstat: ["agent"], agentactivitystat: ["agent"], extensionstat: [], routerstat: [], campaignstat: [], campaigndispositionstat: [],
 };
 const intervals = [["quarter", "Quarter-hour"], ["hour", "Hour"], ["day", "Day"], ["week", "Week"], ["month", "Month"]];
 // The interval a quarter-hour row falls in, from the columns every table has.
