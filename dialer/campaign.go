@@ -34,6 +34,9 @@ type Campaign struct {
 	WindowEnd        string  `json:"windowEnd" db:"window_end"`
 	TimeZone         string  `json:"timeZone" db:"time_zone"`
 	NoRedialHours    int     `json:"noRedialHours" db:"no_redial_hours"`
+	// PreviewTimeout is how long (seconds) an agent of a preview campaign
+	// may hold a target before it goes back to the others.
+	PreviewTimeout int `json:"previewTimeout" db:"preview_timeout"`
 	// RetryRules and ScheduleIDs are stored in their own tables.
 	RetryRules  []RetryRule `json:"retryRules" db:"-"`
 	ScheduleIDs []int       `json:"scheduleIds" db:"-"`
@@ -47,6 +50,10 @@ type RetryRule struct {
 	DelayMinutes int `json:"delayMinutes" db:"delay_minutes"`
 	MaxAttempts  int `json:"maxAttempts" db:"max_attempts"`
 }
+
+// DefaultPreviewTimeout is how long (seconds) an agent holds a preview
+// target when the campaign does not say.
+const DefaultPreviewTimeout = 120
 
 // MinNoAnswer is the shortest ring before a call counts as not answered.
 const MinNoAnswer = 15
@@ -83,6 +90,9 @@ func (c Campaign) WithDefaults() Campaign {
 	if c.TimeZone == "" {
 		c.TimeZone = "UTC"
 	}
+	if c.PreviewTimeout == 0 {
+		c.PreviewTimeout = DefaultPreviewTimeout
+	}
 	return c
 }
 
@@ -109,6 +119,8 @@ func (c Campaign) Validate() error {
 		return ccd.Invalid("maxAbandonRate", "must be above 0 and at most 0.03 (3 %)")
 	case c.NoRedialHours < 0 || c.NoRedialHours > 24*90:
 		return ccd.Invalid("noRedialHours", "must be 0 to 2160")
+	case c.PreviewTimeout < 10 || c.PreviewTimeout > 3600:
+		return ccd.Invalid("previewTimeout", "must be 10 to 3600 seconds")
 	case len(c.CallerID) > 40:
 		return ccd.Invalid("callerId", "is longer than 40 characters")
 	}
