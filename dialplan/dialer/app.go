@@ -106,6 +106,8 @@ type Call struct {
 	Phone     string
 	AMD       AMD
 	Mode      pacing.Mode
+	// Agent is the agent who dialled a preview attempt ("" otherwise).
+	Agent string
 }
 
 // Result is how an attempt ended.
