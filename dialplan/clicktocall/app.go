@@ -155,7 +155,8 @@ func (a *App) Place(ctx context.Context, r Request) (ccd.ClickToCall, error) {
 	if r.Order == ccd.ClickToCallAgentFirst {
 		a.markDirect(cl)
 	}
-	a.emit(ccd.EventClickToCallStarted, cl.c)
+	started := cl.c // cl.c is the legs' once they ring
+	a.emit(ccd.EventClickToCallStarted, started)
 	var rung int
 	var lastErr error
 	for _, l := range legs {
@@ -169,9 +170,9 @@ func (a *App) Place(ctx context.Context, r Request) (ccd.ClickToCall, error) {
 		rung++
 	}
 	if rung == 0 {
-		return cl.c, &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "Asterisk refused the call: " + errText(lastErr)}
+		return started, &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "Asterisk refused the call: " + errText(lastErr)}
 	}
-	return cl.c, nil
+	return started, nil
 }
 
 func errText(err error) string {

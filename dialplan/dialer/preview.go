@@ -49,8 +49,12 @@ type PreviewConfig struct {
 	Store  PreviewStore
 	Agents PreviewAgents
 	Calls  CallPlacer
-	// Recorder stores the attempts like the automatic modes' (the Runner).
-	Recorder interface{ Record(Result) }
+	// Recorder logs and stores the attempts like the automatic modes'
+	// (the Runner).
+	Recorder interface {
+		Started(Call, time.Time)
+		Record(Result)
+	}
 	// Serves says whether an agent serves a queue (the live configuration).
 	Serves func(agent, queue string) bool
 	// Endpoint is how a number is dialled, with {number} (dialer.dial_endpoint).
@@ -322,6 +326,7 @@ func (p *Preview) attempt(ctx context.Context, agent string, campaign int, cl st
 		p.cfg.Recorder.Record(Result{Call: call, Status: dialer.StatusCongestion, Placed: now, Ended: now, DialStatus: "NOT_RECORDED"})
 		return call, err
 	}
+	p.cfg.Recorder.Started(call, now)
 	return call, nil
 }
 

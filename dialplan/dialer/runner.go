@@ -361,8 +361,14 @@ func (r *Runner) Done(res Result) {
 	go r.store(res)
 }
 
-// Record stores an attempt the runner did not place (a preview call an
-// agent dialled) like its own, without learning from it for the pacing.
+// Started logs an attempt the runner did not place (a preview call an
+// agent dialled) like its own.
+func (r *Runner) Started(c Call, at time.Time) {
+	r.event(at, ccd.EventDialerAttempt, c, ccd.DialerAttempt{Mode: string(c.Mode)})
+}
+
+// Record stores the end of an attempt the runner did not place like its
+// own, without learning from it for the pacing.
 func (r *Runner) Record(res Result) { go r.store(res) }
 
 func (r *Runner) learn(res Result) {
