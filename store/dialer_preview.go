@@ -118,7 +118,7 @@ func (db *DB) ExpiredPreviews(ctx context.Context, now time.Time) ([]Reservation
 // DialPreview turns agent's reservation into a claim on phone (1..3; 0:
 // the one reserved), to be recorded with StartAttempt and ended with
 // FinishAttempt like the automatic modes' claims. A phone that cannot be
-// dialled is ECONFLICT naming phone; no reservation is ENOTFOUND.
+// dialled is ECONFLICT naming phone; without a reservation, ECONFLICT.
 func (db *DB) DialPreview(ctx context.Context, agent string, phone int, now time.Time) (campaign int, cl Claim, err error) {
 	var row struct {
 		Claim
@@ -130,7 +130,7 @@ func (db *DB) DialPreview(ctx context.Context, agent string, phone int, now time
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "P0002":
-			return 0, cl, &ccd.Error{Code: ccd.ENOTFOUND, Message: pe.Message}
+			return 0, cl, &ccd.Error{Code: ccd.ECONFLICT, Message: pe.Message}
 		case "P0001":
 			return 0, cl, &ccd.Error{Code: ccd.ECONFLICT, Field: "phone", Message: pe.Message}
 		}

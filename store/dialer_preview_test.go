@@ -118,7 +118,7 @@ func TestPreviewDialChoosesAPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	noon := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
-	if _, _, err := db.DialPreview(ctx, "a1", 0, noon); ccd.ErrorCode(err) != ccd.ENOTFOUND {
+	if _, _, err := db.DialPreview(ctx, "a1", 0, noon); ccd.ErrorCode(err) != ccd.ECONFLICT {
 		t.Errorf("dial without a reservation: %v", err)
 	}
 	if _, ok, err := db.ReservePreview(ctx, c, "a1", noon); err != nil || !ok {

@@ -239,7 +239,7 @@ func (p *Preview) release(ctx context.Context, agent string, skipped bool) (Prev
 		return PreviewState{}, err
 	}
 	if !ok {
-		return PreviewState{}, &ccd.Error{Code: ccd.ENOTFOUND, Message: fmt.Sprintf("agent %q holds no preview target", agent)}
+		return PreviewState{}, &ccd.Error{Code: ccd.ECONFLICT, Message: fmt.Sprintf("agent %q holds no preview target", agent)}
 	}
 	p.unhold(agent)
 	kind := ccd.EventPreviewExpired
@@ -366,7 +366,7 @@ func (p *Preview) Expire(ctx context.Context) error {
 		return err
 	}
 	for _, r := range rs {
-		if _, err := p.release(ctx, r.Agent, false); err != nil && ccd.ErrorCode(err) != ccd.ENOTFOUND {
+		if _, err := p.release(ctx, r.Agent, false); err != nil && ccd.ErrorCode(err) != ccd.ECONFLICT {
 			return err
 		}
 	}

@@ -190,7 +190,7 @@ func TestPreviewSkipAndExpiry(t *testing.T) {
 	if tg.TotalDials != 0 || tg.StatusCode != dialer.StatusNew {
 		t.Errorf("skip counted an attempt: %+v", tg)
 	}
-	if _, err := p.preview.Skip(p.ctx, "1001"); ccd.ErrorCode(err) != ccd.ENOTFOUND {
+	if _, err := p.preview.Skip(p.ctx, "1001"); ccd.ErrorCode(err) != ccd.ECONFLICT {
 		t.Errorf("a second skip: %v", err)
 	}
 	p.advance(29 * time.Second)
@@ -248,7 +248,7 @@ func TestPreviewRefusesAgentOfAnotherCampaign(t *testing.T) {
 	if _, err := p.preview.Next(p.ctx, "1001", mine); ccd.ErrorCode(err) != ccd.ECONFLICT {
 		t.Errorf("an agent not ready: %v", err)
 	}
-	if _, err := p.preview.Dial(p.ctx, "1001", 0); ccd.ErrorCode(err) != ccd.ENOTFOUND {
+	if _, err := p.preview.Dial(p.ctx, "1001", 0); ccd.ErrorCode(err) != ccd.ECONFLICT {
 		t.Errorf("dial without a target: %v", err)
 	}
 	if _, err := p.preview.Dial(p.ctx, "1001", 4); ccd.ErrorCode(err) != ccd.EINVALID {
