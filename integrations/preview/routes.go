@@ -30,11 +30,11 @@ type Agents interface {
 // while it is not running (the dialer is off or not leading yet).
 func Mount(s *api.Server, agents Agents, get func() (Service, error)) {
 	h := handlers{agents: agents, get: get}
-	g := s.Echo.Group("/api/agents/:id/preview", s.Authenticate)
-	g.GET("", h.current)
-	g.POST("/next", h.next)
-	g.POST("/skip", h.skip)
-	g.POST("/dial", h.dial)
+	const base = "/api/agents/:id/preview"
+	s.Echo.GET(base, h.current, s.Authenticate)
+	s.Echo.POST(base+"/next", h.next, s.Authenticate)
+	s.Echo.POST(base+"/skip", h.skip, s.Authenticate)
+	s.Echo.POST(base+"/dial", h.dial, s.Authenticate)
 }
 
 type handlers struct {
