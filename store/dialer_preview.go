@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/dialer"
 	"github.com/lib/pq"
 )
 
@@ -21,6 +22,31 @@ type Reservation struct {
 	PhoneIndex int       `db:"phone_index"`
 	ReservedAt time.Time `db:"reserved_at"`
 	ExpiresAt  time.Time `db:"expires_at"`
+	// TargetBefore is the target as it was before the reservation
+	// (PreviewOf): what an agent looking at it is to see.
+	TargetBefore
+}
+
+// TargetBefore are the fields of a target a reservation changed.
+type TargetBefore struct {
+	StatusCode int        `db:"old_status_code"`
+	LastCallTS *time.Time `db:"old_last_call_ts"`
+}
+
+// Unclaimed is t as it was before reservation r: the claim's counters and
+// marks taken off.
+func (r Reservation) Unclaimed(t dialer.Target) dialer.Target {
+	t.StatusCode, t.LastCallTS = r.TargetBefore.StatusCode, r.TargetBefore.LastCallTS
+	t.TotalDials--
+	switch r.PhoneIndex {
+	case 1:
+		t.PhoneICounter--
+	case 2:
+		t.PhoneIICounter--
+	case 3:
+		t.PhoneIIICounter--
+	}
+	return t
 }
 
 // ReservePreview holds the next due target of preview campaign for agent
@@ -86,8 +112,8 @@ func (db *DB) mayHaveDue(ctx context.Context, campaign int, now time.Time) bool 
 // PreviewOf is the reservation agent holds, if any.
 func (db *DB) PreviewOf(ctx context.Context, agent string) (Reservation, bool, error) {
 	var r Reservation
-	err := db.GetContext(ctx, &r, `SELECT agent, campaign_id, target_id, phone, phone_index, reserved_at, expires_at
-		FROM dialer.preview WHERE agent=$1`, agent)
+	err := db.GetContext(ctx, &r, `SELECT agent, campaign_id, target_id, phone, phone_index, reserved_at, expires_at,
+		old_status_code, old_last_call_ts FROM dialer.preview WHERE agent=$1`, agent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}
@@ -95,11 +121,24 @@ func (db *DB) PreviewOf(ctx context.Context, agent string) (Reservation, bool, e
 }
 
 // ReleasePreview ends agent's reservation without a call: skipped (the
-// target goes behind the others due now, counted in preview_skips) or
-// expired (it keeps its place). No attempt is counted. found is false when
-// the agent holds none.
+// target is due again after the campaign's skip delay, counted in
+// preview_skips) or expired (it keeps its place). No attempt is counted.
+// found is false when the agent holds none.
 func (db *DB) ReleasePreview(ctx context.Context, agent string, now time.Time, skipped bool) (r Reservation, found bool, err error) {
-	err = db.GetContext(ctx, &r, `SELECT target_id, campaign_id FROM dialer.release_preview($1, $2, $3)`, agent, now, skipped)
+	var due *time.Time
+	if skipped {
+		held, ok, err := db.PreviewOf(ctx, agent)
+		if err != nil || !ok {
+			return r, false, err
+		}
+		c, err := db.Campaign(ctx, held.CampaignID)
+		if err != nil {
+			return r, false, err
+		}
+		at := now.Add(dialer.SkipDelay(c))
+		due = &at
+	}
+	err = db.GetContext(ctx, &r, `SELECT target_id, campaign_id FROM dialer.release_preview($1, $2)`, agent, due)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}

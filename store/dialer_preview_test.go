@@ -66,7 +66,8 @@ func TestPreviewAgentsAskingAtOnceNeverShareATarget(t *testing.T) {
 func TestPreviewSkipConsumesNoAttempt(t *testing.T) {
 	db := pgtest.NewDB(t)
 	ctx := ctxT(t)
-	c := previewCampaign(t, db, dialer.Campaign{Name: "p", NoRedialHours: 24})
+	c := previewCampaign(t, db, dialer.Campaign{Name: "p", NoRedialHours: 24,
+		RetryRules: []dialer.RetryRule{{StatusCode: dialer.StatusNoAnswer, DelayMinutes: 20}}})
 	first := addTarget(t, db, dialer.Target{CampaignID: c, PhoneI: "111", Priority: 1})
 	second := addTarget(t, db, dialer.Target{CampaignID: c, PhoneI: "222", Priority: 1})
 	noon := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
@@ -91,13 +92,17 @@ func TestPreviewSkipConsumesNoAttempt(t *testing.T) {
 	if err := db.GetContext(ctx, &skips, `SELECT preview_skips FROM dialer.target WHERE target_id=$1`, first); err != nil || skips != 1 {
 		t.Errorf("skips %d %v", skips, err)
 	}
-	// the number is free at once (no-redial counts calls, not previews),
-	// and the skipped target is behind the other one
+	// the other target comes first; the skipped one is due again after
+	// the no-answer retry delay (the campaign's rule: 20 minutes), and
+	// its number is free (no-redial counts calls, not previews)
 	r, ok, err = db.ReservePreview(ctx, c, "a1", noon.Add(11*time.Second))
 	if err != nil || !ok || r.TargetID != second {
 		t.Fatalf("after the skip: %+v %v %v, want target %d", r, ok, err, second)
 	}
-	r, ok, err = db.ReservePreview(ctx, c, "a2", noon.Add(12*time.Second))
+	if r, ok, err := db.ReservePreview(ctx, c, "a2", noon.Add(19*time.Minute)); err != nil || ok {
+		t.Fatalf("the skipped target came back early: %+v %v %v", r, ok, err)
+	}
+	r, ok, err = db.ReservePreview(ctx, c, "a2", noon.Add(20*time.Minute+10*time.Second))
 	if err != nil || !ok || r.TargetID != first {
 		t.Fatalf("the skipped target: %+v %v %v, want %d", r, ok, err, first)
 	}

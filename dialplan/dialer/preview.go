@@ -147,6 +147,7 @@ func (p *Preview) describe(ctx context.Context, r store.Reservation) (PreviewSta
 	if err != nil {
 		return st, err
 	}
+	t = r.Unclaimed(t) // held, not called yet
 	st.Campaign, st.Target = c.Name, &t
 	st.AttachData = AttachData(Call{Campaign: c, Target: t})
 	return st, nil
@@ -183,7 +184,7 @@ func (p *Preview) Next(ctx context.Context, agent string, campaign int) (Preview
 		p.hold(agent, ag.Endpoint)
 		p.emit(now, ccd.EventPreviewReserved, c.QueueCode, ccd.DialerPreview{Agent: agent, CampaignID: c.ID,
 			TargetID: r.TargetID, Phone: r.Phone, PhoneIndex: r.PhoneIndex, ExpiresAt: r.ExpiresAt.UTC()})
-		return p.describe(ctx, r)
+		return p.Current(ctx, agent)
 	}
 	return PreviewState{Agent: agent, State: PreviewIdle, Message: "no target is due now"}, nil
 }

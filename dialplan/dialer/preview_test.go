@@ -98,7 +98,8 @@ func TestPreviewDialRingsTheAgentThenTheCustomer(t *testing.T) {
 
 	st, err := p.preview.Next(p.ctx, "1001", 0)
 	if err != nil || st.State != dialplanDialer.PreviewReserved || st.Target == nil || st.Target.ID != first ||
-		st.Target.FirstName != "Ann" || st.Target.DataI != "contract-7" || st.Phone != "5550100" {
+		st.Target.FirstName != "Ann" || st.Target.DataI != "contract-7" || st.Phone != "5550100" ||
+		st.Target.TotalDials != 0 || st.Target.StatusCode != dialer.StatusNew || st.Target.PhoneICounter != 0 {
 		t.Fatalf("next: %+v %v", st, err)
 	}
 	if got := p.agentState("1001"); got != ccd.AgentOnDirectCall {

@@ -90,10 +90,10 @@ BEGIN
 END $$;
 
 -- dialer.release_preview ends p_agent's reservation without a call: a skip
--- (the target goes behind the others due now, counted in preview_skips) or
--- an expiry (the target keeps its place). It returns the target, or no row
--- when the agent holds none.
-CREATE FUNCTION dialer.release_preview(p_agent text, p_now timestamptz, p_skipped boolean)
+-- (the target is due again at p_due, counted in preview_skips) or an expiry
+-- (p_due NULL: the target keeps its place). It returns the target, or no
+-- row when the agent holds none.
+CREATE FUNCTION dialer.release_preview(p_agent text, p_due timestamptz)
 RETURNS TABLE (target_id bigint, campaign_id int)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -104,7 +104,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    PERFORM dialer.unclaim(p, CASE WHEN p_skipped THEN p_now END, p_skipped);
+    PERFORM dialer.unclaim(p, p_due, p_due IS NOT NULL);
     target_id := p.target_id;
     campaign_id := p.campaign_id;
     RETURN NEXT;
