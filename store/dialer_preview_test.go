@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -211,5 +212,41 @@ func TestPreviewFollowsTheClaimRules(t *testing.T) {
 	}
 	if _, ok, err := db.ReservePreview(ctx, c, "a2", noon); err != nil || ok {
 		t.Errorf("a second agent got a reserved target: %v %v", ok, err)
+	}
+}
+
+// BenchmarkReservePreview is an agent asking for the next target of a
+// campaign of 10 000 and skipping it: the reservation's claim, the read of
+// what it changed, and the release.
+func BenchmarkReservePreview(b *testing.B) {
+	db := pgtest.NewDB(b)
+	ctx := context.Background()
+	c := dialer.Campaign{Name: "bench", QueueCode: "sales", Mode: "preview", IsActive: true}.WithDefaults()
+	id, err := db.CreateCampaign(ctx, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	im, err := db.BeginTargetImport(ctx, id, "campaignId")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 10000 {
+		if err := im.Add(dialer.Target{PhoneI: fmt.Sprint(5500000 + i), Priority: 2}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := im.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	b.ResetTimer()
+	for i := range b.N {
+		at := now.Add(time.Duration(i) * time.Millisecond)
+		if _, ok, err := db.ReservePreview(ctx, id, "a1", at); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+		if _, ok, err := db.ReleasePreview(ctx, "a1", at, true); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
 	}
 }
