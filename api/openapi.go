@@ -178,7 +178,7 @@ func operations() []operation {
 func dialerOperations() []operation {
 	campaign := []string{"name", "campaignPriority", "campaignType", "retryNumber", "noAnswerDuration", "chase", "queueCode",
 		"callPriority", "isActive", "mode", "dialRatio", "maxDialRatio", "maxAbandonRate", "callerId", "windowStart",
-		"windowEnd", "timeZone", "noRedialHours", "retryRules", "scheduleIds"}
+		"windowEnd", "timeZone", "noRedialHours", "previewTimeout", "retryRules", "scheduleIds"}
 	schedule := []string{"scheduleName", "fromDateTime", "toDateTime", "isSpecialDays", "isSunday", "isMonday", "isTuesday",
 		"isWednesday", "isThursday", "isFriday", "isSaturday"}
 	target := []string{"fName", "lName", "phoneI", "phoneII", "phoneIII", "dataI", "dataII", "dataIII", "priority",

@@ -762,7 +762,7 @@ func dialerRoutes() []variant {
 		optional(field("windowStart", "09:00", timeOfDay, "windowEnd")), optional(field("windowEnd", "20:00", timeOfDay, "windowStart")),
 		optional(field("callerId", "5550000", cleanText)),
 		optional(number("retryNumber", "3")), optional(number("callPriority", "5")), optional(number("maxAbandonRate", "0.02")),
-		optional(number("isActive", "false")), optional(number("chase", "true"))}
+		optional(number("isActive", "false")), optional(number("chase", "true")), optional(number("previewTimeout", "120"))}
 	schedule := []param{field("scheduleName", "nightly", cleanText),
 		field("fromDateTime", "2026-01-01T09:00:00", dateTime, "toDateTime"), field("toDateTime", "2026-12-31T17:00:00", dateTime, "fromDateTime"),
 		optional(number("isMonday", "true")), optional(number("isSpecialDays", "false"))}
