@@ -95,6 +95,7 @@ type wiring struct {
 	live        *liveConfig
 	sqlHooks    *sqlHooks // nil before its Start
 	clickToCall *clickToCall
+	dialer      *dialerApp
 	preview     *previewPart
 
 	mu     sync.Mutex

@@ -23,7 +23,10 @@ type dialerApp struct {
 	abandon  *prometheus.GaugeVec
 }
 
-func newDialerApp(w *wiring) component { return &dialerApp{w: w} }
+func newDialerApp(w *wiring) component {
+	w.dialer = &dialerApp{w: w}
+	return w.dialer
+}
 
 func (d *dialerApp) Name() string { return "dialer" }
 

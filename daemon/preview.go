@@ -43,7 +43,14 @@ func (p *previewPart) Start(ctx context.Context) error {
 		if !ok {
 			return
 		}
-		recorder := ddialer.NewRunner(ddialer.RunnerConfig{Store: db, Emit: w.events.writer.Add, Node: w.cfg.NodeName(), Log: w.log})
+		// The dialer's metrics count the preview attempts too.
+		count := func(r ddialer.Result) {
+			if w.dialer != nil && w.dialer.attempts != nil {
+				w.dialer.count(db, r)
+			}
+		}
+		recorder := ddialer.NewRunner(ddialer.RunnerConfig{Store: db, Emit: w.events.writer.Add, Node: w.cfg.NodeName(), Log: w.log,
+			Results: count})
 		svc := ddialer.NewPreview(ddialer.PreviewConfig{Store: db, Agents: l.queue, Calls: w.clickToCall.app, Recorder: recorder,
 			Serves:   func(agent, queue string) bool { return w.live.mgr.Current().Spec().Serves(agent, queue) },
 			Endpoint: cfg.DialEndpoint, Hold: !cfg.InboundFirst, Emit: w.events.writer.Add, Node: w.cfg.NodeName(), Log: w.log})

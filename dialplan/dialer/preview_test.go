@@ -256,3 +256,30 @@ func TestPreviewRefusesAgentOfAnotherCampaign(t *testing.T) {
 		t.Errorf("phone 4: %v", err)
 	}
 }
+
+// The runner never dials a preview campaign's targets on its own, however
+// many agents are free and targets due: only an agent's dial does.
+func TestRunnerNeverDialsAPreviewCampaign(t *testing.T) {
+	p := newPreviewEnv(t, "1001", "1002")
+	c := p.previewCampaign(campaign())
+	var ids []int64
+	for _, n := range []string{"5550100", "5550101", "5550102"} {
+		ids = append(ids, p.target(c, n))
+	}
+	for range 5 {
+		p.tick()
+	}
+	if got := p.originates(); len(got) != 0 {
+		t.Fatalf("the runner dialled %v", got)
+	}
+	for _, id := range ids {
+		if tg, err := p.db.Target(p.ctx, id); err != nil || tg.TotalDials != 0 || tg.StatusCode != dialer.StatusNew {
+			t.Errorf("target %+v %v", tg, err)
+		}
+	}
+	for _, a := range []string{"1001", "1002"} {
+		if got := p.agentState(a); got != ccd.AgentReady {
+			t.Errorf("agent %s is %s", a, got)
+		}
+	}
+}
