@@ -345,8 +345,9 @@ type DialerAttempt struct {
 	Phone      string `json:"phone"`
 	Queue      string `json:"queue"`
 	Mode       string `json:"mode,omitempty"` // the pacing mode that placed it (attempt)
-	// Agent is the agent a personal callback ("Agenda") is for: the person
-	// is offered to that agent alone.
+	// Agent is the agent a personal callback ("Agenda") is for (the person
+	// is offered to that agent alone), or the agent who dialled a preview
+	// attempt (the agent's phone rang first).
 	Agent string `json:"agent,omitempty"`
 	// Result is the dialer's status code (dialer.status_code), Status its
 	// name: answered, no_answer, busy, congestion, rejected,
@@ -360,4 +361,32 @@ type DialerAttempt struct {
 	DialStatus string `json:"dial_status,omitempty"` // Asterisk's last dial status
 	RingMS     int64  `json:"ring_ms,omitempty"`     // placement to answer or failure
 	Abandoned  bool   `json:"abandoned,omitempty"`   // answered by a person, no agent within 2 s
+	// TalkMS is how long the agent of a preview attempt talked with the
+	// person (result only).
+	TalkMS int64 `json:"talk_ms,omitempty"`
+}
+
+// Preview events (source "api"): an agent of a preview campaign works its
+// targets one at a time. preview.reserved when ccd holds a target for the
+// agent, then preview.skipped (the agent let it go, no attempt counted),
+// preview.expired (the agent did nothing within the campaign's
+// previewTimeout) or preview.dialed (the agent dialled it: the attempt
+// follows as dialer.attempt and dialer.result with mode "preview"). The
+// call id is "preview-<target>"; the payload is DialerPreview.
+const (
+	EventPreviewReserved EventKind = "preview.reserved"
+	EventPreviewSkipped  EventKind = "preview.skipped"
+	EventPreviewExpired  EventKind = "preview.expired"
+	EventPreviewDialed   EventKind = "preview.dialed"
+)
+
+// DialerPreview is the payload of the preview events.
+type DialerPreview struct {
+	Agent      string    `json:"agent"`
+	CampaignID int       `json:"campaign_id"`
+	TargetID   int64     `json:"target_id"`
+	Phone      string    `json:"phone,omitempty"`       // the number reserved, or dialled
+	PhoneIndex int       `json:"phone_index,omitempty"` // 1..3: phone I, II or III
+	ExpiresAt  time.Time `json:"expires_at,omitzero"`   // reserved: when it goes back unless acted on
+	AttemptID  int64     `json:"attempt_id,omitempty"`  // dialed: the attempt
 }

@@ -56,3 +56,21 @@ type GroupSpec struct {
 	Name   string
 	Agents []string
 }
+
+// Serves says whether agent may serve queue by the specification: the
+// queue's skills and groups, as the engine decides (an outbound
+// campaign's agents are its queue's).
+func (s Spec) Serves(agent, queue string) bool {
+	groups := groupsOf(s)[agent]
+	for _, a := range s.Agents {
+		if a.ID != agent {
+			continue
+		}
+		for _, q := range s.Queues {
+			if q.Code == queue {
+				return qualifies(a.Skills, groups, q)
+			}
+		}
+	}
+	return false
+}

@@ -53,6 +53,16 @@ func operations() []operation {
 		{method: "GET", path: "/api/agents/:id/toolbar", tag: "agents",
 			summary: "the agent toolbar push (WebSocket: OnScreenPopUpData, OnQueuesInfoData, OnCall); without Upgrade, the messages a connection starts with",
 			auth:    "bearer", query: []string{"view"}},
+		{method: "GET", path: "/api/agents/:id/preview", tag: "dialer",
+			summary: "the preview target the agent holds (state idle, reserved or dialing; the target's data and attach data)", auth: "bearer"},
+		{method: "POST", path: "/api/agents/:id/preview/next", tag: "dialer",
+			summary: "hold the next due target of a preview campaign the agent serves (the agent is ready; the one held if any)",
+			auth:    "bearer", body: []string{"campaignId"}},
+		{method: "POST", path: "/api/agents/:id/preview/skip", tag: "dialer",
+			summary: "give the held target back without a call (no attempt counted)", auth: "bearer"},
+		{method: "POST", path: "/api/agents/:id/preview/dial", tag: "dialer",
+			summary: "ring the agent's phone, then the target's phone I, II or III (0: the one shown), as a campaign attempt",
+			auth:    "bearer", body: []string{"phone"}},
 		{method: "GET", path: "/api/queues", tag: "calls", summary: "queues as they are now", auth: "bearer"},
 		{method: "GET", path: "/api/calls", tag: "calls", summary: "calls in the ACD now", auth: "bearer"},
 		{method: "POST", path: "/api/calls/:id/transfer", tag: "calls", summary: "blind transfer to a queue or a number", auth: "bearer", body: []string{"queue", "number"}},
@@ -168,7 +178,7 @@ func operations() []operation {
 func dialerOperations() []operation {
 	campaign := []string{"name", "campaignPriority", "campaignType", "retryNumber", "noAnswerDuration", "chase", "queueCode",
 		"callPriority", "isActive", "mode", "dialRatio", "maxDialRatio", "maxAbandonRate", "callerId", "windowStart",
-		"windowEnd", "timeZone", "noRedialHours", "agendaFallbackMinutes", "retryRules", "scheduleIds"}
+		"windowEnd", "timeZone", "noRedialHours", "agendaFallbackMinutes", "previewTimeout", "retryRules", "scheduleIds"}
 	schedule := []string{"scheduleName", "fromDateTime", "toDateTime", "isSpecialDays", "isSunday", "isMonday", "isTuesday",
 		"isWednesday", "isThursday", "isFriday", "isSaturday"}
 	target := []string{"fName", "lName", "phoneI", "phoneII", "phoneIII", "dataI", "dataII", "dataIII", "priority",

@@ -60,6 +60,7 @@ var components = []struct {
 	{config.RoleACD, newDialerApp},         // the outbound dialer: its Stasis application and the pacing loop
 	{"", newLiveConfig},                    // the live configuration, from the database, followed across instances
 	{config.RoleACD, newClickToCall},       // click-to-call: its Stasis application and the interfaces that start calls
+	{config.RoleACD, newPreview},           // preview campaigns: agents take, skip and dial targets
 	{"", newSoundCheck},                    // a flow naming a sound Asterisk does not have is refused when saved
 	{config.RoleObserver, newObserver},     // the AMI observer
 	{config.RoleStats, newStatsAggregator}, // the live statistics and the BI role
@@ -94,6 +95,8 @@ type wiring struct {
 	live        *liveConfig
 	sqlHooks    *sqlHooks // nil before its Start
 	clickToCall *clickToCall
+	dialer      *dialerApp
+	preview     *previewPart
 
 	mu     sync.Mutex
 	checks []api.Check // also watched by announceReady

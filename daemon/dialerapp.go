@@ -23,7 +23,10 @@ type dialerApp struct {
 	abandon  *prometheus.GaugeVec
 }
 
-func newDialerApp(w *wiring) component { return &dialerApp{w: w} }
+func newDialerApp(w *wiring) component {
+	w.dialer = &dialerApp{w: w}
+	return w.dialer
+}
 
 func (d *dialerApp) Name() string { return "dialer" }
 
@@ -54,17 +57,19 @@ func (d *dialerApp) Start(ctx context.Context) error {
 
 // waitToLead waits for the ACD lock, the database and the queues restored
 // from the event log and checked against Asterisk.
-func (d *dialerApp) waitToLead(ctx context.Context) (*store.DB, bool) {
+func (d *dialerApp) waitToLead(ctx context.Context) (*store.DB, bool) { return waitToLead(ctx, d.w) }
+
+func waitToLead(ctx context.Context, w *wiring) (*store.DB, bool) {
 	select {
-	case <-d.w.acd.leading:
+	case <-w.acd.leading:
 	case <-ctx.Done():
 		return nil, false
 	}
-	db, ok := d.w.db.wait(ctx)
+	db, ok := w.db.wait(ctx)
 	if !ok {
 		return nil, false
 	}
-	for !d.w.acd.link.queue.Reconciled() {
+	for !w.acd.link.queue.Reconciled() {
 		select {
 		case <-ctx.Done():
 			return nil, false

@@ -42,6 +42,7 @@ func (r *restAPI) Start(ctx context.Context) error {
 		mountDialer(srv, agents, w.db, cfg)
 		mountFlowAPIs(srv, agents, live, cfg)
 		w.clickToCall.mount(srv, agents, cfg)
+		w.preview.mount(srv)
 		realtime = w.acd.queue()
 	}
 	srv.MountAdmin(live)

@@ -39,6 +39,9 @@ type Campaign struct {
 	// the campaign; nil: it waits for its agent as long as the campaign
 	// runs.
 	AgendaFallbackMinutes *int `json:"agendaFallbackMinutes" db:"agenda_fallback_minutes"`
+	// PreviewTimeout is how long (seconds) an agent of a preview campaign
+	// may hold a target before it goes back to the others.
+	PreviewTimeout int `json:"previewTimeout" db:"preview_timeout"`
 	// RetryRules and ScheduleIDs are stored in their own tables.
 	RetryRules  []RetryRule `json:"retryRules" db:"-"`
 	ScheduleIDs []int       `json:"scheduleIds" db:"-"`
@@ -52,6 +55,10 @@ type RetryRule struct {
 	DelayMinutes int `json:"delayMinutes" db:"delay_minutes"`
 	MaxAttempts  int `json:"maxAttempts" db:"max_attempts"`
 }
+
+// DefaultPreviewTimeout is how long (seconds) an agent holds a preview
+// target when the campaign does not say.
+const DefaultPreviewTimeout = 120
 
 // MinNoAnswer is the shortest ring before a call counts as not answered.
 const MinNoAnswer = 15
@@ -88,6 +95,9 @@ func (c Campaign) WithDefaults() Campaign {
 	if c.TimeZone == "" {
 		c.TimeZone = "UTC"
 	}
+	if c.PreviewTimeout == 0 {
+		c.PreviewTimeout = DefaultPreviewTimeout
+	}
 	return c
 }
 
@@ -116,6 +126,8 @@ func (c Campaign) Validate() error {
 		return ccd.Invalid("noRedialHours", "must be 0 to 2160")
 	case c.AgendaFallbackMinutes != nil && (*c.AgendaFallbackMinutes < 0 || *c.AgendaFallbackMinutes > 525600):
 		return ccd.Invalid("agendaFallbackMinutes", "must be 0 to 525600 minutes (a year), or null to wait for the agent")
+	case c.PreviewTimeout < 10 || c.PreviewTimeout > 3600:
+		return ccd.Invalid("previewTimeout", "must be 10 to 3600 seconds")
 	case len(c.CallerID) > 40:
 		return ccd.Invalid("callerId", "is longer than 40 characters")
 	}

@@ -71,6 +71,7 @@ func TestCampaignValidateNamesTheField(t *testing.T) {
 		"timeZone":         func(c *Campaign) { c.TimeZone = "Nowhere/City" },
 		"retryRules":       func(c *Campaign) { c.RetryRules = []RetryRule{{StatusCode: StatusAnswered}} },
 		"maxDialRatio":     func(c *Campaign) { c.MaxDialRatio = 0.5 },
+		"previewTimeout":   func(c *Campaign) { c.PreviewTimeout = 5 },
 	}
 	for field, f := range mod {
 		c := good
@@ -221,5 +222,21 @@ func TestAfterAttempt(t *testing.T) {
 	o = AfterAttempt(c, tg, 1, StatusNoAnswer, 1, now)
 	if o.NextCall == nil || !o.NextCall.Equal(now) || o.NextPhone != 3 {
 		t.Errorf("chase: %+v, want phone 3 at once", o)
+	}
+}
+
+// A skipped preview target waits the campaign's no-answer retry delay,
+// the default's hour without a rule.
+func TestSkipDelayFollowsTheNoAnswerRule(t *testing.T) {
+	c := Campaign{Name: "c", QueueCode: "sales"}.WithDefaults()
+	if got := SkipDelay(c); got != time.Hour {
+		t.Errorf("default skip delay %v", got)
+	}
+	c.RetryRules = []RetryRule{{StatusCode: StatusBusy, DelayMinutes: 5}, {StatusCode: StatusNoAnswer, DelayMinutes: 15}}
+	if got := SkipDelay(c); got != 15*time.Minute {
+		t.Errorf("skip delay with a rule %v", got)
+	}
+	if c.PreviewTimeout != DefaultPreviewTimeout {
+		t.Errorf("preview timeout default %d", c.PreviewTimeout)
 	}
 }

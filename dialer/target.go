@@ -203,6 +203,19 @@ func AfterAttempt(c Campaign, t Target, phone, result, attempts int, now time.Ti
 	return Outcome{StatusCode: result, NextCall: &at, NextPhone: next}
 }
 
+// SkipDelay is how long a preview target an agent skipped waits before it
+// is offered again: the campaign's retry delay for "no answer" (the
+// default's hour without a rule), so that the other due targets come
+// first. A skip counts no attempt.
+func SkipDelay(c Campaign) time.Duration {
+	for _, r := range c.RetryRules {
+		if r.StatusCode == StatusNoAnswer {
+			return time.Duration(r.DelayMinutes) * time.Minute
+		}
+	}
+	return defaultDelay[StatusNoAnswer]
+}
+
 // nextPhone is the phone after phone that the target has, and whether the
 // turn went back to the first.
 func nextPhone(t Target, phone int) (int, bool) {

@@ -30,6 +30,12 @@ func (a *Aggregator) dialerResult(ev *eventlog.Event) error {
 		return &DecodeError{ID: ev.ID, Kind: ev.Kind, Err: err}
 	}
 	a.campaignResult(ev, &p)
+	if p.Mode == "preview" {
+		// An agent's preview call: its clicktocall.ended is the CallsStat
+		// row and the agent's outbound call; its talk is the campaign's.
+		a.add(ev.At.Unix(), campaignKey(p.CampaignID), colCampaignTalk, seconds(p.TalkMS))
+		return nil
+	}
 	if p.Status == "answered" || p.Status == "abandoned" || !a.inWindow(ev.At.Unix()) {
 		return nil
 	}

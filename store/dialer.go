@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -16,7 +17,7 @@ import (
 const campaignColumns = `campaign_id, name, campaign_priority, campaign_type, retry_number, no_answer_duration, chase,
 	queue_code, call_priority, is_active, mode, dial_ratio::float8 AS dial_ratio, max_dial_ratio::float8 AS max_dial_ratio,
 	max_abandon_rate::float8 AS max_abandon_rate, caller_id, to_char(window_start, 'HH24:MI') AS window_start,
-	to_char(window_end, 'HH24:MI') AS window_end, time_zone, no_redial_hours, agenda_fallback_minutes`
+	to_char(window_end, 'HH24:MI') AS window_end, time_zone, no_redial_hours, agenda_fallback_minutes, preview_timeout`
 
 // errUnknownCampaign names the field a client gave the campaign id in.
 func errUnknownCampaign(field string, id int) error {
@@ -29,11 +30,11 @@ func (db *DB) CreateCampaign(ctx context.Context, c dialer.Campaign) (int, error
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.QueryRowxContext(ctx, `INSERT INTO dialer.campaign (name, campaign_priority, campaign_type, retry_number,
 			no_answer_duration, chase, queue_code, call_priority, is_active, mode, dial_ratio, max_dial_ratio, max_abandon_rate,
-			caller_id, window_start, window_end, time_zone, no_redial_hours)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING campaign_id`,
+			caller_id, window_start, window_end, time_zone, no_redial_hours, preview_timeout)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING campaign_id`,
 			c.Name, c.CampaignPriority, c.CampaignType, c.RetryNumber, c.NoAnswerDuration, c.Chase, c.QueueCode, c.CallPriority,
 			c.IsActive, c.Mode, c.DialRatio, c.MaxDialRatio, c.MaxAbandonRate, c.CallerID, c.WindowStart, c.WindowEnd,
-			c.TimeZone, c.NoRedialHours).Scan(&id)
+			c.TimeZone, c.NoRedialHours, cmp.Or(c.PreviewTimeout, dialer.DefaultPreviewTimeout)).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -50,11 +51,11 @@ func (db *DB) UpdateCampaign(ctx context.Context, c dialer.Campaign) error {
 		res, err := tx.ExecContext(ctx, `UPDATE dialer.campaign SET name=$2, campaign_priority=$3, campaign_type=$4,
 			retry_number=$5, no_answer_duration=$6, chase=$7, queue_code=$8, call_priority=$9, is_active=$10, mode=$11,
 			dial_ratio=$12, max_dial_ratio=$13, max_abandon_rate=$14, caller_id=$15, window_start=$16, window_end=$17,
-			time_zone=$18, no_redial_hours=$19, updated_at=now()
+			time_zone=$18, no_redial_hours=$19, preview_timeout=$20, updated_at=now()
 			WHERE campaign_id=$1 AND NOT hidden`,
 			c.ID, c.Name, c.CampaignPriority, c.CampaignType, c.RetryNumber, c.NoAnswerDuration, c.Chase, c.QueueCode,
 			c.CallPriority, c.IsActive, c.Mode, c.DialRatio, c.MaxDialRatio, c.MaxAbandonRate, c.CallerID, c.WindowStart,
-			c.WindowEnd, c.TimeZone, c.NoRedialHours)
+			c.WindowEnd, c.TimeZone, c.NoRedialHours, cmp.Or(c.PreviewTimeout, dialer.DefaultPreviewTimeout))
 		if err != nil {
 			return err
 		}

@@ -79,6 +79,9 @@ type Request struct {
 	ToQueue          string // customer first: the queue the customer goes to
 	CallerID         string // what the customer's phone shows
 	Via              string // the interface the request came through
+	// OnEnd, when set, is told how the call ended, after it is logged
+	// (a preview campaign records its attempt from it); it must not block.
+	OnEnd func(ccd.ClickToCall)
 }
 
 // App is the running application.
@@ -152,7 +155,8 @@ func (a *App) Place(ctx context.Context, r Request) (ccd.ClickToCall, error) {
 	if r.Order == ccd.ClickToCallAgentFirst {
 		a.markDirect(cl)
 	}
-	a.emit(ccd.EventClickToCallStarted, cl.c)
+	started := cl.c // cl.c is the legs' once they ring
+	a.emit(ccd.EventClickToCallStarted, started)
 	var rung int
 	var lastErr error
 	for _, l := range legs {
@@ -166,9 +170,9 @@ func (a *App) Place(ctx context.Context, r Request) (ccd.ClickToCall, error) {
 		rung++
 	}
 	if rung == 0 {
-		return cl.c, &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "Asterisk refused the call: " + errText(lastErr)}
+		return started, &ccd.Error{Code: ccd.EUNAVAILABLE, Message: "Asterisk refused the call: " + errText(lastErr)}
 	}
-	return cl.c, nil
+	return started, nil
 }
 
 func errText(err error) string {
@@ -237,7 +241,7 @@ func (a *App) firstAnswered(cl *call, id string) func() {
 		return func() {
 			a.hangupAll(losers)
 			a.emit(ccd.EventClickToCallAnswered, ended)
-			a.emit(ccd.EventClickToCallEnded, ended)
+			a.ended(cl, ended)
 		}
 	}
 	var legs []string
@@ -407,7 +411,7 @@ func (a *App) legEnded(id string, cause int, refused bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = a.media.DestroyBridge(ctx, bridgeOf(cl.c.ID))
-		a.emit(ccd.EventClickToCallEnded, ended)
+		a.ended(cl, ended)
 	}()
 }
 
@@ -500,7 +504,7 @@ func (a *App) fail(cl *call, step string, err error) {
 	a.mu.Unlock()
 	a.hangupAll(rest)
 	_ = a.media.DestroyBridge(context.Background(), bridgeOf(cl.c.ID))
-	a.emit(ccd.EventClickToCallEnded, ended)
+	a.ended(cl, ended)
 }
 
 func (a *App) hangupAll(legs []string) {
@@ -525,6 +529,14 @@ func (a *App) emit(kind ccd.EventKind, c ccd.ClickToCall) {
 		CLID: c.CallerID, Source: eventlog.SourceACD, Node: a.cfg.Node, Key: c.ID + ":" + kind, Payload: eventlog.Payload(c)}
 	if err := a.cfg.Emit(ev); err != nil {
 		a.log.Error("click-to-call event not logged", "call", c.ID, "kind", kind, "err", err)
+	}
+}
+
+// ended logs the end of a call and tells its requester.
+func (a *App) ended(cl *call, c ccd.ClickToCall) {
+	a.emit(ccd.EventClickToCallEnded, c)
+	if cl.req.OnEnd != nil {
+		cl.req.OnEnd(c)
 	}
 }
 

@@ -107,8 +107,9 @@ type Call struct {
 	Phone     string
 	AMD       AMD
 	Mode      pacing.Mode
-	// Agent, when set, is the agent a personal callback is for: the person
-	// is offered to that agent alone.
+	// Agent, when set, is the agent the call is for: a personal callback's
+	// agent (the person is offered to that agent alone) or the agent who
+	// dialled a preview attempt.
 	Agent string
 }
 

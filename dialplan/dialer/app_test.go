@@ -29,6 +29,7 @@ type env struct {
 	client *ari.Client
 	queue  *queue.App
 	app    *dialplanDialer.App
+	disp   *stasis.Dispatcher
 
 	mu      sync.Mutex
 	results []dialplanDialer.Result
@@ -75,6 +76,7 @@ func newEnv(t *testing.T, agents []string, done func(dialplanDialer.Result)) *en
 		t.Fatal(err)
 	}
 	e.queue = q
+	e.disp = d
 	d.SetFallback(q)
 	d.Register("queue", q)
 	d.Register("agent", q)

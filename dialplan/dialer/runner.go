@@ -446,6 +446,16 @@ func (r *Runner) Done(res Result) {
 	go r.store(res)
 }
 
+// Started logs an attempt the runner did not place (a preview call an
+// agent dialled) like its own.
+func (r *Runner) Started(c Call, at time.Time) {
+	r.event(at, ccd.EventDialerAttempt, c, ccd.DialerAttempt{Mode: string(c.Mode)})
+}
+
+// Record stores the end of an attempt the runner did not place like its
+// own, without learning from it for the pacing.
+func (r *Runner) Record(res Result) { go r.store(res) }
+
 func (r *Runner) learn(res Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -481,9 +491,14 @@ func (r *Runner) store(res Result) {
 	if !res.Answered.IsZero() {
 		ring = res.Answered
 	}
-	r.event(res.Ended, ccd.EventDialerResult, res.Call, ccd.DialerAttempt{Result: res.Status, Status: StatusName(res.Status),
+	p := ccd.DialerAttempt{Result: res.Status, Status: StatusName(res.Status),
 		AMDStatus: res.AMDStatus, AMDCause: res.AMDCause, Cause: res.Cause, DialStatus: res.DialStatus,
-		RingMS: ring.Sub(res.Placed).Milliseconds(), Abandoned: res.Abandoned})
+		RingMS: ring.Sub(res.Placed).Milliseconds(), Abandoned: res.Abandoned}
+	if res.Mode == pacing.Preview && !res.Answered.IsZero() {
+		// No queue call carries a preview call's talk: its result does.
+		p.TalkMS = res.Ended.Sub(res.Answered).Milliseconds()
+	}
+	r.event(res.Ended, ccd.EventDialerResult, res.Call, p)
 	if r.cfg.Results != nil {
 		r.cfg.Results(res)
 	}
@@ -496,6 +511,9 @@ func (r *Runner) event(at time.Time, kind ccd.EventKind, c Call, p ccd.DialerAtt
 	}
 	p.AttemptID, p.CampaignID, p.TargetID, p.Phone, p.Queue = c.AttemptID, c.Campaign.ID, c.Target.ID, c.Phone, c.Campaign.QueueCode
 	p.Agent = c.Agent
+	if c.Mode == pacing.Preview {
+		p.Mode = string(c.Mode)
+	}
 	ev := eventlog.Event{At: at, Kind: kind, Source: eventlog.SourceARI, Key: fmt.Sprintf("%s-%d", kind, c.AttemptID),
 		CallID: ChannelOf(c.AttemptID), Queue: c.Campaign.QueueCode, DNIS: c.Phone, Node: r.cfg.Node, Payload: eventlog.Payload(p)}
 	if err := r.cfg.Emit(ev); err != nil {

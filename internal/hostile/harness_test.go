@@ -143,6 +143,7 @@ func newHarness(t *testing.T) *harness {
 	cfg.ACD.Queues = append(cfg.ACD.Queues, config.Queue{Code: callbackQueue, Skills: map[string]int{"nobody-has-it": 1}})
 	cfg.Callbacks.Queues = []config.CallbackQueue{{Queue: callbackQueue, MaxAttempts: 2, RetryInterval: time.Minute}}
 	cfg.API.FlexfoneAccount, cfg.API.FlexfoneHash = flexfoneAccount, flexfoneHash
+	cfg.Dialer.DialEndpoint = "PJSIP/{number}" // the dialer and preview campaigns run (the seeded campaigns are inactive)
 	cfg.ACD.Switches = []flow.Switch{{Localnumber: adminSwitch, Name: "Night", ActiveGoto: "queue:sales", InactiveGoto: "queue:support"},
 		{Localnumber: adminSwitchOld}}
 	cfg.ACD.Flows = []flow.Flow{

@@ -667,7 +667,7 @@ func callbackRoutes() []variant {
 func table() []variant {
 	var out []variant
 	for _, part := range [][]variant{public(), omniLeadsLogin(), omniLeads(), native(), calls(), optimusOps(), statistics(), admins(), webhooks(), recordingRoutes(), callbackRoutes(), notFound(),
-		dialerRoutes(), optimusDialer(), dialerInterfaces(), webUI(), flexfone(), clickToCall()} {
+		dialerRoutes(), optimusDialer(), dialerInterfaces(), webUI(), flexfone(), clickToCall(), previewRoutes()} {
 		out = append(out, part...)
 	}
 	return out
@@ -762,7 +762,8 @@ func dialerRoutes() []variant {
 		optional(field("windowStart", "09:00", timeOfDay, "windowEnd")), optional(field("windowEnd", "20:00", timeOfDay, "windowStart")),
 		optional(field("callerId", "5550000", cleanText)),
 		optional(number("retryNumber", "3")), optional(number("callPriority", "5")), optional(number("maxAbandonRate", "0.02")),
-		optional(number("isActive", "false")), optional(number("chase", "true")), optional(number("agendaFallbackMinutes", "30"))}
+		optional(number("isActive", "false")), optional(number("chase", "true")), optional(number("agendaFallbackMinutes", "30")),
+		optional(number("previewTimeout", "120"))}
 	schedule := []param{field("scheduleName", "nightly", cleanText),
 		field("fromDateTime", "2026-01-01T09:00:00", dateTime, "toDateTime"), field("toDateTime", "2026-12-31T17:00:00", dateTime, "fromDateTime"),
 		optional(number("isMonday", "true")), optional(number("isSpecialDays", "false"))}
@@ -1185,4 +1186,24 @@ func flexfoneCallError(body []byte) (string, bool) {
 		return "", false
 	}
 	return e.Field, true
+}
+
+// previewRoutes are an agent's preview campaign routes: the paused agent
+// holds no target (next, skip and dial are refused by its state), and an
+// agent may only act for itself.
+func previewRoutes() []variant {
+	id := pathParam("id", agentPause, selfWhenEmpty, "agent")
+	number := func(name, validJSON string) param {
+		p := optional(field(name, "", never))
+		p.validJSON = validJSON
+		return p
+	}
+	v := func(route string, params ...param) variant {
+		return variant{route: route, params: append([]param{id}, params...), body: inJSON, callers: []caller{integration, agent},
+			refused: []caller{anonymous}, agent: agentPause, errors: jsonError}
+	}
+	get := v("GET /api/agents/:id/preview")
+	get.body = 0
+	return []variant{get, v("POST /api/agents/:id/preview/next", number("campaignId", "1")),
+		v("POST /api/agents/:id/preview/skip"), v("POST /api/agents/:id/preview/dial", number("phone", "1"))}
 }

@@ -1,5 +1,6 @@
 // ccd web interface, agent console extras: the current call's profile
-// (its attached data) with hold and transfer, the callbacks waiting in the
+// (its attached data) with hold and transfer, the preview campaign panel
+// (next target, skip, dial a chosen phone), the callbacks waiting in the
 // agent's queues and its own dialer callbacks (Agenda), the day's figures, and the softphone (JsSIP over
 // Asterisk's PJSIP WebSocket). Calls the REST API with the session cookie
 // and CSRF token. Every text from the server goes in with textContent.
@@ -42,6 +43,13 @@ export function start(s) {
     const to = ev.submitter ? ev.submitter.dataset.to : "queue";
     transfer(to === "number" ? { number: $("ag-transfer-number").value.trim() } : { queue: $("ag-transfer-queue").value });
   });
+  $("ag-preview-next").addEventListener("click", () => previewAct("next"));
+  $("ag-preview-skip").addEventListener("click", () => previewAct("skip"));
+  $("ag-preview-dial").addEventListener("click", () => {
+    const picked = document.querySelector('input[name="ag-preview-phone"]:checked');
+    previewAct("dial", { phone: picked ? Number(picked.value) : 0 });
+  });
+  loadPreview();
   if (s.softphone) startPhone(s.softphone);
 }
 
@@ -68,6 +76,10 @@ export function render(me, snapshot) {
     if (id) loadCall();
   }
   if (Date.now() - callbacksAt > 10000) loadCallbacks();
+  if (preview && preview.state !== "idle" && Date.now() - previewAt > 3000) loadPreview();
+  showPreviewTime();
+  // ccd keeps a previewing agent off queue calls as on a direct call.
+  if (preview && preview.state === "reserved" && me.state === "on_direct_call") $("ag-state").textContent = "Previewing";
 }
 
 function fillQueues(queues) {
@@ -271,4 +283,77 @@ function incoming(s, originator) {
   };
   s.on("ended", end);
   s.on("failed", end);
+}
+
+// ---- preview campaigns ----
+
+let preview = null;   // what GET /api/agents/:id/preview answered
+let previewAt = 0;
+
+const previewPath = (action) => "/api/agents/" + encodeURIComponent(session.agent) + "/preview" + (action ? "/" + action : "");
+
+async function loadPreview() {
+  previewAt = Date.now();
+  try {
+    showPreview(await call_("GET", previewPath("")));
+  } catch (e) {
+    // 503: the dialer is off here; the panel has nothing to offer.
+    $("ag-preview").hidden = e.status === 503;
+    $("ag-preview-message").textContent = e.status === 503 ? "" : e.message;
+  }
+}
+
+async function previewAct(action, body) {
+  const msg = $("ag-preview-message");
+  msg.textContent = "";
+  for (const b of ["next", "skip", "dial"]) $("ag-preview-" + b).disabled = true;
+  try {
+    const st = await call_("POST", previewPath(action), body);
+    showPreview(st);
+    if (action === "skip") msg.textContent = "Skipped.";
+    if (action === "dial") msg.textContent = "Calling " + st.phone + ": your phone rings first.";
+    if (action === "next" && st.state === "idle") msg.textContent = st.message || "No target is due now.";
+  } catch (e) {
+    msg.textContent = (e.field ? e.field + ": " : "") + e.message;
+    showPreview(preview);
+  }
+}
+
+function showPreview(st) {
+  preview = st || { state: "idle" };
+  const held = preview.state === "reserved", dialing = preview.state === "dialing";
+  const t = preview.target || null;
+  $("ag-preview").hidden = false;
+  $("ag-preview-state").textContent = held ? "Target held for you (" + (preview.campaignName || "campaign " + preview.campaignId) + ")" :
+    dialing ? "Dialling " + preview.phone + " for " + (preview.campaignName || "the campaign") : "No target held.";
+  const rows = t ? [["Name", [t.fName, t.lName].filter(Boolean).join(" ") || "–"], ["Phone I", t.phoneI || "–"],
+    ["Phone II", t.phoneII || "–"], ["Phone III", t.phoneIII || "–"], ["Data I", t.dataI || "–"], ["Data II", t.dataII || "–"],
+    ["Data III", t.dataIII || "–"], ["Priority", String(t.priority)], ["Attempts so far", String(t.totalDials)]] : [];
+  if (held) rows.push(["Held until", new Date(Date.parse(preview.expiresAt)).toLocaleTimeString()]);
+  $("ag-preview-data").replaceChildren(...rows.flatMap(([k, v]) => {
+    const dt = document.createElement("dt"), dd = document.createElement("dd");
+    dt.textContent = k; dd.textContent = v;
+    return [dt, dd];
+  }));
+  $("ag-preview-phones").hidden = !held;
+  for (const i of [1, 2, 3]) {
+    const n = t ? [t.phoneI, t.phoneII, t.phoneIII][i - 1] || "" : "";
+    const input = $("ag-preview-phone" + i);
+    input.disabled = !held || n === "";
+    input.checked = held && i === preview.phoneIndex;
+    input.parentElement.hidden = n === "";
+    $("ag-preview-phone" + i + "-n").textContent = n;
+  }
+  $("ag-preview-next").disabled = held || dialing;
+  $("ag-preview-skip").disabled = !held;
+  $("ag-preview-dial").disabled = !held;
+}
+
+// showPreviewTime goes back to idle when the hold ran out (the server
+// released the target).
+function showPreviewTime() {
+  if (preview && preview.state === "reserved" && Date.parse(preview.expiresAt) < Date.now()) {
+    $("ag-preview-message").textContent = "The target was held too long and went back to the others.";
+    loadPreview();
+  }
 }
