@@ -223,7 +223,7 @@ func (l *ariLink) wire(cfg config.Config, log *slog.Logger, m *metrics.Metrics,
 		Hangup: func(ch string) { _ = tk.Hangup(context.Background(), ch, "normal") },
 	})
 	l.queue, err = queue.New(queue.Config{ACD: cfg.ACD, ARI: l.client, App: cfg.ARI.Application, Owners: d, Emit: emit, Log: log,
-		Node: cfg.NodeName()})
+		Node: cfg.NodeName(), OfferStarted: offerStartMetric(m)})
 	if err != nil {
 		return err
 	}

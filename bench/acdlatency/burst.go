@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"math"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,7 +45,11 @@ func (b *bench) ccdBurst(ctx context.Context, cfg config.Config, n int) ([]sampl
 	}
 	defer stop()
 	var out []sample
+	var before offerShare
 	for burst := 0; len(out) < n; burst++ {
+		if burst == warmupBursts {
+			before = b.offerShare()
+		}
 		got, err := b.burst(ctx, db, agents)
 		if err != nil {
 			return nil, fmt.Errorf("ccd burst %d: %w", burst, err)
@@ -49,7 +58,76 @@ func (b *bench) ccdBurst(ctx context.Context, cfg config.Config, n int) ([]sampl
 			out = append(out, got...)
 		}
 	}
+	b.notes = append(b.notes, b.offerShare().since(before).String())
 	return out[:n], nil
+}
+
+// offerShare is ccd's histogram ccd_acd_offer_start_seconds: the offers
+// decided on a caller's arrival, from the caller reaching ccd's queue
+// application to the originate request starting: ccd's own share of the
+// measure. Counts are cumulative per upper bound (seconds), as exposed.
+type offerShare struct {
+	le    []float64
+	count []float64
+	err   error
+}
+
+func (b *bench) offerShare() offerShare {
+	resp, err := b.request(http.MethodGet, "/metrics", "")
+	if err != nil {
+		return offerShare{err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return offerShare{err: err}
+	}
+	var s offerShare
+	for _, line := range strings.Split(string(body), "\n") {
+		rest, ok := strings.CutPrefix(line, `ccd_acd_offer_start_seconds_bucket{le="`)
+		if !ok {
+			continue
+		}
+		le, value, ok := strings.Cut(rest, `"} `)
+		if !ok {
+			continue
+		}
+		bound, err1 := strconv.ParseFloat(le, 64)
+		n, err2 := strconv.ParseFloat(value, 64)
+		if err1 == nil && err2 == nil {
+			s.le, s.count = append(s.le, bound), append(s.count, n)
+		}
+	}
+	if len(s.le) == 0 {
+		s.err = fmt.Errorf("no ccd_acd_offer_start_seconds in /metrics")
+	}
+	return s
+}
+
+func (s offerShare) since(before offerShare) offerShare {
+	if s.err != nil || before.err != nil || len(before.count) != len(s.count) {
+		return offerShare{err: errors.Join(s.err, before.err, errors.New("ccd's share: metrics not comparable"))}
+	}
+	d := offerShare{le: s.le}
+	for i := range s.count {
+		d.count = append(d.count, s.count[i]-before.count[i])
+	}
+	return d
+}
+
+func (s offerShare) String() string {
+	if s.err != nil {
+		return "ccd's own share: " + s.err.Error()
+	}
+	total := s.count[len(s.count)-1]
+	var b strings.Builder
+	fmt.Fprintf(&b, "ccd's own share (caller reached ccd -> originate started, %d offers decided on arrival, all callers of the counted bursts):", int(total))
+	for i, le := range s.le {
+		if total > 0 && !math.IsInf(le, 1) {
+			fmt.Fprintf(&b, " <=%gms %.1f%%", le*1000, 100*s.count[i]/total)
+		}
+	}
+	return b.String()
 }
 
 // burstCaller is what is watched of one caller of a burst.

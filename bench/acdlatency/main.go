@@ -152,6 +152,9 @@ func run(n int, systems []string, csvPath string, log *slog.Logger) error {
 		all = append(all, got...)
 	}
 	report(os.Stdout, all)
+	for _, n := range b.notes {
+		fmt.Println(n)
+	}
 	if csvPath != "" {
 		return writeCSV(csvPath, all)
 	}
@@ -206,6 +209,9 @@ type bench struct {
 	log  *slog.Logger
 	http string // ccd's address
 	tok  string
+	// notes are printed under the table (ccd's own share of the burst's
+	// offers, from its metrics).
+	notes []string
 }
 
 // placeCaller originates a caller: the Local channel's ;2 half runs

@@ -20,6 +20,7 @@ func (a *App) flush() {
 		actions, events := a.engine.Take()
 		if len(actions)+len(events) == 0 {
 			a.startSetups() // callers with no decision yet (a lookup, no route)
+			clear(a.reached)
 			return
 		}
 		for _, ev := range events {
@@ -96,7 +97,12 @@ func (a *App) carryOut(act acd.Action) {
 		}
 		// On the agent channel's worker: ringing the agent need not wait for
 		// the caller's answer; a Cancel of this offer uses the same worker.
+		reached, onArrival := a.reached[act.CallID]
+		delete(a.reached, act.CallID)
 		a.workers.Ring(act.Channel, func() {
+			if onArrival && a.cfg.OfferStarted != nil {
+				a.cfg.OfferStarted(time.Since(reached))
+			}
 			if err := a.media.RingAgent(ctx, call); err != nil {
 				a.log.Warn("cannot ring agent", "agent", act.Agent, "endpoint", act.Endpoint, "err", err)
 				if a.cfg.Owners != nil {

@@ -56,6 +56,12 @@ type Config struct {
 	// Workers carry out the steps on callers' channels at once (default 8);
 	// ringing agents does not wait for them.
 	Workers int
+	// OfferStarted, when set, is told ccd's own share of a caller's first
+	// offer: from the moment the caller reached the application (its
+	// StasisStart read, or the handoff) to the agent's originate request
+	// starting. What the offer takes beyond it is Asterisk's; operators see
+	// the two apart (metric ccd_acd_offer_start_seconds).
+	OfferStarted func(time.Duration)
 }
 
 // App is the running queue application.
@@ -72,9 +78,14 @@ type App struct {
 	workers workers
 
 	// Owned by the loop:
-	calls   map[string]*callMedia // caller channel -> media state
-	setup   map[string]func()     // answer / greeting of new callers, started after their offer
-	pending []acd.Call            // calls read from the log, not yet checked against Asterisk
+	calls map[string]*callMedia // caller channel -> media state
+	setup map[string]func()     // answer / greeting of new callers, started after their offer
+	// reached: when the callers that arrived in this turn of the loop
+	// reached the application (real clock), for Config.OfferStarted: an
+	// offer decided on arrival is ccd's share alone, a later one includes
+	// the caller's wait for an agent. Emptied by flush.
+	reached map[string]time.Time
+	pending []acd.Call // calls read from the log, not yet checked against Asterisk
 	// virtual: the calls without a channel (callbacks, virtual.go), told
 	// to virtualCalls.
 	virtual      map[string]bool
@@ -131,7 +142,7 @@ func New(cfg Config) (*App, error) {
 		media:  &media.Toolkit{ARI: cfg.ARI, App: cfg.App, Context: cfg.ACD.TransferContext},
 		queues: map[string]config.Queue{},
 		in:     make(chan func(), 1024), inbox: stasis.NewInbox(), done: make(chan struct{}), calls: map[string]*callMedia{},
-		setup: map[string]func(){},
+		setup: map[string]func(){}, reached: map[string]time.Time{},
 	}
 	for _, q := range cfg.ACD.Queues {
 		a.queues[q.Code] = q

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,8 @@ type env struct {
 
 	mu     sync.Mutex
 	events []eventlog.Event
+	// offersStarted: what the application told Config.OfferStarted.
+	offersStarted []time.Duration
 }
 
 func testACD() config.ACD {
@@ -131,7 +134,7 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 		t.Fatal(err)
 	}
 	e.client = c
-	e.dispatcher = dispatcher(t, c, cfg, e.emit, lookups, now, func(a *App) { e.app = a })
+	e.dispatcher = dispatcher(t, c, cfg, e.emit, lookups, now, func(a *App) { e.app = a }, e.offerStarted)
 	d.Store(e.dispatcher)
 	close(attached)
 	select {
@@ -155,12 +158,12 @@ func loadWith(t testing.TB, sim *aritest.Sim, ariCfg ari.Config, cfg config.ACD,
 // event can reach it), on the clock now (time.Now when nil). The caller feeds
 // the dispatcher the client's events.
 func dispatcher(t testing.TB, c *ari.Client, cfg config.ACD, emit func(eventlog.Event) error, lookups map[int]dialplan.Lookup,
-	now func() time.Time, set func(*App)) *stasis.Dispatcher {
+	now func() time.Time, set func(*App), offerStarted func(time.Duration)) *stasis.Dispatcher {
 	t.Helper()
 	tk := &media.Toolkit{ARI: c, App: "ccd"}
 	d := stasis.New(stasis.Config{Default: "inbound",
 		Hangup: func(ch string) { _ = tk.Hangup(context.Background(), ch, "normal") }})
-	app, err := New(Config{ACD: cfg, ARI: c, App: "ccd", Owners: d, Emit: emit, Now: now})
+	app, err := New(Config{ACD: cfg, ARI: c, App: "ccd", Owners: d, Emit: emit, Now: now, OfferStarted: offerStarted})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -654,4 +657,52 @@ func TestTransferBackIntoQueueRecordsSecondLegApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	until(t, "both legs stored", func() bool { return len(sim.StoredRecordings()) == 2 })
+}
+
+func (e *env) offerStarted(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.offersStarted = append(e.offersStarted, d)
+}
+
+func (e *env) offersStartedSoFar() []time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.offersStarted)
+}
+
+// A caller's first offer reports ccd's share of it (the metric
+// ccd_acd_offer_start_seconds); a second offer of the same caller, after the
+// first agent did not answer, does not: its delay is the ring timeout's.
+func TestOfferStartedCountsEachCallersFirstOfferOnce(t *testing.T) {
+	sim := aritest.NewSim()
+	defer sim.Close()
+	sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointRing})
+	answering(sim, "PJSIP/1002")
+	clock := apitest.NewClock()
+	e := newEnvOn(t, sim, testACD(), clock.Now)
+	e.login("a1")
+	e.caller("c1", "100")
+	e.waitEvent("call.ringing", "c1", "a1")
+	until(t, "the first offer reported", func() bool { return len(e.offersStartedSoFar()) == 1 })
+	e.login("a2")
+	e.pass(clock, testACD().Queues[0].RingTimeout)
+	e.waitEvent("call.answered", "c1", "a2")
+	if n := len(e.offersStartedSoFar()); n != 1 {
+		t.Fatalf("%d offers reported after the second offer of one caller, want 1", n)
+	}
+	answering(sim, "PJSIP/1001")
+	if err := e.app.Ready(e.ctx, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	e.caller("c2", "100")
+	e.waitEvent("call.ringing", "c2", "a1")
+	until(t, "the second caller's offer reported", func() bool { return len(e.offersStartedSoFar()) == 2 })
+	for i, d := range e.offersStartedSoFar() {
+		// On the real clock, however the test's clock moves: positive and
+		// far below the ring timeout the test passed.
+		if d <= 0 || d >= testACD().Queues[0].RingTimeout {
+			t.Fatalf("offer %d: ccd's share %v", i, d)
+		}
+	}
 }

@@ -53,7 +53,7 @@ func BenchmarkConfigChangeToOffer(b *testing.B) {
 		return nil
 	}
 	var app *App
-	d := dispatcher(b, c, without, emit, nil, nil, func(a *App) { app = a })
+	d := dispatcher(b, c, without, emit, nil, nil, func(a *App) { app = a }, nil)
 	go d.Run(c.Subscribe())
 	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
 		b.Fatal(err)

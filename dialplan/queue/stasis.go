@@ -18,7 +18,8 @@ import (
 // application, which has made this one the channel's owner first. It returns
 // at once; the arrival is taken in order with the channel's events.
 func (a *App) Enqueue(in dialplan.Arrival) {
-	a.inbox.Push(func() { a.enqueue(a.now(), in) })
+	reached := time.Now()
+	a.inbox.Push(func() { a.enqueue(a.now(), in, reached) })
 	letLoopRun()
 }
 
@@ -33,7 +34,8 @@ func letLoopRun() { runtime.Gosched() }
 // Start implements stasis.App: a channel entered with the entry "queue"
 // (args: code, priority) or "agent" (the agent answered an offer).
 func (a *App) Start(e *ari.StasisStart, args []string) {
-	a.inbox.Push(func() { a.handle(e) })
+	reached := time.Now()
+	a.inbox.Push(func() { a.stasisStart(e, reached) })
 	letLoopRun()
 }
 
@@ -49,7 +51,7 @@ func (a *App) handle(e ari.Event) {
 	now := a.now()
 	switch v := e.(type) {
 	case *ari.StasisStart:
-		a.stasisStart(v)
+		a.stasisStart(v, time.Now())
 	case *ari.StasisEnd:
 		if _, ok := a.calls[v.Channel.ID]; ok {
 			delete(a.calls, v.Channel.ID)
@@ -128,7 +130,7 @@ func dialFailure(status string) string {
 	return ""
 }
 
-func (a *App) stasisStart(v *ari.StasisStart) {
+func (a *App) stasisStart(v *ari.StasisStart, reached time.Time) {
 	ch := v.Channel
 	if len(v.Args) > 0 && v.Args[0] == "agent" {
 		if err := a.engine.OfferAnswered(a.now(), ch.ID); err != nil {
@@ -146,7 +148,7 @@ func (a *App) stasisStart(v *ari.StasisStart) {
 			in.Priority, _ = strconv.Atoi(v.Args[2])
 		}
 	}
-	a.enqueue(a.now(), in)
+	a.enqueue(a.now(), in, reached)
 }
 
 // enqueue takes a caller in. The engine decides first (an agent is rung at
@@ -154,9 +156,10 @@ func (a *App) stasisStart(v *ari.StasisStart) {
 // right after that offer is placed, so they are never on its path. A caller
 // the dialplan answered is not answered again: in a burst every request
 // Asterisk need not serve leaves it more time for the originates.
-func (a *App) enqueue(now time.Time, in dialplan.Arrival) {
+func (a *App) enqueue(now time.Time, in dialplan.Arrival, reached time.Time) {
 	a.stats.Calls.Add(1)
 	cm := &callMedia{}
+	a.reached[in.CallID] = reached
 	a.calls[in.CallID] = cm
 	arrival := acd.Arrival{CallID: in.CallID, CLID: in.CLID, DNIS: in.DNIS, AttachData: in.AttachData, Agent: in.Agent}
 	q, known := a.queues[in.Queue]
