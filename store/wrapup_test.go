@@ -1,0 +1,102 @@
+package store_test
+
+import (
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/store"
+)
+
+// placeCall records an attempt of the fixture's target, as the dialer does,
+// and returns its call id (the attempt's channel).
+func (f agendaFixture) placeCall(t *testing.T) string {
+	t.Helper()
+	id, err := f.db.StartAttempt(ctxT(t), store.Attempt{CampaignID: f.campaign, TargetID: f.target, Phone: "5550001",
+		PhoneIndex: 1, Mode: "progressive", StartedAt: f.morning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "dialer-" + strconv.FormatInt(id, 10)
+}
+
+// TestCampaignCallOf: the dialer's call names its campaign and contact; a
+// call the dialer did not place names none.
+func TestCampaignCallOf(t *testing.T) {
+	f := newAgendaFixture(t, nil)
+	call := f.placeCall(t)
+	c, ok, err := f.db.CampaignCallOf(ctxT(t), call)
+	if err != nil || !ok || c.CampaignID != f.campaign || c.TargetID != f.target || c.CallID != call {
+		t.Fatalf("CampaignCallOf(%s) = %+v %v %v", call, c, ok, err)
+	}
+	if c, ok, err := f.db.CampaignCallOf(ctxT(t), "inbound-1"); ok || err != nil {
+		t.Fatalf("an inbound call: %+v %v %v", c, ok, err)
+	}
+}
+
+// TestSetCallDisposition: the first save creates the contact's
+// disposition for the call, a second one corrects it (one row, the new
+// option and callback, an event each, the second marked changed); the
+// call's disposition reads back as saved.
+func TestSetCallDisposition(t *testing.T) {
+	f := newAgendaFixture(t, nil)
+	ctx := ctxT(t)
+	c, _, err := f.db.CampaignCallOf(ctx, f.placeCall(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := f.db.DispositionOfCall(ctx, c); d != nil || err != nil {
+		t.Fatalf("before any save: %+v %v", d, err)
+	}
+	first, changed, err := f.db.SetCallDisposition(ctx, c, store.Disposition{DispositionOptionID: f.normal, Agent: "1001", Comments: "keen"})
+	if err != nil || changed {
+		t.Fatalf("first save: %+v changed=%v %v", first, changed, err)
+	}
+	second, changed, err := f.db.SetCallDisposition(ctx, c, store.Disposition{DispositionOptionID: f.agenda, Agent: "1001",
+		Comments: "busy now", Agenda: &store.Agenda{At: f.evening, Kind: "personal"}})
+	if err != nil || !changed || second.ID != first.ID {
+		t.Fatalf("correction: %+v changed=%v %v (first %d)", second, changed, err, first.ID)
+	}
+	got, err := f.db.DispositionOfCall(ctx, c)
+	if err != nil || got == nil || got.ID != first.ID || got.DispositionOptionID != f.agenda || got.Comments != "busy now" ||
+		got.AgendaAt == nil || !got.AgendaAt.Equal(f.evening) || *got.AgendaKind != "personal" {
+		t.Fatalf("the call's disposition: %+v %v", got, err)
+	}
+	var events []bool
+	if err := f.db.SelectContext(ctx, &events, `SELECT coalesce((payload->>'changed')::bool, false) FROM call_event WHERE kind=$1 AND call_id=$2 ORDER BY id`,
+		ccd.EventDialerDisposition, c.CallID); err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 || events[0] || !events[1] {
+		t.Fatalf("events (changed): %v, want [false true]", events)
+	}
+}
+
+// TestSetCallDispositionRace: two saves of the same call at once (two tabs)
+// both succeed, and the contact keeps one disposition.
+func TestSetCallDispositionRace(t *testing.T) {
+	f := newAgendaFixture(t, nil)
+	ctx := ctxT(t)
+	c, _, err := f.db.CampaignCallOf(ctx, f.placeCall(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			_, _, errs[i] = f.db.SetCallDisposition(ctx, c, store.Disposition{DispositionOptionID: f.normal, Agent: "1001"})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := f.db.GetContext(ctx, &n, `SELECT count(*) FROM dialer.disposition WHERE target_id=$1`, f.target); err != nil || n != 1 {
+		t.Fatalf("%d dispositions of the contact (%v), want 1", n, err)
+	}
+}
