@@ -58,3 +58,11 @@ func (s uiStore) SetCallDisposition(ctx context.Context, c store.CampaignCall, d
 	}
 	return db.SetCallDisposition(ctx, c, d)
 }
+
+func (s uiStore) LastCallOfAgent(ctx context.Context, agent string) (string, error) {
+	db, err := s.get()
+	if err != nil {
+		return "", err
+	}
+	return db.LastCallOfAgent(ctx, agent)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/ccdhq/ccd"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -96,4 +97,17 @@ func (db *DB) contactDisposition(ctx context.Context, q sqlx.QueryerContext, c C
 		return 0, false, nil
 	}
 	return id, err == nil, err
+}
+
+// LastCallOfAgent is the call agent was last connected to (its newest
+// agent.on_call event): in the wrap-up, the ACD has forgotten the call
+// that ended, and the agent still sets its disposition. "" when none.
+func (db *DB) LastCallOfAgent(ctx context.Context, agent string) (string, error) {
+	var call string
+	err := db.GetContext(ctx, &call, `SELECT call_id FROM call_event WHERE agent=$1 AND kind=$2 AND call_id <> ''
+		ORDER BY at DESC, id DESC LIMIT 1`, agent, ccd.EventAgentOnCall)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return call, err
 }

@@ -4,8 +4,11 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
 )
 
@@ -98,5 +101,30 @@ func TestSetCallDispositionRace(t *testing.T) {
 	var n int
 	if err := f.db.GetContext(ctx, &n, `SELECT count(*) FROM dialer.disposition WHERE target_id=$1`, f.target); err != nil || n != 1 {
 		t.Fatalf("%d dispositions of the contact (%v), want 1", n, err)
+	}
+}
+
+// TestLastCallOfAgent: the call the agent was last connected to, not an
+// earlier one nor another agent's; none before any.
+func TestLastCallOfAgent(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := ctxT(t)
+	if call, err := db.LastCallOfAgent(ctx, "1001"); call != "" || err != nil {
+		t.Fatalf("before any call: %q %v", call, err)
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ev := func(i int, kind, agent, call string) eventlog.Event {
+		return eventlog.Event{At: at.Add(time.Duration(i) * time.Second), Kind: kind, Agent: agent, CallID: call,
+			Source: eventlog.SourceACD, Key: "k" + strconv.Itoa(i)}
+	}
+	if err := (store.EventSink{DB: db}).Append(ctx, []eventlog.Event{
+		ev(1, ccd.EventAgentOnCall, "1001", "call-1"), ev(2, ccd.EventAgentWrapUp, "1001", ""),
+		ev(3, ccd.EventAgentOnCall, "1001", "call-2"), ev(4, ccd.EventAgentWrapUp, "1001", ""),
+		ev(5, ccd.EventAgentOnCall, "1002", "call-3"), ev(6, "call.ended", "1001", "call-4"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if call, err := db.LastCallOfAgent(ctx, "1001"); call != "call-2" || err != nil {
+		t.Fatalf("LastCallOfAgent = %q %v, want call-2", call, err)
 	}
 }

@@ -29,6 +29,7 @@ type dispositionStore interface {
 	DispositionOption(ctx context.Context, id int) (store.DispositionOption, error)
 	DispositionOfCall(ctx context.Context, c store.CampaignCall) (*store.CallDisposition, error)
 	SetCallDisposition(ctx context.Context, c store.CampaignCall, d store.Disposition) (store.Disposition, bool, error)
+	LastCallOfAgent(ctx context.Context, agent string) (string, error)
 }
 
 // mountWrapUp adds the agent console's wrap-up panel, behind the session
@@ -38,7 +39,8 @@ type dispositionStore interface {
 //	POST /ui/calls/:id/disposition   optionId= comments= [agendaAt=RFC 3339 agendaKind=personal|global]
 //
 // Only the agent who has the call (ringing, talking or in its wrap-up)
-// sets its disposition; a second POST corrects it.
+// sets its disposition; a second POST corrects it. The panel closes, and
+// the call takes no disposition here any more, when the wrap-up ends.
 func (u *UI) mountWrapUp(g *echo.Group) {
 	ds, ok := u.o.Store.(dispositionStore)
 	if !ok {
@@ -193,8 +195,15 @@ func (u *UI) ownCampaignCall(c echo.Context, ds dispositionStore) (store.Campaig
 	if err != nil {
 		return store.CampaignCall{}, err
 	}
-	if st.CallID != call || !slices.Contains([]string{"ringing", "on_call", "wrap_up"}, st.State) {
-		return store.CampaignCall{}, &ccd.Error{Code: ccd.EFORBIDDEN, Message: "call " + call + " is not your present call"}
+	present := st.CallID
+	if st.State == "wrap_up" && present == "" {
+		// The ACD forgets the call that ended; the event log has it.
+		if present, err = ds.LastCallOfAgent(ctx, p.Agent); err != nil {
+			return store.CampaignCall{}, u.unavailable(err)
+		}
+	}
+	if present != call || !slices.Contains([]string{"ringing", "on_call", "wrap_up"}, st.State) {
+		return store.CampaignCall{}, &ccd.Error{Code: ccd.EFORBIDDEN, Message: "call " + call + " is not your present call (or the one whose wrap-up you are in)"}
 	}
 	cc, ok, err := ds.CampaignCallOf(ctx, call)
 	if err != nil {

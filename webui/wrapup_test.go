@@ -12,6 +12,7 @@ import (
 
 	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/dialer"
+	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/internal/apitest"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
@@ -37,6 +38,10 @@ func (m *memStore) DispositionOption(ctx context.Context, id int) (store.Disposi
 
 func (m *memStore) DispositionOfCall(ctx context.Context, c store.CampaignCall) (*store.CallDisposition, error) {
 	return m.disp.DispositionOfCall(ctx, c)
+}
+
+func (m *memStore) LastCallOfAgent(ctx context.Context, agent string) (string, error) {
+	return m.disp.LastCallOfAgent(ctx, agent)
 }
 
 func (m *memStore) SetCallDisposition(ctx context.Context, c store.CampaignCall, d store.Disposition) (store.Disposition, bool, error) {
@@ -255,8 +260,26 @@ func TestWrapUpOnlyTheAgentsOwnCampaignCall(t *testing.T) {
 	if code, body := w.post(alice, w.call, sold); code != http.StatusForbidden {
 		t.Errorf("after the wrap-up: %d %v", code, body)
 	}
-	w.ctl.set("1001", "wrap_up", w.call)
+	// In the wrap-up the ACD has forgotten the call; the event log says
+	// which call the agent was last connected to.
+	w.ctl.set("1001", "wrap_up", "")
+	if code, body := w.post(alice, w.call, sold); code != http.StatusForbidden {
+		t.Errorf("in a wrap-up of no known call: %d %v", code, body)
+	}
+	onCall := func(i int, call string) eventlog.Event {
+		return eventlog.Event{At: time.Now().Add(time.Duration(i) * time.Second), Kind: ccd.EventAgentOnCall, Agent: "1001", CallID: call,
+			Source: eventlog.SourceACD, Key: "on-call-" + strconv.Itoa(i)}
+	}
+	if err := (store.EventSink{DB: w.db}).Append(context.Background(), []eventlog.Event{onCall(0, w.call), onCall(1, "inbound-8")}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := w.post(alice, w.call, sold); code != http.StatusForbidden {
+		t.Errorf("in the wrap-up of a later call: %d %v", code, body)
+	}
+	if err := (store.EventSink{DB: w.db}).Append(context.Background(), []eventlog.Event{onCall(2, w.call)}); err != nil {
+		t.Fatal(err)
+	}
 	if code, body := w.post(alice, w.call, sold); code != http.StatusCreated {
-		t.Errorf("in the wrap-up: %d %v", code, body)
+		t.Errorf("in the wrap-up of the call: %d %v", code, body)
 	}
 }
