@@ -50,7 +50,8 @@ func choose(name string) chromedp.Action[chromedp.Void] {
 // hidden one); an agenda option without its time is refused at its field;
 // the agent saves one with a comment (the dialer.disposition row and event
 // are there), then corrects it to a global callback; the customer hangs
-// up, the panel stays through the wrap-up and closes when it ends.
+// up, the panel stays through the wrap-up (a reload shows it again with
+// the saved disposition) and closes when it ends.
 func TestBrowserAgentWrapUp(t *testing.T) {
 	ctx := browser(t)
 	dsn := pgtest.NewEmptyDB(t)
@@ -137,9 +138,13 @@ func TestBrowserAgentWrapUp(t *testing.T) {
 	if err := d.Sim.Channel(callID).Hangup(16); err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, "the panel stays through the wrap-up and closes when it ends",
+	do(t, ctx, "the panel stays through the wrap-up, also across a reload, and closes when it ends",
 		until(`document.querySelector("#ag-state").dataset.state === "wrap_up"`),
 		until(`!document.querySelector("#ag-wrapup").hidden`),
+		chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#view-agent")),
+		until(`document.querySelector("#ag-state").dataset.state === "wrap_up"`),
+		until(text("#ag-wrapup-message")+`.startsWith("Saved: Call back.")`),
+		until(`document.querySelector("#ag-wrapup-global").checked`),
 		untilWithin(`document.querySelector("#ag-state").dataset.state === "ready"`, 20*time.Second),
 		until(`document.querySelector("#ag-wrapup").hidden`))
 }

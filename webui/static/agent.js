@@ -197,6 +197,7 @@ function row(cells, span) {
 // the disposition. The server's refusals are shown at their field.
 
 let wrapCall = ""; // the call the panel is for; "" while closed
+const wrapKey = "ccd-wrapup-call";
 
 const wrapFields = { optionId: "ag-wrapup-option", agendaAt: "ag-wrapup-at", agendaKind: "ag-wrapup-kind", comments: "ag-wrapup-comments" };
 
@@ -207,10 +208,14 @@ function startWrapUp() {
 
 function renderWrapUp(me) {
   // In the wrap-up the snapshot has no call any more: the panel keeps the
-  // one that ended.
-  const id = me.state === "on_call" ? me.call_id || "" : me.state === "wrap_up" ? me.call_id || wrapCall : "";
+  // one that ended, also across a reload of the page (the server checks
+  // that it is the agent's).
+  const kept = wrapCall || sessionStorage.getItem(wrapKey) || "";
+  const id = me.state === "on_call" ? me.call_id || "" : me.state === "wrap_up" ? me.call_id || kept : "";
   if (id === wrapCall) return;
   wrapCall = id;
+  if (id) sessionStorage.setItem(wrapKey, id);
+  else sessionStorage.removeItem(wrapKey);
   $("ag-wrapup").hidden = true;
   $("ag-wrapup-form").reset();
   clearWrapErrors();
@@ -224,8 +229,9 @@ async function loadWrapUp(id) {
   try {
     panel = await call_("GET", "/ui/calls/" + encodeURIComponent(id) + "/disposition");
   } catch (e) {
-    // 409: not a campaign's call, which takes no disposition.
-    if (e.status !== 409 && id === wrapCall) {
+    // 409: not a campaign's call, which takes no disposition; 403: a call
+    // kept from before a reload that is not the agent's any more.
+    if (e.status !== 409 && e.status !== 403 && id === wrapCall) {
       $("ag-wrapup-message").textContent = "Disposition: " + e.message;
       $("ag-wrapup").hidden = false;
     }
