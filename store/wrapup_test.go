@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ccdhq/ccd"
+	"github.com/ccdhq/ccd/dialer"
 	"github.com/ccdhq/ccd/eventlog"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
@@ -127,4 +128,72 @@ func TestLastCallOfAgent(t *testing.T) {
 	if call, err := db.LastCallOfAgent(ctx, "1001"); call != "call-2" || err != nil {
 		t.Fatalf("LastCallOfAgent = %q %v, want call-2", call, err)
 	}
+}
+
+// TestSetCallDispositionOfACallback: the call back of a contact (a second
+// call) replaces the contact's disposition and takes it for the new call;
+// the first call's panel shows none any more.
+func TestSetCallDispositionOfACallback(t *testing.T) {
+	f := newAgendaFixture(t, nil)
+	ctx := ctxT(t)
+	first, _, _ := f.db.CampaignCallOf(ctx, f.placeCall(t))
+	second, _, _ := f.db.CampaignCallOf(ctx, f.placeCall(t))
+	d1, _, err := f.db.SetCallDisposition(ctx, first, store.Disposition{DispositionOptionID: f.agenda, Agent: "1001",
+		Agenda: &store.Agenda{At: f.evening, Kind: "personal"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, changed, err := f.db.SetCallDisposition(ctx, second, store.Disposition{DispositionOptionID: f.normal, Agent: "1002", Comments: "done"})
+	if err != nil || !changed || d2.ID != d1.ID {
+		t.Fatalf("the callback's disposition: %+v changed=%v %v", d2, changed, err)
+	}
+	if got, err := f.db.DispositionOfCall(ctx, second); err != nil || got == nil || got.Agent != "1002" || got.AgendaAt != nil {
+		t.Fatalf("the second call's disposition: %+v %v", got, err)
+	}
+	if got, err := f.db.DispositionOfCall(ctx, first); err != nil || got != nil {
+		t.Fatalf("the first call's disposition: %+v %v, want none", got, err)
+	}
+}
+
+// BenchmarkSetCallDisposition is the wrap-up panel's save: the look-up of
+// the call's campaign and contact, then a correction of its disposition
+// (with its event).
+func BenchmarkSetCallDisposition(b *testing.B) {
+	db := pgtest.NewDB(b)
+	ctx := ctxT(b)
+	c, err := db.CreateCampaign(ctx, benchCampaign())
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt, err := db.AddDispositionOption(ctx, store.DispositionOption{CampaignID: c, Name: "Sold", Kind: store.DispositionNormal})
+	if err != nil {
+		b.Fatal(err)
+	}
+	target, err := db.AddTarget(ctx, benchTarget(c))
+	if err != nil {
+		b.Fatal(err)
+	}
+	id, err := db.StartAttempt(ctx, store.Attempt{CampaignID: c, TargetID: target, Phone: "5550001", PhoneIndex: 1, StartedAt: time.Now()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	call := "dialer-" + strconv.FormatInt(id, 10)
+	b.ResetTimer()
+	for b.Loop() {
+		cc, ok, err := db.CampaignCallOf(ctx, call)
+		if err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+		if _, _, err := db.SetCallDisposition(ctx, cc, store.Disposition{DispositionOptionID: opt, Agent: "1001", Comments: "x"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchCampaign() dialer.Campaign {
+	return dialer.Campaign{Name: "bench", QueueCode: "sales", IsActive: true}.WithDefaults()
+}
+
+func benchTarget(campaign int) dialer.Target {
+	return dialer.Target{CampaignID: campaign, PhoneI: "5550001"}.WithDefaults()
 }
