@@ -162,6 +162,7 @@ func Mount(srv *api.Server, o Options) *UI {
 		g.POST("/agents/:id/"+action, u.agentAction(action), u.csrf, api.QueryParams())
 	}
 	u.mountSupervision(srv, g)
+	u.mountWrapUp(g)
 	return u
 }
 

@@ -32,6 +32,8 @@ type memStore struct {
 	grid      []store.CampaignLine
 	gridReads int
 	gridSince time.Time
+	// disp keeps the dialer's dispositions (wrapup_test.go); nil: none.
+	disp *store.DB
 }
 
 func (m *memStore) CampaignGrid(_ context.Context, since time.Time) ([]store.CampaignLine, error) {

@@ -1070,6 +1070,11 @@ func supervision() []variant {
 		return v
 	}
 	sup, agentOnly := []caller{uiSupervisor}, []caller{uiAgent}
+	wrapUp := func(route string, params ...param) variant {
+		v := session(route, []caller{uiAgent}, sup, append([]param{pathParam("id", callIDPlaceholder, never, "call")}, params...)...)
+		v.agent = agentOnCall
+		return v
+	}
 	return []variant{
 		session("POST /ui/agents/:id/spy", sup, agentOnly, pathParam("id", agentPause, never, "agent"),
 			formField("mode", "listen", never), optional(formField("endpoint", "", never))),
@@ -1077,6 +1082,10 @@ func supervision() []variant {
 			formField("queue", "support", never)),
 		session("POST /ui/calls/:id/priority", sup, agentOnly, pathParam("id", callIDPlaceholder, never, "call"),
 			formField("priority", "3", never)),
+		// The test call is an inbound one (409); only its agent may ask.
+		wrapUp("GET /ui/calls/:id/disposition"),
+		wrapUp("POST /ui/calls/:id/disposition", formField("optionId", "1", positiveInt), optional(formField("comments", "", cleanText)),
+			optional(formField("agendaAt", "", never)), optional(formField("agendaKind", "", never))),
 		session("GET /ui/campaigns", sup, agentOnly),
 		session("GET /ui/stats/:table", sup, agentOnly, pathParam("table", "callsstat", never),
 			// A queue or agent the admin routes created earlier in the run

@@ -51,6 +51,7 @@ export function start(s) {
   });
   loadPreview();
   if (s.softphone) startPhone(s.softphone);
+  startWrapUp();
 }
 
 // render follows the agent's row of each snapshot.
@@ -80,6 +81,7 @@ export function render(me, snapshot) {
   showPreviewTime();
   // ccd keeps a previewing agent off queue calls as on a direct call.
   if (preview && preview.state === "reserved" && me.state === "on_direct_call") $("ag-state").textContent = "Previewing";
+  renderWrapUp(me);
 }
 
 function fillQueues(queues) {
@@ -199,6 +201,132 @@ function row(cells, span) {
     tr.append(td);
   }
   return tr;
+}
+
+// ---- wrap-up: the disposition of a dialer campaign's call ----
+// The panel opens while the agent has a call the dialer placed (talking or
+// in its wrap-up) and closes when the wrap-up ends; saving again corrects
+// the disposition. The server's refusals are shown at their field.
+
+let wrapCall = ""; // the call the panel is for; "" while closed
+const wrapKey = "ccd-wrapup-call";
+
+const wrapFields = { optionId: "ag-wrapup-option", agendaAt: "ag-wrapup-at", agendaKind: "ag-wrapup-kind", comments: "ag-wrapup-comments" };
+
+function startWrapUp() {
+  $("ag-wrapup-form").addEventListener("submit", (ev) => { ev.preventDefault(); saveDisposition(); });
+  $("ag-wrapup-option").addEventListener("change", showAgendaFields);
+}
+
+function renderWrapUp(me) {
+  // In the wrap-up the snapshot has no call any more: the panel keeps the
+  // one that ended, also across a reload of the page (the server checks
+  // that it is the agent's).
+  const kept = wrapCall || sessionStorage.getItem(wrapKey) || "";
+  const id = me.state === "on_call" ? me.call_id || "" : me.state === "wrap_up" ? me.call_id || kept : "";
+  if (id === wrapCall) return;
+  wrapCall = id;
+  if (id) sessionStorage.setItem(wrapKey, id);
+  else sessionStorage.removeItem(wrapKey);
+  $("ag-wrapup").hidden = true;
+  $("ag-wrapup-form").reset();
+  clearWrapErrors();
+  $("ag-wrapup-message").textContent = "";
+  $("ag-wrapup-save").textContent = "Save disposition";
+  if (id) loadWrapUp(id);
+}
+
+async function loadWrapUp(id) {
+  let panel;
+  try {
+    panel = await call_("GET", "/ui/calls/" + encodeURIComponent(id) + "/disposition");
+  } catch (e) {
+    // 409: not a campaign's call, which takes no disposition; 403: a call
+    // kept from before a reload that is not the agent's any more.
+    if (e.status !== 409 && e.status !== 403 && id === wrapCall) {
+      $("ag-wrapup-message").textContent = "Disposition: " + e.message;
+      $("ag-wrapup").hidden = false;
+    }
+    return;
+  }
+  if (id !== wrapCall) return;
+  const sel = $("ag-wrapup-option");
+  sel.replaceChildren(Object.assign(document.createElement("option"), { value: "", textContent: "Choose…" }), ...panel.options.map((o) => {
+    const opt = Object.assign(document.createElement("option"), { value: String(o.id), textContent: o.name });
+    opt.dataset.kind = o.kind;
+    return opt;
+  }));
+  $("ag-wrapup-campaign").textContent = "Campaign " + panel.campaign + " · contact " + panel.targetId;
+  if (panel.disposition) showSaved(panel.disposition);
+  showAgendaFields();
+  $("ag-wrapup").hidden = false;
+}
+
+function showAgendaFields() {
+  const o = $("ag-wrapup-option").selectedOptions[0];
+  const agenda = !!o && o.dataset.kind === "agenda";
+  $("ag-wrapup-agenda").hidden = !agenda;
+  $("ag-wrapup-kind").hidden = !agenda;
+}
+
+// localInput is a time as a datetime-local input shows it (the agent's zone).
+function localInput(t) {
+  const d = new Date(t), pad = (n) => String(n).padStart(2, "0");
+  return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+}
+
+function showSaved(d) {
+  $("ag-wrapup-option").value = String(d.optionId);
+  $("ag-wrapup-comments").value = d.comments || "";
+  if (d.agendaAt) $("ag-wrapup-at").value = localInput(d.agendaAt);
+  if (d.agendaKind) $(d.agendaKind === "global" ? "ag-wrapup-global" : "ag-wrapup-personal").checked = true;
+  const o = $("ag-wrapup-option").selectedOptions[0];
+  $("ag-wrapup-message").textContent = "Saved: " + (o ? o.textContent : "") + ". You may correct it until the wrap-up ends.";
+  $("ag-wrapup-save").textContent = "Save correction";
+}
+
+function clearWrapErrors() {
+  for (const id of Object.values(wrapFields)) {
+    $(id).removeAttribute("aria-invalid");
+    $(id + "-error").textContent = "";
+  }
+}
+
+async function saveDisposition() {
+  const id = wrapCall;
+  if (!id) return;
+  clearWrapErrors();
+  const form = new URLSearchParams({ optionId: $("ag-wrapup-option").value, comments: $("ag-wrapup-comments").value });
+  if (!$("ag-wrapup-agenda").hidden) {
+    const at = $("ag-wrapup-at").value, when = new Date(at);
+    if (at) form.set("agendaAt", isNaN(when) ? at : when.toISOString());
+    form.set("agendaKind", $("ag-wrapup-global").checked ? "global" : "personal");
+  }
+  const msg = $("ag-wrapup-message");
+  try {
+    const r = await fetch("/ui/calls/" + encodeURIComponent(id) + "/disposition", {
+      method: "POST", credentials: "same-origin", body: form,
+      headers: { Accept: "application/json", "X-CSRF-Token": session.csrf },
+    });
+    const data = await r.json().catch(() => null);
+    if (r.status === 401) location.reload();
+    if (!r.ok) {
+      const e = data && data.error ? data.error : { message: r.statusText };
+      const el = wrapFields[e.field];
+      if (el) {
+        $(el).setAttribute("aria-invalid", "true");
+        $(el + "-error").textContent = e.message;
+        $(el).focus();
+        msg.textContent = "";
+      } else {
+        msg.textContent = e.message;
+      }
+      return;
+    }
+    if (id === wrapCall) showSaved(data.disposition);
+  } catch (e) {
+    msg.textContent = e.message;
+  }
 }
 
 // ---- softphone ----
