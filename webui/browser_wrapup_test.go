@@ -83,7 +83,10 @@ func TestBrowserAgentWrapUp(t *testing.T) {
 		untilWithin(`document.querySelector("#ag-state").dataset.state === "on_call"`, 90*time.Second),
 		chromedp.WaitVisible(chromedp.CSS("#ag-wrapup")),
 		until(text("#ag-wrapup-campaign")+`.startsWith("Campaign Renewals (demo)")`),
-		until(`[...document.querySelectorAll("#ag-wrapup-option option")].map((o) => o.textContent).join("|") === "Choose…|Renewed|Call back"`))
+		until(`[...document.querySelectorAll("#ag-wrapup-option option")].map((o) => o.textContent).join("|") === "Choose…|Renewed|Call back"`),
+		// The dialer's attach data (campaign=…;target=…;fName=…) is shown
+		// field by field in the call profile.
+		until(`[...document.querySelectorAll("#ag-profile-data dt")].map((d) => d.textContent).join("|").includes("campaign|target|fName|lName|dataI")`))
 	setCampaignActive(t, d, false) // no next call after this one
 
 	do(t, ctx, "an agenda option without its time is refused at the field", choose("Call back"),

@@ -114,6 +114,10 @@ function attached(text) {
     const v = JSON.parse(text);
     if (v && typeof v === "object" && !Array.isArray(v)) return Object.entries(v).map(([k, x]) => [k, typeof x === "object" ? JSON.stringify(x) : String(x)]);
   } catch { /* not JSON */ }
+  // The dialer's own attach data: campaign=1;target=3;fName=…
+  if (!text.includes("&") && /^[^=;\s]+=[^;]*(;[^=;\s]+=[^;]*)+$/.test(text)) {
+    return text.split(";").map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]);
+  }
   if (/^[^=&\s]+=[^&]*(&[^=&\s]+=[^&]*)*$/.test(text)) {
     return [...new URLSearchParams(text)].map(([k, v]) => [k, v]);
   }
