@@ -53,7 +53,6 @@ import (
 	"log/slog"
 	"math"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -66,6 +65,7 @@ import (
 	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/daemon"
+	"github.com/ccdhq/ccd/internal/loopback"
 	"github.com/ccdhq/ccd/store"
 )
 
@@ -238,7 +238,7 @@ func (b *bench) placeCaller(ctx context.Context, exten, dialContext string) stri
 // startCCD runs ccd (package daemon) with one queue and the agents, logs
 // them in and opens its database; stop ends it all.
 func (b *bench) startCCD(ctx context.Context, cfg config.Config, agents []config.Agent) (db *store.DB, stop func(), err error) {
-	addr, err := freeAddr()
+	addr, err := loopback.FreeAddr()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -831,15 +831,6 @@ func until(ctx context.Context, within time.Duration, what string, cond func() b
 // once-a-second check.
 func randomDelay() time.Duration {
 	return 200*time.Millisecond + time.Duration(mrand.Int64N(int64(time.Second)))
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 func randomHex(n int) string {

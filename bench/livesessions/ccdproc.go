@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -201,14 +200,4 @@ func parseMemory(status string) (rss, peak int64, err error) {
 		return 0, 0, errors.New("/proc status: no VmRSS or VmHWM")
 	}
 	return rss, peak, nil
-}
-
-// freeAddr is a loopback address nobody listens on.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }

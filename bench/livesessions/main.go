@@ -36,6 +36,7 @@ import (
 
 	"github.com/ccdhq/ccd/ami/amitest"
 	"github.com/ccdhq/ccd/ari/aritest"
+	"github.com/ccdhq/ccd/internal/loopback"
 	"github.com/ccdhq/ccd/loadgen"
 	"github.com/ccdhq/ccd/store"
 	"github.com/ccdhq/ccd/webui"
@@ -129,7 +130,7 @@ func startBench(ctx context.Context, o options, dir, bin, dsn string) (*bench, e
 	ariSecret, amiSecret := secret(), secret()
 	b.sim = aritest.NewSim(aritest.WithCredentials("ccd", ariSecret))
 	b.ami = amitest.NewServer("ccd", amiSecret)
-	listen, err := freeAddr()
+	listen, err := loopback.FreeAddr()
 	if err != nil {
 		b.close()
 		return nil, err

@@ -13,17 +13,17 @@ import (
 
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/daemon"
+	"github.com/ccdhq/ccd/internal/loopback"
 )
 
 // FreeAddr returns a loopback address with a port nothing listens on.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopback.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 // Start runs the daemon with cfg. When waitReady is set it returns once /readyz
