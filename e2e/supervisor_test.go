@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"github.com/ccdhq/ccd/ami"
 	"github.com/ccdhq/ccd/config"
 	"github.com/ccdhq/ccd/eventlog"
+	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/store"
 	"github.com/ccdhq/ccd/webui"
 )
@@ -55,8 +57,9 @@ func supervisorConfig() config.ACD {
 // AMI client and a supervisor logged in to the web interface.
 type supervisorEnv struct {
 	*env
-	mc  *ami.Client
-	sup *consoleSession
+	mc   *ami.Client
+	sup  *consoleSession
+	logs *logTap
 }
 
 func startSupervisorEnv(t *testing.T) *supervisorEnv {
@@ -72,8 +75,18 @@ func startSupervisorEnv(t *testing.T) *supervisorEnv {
 	})
 	e.cfg.ACD = supervisorConfig()
 	e.cfg.API.Token = randomHex(16)
-	e.startDaemon(t)
-	return &supervisorEnv{env: e, mc: mc, sup: e.supervisorSession(t)}
+	logs := &logTap{}
+	daemontest.Start(t, e.cfg, slog.New(logs.handler(slog.LevelWarn)), true)
+	return &supervisorEnv{env: e, mc: mc, sup: e.supervisorSession(t), logs: logs}
+}
+
+// noWarnings fails the test on every warning or error ccd logged: an
+// action Asterisk refused is logged, not answered to the supervisor.
+func (e *supervisorEnv) noWarnings(t *testing.T) {
+	t.Helper()
+	for _, r := range e.logs.records() {
+		t.Errorf("ccd logged %s: %s %v", r.level, r.msg, r.attrs)
+	}
 }
 
 // consoleSession is a web interface session: its cookie in the jar and the
@@ -324,6 +337,38 @@ func TestSupervisorMovesWaitingCallToQueue(t *testing.T) {
 	if s := payloadOf(t, ended)["summary"].(map[string]any); s["end_type"] != float64(acd.EndTalked) || s["queue"] != "supb" || s["agent"] != supAgentB {
 		t.Fatalf("call.ended %s", ended.Payload)
 	}
+	e.movedCallCounted(t, call)
+	e.noWarnings(t)
+}
+
+// movedCallCounted checks the statistics of a call moved from supa to supb
+// and answered there, as a BI tool reads them over REST: its CallsStat row
+// names both queues and the agent, and supb's DeviceStat counts it
+// answered. The live aggregator follows the event log within its interval.
+func (e *supervisorEnv) movedCallCounted(t *testing.T, call string) {
+	t.Helper()
+	ctx := ctxT(t, time.Minute)
+	var row map[string]any
+	waitFor(t, 30*time.Second, "the CallsStat row of "+call, func() bool {
+		for _, r := range e.statRows(t, ctx, "callsstat", nil) {
+			if r["ucid"] == call {
+				row = r
+			}
+		}
+		return row != nil
+	})
+	if row["initial_queue_code"] != "supa" || row["handled_on_queue_code"] != "supb" || row["agent_id"] != supAgentB ||
+		row["endtype"] != float64(acd.EndTalked) {
+		t.Errorf("CallsStat row of the moved call: %v", row)
+	}
+	answered := 0
+	for _, r := range e.statRows(t, ctx, "devicestat", url.Values{"queue": {"supb"}}) {
+		n, _ := r["answered"].(float64)
+		answered += int(n)
+	}
+	if answered != 1 {
+		t.Errorf("queue supb DeviceStat answered %d, want 1", answered)
+	}
 }
 
 // A call waiting in supa rung at a ready agent the supervisor picks, who
@@ -339,6 +384,7 @@ func TestSupervisorMovesWaitingCallToAgent(t *testing.T) {
 	if p := payloadOf(t, action); p["action"] != "transfer" || p["to_agent"] != supAgentB || p["error"] != nil {
 		t.Fatalf("supervisor.action %s", action.Payload)
 	}
+	e.noWarnings(t)
 }
 
 // Two callers wait in supa; the supervisor raises the later one to
@@ -361,9 +407,14 @@ func TestSupervisorRaisesPriority(t *testing.T) {
 	e.answeredBy(t, later, supAgentA)
 	rang := e.eventsWhere(t, func(ev eventlog.Event) bool { return ev.Kind == string(ccd.EventCallRinging) && ev.Agent == supAgentA })
 	if len(rang) == 0 || rang[0].CallID != later {
-		t.Fatalf("agent %s rang first for %v, want %s", supAgentA, rang, later)
+		var order []string
+		for _, ev := range rang {
+			order = append(order, ev.CallID)
+		}
+		t.Fatalf("agent %s rang for %v in this order, want %s first", supAgentA, order, later)
 	}
 	e.answeredBy(t, first, supAgentA)
+	e.noWarnings(t)
 }
 
 // The supervisor forces supa's only agent not ready while a caller waits:
@@ -399,4 +450,5 @@ func TestSupervisorForcesAgentStates(t *testing.T) {
 	if st := e.agentState(t, supAgentA); st != acd.LoggedOut {
 		t.Fatalf("agent %s is %s, want logged_out", supAgentA, st)
 	}
+	e.noWarnings(t)
 }
