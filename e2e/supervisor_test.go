@@ -137,6 +137,14 @@ func (e *env) supervisorSession(t *testing.T) *consoleSession {
 // post sends a console action and fails the test unless it answers 200.
 func (s *consoleSession) post(t *testing.T, path string, form url.Values) {
 	t.Helper()
+	if status, body := s.send(t, path, form); status != http.StatusOK {
+		t.Fatalf("POST %s %v: %d %s", path, form, status, body)
+	}
+}
+
+// send sends a console action as the page does and returns the answer.
+func (s *consoleSession) send(t *testing.T, path string, form url.Values) (int, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, s.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
@@ -149,9 +157,7 @@ func (s *consoleSession) post(t *testing.T, path string, form url.Values) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST %s %v: %s %s", path, form, resp.Status, body)
-	}
+	return resp.StatusCode, body
 }
 
 // placeWaitingCaller calls queue supa's number and waits until ccd has
@@ -432,6 +438,11 @@ func TestSupervisorForcesAgentStates(t *testing.T) {
 
 	call := e.placeWaitingCaller(t, 1)
 	e.neverOffered(t, call, supAgentA)
+	// Not even rung at the agent by name while not ready.
+	if status, body := e.sup.send(t, "/ui/calls/"+url.PathEscape(call)+"/transfer", url.Values{"agent": {supAgentA}}); status != http.StatusConflict {
+		t.Fatalf("transfer to the not-ready agent: %d %s, want 409", status, body)
+	}
+	e.neverOffered(t, call, supAgentA)
 	if st := e.agentState(t, supAgentA); st != acd.NotReady {
 		t.Fatalf("agent %s is %s, want not_ready", supAgentA, st)
 	}
@@ -450,5 +461,11 @@ func TestSupervisorForcesAgentStates(t *testing.T) {
 	if st := e.agentState(t, supAgentA); st != acd.LoggedOut {
 		t.Fatalf("agent %s is %s, want logged_out", supAgentA, st)
 	}
+	// Only agents log themselves in: a logged-out agent cannot be forced
+	// ready.
+	if status, body := e.sup.send(t, "/ui/agents/"+supAgentA+"/ready", nil); status != http.StatusConflict {
+		t.Fatalf("forcing the logged-out agent ready: %d %s, want 409", status, body)
+	}
+	e.neverOffered(t, next, supAgentA)
 	e.noWarnings(t)
 }
