@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -248,5 +249,94 @@ func BenchmarkReservePreview(b *testing.B) {
 		if _, ok, err := db.ReleasePreview(ctx, "a1", at, true); err != nil || !ok {
 			b.Fatal(ok, err)
 		}
+	}
+}
+
+// BenchmarkClaimTargets is the pacer's claim of one target on a campaign of
+// 100,000 due targets, half of them already finished (answered), as in the
+// middle of a campaign's day: what each placed call costs the database.
+func BenchmarkClaimTargets(b *testing.B) {
+	db := pgtest.NewDB(b)
+	ctx := context.Background()
+	c := dialer.Campaign{Name: "bench", QueueCode: "sales", Mode: "progressive", IsActive: true}.WithDefaults()
+	id, err := db.CreateCampaign(ctx, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	im, err := db.BeginTargetImport(ctx, id, "campaignId")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 100000 {
+		if err := im.Add(dialer.Target{PhoneI: fmt.Sprint(5500000 + i), Priority: 1 + i%3}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := im.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE dialer.target SET status_code = 2 WHERE campaign_id = $1 AND target_id % 2 = 0`, id); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `ANALYZE dialer.target`); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	b.ResetTimer()
+	for i := range b.N {
+		cs, err := db.ClaimTargets(ctx, id, now.Add(time.Duration(i)*time.Millisecond), 1)
+		if err != nil || len(cs) != 1 {
+			b.Fatal(len(cs), err)
+		}
+	}
+}
+
+// The claim reads the due targets in batches of 50: targets it passes over
+// (here the first 120 in dialling order are on the do-not-call list) must
+// not stop it from reaching the ones after them, and a claim of several
+// takes them in order.
+func TestClaimPassesOverMoreThanABatchOfTargets(t *testing.T) {
+	db := pgtest.NewDB(t)
+	ctx := context.Background()
+	c := dialer.Campaign{Name: "dnc-heavy", QueueCode: "sales", Mode: "progressive", IsActive: true}.WithDefaults()
+	id, err := db.CreateCampaign(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := db.BeginTargetImport(ctx, id, "campaignId")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 130 {
+		if err := im.Add(dialer.Target{PhoneI: fmt.Sprint(5600000 + i), Priority: 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := im.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 120 {
+		if err := db.AddDNC(ctx, fmt.Sprint(5600000+i), nil, "asked"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	cs, err := db.ClaimTargets(ctx, id, now, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cs {
+		got = append(got, c.Phone)
+	}
+	if want := []string{"5600120", "5600121", "5600122"}; !slices.Equal(got, want) {
+		t.Fatalf("claimed %v, want %v", got, want)
+	}
+	rest, err := db.ClaimTargets(ctx, id, now, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) != 7 || rest[0].Phone != "5600123" || rest[6].Phone != "5600129" {
+		t.Fatalf("the rest: %+v", rest)
 	}
 }
