@@ -75,7 +75,9 @@ func TestBrowserAgentWrapUp(t *testing.T) {
 
 	do(t, ctx, "the agent logs in and is ready", login(d, agent.User, agent.Password),
 		chromedp.WaitVisible(chromedp.CSS("#view-agent")), chromedp.Click(chromedp.CSS("#ag-login")),
-		until(`document.querySelector("#ag-state").dataset.state === "ready"`))
+		until(`document.querySelector("#ag-state").dataset.state === "ready"`),
+		// The demo's campaign is progressive: no preview panel to offer.
+		until(`document.querySelector("#ag-preview").hidden`))
 	setCampaignActive(t, d, true)
 	// Progressive: the campaign calls its numbers one at a time for the
 	// one agent until a person answers (some ring out, some are machines).

@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -86,6 +87,9 @@ type PreviewState struct {
 	CallID     string `json:"callId,omitempty"` // the click-to-call's id
 	// Message says why nothing is held (idle).
 	Message string `json:"message,omitempty"`
+	// PreviewCampaigns (idle only) is how many active preview campaigns
+	// the agent serves: none, and a console has no preview to offer.
+	PreviewCampaigns int `json:"previewCampaigns"`
 }
 
 // Preview states.
@@ -129,10 +133,26 @@ func (p *Preview) Current(ctx context.Context, agent string) (PreviewState, erro
 	}
 	p.mu.Unlock()
 	r, ok, err := p.cfg.Store.PreviewOf(ctx, agent)
-	if err != nil || !ok {
+	if err != nil {
 		return PreviewState{Agent: agent, State: PreviewIdle}, err
 	}
+	if !ok {
+		return p.idle(ctx, agent, "")
+	}
 	return p.describe(ctx, r)
+}
+
+// idle is the state of an agent who holds nothing, with the number of
+// preview campaigns it could take a target of.
+func (p *Preview) idle(ctx context.Context, agent, message string) (PreviewState, error) {
+	st := PreviewState{Agent: agent, State: PreviewIdle, Message: message}
+	campaigns, err := p.campaignsOf(ctx, agent, 0)
+	var e *ccd.Error
+	if err != nil && !(errors.As(err, &e) && e.Code == ccd.EFORBIDDEN) {
+		return st, err
+	}
+	st.PreviewCampaigns = len(campaigns)
+	return st, nil
 }
 
 // describe fills a reservation's state with its campaign and target.
@@ -186,7 +206,7 @@ func (p *Preview) Next(ctx context.Context, agent string, campaign int) (Preview
 			TargetID: r.TargetID, Phone: r.Phone, PhoneIndex: r.PhoneIndex, ExpiresAt: r.ExpiresAt.UTC()})
 		return p.Current(ctx, agent)
 	}
-	return PreviewState{Agent: agent, State: PreviewIdle, Message: "no target is due now"}, nil
+	return p.idle(ctx, agent, "no target is due now")
 }
 
 // campaignsOf are the campaigns agent may take a target of: the one
@@ -248,7 +268,7 @@ func (p *Preview) release(ctx context.Context, agent string, skipped bool) (Prev
 		kind = ccd.EventPreviewSkipped
 	}
 	p.emit(now, kind, p.queueOf(ctx, r.CampaignID), ccd.DialerPreview{Agent: agent, CampaignID: r.CampaignID, TargetID: r.TargetID})
-	return PreviewState{Agent: agent, State: PreviewIdle}, nil
+	return p.idle(ctx, agent, "")
 }
 
 func (p *Preview) queueOf(ctx context.Context, campaign int) string {

@@ -237,12 +237,19 @@ func TestPreviewRefusesAgentOfAnotherCampaign(t *testing.T) {
 	if _, err := p.preview.Next(p.ctx, "1001", 0); ccd.ErrorCode(err) != ccd.EFORBIDDEN {
 		t.Errorf("no campaign of the agent's: %v", err)
 	}
+	// The console hides its preview panel for an agent who serves none.
+	if st, err := p.preview.Current(p.ctx, "1001"); err != nil || st.State != dialplanDialer.PreviewIdle || st.PreviewCampaigns != 0 {
+		t.Errorf("current of an agent without a preview campaign: %+v %v", st, err)
+	}
 	auto := p.campaign(campaign())
 	if _, err := p.preview.Next(p.ctx, "1001", auto); ccd.ErrorCode(err) != ccd.ECONFLICT {
 		t.Errorf("a progressive campaign: %v", err)
 	}
 	mine := p.previewCampaign(campaign())
 	p.target(mine, "5550101")
+	if st, err := p.preview.Current(p.ctx, "1001"); err != nil || st.PreviewCampaigns != 1 {
+		t.Errorf("current of an agent with one preview campaign: %+v %v", st, err)
+	}
 	if err := p.queue.NotReady(p.ctx, "1001", "break"); err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,9 @@ export function render(me, snapshot) {
     if (id) loadCall();
   }
   if (Date.now() - callbacksAt > 10000) loadCallbacks();
-  if (preview && preview.state !== "idle" && Date.now() - previewAt > 3000) loadPreview();
+  // A target held is checked every 3 s; an idle panel every 30 s (a preview
+  // campaign may start meanwhile).
+  if (preview && Date.now() - previewAt > (preview.state !== "idle" ? 3000 : 30000)) loadPreview();
   showPreviewTime();
   // ccd keeps a previewing agent off queue calls as on a direct call.
   if (preview && preview.state === "reserved" && me.state === "on_direct_call") $("ag-state").textContent = "Previewing";
@@ -455,7 +457,8 @@ function showPreview(st) {
   preview = st || { state: "idle" };
   const held = preview.state === "reserved", dialing = preview.state === "dialing";
   const t = preview.target || null;
-  $("ag-preview").hidden = false;
+  // Shown while the agent serves an active preview campaign, or holds a target.
+  $("ag-preview").hidden = preview.state === "idle" && preview.previewCampaigns === 0;
   $("ag-preview-state").textContent = held ? "Target held for you (" + (preview.campaignName || "campaign " + preview.campaignId) + ")" :
     dialing ? "Dialling " + preview.phone + " for " + (preview.campaignName || "the campaign") : "No target held.";
   const rows = t ? [["Name", [t.fName, t.lName].filter(Boolean).join(" ") || "–"], ["Phone I", t.phoneI || "–"],
