@@ -1,7 +1,6 @@
 package dialer_test
 
 import (
-	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +20,7 @@ import (
 type previewEnv struct {
 	*runnerEnv
 	preview *dialplanDialer.Preview
+	calls   *dc2c.App
 	mu      sync.Mutex
 	now     time.Time
 }
@@ -42,6 +42,7 @@ func newPreviewEnvWith(t *testing.T, autoAnswer func(agent string) bool, agents 
 	calls := dc2c.New(dc2c.Config{ARI: p.client, App: "ccd", Owners: p.disp, Queue: p.queue, Emit: p.emit,
 		RingTimeout: 5 * time.Second, AutoAnswer: autoAnswer})
 	p.disp.Register(dc2c.Entry, calls)
+	p.calls = calls
 	p.preview = dialplanDialer.NewPreview(dialplanDialer.PreviewConfig{Store: p.db, Agents: p.queue, Calls: calls,
 		Recorder: p.runner, Serves: serves, Endpoint: "PJSIP/{number}", Hold: true, Emit: p.emit, Now: p.clock})
 	return p
@@ -307,14 +308,7 @@ func TestPreviewDialAsksAnAutoAnswerAgentsPhoneToAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.waitStored(1)
-	vars := map[string]map[string]string{}
-	for _, req := range p.sim.Requests() {
-		if ep := req.Query.Get("endpoint"); req.Method == "POST" && strings.HasPrefix(req.Path, "/channels") && ep != "" {
-			var body struct{ Variables map[string]string }
-			_ = json.Unmarshal(req.Body, &body)
-			vars[ep] = body.Variables
-		}
-	}
+	vars := originateVariables(p.sim)
 	agent, ok := vars["PJSIP/1001"]
 	if !ok || agent["PJSIP_HEADER(add,Call-Info)"] != media.AutoAnswerCallInfo || agent["PJSIP_HEADER(add,Alert-Info)"] != media.AutoAnswerAlertInfo {
 		t.Errorf("agent's phone rung with %v (rung: %v)", agent, ok)
