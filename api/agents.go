@@ -52,6 +52,9 @@ type AgentAuth struct {
 	// SIP gives an agent's softphone credentials (user and password; ok
 	// false when it has none); nil: no agent has any.
 	SIP func(agent string) (user, password string, ok bool)
+	// AutoAnswer tells whether an agent's phone answers ccd's calls by
+	// itself (auto_answer), for the web softphone; nil: none does.
+	AutoAnswer func(agent string) bool
 }
 
 // Agents is the agent service the dialects build on (ccd's JSON here, the
@@ -157,6 +160,12 @@ func (a *Agents) SIPCredentials(agent string) (user, password string, ok bool) {
 		return "", "", false
 	}
 	return a.auth.SIP(agent)
+}
+
+// AutoAnswer tells whether the agent's phone answers ccd's calls by
+// itself (the agent's auto_answer).
+func (a *Agents) AutoAnswer(agent string) bool {
+	return a.auth.AutoAnswer != nil && a.auth.AutoAnswer(agent)
 }
 
 // CheckPassword checks an agent's password, throttled per user and per

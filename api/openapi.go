@@ -144,7 +144,7 @@ func operations() []operation {
 	}
 	for _, slash := range []string{"/", ""} {
 		ops = append(ops, operation{method: "GET", path: "/api/v1/sip/credentials/agent" + slash, tag: "omnileads", auth: "bearer",
-			summary: "the logged-in agent's own softphone credentials: status, sip_user, sip_password (OMniLeads; an agent's token or web session)"})
+			summary: "the logged-in agent's own softphone credentials: status, sip_user, sip_password (OMniLeads; an agent's token or web session), auto_answer"})
 	}
 	ops = append(ops, operation{method: "GET", path: "/ui/assets/vendor/:file", tag: "web", summary: "a built browser library of the page (the softphone's JsSIP) or its licence"})
 	ops = append(ops, clickToCallOperations()...)

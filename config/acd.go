@@ -155,6 +155,12 @@ type Agent struct {
 	// clear, so it is kept as it is and shown nowhere else.
 	SIPUser     string `yaml:"sip_user"`
 	SIPPassword string `yaml:"sip_password"`
+	// AutoAnswer asks the agent's phone to answer ccd's calls by itself:
+	// a dialer call no agent answers within 2 s is abandoned, so a
+	// dialling agent cannot wait for a click. ccd adds the Call-Info and
+	// Alert-Info auto-answer headers to the INVITE of a PJSIP endpoint,
+	// and the web softphone answers such an INVITE at once.
+	AutoAnswer bool `yaml:"auto_answer"`
 }
 
 // DefaultEndpoint is where the agent is logged in when a login names none.

@@ -177,3 +177,33 @@ func TestAgentPasswordRules(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// auto_answer is a per-agent switch, off unless the file or the admin API
+// turns it on; the admin API names the key of a value that is not a
+// boolean.
+func TestAgentAutoAnswer(t *testing.T) {
+	body := strings.Replace(acdFile, "endpoint: PJSIP/1002,", "endpoint: PJSIP/1002, auto_answer: true,", 1)
+	c, err := Load(writeFile(t, body), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ACD.Agents[0].AutoAnswer || !c.ACD.Agents[1].AutoAnswer {
+		t.Fatalf("auto_answer of 1001 %v, of 1002 %v; want false, true", c.ACD.Agents[0].AutoAnswer, c.ACD.Agents[1].AutoAnswer)
+	}
+	bad := strings.Replace(acdFile, "endpoint: PJSIP/1002,", "endpoint: PJSIP/1002, auto_answer: sometimes,", 1)
+	// YAML type mistakes are reported by the decoder with their line.
+	if _, err := Load(writeFile(t, bad), envMap(nil)); err == nil || !strings.Contains(err.Error(), "sometimes") {
+		t.Fatalf("want an error about auto_answer: sometimes, got %v", err)
+	}
+	var ag Agent
+	if err := DecodeItem([]byte(`{"endpoint":"PJSIP/1001","auto_answer":true}`), &ag); err != nil || !ag.AutoAnswer {
+		t.Fatalf("decoded %+v %v", ag, err)
+	}
+	if EncodeItem(ag)["auto_answer"] != true {
+		t.Fatalf("encoded %v", EncodeItem(ag))
+	}
+	var ce *Error
+	if err := DecodeItem([]byte(`{"auto_answer":"yes"}`), &ag); !errors.As(err, &ce) || ce.Key != "auto_answer" {
+		t.Fatalf("%v, want an error naming auto_answer", err)
+	}
+}

@@ -34,7 +34,7 @@ func (c *clickToCall) Start(ctx context.Context) error {
 	cfg := w.cfg
 	c.app = dc2c.New(dc2c.Config{ARI: l.client, App: cfg.ARI.Application, Owners: l.stasis, Queue: l.queue,
 		Emit: w.events.writer.Add, Node: cfg.NodeName(), RingTimeout: cfg.ClickToCall.RingTimeout,
-		Log: w.log.With("part", "clicktocall")})
+		AutoAnswer: w.live.mgr.AutoAnswer, Log: w.log.With("part", "clicktocall")})
 	l.stasis.Register(dc2c.Entry, c.app)
 	// ARI may have connected before the entry was registered: the legs
 	// Asterisk kept in the application across a restart come back to it.

@@ -291,7 +291,7 @@ func drain(pending func() int, limit time.Duration) {
 // agentAuth is the agent interfaces' settings: the agents, their passwords
 // and endpoints come from the live configuration.
 func agentAuth(cfg config.Config, live *liveconf.Manager) api.AgentAuth {
-	return api.AgentAuth{Directory: live, SIP: live.SIPCredentials, TokenTTL: cfg.API.TokenTTL, MaxSessions: cfg.API.MaxSessions,
+	return api.AgentAuth{Directory: live, SIP: live.SIPCredentials, AutoAnswer: live.AutoAnswer, TokenTTL: cfg.API.TokenTTL, MaxSessions: cfg.API.MaxSessions,
 		LoginMaxFailures: cfg.API.LoginMaxFailures, LoginWindow: cfg.API.LoginWindow}
 }
 

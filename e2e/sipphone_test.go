@@ -106,6 +106,57 @@ func TestSIPPhoneAgent(t *testing.T) {
 	if !strings.Contains(phone.output(), "incoming rtp for 'audio' established") {
 		t.Fatalf("baresip received no audio: %s", phone.output())
 	}
+	// An agent without auto_answer: the phone is not asked to answer.
+	if strings.Contains(phone.output(), "answer-after=") || strings.Contains(phone.output(), "alert-autoanswer") {
+		t.Errorf("the INVITE asked a phone to answer by itself for an agent without auto_answer: %s", phone.output())
+	}
+}
+
+// An agent with auto_answer on an ordinary SIP phone: the INVITE that
+// reaches the phone over UDP carries both auto-answer headers. (Debian's
+// baresip 1.0 answers every call itself, answermode=auto, and does not
+// act on the headers: its SIP trace shows what a desk phone receives.)
+func TestSIPPhoneReceivesAutoAnswerHeaders(t *testing.T) {
+	w := webrtcAsterisk(t)
+	account, password := os.Getenv("CCD_BARESIP_ACCOUNT"), os.Getenv("CCD_BARESIP_PASSWORD")
+	if account == "" || password == "" {
+		t.Skip("SIP phone test skipped: set CCD_BARESIP_ACCOUNT (sip:<PJSIP endpoint>@<host>:<UDP port> of the WebRTC Asterisk) and CCD_BARESIP_PASSWORD")
+	}
+	u, err := url.Parse(account)
+	if err != nil || u.Scheme != "sip" || u.Opaque == "" {
+		t.Fatalf("CCD_BARESIP_ACCOUNT %q: want sip:<endpoint>@<host>:<port>", account)
+	}
+	endpoint, _, _ := strings.Cut(u.Opaque, "@")
+	t.Setenv("CCD_ARI_URL", w.ariURL)
+	t.Setenv("CCD_AMI_ADDR", w.amiAddr)
+	e := setup(t)
+	mc := e.amiClient(t)
+	e.checkWebRTCDialplan(t, mc)
+	const agent = "1002"
+	e.queueFor(false, config.Agent{ID: agent, Endpoint: "PJSIP/" + endpoint, AutoAnswer: true})
+	e.startDaemon(t)
+	ctx := ctxT(t, 3*time.Minute)
+	phone := startBaresip(t, account, password)
+	waitFor(t, 20*time.Second, "baresip's registration at "+endpoint, func() bool {
+		return slices.ContainsFunc(pjsipContacts(t, mc, endpoint), func(c string) bool { return strings.Contains(c, phone.contact) })
+	})
+	e.agentRequest(t, ctx, agent, "login")
+
+	callerID, caller := e.placeToneCaller(t, ctx, "autoanswer-sip-caller")
+	answered := e.waitEvent(t, "call.answered", caller, 20*time.Second)
+	if answered.Agent != agent {
+		t.Fatalf("call.answered by agent %q, want %s", answered.Agent, agent)
+	}
+	invite := phone.received("INVITE sip:")
+	for _, h := range []string{"Call-Info: <sip:127.0.0.1>;answer-after=0", "Alert-Info: <http://127.0.0.1>;info=alert-autoanswer;delay=0"} {
+		if !strings.Contains(invite, h) {
+			t.Errorf("the INVITE the phone received lacks %q:\n%s", h, invite)
+		}
+	}
+	if err := e.ari.Channel(callerID).Hangup(ctx, "normal"); err != nil {
+		t.Fatalf("hang up the caller: %v", err)
+	}
+	e.waitEvent(t, "call.ended", caller, 20*time.Second)
 }
 
 // toneWAV is a 440 Hz tone of the given seconds as a WAV file of 8 kHz
@@ -164,8 +215,28 @@ func (b *baresip) output() string {
 	return b.out.String()
 }
 
+// received is the first SIP message baresip's trace shows it received
+// whose first line starts with start ("" when there is none).
+func (b *baresip) received(start string) string {
+	out := b.output()
+	i := strings.Index(out, "\n"+start)
+	if i < 0 {
+		return ""
+	}
+	msg := out[i+1:]
+	if end := strings.Index(msg, "\r\n\r\n"); end >= 0 {
+		return msg[:end]
+	}
+	if end := strings.Index(msg, "\n\n"); end >= 0 {
+		return msg[:end]
+	}
+	return msg
+}
+
 // startBaresip runs baresip with its own configuration, registering
-// account and answering every call at once; the test's end stops it.
+// account and answering every call at once, with its SIP trace on (the
+// messages it sends and receives are in its output); the test's end stops
+// it.
 func startBaresip(t *testing.T, account, password string) *baresip {
 	t.Helper()
 	path, err := exec.LookPath("baresip")
@@ -182,7 +253,7 @@ func startBaresip(t *testing.T, account, password string) *baresip {
 		}
 	}
 	b := &baresip{contact: fmt.Sprintf("@127.0.0.1:%d", port)}
-	cmd := exec.Command(path, "-f", dir)
+	cmd := exec.Command(path, "-s", "-f", dir)
 	cmd.Stdout, cmd.Stderr = b, b
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("baresip: %v", err)

@@ -100,22 +100,7 @@ func TestWebRTCSoftphone(t *testing.T) {
 	e.startDaemon(t)
 	ctx := ctxT(t, 3*time.Minute)
 
-	page := webrtcBrowser(t)
-	run(t, page, "the agent logs in and the softphone registers",
-		chromedp.Navigate("http://"+e.cfg.Listen+"/ui/"),
-		chromedp.WaitVisible(chromedp.CSS("#login-form")),
-		chromedp.SendKeys(chromedp.CSS("#username"), webrtcAgent),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("#login-submit")),
-		chromedp.WaitVisible(chromedp.CSS("#ag-phone")),
-		pageUntil(`document.querySelector("#sp-state").dataset.state === "registered"`, 30*time.Second))
-	if contacts := pjsipContacts(t, mc, webrtcSIPUser); len(contacts) == 0 {
-		t.Fatalf("the page says registered, but Asterisk has no contact for %s", webrtcSIPUser)
-	} else {
-		t.Logf("contact of %s: %s", webrtcSIPUser, contacts[0])
-	}
-	run(t, page, "the agent goes ready", chromedp.Click(chromedp.CSS("#ag-login")),
-		pageUntil(`document.querySelector("#ag-state").dataset.state === "ready"`, 20*time.Second))
+	page := e.readySoftphone(t, mc, password)
 
 	callerID, caller := e.placeToneCaller(t, ctx, "webrtc-caller")
 	answered := e.answerInPage(t, page, caller)
@@ -150,6 +135,29 @@ func TestWebRTCSoftphone(t *testing.T) {
 		pageUntil(`document.querySelector("#sp-hangup").disabled`, 5*time.Second))
 	e.waitEvent(t, "call.ended", caller, 20*time.Second)
 	e.waitGone(t, ctx, fmt.Sprint(payloadOf(t, answered)["channel"]))
+}
+
+// readySoftphone logs the agent in to the page with password, waits
+// until its softphone is registered at Asterisk and makes the agent ready.
+func (e *env) readySoftphone(t *testing.T, mc *ami.Client, password string) context.Context {
+	t.Helper()
+	page := webrtcBrowser(t)
+	run(t, page, "the agent logs in and the softphone registers",
+		chromedp.Navigate("http://"+e.cfg.Listen+"/ui/"),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#username"), webrtcAgent),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#ag-phone")),
+		pageUntil(`document.querySelector("#sp-state").dataset.state === "registered"`, 30*time.Second))
+	if contacts := pjsipContacts(t, mc, webrtcSIPUser); len(contacts) == 0 {
+		t.Fatalf("the page says registered, but Asterisk has no contact for %s", webrtcSIPUser)
+	} else {
+		t.Logf("contact of %s: %s", webrtcSIPUser, contacts[0])
+	}
+	run(t, page, "the agent goes ready", chromedp.Click(chromedp.CSS("#ag-login")),
+		pageUntil(`document.querySelector("#ag-state").dataset.state === "ready"`, 20*time.Second))
+	return page
 }
 
 // placeToneCaller originates a customer who plays a tone into ccd's

@@ -814,6 +814,15 @@ func (m *Manager) SIPCredentials(agent string) (user, password string, ok bool) 
 	return "", "", false
 }
 
+// AutoAnswer tells whether the agent's phone is asked to answer ccd's
+// calls by itself (acd.agents[].auto_answer).
+func (m *Manager) AutoAnswer(agent string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	i := kinds[ccd.ConfigAgent].index(&m.cur, agent)
+	return i >= 0 && m.cur.Agents[i].AutoAnswer
+}
+
 // AgentQueues are the codes of the queues an agent may serve: every skill
 // a queue requires at its minimum level, and membership of one of its
 // groups when it names groups (the ACD's rule).

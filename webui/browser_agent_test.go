@@ -79,7 +79,7 @@ func (r *registrar) answer(msg string) string {
 	lines := strings.Split(msg, "\r\n")
 	if !strings.HasPrefix(lines[0], "REGISTER ") {
 		r.note(lines)
-		return ""
+		return ackOf(lines)
 	}
 	uri := strings.Fields(lines[0])[1]
 	h := map[string]string{}
@@ -139,6 +139,27 @@ func (r *registrar) note(lines []string) {
 	r.seen = append(r.seen, first[0])
 }
 
+// ackOf is the ACK of a softphone's 200 OK to an INVITE, as the caller's
+// side sends it to confirm the call; "" for any other message.
+func ackOf(lines []string) string {
+	if !strings.HasPrefix(lines[0], "SIP/2.0 200") {
+		return ""
+	}
+	h := map[string]string{}
+	for _, l := range lines[1:] {
+		if name, value, ok := strings.Cut(l, ":"); ok {
+			h[strings.ToLower(strings.TrimSpace(name))] = strings.TrimSpace(value)
+		}
+	}
+	contact := regexp.MustCompile(`<([^>]+)>`).FindStringSubmatch(h["contact"])
+	if !strings.HasSuffix(h["cseq"], "INVITE") || contact == nil {
+		return ""
+	}
+	return "ACK " + contact[1] + " SIP/2.0\r\nVia: SIP/2.0/WS registrar.invalid;branch=z9hG4bK-ack-" + h["call-id"] + "\r\n" +
+		"Max-Forwards: 70\r\nFrom: " + h["from"] + "\r\nTo: " + h["to"] + "\r\nCall-ID: " + h["call-id"] + "\r\n" +
+		"CSeq: " + strings.Fields(h["cseq"])[0] + " ACK\r\nContent-Length: 0\r\n\r\n"
+}
+
 func (r *registrar) send(msg string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -149,13 +170,21 @@ func (r *registrar) send(msg string) {
 
 // invite calls the last registered softphone from number, without an SDP
 // offer (the phone makes one in its answer).
-func (r *registrar) invite(number string) {
+func (r *registrar) invite(number string) { r.inviteWith(number, "inv-call-1", "", "") }
+
+// inviteWith is invite with a Call-ID of its own, more header lines (each
+// ending in CRLF) and an SDP offer ("" for none).
+func (r *registrar) inviteWith(number, callID, headers, sdp string) {
 	r.mu.Lock()
 	contact := r.contact
 	r.mu.Unlock()
-	r.send("INVITE " + contact + " SIP/2.0\r\nVia: SIP/2.0/WS registrar.invalid;branch=z9hG4bK-inv1\r\nMax-Forwards: 70\r\n" +
-		`From: "Customer" <sip:` + number + "@registrar.invalid>;tag=inv1\r\nTo: <" + contact + ">\r\nCall-ID: inv-call-1\r\n" +
-		"CSeq: 1 INVITE\r\nContact: <sip:" + number + "@registrar.invalid;transport=ws>\r\nContent-Length: 0\r\n\r\n")
+	if sdp != "" {
+		headers += "Content-Type: application/sdp\r\n"
+	}
+	r.send("INVITE " + contact + " SIP/2.0\r\nVia: SIP/2.0/WS registrar.invalid;branch=z9hG4bK-" + callID + "\r\nMax-Forwards: 70\r\n" +
+		`From: "Customer" <sip:` + number + "@registrar.invalid>;tag=" + callID + "\r\nTo: <" + contact + ">\r\nCall-ID: " + callID + "\r\n" +
+		"CSeq: 1 INVITE\r\nContact: <sip:" + number + "@registrar.invalid;transport=ws>\r\n" + headers +
+		"Content-Length: " + strconv.Itoa(len(sdp)) + "\r\n\r\n" + sdp)
 }
 
 func (r *registrar) sent() string {

@@ -60,8 +60,11 @@ type Config struct {
 	Emit        func(eventlog.Event) error
 	Node        string
 	RingTimeout time.Duration // how long each side rings
-	Log         *slog.Logger
-	Now         func() time.Time
+	// AutoAnswer tells whether an agent's phone is asked to answer by
+	// itself (the agent's auto_answer; nil: never).
+	AutoAnswer func(agent string) bool
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Request is one call to make.
@@ -134,15 +137,18 @@ func (a *App) Place(ctx context.Context, r Request) (ccd.ClickToCall, error) {
 	if len(r.Phones) > 0 {
 		cl.c.Endpoint = r.Phones[0]
 	}
-	type leg struct{ id, endpoint, callerID string }
+	type leg struct {
+		id, endpoint, callerID string
+		vars                   map[string]string
+	}
 	var legs []leg
 	if r.Order == ccd.ClickToCallAgentFirst {
 		for i, p := range r.Phones {
 			// The agent's phone shows whom it is about to call.
-			legs = append(legs, leg{id + "-a" + strconv.Itoa(i+1), p, r.Number})
+			legs = append(legs, leg{id + "-a" + strconv.Itoa(i+1), p, r.Number, a.phoneVariables(r.Agent, p)})
 		}
 	} else {
-		legs = append(legs, leg{id + "-c", r.Customer, r.CallerID})
+		legs = append(legs, leg{id + "-c", r.Customer, r.CallerID, nil})
 	}
 	a.mu.Lock()
 	a.calls[id] = cl
@@ -160,7 +166,7 @@ func (a *App) Place(ctx context.Context, r Request) (ccd.ClickToCall, error) {
 	var rung int
 	var lastErr error
 	for _, l := range legs {
-		if err := a.originate(ctx, id, l.id, l.endpoint, l.callerID); err != nil {
+		if err := a.originate(ctx, id, l.id, l.endpoint, l.callerID, l.vars); err != nil {
 			lastErr = err
 			a.log.Warn("click-to-call: cannot ring", "call", id, "endpoint", l.endpoint, "err", err)
 			a.cfg.Owners.Release(l.id)
@@ -182,11 +188,21 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func (a *App) originate(ctx context.Context, callID, leg, endpoint, callerID string) error {
+func (a *App) originate(ctx context.Context, callID, leg, endpoint, callerID string, vars map[string]string) error {
 	secs := int((a.cfg.RingTimeout + time.Second - 1) / time.Second)
 	_, err := a.cfg.ARI.Originate(ctx, ari.OriginateParams{Endpoint: endpoint, App: a.cfg.App,
-		AppArgs: Entry + "," + callID, ChannelID: leg, CallerID: callerID, Timeout: secs})
+		AppArgs: Entry + "," + callID, ChannelID: leg, CallerID: callerID, Timeout: secs, Variables: vars})
 	return err
+}
+
+// phoneVariables are the originate variables of a leg ringing one of the
+// agent's phones: the auto-answer headers when the agent has auto_answer.
+// An employee's phone no agent holds is never asked.
+func (a *App) phoneVariables(agent, endpoint string) map[string]string {
+	if agent == "" || a.cfg.AutoAnswer == nil {
+		return nil
+	}
+	return media.AutoAnswerVariables(endpoint, a.cfg.AutoAnswer(agent))
 }
 
 // markDirect tells the ACD the agent's phones are busy with this call.
@@ -246,15 +262,17 @@ func (a *App) firstAnswered(cl *call, id string) func() {
 	}
 	var legs []string
 	var endpoints []string
+	var vars []map[string]string
 	var callerID string
 	if cl.req.Order == ccd.ClickToCallAgentFirst {
 		cl.seconds++
-		legs, endpoints, callerID = []string{cl.c.ID + "-c"}, []string{cl.req.Customer}, cl.req.CallerID
+		legs, endpoints, vars, callerID = []string{cl.c.ID + "-c"}, []string{cl.req.Customer}, []map[string]string{nil}, cl.req.CallerID
 	} else {
 		cl.c.Endpoint = ""
 		for i, p := range cl.req.Phones {
 			legs = append(legs, cl.c.ID+"-a"+strconv.Itoa(i+1))
 			endpoints = append(endpoints, p)
+			vars = append(vars, a.phoneVariables(cl.req.Agent, p))
 		}
 		callerID = cl.req.Number
 		a.markDirect(cl)
@@ -283,7 +301,7 @@ func (a *App) firstAnswered(cl *call, id string) func() {
 		// The side that waits hears ringing until the other answers.
 		_ = a.cfg.ARI.Channel(id).Ring(ctx)
 		for i, l := range legs {
-			if err := a.originate(ctx, cl.c.ID, l, endpoints[i], callerID); err != nil {
+			if err := a.originate(ctx, cl.c.ID, l, endpoints[i], callerID, vars[i]); err != nil {
 				a.log.Warn("click-to-call: cannot ring", "call", cl.c.ID, "endpoint", endpoints[i], "err", err)
 				a.cfg.Owners.Release(l)
 				a.legEnded(l, 0, true)

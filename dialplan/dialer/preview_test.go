@@ -12,6 +12,7 @@ import (
 	"github.com/ccdhq/ccd/dialer"
 	dc2c "github.com/ccdhq/ccd/dialplan/clicktocall"
 	dialplanDialer "github.com/ccdhq/ccd/dialplan/dialer"
+	"github.com/ccdhq/ccd/dialplan/media"
 )
 
 // previewEnv is the runner's environment with the click-to-call
@@ -19,6 +20,7 @@ import (
 type previewEnv struct {
 	*runnerEnv
 	preview *dialplanDialer.Preview
+	calls   *dc2c.App
 	mu      sync.Mutex
 	now     time.Time
 }
@@ -30,10 +32,17 @@ var serves = acd.Spec{Queues: []acd.QueueSpec{{Code: "sales", Skills: map[string
 
 func newPreviewEnv(t *testing.T, agents ...string) *previewEnv {
 	t.Helper()
+	return newPreviewEnvWith(t, nil, agents...)
+}
+
+// newPreviewEnvWith is newPreviewEnv with the agents' auto_answer.
+func newPreviewEnvWith(t *testing.T, autoAnswer func(agent string) bool, agents ...string) *previewEnv {
+	t.Helper()
 	p := &previewEnv{runnerEnv: newRunnerEnv(t, agents), now: time.Now()}
 	calls := dc2c.New(dc2c.Config{ARI: p.client, App: "ccd", Owners: p.disp, Queue: p.queue, Emit: p.emit,
-		RingTimeout: 5 * time.Second})
+		RingTimeout: 5 * time.Second, AutoAnswer: autoAnswer})
 	p.disp.Register(dc2c.Entry, calls)
+	p.calls = calls
 	p.preview = dialplanDialer.NewPreview(dialplanDialer.PreviewConfig{Store: p.db, Agents: p.queue, Calls: calls,
 		Recorder: p.runner, Serves: serves, Endpoint: "PJSIP/{number}", Hold: true, Emit: p.emit, Now: p.clock})
 	return p
@@ -288,5 +297,30 @@ func TestRunnerNeverDialsAPreviewCampaign(t *testing.T) {
 		if got := p.agentState(a); got != ccd.AgentReady {
 			t.Errorf("agent %s is %s", a, got)
 		}
+	}
+}
+
+// A preview dial rings the phone of an agent with auto_answer with the
+// auto-answer headers, so the agent is talking before the customer is
+// dialled; the customer's leg never carries them.
+func TestPreviewDialAsksAnAutoAnswerAgentsPhoneToAnswer(t *testing.T) {
+	p := newPreviewEnvWith(t, func(agent string) bool { return agent == "1001" }, "1001")
+	p.sim.SetEndpoint("PJSIP/5550100", aritest.Behavior{Action: aritest.EndpointBusy, Delay: 20 * time.Millisecond})
+	c := p.previewCampaign(campaign())
+	p.target(c, "5550100")
+	if _, err := p.preview.Next(p.ctx, "1001", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.preview.Dial(p.ctx, "1001", 0); err != nil {
+		t.Fatal(err)
+	}
+	p.waitStored(1)
+	vars := originateVariables(p.sim)
+	agent, ok := vars["PJSIP/1001"]
+	if !ok || agent["PJSIP_HEADER(add,Call-Info)"] != media.AutoAnswerCallInfo || agent["PJSIP_HEADER(add,Alert-Info)"] != media.AutoAnswerAlertInfo {
+		t.Errorf("agent's phone rung with %v (rung: %v)", agent, ok)
+	}
+	if customer, ok := vars["PJSIP/5550100"]; !ok || len(customer) != 0 {
+		t.Errorf("customer's phone rung with %v (rung: %v)", customer, ok)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ccdhq/ccd/ari"
@@ -107,6 +108,9 @@ type AgentCall struct {
 	Endpoint  string        // e.g. PJSIP/1001
 	CallerID  string        // what the agent's phone shows
 	Timeout   time.Duration // ring timeout
+	// AutoAnswer asks the agent's phone to answer by itself (the agent's
+	// auto_answer setting); only a PJSIP endpoint can be asked.
+	AutoAnswer bool
 }
 
 // RingAgent originates the agent's endpoint into the Stasis application with the
@@ -116,8 +120,32 @@ func (m *Toolkit) RingAgent(ctx context.Context, a AgentCall) error {
 	_, err := m.ARI.Originate(ctx, ari.OriginateParams{
 		Endpoint: a.Endpoint, App: m.App, AppArgs: "agent," + a.CallID,
 		ChannelID: a.ChannelID, CallerID: a.CallerID, Timeout: secs,
+		Variables: AutoAnswerVariables(a.Endpoint, a.AutoAnswer),
 	})
 	return err
+}
+
+// Auto-answer headers of the INVITE: desk phones (Yealink, Polycom,
+// Grandstream, Snom) and softphones (baresip, the web softphone) each
+// understand one of them; answer-after=0 and delay=0 mean at once.
+const (
+	AutoAnswerCallInfo  = "<sip:127.0.0.1>;answer-after=0"
+	AutoAnswerAlertInfo = "<http://127.0.0.1>;info=alert-autoanswer;delay=0"
+)
+
+// AutoAnswerVariables are the channel variables of an originate that make
+// Asterisk add the auto-answer headers to a PJSIP endpoint's INVITE; nil
+// when auto is off or the endpoint is not PJSIP (a Local channel or
+// another technology has no INVITE to carry them).
+func AutoAnswerVariables(endpoint string, auto bool) map[string]string {
+	tech, _, ok := strings.Cut(endpoint, "/")
+	if !auto || !ok || !strings.EqualFold(tech, "PJSIP") {
+		return nil
+	}
+	return map[string]string{
+		"PJSIP_HEADER(add,Call-Info)":  AutoAnswerCallInfo,
+		"PJSIP_HEADER(add,Alert-Info)": AutoAnswerAlertInfo,
+	}
 }
 
 // Connect bridges caller and agent in a new mixing bridge named bridgeID, stops the

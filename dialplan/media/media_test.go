@@ -95,3 +95,44 @@ func TestAnnouncement(t *testing.T) {
 		t.Fatalf("short wait announced minutes: %v", got)
 	}
 }
+
+// An agent with auto_answer rung at a PJSIP endpoint is originated with
+// the PJSIP_HEADER variables that put the auto-answer headers in the
+// INVITE; without auto_answer, or at a Local channel, nothing is added.
+func TestRingAgentAsksPJSIPPhonesToAutoAnswer(t *testing.T) {
+	sim := aritest.NewSim()
+	defer sim.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := ari.Connect(ctx, sim.Config("ccd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
+		t.Fatal(err)
+	}
+	m := &Toolkit{ARI: c, App: "ccd"}
+	for _, tc := range []struct {
+		channel, endpoint string
+		auto, headers     bool
+	}{
+		{"auto-pjsip", "PJSIP/1001", true, true},
+		{"auto-pjsip-lower", "pjsip/1003", true, true},
+		{"manual-pjsip", "PJSIP/1002", false, false},
+		{"auto-local", "Local/1004@agents", true, false},
+	} {
+		call := AgentCall{ChannelID: tc.channel, CallID: "cust", Endpoint: tc.endpoint, CallerID: "5551234", Timeout: 15 * time.Second, AutoAnswer: tc.auto}
+		if err := m.RingAgent(ctx, call); err != nil {
+			t.Fatal(err)
+		}
+		callInfo, ciOK := sim.Channel(tc.channel).Variable("PJSIP_HEADER(add,Call-Info)")
+		alertInfo, aiOK := sim.Channel(tc.channel).Variable("PJSIP_HEADER(add,Alert-Info)")
+		if tc.headers && (callInfo != "<sip:127.0.0.1>;answer-after=0" || alertInfo != "<http://127.0.0.1>;info=alert-autoanswer;delay=0") {
+			t.Errorf("%s: Call-Info %q, Alert-Info %q", tc.endpoint, callInfo, alertInfo)
+		}
+		if !tc.headers && (ciOK || aiOK) {
+			t.Errorf("%s (auto_answer %v): headers added: %q %q", tc.endpoint, tc.auto, callInfo, alertInfo)
+		}
+	}
+}

@@ -89,7 +89,8 @@ func (a *App) carryOut(act acd.Action) {
 	switch act.Kind {
 	case acd.Offer:
 		a.stats.Offers.Add(1)
-		call := media.AgentCall{ChannelID: act.Channel, CallID: act.CallID, Endpoint: act.Endpoint, CallerID: act.CallerID, Timeout: act.Timeout + 2*time.Second}
+		call := media.AgentCall{ChannelID: act.Channel, CallID: act.CallID, Endpoint: act.Endpoint, CallerID: act.CallerID, Timeout: act.Timeout + 2*time.Second,
+			AutoAnswer: a.autoAnswer[act.Agent]}
 		// The agent's channel is the application's before Asterisk knows it:
 		// its first events (Dial, ChannelDestroyed) come here.
 		if a.cfg.Owners != nil {

@@ -66,16 +66,18 @@ type Config struct {
 
 // App is the running queue application.
 type App struct {
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
-	engine  *acd.Engine
-	media   *media.Toolkit
-	queues  map[string]config.Queue
-	in      chan func()   // requests, answers of lookups and workers
-	inbox   *stasis.Inbox // channels and ARI events from the dispatcher, in order
-	done    chan struct{}
-	workers workers
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	engine *acd.Engine
+	media  *media.Toolkit
+	queues map[string]config.Queue
+	// autoAnswer is the agents with auto_answer (owned by the loop).
+	autoAnswer map[string]bool
+	in         chan func()   // requests, answers of lookups and workers
+	inbox      *stasis.Inbox // channels and ARI events from the dispatcher, in order
+	done       chan struct{}
+	workers    workers
 
 	// Owned by the loop:
 	calls map[string]*callMedia // caller channel -> media state
@@ -140,8 +142,8 @@ func New(cfg Config) (*App, error) {
 	a := &App{
 		cfg: cfg, log: cfg.Log.With("component", "queue"), now: cfg.Now, engine: eng,
 		media:  &media.Toolkit{ARI: cfg.ARI, App: cfg.App, Context: cfg.ACD.TransferContext},
-		queues: map[string]config.Queue{},
-		in:     make(chan func(), 1024), inbox: stasis.NewInbox(), done: make(chan struct{}), calls: map[string]*callMedia{},
+		queues: map[string]config.Queue{}, autoAnswer: autoAnswerSet(cfg.ACD.Agents),
+		in: make(chan func(), 1024), inbox: stasis.NewInbox(), done: make(chan struct{}), calls: map[string]*callMedia{},
 		setup: map[string]func(){}, reached: map[string]time.Time{},
 	}
 	for _, q := range cfg.ACD.Queues {

@@ -18,13 +18,26 @@ func (a *App) Apply(ctx context.Context, cfg config.ACD) error {
 	for _, q := range cfg.Queues {
 		queues[q.Code] = q
 	}
+	autoAnswer := autoAnswerSet(cfg.Agents)
 	return a.do(ctx, func() error {
 		if err := a.engine.Apply(a.now(), spec); err != nil {
 			return err
 		}
-		a.queues = queues
+		a.queues, a.autoAnswer = queues, autoAnswer
 		a.cfg.ACD.Queues, a.cfg.ACD.Agents, a.cfg.ACD.Groups = cfg.Queues, cfg.Agents, cfg.Groups
 		a.cfg.ACD.Routes, a.cfg.ACD.Activities = cfg.Routes, cfg.Activities
 		return nil
 	})
+}
+
+// autoAnswerSet is the agents whose phones are asked to answer by
+// themselves (auto_answer): a set, since an offer must not scan every agent.
+func autoAnswerSet(agents []config.Agent) map[string]bool {
+	set := map[string]bool{}
+	for _, ag := range agents {
+		if ag.AutoAnswer {
+			set[ag.ID] = true
+		}
+	}
+	return set
 }

@@ -43,7 +43,7 @@ func Mount(s *api.Server, agents *api.Agents) {
 }
 
 // sipCredentials hands a logged-in agent its own softphone's credentials
-// (003 §18.1.11): the agent's session (a bearer token, or the web
+// (003 §18.1.11) and whether it answers by itself: the agent's session (a bearer token, or the web
 // interface's cookie) and nobody else's, not even an administrator's, so
 // that the password goes only to the phone that uses it.
 func (a *sessionAPI) sipCredentials(c echo.Context) error {
@@ -55,7 +55,10 @@ func (a *sessionAPI) sipCredentials(c echo.Context) error {
 	if !ok {
 		return &ccd.Error{Code: ccd.ENOTFOUND, Message: "agent " + p.Agent + " has no softphone: set its sip_user and sip_password"}
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "OK", "sip_user": user, "sip_password": password})
+	// auto_answer is ccd's: the web softphone answers at once a call
+	// whose INVITE asks it to, only for an agent who has it.
+	return c.JSON(http.StatusOK, map[string]any{"status": "OK", "sip_user": user, "sip_password": password,
+		"auto_answer": a.agents.AutoAnswer(p.Agent)})
 }
 
 // login is the OMniLeads login: an agent's credentials for a bearer token,

@@ -17,9 +17,10 @@ import (
 // token included, reads anyone's.
 func TestSIPCredentialsOfTheAgentItself(t *testing.T) {
 	s := api.NewServer(nil, nil, api.Options{Token: apitest.IntegrationToken})
-	sip := map[string][2]string{"1001": {"webrtc-1001", "sip-secret-of-1001-0123"}}
+	sip := map[string][2]string{"1001": {"webrtc-1001", "sip-secret-of-1001-0123"}, "1003": {"webrtc-1003", "sip-secret-of-1003-0123"}}
 	agents := apitest.MountAgents(s, apitest.NewFakeAgents(), api.AgentAuth{TokenTTL: time.Hour,
-		SIP: func(agent string) (string, string, bool) { c, ok := sip[agent]; return c[0], c[1], ok }}, apitest.Optimus)
+		SIP:        func(agent string) (string, string, bool) { c, ok := sip[agent]; return c[0], c[1], ok },
+		AutoAnswer: func(agent string) bool { return agent == "1003" }}, apitest.Optimus)
 	ann, _, err := agents.OpenSession(context.Background(), "1001")
 	if err != nil {
 		t.Fatal(err)
@@ -30,9 +31,18 @@ func TestSIPCredentialsOfTheAgentItself(t *testing.T) {
 	}
 	for _, path := range []string{"/api/v1/sip/credentials/agent/", "/api/v1/sip/credentials/agent"} {
 		code, m, raw := apitest.Do(t, s, "GET", path, ann, "", "")
-		if code != 200 || m["status"] != "OK" || m["sip_user"] != "webrtc-1001" || m["sip_password"] != "sip-secret-of-1001-0123" {
+		if code != 200 || m["status"] != "OK" || m["sip_user"] != "webrtc-1001" || m["sip_password"] != "sip-secret-of-1001-0123" ||
+			m["auto_answer"] != false {
 			t.Fatalf("%s: %d %s", path, code, raw)
 		}
+	}
+	// The web softphone learns from here that it answers by itself.
+	carl, _, err := agents.OpenSession(context.Background(), "1003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, m, raw := apitest.Do(t, s, "GET", "/api/v1/sip/credentials/agent/", carl, "", ""); code != 200 || m["auto_answer"] != true {
+		t.Errorf("auto-answer agent: %d %s", code, raw)
 	}
 	if code, _, raw := apitest.Do(t, s, "GET", "/api/v1/sip/credentials/agent/", bob, "", ""); code != 404 || strings.Contains(raw, "sip-secret") {
 		t.Errorf("agent without a softphone: %d %s", code, raw)

@@ -61,6 +61,7 @@ const kinds = [
     f("groups", "Groups", "list"),
     f("sip_user", "Softphone SIP user"),
     f("sip_password", "New softphone SIP password", "password", { hint: "when editing, empty keeps it" }),
+    f("auto_answer", "Phone answers by itself", "bool"),
   ], ["id", "name", "endpoint", "skills"]),
   liveconf("groups", "Groups", "name", [f("name", "Name", "id"), f("agents", "Agents", "list")], ["name", "agents"]),
   liveconf("routes", "Routes", "dnis", [

@@ -375,28 +375,53 @@ async function startPhone(url) {
     phoneState("failed", e.message);
     return;
   }
-  phone = { ua, session: null };
+  phone = { ua, session: null, autoAnswer: creds.auto_answer === true };
   phoneState("registering", "registering");
   ua.on("registered", () => phoneState("registered", "registered"));
   ua.on("unregistered", () => phoneState("unregistered", "not registered"));
   ua.on("registrationFailed", (e) => phoneState("failed", "registration failed: " + (e.cause || "")));
   ua.on("disconnected", () => { if (window.ccdPhone !== "failed") phoneState("disconnected", "cannot reach " + host); });
-  ua.on("newRTCSession", (e) => incoming(e.session, e.originator));
-  $("sp-answer").addEventListener("click", () => {
-    try {
-      if (phone.session) phone.session.answer({ mediaConstraints: { audio: true, video: false } });
-    } catch (e) {
-      $("sp-incoming").textContent = "Cannot answer: " + e.message;
-    }
-  });
+  ua.on("newRTCSession", (e) => incoming(e.session, e.originator, e.request));
+  $("sp-answer").addEventListener("click", answerPhone);
   $("sp-hangup").addEventListener("click", () => { if (phone.session) phone.session.terminate(); });
   ua.start();
 }
 
-function incoming(s, originator) {
+function answerPhone() {
+  try {
+    if (phone.session) phone.session.answer({ mediaConstraints: { audio: true, video: false } });
+  } catch (e) {
+    $("sp-incoming").textContent = "Cannot answer: " + e.message;
+  }
+}
+
+// autoAnswerDelay is how many seconds an INVITE asks the phone to wait
+// before answering by itself, or -1 when it does not ask: Call-Info with
+// answer-after=N, or Alert-Info with info=alert-autoanswer (delay=N), the
+// headers ccd adds for an agent with auto_answer.
+function autoAnswerDelay(request) {
+  if (!request || !request.getHeaders) return -1;
+  for (const h of request.getHeaders("Call-Info")) {
+    const m = /;\s*answer-after=(\d+)/i.exec(h);
+    if (m) return Number(m[1]);
+  }
+  for (const h of request.getHeaders("Alert-Info")) {
+    if (/;\s*info=alert-autoanswer/i.test(h)) {
+      const m = /;\s*delay=(\d+)/i.exec(h);
+      return m ? Number(m[1]) : 0;
+    }
+  }
+  return -1;
+}
+
+function incoming(s, originator, request) {
   phone.session = s;
   const who = s.remote_identity ? s.remote_identity.display_name || s.remote_identity.uri.user : "";
   $("sp-incoming").textContent = (originator === "remote" ? "Incoming call from " : "Calling ") + who;
+  // Only the agent's own setting lets a call answer itself: a header
+  // alone, from anyone who can reach the phone, does not.
+  const delay = originator === "remote" && phone.autoAnswer ? autoAnswerDelay(request) : -1;
+  let auto = false;
   $("sp-answer").disabled = originator !== "remote";
   $("sp-hangup").disabled = false;
   s.on("peerconnection", (e) => {
@@ -408,7 +433,10 @@ function incoming(s, originator) {
   let iceTimer = null;
 
   s.on("icecandidate", (e) => { if (!iceTimer) iceTimer = setTimeout(() => e.ready(), 500); });
-  s.on("accepted", () => { $("sp-incoming").textContent = "In call with " + who; $("sp-answer").disabled = true; });
+  s.on("accepted", () => {
+    $("sp-incoming").textContent = (auto ? "Answered automatically: in call with " : "In call with ") + who;
+    $("sp-answer").disabled = true;
+  });
   const end = () => {
     phone.session = null;
     $("sp-incoming").textContent = "";
@@ -417,6 +445,11 @@ function incoming(s, originator) {
   };
   s.on("ended", end);
   s.on("failed", end);
+  if (delay >= 0) {
+    auto = true;
+    $("sp-incoming").textContent = "Answering automatically: call from " + who;
+    setTimeout(() => { if (phone.session === s && !s.isEstablished()) answerPhone(); }, delay * 1000);
+  }
 }
 
 // ---- preview campaigns ----
