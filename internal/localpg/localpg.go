@@ -231,3 +231,10 @@ func (c *Cluster) run(ctx context.Context, name string, args ...string) (string,
 	}
 	return strings.TrimSpace(out.String()), err
 }
+
+// Exists reports whether a cluster was ever initialised in dir: Start on a
+// directory without one runs initdb.
+func Exists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION"))
+	return err == nil
+}
