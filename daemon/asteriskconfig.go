@@ -23,10 +23,14 @@ func LiveAgents(ctx context.Context, cfg config.Config, log *slog.Logger) (agent
 	where := "database.url (env " + config.EnvName("database.url") + ")"
 	if cfg.Database.URL == "" {
 		dir := filepath.Join(cfg.StateDir, "postgres")
-		if !localpg.Exists(dir) {
+		where = "state_dir (env " + config.EnvName("state_dir") + "): the private PostgreSQL cluster under " + dir + " (no database.url)"
+		exists, err := localpg.Exists(dir)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", where, err)
+		}
+		if !exists {
 			return nil, "no database.url and no private database under " + dir + " yet", nil
 		}
-		where = "the private PostgreSQL cluster under " + dir + " (no database.url)"
 	}
 	db, _, stop, err := database(ctx, cfg, log, true)
 	if err != nil {

@@ -248,7 +248,8 @@ func deskPhonePJSIP(cfg *config.Config, agents []config.Agent) string {
 	var b strings.Builder
 	b.WriteString(`; Desk phones: agents without a softphone whose endpoint is PJSIP/<name>. Their
 ; sections are commented out because ccd knows no password for them: choose one
-; per phone (the same in the phone), write it after "password =", and uncomment.
+; per phone (the same in the phone), write it after "password =", and uncomment
+; (Asterisk refuses an auth with an empty password).
 ; Keep [transport-udp] once, or leave it out if your pjsip.conf has a UDP transport.
 ;[transport-udp]
 ;type = transport

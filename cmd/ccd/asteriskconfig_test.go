@@ -53,35 +53,44 @@ func wantLines(t *testing.T, what, text string, wants ...string) {
 	}
 }
 
-// An agent an administrator adds to the live configuration gets its phone's
-// sections from ccd asterisk-config, a removed one loses them, and -no-db
-// prints the file's agents only, saying so.
-func TestAsteriskConfigFollowsTheLiveAgents(t *testing.T) {
+var admin = ccd.NewPrincipal(ccd.Admin, "admin")
+
+// liveAgents seeds the database at dsn with the acd section of the file at
+// p, as ccd does at its first start, and adds agents (id: JSON item)
+// through the live configuration, as the admin API does.
+func liveAgents(t *testing.T, p, dsn string, agents map[string]string) *liveconf.Manager {
+	t.Helper()
 	ctx := context.Background()
-	dsn := pgtest.NewEmptyDB(t)
-	p := writeYAML(t, fmt.Sprintf("database: {url: %q}\n", dsn)+astcfgBase+fileAgentYAML)
 	cfg, err := config.Load(p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := pgtest.OpenMigrated(t, dsn)
 	m, err := liveconf.New(cfg.ACD, func(context.Context, config.ACD) error { return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Load(ctx, db); err != nil {
+	if err := m.Load(ctx, pgtest.OpenMigrated(t, dsn)); err != nil {
 		t.Fatal(err)
 	}
-	admin := ccd.NewPrincipal(ccd.Admin, "admin")
-	for id, body := range map[string]string{
-		"2001": `{"endpoint":"PJSIP/webrtc-2001","sip_user":"webrtc-2001","sip_password":"sip-secret-of-2001-0123"}`,
-		"2002": `{"endpoint":"PJSIP/2002"}`,
-		"2003": `{"endpoint":"Local/2003@agents"}`,
-	} {
+	for id, body := range agents {
 		if _, _, err := m.PutConfigItem(ctx, admin, ccd.ConfigAgent, id, []byte(body)); err != nil {
 			t.Fatalf("agent %s: %v", id, err)
 		}
 	}
+	return m
+}
+
+// An agent an administrator adds to the live configuration gets its phone's
+// sections from ccd asterisk-config, a removed one loses them, and -no-db
+// prints the file's agents only, saying so.
+func TestAsteriskConfigFollowsTheLiveAgents(t *testing.T) {
+	dsn := pgtest.NewEmptyDB(t)
+	p := writeYAML(t, fmt.Sprintf("database: {url: %q}\n", dsn)+astcfgBase+fileAgentYAML)
+	m := liveAgents(t, p, dsn, map[string]string{
+		"2001": `{"endpoint":"PJSIP/webrtc-2001","sip_user":"webrtc-2001","sip_password":"sip-secret-of-2001-0123"}`,
+		"2002": `{"endpoint":"PJSIP/2002"}`,
+		"2003": `{"endpoint":"Local/2003@agents"}`,
+	})
 
 	code, out, errs := runCmd(t, "asterisk-config", "-config", p)
 	if code != 0 {
@@ -105,7 +114,7 @@ func TestAsteriskConfigFollowsTheLiveAgents(t *testing.T) {
 		t.Errorf("a SIP password in the log: %s", errs)
 	}
 
-	if err := m.DeleteConfigItem(ctx, admin, ccd.ConfigAgent, "2001"); err != nil {
+	if err := m.DeleteConfigItem(context.Background(), admin, ccd.ConfigAgent, "2001"); err != nil {
 		t.Fatal(err)
 	}
 	if _, out, errs = runCmd(t, "asterisk-config", "-config", p); strings.Contains(out, "webrtc-2001") || !strings.Contains(out, "[webrtc-1001]") {
@@ -154,4 +163,21 @@ func TestAsteriskConfigBeforeThePrivateDatabaseExists(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, "postgres", "data")); err == nil {
 		t.Error("a private cluster was created just to print the configuration")
 	}
+}
+
+// Without database.url the live agents are read from ccd's private
+// PostgreSQL cluster under state_dir, the one ccd serve runs on.
+func TestAsteriskConfigReadsThePrivateDatabase(t *testing.T) {
+	c, dsn := pgtest.NewCluster(t)
+	state := t.TempDir()
+	if err := os.Symlink(c.Dir, filepath.Join(state, "postgres")); err != nil {
+		t.Fatal(err)
+	}
+	p := writeYAML(t, fmt.Sprintf("state_dir: %q\n", state)+astcfgBase+fileAgentYAML)
+	liveAgents(t, p, dsn, map[string]string{"2002": `{"endpoint":"PJSIP/2002"}`})
+	code, out, errs := runCmd(t, "asterisk-config", "-config", p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	wantLines(t, "pjsip.conf", pjsipOf(t, out), "; Agents of the live configuration in the database", "[webrtc-1001]\ntype = endpoint", ";[2002]\n;type = endpoint\n")
 }
