@@ -32,7 +32,7 @@ func TestReadHeaders(t *testing.T) {
 func TestSnippetsCopyTheHeaders(t *testing.T) {
 	cfg := config.Default()
 	cfg.ARI.Application = "ccd"
-	out := Snippets(&cfg)
+	out := Snippets(&cfg, FileAgents(&cfg, ""))
 	for _, want := range []string{
 		"channelvars = CCD_X_DNIS,CCD_X_ANI,CCD_X_CALLERID,CCD_X_URL,CCD_X_TRANSFER,CCD_X_CALLID,CCD_X_CALLCENTER,CCD_X_SKILLS,CCD_X_RECORD",
 		"[ccd-inbound-headers]\nexten => _X.,1,Set(CCD_X_DNIS=${PJSIP_HEADER(read,X-Dnis)})\n",

@@ -44,11 +44,11 @@ func TestRecordingNameIsSafe(t *testing.T) {
 // extensions.conf has the context customers are dialled from.
 func TestSnippetsHaveTheCallbackContext(t *testing.T) {
 	cfg := config.Default()
-	if strings.Contains(Snippets(&cfg), "[ccd-callback]") {
+	if strings.Contains(Snippets(&cfg, FileAgents(&cfg, "")), "[ccd-callback]") {
 		t.Fatal("a callback context without queues offering callbacks")
 	}
 	cfg.Callbacks.Queues = []config.CallbackQueue{{Queue: "sales", MaxAttempts: 1, RetryInterval: time.Minute}}
-	if s := Snippets(&cfg); !strings.Contains(s, "[ccd-callback]\nexten => _X.,1,Dial(PJSIP/${EXTEN},30)") {
+	if s := Snippets(&cfg, FileAgents(&cfg, "")); !strings.Contains(s, "[ccd-callback]\nexten => _X.,1,Dial(PJSIP/${EXTEN},30)") {
 		t.Fatalf("no callback context in\n%s", s)
 	}
 }
@@ -57,12 +57,12 @@ func TestSnippetsHaveTheCallbackContext(t *testing.T) {
 // customers from, once even when callbacks use the same context.
 func TestSnippetsHaveTheClickToCallContext(t *testing.T) {
 	cfg := config.Default()
-	if s := Snippets(&cfg); !strings.Contains(s, "[ccd-outbound]\nexten => _X.,1,Dial(PJSIP/${EXTEN},30)") {
+	if s := Snippets(&cfg, FileAgents(&cfg, "")); !strings.Contains(s, "[ccd-outbound]\nexten => _X.,1,Dial(PJSIP/${EXTEN},30)") {
 		t.Fatalf("no click-to-call context in\n%s", s)
 	}
 	cfg.Callbacks.Queues = []config.CallbackQueue{{Queue: "sales", MaxAttempts: 1, RetryInterval: time.Minute}}
 	cfg.ClickToCall.DialEndpoint = "Local/{number}@ccd-callback"
-	if n := strings.Count(Snippets(&cfg), "[ccd-callback]"); n != 1 {
+	if n := strings.Count(Snippets(&cfg, FileAgents(&cfg, "")), "[ccd-callback]"); n != 1 {
 		t.Fatalf("the shared context printed %d times", n)
 	}
 }
@@ -71,11 +71,11 @@ func TestSnippetsHaveTheClickToCallContext(t *testing.T) {
 // returns to the dialer's Stasis entry, and the Local context it dials from.
 func TestSnippetsHaveTheDialerContexts(t *testing.T) {
 	cfg := config.Default()
-	if strings.Contains(Snippets(&cfg), "AMD(") {
+	if strings.Contains(Snippets(&cfg, FileAgents(&cfg, "")), "AMD(") {
 		t.Fatal("an AMD context while the dialer is off")
 	}
 	cfg.Dialer.DialEndpoint = "Local/{number}@ccd-dialer-out"
-	s := Snippets(&cfg)
+	s := Snippets(&cfg, FileAgents(&cfg, ""))
 	for _, want := range []string{"[ccd-dialer-amd]\nexten => s,1,AMD(${CCD_AMD})", "Stasis(ccd,dialer,amd)", "[ccd-dialer-out]\nexten => _X.,1,Dial("} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("no %q in\n%s", want, s)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/ccdhq/ccd/config"
@@ -17,11 +18,26 @@ type ConfFile struct {
 	Body string
 }
 
-// Snippets returns the Asterisk configuration that matches cfg, as one text an admin
-// pastes from. It contains the configured secrets, so it is printed, never logged.
-func Snippets(cfg *config.Config) string {
+// Agents are the agents whose phones pjsip.conf configures, and where they
+// come from: the live configuration in the database, or the file's acd
+// section. Origin is said in a comment at the top of pjsip.conf, so that an
+// operator sees which agents the sections are for.
+type Agents struct {
+	List   []config.Agent
+	Origin string // one or more lines; "" says nothing
+}
+
+// FileAgents are the agents of cfg's acd section.
+func FileAgents(cfg *config.Config, origin string) Agents {
+	return Agents{List: cfg.ACD.Agents, Origin: origin}
+}
+
+// Snippets returns the Asterisk configuration that matches cfg and agents, as
+// one text an admin pastes from. It contains the configured secrets, so it is
+// printed, never logged.
+func Snippets(cfg *config.Config, agents Agents) string {
 	var b strings.Builder
-	for _, f := range ConfFiles(cfg) {
+	for _, f := range ConfFiles(cfg, agents) {
 		fmt.Fprintf(&b, ";;; ---- /etc/asterisk/%s ----\n%s\n", f.Name, f.Body)
 	}
 	b.WriteString(";;; Then reload Asterisk: asterisk -rx 'core reload'\n")
@@ -29,9 +45,10 @@ func Snippets(cfg *config.Config) string {
 }
 
 // ConfFiles returns the parts of http.conf, ari.conf, manager.conf,
-// cdr_manager.conf and extensions.conf that ccd needs. A host name that is not an IP
-// address (a container's service name) makes Asterisk listen on every address.
-func ConfFiles(cfg *config.Config) []ConfFile {
+// pjsip.conf (the agents' phones), cdr_manager.conf and extensions.conf that
+// ccd needs. A host name that is not an IP address (a container's service
+// name) makes Asterisk listen on every address.
+func ConfFiles(cfg *config.Config, agents Agents) []ConfFile {
 	ariHost, ariPort := "127.0.0.1", "8088"
 	if u, err := url.Parse(cfg.ARI.URL); err == nil {
 		if h, p, err := net.SplitHostPort(u.Host); err == nil {
@@ -54,7 +71,7 @@ func ConfFiles(cfg *config.Config) []ConfFile {
 enabled = yes
 bindaddr = %s
 bindport = %s
-%s`, ariHost, ariPort, softphoneHTTP(cfg)))
+%s`, ariHost, ariPort, softphoneHTTP(cfg, agents.List)))
 	section("ari.conf", fmt.Sprintf(`
 [general]
 enabled = yes
@@ -79,7 +96,7 @@ secret = %s
 read = all
 write = system,call,originate,reporting,agent
 `, amiHost, amiPort, cfg.AMI.Username, cfg.AMI.Secret))
-	if pj := softphonePJSIP(cfg); pj != "" {
+	if pj := agentsPJSIP(cfg, agents); pj != "" {
 		section("pjsip.conf", pj)
 	}
 	section("cdr_manager.conf", `
@@ -102,11 +119,11 @@ exten => _X.,1,Stasis(%[1]s,inbound,${EXTEN})
 
 // softphones tells whether the web interface's softphone is used: a
 // WebSocket address for it, or an agent with SIP credentials.
-func softphones(cfg *config.Config) bool {
+func softphones(cfg *config.Config, agents []config.Agent) bool {
 	if cfg.API.SoftphoneURL != "" {
 		return true
 	}
-	for _, ag := range cfg.ACD.Agents {
+	for _, ag := range agents {
 		if ag.SIPUser != "" {
 			return true
 		}
@@ -119,8 +136,8 @@ func softphones(cfg *config.Config) bool {
 // is Asterisk's /ws). A plain ws:// address is served by the HTTP server
 // above, so no TLS is added: it suits a page on the same machine
 // (localhost is a secure context), as in tests.
-func softphoneHTTP(cfg *config.Config) string {
-	if !softphones(cfg) {
+func softphoneHTTP(cfg *config.Config, agents []config.Agent) string {
+	if !softphones(cfg, agents) {
 		return ""
 	}
 	u, err := url.Parse(cfg.API.SoftphoneURL)
@@ -143,10 +160,35 @@ tlsprivatekey = /etc/asterisk/keys/asterisk.key
 `, port)
 }
 
+// agentsPJSIP is pjsip.conf for the agents' phones: the softphones' WebRTC
+// sections and the desk phones' templates, under a note saying which
+// agents they are for; "" when no agent has a PJSIP phone.
+func agentsPJSIP(cfg *config.Config, agents Agents) string {
+	soft, desk := softphonePJSIP(cfg, agents.List), deskPhonePJSIP(cfg, agents.List)
+	if soft == "" && desk == "" {
+		return ""
+	}
+	var b strings.Builder
+	for line := range strings.SplitSeq(strings.TrimSpace(agents.Origin), "\n") {
+		if line != "" {
+			fmt.Fprintf(&b, "; %s\n", line)
+		}
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString(soft)
+	if soft != "" && desk != "" {
+		b.WriteString("\n")
+	}
+	b.WriteString(desk)
+	return b.String()
+}
+
 // softphonePJSIP is the PJSIP transport over WebSocket and one WebRTC
 // endpoint per agent with SIP credentials (acd.agents[].sip_user).
-func softphonePJSIP(cfg *config.Config) string {
-	if !softphones(cfg) {
+func softphonePJSIP(cfg *config.Config, agents []config.Agent) string {
+	if !softphones(cfg, agents) {
 		return ""
 	}
 	var b strings.Builder
@@ -158,10 +200,9 @@ protocol = wss
 bind = 0.0.0.0
 
 ; One endpoint per agent with a softphone. ccd rings the agent there when its endpoint
-; (or one of its endpoints) is PJSIP/<sip_user>. An agent given SIP credentials later
-; through the admin API needs the same three sections.
+; (or one of its endpoints) is PJSIP/<sip_user>.
 `)
-	for _, ag := range cfg.ACD.Agents {
+	for _, ag := range agents {
 		if ag.SIPUser == "" {
 			continue
 		}
@@ -193,6 +234,85 @@ remove_existing = yes
 `, ag.ID, ag.SIPUser, ag.SIPPassword, softphoneContext(cfg))
 	}
 	return b.String()
+}
+
+// deskPhonePJSIP is a commented template of an endpoint, auth and aor on a
+// UDP transport for each agent without a softphone whose endpoint is
+// PJSIP/<name>: the operator fills in the password (ccd never makes one up)
+// and uncomments it. "" when there is none.
+func deskPhonePJSIP(cfg *config.Config, agents []config.Agent) string {
+	phones := deskPhones(agents)
+	if len(phones) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`; Desk phones: agents without a softphone whose endpoint is PJSIP/<name>. Their
+; sections are commented out because ccd knows no password for them: choose one
+; per phone (the same in the phone), write it after "password =", and uncomment
+; (Asterisk refuses an auth with an empty password).
+; Keep [transport-udp] once, or leave it out if your pjsip.conf has a UDP transport.
+;[transport-udp]
+;type = transport
+;protocol = udp
+;bind = 0.0.0.0:5060
+`)
+	for _, p := range phones {
+		fmt.Fprintf(&b, `
+; agent %[1]s (PJSIP/%[2]s)
+;[%[2]s]
+;type = endpoint
+;transport = transport-udp
+;context = %[3]s
+;disallow = all
+;allow = ulaw
+;auth = %[2]s
+;aors = %[2]s
+;
+;[%[2]s]
+;type = auth
+;auth_type = userpass
+;username = %[2]s
+;password =
+;
+;[%[2]s]
+;type = aor
+;max_contacts = 1
+`, p.agent, p.name, softphoneContext(cfg))
+	}
+	return b.String()
+}
+
+// A deskPhone is a PJSIP endpoint an agent is rung at without a softphone.
+type deskPhone struct{ agent, name string }
+
+// pjsipName is an endpoint name that can be a pjsip.conf section: anything
+// else (PJSIP/<trunk>/sip:...) is not a phone of its own.
+var pjsipName = regexp.MustCompile(`^[A-Za-z0-9_.+-]+$`)
+
+// deskPhones are the PJSIP endpoints of the agents without SIP
+// credentials, once each, leaving out those that are a softphone's.
+func deskPhones(agents []config.Agent) []deskPhone {
+	seen := map[string]bool{}
+	for _, ag := range agents {
+		if ag.SIPUser != "" {
+			seen[ag.SIPUser] = true
+		}
+	}
+	var out []deskPhone
+	for _, ag := range agents {
+		if ag.SIPUser != "" {
+			continue
+		}
+		for _, ep := range append([]string{ag.Endpoint}, ag.Endpoints...) {
+			tech, name, _ := strings.Cut(ep, "/")
+			if !strings.EqualFold(tech, "PJSIP") || !pjsipName.MatchString(name) || seen[name] {
+				continue
+			}
+			seen[name] = true
+			out = append(out, deskPhone{agent: ag.ID, name: name})
+		}
+	}
+	return out
 }
 
 // softphoneContext is where a softphone's own calls go: the transfer

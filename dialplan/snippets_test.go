@@ -20,7 +20,7 @@ func TestExtensionsDefineEachContextOnce(t *testing.T) {
 	cfg.ClickToCall.DialEndpoint = "Local/{number}@ccd-outbound"
 	cfg.Dialer = config.Dialer{DialEndpoint: "Local/{number}@ccd-dialer", AMDContext: "ccd-dialer-amd", Interval: time.Second}
 	var ext string
-	for _, f := range ConfFiles(&cfg) {
+	for _, f := range ConfFiles(&cfg, FileAgents(&cfg, "")) {
 		if f.Name == "extensions.conf" {
 			ext = f.Body
 		}
@@ -49,7 +49,7 @@ func TestSoftphoneHTTPFollowsTheWebSocketScheme(t *testing.T) {
 	cfg.ARI.URL = "http://127.0.0.1:8090"
 	cfg.ACD.Agents = []config.Agent{{ID: "1001", Endpoint: "PJSIP/webrtc-1001", SIPUser: "webrtc-1001", SIPPassword: "sip-secret-0123456789"}}
 	httpConf := func() string {
-		for _, f := range ConfFiles(&cfg) {
+		for _, f := range ConfFiles(&cfg, FileAgents(&cfg, "")) {
 			if f.Name == "http.conf" {
 				return f.Body
 			}
@@ -74,9 +74,59 @@ func TestSoftphoneHTTPFollowsTheWebSocketScheme(t *testing.T) {
 func TestSoftphoneEndpointAllowsUlawOnly(t *testing.T) {
 	cfg := config.Default()
 	cfg.ACD.Agents = []config.Agent{{ID: "1001", Endpoint: "PJSIP/webrtc-1001", SIPUser: "webrtc-1001", SIPPassword: "sip-secret-0123456789"}}
-	pj := softphonePJSIP(&cfg)
+	pj := softphonePJSIP(&cfg, cfg.ACD.Agents)
 	allows := regexp.MustCompile(`(?m)^allow = .*$`).FindAllString(pj, -1)
 	if len(allows) != 1 || allows[0] != "allow = ulaw" {
 		t.Errorf("the endpoint's codecs: %q\n%s", allows, pj)
+	}
+}
+
+// An agent rung at PJSIP/<name> without a softphone gets a commented
+// endpoint, auth and aor on a UDP transport, once per name, with the
+// password left empty for the operator; agents at other endpoints, and
+// names that are a softphone's, get none.
+func TestDeskPhonesGetCommentedTemplates(t *testing.T) {
+	cfg := config.Default()
+	agents := Agents{Origin: "Agents of the test.", List: []config.Agent{
+		{ID: "1001", Endpoint: "PJSIP/webrtc-1001", SIPUser: "webrtc-1001", SIPPassword: "sip-secret-0123456789"},
+		{ID: "1002", Endpoint: "PJSIP/1002", Endpoints: []string{"pjsip/1002b", "Local/1002@agents", "PJSIP/trunk/sip:1002@10.0.0.1"}},
+		{ID: "1003", Endpoint: "PJSIP/1002"},
+		{ID: "1004", Endpoint: "PJSIP/webrtc-1001"},
+		{ID: "1005", Endpoint: "Local/1005@agents"},
+	}}
+	var pj string
+	for _, f := range ConfFiles(&cfg, agents) {
+		if f.Name == "pjsip.conf" {
+			pj = f.Body
+		}
+	}
+	if !strings.HasPrefix(pj, "; Agents of the test.\n") {
+		t.Errorf("pjsip.conf does not start with where its agents come from:\n%s", pj)
+	}
+	got := regexp.MustCompile(`(?m)^;\[([^\]]+)\]\n;type = endpoint$`).FindAllStringSubmatch(pj, -1)
+	var names []string
+	for _, g := range got {
+		names = append(names, g[1])
+	}
+	if strings.Join(names, " ") != "1002 1002b" {
+		t.Errorf("desk phone endpoints %v:\n%s", names, pj)
+	}
+	for _, want := range []string{";[transport-udp]\n;type = transport\n;protocol = udp\n",
+		";[1002]\n;type = endpoint\n;transport = transport-udp\n", ";auth = 1002\n;aors = 1002\n",
+		";[1002]\n;type = auth\n;auth_type = userpass\n;username = 1002\n;password =\n", ";[1002]\n;type = aor\n"} {
+		if !strings.Contains(pj, want) {
+			t.Errorf("pjsip.conf lacks %q:\n%s", want, pj)
+		}
+	}
+	if n := strings.Count(pj, "password = "); n != 1 {
+		t.Errorf("%d passwords printed, want only the softphone's:\n%s", n, pj)
+	}
+	if regexp.MustCompile(`(?m)^\[1002`).MatchString(pj) {
+		t.Errorf("a desk phone section is not commented out:\n%s", pj)
+	}
+	for _, f := range ConfFiles(&cfg, Agents{List: []config.Agent{{ID: "1005", Endpoint: "Local/1005@agents"}}}) {
+		if f.Name == "pjsip.conf" {
+			t.Errorf("pjsip.conf without any PJSIP phone:\n%s", f.Body)
+		}
 	}
 }

@@ -54,7 +54,7 @@ type command struct {
 var commands = []command{
 	{name: "serve", args: "[-config FILE]", summary: "run the daemon (what make run starts)", flags: serveFlags},
 	{name: "migrate", args: "[-config FILE]", summary: "apply the database migrations and exit", flags: migrateFlags},
-	{name: "asterisk-config", args: "[-out DIR] [-config FILE]", summary: "print the Asterisk configuration that matches ccd's", flags: asteriskConfigFlags},
+	{name: "asterisk-config", args: "[-out DIR] [-no-db] [-config FILE]", summary: "print the Asterisk configuration that matches ccd's", flags: asteriskConfigFlags},
 	{name: "config", args: "[-config FILE]", summary: "list every configuration key, its environment name and value", flags: configFlags},
 	{name: "config import", args: "[-config FILE]", summary: "replace the live configuration in the database (queues, agents, groups, routes, activities) by the file's", flags: configImportFlags},
 	{name: "stats rebuild", args: "-from DATE [-to DATE] [-config FILE]", summary: "recompute the statistics of a range from the event log", flags: rebuildFlags},
@@ -277,18 +277,55 @@ func migrateFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
 func asteriskConfigFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
 	configPath := configFlag(fs)
 	outDir := fs.String("out", "", "write each Asterisk file into this directory instead of printing")
+	noDB := fs.Bool("no-db", false, "configure the phones of the file's agents only, without reading the live agents from the database")
+	dbWait := fs.Duration("db-timeout", 15*time.Second, "how long to wait for the database")
 	return func(stdout, stderr io.Writer) int {
 		s, ok := load(*configPath, false, stderr)
 		if !ok {
 			return exitError
 		}
+		agents, err := phoneAgents(s, *noDB, *dbWait)
+		if err != nil {
+			fmt.Fprintln(stderr, "ccd asterisk-config:", err)
+			return exitError
+		}
 		if *outDir != "" {
-			return writeConfFiles(*outDir, &s.cfg, stderr)
+			return writeConfFiles(*outDir, &s.cfg, agents, stderr)
 		}
 		fmt.Fprintf(stdout, ";;; Asterisk configuration for ccd (from %s)\n", s.path)
-		fmt.Fprint(stdout, dialplan.Snippets(&s.cfg))
+		fmt.Fprint(stdout, dialplan.Snippets(&s.cfg, agents))
 		return exitOK
 	}
+}
+
+// phoneAgents are the agents whose phones ccd asterisk-config configures:
+// the live ones in the database, which the admin API changes, unless -no-db
+// or there is no live configuration yet, when the file's are, as
+// pjsip.conf then says.
+func phoneAgents(s setup, noDB bool, wait time.Duration) (dialplan.Agents, error) {
+	file := "the environment"
+	if s.path != "" {
+		file = s.path
+	}
+	if noDB {
+		return dialplan.FileAgents(&s.cfg, "Agents of "+file+" only (-no-db): agents added through the admin API\n"+
+			"or the web interface are not here. Run without -no-db to include them."), nil
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	live, none, err := daemon.LiveAgents(ctx, s.cfg, s.log)
+	switch {
+	case err != nil:
+		return dialplan.Agents{}, err
+	case none != "":
+		return dialplan.FileAgents(&s.cfg, "Agents of "+file+": "+none+".\n"+
+			"ccd copies them into its database at its first start; after that, run this again\n"+
+			"to include the agents added through the admin API or the web interface."), nil
+	}
+	return dialplan.Agents{List: live, Origin: "Agents of the live configuration in the database (the admin API and the web\n" +
+		"interface change it). Run this again after adding or removing an agent."}, nil
 }
 
 func configFlags(fs *flag.FlagSet) func(io.Writer, io.Writer) int {
@@ -380,12 +417,12 @@ func secretsInEnv() bool {
 
 // writeConfFiles writes the Asterisk files (mode 0640: they hold secrets) for a
 // container or a fresh Asterisk whose own files may be replaced.
-func writeConfFiles(dir string, cfg *config.Config, stderr io.Writer) int {
+func writeConfFiles(dir string, cfg *config.Config, agents dialplan.Agents, stderr io.Writer) int {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fmt.Fprintln(stderr, "ccd:", err)
 		return 1
 	}
-	for _, f := range dialplan.ConfFiles(cfg) {
+	for _, f := range dialplan.ConfFiles(cfg, agents) {
 		p := filepath.Join(dir, f.Name)
 		if err := os.WriteFile(p, []byte(f.Body), 0o640); err != nil {
 			fmt.Fprintln(stderr, "ccd:", err)

@@ -19,7 +19,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 func TestAsteriskConfigUsesConfiguredNames(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "ccd.yaml")
 	os.WriteFile(p, []byte("ari: {username: acd, password: pw-ari-0123456789, application: callcenter}\nami: {username: mon, secret: pw-ami-0123456789, addr: '10.0.0.5:5039'}\n"), 0o600)
-	code, out, errs := runCmd(t, "asterisk-config", "-config", p)
+	code, out, errs := runCmd(t, "asterisk-config", "-config", p, "-no-db")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -135,7 +135,7 @@ func TestCommandFlagsAndHelp(t *testing.T) {
 	}{
 		{"serve", []string{"-config"}, []string{"-out", "-from"}},
 		{"migrate", []string{"-config"}, []string{"-out", "-to"}},
-		{"asterisk-config", []string{"-config", "-out"}, []string{"-from"}},
+		{"asterisk-config", []string{"-config", "-out", "-db-timeout"}, []string{"-from"}},
 		{"config", []string{"-config"}, []string{"-out"}},
 		{"stats rebuild", []string{"-config", "-from", "-to"}, []string{"-out"}},
 		{"version", nil, []string{"-config"}},
@@ -181,7 +181,7 @@ func TestAsteriskConfigWritesFiles(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "ccd.yaml")
 	os.WriteFile(p, []byte("ari: {url: 'http://asterisk:8088', username: acd, password: ari-secret-0123456789}\nami: {addr: 'asterisk:5038', username: mon, secret: ami-secret-0123456789}\n"), 0o600)
 	out := filepath.Join(t.TempDir(), "asterisk")
-	if code, _, errs := runCmd(t, "asterisk-config", "-config", p, "-out", out); code != 0 {
+	if code, _, errs := runCmd(t, "asterisk-config", "-config", p, "-out", out, "-no-db"); code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, name := range []string{"http.conf", "ari.conf", "manager.conf", "cdr_manager.conf", "extensions.conf"} {

@@ -21,7 +21,7 @@ acd:
     - {id: "1001", endpoint: PJSIP/webrtc-1001, sip_user: webrtc-1001, sip_password: sip-secret-of-1001-0123}
     - {id: "1002", endpoint: PJSIP/1002}
 `), 0o600)
-	code, out, errs := runCmd(t, "asterisk-config", "-config", with)
+	code, out, errs := runCmd(t, "asterisk-config", "-config", with, "-no-db")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -33,17 +33,17 @@ acd:
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "; agent 1002") {
-		t.Errorf("an endpoint for an agent without a softphone:\n%s", out)
+	if strings.Contains(out, "\n[1002]") || strings.Contains(out, "[webrtc-1002]") {
+		t.Errorf("a live endpoint for an agent without a softphone:\n%s", out)
 	}
 	without := filepath.Join(dir, "without.yaml")
 	os.WriteFile(without, []byte(base), 0o600)
-	if _, out, _ := runCmd(t, "asterisk-config", "-config", without); strings.Contains(out, "pjsip.conf") || strings.Contains(out, "tlsenable") {
+	if _, out, _ := runCmd(t, "asterisk-config", "-config", without, "-no-db"); strings.Contains(out, "pjsip.conf") || strings.Contains(out, "tlsenable") {
 		t.Errorf("softphone settings without softphones:\n%s", out)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte(base+"api: {softphone_url: \"https://pbx.example.com/ws\"}\n"), 0o600)
-	if code, _, errs := runCmd(t, "asterisk-config", "-config", bad); code != 1 || !strings.Contains(errs, "api.softphone_url") {
+	if code, _, errs := runCmd(t, "asterisk-config", "-config", bad, "-no-db"); code != 1 || !strings.Contains(errs, "api.softphone_url") {
 		t.Errorf("an https softphone address: exit %d, %s", code, errs)
 	}
 }

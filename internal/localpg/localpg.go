@@ -231,3 +231,17 @@ func (c *Cluster) run(ctx context.Context, name string, args ...string) (string,
 	}
 	return strings.TrimSpace(out.String()), err
 }
+
+// Exists reports whether a cluster was ever initialised in dir: Start on a
+// directory without one runs initdb. A directory it may not look into is an
+// error, not a missing cluster.
+func Exists(dir string) (bool, error) {
+	_, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("localpg: %w", err)
+	}
+	return true, nil
+}

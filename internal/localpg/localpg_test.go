@@ -3,6 +3,8 @@ package localpg
 import (
 	"context"
 	"database/sql"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -105,5 +107,28 @@ func TestStartAdoptsServerLeftRunning(t *testing.T) {
 	}
 	if err := db.PingContext(ctx); err == nil {
 		t.Fatal("adopted server still answers after Stop")
+	}
+}
+
+// Exists tells a directory without a cluster from one with, and one it
+// cannot look into from both: ccd asterisk-config must not take a cluster
+// it may not read for no cluster at all.
+func TestExistsTellsMissingFromUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	if ok, err := Exists(dir); ok || err != nil {
+		t.Fatalf("empty directory: %v %v", ok, err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data", "PG_VERSION"), []byte("17\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := Exists(dir); !ok || err != nil {
+		t.Fatalf("initialised directory: %v %v", ok, err)
+	}
+	file := filepath.Join(dir, "data", "PG_VERSION")
+	if ok, err := Exists(file); ok || err == nil {
+		t.Fatalf("a path under a file: %v %v", ok, err)
 	}
 }
