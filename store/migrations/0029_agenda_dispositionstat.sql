@@ -12,6 +12,45 @@ ALTER TABLE dialer.campaign ADD COLUMN agenda_fallback_minutes int
 ALTER TABLE dialer.agenda ADD COLUMN done_at timestamptz;
 CREATE INDEX agenda_pending ON dialer.agenda (callback_at) WHERE done_at IS NULL AND kind = 'personal';
 
+-- dialer.take_target marks target p_target as being dialled on phone p_index
+-- (number p_phone) for a claim of campaign p_campaign, unless the number is
+-- empty or on a do-not-call list, or is being dialled or was dialled within
+-- p_no_redial_hours. It returns whether it took the target. Every claim
+-- (dialer.claim_targets, dialer.claim_agenda) takes its targets through it.
+CREATE FUNCTION dialer.take_target(p_campaign int, p_no_redial_hours int, p_target bigint, p_index smallint,
+                                   p_phone text, p_now timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_phone = '' OR EXISTS (
+        SELECT 1 FROM dialer.dnc d
+         WHERE d.phone = p_phone AND (d.campaign_id IS NULL OR d.campaign_id = p_campaign)) THEN
+        RETURN false;
+    END IF;
+    -- take the number: refused while it is being dialled or within the
+    -- no-redial hours. Another claimer taking the same number at this
+    -- moment holds its advisory lock: skip it rather than wait (two
+    -- claimers waiting on each other's numbers would deadlock).
+    IF NOT pg_try_advisory_xact_lock(16016, hashtext(p_phone)) THEN
+        RETURN false;
+    END IF;
+    INSERT INTO dialer.phone_dial AS pd (phone, dialing, last_dial_ts) VALUES (p_phone, true, p_now)
+    ON CONFLICT (phone) DO UPDATE SET dialing = true, last_dial_ts = p_now
+     WHERE NOT pd.dialing AND pd.last_dial_ts <= p_now - make_interval(hours => p_no_redial_hours);
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    UPDATE dialer.target t
+       SET dialing_since = p_now, dialing_phone = p_index, status_code = 1,
+           first_call_ts = coalesce(t.first_call_ts, p_now), last_call_ts = p_now,
+           total_dials = t.total_dials + 1,
+           phone_i_counter = t.phone_i_counter + (p_index = 1)::int,
+           phone_ii_counter = t.phone_ii_counter + (p_index = 2)::int,
+           phone_iii_counter = t.phone_iii_counter + (p_index = 3)::int
+     WHERE t.target_id = p_target;
+    RETURN true;
+END $$;
+
 -- dialer.claim_agenda marks as dialling the personal callback of p_agent in
 -- p_campaign that is due first at p_now, under the rules of
 -- dialer.claim_targets (calling window, do-not-call lists, no-redial hours,
@@ -44,22 +83,7 @@ BEGIN
          ORDER BY a.callback_at, t.target_id
          FOR UPDATE OF t SKIP LOCKED
     LOOP
-        CONTINUE WHEN r.num = '' OR EXISTS (
-            SELECT 1 FROM dialer.dnc d
-             WHERE d.phone = r.num AND (d.campaign_id IS NULL OR d.campaign_id = p_campaign));
-        CONTINUE WHEN NOT pg_try_advisory_xact_lock(16016, hashtext(r.num));
-        INSERT INTO dialer.phone_dial AS pd (phone, dialing, last_dial_ts) VALUES (r.num, true, p_now)
-        ON CONFLICT (phone) DO UPDATE SET dialing = true, last_dial_ts = p_now
-         WHERE NOT pd.dialing AND pd.last_dial_ts <= p_now - make_interval(hours => c.no_redial_hours);
-        CONTINUE WHEN NOT FOUND;
-        UPDATE dialer.target t
-           SET dialing_since = p_now, dialing_phone = r.idx, status_code = 1,
-               first_call_ts = coalesce(t.first_call_ts, p_now), last_call_ts = p_now,
-               total_dials = t.total_dials + 1,
-               phone_i_counter = t.phone_i_counter + (r.idx = 1)::int,
-               phone_ii_counter = t.phone_ii_counter + (r.idx = 2)::int,
-               phone_iii_counter = t.phone_iii_counter + (r.idx = 3)::int
-         WHERE t.target_id = r.id;
+        CONTINUE WHEN NOT dialer.take_target(p_campaign, c.no_redial_hours, r.id, r.idx, r.num, p_now);
         target_id := r.id;
         phone := r.num;
         phone_index := r.idx;

@@ -22,8 +22,8 @@ DECLARE
     c dialer.campaign;
     r record;
     n int := 0;
-    -- passed: targets of this claim's batches that were passed over (no
-    -- number, do-not-call, the number busy or dialled too recently). They
+    -- passed: targets of this claim's batches that dialer.take_target
+    -- passed over. They
     -- stay in the query's answer, so the next batch starts after them;
     -- the targets claimed leave it (their dialing_since is set).
     passed int := 0;
@@ -53,35 +53,10 @@ BEGIN
         LOOP
             got := got + 1;
             EXIT WHEN n >= p_limit;
-            IF r.num = '' OR EXISTS (
-                SELECT 1 FROM dialer.dnc d
-                 WHERE d.phone = r.num AND (d.campaign_id IS NULL OR d.campaign_id = p_campaign)) THEN
-                passed := passed + 1;
+            IF NOT dialer.take_target(p_campaign, c.no_redial_hours, r.id, r.idx, r.num, p_now) THEN
+                passed := passed + 1; -- no number, do-not-call, the number busy or dialled too recently
                 CONTINUE;
             END IF;
-            -- take the number: refused while it is being dialled or within the
-            -- no-redial hours. Another claimer taking the same number at this
-            -- moment holds its advisory lock: skip it rather than wait (two
-            -- claimers waiting on each other's numbers would deadlock).
-            IF NOT pg_try_advisory_xact_lock(16016, hashtext(r.num)) THEN
-                passed := passed + 1;
-                CONTINUE;
-            END IF;
-            INSERT INTO dialer.phone_dial AS pd (phone, dialing, last_dial_ts) VALUES (r.num, true, p_now)
-            ON CONFLICT (phone) DO UPDATE SET dialing = true, last_dial_ts = p_now
-             WHERE NOT pd.dialing AND pd.last_dial_ts <= p_now - make_interval(hours => c.no_redial_hours);
-            IF NOT FOUND THEN
-                passed := passed + 1;
-                CONTINUE;
-            END IF;
-            UPDATE dialer.target t
-               SET dialing_since = p_now, dialing_phone = r.idx, status_code = 1,
-                   first_call_ts = coalesce(t.first_call_ts, p_now), last_call_ts = p_now,
-                   total_dials = t.total_dials + 1,
-                   phone_i_counter = t.phone_i_counter + (r.idx = 1)::int,
-                   phone_ii_counter = t.phone_ii_counter + (r.idx = 2)::int,
-                   phone_iii_counter = t.phone_iii_counter + (r.idx = 3)::int
-             WHERE t.target_id = r.id;
             target_id := r.id;
             phone := r.num;
             phone_index := r.idx;
