@@ -47,15 +47,7 @@ module_app menu.so
 // hang-up ends the call.
 func TestSIPPhoneAgent(t *testing.T) {
 	w := webrtcAsterisk(t)
-	account, password := os.Getenv("CCD_BARESIP_ACCOUNT"), os.Getenv("CCD_BARESIP_PASSWORD")
-	if account == "" || password == "" {
-		t.Skip("SIP phone test skipped: set CCD_BARESIP_ACCOUNT (sip:<PJSIP endpoint>@<host>:<UDP port> of the WebRTC Asterisk) and CCD_BARESIP_PASSWORD")
-	}
-	u, err := url.Parse(account)
-	if err != nil || u.Scheme != "sip" || u.Opaque == "" {
-		t.Fatalf("CCD_BARESIP_ACCOUNT %q: want sip:<endpoint>@<host>:<port>", account)
-	}
-	endpoint, _, _ := strings.Cut(u.Opaque, "@")
+	account, password, endpoint := baresipAccount(t)
 	t.Setenv("CCD_ARI_URL", w.ariURL)
 	t.Setenv("CCD_AMI_ADDR", w.amiAddr)
 	e := setup(t)
@@ -118,15 +110,7 @@ func TestSIPPhoneAgent(t *testing.T) {
 // act on the headers: its SIP trace shows what a desk phone receives.)
 func TestSIPPhoneReceivesAutoAnswerHeaders(t *testing.T) {
 	w := webrtcAsterisk(t)
-	account, password := os.Getenv("CCD_BARESIP_ACCOUNT"), os.Getenv("CCD_BARESIP_PASSWORD")
-	if account == "" || password == "" {
-		t.Skip("SIP phone test skipped: set CCD_BARESIP_ACCOUNT (sip:<PJSIP endpoint>@<host>:<UDP port> of the WebRTC Asterisk) and CCD_BARESIP_PASSWORD")
-	}
-	u, err := url.Parse(account)
-	if err != nil || u.Scheme != "sip" || u.Opaque == "" {
-		t.Fatalf("CCD_BARESIP_ACCOUNT %q: want sip:<endpoint>@<host>:<port>", account)
-	}
-	endpoint, _, _ := strings.Cut(u.Opaque, "@")
+	account, password, endpoint := baresipAccount(t)
 	t.Setenv("CCD_ARI_URL", w.ariURL)
 	t.Setenv("CCD_AMI_ADDR", w.amiAddr)
 	e := setup(t)
@@ -275,4 +259,21 @@ func startBaresip(t *testing.T, account, password string) *baresip {
 		}
 	})
 	return b
+}
+
+// baresipAccount is the SIP phone account of CCD_BARESIP_ACCOUNT
+// (sip:<endpoint>@host:port) and CCD_BARESIP_PASSWORD, and its PJSIP
+// endpoint; the test is skipped without them.
+func baresipAccount(t *testing.T) (account, password, endpoint string) {
+	t.Helper()
+	account, password = os.Getenv("CCD_BARESIP_ACCOUNT"), os.Getenv("CCD_BARESIP_PASSWORD")
+	if account == "" || password == "" {
+		t.Skip("SIP phone test skipped: set CCD_BARESIP_ACCOUNT (sip:<PJSIP endpoint>@<host>:<UDP port> of the WebRTC Asterisk) and CCD_BARESIP_PASSWORD")
+	}
+	u, err := url.Parse(account)
+	if err != nil || u.Scheme != "sip" || u.Opaque == "" {
+		t.Fatalf("CCD_BARESIP_ACCOUNT %q: want sip:<endpoint>@<host>:<port>", account)
+	}
+	endpoint, _, _ = strings.Cut(u.Opaque, "@")
+	return account, password, endpoint
 }

@@ -222,23 +222,7 @@ func TestPreviewFollowsTheClaimRules(t *testing.T) {
 func BenchmarkReservePreview(b *testing.B) {
 	db := pgtest.NewDB(b)
 	ctx := context.Background()
-	c := dialer.Campaign{Name: "bench", QueueCode: "sales", Mode: "preview", IsActive: true}.WithDefaults()
-	id, err := db.CreateCampaign(ctx, c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	im, err := db.BeginTargetImport(ctx, id, "campaignId")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range 10000 {
-		if err := im.Add(dialer.Target{PhoneI: fmt.Sprint(5500000 + i), Priority: 2}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := im.Commit(); err != nil {
-		b.Fatal(err)
-	}
+	id := campaignWithTargets(b, db, "preview", 10000, 5500000, func(int) int { return 2 })
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	b.ResetTimer()
 	for i := range b.N {
@@ -258,23 +242,7 @@ func BenchmarkReservePreview(b *testing.B) {
 func BenchmarkClaimTargets(b *testing.B) {
 	db := pgtest.NewDB(b)
 	ctx := context.Background()
-	c := dialer.Campaign{Name: "bench", QueueCode: "sales", Mode: "progressive", IsActive: true}.WithDefaults()
-	id, err := db.CreateCampaign(ctx, c)
-	if err != nil {
-		b.Fatal(err)
-	}
-	im, err := db.BeginTargetImport(ctx, id, "campaignId")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range 100000 {
-		if err := im.Add(dialer.Target{PhoneI: fmt.Sprint(5500000 + i), Priority: 1 + i%3}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := im.Commit(); err != nil {
-		b.Fatal(err)
-	}
+	id := campaignWithTargets(b, db, "progressive", 100000, 5500000, func(i int) int { return 1 + i%3 })
 	if _, err := db.ExecContext(ctx, `UPDATE dialer.target SET status_code = 2 WHERE campaign_id = $1 AND target_id % 2 = 0`, id); err != nil {
 		b.Fatal(err)
 	}
@@ -298,23 +266,7 @@ func BenchmarkClaimTargets(b *testing.B) {
 func TestClaimPassesOverMoreThanABatchOfTargets(t *testing.T) {
 	db := pgtest.NewDB(t)
 	ctx := context.Background()
-	c := dialer.Campaign{Name: "dnc-heavy", QueueCode: "sales", Mode: "progressive", IsActive: true}.WithDefaults()
-	id, err := db.CreateCampaign(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im, err := db.BeginTargetImport(ctx, id, "campaignId")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 130 {
-		if err := im.Add(dialer.Target{PhoneI: fmt.Sprint(5600000 + i), Priority: 2}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := im.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	id := campaignWithTargets(t, db, "progressive", 130, 5600000, func(int) int { return 2 })
 	for i := range 120 {
 		if err := db.AddDNC(ctx, fmt.Sprint(5600000+i), nil, "asked"); err != nil {
 			t.Fatal(err)
@@ -339,4 +291,28 @@ func TestClaimPassesOverMoreThanABatchOfTargets(t *testing.T) {
 	if len(rest) != 7 || rest[0].Phone != "5600123" || rest[6].Phone != "5600129" {
 		t.Fatalf("the rest: %+v", rest)
 	}
+}
+
+// campaignWithTargets creates an active campaign of mode on queue sales with
+// n targets numbered from firstPhone, target i of priority(i).
+func campaignWithTargets(tb testing.TB, db *store.DB, mode string, n, firstPhone int, priority func(i int) int) int {
+	tb.Helper()
+	ctx := context.Background()
+	id, err := db.CreateCampaign(ctx, dialer.Campaign{Name: mode + " campaign", QueueCode: "sales", Mode: mode, IsActive: true}.WithDefaults())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	im, err := db.BeginTargetImport(ctx, id, "campaignId")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := range n {
+		if err := im.Add(dialer.Target{PhoneI: fmt.Sprint(firstPhone + i), Priority: priority(i)}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := im.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+	return id
 }
