@@ -21,9 +21,12 @@ import (
 func TestDemoRunsACallCenter(t *testing.T) {
 	dsn := pgtest.NewEmptyDB(t)
 	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: dsn,
-		// Few enough callers that an agent is ready now and then (the
-		// generator pauses only a ready one), enough that one is soon on a call.
-		Agents: 3, CallsPerMinute: 30, PauseEvery: 300 * time.Millisecond, UserCost: 4})
+		// Few enough callers and pauses that agents are ready now and then:
+		// the generator pauses only a ready agent, and the progressive
+		// campaign dials only for one (inbound callers go first). 30 callers
+		// a minute and a pause every 300 ms kept all three agents busy on a
+		// loaded machine, and the campaign placed one call in a minute.
+		Agents: 3, CallsPerMinute: 6, PauseEvery: 3 * time.Second, UserCost: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

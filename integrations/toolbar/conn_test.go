@@ -102,13 +102,19 @@ func newRig(t *testing.T, tb config.Toolbar, nameBytes int) *rig {
 	return r
 }
 
+// dial opens agent's toolbar and returns once the service has attached it:
+// the handshake's answer reaches the client before the service registers the
+// connection, and an event handled in between would push to no one.
 func (r *rig) dial(t *testing.T, d *websocket.Dialer, agent string) *websocket.Conn {
 	t.Helper()
+	attached := "msg=\"toolbar connected\" part=toolbar agent=" + agent + " "
+	before := strings.Count(r.log.String(), attached)
 	ws, _, err := d.Dial(r.url+"/api/agents/"+agent+"/toolbar", http.Header{"Authorization": {"Bearer " + token}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.Close() })
+	waitFor(t, agent+"'s toolbar attached", func() bool { return strings.Count(r.log.String(), attached) > before })
 	return ws
 }
 
