@@ -4,7 +4,6 @@
 package config
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -16,8 +15,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Config is the whole of ccd's configuration. The yaml tags are also the source of
@@ -273,8 +270,8 @@ func Load(path string, env func(string) (string, bool)) (Config, error) {
 		if err != nil {
 			return c, fmt.Errorf("config: %w", err)
 		}
-		if err := decodeYAML(b, &c); err != nil {
-			return c, fmt.Errorf("config: %s: %w", path, err)
+		if err := decodeFile(path, b, &c); err != nil {
+			return c, err
 		}
 	}
 	if env == nil {
@@ -284,18 +281,6 @@ func Load(path string, env func(string) (string, bool)) (Config, error) {
 		return c, err
 	}
 	return c, c.Validate()
-}
-
-func decodeYAML(b []byte, c *Config) error {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
-		return err
-	}
-	return nil
 }
 
 // Validate checks every key and returns all problems at once, joined, so a user

@@ -82,7 +82,7 @@ func ReadableSecrets(path string) string {
 		return ""
 	}
 	c := Config{}
-	if decodeYAML(b, &c) != nil {
+	if decodeFile(path, b, &c) != nil {
 		return ""
 	}
 	var held []string
