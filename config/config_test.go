@@ -92,7 +92,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"event limit too small", minimal + "eventlog: {max_event_bytes: 100}\n", nil, "must be between 4096 and 67108864, got 100"},
 		{"event limit too large", minimal, map[string]string{"CCD_EVENTLOG_MAX_EVENT_BYTES": "1000000000"}, "eventlog.max_event_bytes"},
 		{"unready after zero", minimal + "eventlog: {unready_after: 0s}\n", nil, "eventlog.unready_after"},
-		{"unknown key", minimal + "ari2: {}\n", nil, "field ari2 not found"},
+		{"unknown key", minimal + "ari2: {}\n", nil, "ccd.yaml line 4: ari2: unknown key; did you mean `ari`?"},
 		{"BI timeout", minimal, map[string]string{"CCD_STATS_BI_STATEMENT_TIMEOUT": "0s"}, "stats.bi_statement_timeout (env CCD_STATS_BI_STATEMENT_TIMEOUT): must be at least 1ms"},
 		{"unknown role", minimal + "roles: [api, dialler]\n", nil, `roles[1] (env CCD_ROLES[1]): unknown role "dialler": want one of acd, api, stats, observer`},
 		{"BI connections", minimal + "stats: {bi_connection_limit: 0}\n", nil, "stats.bi_connection_limit (env CCD_STATS_BI_CONNECTION_LIMIT): must be at least 1"},

@@ -27,7 +27,7 @@ type checker struct {
 }
 
 // checkBudget is far above any real configuration (thousands of agents).
-const checkBudget = 2_000_000
+const checkBudget = 1_000_000
 
 var (
 	yamlUnmarshaler = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
@@ -239,9 +239,9 @@ func describeType(t reflect.Type) string {
 	case reflect.Slice, reflect.Array:
 		return "a list"
 	case reflect.Struct:
-		return "keys (key: value)"
+		return "a mapping of keys (key: value)"
 	case reflect.Map:
-		return "names with values (name: value)"
+		return "a mapping (name: value)"
 	}
 	return "a value"
 }
@@ -261,7 +261,7 @@ func rangeOf(t reflect.Type) string {
 func describeNode(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
-		return "keys (key: value)"
+		return "a mapping (key: value)"
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.AliasNode:

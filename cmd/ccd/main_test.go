@@ -40,6 +40,25 @@ func TestConfigErrorNamesKey(t *testing.T) {
 	}
 }
 
+// A mistake in the YAML stops ccd serve and ccd config import before they
+// start anything, with every problem named by its key and line in the
+// user's words, not by ccd's Go types.
+func TestYAMLMistakesNameKeyAndLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	body := "acd:\n  queues:\n    - code: sales\n      service_level: lots\napi:\n  listen: [1,2]\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "config: " + p + ` line 4: acd.queues[0].service_level: want a duration like 20s or 1m30s, got "lots"` + "\n" +
+		"config: " + p + " line 6: api.listen: unknown key here; did you mean the top-level `listen`?\n"
+	for _, args := range [][]string{{"serve", "-config", p}, {"config", "import", "-config", p}} {
+		code, out, errs := runCmd(t, args...)
+		if code != 1 || out != "" || errs != want {
+			t.Errorf("%v: exit %d, stdout %q, stderr\n%s\nwant\n%s", args, code, out, errs, want)
+		}
+	}
+}
+
 // A configuration file with secrets that others may read gets a warning that
 // names it and the fix, whatever the command.
 func TestReadableConfigWarns(t *testing.T) {
