@@ -120,10 +120,30 @@ func syntaxError(file string, b []byte, err error) error {
 		line = badTextLine(b)
 	case slices.Contains(parserProblems, msg):
 		line++ // the first line is the one reported without a number
-	case line == 0 && !strings.HasPrefix(msg, "unknown anchor"):
+	case strings.HasPrefix(msg, "unknown anchor "):
+		line = aliasLine(b, msg)
+	case line == 0:
 		line = 1
 	}
 	return &FileError{File: file, Line: line, Problem: "syntax error: " + msg}
+}
+
+var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
+// aliasLine is the line of the first alias (*name) to the anchor that
+// yaml.v3 reports unknown without a line; 0 if not found.
+func aliasLine(b []byte, msg string) int {
+	m := unknownAnchor.FindStringSubmatch(msg)
+	if m == nil {
+		return 0
+	}
+	alias := regexp.MustCompile(`\*` + regexp.QuoteMeta(m[1]) + `(?:$|[\s,\]}])`)
+	for i, l := range strings.Split(string(b), "\n") {
+		if alias.MatchString(l) {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // badTextLine is the line of the first byte that is not YAML text: invalid

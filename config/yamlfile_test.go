@@ -101,6 +101,9 @@ func TestFileErrorsNameKeyPathAndLine(t *testing.T) {
 		{"bytes that are not text", "listen: a\nlog: {level: \"\xff\"}\n", []string{
 			"line 2: syntax error: invalid leading UTF-8 octet",
 		}},
+		{"alias without its anchor", "listen: a\nroles: [api, *extra]\n", []string{
+			"line 2: syntax error: unknown anchor 'extra' referenced",
+		}},
 		{"second document", "listen: a\n---\nlisten: b\n", []string{
 			"line 2: a second YAML document (after ---): ccd reads one; put all keys in the first",
 		}},
