@@ -262,7 +262,8 @@ func EnvName(key string) string {
 
 // Load reads path (which may be empty: defaults and environment only), applies
 // environment overrides and validates. Unknown YAML keys are errors: a typo must not
-// silently fall back to a default.
+// silently fall back to a default. Mistakes in the file are *FileErrors, all of
+// them joined, each with its line and key path.
 func Load(path string, env func(string) (string, bool)) (Config, error) {
 	c := Default()
 	if path != "" {
