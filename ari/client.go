@@ -76,6 +76,18 @@ type Config struct {
 	// connection is lost, with the reason. It is not called for failed
 	// connection attempts (see Status.LastError) nor on Close.
 	OnDisconnect func(err error)
+	// RESTOverWebSocket sends REST requests as RESTRequest messages on the
+	// event websocket instead of HTTP, once Asterisk has answered one there
+	// (Asterisk 22.3, 21.8, 20.13 and later; older ones are detected within
+	// a few seconds of each connection and keep HTTP). Asterisk serves them
+	// on the websocket's own thread, so a burst of calls does not wait for
+	// its HTTP threads and connections. While the websocket is down requests
+	// use HTTP; a request in flight when it drops fails with an error that
+	// says it may have been carried out. With it, OnEvent and OnConnect must
+	// not wait for a REST call's answer: it comes on the websocket they hold
+	// up (OnConnect may make REST calls: its events are queued meanwhile,
+	// answers are not).
+	RESTOverWebSocket bool
 	// Start, when set, holds the first connection back until it is closed.
 	// A program that may run beside another instance of itself (a standby
 	// waiting for a lock) connects only once it is its turn: Asterisk gives
@@ -233,6 +245,10 @@ type Client struct {
 
 	events      atomic.Uint64
 	undecodable atomic.Uint64
+
+	// rest carries REST requests while the websocket is up and Asterisk
+	// answers them there (Config.RESTOverWebSocket); nil means HTTP.
+	rest atomic.Pointer[restChannel]
 }
 
 // Stats are cumulative counters since Connect, for metrics.
@@ -474,6 +490,16 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 	// application without waiting for another goroutine to be scheduled,
 	// which on a loaded machine is what a burst of callers waits for.
 	events := newQueue[Event]()
+	var rc *restChannel
+	if c.cfg.RESTOverWebSocket {
+		rc = newRESTChannel(conn, c.cfg.Application)
+	}
+	endREST := func() {
+		if rc != nil {
+			rc.close()
+			c.rest.CompareAndSwap(rc, nil)
+		}
+	}
 	alive := make(chan struct{}, 1)
 	noteAlive := func() {
 		select {
@@ -488,14 +514,21 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 		for {
 			_, data, err := conn.ReadMessage()
 			if err != nil {
+				endREST() // no answer can come any more
 				events.close(err)
 				return
 			}
 			noteAlive()
+			if rc != nil && isRESTResponse(data) && rc.answer(data) {
+				continue
+			}
 			ev, err := Decode(data)
 			if err != nil {
 				c.undecodable.Add(1)
 				c.log.Warn("ari: undecodable websocket message", "err", err, "len", len(data))
+				continue
+			}
+			if u, ok := ev.(*UnknownEvent); ok && rc != nil && u.Type == restResponseType && rc.answer(u.Raw) {
 				continue
 			}
 			c.events.Add(1)
@@ -556,6 +589,13 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 	c.status.Connected, c.status.Since = true, upAt
 	c.mu.Unlock()
 	c.log.Info("ari: websocket connected", "app", c.cfg.Application, "url", c.wsURL)
+	if rc != nil {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.probe(rc)
+		}()
+	}
 
 	if c.cfg.OnConnect != nil {
 		c.cfg.OnConnect(c.ctx, c, inApp)

@@ -41,11 +41,23 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+// REST errors come back the same, whether requests go over HTTP or over
+// the websocket.
 func TestErrors(t *testing.T) {
+	t.Run("http", func(t *testing.T) { testErrors(t, false) })
+	t.Run("websocket", func(t *testing.T) { testErrors(t, true) })
+}
+
+func testErrors(t *testing.T, overWS bool) {
 	sim := aritest.NewSim()
 	defer sim.Close()
 	ctx := testCtx(t)
-	c := connect(t, sim.Config("ccd"))
+	var c *ari.Client
+	if overWS {
+		c = overWebSocket(t, sim.Config("ccd"))
+	} else {
+		c = connect(t, sim.Config("ccd"))
+	}
 	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +126,7 @@ func TestErrors(t *testing.T) {
 
 	// 400: invalid hangup reason.
 	err = c.Channel("agent-1").Hangup(ctx, "because")
-	check(err, 400, "Invalid reason for hangup provided", "DELETE", "/channels/agent-1", ari.IsBadRequest)
+	check(err, 400, "Invalid reason for hangup reason provided", "DELETE", "/channels/agent-1", ari.IsBadRequest)
 
 	// 500: the replay server has no recording for this request.
 	rp := aritest.NewReplayFrom(nil, nil)

@@ -132,16 +132,27 @@ func displayPath(p string) string {
 // send performs a request and returns the response, which has a 2xx
 // status; other statuses are returned as *Error.
 func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
+	var data []byte
+	if r.body != nil {
+		var err error
+		if data, err = json.Marshal(r.body); err != nil {
+			return nil, fmt.Errorf("ari: %s %s: encoding body: %w", r.method, displayPath(r.path), err)
+		}
+	}
+	if rc := c.rest.Load(); rc != nil {
+		return c.sendOverWebSocket(ctx, rc, r, data)
+	}
+	return c.sendHTTP(ctx, r, data)
+}
+
+// sendHTTP is send over HTTP; data is the encoded body or nil.
+func (c *Client) sendHTTP(ctx context.Context, r request, data []byte) (*http.Response, error) {
 	u := c.base + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
 	}
 	var body io.Reader
-	if r.body != nil {
-		data, err := json.Marshal(r.body)
-		if err != nil {
-			return nil, fmt.Errorf("ari: %s %s: encoding body: %w", r.method, displayPath(r.path), err)
-		}
+	if data != nil {
 		body = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)

@@ -154,6 +154,10 @@ type ARI struct {
 	Username    string `yaml:"username"`
 	Password    string `yaml:"password"`
 	Application string `yaml:"application"`
+	// RESTOverWebSocket sends ccd's REST requests to Asterisk on the event
+	// websocket (Asterisk 22.3 and later; an older one is detected and keeps
+	// HTTP).
+	RESTOverWebSocket bool `yaml:"rest_over_websocket"`
 }
 
 // AMI is the Asterisk Manager Interface link.

@@ -158,6 +158,7 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 	ready := make(chan struct{}) // l.queue and l.stasis are set
 	c, err := ari.Connect(ctx, ari.Config{
 		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: cfg.ARI.Password, Application: cfg.ARI.Application, Logger: log,
+		RESTOverWebSocket: cfg.ARI.RESTOverWebSocket,
 		Start: start, // a standby keeps away from the Stasis application
 		OnConnect: func(ctx context.Context, c *ari.Client, inApp []ari.Channel) {
 			m.Connected.WithLabelValues("ari").Set(1)

@@ -44,6 +44,7 @@ type options struct {
 	user, pass, asteriskID string
 	defaultApp             string
 	playbackDuration       time.Duration
+	noRESTOverWebSocket    bool
 }
 
 func buildOptions(opts []Option) options {
@@ -52,6 +53,13 @@ func buildOptions(opts []Option) options {
 		f(&o)
 	}
 	return o
+}
+
+// WithoutRESTOverWebSocket makes the server behave like an Asterisk before
+// 22.3 (21.8, 20.13): it leaves RESTRequest messages on the event websocket
+// unanswered.
+func WithoutRESTOverWebSocket() Option {
+	return func(o *options) { o.noRESTOverWebSocket = true }
 }
 
 // WithCredentials sets the ARI user the server accepts.
@@ -77,6 +85,8 @@ type Server struct {
 
 	hs   *httptest.Server
 	rest func(w http.ResponseWriter, r *http.Request, path string)
+	// restOverWS: RESTRequest messages on the event websocket are answered.
+	restOverWS bool
 
 	mu       sync.Mutex
 	conns    map[*wsConn]struct{}
@@ -93,6 +103,9 @@ type Request struct {
 	Path   string     // below /ari, unescaped, e.g. "/channels/caller-1;2/answer"
 	Query  url.Values // query parameters
 	Body   []byte
+	// OverWebSocket: the request came as a RESTRequest message on the event
+	// websocket, not over HTTP.
+	OverWebSocket bool
 }
 
 func (r Request) String() string {
@@ -109,6 +122,7 @@ func newServer(rest func(w http.ResponseWriter, r *http.Request, path string), o
 		Password:   o.pass,
 		AsteriskID: o.asteriskID,
 		rest:       rest,
+		restOverWS: !o.noRESTOverWebSocket,
 		conns:      map[*wsConn]struct{}{},
 		apps:       map[string]*wsConn{},
 		changed:    make(chan struct{}),
@@ -298,6 +312,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveEvents(w, r)
 		return
 	}
+	s.serveREST(w, r, path, false)
+}
+
+// serveREST records a request and lets the server answer it.
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, path string, overWS bool) {
 	var body []byte
 	if r.Body != nil {
 		body, _ = readAll(r)
@@ -305,10 +324,83 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	q.Del("api_key")
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: path, Query: q, Body: body})
+	s.requests = append(s.requests, Request{Method: r.Method, Path: path, Query: q, Body: body, OverWebSocket: overWS})
 	s.mu.Unlock()
 	r.Body = nopBody(body)
 	s.rest(w, r, path)
+}
+
+// restRequest is a RESTRequest message (events.json, model RESTRequest).
+type restRequest struct {
+	Type          string `json:"type"`
+	TransactionID string `json:"transaction_id"`
+	RequestID     string `json:"request_id"`
+	Method        string `json:"method"`
+	URI           string `json:"uri"`
+	ContentType   string `json:"content_type"`
+	MessageBody   string `json:"message_body"`
+}
+
+// restResponse is a RESTResponse message, with its members in the order
+// Asterisk 22 writes them.
+type restResponse struct {
+	Type          string `json:"type"`
+	TransactionID string `json:"transaction_id"`
+	RequestID     string `json:"request_id"`
+	StatusCode    int    `json:"status_code"`
+	ReasonPhrase  string `json:"reason_phrase"`
+	URI           string `json:"uri"`
+	ContentType   string `json:"content_type,omitempty"`
+	MessageBody   string `json:"message_body,omitempty"`
+	Application   string `json:"application"`
+	Timestamp     string `json:"timestamp"`
+	AsteriskID    string `json:"asterisk_id"`
+}
+
+// answerREST answers a message of the event websocket c as Asterisk 22
+// does: a RESTRequest is served like the same request over HTTP, on the
+// websocket's own goroutine, and its RESTResponse goes out before the
+// events the request caused; any other message gets a 400.
+func (s *Server) answerREST(c *wsConn, data []byte) {
+	var m restRequest
+	if json.Unmarshal(data, &m) != nil || m.Type != "RESTRequest" {
+		c.send(s.restAnswer(c, restRequest{}, http.StatusBadRequest, "Bad request", []byte(`{"message":"Unknown request type."}`)))
+		return
+	}
+	path, query, _ := strings.Cut(m.URI, "?")
+	if strings.HasPrefix(path, "/") {
+		// Asterisk takes the URI as relative to /ari and finds no method
+		// for a path with a leading slash.
+		c.send(s.restAnswer(c, m, http.StatusMethodNotAllowed, "Method Not Allowed", []byte(`{"message":"Invalid method"}`)))
+		return
+	}
+	r, err := http.NewRequest(m.Method, "/ari/"+path, strings.NewReader(m.MessageBody))
+	if err != nil {
+		c.send(s.restAnswer(c, m, http.StatusBadRequest, "Bad request", []byte(`{"message":"Invalid request"}`)))
+		return
+	}
+	r.URL.RawQuery = query
+	if m.ContentType != "" {
+		r.Header.Set("Content-Type", m.ContentType)
+	}
+	rec := httptest.NewRecorder()
+	at := c.hold()
+	s.serveREST(rec, r, "/"+path, true)
+	m.URI = path
+	c.release(at, s.restAnswer(c, m, rec.Code, http.StatusText(rec.Code), rec.Body.Bytes()))
+}
+
+func (s *Server) restAnswer(c *wsConn, m restRequest, status int, reason string, body []byte) []byte {
+	r := restResponse{Type: "RESTResponse", TransactionID: m.TransactionID, RequestID: m.RequestID, StatusCode: status,
+		ReasonPhrase: reason, URI: m.URI, Application: c.firstApp(), Timestamp: time.Now().Format(ari.TimeLayout), AsteriskID: s.AsteriskID}
+	if len(body) > 0 {
+		r.ContentType, r.MessageBody = "application/json", string(body)
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		panic("aritest: marshal RESTResponse: " + err.Error())
+	}
+	return data
 }
 
 var upgrader = websocket.Upgrader{
@@ -381,11 +473,15 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}()
 	go func() {
 		defer s.wg.Done()
-		// Read (and discard) until the peer goes away; this also answers
-		// pings.
+		// Read until the peer goes away (this also answers pings),
+		// answering REST requests.
 		for {
-			if _, _, err := ws.ReadMessage(); err != nil {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
 				break
+			}
+			if s.restOverWS {
+				s.answerREST(c, data)
 			}
 		}
 		c.kill()
@@ -414,9 +510,41 @@ type wsConn struct {
 	ws       *websocket.Conn // nil until the handshake completes
 	apps     []string
 	queue    [][]byte
+	held     bool        // writeLoop leaves queue alone (hold)
 	out      chan []byte // wake-up signal for writeLoop
 	done     chan struct{}
 	killOnce sync.Once
+}
+
+// hold keeps what is queued from now on back from the writer until
+// release, and returns where it starts in the queue.
+func (c *wsConn) hold() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held = true
+	return len(c.queue)
+}
+
+// release puts first at position at of the queue (ahead of what was queued
+// since hold) and lets the writer go on.
+func (c *wsConn) release(at int, first []byte) {
+	c.mu.Lock()
+	c.queue = slices.Insert(c.queue, min(at, len(c.queue)), first)
+	c.held = false
+	c.mu.Unlock()
+	select {
+	case c.out <- nil:
+	default:
+	}
+}
+
+func (c *wsConn) firstApp() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.apps) == 0 {
+		return ""
+	}
+	return c.apps[0]
 }
 
 func (c *wsConn) dropApp(app string) {
@@ -450,8 +578,10 @@ func (c *wsConn) kill() {
 func (c *wsConn) writeLoop() {
 	for {
 		c.mu.Lock()
-		q := c.queue
-		c.queue = nil
+		var q [][]byte
+		if !c.held {
+			q, c.queue = c.queue, nil
+		}
 		c.mu.Unlock()
 		for _, m := range q {
 			c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))

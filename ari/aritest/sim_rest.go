@@ -1,8 +1,10 @@
 package aritest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -101,6 +103,36 @@ func (r *req) variables() (map[string]string, error) {
 	return out, nil
 }
 
+// bodyParams adds the members of a JSON object body to the query
+// parameters, as Asterisk takes every parameter of a request from either
+// (e.g. {"variable":"FOO","value":"bar"} to set a channel variable); a
+// parameter in both keeps the query's value. Objects and lists (originate's
+// "variables") stay in the body.
+func bodyParams(r *http.Request, q url.Values) {
+	if r.Body == nil {
+		return
+	}
+	data, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	var m map[string]any
+	if json.Unmarshal(data, &m) != nil {
+		return
+	}
+	for k, v := range m {
+		if q.Has(k) {
+			continue
+		}
+		switch v := v.(type) {
+		case string:
+			q.Set(k, v)
+		case float64:
+			q.Set(k, strconv.FormatFloat(v, 'f', -1, 64))
+		case bool:
+			q.Set(k, strconv.FormatBool(v))
+		}
+	}
+}
+
 func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, _ string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,6 +147,7 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, _ string) {
 	}
 	q := r.URL.Query()
 	q.Del("api_key")
+	bodyParams(r, q)
 	rp, err := s.route(&req{r: r, q: q, segs: segs})
 	if err != nil {
 		he, isHTTP := err.(*httpError)
@@ -790,7 +823,7 @@ func (s *Sim) hangupREST(r *req, id string) (reply, error) {
 	} else {
 		n, known := hangupReasons[r.get("reason")]
 		if !known {
-			return reply{}, errBadRequest("Invalid reason for hangup provided")
+			return reply{}, errBadRequest("Invalid reason for hangup reason provided")
 		}
 		cause = n
 	}
