@@ -159,7 +159,7 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 	c, err := ari.Connect(ctx, ari.Config{
 		URL: cfg.ARI.URL, Username: cfg.ARI.Username, Password: cfg.ARI.Password, Application: cfg.ARI.Application, Logger: log,
 		RESTOverWebSocket: cfg.ARI.RESTOverWebSocket,
-		Start: start, // a standby keeps away from the Stasis application
+		Start:             start, // a standby keeps away from the Stasis application
 		OnConnect: func(ctx context.Context, c *ari.Client, inApp []ari.Channel) {
 			m.Connected.WithLabelValues("ari").Set(1)
 			if c.Status().Reconnects > 0 {
