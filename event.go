@@ -371,13 +371,18 @@ type DialerAttempt struct {
 // agent, then preview.skipped (the agent let it go, no attempt counted),
 // preview.expired (the agent did nothing within the campaign's
 // previewTimeout) or preview.dialed (the agent dialled it: the attempt
-// follows as dialer.attempt and dialer.result with mode "preview"). The
-// call id is "preview-<target>"; the payload is DialerPreview.
+// follows as dialer.attempt and dialer.result with mode "preview"). A dial
+// whose agent's own phone did not answer never called the customer: no
+// dialer.attempt nor dialer.result, but preview.agent_no_answer, and the
+// target is the agent's preview again (expires_at set) or, when the agent
+// meanwhile took another, given back with its place kept. The call id is
+// "preview-<target>"; the payload is DialerPreview.
 const (
-	EventPreviewReserved EventKind = "preview.reserved"
-	EventPreviewSkipped  EventKind = "preview.skipped"
-	EventPreviewExpired  EventKind = "preview.expired"
-	EventPreviewDialed   EventKind = "preview.dialed"
+	EventPreviewReserved      EventKind = "preview.reserved"
+	EventPreviewSkipped       EventKind = "preview.skipped"
+	EventPreviewExpired       EventKind = "preview.expired"
+	EventPreviewDialed        EventKind = "preview.dialed"
+	EventPreviewAgentNoAnswer EventKind = "preview.agent_no_answer"
 )
 
 // DialerPreview is the payload of the preview events.
@@ -389,4 +394,8 @@ type DialerPreview struct {
 	PhoneIndex int       `json:"phone_index,omitempty"` // 1..3: phone I, II or III
 	ExpiresAt  time.Time `json:"expires_at,omitzero"`   // reserved: when it goes back unless acted on
 	AttemptID  int64     `json:"attempt_id,omitempty"`  // dialed: the attempt
+	// Endpoint is, for agent_no_answer, the agent's phone that did not
+	// answer; Result how its leg ended (agent_no_answer, failed).
+	Endpoint string `json:"endpoint,omitempty"`
+	Result   string `json:"result,omitempty"`
 }

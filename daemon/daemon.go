@@ -59,6 +59,7 @@ var components = []struct {
 	{config.RoleACD, newSupervision},       // listen, whisper, barge: snoop channels to the supervisors' phones
 	{config.RoleACD, newDialerApp},         // the outbound dialer: its Stasis application and the pacing loop
 	{"", newLiveConfig},                    // the live configuration, from the database, followed across instances
+	{"", newAgendaCheck},                   // personal callbacks only for agents of the campaign's queue
 	{config.RoleACD, newClickToCall},       // click-to-call: its Stasis application and the interfaces that start calls
 	{config.RoleACD, newPreview},           // preview campaigns: agents take, skip and dial targets
 	{"", newSoundCheck},                    // a flow naming a sound Asterisk does not have is refused when saved

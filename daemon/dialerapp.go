@@ -49,7 +49,8 @@ func (d *dialerApp) Start(ctx context.Context) error {
 			return
 		}
 		runner = ddialer.NewRunner(ddialer.RunnerConfig{Store: db, ACD: l.queue, Placer: d.app, Emit: w.events.writer.Add,
-			Node: w.cfg.NodeName(), Log: w.log, Results: func(r ddialer.Result) { d.count(db, r) }, InboundFirst: cfg.InboundFirst})
+			Node: w.cfg.NodeName(), Log: w.log, Results: func(r ddialer.Result) { d.count(db, r) }, InboundFirst: cfg.InboundFirst,
+			Serves: w.serves})
 		runner.Run(ctx, cfg.Interval)
 	})
 	return nil

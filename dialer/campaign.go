@@ -63,6 +63,11 @@ const DefaultPreviewTimeout = 120
 // MinNoAnswer is the shortest ring before a call counts as not answered.
 const MinNoAnswer = 15
 
+// RingSeconds is how long a call of campaign c rings before it counts as
+// not answered: its noAnswerDuration, never less than the law's
+// MinNoAnswer (a campaign stored before the check, or a zero value).
+func RingSeconds(c Campaign) int { return max(c.NoAnswerDuration, MinNoAnswer) }
+
 // WithDefaults fills what a new campaign leaves out.
 func (c Campaign) WithDefaults() Campaign {
 	if c.CampaignPriority == 0 {

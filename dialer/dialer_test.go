@@ -240,3 +240,13 @@ func TestSkipDelayFollowsTheNoAnswerRule(t *testing.T) {
 		t.Errorf("preview timeout default %d", c.PreviewTimeout)
 	}
 }
+
+// Every call of a campaign rings its noAnswerDuration, and never less than
+// the law's 15 s, whatever the campaign says.
+func TestRingSecondsIsTheNoAnswerDurationAtLeastTheLaws(t *testing.T) {
+	for _, tc := range []struct{ noAnswer, want int }{{40, 40}, {15, 15}, {10, MinNoAnswer}, {0, MinNoAnswer}} {
+		if got := RingSeconds(Campaign{NoAnswerDuration: tc.noAnswer}); got != tc.want {
+			t.Errorf("noAnswerDuration %d: rings %d s, want %d", tc.noAnswer, got, tc.want)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -32,6 +33,9 @@ type DB struct {
 	log       *slog.Logger
 	statCols  sync.Map // table name → []tableColumn
 	codeNames codeNames
+	// serves, when set, is the live ACD configuration's "agent serves
+	// queue" (SetAgentServes): personal callbacks are checked against it.
+	serves atomic.Pointer[AgentServes]
 }
 
 // Open connects to dsn, retrying with backoff until the server answers or ctx ends.

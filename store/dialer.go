@@ -360,12 +360,8 @@ func (db *DB) FinishAttempt(ctx context.Context, targetID int64, result int, now
 		if !phone.Valid {
 			return &ccd.Error{Code: ccd.ECONFLICT, Field: "targetId", Message: "no attempt of this target is in progress"}
 		}
-		var c dialer.Campaign
-		if err := tx.GetContext(ctx, &c, `SELECT `+campaignColumns+` FROM dialer.campaign WHERE campaign_id=$1`, t.CampaignID); err != nil {
-			return err
-		}
-		if err := tx.SelectContext(ctx, &c.RetryRules, `SELECT status_code, delay_minutes, max_attempts FROM dialer.retry_rule
-			WHERE campaign_id=$1`, c.ID); err != nil {
+		c, err := campaignWithRules(ctx, tx, t.CampaignID)
+		if err != nil {
 			return err
 		}
 		out = dialer.AfterAttempt(c, t, int(phone.Int64), result, t.TotalDials, now)
@@ -387,10 +383,21 @@ func (db *DB) FinishAttempt(ctx context.Context, targetID int64, result int, now
 			targetID, out.StatusCode, out.NextCall, out.NextPhone, now); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE dialer.phone_dial SET dialing=false WHERE phone=$1`, t.Phone(int(phone.Int64)))
+		_, err = tx.ExecContext(ctx, `UPDATE dialer.phone_dial SET dialing=false WHERE phone=$1`, t.Phone(int(phone.Int64)))
 		return err
 	})
 	return out, err
+}
+
+// campaignWithRules reads campaign id with its retry rules, in tx.
+func campaignWithRules(ctx context.Context, tx *sqlx.Tx, id int) (dialer.Campaign, error) {
+	var c dialer.Campaign
+	if err := tx.GetContext(ctx, &c, `SELECT `+campaignColumns+` FROM dialer.campaign WHERE campaign_id=$1`, id); err != nil {
+		return c, err
+	}
+	err := tx.SelectContext(ctx, &c.RetryRules, `SELECT status_code, delay_minutes, max_attempts FROM dialer.retry_rule
+		WHERE campaign_id=$1`, c.ID)
+	return c, err
 }
 
 // followPersonalAgenda applies an attempt's outcome to the target's pending

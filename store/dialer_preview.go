@@ -190,3 +190,28 @@ func (db *DB) SetAttemptAgent(ctx context.Context, attempt int64, agent string) 
 func errNotPreview(id int) error {
 	return &ccd.Error{Code: ccd.ECONFLICT, Field: "campaignId", Message: fmt.Sprintf("campaign %d is not a preview campaign", id)}
 }
+
+// UndialPreview takes back agent's dial of target (attempt), made when the
+// agent's own phone did not answer: the customer was never called, so the
+// attempt row goes and the target, counted as nothing, is the agent's
+// preview again (held), or, when the agent meanwhile holds another target,
+// given back with its place kept (dialer.undial_preview). found is false
+// when the dial is not there to take back (the attempt ended, another dial
+// of the agent replaced it).
+func (db *DB) UndialPreview(ctx context.Context, agent string, target, attempt int64, now time.Time) (r Reservation, held, found bool, err error) {
+	var row struct {
+		Reservation
+		Held bool `db:"held"`
+	}
+	err = db.GetContext(ctx, &row, `SELECT target_id, campaign_id, phone, phone_index, expires_at, held
+		FROM dialer.undial_preview($1, $2, $3, $4)`, agent, target, attempt, now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, false, nil
+	}
+	if err != nil {
+		return r, false, false, err
+	}
+	r = row.Reservation
+	r.Agent, r.ReservedAt = agent, now
+	return r, row.Held, true, nil
+}

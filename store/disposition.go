@@ -63,6 +63,47 @@ var (
 	ErrDispositionNotFound       = errors.New("store: no such disposition")
 )
 
+// AgentServes says whether agent serves queue (acd.Spec.Serves over the
+// live configuration).
+type AgentServes func(agent, queue string) bool
+
+// SetAgentServes makes every disposition that schedules a PERSONAL
+// callback check that its agent serves the campaign's queue: the callback
+// is offered to that agent alone, and an agent outside the queue can never
+// take it (the person would be abandoned). nil checks nothing.
+func (db *DB) SetAgentServes(f AgentServes) {
+	if f == nil {
+		db.serves.Store(nil)
+		return
+	}
+	db.serves.Store(&f)
+}
+
+// AgentServes is the check SetAgentServes set, or nil.
+func (db *DB) AgentServes() AgentServes {
+	if f := db.serves.Load(); f != nil {
+		return *f
+	}
+	return nil
+}
+
+// AgendaAgentError refuses a PERSONAL callback whose agent does not serve
+// the campaign's queue (or names no agent). Each interface answers it
+// naming its own field for the agent.
+type AgendaAgentError struct {
+	Agent, Queue string
+	CampaignID   int
+}
+
+func (e *AgendaAgentError) Error() string {
+	if e.Agent == "" {
+		return fmt.Sprintf("a PERSONAL callback is made by the agent who scheduled it: name an agent of queue %q (campaign %d), "+
+			"or make it GLOBAL", e.Queue, e.CampaignID)
+	}
+	return fmt.Sprintf("agent %q does not serve queue %q of campaign %d: a PERSONAL callback for it could never be taken; "+
+		"make it GLOBAL or name an agent of the queue", e.Agent, e.Queue, e.CampaignID)
+}
+
 // AddDispositionOption adds an option to campaign and returns its id; a
 // name the campaign has already is ECONFLICT naming name.
 func (db *DB) AddDispositionOption(ctx context.Context, o DispositionOption) (int, error) {
@@ -178,7 +219,7 @@ func (db *DB) CreateDisposition(ctx context.Context, ref ContactRef, d Dispositi
 		if d.TargetID, err = findContact(ctx, tx, o.CampaignID, ref); err != nil {
 			return err
 		}
-		return insertDisposition(ctx, tx, o, &d)
+		return db.insertDisposition(ctx, tx, o, &d)
 	})
 	return d, err
 }
@@ -195,7 +236,7 @@ func (db *DB) CreateContactWithDisposition(ctx context.Context, t dialer.Target,
 		if d.TargetID, err = insertTarget(ctx, tx, t); err != nil {
 			return err
 		}
-		return insertDisposition(ctx, tx, o, &d)
+		return db.insertDisposition(ctx, tx, o, &d)
 	})
 	return d, err
 }
@@ -242,8 +283,11 @@ func (db *DB) AddContact(ctx context.Context, t dialer.Target, externalField str
 	return id, err
 }
 
-func insertDisposition(ctx context.Context, tx *sqlx.Tx, o DispositionOption, d *Disposition) error {
+func (db *DB) insertDisposition(ctx context.Context, tx *sqlx.Tx, o DispositionOption, d *Disposition) error {
 	if err := checkAgenda(o, d.Agenda); err != nil {
+		return err
+	}
+	if err := db.checkAgendaAgent(ctx, tx, *d); err != nil {
 		return err
 	}
 	err := tx.GetContext(ctx, &d.ID, `INSERT INTO dialer.disposition (campaign_id, target_id, disposition_option_id, agent, callid, comments)
@@ -277,6 +321,23 @@ func logDisposition(ctx context.Context, tx *sqlx.Tx, o DispositionOption, d Dis
 		Payload: eventlog.Payload(p)}})
 	_, err := tx.ExecContext(ctx, q, args...)
 	return err
+}
+
+// checkAgendaAgent refuses a PERSONAL callback of d whose agent does not
+// serve d's campaign's queue, when SetAgentServes set the check.
+func (db *DB) checkAgendaAgent(ctx context.Context, tx *sqlx.Tx, d Disposition) error {
+	serves := db.AgentServes()
+	if serves == nil || d.Agenda == nil || d.Agenda.Kind != "personal" {
+		return nil
+	}
+	var queue string
+	if err := tx.GetContext(ctx, &queue, `SELECT queue_code FROM dialer.campaign WHERE campaign_id=$1`, d.CampaignID); err != nil {
+		return err
+	}
+	if d.Agent == "" || !serves(d.Agent, queue) {
+		return &AgendaAgentError{Agent: d.Agent, Queue: queue, CampaignID: d.CampaignID}
+	}
+	return nil
 }
 
 // checkAgenda: an agenda option takes a callback, the others none.
@@ -351,6 +412,14 @@ func (db *DB) UpdateDisposition(ctx context.Context, agent *string, ref ContactR
 		if d.Agent == "" {
 			d.Agent = old.Agent
 		}
+		if err := db.checkAgendaAgent(ctx, tx, d); err != nil {
+			return err
+		}
+		var scheduled bool // the disposition had a callback still to be made
+		if err := tx.GetContext(ctx, &scheduled, `SELECT EXISTS (SELECT 1 FROM dialer.agenda WHERE disposition_id=$1
+			AND done_at IS NULL)`, d.ID); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE dialer.disposition SET campaign_id=$2, target_id=$3, disposition_option_id=$4,
 			agent=$5, callid=$6, comments=$7, updated_at=now() WHERE disposition_id=$1`,
 			d.ID, d.CampaignID, d.TargetID, d.DispositionOptionID, d.Agent, d.CallID, d.Comments)
@@ -363,9 +432,69 @@ func (db *DB) UpdateDisposition(ctx context.Context, agent *string, ref ContactR
 		if err := putAgenda(ctx, tx, &d); err != nil {
 			return err
 		}
+		if scheduled && (d.Agenda == nil || d.TargetID != old.TargetID) {
+			if err := unschedule(ctx, tx, old.TargetID); err != nil {
+				return err
+			}
+		}
 		return logDisposition(ctx, tx, o, d, true)
 	})
 	return d, err
+}
+
+// unschedule puts target, whose callback a changed disposition cancelled,
+// where a disposition without a callback would have left it: the result
+// of its last attempt under the campaign's retry rules, as FinishAttempt
+// set it (new, never dialled, when it has none). A target being dialled
+// takes its attempt's result when the attempt ends; one in a final status
+// stays there. Either way it is no callback any more (call_me 0).
+func unschedule(ctx context.Context, tx *sqlx.Tx, targetID int64) error {
+	var t dialer.Target
+	if err := tx.GetContext(ctx, &t, `SELECT `+targetColumns+` FROM dialer.target WHERE target_id=$1 FOR UPDATE`, targetID); err != nil {
+		return err
+	}
+	var now struct {
+		Dialing bool `db:"dialing"`
+		Final   bool `db:"final"`
+	}
+	if err := tx.GetContext(ctx, &now, `SELECT t.dialing_phone IS NOT NULL AS dialing, s.final
+		FROM dialer.target t JOIN dialer.status_code s USING (status_code) WHERE t.target_id=$1`, targetID); err != nil {
+		return err
+	}
+	switch {
+	case now.Final:
+		_, err := tx.ExecContext(ctx, `UPDATE dialer.target SET call_me=0 WHERE target_id=$1`, targetID)
+		return err
+	case now.Dialing:
+		// FinishAttempt keeps a callback status; the dialling one lets the
+		// attempt's result through.
+		_, err := tx.ExecContext(ctx, `UPDATE dialer.target SET call_me=0, status_code=$2 WHERE target_id=$1`,
+			targetID, dialer.StatusDialing)
+		return err
+	}
+	var last struct {
+		Phone  int       `db:"phone_index"`
+		Result int       `db:"result"`
+		Ended  time.Time `db:"ended_at"`
+	}
+	err := tx.GetContext(ctx, &last, `SELECT phone_index, result, ended_at FROM dialer.attempt
+		WHERE target_id=$1 AND ended_at IS NOT NULL AND result IS NOT NULL ORDER BY ended_at DESC, attempt_id DESC LIMIT 1`, targetID)
+	if errors.Is(err, sql.ErrNoRows) {
+		_, err = tx.ExecContext(ctx, `UPDATE dialer.target SET call_me=0, status_code=$2, next_call_ts=NULL WHERE target_id=$1`,
+			targetID, dialer.StatusNew)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	c, err := campaignWithRules(ctx, tx, t.CampaignID)
+	if err != nil {
+		return err
+	}
+	out := dialer.AfterAttempt(c, t, last.Phone, last.Result, t.TotalDials, last.Ended)
+	_, err = tx.ExecContext(ctx, `UPDATE dialer.target SET call_me=0, status_code=$2, next_call_ts=$3, next_phone=$4
+		WHERE target_id=$1`, targetID, out.StatusCode, out.NextCall, out.NextPhone)
+	return err
 }
 
 // Dispositions lists the dispositions, oldest first; agent, when not nil,
@@ -405,6 +534,28 @@ func (db *DB) ClaimAgenda(ctx context.Context, campaign int, agent string, now t
 		return c, false, err
 	}
 	return cs[0], true, nil
+}
+
+// ReleaseAgenda turns agent's personal callbacks of campaign that are
+// still to be made (and not being dialled) into callbacks any agent of
+// the campaign takes at their time (as GLOBAL ones): for an agent that no
+// longer serves the campaign's queue, who could never take them. It
+// returns the targets released.
+func (db *DB) ReleaseAgenda(ctx context.Context, campaign int, agent string) ([]int64, error) {
+	var ids []int64
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.SelectContext(ctx, &ids, `WITH a AS (
+				UPDATE dialer.agenda a SET kind='global' FROM dialer.target t
+				 WHERE t.target_id = a.target_id AND t.campaign_id=$1 AND a.agent=$2 AND a.kind='personal'
+				   AND a.done_at IS NULL AND t.dialing_since IS NULL
+				RETURNING a.target_id, a.callback_at)
+			UPDATE dialer.target t SET call_me=2, next_call_ts=a.callback_at FROM a
+			 WHERE t.target_id = a.target_id RETURNING t.target_id`, campaign, agent); err != nil {
+			return err
+		}
+		return nil
+	})
+	return ids, err
 }
 
 // AgendaEntry is a personal callback still to be made: its agent's

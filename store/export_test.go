@@ -7,3 +7,6 @@ import "context"
 func (db *DB) MigrateUpTo(ctx context.Context, version int) ([]int, error) {
 	return db.migrate(ctx, version)
 }
+
+// CampaignGridQuery is CampaignGrid's statement, for EXPLAIN.
+const CampaignGridQuery = campaignGridQuery

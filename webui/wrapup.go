@@ -113,7 +113,11 @@ func (u *UI) setDisposition(ds dispositionStore) echo.HandlerFunc {
 		}
 		d.Agent = api.PrincipalOf(c).Agent
 		saved, changed, err := ds.SetCallDisposition(ctx, cc, d)
+		var stray *store.AgendaAgentError
 		switch {
+		case errors.As(err, &stray):
+			return ccd.Invalid("agendaKind", "you do not serve queue "+strconv.Quote(stray.Queue)+" of this campaign: a personal "+
+				"callback could never reach you; choose global (any agent of the campaign)")
 		case errors.Is(err, store.ErrContactNotFound):
 			return &ccd.Error{Code: ccd.ECONFLICT, Message: "the call's contact is no longer in the campaign"}
 		case errors.Is(err, store.ErrDuplicateDisposition):

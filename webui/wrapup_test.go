@@ -283,3 +283,27 @@ func TestWrapUpOnlyTheAgentsOwnCampaignCall(t *testing.T) {
 		t.Errorf("in the wrap-up of the call: %d %v", code, body)
 	}
 }
+
+// A personal callback from the console of an agent who does not serve
+// the campaign's queue (it had the call by a transfer, or was taken off
+// the queue) is refused with a 400 naming agendaKind, and nothing is
+// stored; the same callback as global is saved.
+func TestWrapUpRefusesAPersonalCallbackOutsideTheQueue(t *testing.T) {
+	w := newWrapUpFixture(t)
+	w.db.SetAgentServes(func(agent, queue string) bool { return agent == "1002" && queue == "sales" })
+	alice := w.mustLogin("1001", agentPW)
+	at := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Minute).Format(time.RFC3339)
+	form := url.Values{"optionId": {strconv.Itoa(w.callBack)}, "agendaAt": {at}, "agendaKind": {"personal"}}
+	code, body := w.post(alice, w.call, form)
+	if code != http.StatusBadRequest || errorField(body) != "agendaKind" {
+		t.Fatalf("personal callback of an agent outside the queue: %d %v", code, body)
+	}
+	var n int
+	if err := w.db.GetContext(context.Background(), &n, `SELECT count(*) FROM dialer.disposition`); err != nil || n != 0 {
+		t.Fatalf("%d dispositions stored (%v)", n, err)
+	}
+	form.Set("agendaKind", "global")
+	if code, body := w.post(alice, w.call, form); code != http.StatusCreated {
+		t.Fatalf("global callback: %d %v", code, body)
+	}
+}

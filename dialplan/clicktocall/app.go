@@ -85,6 +85,13 @@ type Request struct {
 	// OnEnd, when set, is told how the call ended, after it is logged
 	// (a preview campaign records its attempt from it); it must not block.
 	OnEnd func(ccd.ClickToCall)
+	// CustomerRing is how long the customer's number rings (0: the
+	// application's RingTimeout): a dialer campaign's noAnswerDuration.
+	CustomerRing time.Duration
+	// OnDial, when set, is told when the customer's number is dialled
+	// (agent first: once the agent's phone answered). Until then the
+	// customer has not been called; it must not block.
+	OnDial func()
 }
 
 // App is the running application.
@@ -140,15 +147,16 @@ func (a *App) Place(ctx context.Context, r Request) (ccd.ClickToCall, error) {
 	type leg struct {
 		id, endpoint, callerID string
 		vars                   map[string]string
+		ring                   time.Duration // 0: RingTimeout
 	}
 	var legs []leg
 	if r.Order == ccd.ClickToCallAgentFirst {
 		for i, p := range r.Phones {
 			// The agent's phone shows whom it is about to call.
-			legs = append(legs, leg{id + "-a" + strconv.Itoa(i+1), p, r.Number, a.phoneVariables(r.Agent, p)})
+			legs = append(legs, leg{id + "-a" + strconv.Itoa(i+1), p, r.Number, a.phoneVariables(r.Agent, p), 0})
 		}
 	} else {
-		legs = append(legs, leg{id + "-c", r.Customer, r.CallerID, nil})
+		legs = append(legs, leg{id + "-c", r.Customer, r.CallerID, nil, r.CustomerRing})
 	}
 	a.mu.Lock()
 	a.calls[id] = cl
@@ -165,8 +173,11 @@ func (a *App) Place(ctx context.Context, r Request) (ccd.ClickToCall, error) {
 	a.emit(ccd.EventClickToCallStarted, started)
 	var rung int
 	var lastErr error
+	if r.Order != ccd.ClickToCallAgentFirst && r.OnDial != nil {
+		r.OnDial()
+	}
 	for _, l := range legs {
-		if err := a.originate(ctx, id, l.id, l.endpoint, l.callerID, l.vars); err != nil {
+		if err := a.originate(ctx, id, l.id, l.endpoint, l.callerID, l.vars, l.ring); err != nil {
 			lastErr = err
 			a.log.Warn("click-to-call: cannot ring", "call", id, "endpoint", l.endpoint, "err", err)
 			a.cfg.Owners.Release(l.id)
@@ -188,8 +199,11 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func (a *App) originate(ctx context.Context, callID, leg, endpoint, callerID string, vars map[string]string) error {
-	secs := int((a.cfg.RingTimeout + time.Second - 1) / time.Second)
+func (a *App) originate(ctx context.Context, callID, leg, endpoint, callerID string, vars map[string]string, ring time.Duration) error {
+	if ring <= 0 {
+		ring = a.cfg.RingTimeout
+	}
+	secs := int((ring + time.Second - 1) / time.Second)
 	_, err := a.cfg.ARI.Originate(ctx, ari.OriginateParams{Endpoint: endpoint, App: a.cfg.App,
 		AppArgs: Entry + "," + callID, ChannelID: leg, CallerID: callerID, Timeout: secs, Variables: vars})
 	return err
@@ -300,8 +314,15 @@ func (a *App) firstAnswered(cl *call, id string) func() {
 		}
 		// The side that waits hears ringing until the other answers.
 		_ = a.cfg.ARI.Channel(id).Ring(ctx)
+		var ring time.Duration // the agent's phones ring for RingTimeout
+		if cl.req.Order == ccd.ClickToCallAgentFirst {
+			ring = cl.req.CustomerRing
+			if cl.req.OnDial != nil {
+				cl.req.OnDial()
+			}
+		}
 		for i, l := range legs {
-			if err := a.originate(ctx, cl.c.ID, l, endpoints[i], callerID, vars[i]); err != nil {
+			if err := a.originate(ctx, cl.c.ID, l, endpoints[i], callerID, vars[i], ring); err != nil {
 				a.log.Warn("click-to-call: cannot ring", "call", cl.c.ID, "endpoint", endpoints[i], "err", err)
 				a.cfg.Owners.Release(l)
 				a.legEnded(l, 0, true)

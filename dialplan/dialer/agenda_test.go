@@ -1,6 +1,10 @@
 package dialer_test
 
 import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,4 +170,53 @@ func TestPersonalCallbackWaitsWhileItsAgentIsBusy(t *testing.T) {
 	if res := r.waitStored(1)[0]; r.answeredBy(res.AttemptID) != "1002" {
 		t.Fatalf("the second callback answered by %q", r.answeredBy(res.AttemptID))
 	}
+}
+
+// A personal callback whose agent no longer serves the campaign's queue
+// is not dialled for that agent (who could never take it: the person
+// would be abandoned after 2 s): it goes to any agent of the campaign, at
+// its time, with a log line naming the agent.
+func TestPersonalCallbackOfAnAgentRemovedFromTheQueueGoesToAnyAgent(t *testing.T) {
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	r := newRunnerEnvConfig(t, []string{"1001", "1002"}, func(c *dialplanDialer.RunnerConfig) {
+		// 1002 was taken off queue sales after it scheduled the callback
+		c.Serves = func(agent, queue string) bool { return agent == "1001" }
+		c.Log = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil))
+	})
+	r.sim.SetDefaultBehavior(aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
+	c := r.campaign(campaign())
+	target := r.personalCallback(c, "5550303", "1002", time.Now().Add(-time.Minute))
+	r.tick()
+	if got := r.originates(); len(got) != 1 || got[0] != "PJSIP/5550303" {
+		t.Fatalf("dialled %v, want the callback 5550303 for any agent", got)
+	}
+	res := r.waitStored(1)[0]
+	if res.Agent != "" || res.Status != dialer.StatusAnswered || !res.Connected {
+		t.Fatalf("result %+v, want an answered call for any agent, not a personal one for 1002", res)
+	}
+	if list, err := r.db.AgentAgenda(r.ctx, "1002"); err != nil || len(list) != 0 {
+		t.Errorf("1002's agenda still lists %+v (%v)", list, err)
+	}
+	if tg, err := r.db.Target(r.ctx, target); err != nil || tg.StatusCode != dialer.StatusAnswered {
+		t.Errorf("target %+v %v", tg, err)
+	}
+	mu.Lock()
+	line := logged.String()
+	mu.Unlock()
+	if !strings.Contains(line, "no longer serves") || !strings.Contains(line, "agent=1002") {
+		t.Errorf("no log line for the released callback: %q", line)
+	}
+}
+
+// lockedWriter serialises a log's writes into a buffer the test reads.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -234,7 +234,7 @@ func (a *App) Place(ctx context.Context, c Call) {
 	_, err := a.cfg.ARI.Originate(ctx, ari.OriginateParams{
 		Endpoint: strings.ReplaceAll(a.cfg.Endpoint, "{number}", c.Phone), App: a.cfg.App,
 		AppArgs: Entry + "," + strconv.FormatInt(c.AttemptID, 10), ChannelID: at.channel, CallerID: c.Campaign.CallerID,
-		Timeout: max(c.Campaign.NoAnswerDuration, dialer.MinNoAnswer), Variables: vars,
+		Timeout: dialer.RingSeconds(c.Campaign), Variables: vars,
 	})
 	if err != nil {
 		a.cfg.Owners.Release(at.channel)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ccdhq/ccd"
@@ -28,6 +29,7 @@ type PreviewStore interface {
 	ReleasePreview(ctx context.Context, agent string, now time.Time, skipped bool) (store.Reservation, bool, error)
 	ExpiredPreviews(ctx context.Context, now time.Time) ([]store.Reservation, error)
 	DialPreview(ctx context.Context, agent string, phone int, now time.Time) (int, store.Claim, error)
+	UndialPreview(ctx context.Context, agent string, target, attempt int64, now time.Time) (store.Reservation, bool, bool, error)
 	StartAttempt(ctx context.Context, a store.Attempt) (int64, error)
 	SetAttemptAgent(ctx context.Context, attempt int64, agent string) error
 }
@@ -107,6 +109,9 @@ type Preview struct {
 	mu      sync.Mutex
 	held    map[string]string       // agent -> endpoint held off queue calls while it previews
 	dialing map[string]*previewCall // agent -> its call in progress
+	// notice is what an agent is told about its last dial until it acts
+	// again: its phone did not answer, the target was not called.
+	notice map[string]string
 }
 
 type previewCall struct{ state PreviewState }
@@ -120,7 +125,7 @@ func NewPreview(cfg PreviewConfig) *Preview {
 		cfg.Now = time.Now
 	}
 	return &Preview{cfg: cfg, log: cfg.Log.With("component", "preview"), held: map[string]string{},
-		dialing: map[string]*previewCall{}}
+		dialing: map[string]*previewCall{}, notice: map[string]string{}}
 }
 
 // Current is what agent holds.
@@ -137,9 +142,24 @@ func (p *Preview) Current(ctx context.Context, agent string) (PreviewState, erro
 		return PreviewState{Agent: agent, State: PreviewIdle}, err
 	}
 	if !ok {
-		return p.idle(ctx, agent, "")
+		return p.idle(ctx, agent, p.noticeOf(agent))
 	}
-	return p.describe(ctx, r)
+	st, err := p.describe(ctx, r)
+	st.Message = p.noticeOf(agent)
+	return st, err
+}
+
+func (p *Preview) noticeOf(agent string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.notice[agent]
+}
+
+// forget ends the notice of agent's last dial: the agent acted again.
+func (p *Preview) forget(agent string) {
+	p.mu.Lock()
+	delete(p.notice, agent)
+	p.mu.Unlock()
 }
 
 // idle is the state of an agent who holds nothing, with the number of
@@ -201,6 +221,7 @@ func (p *Preview) Next(ctx context.Context, agent string, campaign int) (Preview
 		if !ok {
 			continue
 		}
+		p.forget(agent)
 		p.hold(agent, ag.Endpoint)
 		p.emit(now, ccd.EventPreviewReserved, c.QueueCode, ccd.DialerPreview{Agent: agent, CampaignID: c.ID,
 			TargetID: r.TargetID, Phone: r.Phone, PhoneIndex: r.PhoneIndex, ExpiresAt: r.ExpiresAt.UTC()})
@@ -254,6 +275,7 @@ func (p *Preview) Skip(ctx context.Context, agent string) (PreviewState, error) 
 }
 
 func (p *Preview) release(ctx context.Context, agent string, skipped bool) (PreviewState, error) {
+	p.forget(agent)
 	now := p.cfg.Now()
 	r, ok, err := p.cfg.Store.ReleasePreview(ctx, agent, now, skipped)
 	if err != nil {
@@ -299,6 +321,7 @@ func (p *Preview) Dial(ctx context.Context, agent string, phone int) (PreviewSta
 	if err != nil {
 		return PreviewState{}, err
 	}
+	p.forget(agent)
 	call, err := p.attempt(ctx, agent, campaign, cl, now)
 	if err != nil {
 		return PreviewState{}, err
@@ -313,10 +336,27 @@ func (p *Preview) Dial(ctx context.Context, agent string, phone int) (PreviewSta
 	p.emit(now, ccd.EventPreviewDialed, call.Campaign.QueueCode, ccd.DialerPreview{Agent: agent, CampaignID: campaign,
 		TargetID: cl.TargetID, Phone: cl.Phone, PhoneIndex: cl.PhoneIndex, AttemptID: call.AttemptID})
 	var once sync.Once
-	end := func(c ccd.ClickToCall) { once.Do(func() { p.ended(agent, call, now, c) }) }
+	var dialled atomic.Bool
+	end := func(c ccd.ClickToCall) {
+		once.Do(func() {
+			if dialled.Load() {
+				p.ended(agent, call, now, c)
+			} else {
+				p.agentDidNotAnswer(agent, ag.Endpoint, call, c)
+			}
+		})
+	}
+	// The attempt starts when the customer's number is dialled: an agent
+	// whose own phone does not answer has called nobody.
+	dial := func() {
+		if dialled.CompareAndSwap(false, true) {
+			p.cfg.Recorder.Started(call, p.cfg.Now())
+		}
+	}
 	c2c, err := p.cfg.Calls.Place(ctx, dc2c.Request{Order: ccd.ClickToCallAgentFirst, Agent: agent, Phones: []string{ag.Endpoint},
 		Number: cl.Phone, Customer: strings.ReplaceAll(p.cfg.Endpoint, "{number}", cl.Phone), Queue: call.Campaign.QueueCode,
-		CallerID: call.Campaign.CallerID, Via: "preview", OnEnd: end})
+		CallerID: call.Campaign.CallerID, Via: "preview", OnEnd: end, OnDial: dial,
+		CustomerRing: time.Duration(dialer.RingSeconds(call.Campaign)) * time.Second})
 	if err != nil {
 		end(ccd.ClickToCall{Result: "failed", EndedAt: p.cfg.Now()})
 		return PreviewState{}, err
@@ -328,8 +368,9 @@ func (p *Preview) Dial(ctx context.Context, agent string, phone int) (PreviewSta
 	return st, nil
 }
 
-// attempt records the attempt of a claim; a claim that cannot be recorded
-// is given back as congestion, as the runner does.
+// attempt records the attempt of a claim (its dialer.attempt event waits
+// for the customer's number to be dialled); a claim that cannot be
+// recorded is given back as congestion, as the runner does.
 func (p *Preview) attempt(ctx context.Context, agent string, campaign int, cl store.Claim, now time.Time) (Call, error) {
 	call := Call{Phone: cl.Phone, Mode: pacing.Preview, Agent: agent}
 	var err error
@@ -347,16 +388,16 @@ func (p *Preview) attempt(ctx context.Context, agent string, campaign int, cl st
 		p.cfg.Recorder.Record(Result{Call: call, Status: dialer.StatusCongestion, Placed: now, Ended: now, DialStatus: "NOT_RECORDED"})
 		return call, err
 	}
-	p.cfg.Recorder.Started(call, now)
 	return call, nil
 }
 
-// previewResults maps how the click-to-call ended to the dialer's result.
-// The customer's side decides; an agent who did not answer means the
-// customer was never called: congestion, retried by the rules.
+// previewResults maps how the click-to-call ended, once the customer's
+// number was dialled, to the dialer's result: the customer's side decides.
+// A call that ended before (the agent's phone did not answer, or could not
+// be rung) is no attempt: agentDidNotAnswer.
 var previewResults = map[string]int{
 	"answered": dialer.StatusAnswered, "busy": dialer.StatusBusy, "no_answer": dialer.StatusNoAnswer,
-	"cancelled": dialer.StatusNoAnswer, "agent_no_answer": dialer.StatusCongestion, "failed": dialer.StatusCongestion,
+	"cancelled": dialer.StatusNoAnswer, "failed": dialer.StatusCongestion,
 }
 
 // ended records how the agent's call ended.
@@ -378,6 +419,54 @@ func (p *Preview) ended(agent string, call Call, placed time.Time, c ccd.ClickTo
 		res.Human, res.Answered = true, c.AnsweredAt
 	}
 	p.cfg.Recorder.Record(res)
+}
+
+// agentDidNotAnswer takes back a dial whose agent's phone did not answer
+// (or could not be rung): the customer was never called, so it must not
+// cost the target an attempt nor count as a result of the campaign. The
+// attempt row goes and the target is the agent's preview again, for the
+// campaign's previewTimeout, so that the agent dials again (its phone
+// ready) or skips; the agent is held off queue calls again meanwhile. The
+// agent learns it from its state's message and preview.agent_no_answer.
+// A dial that cannot be taken back (the database failed) ends as before:
+// congestion, so that the target is not left claimed.
+func (p *Preview) agentDidNotAnswer(agent, endpoint string, call Call, c ccd.ClickToCall) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	now := p.cfg.Now()
+	r, held, found, err := p.cfg.Store.UndialPreview(ctx, agent, call.Target.ID, call.AttemptID, now)
+	p.mu.Lock()
+	if pc := p.dialing[agent]; pc != nil && pc.state.AttemptID == call.AttemptID {
+		delete(p.dialing, agent)
+	}
+	p.mu.Unlock()
+	if err != nil || !found {
+		p.log.Warn("preview: a dial the agent's phone did not answer could not be taken back; recorded as congestion",
+			"agent", agent, "target", call.Target.ID, "attempt", call.AttemptID, "err", err)
+		p.ended(agent, call, now, c)
+		return
+	}
+	why := "did not answer"
+	if c.Result != "agent_no_answer" {
+		why = "could not be rung"
+	}
+	msg := fmt.Sprintf("your phone (%s) %s: %s was not called; dial again or skip", endpoint, why, call.Phone)
+	if !held {
+		msg = fmt.Sprintf("your phone (%s) %s: %s was not called and goes back to the campaign", endpoint, why, call.Phone)
+	} else {
+		p.hold(agent, endpoint)
+	}
+	p.mu.Lock()
+	p.notice[agent] = msg
+	p.mu.Unlock()
+	p.log.Info("preview: the agent's phone did not answer; the target was not called", "agent", agent, "endpoint", endpoint,
+		"target", call.Target.ID, "result", c.Result, "held", held)
+	d := ccd.DialerPreview{Agent: agent, CampaignID: call.Campaign.ID, TargetID: call.Target.ID, Phone: r.Phone,
+		PhoneIndex: r.PhoneIndex, AttemptID: call.AttemptID, Endpoint: endpoint, Result: c.Result}
+	if held {
+		d.ExpiresAt = r.ExpiresAt.UTC()
+	}
+	p.emit(now, ccd.EventPreviewAgentNoAnswer, call.Campaign.QueueCode, d)
 }
 
 // Expire releases the reservations whose time ran out.

@@ -32,6 +32,7 @@ type Store interface {
 	UnfinishedAttempts(ctx context.Context) ([]store.Attempt, error)
 	PendingAgendaAgents(ctx context.Context, now time.Time) (map[int][]string, error)
 	ClaimAgenda(ctx context.Context, campaign int, agent string, now time.Time) (store.Claim, bool, error)
+	ReleaseAgenda(ctx context.Context, campaign int, agent string) ([]int64, error)
 }
 
 // ACD is the queue application's live state: who is free, which calls
@@ -71,6 +72,11 @@ type RunnerConfig struct {
 	// take inbound calls; otherwise the runner holds, in each campaign's
 	// queue, as many ready agents as it has calls in flight there.
 	InboundFirst bool
+	// Serves says whether an agent serves a queue (the live
+	// configuration; nil: every agent of a personal callback does). A
+	// personal callback whose agent no longer serves its campaign's
+	// queue goes to any agent of the campaign.
+	Serves func(agent, queue string) bool
 }
 
 // samples is how many recent ring and talk times the pacer learns from.
@@ -238,6 +244,7 @@ func (r *Runner) callBack(ctx context.Context, now time.Time, campaigns []dialer
 		ready[a] = false
 	}
 	for _, c := range campaigns {
+		due[c.ID] = r.releaseStrays(ctx, c, due[c.ID])
 		if !c.IsActive || !slices.ContainsFunc(due[c.ID], func(a string) bool { return ready[a] }) {
 			continue
 		}
@@ -263,6 +270,35 @@ func (r *Runner) callBack(ctx context.Context, now time.Time, campaigns []dialer
 		}
 	}
 	return nil
+}
+
+// releaseStrays gives the personal callbacks of campaign c whose agent no
+// longer serves its queue to any agent of the campaign (the ordinary
+// claims take them at their time): offered to that agent alone, the person
+// would wait for someone who can never take the call and be abandoned. It
+// returns the agents whose callbacks stay personal.
+func (r *Runner) releaseStrays(ctx context.Context, c dialer.Campaign, agents []string) []string {
+	if r.cfg.Serves == nil {
+		return agents
+	}
+	kept := agents[:0:0]
+	for _, agent := range agents {
+		if r.cfg.Serves(agent, c.QueueCode) {
+			kept = append(kept, agent)
+			continue
+		}
+		targets, err := r.cfg.Store.ReleaseAgenda(ctx, c.ID, agent)
+		if err != nil {
+			r.log.Warn("dialer: personal callbacks of an agent outside the campaign's queue not released", "campaign", c.ID,
+				"agent", agent, "err", err)
+			continue
+		}
+		if len(targets) > 0 {
+			r.log.Warn("dialer: agent no longer serves the campaign's queue; its personal callbacks go to any agent of the campaign",
+				"campaign", c.ID, "queue", c.QueueCode, "agent", agent, "targets", targets)
+		}
+	}
+	return kept
 }
 
 // hold keeps the agents of the personal callbacks in progress for them

@@ -33,12 +33,21 @@ func newRunnerEnv(t *testing.T, agents []string) *runnerEnv {
 
 func newRunnerEnvWith(t *testing.T, agents []string, inboundFirst bool) *runnerEnv {
 	t.Helper()
+	return newRunnerEnvConfig(t, agents, func(c *dialplanDialer.RunnerConfig) { c.InboundFirst = inboundFirst })
+}
+
+// newRunnerEnvConfig is newRunnerEnv with the runner's configuration
+// changed by set.
+func newRunnerEnvConfig(t *testing.T, agents []string, set func(*dialplanDialer.RunnerConfig)) *runnerEnv {
+	t.Helper()
 	db := pgtest.NewDB(t)
 	r := &runnerEnv{db: db, stored: make(chan dialplanDialer.Result, 100)}
 	var runner *dialplanDialer.Runner
 	r.env = newEnv(t, agents, func(res dialplanDialer.Result) { runner.Done(res) })
-	runner = dialplanDialer.NewRunner(dialplanDialer.RunnerConfig{Store: db, ACD: r.queue, Placer: r.app, Emit: r.emit,
-		Results: func(res dialplanDialer.Result) { r.stored <- res }, InboundFirst: inboundFirst})
+	cfg := dialplanDialer.RunnerConfig{Store: db, ACD: r.queue, Placer: r.app, Emit: r.emit,
+		Results: func(res dialplanDialer.Result) { r.stored <- res }}
+	set(&cfg)
+	runner = dialplanDialer.NewRunner(cfg)
 	r.runner = runner
 	return r
 }

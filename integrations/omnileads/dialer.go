@@ -524,7 +524,12 @@ func contactRef(f fields) (store.ContactRef, error) {
 // (003 §18.1.7, §18.1.9); each also names the field in "errors".
 func dispositionError(c echo.Context, err error) error {
 	bad := func(body map[string]any) error { return c.JSON(http.StatusBadRequest, body) }
+	var stray *store.AgendaAgentError
 	switch {
+	case errors.As(err, &stray):
+		// The PERSONAL callback's agent is idAgent, or the agent whose
+		// session this is.
+		return ccd.Invalid("idAgent", stray.Error())
 	case errors.Is(err, store.ErrDuplicateDisposition):
 		const msg = "There is another disposition for this contact on this campaign"
 		return bad(map[string]any{"status": "ERROR", "msg": msg, "errors": map[string]string{"idContact": msg}})
