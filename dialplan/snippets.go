@@ -45,8 +45,8 @@ func Snippets(cfg *config.Config, agents Agents) string {
 }
 
 // ConfFiles returns the parts of http.conf, ari.conf, manager.conf,
-// pjsip.conf (the agents' phones), cdr_manager.conf and extensions.conf that
-// ccd needs. A host name that is not an IP address (a container's service
+// pjsip.conf (the agents' phones), cdr_manager.conf, amd.conf (with the
+// dialer on) and extensions.conf that ccd needs. A host name that is not an IP address (a container's service
 // name) makes Asterisk listen on every address.
 func ConfFiles(cfg *config.Config, agents Agents) []ConfFile {
 	ariHost, ariPort := "127.0.0.1", "8088"
@@ -103,6 +103,9 @@ write = system,call,originate,reporting,agent
 [general]
 enabled = yes
 `)
+	if cfg.Dialer.DialEndpoint != "" {
+		section("amd.conf", amdConf)
+	}
 	section("extensions.conf", fmt.Sprintf(`
 ; Send calls to ccd: point your DIDs (or a test extension) at this context. The
 ; Stasis arguments are the entry point and the dialled number (the DNIS).
@@ -382,6 +385,25 @@ exten => _X.,1,Dial(PJSIP/${EXTEN},30)
  same => n,Hangup()
 `, ctx)
 }
+
+// amdConf is app_amd's configuration with Asterisk's own defaults: app_amd
+// does not load without the file (Asterisk logs "Configuration file
+// amd.conf missing." and AMD() does not exist), and a minimal install has
+// none. A campaign's AMD parameters override these per call.
+const amdConf = `
+; app_amd loads only when this file exists: keep yours if you have one.
+; These are Asterisk's defaults; a campaign's AMD parameters override them.
+[general]
+initial_silence = 2500
+greeting = 1500
+after_greeting_silence = 800
+total_analysis_time = 5000
+min_word_length = 100
+between_words_silence = 50
+maximum_number_of_words = 2
+silence_threshold = 256
+maximum_word_length = 5000
+`
 
 // dialerContexts are the dialer's answering-machine detection context and,
 // when numbers are dialled through a Local channel, the context they are

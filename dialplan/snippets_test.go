@@ -130,3 +130,34 @@ func TestDeskPhonesGetCommentedTemplates(t *testing.T) {
 		}
 	}
 }
+
+// app_amd does not load without amd.conf, and then the dialer's AMD()
+// context fails on every answered call: with the dialer on, ccd prints one
+// with every parameter AMD() takes (in its order in core-en_US.xml: the
+// campaign's arguments override them); with the dialer off, none.
+func TestAMDConfWithTheDialer(t *testing.T) {
+	cfg := config.Default()
+	cfg.ARI.Username, cfg.ARI.Password = "ccd", "pw"
+	find := func() string {
+		for _, f := range ConfFiles(&cfg, FileAgents(&cfg, "")) {
+			if f.Name == "amd.conf" {
+				return f.Body
+			}
+		}
+		return ""
+	}
+	if body := find(); body != "" {
+		t.Fatalf("amd.conf with the dialer off:\n%s", body)
+	}
+	cfg.Dialer = config.Dialer{DialEndpoint: "PJSIP/{number}@trunk", AMDContext: "ccd-dialer-amd", Interval: time.Second}
+	body := find()
+	if !strings.HasPrefix(strings.TrimSpace(strings.SplitN(body, "[general]", 2)[1]), "initial_silence") {
+		t.Fatalf("amd.conf without its [general] section:\n%s", body)
+	}
+	for _, key := range []string{"initial_silence", "greeting", "after_greeting_silence", "total_analysis_time",
+		"min_word_length", "between_words_silence", "maximum_number_of_words", "silence_threshold", "maximum_word_length"} {
+		if !regexp.MustCompile(`(?m)^` + key + ` = [0-9]+$`).MatchString(body) {
+			t.Errorf("amd.conf has no %s:\n%s", key, body)
+		}
+	}
+}
