@@ -11,6 +11,8 @@ let call = null;        // its record from GET /api/calls
 let phone = null;       // the softphone: {ua, session}
 let callbacksAt = 0;
 let agentState = "";    // the agent's state in the newest snapshot
+let lastMe = null;      // the agent's row of the newest snapshot
+let lastQueues = [];    // ... and the queues
 
 const $ = (id) => document.getElementById(id);
 
@@ -56,6 +58,8 @@ export function start(s) {
 
 // render follows the agent's row of each snapshot.
 export function render(me, snapshot) {
+  lastMe = me;
+  lastQueues = snapshot.queues || [];
   const t = me.today || {};
   $("ag-today-offered").textContent = String(t.offered || 0);
   $("ag-today-alltalk").textContent = clock(t.talk_seconds || 0);
@@ -84,6 +88,7 @@ export function render(me, snapshot) {
   // ccd keeps a previewing agent off queue calls as on a direct call.
   if (preview && preview.state === "reserved" && me.state === "on_direct_call") $("ag-state").textContent = "Previewing";
   renderWrapUp(me);
+  showIncoming();
 }
 
 function fillQueues(queues) {
@@ -106,6 +111,7 @@ async function loadCall() {
     $("ag-call-message").textContent = "Call profile: " + e.message;
   }
   showProfile();
+  showIncoming();
 }
 
 // attached turns a call's attach_data into pairs: a JSON object, a query
@@ -414,14 +420,41 @@ function autoAnswerDelay(request) {
   return -1;
 }
 
+// offerText describes the call the ACD offers the agent while its phone
+// rings: the caller (for a dialer call the campaign target's name, from
+// the call's attach data) and the queue; "" when the agent is not being
+// offered a call (a direct call to the phone).
+function offerText() {
+  if (!lastMe || lastMe.state !== "ringing" || !callID) return "";
+  const pairs = call && call.call_id === callID ? attached(call.attach_data) : [];
+  const get = (k) => (pairs.find(([n]) => n === k) || [])[1] || "";
+  const name = [get("fName"), get("lName")].join(" ").trim();
+  const number = (call && call.clid) || lastMe.contact || "";
+  const who = name ? name + (number ? " (" + number + ")" : "") : number || "unknown number";
+  const q = lastQueues.find((x) => x.code === lastMe.queue);
+  const queue = q ? q.name || q.code : lastMe.queue;
+  return who + (queue ? " · queue " + queue : "");
+}
+
+// showIncoming says who rings the softphone; the ACD's offer may reach the
+// page after the phone starts ringing, so every snapshot updates it.
+function showIncoming() {
+  const r = phone && phone.ringing;
+  if (!r) return;
+  r.offer = offerText() || r.offer;
+  $("sp-incoming").textContent = (r.auto ? "Answering automatically: call from " : "Incoming call from ") + (r.offer || r.who);
+}
+
 function incoming(s, originator, request) {
   phone.session = s;
   const who = s.remote_identity ? s.remote_identity.display_name || s.remote_identity.uri.user : "";
-  $("sp-incoming").textContent = (originator === "remote" ? "Incoming call from " : "Calling ") + who;
   // Only the agent's own setting lets a call answer itself: a header
   // alone, from anyone who can reach the phone, does not.
   const delay = originator === "remote" && phone.autoAnswer ? autoAnswerDelay(request) : -1;
-  let auto = false;
+  const ringing = originator === "remote" ? { who, auto: delay >= 0, offer: "" } : null;
+  phone.ringing = ringing;
+  if (ringing) showIncoming();
+  else $("sp-incoming").textContent = "Calling " + who;
   $("sp-answer").disabled = originator !== "remote";
   $("sp-hangup").disabled = false;
   s.on("peerconnection", (e) => {
@@ -434,11 +467,14 @@ function incoming(s, originator, request) {
 
   s.on("icecandidate", (e) => { if (!iceTimer) iceTimer = setTimeout(() => e.ready(), 500); });
   s.on("accepted", () => {
-    $("sp-incoming").textContent = (auto ? "Answered automatically: in call with " : "In call with ") + who;
+    if (phone.ringing === ringing) phone.ringing = null;
+    const with_ = (ringing && ringing.offer) || who;
+    $("sp-incoming").textContent = (ringing && ringing.auto ? "Answered automatically: in call with " : "In call with ") + with_;
     $("sp-answer").disabled = true;
   });
   const end = () => {
     phone.session = null;
+    if (phone.ringing === ringing) phone.ringing = null;
     $("sp-incoming").textContent = "";
     $("sp-answer").disabled = true;
     $("sp-hangup").disabled = true;
@@ -446,8 +482,6 @@ function incoming(s, originator, request) {
   s.on("ended", end);
   s.on("failed", end);
   if (delay >= 0) {
-    auto = true;
-    $("sp-incoming").textContent = "Answering automatically: call from " + who;
     setTimeout(() => { if (phone.session === s && !s.isEstablished()) answerPhone(); }, delay * 1000);
   }
 }
