@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/demo"
 	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
@@ -142,4 +144,42 @@ func TestBrowserStateButtons(t *testing.T) {
 		until(agButtons+` === "- not_ready logout"`),
 		until(`document.querySelector("#ag-notready").title === "after the call"`),
 		chromedp.Click(chromedp.CSS("#sp-hangup")), until(textOf("#sp-incoming")+` === ""`))
+}
+
+// The agent console's figures of the day follow the calls from the event
+// stream, not from the periodic refresh (set to an hour here, so that only
+// the events and the statistics job push): "Calls answered" counts the
+// call while it is talked, and after it ends the talk time is there while
+// the agent is still in its wrap-up. Before, the figures waited for the
+// next event after the statistics job had folded the call, up to the
+// refresh period.
+func TestBrowserAgentFiguresFollowTheCall(t *testing.T) {
+	ctx := browser(t)
+	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
+		Agents: 1, Quiet: true, UserCost: 4, UIRefresh: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Stop() })
+	d.Sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 50 * time.Millisecond})
+	agent := credential(t, d, "1001")
+	do(t, ctx, "the agent is ready, nothing answered yet", login(d, agent.User, agent.Password),
+		chromedp.WaitVisible(chromedp.CSS("#view-agent")), chromedp.Click(chromedp.CSS("#ag-login")),
+		until(`document.querySelector("#ag-state").dataset.state === "ready"`),
+		until(textOf("#ag-today-answered")+` === "0"`), until(textOf("#ag-today-talk")+` === "0:00"`))
+	caller, err := d.Load.Call("5550100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "answered while the call lasts", until(`document.querySelector("#ag-state").dataset.state === "on_call"`),
+		until(textOf("#ag-today-answered")+` === "1" && document.querySelector("#ag-state").dataset.state === "on_call"`))
+	time.Sleep(1500 * time.Millisecond) // talk for more than a second
+	if err := caller.Hangup(16); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "after the call, its talk time within the wrap-up",
+		until(`document.querySelector("#ag-state").dataset.state === "wrap_up"`),
+		until(textOf("#ag-today-talk")+` !== "0:00" && document.querySelector("#ag-state").dataset.state === "wrap_up"`),
+		until(textOf("#ag-today-answered")+` === "1"`))
+	screenshot(t, ctx, "agent-figures")
 }
