@@ -93,8 +93,18 @@ func TestBrowserStateButtons(t *testing.T) {
 	}
 	do(t, ctx, "on a call: not ready and log out, after the call", until(state+` === "on_call"`),
 		until(svButtons("1001")+` === "- not_ready logout"`),
-		until(`document.querySelector('`+row+`button[data-action="not_ready"]').title === "after the call"`))
+		until(`document.querySelector('`+row+`button[data-action="not_ready"]').title === "after the call"`),
+		// The queue by its name, as the wallboard and the queue grid say it.
+		until(text(row+`[data-field="queue"]`)+` === "Sales"`))
 	screenshot(t, ctx, "supervisor-on-call")
+	for _, scheme := range []string{"light", "dark"} {
+		do(t, ctx, scheme, colorScheme(scheme))
+		bad, err := chromedp.Run(ctx, chromedp.Evaluate[string](lowContrast))
+		if err != nil || bad != "" {
+			t.Errorf("supervisor console, %s: controls below 4.5:1 contrast: %s %v", scheme, bad, err)
+		}
+	}
+	do(t, ctx, "light", colorScheme("light"))
 	if err := caller.Hangup(16); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +123,17 @@ func TestBrowserStateButtons(t *testing.T) {
 		until(`document.querySelector("#ag-state").dataset.state === "not_ready"`),
 		until(agButtons+` === "ready - logout"`), until(`document.querySelector("#ag-login").disabled`),
 		chromedp.Click(chromedp.CSS("#ag-ready")),
-		until(`document.querySelector("#ag-state").dataset.state === "ready"`), until(agButtons+` === "- not_ready logout"`))
+		until(`document.querySelector("#ag-state").dataset.state === "ready"`), until(agButtons+` === "- not_ready logout"`),
+		// No call: the card says so rather than showing empty fields.
+		until(`!document.querySelector("#ag-call-none").hidden && document.querySelector("#ag-call").hidden`))
+	for _, scheme := range []string{"light", "dark"} {
+		do(t, ctx, scheme, colorScheme(scheme))
+		bad, err := chromedp.Run(ctx, chromedp.Evaluate[string](lowContrast))
+		if err != nil || bad != "" {
+			t.Errorf("agent console, %s: controls below 4.5:1 contrast: %s %v", scheme, bad, err)
+		}
+	}
+	do(t, ctx, "light", colorScheme("light"))
 	second, err := d.Load.Call("5550100")
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +155,8 @@ func TestBrowserStateButtons(t *testing.T) {
 	do(t, ctx, "ringing: the softphone names the caller and the queue; no ready",
 		until(`document.querySelector("#ag-state").dataset.state === "ringing"`),
 		until(textOf("#sp-incoming")+` === "Incoming call from `+clid+` · queue Sales"`),
-		until(agButtons+` === "- not_ready logout"`))
+		until(agButtons+` === "- not_ready logout"`),
+		until(`document.querySelector("#ag-call-none").hidden && `+textOf("#ag-call-queue")+` === "Sales"`))
 	screenshot(t, ctx, "agent-offer-ringing")
 	if err := d.Sim.Channel(leg).Answer(); err != nil {
 		t.Fatal(err)
@@ -183,3 +204,93 @@ func TestBrowserAgentFiguresFollowTheCall(t *testing.T) {
 		until(textOf("#ag-today-answered")+` === "1"`))
 	screenshot(t, ctx, "agent-figures")
 }
+
+// attachValue is one key's value of the dialer's attach data
+// (campaign=1;target=3;fName=…).
+func attachValue(data, key string) string {
+	for _, kv := range strings.Split(data, ";") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// A dialer call offered to the agent rings the softphone with the
+// campaign target's name, its number and the campaign's queue.
+func TestBrowserDialerOfferNamesTheTarget(t *testing.T) {
+	ctx := browser(t)
+	reg := startRegistrar(t)
+	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
+		Agents: 1, Quiet: true, UserCost: 4, SoftphoneURL: reg.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Stop() })
+	reg.mu.Lock()
+	reg.passwords = d.SIPPasswords
+	reg.mu.Unlock()
+	agent := credential(t, d, "1001")
+	do(t, ctx, "the agent logs in and is ready", login(d, agent.User, agent.Password),
+		chromedp.WaitVisible(chromedp.CSS("#view-agent")),
+		until(`document.querySelector("#sp-state").dataset.state === "registered"`),
+		chromedp.Click(chromedp.CSS("#ag-login")), until(`document.querySelector("#ag-state").dataset.state === "ready"`))
+	setCampaignActive(t, d, true)
+	// Progressive: the campaign calls its numbers one at a time until a
+	// person answers; PJSIP/1001 then rings until the test answers it.
+	var offered ccdCall
+	for deadline := time.Now().Add(90 * time.Second); offered.Channel == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		calls, err := apiCalls(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range calls {
+			if c.Agent == "1001" && c.AttachData != "" {
+				offered = ccdCall{Channel: c.Channel, CLID: c.CLID, Attach: c.AttachData}
+			}
+		}
+	}
+	if offered.Channel == "" {
+		t.Fatal("no campaign call reached the agent within 90 s")
+	}
+	setCampaignActive(t, d, false)
+	name := strings.TrimSpace(attachValue(offered.Attach, "fName") + " " + attachValue(offered.Attach, "lName"))
+	if name == "" {
+		t.Fatalf("the campaign call has no target name: %q", offered.Attach)
+	}
+	reg.invite(offered.CLID)
+	// The person waits at most 2 s for an agent: the page has that long.
+	do(t, ctx, "the softphone names the target",
+		untilWithin(textOf("#sp-incoming")+` === "Incoming call from `+name+` (`+offered.CLID+`) · queue Support"`, 1500*time.Millisecond))
+	screenshot(t, ctx, "agent-dialer-ringing")
+	_ = d.Sim.Channel(offered.Channel).Answer()
+	do(t, ctx, "the agent declines the softphone's call", chromedp.Click(chromedp.CSS("#sp-hangup")), until(textOf("#sp-incoming")+` === ""`))
+}
+
+type ccdCall struct{ Channel, CLID, Attach string }
+
+// lowContrast lists the visible buttons and selects of the page whose
+// text has less than 4.5:1 contrast with what is behind it (WCAG AA),
+// disabled ones included: a button a supervisor cannot read is no
+// explanation of why it is off. Opacity is blended in.
+const lowContrast = `(() => {
+  const rgb = (s) => { const m = s.match(/[\d.]+/g) || [0, 0, 0, 0]; return { r: +m[0], g: +m[1], b: +m[2], a: m.length > 3 ? +m[3] : 1 }; };
+  const over = (top, under) => ({ r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a), b: top.b * top.a + under.b * (1 - top.a), a: 1 });
+  const behind = (el) => {
+    const chain = [];
+    for (let e = el.parentElement; e; e = e.parentElement) chain.push(rgb(getComputedStyle(e).backgroundColor));
+    return chain.reverse().reduce((acc, c) => over(c, acc), { r: 255, g: 255, b: 255, a: 1 });
+  };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const bad = [];
+  for (const el of document.querySelectorAll("button, select")) {
+    if (!el.offsetParent) continue;
+    const st = getComputedStyle(el), op = +st.opacity, under = behind(el);
+    const bg = over({ ...rgb(st.backgroundColor), a: rgb(st.backgroundColor).a * op }, under);
+    const fg = over({ ...rgb(st.color), a: op }, bg);
+    const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    if (ratio < 4.5) bad.push((el.id || el.dataset.action || el.textContent.trim()) + (el.disabled ? " (disabled)" : "") + " " + ratio.toFixed(2));
+  }
+  return bad.join(", ");
+})()`

@@ -357,11 +357,11 @@ func TestBrowserSupervisorCalls(t *testing.T) {
 	}
 	callRow := `#sv-calls tr[data-call="` + second.ID() + `"] `
 	do(t, ctx, "the waiting call is listed", chromedp.WaitVisible(chromedp.CSS(callRow+`[data-field="queue"]`)),
-		until(text(callRow+`[data-field="queue"]`)+` === "sales"`))
+		until(text(callRow+`[data-field="queue"]`)+` === "Sales"`))
 	screenshot(t, ctx, "supervisor-calls")
 	do(t, ctx, "transfer to support", chromedp.SetValue(chromedp.CSS(callRow+`select[data-field="target"]`), "queue:support"),
 		chromedp.Click(chromedp.CSS(callRow+`button[data-action="transfer"]`)),
-		until(text(callRow+`[data-field="queue"]`)+` === "support"`))
+		until(text(callRow+`[data-field="queue"]`)+` === "Support"`))
 	do(t, ctx, "priority 1", chromedp.SetValue(chromedp.CSS(callRow+`select[data-field="priority"]`), "1"),
 		js(`document.querySelector('`+callRow+`select[data-field="priority"]').dispatchEvent(new Event("change"))`),
 		until(text("#sv-message")+` === "Call `+second.ID()+`: priority 1."`))

@@ -132,6 +132,13 @@ function attached(text) {
   return [["Data", text]];
 }
 
+// queueName is a queue's name as the snapshot gives it, its code when the
+// snapshot does not know it.
+function queueName(code) {
+  const q = lastQueues.find((x) => x.code === code);
+  return q ? q.name || q.code : code;
+}
+
 // when is a time of a call record, null for none (Go's zero time).
 const when = (t) => (t && !t.startsWith("0001-") ? Date.parse(t) : null);
 
@@ -141,8 +148,8 @@ function showProfile() {
   if (!call) return;
   const arrived = when(call.offered_at), held = when(call.held_since) !== null;
   const rows = [
-    ["Caller", call.clid || "–"], ["Dialled", call.dnis || "–"], ["Queue", call.queue || "–"],
-    ["First queue", call.initial_queue || "–"], ["Priority", String(call.priority)],
+    ["Caller", call.clid || "–"], ["Dialled", call.dnis || "–"], ["Queue", call.queue ? queueName(call.queue) : "–"],
+    ["First queue", call.initial_queue ? queueName(call.initial_queue) : "–"], ["Priority", String(call.priority)],
     ["Arrived", arrived === null ? "–" : new Date(arrived).toLocaleTimeString()], ["On hold", held ? "yes" : "no"],
     ...attached(call.attach_data),
   ];
@@ -192,7 +199,7 @@ async function loadCallbacks() {
   }
   // Due: when it is placed, not before the customer's earliest time.
   const due = (cb) => new Date(Math.max(Date.parse(cb.place_at) || 0, Date.parse(cb.not_before || "") || 0)).toLocaleString();
-  const rows = list.map((cb) => row([due(cb), cb.queue, cb.number, cb.state, cb.attempts + " of " + cb.max_attempts]));
+  const rows = list.map((cb) => row([due(cb), queueName(cb.queue), cb.number, cb.state, cb.attempts + " of " + cb.max_attempts]));
   // The agent's own callbacks of the dialer's campaigns (Agenda): placed
   // for this agent alone when it is ready.
   const agenda = await call_("GET", "/api/agents/" + encodeURIComponent(session.agent) + "/agenda").catch(() => null);
@@ -201,7 +208,7 @@ async function loadCallbacks() {
       (cb.phone + " " + [cb.fName, cb.lName].join(" ").trim() + (cb.comments ? " — " + cb.comments : "")).trim(),
       cb.dialling ? "calling (mine)" : "mine", "–"]));
   }
-  body.replaceChildren(...(rows.length ? rows : [row(["None."], 5)]));
+  body.replaceChildren(...(rows.length ? rows : [row(["No callbacks are waiting in your queues."], 5)]));
 }
 
 function row(cells, span) {
@@ -431,9 +438,7 @@ function offerText() {
   const name = [get("fName"), get("lName")].join(" ").trim();
   const number = (call && call.clid) || lastMe.contact || "";
   const who = name ? name + (number ? " (" + number + ")" : "") : number || "unknown number";
-  const q = lastQueues.find((x) => x.code === lastMe.queue);
-  const queue = q ? q.name || q.code : lastMe.queue;
-  return who + (queue ? " · queue " + queue : "");
+  return who + (lastMe.queue ? " · queue " + queueName(lastMe.queue) : "");
 }
 
 // showIncoming says who rings the softphone; the ACD's offer may reach the

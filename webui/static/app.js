@@ -195,6 +195,13 @@ function enableChanges(buttons, a, activity) {
   }
 }
 
+// queueName is a queue's name in the newest snapshot (its code when the
+// snapshot does not list it), as the wallboard and the queue grid show it.
+export function queueName(code) {
+  const q = last && last.queues.find((x) => x.code === code);
+  return q ? q.name || q.code : code;
+}
+
 function stateText(a) {
   return (stateNames[a.state] || a.state) + (a.activity ? " – " + a.activity : "");
 }
@@ -258,11 +265,12 @@ function renderSupervisor() {
     f("state").textContent = stateText(a);
     f("state").dataset.state = a.state;
     f("time").textContent = clock(a.seconds_in_status + extra);
-    f("queue").textContent = a.queue || "–";
+    f("queue").textContent = a.queue ? queueName(a.queue) : "–";
     f("number").textContent = a.contact || "–";
     f("calls").textContent = String(a.today.answered);
     const btn = (n) => r.querySelector(`[data-action="${n}"]`);
     enableChanges({ ready: btn("ready"), not_ready: btn("not_ready"), logout: btn("logout") }, a, f("activity").value);
+    f("activity").disabled = a.state === "logged_out";
     updateSpyControls(r, a);
   }
   for (const [id, r] of rows) if (!seen.has(id)) r.remove();
@@ -286,13 +294,17 @@ function renderAgent() {
   st.textContent = stateText(me);
   st.dataset.state = me.state;
   $("ag-time").textContent = clock(me.seconds_in_status + elapsed());
-  $("ag-call-queue").textContent = me.queue || "–";
+  $("ag-call-queue").textContent = me.queue ? queueName(me.queue) : "–";
+  const idle = !me.call_id && !me.queue && !me.contact;
+  $("ag-call-none").hidden = !idle;
+  $("ag-call").hidden = idle;
   $("ag-call-number").textContent = me.contact || "–";
   $("ag-today-answered").textContent = String(me.today.answered);
   $("ag-today-talk").textContent = clock(me.today.acd_talk_seconds);
   if (agentExtras) agentExtras.render(me, last);
   $("ag-login").disabled = me.state !== "logged_out";
   enableChanges({ ready: $("ag-ready"), not_ready: $("ag-notready"), logout: $("ag-logout") }, me, $("ag-activity").value);
+  $("ag-activity").disabled = me.state === "logged_out";
 }
 
 // ---- session and stream ----
