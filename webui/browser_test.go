@@ -390,6 +390,11 @@ func TestBrowserSupervisorCalls(t *testing.T) {
 		until(`document.querySelectorAll("#rp-charts figure").length === 4`),
 		until(`document.querySelectorAll("#rp-result tbody tr").length > 0`),
 		until(`document.querySelectorAll('#rp-chart-offered rect[data-series="answered"]').length > 0`))
+	// The table shown (DeviceStat) and the charts drawn from it are one
+	// reading: one request.
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`performance.getEntriesByType("resource").filter((e) => e.name.includes("/ui/stats/devicestat?")).length`)); err != nil || n != 1 {
+		t.Errorf("%d requests for DeviceStat (%v), want 1: the table and the charts may disagree", n, err)
+	}
 	screenshot(t, ctx, "reports")
 	do(t, ctx, "download the CSV", downloads(dir), chromedp.Click(chromedp.CSS("#rp-csv")))
 	var csv []byte
