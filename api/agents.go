@@ -257,11 +257,21 @@ func (a *Agents) nativeLogin(c echo.Context) error {
 }
 
 func (a *Agents) nativeLogout(c echo.Context) error {
-	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error { return a.Logout(ctx, agent) })
+	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error {
+		if err := a.checkChange(ctx, agent, ccd.ChangeLogout, ""); err != nil {
+			return err
+		}
+		return a.Logout(ctx, agent)
+	})
 }
 
 func (a *Agents) nativeReady(c echo.Context) error {
-	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error { return a.Ctl.Ready(ctx, agent) })
+	return a.native(c, func(ctx context.Context, agent string, _ map[string]string) error {
+		if err := a.checkChange(ctx, agent, ccd.ChangeReady, ""); err != nil {
+			return err
+		}
+		return a.Ctl.Ready(ctx, agent)
+	})
 }
 
 func (a *Agents) nativeNotReady(c echo.Context) error {
@@ -269,6 +279,20 @@ func (a *Agents) nativeNotReady(c echo.Context) error {
 		if b["activity"] == "" {
 			return ccd.Invalid("activity", "is required")
 		}
+		if err := a.checkChange(ctx, agent, ccd.ChangeNotReady, b["activity"]); err != nil {
+			return err
+		}
 		return a.Ctl.NotReady(ctx, agent, b["activity"])
 	})
+}
+
+// checkChange refuses with 409 a change that makes no sense in the agent's
+// present state (ccd.CheckAgentChange), instead of letting the ACD take it
+// without changing anything.
+func (a *Agents) checkChange(ctx context.Context, agent, change, activity string) error {
+	st, err := a.Ctl.Agent(ctx, agent)
+	if err != nil {
+		return err
+	}
+	return ccd.CheckAgentChange(st, change, activity)
 }

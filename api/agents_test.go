@@ -30,3 +30,43 @@ func TestNativeAgentAPI(t *testing.T) {
 		t.Fatalf("list %d %s", code, raw)
 	}
 }
+
+// A change that makes no sense in the agent's state is a 409 naming the
+// state, and never reaches the ACD: ready on a call or ringing, anything
+// while logged out. Not ready and log out on a call pass (the ACD applies
+// them when the call ends).
+func TestAgentAPIRefusesSenselessChanges(t *testing.T) {
+	s, f := apitest.NewAgentServer(t)
+	post := func(agent, change, body string) (int, string) {
+		code, _, raw := apitest.Do(t, s, "POST", "/api/agents/"+agent+"/"+change, apitest.IntegrationToken, "application/json", body)
+		return code, raw
+	}
+	if code, raw := post("1002", "login", `{"endpoint":"PJSIP/1002"}`); code != 200 {
+		t.Fatalf("login %d %s", code, raw)
+	}
+	before := len(f.Requests())
+	f.SetState("1002", "on_call")
+	refused := []struct{ state, change, body string }{
+		{"on_call", "ready", `{}`},
+		{"ringing", "ready", `{}`},
+		{"logged_out", "ready", `{}`},
+		{"logged_out", "not_ready", `{"activity":"break"}`},
+		{"logged_out", "logout", `{}`},
+	}
+	for _, r := range refused {
+		f.SetState("1002", r.state)
+		code, raw := post("1002", r.change, r.body)
+		if code != 409 || !strings.Contains(raw, `"field":"state"`) || !strings.Contains(raw, "is "+r.state+":") {
+			t.Errorf("%s while %s: %d %s, want 409 naming the state", r.change, r.state, code, raw)
+		}
+	}
+	if got := f.Requests()[before:]; len(got) != 0 {
+		t.Errorf("refused changes reached the ACD: %v", got)
+	}
+	for _, change := range []struct{ name, body string }{{"not_ready", `{"activity":"break"}`}, {"logout", `{}`}} {
+		f.SetState("1002", "on_call")
+		if code, raw := post("1002", change.name, change.body); code != 200 {
+			t.Errorf("%s on a call: %d %s, want 200", change.name, code, raw)
+		}
+	}
+}

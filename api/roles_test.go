@@ -48,8 +48,16 @@ func TestRolesDecideAccess(t *testing.T) {
 			map[string]int{apitest.IntegrationToken: 200, supervisorToken: 403, biToken: 403, session: 200}},
 		{"GET", "/api/stats/agentstat?from=2026-03-10", "", map[string]int{"unknown-token-0123456789": 401}},
 	}
+	// The agent is not ready before every request, so that ready and a
+	// pause with another activity both change its state.
+	if err := f.Login(context.Background(), "1001", "PJSIP/1001"); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range cases {
 		for token, want := range c.want {
+			if err := f.NotReady(context.Background(), "1001", "break"); err != nil {
+				t.Fatal(err)
+			}
 			if code, m, raw := apitest.Do(t, s, c.method, c.path, token, "application/json", c.body); code != want {
 				t.Errorf("%s %s as %.10s: %d %s, want %d", c.method, c.path, token, code, raw, want)
 			} else if e, _ := m["error"].(map[string]any); want == 403 && e["code"] != ccd.EFORBIDDEN {

@@ -222,7 +222,7 @@ func Default() Config {
 		ClickToCall:   DefaultClickToCall(),
 		ExternalSites: ExternalSites{Timeout: 5 * time.Second},
 		Dialer:        DefaultDialer(),
-		UI:            UI{Wallboard: DefaultWallboard()},
+		UI:            UI{Wallboard: DefaultWallboard(), Refresh: time.Second},
 	}
 }
 
@@ -403,6 +403,9 @@ func (c *Config) Validate() error {
 	c.ExternalSites.validate(bad)
 	c.Dialer.validate(bad)
 	c.UI.Wallboard.validate(bad)
+	if c.UI.Refresh < 100*time.Millisecond || c.UI.Refresh > 24*time.Hour {
+		bad("ui.refresh", "want 100ms to 24h, got %s", c.UI.Refresh)
+	}
 	validateTexts(reflect.ValueOf(c).Elem(), "", false, bad)
 	return errors.Join(errs...)
 }

@@ -1,8 +1,15 @@
 package config
 
+import "time"
+
 // UI is the web interface's configuration.
 type UI struct {
 	Wallboard Wallboard `yaml:"wallboard"`
+	// Refresh is the longest time between two pushes of the live views
+	// when nothing happens in this ccd (time in state ticks in the page;
+	// another ccd's events and statistics arrive by it). Events and the
+	// statistics this ccd folds push at once.
+	Refresh time.Duration `yaml:"refresh"`
 }
 
 // Wallboard are the thresholds that turn a wallboard tile amber or red; a

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // The wallboard's thresholds come from ui.wallboard (or CCD_UI_WALLBOARD_*);
@@ -27,5 +28,21 @@ func TestWallboardThresholdsFromTheFile(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%v: got %v, want an error naming %s", env, err, key)
 		}
+	}
+}
+
+// The live views' refresh comes from ui.refresh (or CCD_UI_REFRESH), 1 s
+// by default; one below 100 ms is refused, naming the key.
+func TestUIRefresh(t *testing.T) {
+	c, err := Load(writeFile(t, minimal), envMap(nil))
+	if err != nil || c.UI.Refresh != time.Second {
+		t.Fatalf("default: %s %v, want 1s", c.UI.Refresh, err)
+	}
+	c, err = Load(writeFile(t, minimal+"ui:\n  refresh: 5s\n"), envMap(nil))
+	if err != nil || c.UI.Refresh != 5*time.Second {
+		t.Fatalf("from the file: %s %v, want 5s", c.UI.Refresh, err)
+	}
+	if _, err := Load(writeFile(t, minimal), envMap(map[string]string{"CCD_UI_REFRESH": "10ms"})); err == nil || !strings.Contains(err.Error(), "ui.refresh") {
+		t.Fatalf("10ms: %v, want an error naming ui.refresh", err)
 	}
 }

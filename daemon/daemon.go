@@ -98,6 +98,9 @@ type wiring struct {
 	clickToCall *clickToCall
 	dialer      *dialerApp
 	preview     *previewPart
+	// statsFolded signals that the statistics job committed new events'
+	// figures (nil without the stats role here).
+	statsFolded chan struct{}
 
 	mu     sync.Mutex
 	checks []api.Check // also watched by announceReady

@@ -54,7 +54,7 @@ func (r *restAPI) Start(ctx context.Context) error {
 	}
 	omnileads.MountSupervision(srv, views)
 	if agents != nil {
-		runUI := mountWebUI(srv, cfg, agents, views, w.events.hub, live, w.events.writer.Add, w.db, w.log, w.spyForUI())
+		runUI := mountWebUI(srv, cfg, agents, views, w.events.hub, live, w.events.writer.Add, w.db, w.log, w.spyForUI(), w.statsFolded)
 		r.tasks.goRun(ctx, runUI)
 	}
 	return nil

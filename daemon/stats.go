@@ -55,7 +55,10 @@ type statsAggregator struct {
 	tasks tasks
 }
 
-func newStatsAggregator(w *wiring) component { return &statsAggregator{w: w} }
+func newStatsAggregator(w *wiring) component {
+	w.statsFolded = make(chan struct{}, 1)
+	return &statsAggregator{w: w}
+}
 
 func (s *statsAggregator) Name() string { return "statistics" }
 
@@ -63,7 +66,7 @@ func (s *statsAggregator) Start(ctx context.Context) error {
 	statsMetrics(s.w.m, &s.live)
 	s.tasks.goRun(ctx, func(ctx context.Context) {
 		if db, ok := s.w.db.wait(ctx); ok {
-			startStats(ctx, s.w.cfg, db, s.w.log, &s.live)
+			startStats(ctx, s.w.cfg, db, s.w.log, &s.live, s.w.statsFolded)
 		}
 	})
 	return nil
@@ -99,7 +102,9 @@ func statsMetrics(m *metrics.Metrics, live *atomic.Pointer[job.Live]) {
 
 // startStats prepares the statistics once the database is up and runs the live
 // aggregator until ctx ends.
-func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger, running *atomic.Pointer[job.Live]) {
+// folded (nil: nobody listens) is signalled after each step that folded
+// new events; a signal not taken yet stands for the next ones.
+func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger, running *atomic.Pointer[job.Live], folded chan<- struct{}) {
 	log = log.With("part", "stats")
 	if cfg.Stats.BIUser != "" {
 		role := store.BIRole{User: cfg.Stats.BIUser, Password: cfg.Stats.BIPassword, TimeZone: cfg.PBX.TimeZone,
@@ -111,6 +116,14 @@ func startStats(ctx context.Context, cfg config.Config, db *store.DB, log *slog.
 		}
 	}
 	live := job.NewLive(db, statClock(cfg), log)
+	if folded != nil {
+		live.Folded = func() {
+			select {
+			case folded <- struct{}{}:
+			default:
+			}
+		}
+	}
 	running.Store(live)
 	live.Run(ctx, cfg.Stats.Interval)
 }

@@ -20,8 +20,10 @@ import (
 // and the real-time views, its actions through the agent service. The
 // returned function feeds the live views until ctx ends.
 func mountWebUI(srv *api.Server, cfg config.Config, agents *api.Agents, rt *api.Realtime, hub *eventlog.Hub,
-	live *liveconf.Manager, emit func(eventlog.Event) error, db *databaseLink, log *slog.Logger, spy webui.Spy) func(context.Context) {
+	live *liveconf.Manager, emit func(eventlog.Event) error, db *databaseLink, log *slog.Logger, spy webui.Spy,
+	statsFolded <-chan struct{}) func(context.Context) {
 	o := webui.Options{Store: uiStore{db: db}, Agents: agents, Hub: hub, Emit: emit, Log: log, Spy: spy,
+		Refresh: cfg.UI.Refresh, Figures: statsFolded,
 		SessionTTL: cfg.API.TokenTTL, Location: cfg.Location(), SecureCookie: cfg.API.TLSCertFile != "", SoftphoneURL: cfg.API.SoftphoneURL,
 		Activities: func() []config.Activity { return live.Current().Activities },
 		Wallboard:  cfg.UI.Wallboard, WaitingCallbacks: uiStore{db: db}.WaitingCallbacks}

@@ -55,6 +55,9 @@ type Options struct {
 	// Wallboard are the wallboard's thresholds (ui.wallboard) [ccd's
 	// defaults].
 	Wallboard config.Wallboard
+	// UIRefresh is the longest time between two pushes of the live views
+	// (ui.refresh) [ccd's default].
+	UIRefresh time.Duration
 	Log       *slog.Logger
 }
 
@@ -158,6 +161,9 @@ func Start(ctx context.Context, o Options) (d *Demo, err error) {
 	cfg.API.SoftphoneURL = o.SoftphoneURL
 	if o.Wallboard != (config.Wallboard{}) {
 		cfg.UI.Wallboard = o.Wallboard
+	}
+	if o.UIRefresh > 0 {
+		cfg.UI.Refresh = o.UIRefresh
 	}
 	d.SIPPasswords = map[string]string{}
 	cfg.ACD.Queues = []config.Queue{

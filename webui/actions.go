@@ -49,8 +49,19 @@ func (u *UI) agentAction(action string) echo.HandlerFunc {
 	}
 }
 
+// act makes the change, after checking that it makes sense in the agent's
+// present state (ccd.CheckAgentChange: the buttons the page enables).
 func (u *UI) act(ctx context.Context, p ccd.Principal, action, agent, activity, endpoint string) error {
 	ag := u.o.Agents
+	if action != "login" {
+		st, err := ag.Ctl.Agent(ctx, agent)
+		if err != nil {
+			return err
+		}
+		if err := ccd.CheckAgentChange(st, action, activity); err != nil {
+			return err
+		}
+	}
 	switch action {
 	case "login":
 		return ag.LoginAt(ctx, p, agent, endpoint, "endpoint")

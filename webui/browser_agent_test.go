@@ -266,7 +266,7 @@ func TestBrowserAgentConsole(t *testing.T) {
 	do(t, ctx, "the call's profile", until(`document.querySelector("#ag-state").dataset.state === "on_call"`),
 		chromedp.WaitVisible(chromedp.CSS("#ag-profile")),
 		until(textOf("#ag-profile-data")+`.includes("Caller")`),
-		until(textOf("#ag-profile-data")+`.includes("sales")`))
+		until(textOf("#ag-profile-data")+`.includes("QueueSales")`))
 	do(t, ctx, "hold", until(textOf("#ag-profile-data")+`.includes("On holdno")`),
 		until(`document.querySelector("#ag-hold").disabled === false`),
 		chromedp.Click(chromedp.CSS("#ag-hold")),

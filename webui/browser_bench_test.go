@@ -1,11 +1,16 @@
 package webui_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/ccdhq/ccd/ari/aritest"
+	"github.com/ccdhq/ccd/demo"
+	"github.com/ccdhq/ccd/internal/daemontest"
+	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -82,4 +87,70 @@ func BenchmarkWallboardUpdate(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max-ms")
 	b.ReportMetric(bytes, "page-bytes")
 	b.ReportMetric(loadMS, "page-load-ms")
+}
+
+// BenchmarkAgentAnsweredFigure measures, in Chromium against ccd in demo
+// mode, the time from the agent console showing a call answered (the state
+// "On call") to its "Calls answered" figure of the day counting it: the
+// statistics job's fold, announced to the live views. p50 and p99 in
+// milliseconds; the refresh is an hour, so only the events and the
+// statistics job push.
+//
+//	go run ./internal/tools/withpg -- go test -run '^$' -bench AgentAnsweredFigure -benchtime 30x ./webui/
+func BenchmarkAgentAnsweredFigure(b *testing.B) {
+	ctx := browser(b)
+	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(b), DatabaseURL: pgtest.NewEmptyDB(b),
+		Agents: 1, Quiet: true, UserCost: 4, UIRefresh: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = d.Stop() })
+	d.Sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
+	agent := credential(b, d, "1001")
+	do(b, ctx, "the agent is ready", login(d, agent.User, agent.Password),
+		chromedp.WaitVisible(chromedp.CSS("#view-agent")), chromedp.Click(chromedp.CSS("#ag-login")),
+		until(`document.querySelector("#ag-state").dataset.state === "ready"`))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+  window.benchSeen = []; let state = null, answered = null;
+  new MutationObserver(() => {
+    const s = document.querySelector("#ag-state").dataset.state, a = document.querySelector("#ag-today-answered").textContent;
+    if (s !== state) { state = s; window.benchSeen.push(["state:" + s, Date.now()]); }
+    if (a !== answered) { answered = a; window.benchSeen.push(["answered:" + a, Date.now()]); }
+  }).observe(document.getElementById("view-agent"), {childList: true, subtree: true, characterData: true, attributes: true});
+  return true;
+})()`)); err != nil {
+		b.Fatal(err)
+	}
+	at := func(what string, since int64) int64 {
+		b.Helper()
+		t, err := chromedp.Run(ctx, chromedp.Poll[float64](fmt.Sprintf(
+			`(() => { const e = window.benchSeen.find(([v, t]) => v === %q && t >= %d); return e ? e[1] : false; })()`, what, since),
+			chromedp.WithPollingTimeout(10*time.Second)))
+		if err != nil {
+			b.Fatalf("never %s: %v", what, err)
+		}
+		return int64(t)
+	}
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now().UnixMilli()
+		caller, err := d.Load.Call("5550100")
+		if err != nil {
+			b.Fatal(err)
+		}
+		onCall := at("state:on_call", start)
+		lat = append(lat, time.Duration(at(fmt.Sprintf("answered:%d", i+1), start)-onCall)*time.Millisecond)
+		if err := caller.Hangup(16); err != nil {
+			b.Fatal(err)
+		}
+		do(b, ctx, "ready again", until(`document.querySelector("#ag-state").dataset.state === "wrap_up"`),
+			chromedp.Click(chromedp.CSS("#ag-ready")), until(`document.querySelector("#ag-state").dataset.state === "ready"`))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / float64(time.Millisecond) }
+	b.ReportMetric(pct(0.5), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max-ms")
 }

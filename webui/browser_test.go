@@ -357,11 +357,11 @@ func TestBrowserSupervisorCalls(t *testing.T) {
 	}
 	callRow := `#sv-calls tr[data-call="` + second.ID() + `"] `
 	do(t, ctx, "the waiting call is listed", chromedp.WaitVisible(chromedp.CSS(callRow+`[data-field="queue"]`)),
-		until(text(callRow+`[data-field="queue"]`)+` === "sales"`))
+		until(text(callRow+`[data-field="queue"]`)+` === "Sales"`))
 	screenshot(t, ctx, "supervisor-calls")
 	do(t, ctx, "transfer to support", chromedp.SetValue(chromedp.CSS(callRow+`select[data-field="target"]`), "queue:support"),
 		chromedp.Click(chromedp.CSS(callRow+`button[data-action="transfer"]`)),
-		until(text(callRow+`[data-field="queue"]`)+` === "support"`))
+		until(text(callRow+`[data-field="queue"]`)+` === "Support"`))
 	do(t, ctx, "priority 1", chromedp.SetValue(chromedp.CSS(callRow+`select[data-field="priority"]`), "1"),
 		js(`document.querySelector('`+callRow+`select[data-field="priority"]').dispatchEvent(new Event("change"))`),
 		until(text("#sv-message")+` === "Call `+second.ID()+`: priority 1."`))
@@ -390,6 +390,11 @@ func TestBrowserSupervisorCalls(t *testing.T) {
 		until(`document.querySelectorAll("#rp-charts figure").length === 4`),
 		until(`document.querySelectorAll("#rp-result tbody tr").length > 0`),
 		until(`document.querySelectorAll('#rp-chart-offered rect[data-series="answered"]').length > 0`))
+	// The table shown (DeviceStat) and the charts drawn from it are one
+	// reading: one request.
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`performance.getEntriesByType("resource").filter((e) => e.name.includes("/ui/stats/devicestat?")).length`)); err != nil || n != 1 {
+		t.Errorf("%d requests for DeviceStat (%v), want 1: the table and the charts may disagree", n, err)
+	}
 	screenshot(t, ctx, "reports")
 	do(t, ctx, "download the CSV", downloads(dir), chromedp.Click(chromedp.CSS("#rp-csv")))
 	var csv []byte

@@ -92,7 +92,10 @@ func (b *broadcaster) poke() {
 	}
 }
 
-func (b *broadcaster) run(ctx context.Context, hub *eventlog.Hub, refresh time.Duration) {
+// run builds a snapshot when the event log commits (hub), when the
+// statistics changed (figures: an event's figures reach the tables a moment
+// after the event), when poked, and every refresh.
+func (b *broadcaster) run(ctx context.Context, hub *eventlog.Hub, figures <-chan struct{}, refresh time.Duration) {
 	var wake <-chan struct{}
 	if hub != nil {
 		w, stop := hub.Wake()
@@ -107,6 +110,7 @@ func (b *broadcaster) run(ctx context.Context, hub *eventlog.Hub, refresh time.D
 		case <-ctx.Done():
 			return
 		case <-wake:
+		case <-figures:
 		case <-b.pokes:
 		case <-tick.C:
 		}

@@ -91,6 +91,10 @@ type Options struct {
 	// for the figures that change without an event of this process
 	// (the statistics job, another ccd); default 1 s.
 	Refresh time.Duration
+	// Figures signals that today's figures changed in the database (the
+	// statistics job folded new events): the live views push them at once
+	// (nil: only events and Refresh push).
+	Figures <-chan struct{}
 	Now     func() time.Time
 	// Location is the call center's zone, where "today" starts (default
 	// the machine's).
@@ -167,7 +171,7 @@ func Mount(srv *api.Server, o Options) *UI {
 }
 
 // Run pushes the live views until ctx ends.
-func (u *UI) Run(ctx context.Context) { u.live.run(ctx, u.o.Hub, u.o.Refresh) }
+func (u *UI) Run(ctx context.Context) { u.live.run(ctx, u.o.Hub, u.o.Figures, u.o.Refresh) }
 
 // page serves the one page of the interface; it works out who is logged in
 // and which view to show from GET session.

@@ -341,6 +341,45 @@ func TestSessionExpires(t *testing.T) {
 	}
 }
 
+// Forcing ready on an agent who talks is a 409 naming the state, audited
+// as refused, and the agent stays on its call; not ready and log out pass
+// (the ACD applies them when the call ends). The agent's own console gets
+// the same answer.
+func TestForcingReadyOnACallIsAConflict(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	if err := f.agents.Login(context.Background(), "1002", "PJSIP/1002"); err != nil {
+		t.Fatal(err)
+	}
+	f.agents.SetState("1002", "on_call")
+	sup := f.mustLogin("sue", supervisorPW)
+	w := f.do("POST", "/ui/agents/1002/ready", sup, url.Values{}, sup.csrf)
+	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), `"field":"state"`) || !strings.Contains(w.Body.String(), "is on_call:") {
+		t.Fatalf("force ready on a call: %d %s, want 409 naming the state", w.Code, w.Body)
+	}
+	if st, _ := f.agents.Agent(context.Background(), "1002"); st.State != "on_call" {
+		t.Fatalf("the agent is %s after a refused ready, want on_call", st.State)
+	}
+	f.mu.Lock()
+	var p ccd.AgentForced
+	if len(f.events) != 1 || json.Unmarshal(f.events[0].Payload, &p) != nil || p.Action != "ready" || !strings.Contains(p.Error, "on_call") {
+		f.mu.Unlock()
+		t.Fatalf("audit of the refused force: %d events %+v", len(f.events), p)
+	}
+	f.mu.Unlock()
+	if w := f.do("POST", "/ui/agents/1002/not_ready", sup, url.Values{"activity": {"lunch"}}, sup.csrf); w.Code != 200 {
+		t.Fatalf("not ready on a call: %d %s, want 200", w.Code, w.Body)
+	}
+
+	if err := f.agents.Login(context.Background(), "1001", "PJSIP/1001"); err != nil {
+		t.Fatal(err)
+	}
+	f.agents.SetState("1001", "ringing")
+	agent := f.mustLogin("1001", agentPW)
+	if w := f.do("POST", "/ui/agents/1001/ready", agent, url.Values{}, agent.csrf); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "is ringing:") {
+		t.Fatalf("the agent's own ready while ringing: %d %s, want 409 naming the state", w.Code, w.Body)
+	}
+}
+
 // A supervisor forces agents ready, not ready and out, each audited; an
 // agent changes only its own state, with the CSRF token; a supervisor
 // does not log agents in.

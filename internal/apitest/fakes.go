@@ -62,6 +62,16 @@ func (f *FakeAgents) Login(_ context.Context, id, ep string) error {
 	return nil
 }
 
+// SetState puts an agent in a state no request of the fake leads to (on
+// a call, ringing), as the ACD would.
+func (f *FakeAgents) SetState(id, state string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.state[id]
+	st.State = state
+	f.state[id] = st
+}
+
 func (f *FakeAgents) Logout(_ context.Context, id string) error { return f.set(id, "logged_out", "") }
 
 func (f *FakeAgents) Ready(_ context.Context, id string) error { return f.set(id, "ready", "") }

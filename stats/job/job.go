@@ -67,6 +67,11 @@ type Live struct {
 	Now func() time.Time
 	// Batch bounds the events of one transaction.
 	Batch int
+	// Folded, when set, is called after a step committed the figures of
+	// new events, so that the live views show them at once rather than at
+	// their next refresh (time in state, which grows without events, is
+	// not announced).
+	Folded func()
 
 	agg    *stats.Aggregator
 	lastID int64
@@ -168,6 +173,9 @@ func (l *Live) step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	l.lastID, l.saved = last, true
+	if len(evs) > 0 && l.Folded != nil {
+		l.Folded()
+	}
 	return len(evs), nil
 }
 

@@ -11,6 +11,8 @@ let call = null;        // its record from GET /api/calls
 let phone = null;       // the softphone: {ua, session}
 let callbacksAt = 0;
 let agentState = "";    // the agent's state in the newest snapshot
+let lastMe = null;      // the agent's row of the newest snapshot
+let lastQueues = [];    // ... and the queues
 
 const $ = (id) => document.getElementById(id);
 
@@ -56,6 +58,8 @@ export function start(s) {
 
 // render follows the agent's row of each snapshot.
 export function render(me, snapshot) {
+  lastMe = me;
+  lastQueues = snapshot.queues || [];
   const t = me.today || {};
   $("ag-today-offered").textContent = String(t.offered || 0);
   $("ag-today-alltalk").textContent = clock(t.talk_seconds || 0);
@@ -84,6 +88,7 @@ export function render(me, snapshot) {
   // ccd keeps a previewing agent off queue calls as on a direct call.
   if (preview && preview.state === "reserved" && me.state === "on_direct_call") $("ag-state").textContent = "Previewing";
   renderWrapUp(me);
+  showIncoming();
 }
 
 function fillQueues(queues) {
@@ -106,6 +111,7 @@ async function loadCall() {
     $("ag-call-message").textContent = "Call profile: " + e.message;
   }
   showProfile();
+  showIncoming();
 }
 
 // attached turns a call's attach_data into pairs: a JSON object, a query
@@ -126,6 +132,13 @@ function attached(text) {
   return [["Data", text]];
 }
 
+// queueName is a queue's name as the snapshot gives it, its code when the
+// snapshot does not know it.
+function queueName(code) {
+  const q = lastQueues.find((x) => x.code === code);
+  return q ? q.name || q.code : code;
+}
+
 // when is a time of a call record, null for none (Go's zero time).
 const when = (t) => (t && !t.startsWith("0001-") ? Date.parse(t) : null);
 
@@ -135,8 +148,8 @@ function showProfile() {
   if (!call) return;
   const arrived = when(call.offered_at), held = when(call.held_since) !== null;
   const rows = [
-    ["Caller", call.clid || "–"], ["Dialled", call.dnis || "–"], ["Queue", call.queue || "–"],
-    ["First queue", call.initial_queue || "–"], ["Priority", String(call.priority)],
+    ["Caller", call.clid || "–"], ["Dialled", call.dnis || "–"], ["Queue", call.queue ? queueName(call.queue) : "–"],
+    ["First queue", call.initial_queue ? queueName(call.initial_queue) : "–"], ["Priority", String(call.priority)],
     ["Arrived", arrived === null ? "–" : new Date(arrived).toLocaleTimeString()], ["On hold", held ? "yes" : "no"],
     ...attached(call.attach_data),
   ];
@@ -186,7 +199,7 @@ async function loadCallbacks() {
   }
   // Due: when it is placed, not before the customer's earliest time.
   const due = (cb) => new Date(Math.max(Date.parse(cb.place_at) || 0, Date.parse(cb.not_before || "") || 0)).toLocaleString();
-  const rows = list.map((cb) => row([due(cb), cb.queue, cb.number, cb.state, cb.attempts + " of " + cb.max_attempts]));
+  const rows = list.map((cb) => row([due(cb), queueName(cb.queue), cb.number, cb.state, cb.attempts + " of " + cb.max_attempts]));
   // The agent's own callbacks of the dialer's campaigns (Agenda): placed
   // for this agent alone when it is ready.
   const agenda = await call_("GET", "/api/agents/" + encodeURIComponent(session.agent) + "/agenda").catch(() => null);
@@ -195,7 +208,7 @@ async function loadCallbacks() {
       (cb.phone + " " + [cb.fName, cb.lName].join(" ").trim() + (cb.comments ? " — " + cb.comments : "")).trim(),
       cb.dialling ? "calling (mine)" : "mine", "–"]));
   }
-  body.replaceChildren(...(rows.length ? rows : [row(["None."], 5)]));
+  body.replaceChildren(...(rows.length ? rows : [row(["No callbacks are waiting in your queues."], 5)]));
 }
 
 function row(cells, span) {
@@ -414,14 +427,39 @@ function autoAnswerDelay(request) {
   return -1;
 }
 
+// offerText describes the call the ACD offers the agent while its phone
+// rings: the caller (for a dialer call the campaign target's name, from
+// the call's attach data) and the queue; "" when the agent is not being
+// offered a call (a direct call to the phone).
+function offerText() {
+  if (!lastMe || lastMe.state !== "ringing" || !callID) return "";
+  const pairs = call && call.call_id === callID ? attached(call.attach_data) : [];
+  const get = (k) => (pairs.find(([n]) => n === k) || [])[1] || "";
+  const name = [get("fName"), get("lName")].join(" ").trim();
+  const number = (call && call.clid) || lastMe.contact || "";
+  const who = name ? name + (number ? " (" + number + ")" : "") : number || "unknown number";
+  return who + (lastMe.queue ? " · queue " + queueName(lastMe.queue) : "");
+}
+
+// showIncoming says who rings the softphone; the ACD's offer may reach the
+// page after the phone starts ringing, so every snapshot updates it.
+function showIncoming() {
+  const r = phone && phone.ringing;
+  if (!r) return;
+  r.offer = offerText() || r.offer;
+  $("sp-incoming").textContent = (r.auto ? "Answering automatically: call from " : "Incoming call from ") + (r.offer || r.who);
+}
+
 function incoming(s, originator, request) {
   phone.session = s;
   const who = s.remote_identity ? s.remote_identity.display_name || s.remote_identity.uri.user : "";
-  $("sp-incoming").textContent = (originator === "remote" ? "Incoming call from " : "Calling ") + who;
   // Only the agent's own setting lets a call answer itself: a header
   // alone, from anyone who can reach the phone, does not.
   const delay = originator === "remote" && phone.autoAnswer ? autoAnswerDelay(request) : -1;
-  let auto = false;
+  const ringing = originator === "remote" ? { who, auto: delay >= 0, offer: "" } : null;
+  phone.ringing = ringing;
+  if (ringing) showIncoming();
+  else $("sp-incoming").textContent = "Calling " + who;
   $("sp-answer").disabled = originator !== "remote";
   $("sp-hangup").disabled = false;
   s.on("peerconnection", (e) => {
@@ -434,11 +472,14 @@ function incoming(s, originator, request) {
 
   s.on("icecandidate", (e) => { if (!iceTimer) iceTimer = setTimeout(() => e.ready(), 500); });
   s.on("accepted", () => {
-    $("sp-incoming").textContent = (auto ? "Answered automatically: in call with " : "In call with ") + who;
+    if (phone.ringing === ringing) phone.ringing = null;
+    const with_ = (ringing && ringing.offer) || who;
+    $("sp-incoming").textContent = (ringing && ringing.auto ? "Answered automatically: in call with " : "In call with ") + with_;
     $("sp-answer").disabled = true;
   });
   const end = () => {
     phone.session = null;
+    if (phone.ringing === ringing) phone.ringing = null;
     $("sp-incoming").textContent = "";
     $("sp-answer").disabled = true;
     $("sp-hangup").disabled = true;
@@ -446,8 +487,6 @@ function incoming(s, originator, request) {
   s.on("ended", end);
   s.on("failed", end);
   if (delay >= 0) {
-    auto = true;
-    $("sp-incoming").textContent = "Answering automatically: call from " + who;
     setTimeout(() => { if (phone.session === s && !s.isEstablished()) answerPhone(); }, delay * 1000);
   }
 }

@@ -167,6 +167,41 @@ function renderWallboard() {
   $("wb-stamp").textContent = "Service level, offered, answered and abandoned: today since midnight. Updated " + new Date(last.at).toLocaleTimeString();
 }
 
+// changesFor are the state changes that make sense for an agent in a state,
+// as the server's check (ccd.CheckAgentChange) lets them through, less
+// asking again for the state it is in: on a call or ringing, not ready and
+// log out (they take effect when the call ends); logged out, none (only
+// the agent logs itself in). Not ready while not ready changes the
+// activity, so it is offered when another one is chosen.
+function changesFor(a, activity) {
+  switch (a.state) {
+    case "logged_out": return new Set();
+    case "ready": return new Set(["not_ready", "logout"]);
+    case "not_ready": return new Set(["ready", "logout", ...(activity && activity !== a.activity ? ["not_ready"] : [])]);
+    case "ringing": case "on_call": case "on_direct_call": return new Set(["not_ready", "logout"]);
+    default: return new Set(["ready", "not_ready", "logout"]);
+  }
+}
+
+const onCall = (a) => ["ringing", "on_call", "on_direct_call"].includes(a.state);
+
+// enableChanges enables the buttons of the changes that make sense now; on
+// a call their titles say when they happen.
+function enableChanges(buttons, a, activity) {
+  const ok = changesFor(a, activity);
+  for (const [change, b] of Object.entries(buttons)) {
+    b.disabled = !ok.has(change);
+    if (change !== "ready") b.title = onCall(a) && ok.has(change) ? "after the call" + (a.state === "ringing" ? " (the ringing call goes to another agent)" : "") : "";
+  }
+}
+
+// queueName is a queue's name in the newest snapshot (its code when the
+// snapshot does not list it), as the wallboard and the queue grid show it.
+export function queueName(code) {
+  const q = last && last.queues.find((x) => x.code === code);
+  return q ? q.name || q.code : code;
+}
+
 function stateText(a) {
   return (stateNames[a.state] || a.state) + (a.activity ? " – " + a.activity : "");
 }
@@ -207,6 +242,8 @@ function renderSupervisor() {
       const label = a.name || a.id;
       const sel = activitySelect("sv-act-" + a.id);
       sel.setAttribute("aria-label", "Pause reason for " + label);
+      sel.dataset.field = "activity";
+      sel.addEventListener("change", render);
       r = el("tr", { "data-agent": a.id },
         el("th", { scope: "row", "data-field": "name" }),
         el("td", {}, el("span", { class: "badge", "data-field": "state" })),
@@ -228,13 +265,12 @@ function renderSupervisor() {
     f("state").textContent = stateText(a);
     f("state").dataset.state = a.state;
     f("time").textContent = clock(a.seconds_in_status + extra);
-    f("queue").textContent = a.queue || "–";
+    f("queue").textContent = a.queue ? queueName(a.queue) : "–";
     f("number").textContent = a.contact || "–";
     f("calls").textContent = String(a.today.answered);
-    const out = a.state === "logged_out";
-    r.querySelector('[data-action="ready"]').disabled = out || a.state === "ready";
-    r.querySelector('[data-action="not_ready"]').disabled = out;
-    r.querySelector('[data-action="logout"]').disabled = out;
+    const btn = (n) => r.querySelector(`[data-action="${n}"]`);
+    enableChanges({ ready: btn("ready"), not_ready: btn("not_ready"), logout: btn("logout") }, a, f("activity").value);
+    f("activity").disabled = a.state === "logged_out";
     updateSpyControls(r, a);
   }
   for (const [id, r] of rows) if (!seen.has(id)) r.remove();
@@ -258,16 +294,17 @@ function renderAgent() {
   st.textContent = stateText(me);
   st.dataset.state = me.state;
   $("ag-time").textContent = clock(me.seconds_in_status + elapsed());
-  $("ag-call-queue").textContent = me.queue || "–";
+  $("ag-call-queue").textContent = me.queue ? queueName(me.queue) : "–";
+  const idle = !me.call_id && !me.queue && !me.contact;
+  $("ag-call-none").hidden = !idle;
+  $("ag-call").hidden = idle;
   $("ag-call-number").textContent = me.contact || "–";
   $("ag-today-answered").textContent = String(me.today.answered);
   $("ag-today-talk").textContent = clock(me.today.acd_talk_seconds);
   if (agentExtras) agentExtras.render(me, last);
-  const out = me.state === "logged_out";
-  $("ag-login").disabled = !out;
-  $("ag-ready").disabled = out || me.state === "ready";
-  $("ag-notready").disabled = out;
-  $("ag-logout").disabled = out;
+  $("ag-login").disabled = me.state !== "logged_out";
+  enableChanges({ ready: $("ag-ready"), not_ready: $("ag-notready"), logout: $("ag-logout") }, me, $("ag-activity").value);
+  $("ag-activity").disabled = me.state === "logged_out";
 }
 
 // ---- session and stream ----
@@ -331,6 +368,7 @@ async function start() {
   $("ag-ready").addEventListener("click", () => agentAction("ready"));
   $("ag-notready").addEventListener("click", () => agentAction("not_ready", { activity: $("ag-activity").value }));
   $("ag-logout").addEventListener("click", () => agentAction("logout"));
+  $("ag-activity").addEventListener("change", render);
   window.addEventListener("hashchange", show);
   const r = await fetch("/ui/session", { credentials: "same-origin" });
   if (r.ok) signedIn(await r.json());

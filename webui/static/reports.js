@@ -315,8 +315,13 @@ async function show() {
   msg.textContent = "Loading…";
   const run = ++busy;
   try {
+    // One request per table: the table shown and the charts drawn from
+    // the same table must be the same reading (two requests a moment
+    // apart may straddle the statistics job's next fold, and disagree).
+    const once = new Map();
+    const get = (path) => once.get(path) || once.set(path, fetchTable(path)).get(path);
     const [main, device, times, agents] = await Promise.all([
-      fetchTable(query(table)), fetchTable(query("devicestat")), fetchTable(query("devicetimes")), fetchTable(query("agentstat"))]);
+      get(query(table)), get(query("devicestat")), get(query("devicetimes")), get(query("agentstat"))]);
     if (run !== busy) return;
     renderTable(aggregate(main, interval));
     const byInterval = figures(device, times, interval, sl);

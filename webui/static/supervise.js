@@ -3,7 +3,7 @@
 // grid; the calls waiting, with transfer to a queue or an agent and their
 // priority. Every text from the server goes in with textContent.
 
-import { $, el, post, clock } from "./app.js";
+import { $, el, post, clock, queueName } from "./app.js";
 
 const modes = [
   ["listen", "Listen", "hear the call; nobody hears you"],
@@ -121,7 +121,7 @@ function renderCalls(last) {
       body.append(r);
     }
     const f = (n) => r.querySelector(`[data-field="${n}"]`);
-    f("queue").textContent = c.queue;
+    f("queue").textContent = queueName(c.queue);
     f("clid").textContent = c.clid || "–";
     f("dnis").textContent = c.dnis || "–";
     f("wait").textContent = clock(c.wait_seconds + (Date.now() - last.receivedAt) / 1000);
