@@ -126,3 +126,42 @@ func TestBrowserAgentPreview(t *testing.T) {
 		t.Errorf("the preview attempt's result is %d, want %d (answered)", result, dialer.StatusAnswered)
 	}
 }
+
+// An agent whose own phone does not answer a preview dial has called
+// nobody: the console holds the same target again and says why.
+func TestBrowserPreviewAgentPhoneNotAnswering(t *testing.T) {
+	ctx := browser(t)
+	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
+		Agents: 1, Quiet: true, UserCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Stop() })
+	var c struct {
+		ID int `json:"campaignId"`
+	}
+	demoAPI(t, d, "POST", "/api/dialer/campaigns", `{"name":"Win-back (preview)","queueCode":"sales","mode":"preview",`+
+		`"isActive":true,"windowStart":"00:00","windowEnd":"23:59","callerId":"5550100","previewTimeout":300}`, http.StatusCreated, &c)
+	demoAPI(t, d, "POST", "/api/dialer/campaigns/"+strconv.Itoa(c.ID)+"/targets",
+		`{"fName":"Ann","lName":"Lee","phoneI":"5558101","priority":1}`, http.StatusCreated, nil)
+	d.Sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointFail, Delay: 300 * time.Millisecond, Cause: 19,
+		DialStatus: "NOANSWER"})
+	agent := credential(t, d, "1001")
+	do(t, ctx, "the agent takes a target", login(d, agent.User, agent.Password),
+		chromedp.WaitVisible(chromedp.CSS("#ag-preview")),
+		chromedp.Click(chromedp.CSS("#ag-login")),
+		until(`document.querySelector("#ag-state").dataset.state === "ready"`),
+		chromedp.Click(chromedp.CSS("#ag-preview-next")),
+		until(textOf("#ag-preview-data")+`.includes("Ann Lee")`))
+	do(t, ctx, "dial; the agent's phone does not answer", chromedp.Click(chromedp.CSS("#ag-preview-dial")),
+		until(textOf("#ag-preview-message")+`.includes("did not answer")`),
+		until(textOf("#ag-preview-message")+`.includes("5558101 was not called")`),
+		until(textOf("#ag-preview-state")+`.startsWith("Target held for you")`),
+		until(`!document.querySelector("#ag-preview-dial").disabled`))
+	screenshot(t, ctx, "agent-preview-phone-not-answering")
+	for _, r := range d.Sim.Requests() {
+		if r.Query.Get("endpoint") == "PJSIP/5558101" {
+			t.Fatalf("the customer was dialled: %s", r)
+		}
+	}
+}

@@ -501,7 +501,11 @@ const previewPath = (action) => "/api/agents/" + encodeURIComponent(session.agen
 async function loadPreview() {
   previewAt = Date.now();
   try {
-    showPreview(await call_("GET", previewPath("")));
+    const st = await call_("GET", previewPath(""));
+    showPreview(st);
+    // A held target may come with a word on what happened to it (e.g. the
+    // agent's own phone did not answer, so the customer was not called).
+    if (st.message && st.state === "reserved") $("ag-preview-message").textContent = st.message;
   } catch (e) {
     // 503: the dialer is off here; the panel has nothing to offer.
     $("ag-preview").hidden = e.status === 503;
