@@ -157,7 +157,8 @@ func TestBrowserPreviewAgentPhoneNotAnswering(t *testing.T) {
 		until(textOf("#ag-preview-message")+`.includes("did not answer")`),
 		until(textOf("#ag-preview-message")+`.includes("5558101 was not called")`),
 		until(textOf("#ag-preview-state")+`.startsWith("Target held for you")`),
-		until(`!document.querySelector("#ag-preview-dial").disabled`))
+		until(`!document.querySelector("#ag-preview-dial").disabled`),
+		until(textOf("#ag-state")+` === "Previewing"`))
 	screenshot(t, ctx, "agent-preview-phone-not-answering")
 	for _, r := range d.Sim.Requests() {
 		if r.Query.Get("endpoint") == "PJSIP/5558101" {
