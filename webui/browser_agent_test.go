@@ -1,7 +1,6 @@
 package webui_test
 
 import (
-	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -16,8 +15,6 @@ import (
 
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/demo"
-	"github.com/ccdhq/ccd/internal/daemontest"
-	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 )
@@ -220,15 +217,7 @@ func (r *registrar) registered() []string {
 func TestBrowserAgentConsole(t *testing.T) {
 	ctx := browser(t)
 	reg := startRegistrar(t)
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
-		Agents: 2, Quiet: true, UserCost: 4, SoftphoneURL: reg.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Stop() })
-	reg.mu.Lock()
-	reg.passwords = d.SIPPasswords
-	reg.mu.Unlock()
+	d := quietDemo(t, demo.Options{Agents: 2}, reg)
 	agent := credential(t, d, "1001")
 	requestCallback(t, d, "sales", "0611223344")
 	scheduleAgenda(t, d, "1001", "0699887766")

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/ccdhq/ccd/demo"
-	"github.com/ccdhq/ccd/internal/daemontest"
-	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -21,15 +19,7 @@ const autoAnswerHeader = "Call-Info: <sip:127.0.0.1>;answer-after=0\r\n"
 func TestBrowserSoftphoneAnswersByItself(t *testing.T) {
 	ctx := browser(t)
 	reg := startRegistrar(t)
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
-		Agents: 1, Quiet: true, UserCost: 4, SoftphoneURL: reg.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Stop() })
-	reg.mu.Lock()
-	reg.passwords = d.SIPPasswords
-	reg.mu.Unlock()
+	d := quietDemo(t, demo.Options{Agents: 1}, reg)
 	agent, admin := credential(t, d, "1001"), credential(t, d, "admin")
 	registered := chromedp.Steps(chromedp.WaitVisible(chromedp.CSS("#ag-phone")),
 		until(`document.querySelector("#sp-state").dataset.state === "registered"`))

@@ -1,7 +1,6 @@
 package webui_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -9,8 +8,6 @@ import (
 
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/demo"
-	"github.com/ccdhq/ccd/internal/daemontest"
-	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -99,12 +96,7 @@ func BenchmarkWallboardUpdate(b *testing.B) {
 //	go run ./internal/tools/withpg -- go test -run '^$' -bench AgentAnsweredFigure -benchtime 30x ./webui/
 func BenchmarkAgentAnsweredFigure(b *testing.B) {
 	ctx := browser(b)
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(b), DatabaseURL: pgtest.NewEmptyDB(b),
-		Agents: 1, Quiet: true, UserCost: 4, UIRefresh: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = d.Stop() })
+	d := quietDemo(b, demo.Options{Agents: 1, UIRefresh: time.Hour}, nil)
 	d.Sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 20 * time.Millisecond})
 	agent := credential(b, d, "1001")
 	do(b, ctx, "the agent is ready", login(d, agent.User, agent.Password),

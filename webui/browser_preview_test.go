@@ -13,7 +13,6 @@ import (
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/demo"
 	"github.com/ccdhq/ccd/dialer"
-	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/store"
 	"github.com/chromedp/chromedp"
@@ -50,12 +49,7 @@ func demoAPI(tb testing.TB, d *demo.Demo, method, path, body string, want int, o
 func TestBrowserAgentPreview(t *testing.T) {
 	ctx := browser(t)
 	dsn := pgtest.NewEmptyDB(t)
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: dsn,
-		Agents: 2, Quiet: true, UserCost: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Stop() })
+	d := quietDemo(t, demo.Options{Agents: 2, DatabaseURL: dsn}, nil)
 	var c struct {
 		ID int `json:"campaignId"`
 	}
@@ -131,12 +125,7 @@ func TestBrowserAgentPreview(t *testing.T) {
 // nobody: the console holds the same target again and says why.
 func TestBrowserPreviewAgentPhoneNotAnswering(t *testing.T) {
 	ctx := browser(t)
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
-		Agents: 1, Quiet: true, UserCost: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Stop() })
+	d := quietDemo(t, demo.Options{Agents: 1}, nil)
 	var c struct {
 		ID int `json:"campaignId"`
 	}

@@ -9,8 +9,6 @@ import (
 
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/demo"
-	"github.com/ccdhq/ccd/internal/daemontest"
-	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/ccdhq/ccd/loadgen"
 	"github.com/chromedp/chromedp"
 )
@@ -59,15 +57,7 @@ func agentChannel(t *testing.T, d *demo.Demo, agent string) string {
 func TestBrowserStateButtons(t *testing.T) {
 	ctx := browser(t)
 	reg := startRegistrar(t)
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
-		Agents: 2, Quiet: true, UserCost: 4, SoftphoneURL: reg.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Stop() })
-	reg.mu.Lock()
-	reg.passwords = d.SIPPasswords
-	reg.mu.Unlock()
+	d := quietDemo(t, demo.Options{Agents: 2}, reg)
 	// PJSIP/1001 rings until the test answers its leg.
 	agents := loadgen.HTTPAgents{URL: d.URL, Token: d.Token}
 	if err := agents.Login(context.Background(), "1001"); err != nil {
@@ -176,12 +166,7 @@ func TestBrowserStateButtons(t *testing.T) {
 // refresh period.
 func TestBrowserAgentFiguresFollowTheCall(t *testing.T) {
 	ctx := browser(t)
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
-		Agents: 1, Quiet: true, UserCost: 4, UIRefresh: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Stop() })
+	d := quietDemo(t, demo.Options{Agents: 1, UIRefresh: time.Hour}, nil)
 	d.Sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointAnswer, Delay: 50 * time.Millisecond})
 	agent := credential(t, d, "1001")
 	do(t, ctx, "the agent is ready, nothing answered yet", login(d, agent.User, agent.Password),
@@ -221,15 +206,7 @@ func attachValue(data, key string) string {
 func TestBrowserDialerOfferNamesTheTarget(t *testing.T) {
 	ctx := browser(t)
 	reg := startRegistrar(t)
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: pgtest.NewEmptyDB(t),
-		Agents: 1, Quiet: true, UserCost: 4, SoftphoneURL: reg.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Stop() })
-	reg.mu.Lock()
-	reg.passwords = d.SIPPasswords
-	reg.mu.Unlock()
+	d := quietDemo(t, demo.Options{Agents: 1}, reg)
 	agent := credential(t, d, "1001")
 	do(t, ctx, "the agent logs in and is ready", login(d, agent.User, agent.Password),
 		chromedp.WaitVisible(chromedp.CSS("#view-agent")),

@@ -70,13 +70,31 @@ func browser(tb testing.TB) context.Context {
 
 // startDemo runs ccd demo mode, quiet: the test places the calls.
 func startDemo(tb testing.TB) *demo.Demo {
+	return quietDemo(tb, demo.Options{Agents: 4, Wallboard: wallboard}, nil)
+}
+
+// quietDemo runs ccd demo mode with o, quiet (the test places the calls),
+// on a free address and, unless o names one, a database of its own. With
+// reg, every agent has a softphone registering there.
+func quietDemo(tb testing.TB, o demo.Options, reg *registrar) *demo.Demo {
 	tb.Helper()
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(tb), DatabaseURL: pgtest.NewEmptyDB(tb),
-		Agents: 4, Quiet: true, UserCost: 4, Wallboard: wallboard})
+	o.Listen, o.Quiet, o.UserCost = daemontest.FreeAddr(tb), true, 4
+	if o.DatabaseURL == "" {
+		o.DatabaseURL = pgtest.NewEmptyDB(tb)
+	}
+	if reg != nil {
+		o.SoftphoneURL = reg.URL
+	}
+	d, err := demo.Start(context.Background(), o)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = d.Stop() })
+	if reg != nil {
+		reg.mu.Lock()
+		reg.passwords = d.SIPPasswords
+		reg.mu.Unlock()
+	}
 	return d
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/ccdhq/ccd"
 	"github.com/ccdhq/ccd/ari/aritest"
 	"github.com/ccdhq/ccd/demo"
-	"github.com/ccdhq/ccd/internal/daemontest"
 	"github.com/ccdhq/ccd/internal/pgtest"
 	"github.com/chromedp/chromedp"
 )
@@ -55,12 +54,7 @@ func choose(name string) chromedp.Action[chromedp.Void] {
 func TestBrowserAgentWrapUp(t *testing.T) {
 	ctx := browser(t)
 	dsn := pgtest.NewEmptyDB(t)
-	d, err := demo.Start(context.Background(), demo.Options{Listen: daemontest.FreeAddr(t), DatabaseURL: dsn,
-		Agents: 1, Quiet: true, UserCost: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Stop() })
+	d := quietDemo(t, demo.Options{Agents: 1, DatabaseURL: dsn}, nil)
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		t.Fatal(err)
