@@ -41,6 +41,18 @@ func demoAPI(tb testing.TB, d *demo.Demo, method, path, body string, want int, o
 	}
 }
 
+// previewCampaign creates an active preview campaign for the sales queue,
+// open all day, and returns the path its targets are added at.
+func previewCampaign(t *testing.T, d *demo.Demo) string {
+	t.Helper()
+	var c struct {
+		ID int `json:"campaignId"`
+	}
+	demoAPI(t, d, "POST", "/api/dialer/campaigns", `{"name":"Win-back (preview)","queueCode":"sales","mode":"preview",`+
+		`"isActive":true,"windowStart":"00:00","windowEnd":"23:59","callerId":"5550100","previewTimeout":300}`, http.StatusCreated, &c)
+	return "/api/dialer/campaigns/" + strconv.Itoa(c.ID) + "/targets"
+}
+
 // The agent console's preview panel in a real browser: the agent takes
 // the next target of a preview campaign and sees its data, skips it with
 // the keyboard, takes the next, picks phone II and dials: its own phone
@@ -50,12 +62,7 @@ func TestBrowserAgentPreview(t *testing.T) {
 	ctx := browser(t)
 	dsn := pgtest.NewEmptyDB(t)
 	d := quietDemo(t, demo.Options{Agents: 2, DatabaseURL: dsn}, nil)
-	var c struct {
-		ID int `json:"campaignId"`
-	}
-	demoAPI(t, d, "POST", "/api/dialer/campaigns", `{"name":"Win-back (preview)","queueCode":"sales","mode":"preview",`+
-		`"isActive":true,"windowStart":"00:00","windowEnd":"23:59","callerId":"5550100","previewTimeout":300}`, http.StatusCreated, &c)
-	campaign := "/api/dialer/campaigns/" + strconv.Itoa(c.ID) + "/targets"
+	campaign := previewCampaign(t, d)
 	demoAPI(t, d, "POST", campaign, `{"fName":"Ann","lName":"Lee","phoneI":"5558101","dataI":"contract-81","priority":1}`, http.StatusCreated, nil)
 	demoAPI(t, d, "POST", campaign, `{"fName":"Ben","lName":"Ortiz","phoneI":"5558201","phoneII":"5558202","dataI":"contract-82",`+
 		`"dataII":"gold","priority":2}`, http.StatusCreated, nil)
@@ -126,12 +133,7 @@ func TestBrowserAgentPreview(t *testing.T) {
 func TestBrowserPreviewAgentPhoneNotAnswering(t *testing.T) {
 	ctx := browser(t)
 	d := quietDemo(t, demo.Options{Agents: 1}, nil)
-	var c struct {
-		ID int `json:"campaignId"`
-	}
-	demoAPI(t, d, "POST", "/api/dialer/campaigns", `{"name":"Win-back (preview)","queueCode":"sales","mode":"preview",`+
-		`"isActive":true,"windowStart":"00:00","windowEnd":"23:59","callerId":"5550100","previewTimeout":300}`, http.StatusCreated, &c)
-	demoAPI(t, d, "POST", "/api/dialer/campaigns/"+strconv.Itoa(c.ID)+"/targets",
+	demoAPI(t, d, "POST", previewCampaign(t, d),
 		`{"fName":"Ann","lName":"Lee","phoneI":"5558101","priority":1}`, http.StatusCreated, nil)
 	d.Sim.SetEndpoint("PJSIP/1001", aritest.Behavior{Action: aritest.EndpointFail, Delay: 300 * time.Millisecond, Cause: 19,
 		DialStatus: "NOANSWER"})
