@@ -52,17 +52,20 @@ const (
 // agent's present state, with ECONFLICT naming the state, instead of letting
 // the ACD take it with a meaning nobody clicking the button expects: ready
 // on a call or ringing (the ACD only cancels a not ready or log out asked
-// for after the call), or anything for a logged-out agent (only the agent
-// logs itself in; a supervisor's view may be a moment old). Not ready and
+// for after the call), or ready or not ready for a logged-out agent (only
+// the agent logs itself in; a supervisor's view may be a moment old). Not ready and
 // log out pass in every logged-in state: on a call they take effect when
 // the call ends, ringing they withdraw the offer. Asking again for the
-// state the agent is in (ready while ready) changes nothing and passes, so
-// that scripts may repeat a request; the interfaces do not offer it.
+// state the agent is in (ready while ready, log out while logged out)
+// changes nothing and passes, so that scripts may repeat a request; the
+// interfaces do not offer it.
 func CheckAgentChange(st AgentStatus, change, activity string) error {
 	refuse := func(why string) error {
 		return &Error{Code: ECONFLICT, Field: "state", Message: "agent " + st.ID + " is " + st.State + ": " + why}
 	}
 	switch {
+	case st.State == AgentLoggedOut && change == ChangeLogout:
+		return nil // already done: an end-of-day script logging everyone out gets no error
 	case st.State == AgentLoggedOut:
 		return refuse("only the agent logs itself in")
 	case change == ChangeReady && (st.State == AgentRinging || st.State == AgentOnCall || st.State == AgentOnDirectCall):

@@ -8,11 +8,11 @@ import (
 	"github.com/ccdhq/ccd"
 )
 
-// Every state against every change: ready on a call and anything for a
-// logged-out agent are conflicts that name the state; the rest passes.
+// Every state against every change: ready on a call and ready or not ready
+// for a logged-out agent are conflicts that name the state; the rest passes.
 func TestCheckAgentChange(t *testing.T) {
 	allowed := map[string][]string{
-		ccd.AgentLoggedOut:    {},
+		ccd.AgentLoggedOut:    {"logout"},                                          // again: no change, no harm
 		ccd.AgentReady:        {"ready", "not_ready", "not_ready:lunch", "logout"}, // ready again: no change, no harm
 		ccd.AgentNotReady:     {"ready", "not_ready", "not_ready:lunch", "logout"},
 		ccd.AgentWrapUp:       {"ready", "not_ready", "not_ready:lunch", "logout"},
