@@ -519,16 +519,14 @@ func (c *Client) connectOnce() (upAt time.Time, err error) {
 				return
 			}
 			noteAlive()
-			if rc != nil && isRESTResponse(data) && rc.answer(data) {
-				continue
-			}
 			ev, err := Decode(data)
 			if err != nil {
 				c.undecodable.Add(1)
 				c.log.Warn("ari: undecodable websocket message", "err", err, "len", len(data))
 				continue
 			}
-			if u, ok := ev.(*UnknownEvent); ok && rc != nil && u.Type == restResponseType && rc.answer(u.Raw) {
+			if r, ok := ev.(*RESTResponse); ok && rc != nil {
+				rc.answer(r) // an answer, not an event
 				continue
 			}
 			c.events.Add(1)

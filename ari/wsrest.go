@@ -34,28 +34,6 @@ var errRESTLost = errors.New("ari: websocket connection lost before the response
 // connection had already ended, so the request can go over HTTP instead.
 var errRESTNotSent = errors.New("ari: websocket connection ended")
 
-// wsRESTRequest is the RESTRequest message (events.json, model RESTRequest).
-type wsRESTRequest struct {
-	Type          string `json:"type"`
-	TransactionID string `json:"transaction_id"`
-	RequestID     string `json:"request_id"`
-	Method        string `json:"method"`
-	URI           string `json:"uri"`
-	ContentType   string `json:"content_type,omitempty"`
-	MessageBody   string `json:"message_body,omitempty"`
-}
-
-// wsRESTResponse is the RESTResponse message (events.json, model
-// RESTResponse), as far as a client needs it.
-type wsRESTResponse struct {
-	RequestID   string `json:"request_id"`
-	StatusCode  int    `json:"status_code"`
-	MessageBody string `json:"message_body"`
-}
-
-// restResponseType is the type of the messages that answer requests.
-const restResponseType = "RESTResponse"
-
 // restChannel carries REST requests over one websocket connection.
 type restChannel struct {
 	conn *websocket.Conn
@@ -65,12 +43,12 @@ type restChannel struct {
 	wmu sync.Mutex // gorilla allows one writer at a time
 
 	mu      sync.Mutex
-	pending map[string]chan wsRESTResponse
+	pending map[string]chan *RESTResponse
 	err     error // set once the connection ended
 }
 
 func newRESTChannel(conn *websocket.Conn, app string) *restChannel {
-	return &restChannel{conn: conn, app: app, pending: map[string]chan wsRESTResponse{}}
+	return &restChannel{conn: conn, app: app, pending: map[string]chan *RESTResponse{}}
 }
 
 // writeTimeout bounds the write of one request to a websocket that does not
@@ -80,18 +58,18 @@ const writeTimeout = 10 * time.Second
 // do sends one request and waits for its response, ctx or the end of the
 // connection. uri is the path below /ari, without its leading slash (a
 // leading slash makes Asterisk answer 405), with the query.
-func (rc *restChannel) do(ctx context.Context, method, uri string, body []byte) (wsRESTResponse, error) {
+func (rc *restChannel) do(ctx context.Context, method, uri string, body []byte) (*RESTResponse, error) {
 	id := strconv.FormatUint(rc.seq.Add(1), 10)
-	ch := make(chan wsRESTResponse, 1)
+	ch := make(chan *RESTResponse, 1)
 	rc.mu.Lock()
 	if rc.err != nil {
 		rc.mu.Unlock()
-		return wsRESTResponse{}, errRESTNotSent
+		return nil, errRESTNotSent
 	}
 	rc.pending[id] = ch
 	rc.mu.Unlock()
 
-	msg := wsRESTRequest{Type: "RESTRequest", TransactionID: rc.app, RequestID: id, Method: method, URI: uri}
+	msg := RESTRequest{Type: "RESTRequest", TransactionID: rc.app, RequestID: id, Method: method, URI: uri}
 	if body != nil {
 		msg.ContentType, msg.MessageBody = "application/json", string(body)
 	}
@@ -108,17 +86,17 @@ func (rc *restChannel) do(ctx context.Context, method, uri string, body []byte) 
 	}
 	if err != nil {
 		rc.forget(id)
-		return wsRESTResponse{}, fmt.Errorf("ari: sending the request on the websocket: %w", err)
+		return nil, fmt.Errorf("ari: sending the request on the websocket: %w", err)
 	}
 	select {
 	case r, ok := <-ch:
 		if !ok {
-			return wsRESTResponse{}, rc.closedErr()
+			return nil, rc.closedErr()
 		}
 		return r, nil
 	case <-ctx.Done():
 		rc.forget(id)
-		return wsRESTResponse{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
@@ -134,13 +112,9 @@ func (rc *restChannel) closedErr() error {
 	return rc.err
 }
 
-// answer hands a RESTResponse message to the request waiting for it. It
-// reports false for a message that is not a response.
-func (rc *restChannel) answer(data []byte) bool {
-	var r wsRESTResponse
-	if err := json.Unmarshal(data, &r); err != nil {
-		return false
-	}
+// answer hands a response to the request waiting for it; one whose request
+// gave up waiting is dropped.
+func (rc *restChannel) answer(r *RESTResponse) {
 	rc.mu.Lock()
 	ch, ok := rc.pending[r.RequestID]
 	delete(rc.pending, r.RequestID)
@@ -148,7 +122,6 @@ func (rc *restChannel) answer(data []byte) bool {
 	if ok {
 		ch <- r
 	}
-	return true
 }
 
 // close fails every request still waiting: the connection is gone. The
@@ -166,13 +139,6 @@ func (rc *restChannel) close() {
 	}
 }
 
-// isRESTResponse tells a response from an event without decoding either:
-// Asterisk writes "type" first in every RESTResponse.
-func isRESTResponse(data []byte) bool {
-	const prefix = `{"type":"` + restResponseType + `"`
-	return bytes.HasPrefix(data, []byte(prefix))
-}
-
 // probeTimeout is how long a new connection waits for the answer to its
 // first request over the websocket before it keeps to HTTP: an Asterisk
 // before 22.3 (21.8, 20.13) does not answer at all.
@@ -184,8 +150,12 @@ func (c *Client) probe(rc *restChannel) {
 	ctx, cancel := context.WithTimeout(c.ctx, probeTimeout)
 	defer cancel()
 	r, err := rc.do(ctx, http.MethodGet, "asterisk/ping", nil)
+	status := 0
+	if r != nil {
+		status = r.StatusCode
+	}
 	switch {
-	case err == nil && r.StatusCode == http.StatusOK:
+	case err == nil && status == http.StatusOK:
 		c.rest.Store(rc)
 		// The connection may have ended since the answer: its reader closes
 		// rc before it clears c.rest, so one of the two sees the other.
@@ -197,7 +167,7 @@ func (c *Client) probe(rc *restChannel) {
 	case c.ctx.Err() != nil || errors.Is(err, errRESTLost) || errors.Is(err, errRESTNotSent):
 	default:
 		c.log.Warn("ari: Asterisk does not answer REST requests over the websocket (it needs 22.3, 21.8 or 20.13 or later): they keep to HTTP",
-			"app", c.cfg.Application, "status", r.StatusCode, "err", err)
+			"app", c.cfg.Application, "status", status, "err", err)
 	}
 }
 

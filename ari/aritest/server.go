@@ -342,7 +342,8 @@ type restRequest struct {
 }
 
 // restResponse is a RESTResponse message, with its members in the order
-// Asterisk 22 writes them.
+// Asterisk 22 writes them (ari.RESTResponse's encoder writes an event's
+// order: timestamp second).
 type restResponse struct {
 	Type          string `json:"type"`
 	TransactionID string `json:"transaction_id"`
