@@ -330,17 +330,6 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, path string, 
 	s.rest(w, r, path)
 }
 
-// restRequest is a RESTRequest message (events.json, model RESTRequest).
-type restRequest struct {
-	Type          string `json:"type"`
-	TransactionID string `json:"transaction_id"`
-	RequestID     string `json:"request_id"`
-	Method        string `json:"method"`
-	URI           string `json:"uri"`
-	ContentType   string `json:"content_type"`
-	MessageBody   string `json:"message_body"`
-}
-
 // restResponse is a RESTResponse message, with its members in the order
 // Asterisk 22 writes them (ari.RESTResponse's encoder writes an event's
 // order: timestamp second).
@@ -363,9 +352,9 @@ type restResponse struct {
 // websocket's own goroutine, and its RESTResponse goes out before the
 // events the request caused; any other message gets a 400.
 func (s *Server) answerREST(c *wsConn, data []byte) {
-	var m restRequest
+	var m ari.RESTRequest
 	if json.Unmarshal(data, &m) != nil || m.Type != "RESTRequest" {
-		c.send(s.restAnswer(c, restRequest{}, http.StatusBadRequest, "Bad request", []byte(`{"message":"Unknown request type."}`)))
+		c.send(s.restAnswer(c, ari.RESTRequest{}, http.StatusBadRequest, "Bad request", []byte(`{"message":"Unknown request type."}`)))
 		return
 	}
 	path, query, _ := strings.Cut(m.URI, "?")
@@ -391,7 +380,7 @@ func (s *Server) answerREST(c *wsConn, data []byte) {
 	c.release(at, s.restAnswer(c, m, rec.Code, http.StatusText(rec.Code), rec.Body.Bytes()))
 }
 
-func (s *Server) restAnswer(c *wsConn, m restRequest, status int, reason string, body []byte) []byte {
+func (s *Server) restAnswer(c *wsConn, m ari.RESTRequest, status int, reason string, body []byte) []byte {
 	r := restResponse{Type: "RESTResponse", TransactionID: m.TransactionID, RequestID: m.RequestID, StatusCode: status,
 		ReasonPhrase: reason, URI: m.URI, Application: c.firstApp(), Timestamp: time.Now().Format(ari.TimeLayout), AsteriskID: s.AsteriskID}
 	if len(body) > 0 {
