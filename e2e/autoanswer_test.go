@@ -14,12 +14,7 @@ import (
 // the INVITE, and the page answers the queued caller without a click;
 // audio flows both ways.
 func TestWebRTCSoftphoneAnswersByItself(t *testing.T) {
-	w := webrtcAsterisk(t)
-	t.Setenv("CCD_ARI_URL", w.ariURL)
-	t.Setenv("CCD_AMI_ADDR", w.amiAddr)
-	e := setup(t)
-	mc := e.amiClient(t)
-	e.checkWebRTCDialplan(t, mc)
+	w, e, mc := onPJSIPAsterisk(t)
 	password := randomHex(12)
 	e.queueFor(false, config.Agent{ID: webrtcAgent, Endpoint: "PJSIP/" + webrtcSIPUser, Password: password,
 		SIPUser: webrtcSIPUser, SIPPassword: w.sipPassword, AutoAnswer: true})

@@ -46,13 +46,8 @@ module_app menu.so
 // PJSIP/<endpoint>, connects it, audio flows both ways, and the caller's
 // hang-up ends the call.
 func TestSIPPhoneAgent(t *testing.T) {
-	w := webrtcAsterisk(t)
 	account, password, endpoint := baresipAccount(t)
-	t.Setenv("CCD_ARI_URL", w.ariURL)
-	t.Setenv("CCD_AMI_ADDR", w.amiAddr)
-	e := setup(t)
-	mc := e.amiClient(t)
-	e.checkWebRTCDialplan(t, mc)
+	_, e, mc := onPJSIPAsterisk(t)
 	const agent = "1002"
 	e.queueFor(false, config.Agent{ID: agent, Endpoint: "PJSIP/" + endpoint})
 	e.startDaemon(t)
@@ -109,13 +104,8 @@ func TestSIPPhoneAgent(t *testing.T) {
 // baresip 1.0 answers every call itself, answermode=auto, and does not
 // act on the headers: its SIP trace shows what a desk phone receives.)
 func TestSIPPhoneReceivesAutoAnswerHeaders(t *testing.T) {
-	w := webrtcAsterisk(t)
 	account, password, endpoint := baresipAccount(t)
-	t.Setenv("CCD_ARI_URL", w.ariURL)
-	t.Setenv("CCD_AMI_ADDR", w.amiAddr)
-	e := setup(t)
-	mc := e.amiClient(t)
-	e.checkWebRTCDialplan(t, mc)
+	_, e, mc := onPJSIPAsterisk(t)
 	const agent = "1002"
 	e.queueFor(false, config.Agent{ID: agent, Endpoint: "PJSIP/" + endpoint, AutoAnswer: true})
 	e.startDaemon(t)

@@ -47,6 +47,21 @@ type webrtcEnv struct {
 	ariURL, amiAddr, sipPassword string
 }
 
+// onPJSIPAsterisk points the test's ccd at the Asterisk with chan_pjsip
+// (skipping without one) and checks that it has the dialplan the tests need.
+func onPJSIPAsterisk(t *testing.T) (webrtcEnv, *env, *ami.Client) {
+	t.Helper()
+	w := webrtcAsterisk(t)
+	t.Setenv("CCD_ARI_URL", w.ariURL)
+	t.Setenv("CCD_AMI_ADDR", w.amiAddr)
+	e := setup(t)
+	mc := e.amiClient(t)
+	e.checkWebRTCDialplan(t, mc)
+	return w, e, mc
+}
+
+// webrtcAsterisk is the Asterisk with chan_pjsip the environment names; the
+// test is skipped without one.
 func webrtcAsterisk(t *testing.T) webrtcEnv {
 	t.Helper()
 	w := webrtcEnv{ariURL: os.Getenv("CCD_WEBRTC_ASTERISK"), amiAddr: os.Getenv("CCD_WEBRTC_AMI_ADDR"), sipPassword: os.Getenv("CCD_WEBRTC_SIP_PASSWORD")}
@@ -86,12 +101,7 @@ func (w webrtcEnv) softphoneURL(t *testing.T) string {
 // flows both ways through the browser's RTCPeerConnection (DTLS-SRTP, ICE);
 // the agent hangs up in the page and the caller's channels are gone.
 func TestWebRTCSoftphone(t *testing.T) {
-	w := webrtcAsterisk(t)
-	t.Setenv("CCD_ARI_URL", w.ariURL)
-	t.Setenv("CCD_AMI_ADDR", w.amiAddr)
-	e := setup(t)
-	mc := e.amiClient(t)
-	e.checkWebRTCDialplan(t, mc)
+	w, e, mc := onPJSIPAsterisk(t)
 	password := randomHex(12)
 	e.queueFor(false, config.Agent{ID: webrtcAgent, Endpoint: "PJSIP/" + webrtcSIPUser, Password: password,
 		SIPUser: webrtcSIPUser, SIPPassword: w.sipPassword})
