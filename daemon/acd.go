@@ -193,6 +193,13 @@ func startARI(ctx context.Context, cfg config.Config, log *slog.Logger, m *metri
 	l.client = c
 	m.Counter("ccd_asterisk_parse_errors_total", "Malformed input from Asterisk that was skipped.", prometheus.Labels{"link": "ari"},
 		func() float64 { return float64(c.Stats().Undecodable) })
+	m.Gauge("ccd_ari_rest_over_websocket", "1 while ccd's REST requests to Asterisk go over the ARI event websocket "+
+		"(ari.rest_over_websocket, and Asterisk answers there), 0 while they go over HTTP.", func() float64 {
+		if c.RESTOverWebSocket() {
+			return 1
+		}
+		return 0
+	})
 	if err := l.wire(cfg, log, m, emit, lookups); err != nil {
 		c.Close()
 		return nil, err

@@ -24,6 +24,7 @@ func TestQueueCallWithRESTOverWebSocket(t *testing.T) {
 		}
 		return false
 	})
+	h.waitFor("the transport in the metrics", func() bool { return h.metric("ccd_ari_rest_over_websocket") == "1" })
 	if code := h.post("/api/agents/a1/login"); code != http.StatusOK {
 		t.Fatalf("login: HTTP %d", code)
 	}
