@@ -81,7 +81,9 @@ func TestErrorsNameTheKey(t *testing.T) {
 		env        map[string]string
 		want       string
 	}{
-		{"bad int env", minimal, map[string]string{"CCD_EVENTLOG_BATCH_SIZE": "many"}, "eventlog.batch_size (env CCD_EVENTLOG_BATCH_SIZE): want an integer"},
+		{"bad int env", minimal, map[string]string{"CCD_EVENTLOG_BATCH_SIZE": "many"}, "eventlog.batch_size (env CCD_EVENTLOG_BATCH_SIZE): want a whole number, got \"many\""},
+		{"duration env without unit", minimal, map[string]string{"CCD_EVENTLOG_FLUSH_INTERVAL": "30"},
+			"eventlog.flush_interval (env CCD_EVENTLOG_FLUSH_INTERVAL): want a duration like 20s or 1m30s, got \"30\"; add a unit: 30s"},
 		{"bad duration", minimal + "eventlog: {flush_interval: -1s}\n", nil, "eventlog.flush_interval"},
 		{"bad url", minimal, map[string]string{"CCD_ARI_URL": "ftp://x"}, "ari.url"},
 		{"bad addr", minimal, map[string]string{"CCD_AMI_ADDR": "nohostport"}, "ami.addr"},

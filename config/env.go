@@ -90,11 +90,16 @@ func walk(v reflect.Value, prefix string, fn func(string, reflect.Value) error) 
 	return nil
 }
 
+// set parses s into v; a value it cannot take is described in the words
+// the configuration file's errors use.
 func set(v reflect.Value, s string) error {
+	bad := func() error {
+		return fmt.Errorf("want %s, got %q%s", describeType(v.Type()), s, unitHint(s, v.Type()))
+	}
 	if v.Type() == durationType {
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			return fmt.Errorf("want a duration like 250ms or 5s, got %q", s)
+			return bad()
 		}
 		v.SetInt(int64(d))
 		return nil
@@ -105,13 +110,13 @@ func set(v reflect.Value, s string) error {
 	case reflect.Int, reflect.Int64:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return fmt.Errorf("want an integer, got %q", s)
+			return bad()
 		}
 		v.SetInt(n)
 	case reflect.Bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
-			return fmt.Errorf("want true or false, got %q", s)
+			return bad()
 		}
 		v.SetBool(b)
 	default:

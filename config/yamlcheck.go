@@ -200,13 +200,18 @@ func (k *checker) leaf(n *yaml.Node, t reflect.Type, key string) {
 // scalarProblem says what t wants, with a hint for a duration written
 // without its unit.
 func scalarProblem(n *yaml.Node, t reflect.Type) string {
-	problem := "want " + describeType(t) + ", got " + describeNode(n)
+	return "want " + describeType(t) + ", got " + describeNode(n) + unitHint(n.Value, t)
+}
+
+// unitHint suggests seconds for a duration written as a bare number, the
+// commonest mistake with durations ("30" for 30s).
+func unitHint(value string, t reflect.Type) string {
 	if t == durationType {
-		if _, err := strconv.ParseFloat(n.Value, 64); err == nil {
-			problem += "; add a unit: " + n.Value + "s"
+		if _, err := strconv.ParseFloat(value, 64); err == nil {
+			return "; add a unit: " + value + "s"
 		}
 	}
-	return problem
+	return ""
 }
 
 func isWholeNumber(t reflect.Type) bool {
