@@ -26,7 +26,8 @@ type Call struct {
 	Queues       []string    `json:"queues,omitempty"`       // queues the call waits in now
 	QueuedSince  []time.Time `json:"queued_since,omitempty"` // when it entered each of Queues
 	InitialQueue string      `json:"initial_queue,omitempty"`
-	Queue        string      `json:"queue,omitempty"` // handled on (or last) queue
+	OnlyAgent    string      `json:"only_agent,omitempty"` // offered to this agent alone (a personal callback)
+	Queue        string      `json:"queue,omitempty"`      // handled on (or last) queue
 	QueueHops    int         `json:"queue_hops"`
 	AgentHops    int         `json:"agent_hops"` // offers that did not end in an answer
 	Offers       int         `json:"offers"`

@@ -196,6 +196,9 @@ type EventData struct {
 	Summary     *Call     `json:"summary,omitempty"`    // call.ended: the whole call
 	ArrivedUnix int64     `json:"arrived,omitempty"`    // call.queued: entry into ccd (unix ms), orders restored queues
 	Virtual     bool      `json:"virtual,omitempty"`    // call.offered: a call without a channel (a callback's place), offered at ArrivedUnix
+	// OnlyAgent (call.offered): the call is offered to this agent alone (a
+	// personal callback), kept across a restart of ccd.
+	OnlyAgent string `json:"only_agent,omitempty"`
 	// Queues are the queues an agent serves, on every agent event, so that any
 	// one of them tells the statistics where the agent's times count.
 	Queues []string `json:"queues,omitempty"`

@@ -205,7 +205,7 @@ func (e *Engine) Arrive(now time.Time, in Arrival) error {
 	}
 	c := e.newCall(now, in)
 	c.InitialQueue = q.cfg.Code
-	d := Data{Priority: c.Priority, AttachData: c.AttachData}
+	d := Data{Priority: c.Priority, AttachData: c.AttachData, OnlyAgent: c.onlyAgent}
 	if c.Virtual {
 		d.Virtual, d.ArrivedUnix = true, c.OfferedAt.UnixMilli()
 	}
@@ -221,7 +221,7 @@ func (e *Engine) newCall(now time.Time, in Arrival) *call {
 	e.seq++
 	c := &call{Call: Call{ID: in.CallID, CLID: in.CLID, DNIS: in.DNIS, Priority: in.Priority, AttachData: in.AttachData,
 		State: Waiting, OfferedAt: now, Virtual: in.Virtual, RequiredSkills: slices.Clone(in.RequiredSkills),
-		DefaultTransferNumber: in.TransferNumber}, seq: e.seq, visited: map[string]bool{}, onlyAgent: in.Agent}
+		DefaultTransferNumber: in.TransferNumber, OnlyAgent: in.Agent}, seq: e.seq, visited: map[string]bool{}, onlyAgent: in.Agent}
 	if in.Virtual && !in.PlaceAt.IsZero() {
 		c.OfferedAt = time.UnixMilli(in.PlaceAt.UnixMilli())
 	}

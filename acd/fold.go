@@ -67,7 +67,7 @@ func Fold(events []Event) Snapshot {
 		c := calls[ev.CallID]
 		if ev.Kind == ccd.EventCallOffered {
 			c = &Call{ID: ev.CallID, CLID: ev.CLID, DNIS: ev.DNIS, Priority: d.Priority, AttachData: d.AttachData,
-				State: Waiting, OfferedAt: ev.At, InitialQueue: ev.Queue, Virtual: d.Virtual}
+				State: Waiting, OfferedAt: ev.At, InitialQueue: ev.Queue, Virtual: d.Virtual, OnlyAgent: d.OnlyAgent}
 			if d.Virtual && d.ArrivedUnix != 0 {
 				c.OfferedAt = time.UnixMilli(d.ArrivedUnix)
 			}
@@ -218,7 +218,7 @@ func (e *Engine) RestoreCalls(now time.Time, calls []Call, live func(channel str
 
 func (e *Engine) restoreCall(now time.Time, sc Call, live func(string) bool) {
 	e.seq++
-	c := &call{Call: sc, seq: e.seq, visited: map[string]bool{}}
+	c := &call{Call: sc, seq: e.seq, visited: map[string]bool{}, onlyAgent: sc.OnlyAgent}
 	c.Queues, c.QueuedSince = nil, nil
 	e.calls[c.ID] = c
 	a := e.agents[sc.Agent]

@@ -1,6 +1,9 @@
 package acd
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // blended: one agent serves an inbound queue and the dialer's queue.
 func blended() Spec {
@@ -78,5 +81,28 @@ func TestPersonalCallsWaitForTheirAgent(t *testing.T) {
 	}
 	if got := offeredTo(h2.must(h2.e.Ready(h2.now, "a2")), "cb2"); got != "a2" {
 		t.Fatalf("cb2 offered to %q when a2 became ready, want a2", got)
+	}
+}
+
+// A restart of ccd keeps a personal callback its agent's: restored from
+// the event log, it is still offered to that agent alone, not to another
+// one idle longer.
+func TestPersonalCallStaysPersonalAcrossARestart(t *testing.T) {
+	h := newHarness(t, blended())
+	h.login("a1", "a2")
+	h.must(h.e.NotReady(h.now, "a2", ""))
+	acts := h.must(h.e.Arrive(h.now, Arrival{CallID: "cb1", CLID: "5550001", Queue: "outbound", Agent: "a2"}))
+	if got := offeredTo(acts, "cb1"); got != "" {
+		t.Fatalf("a personal call of a2 offered to %q", got)
+	}
+	snap := Fold(h.events)
+	h2 := newHarness(t, blended())
+	h2.now = h.now.Add(time.Second)
+	h2.e.Restore(h2.now, snap, func(string) bool { return true })
+	if got := offeredTo(h2.take(), "cb1"); got != "" {
+		t.Fatalf("after the restart the personal call of a2 was offered to %q", got)
+	}
+	if got := offeredTo(h2.must(h2.e.Ready(h2.now, "a2")), "cb1"); got != "a2" {
+		t.Fatalf("cb1 offered to %q when a2 became ready after the restart, want a2", got)
 	}
 }
