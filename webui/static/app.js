@@ -203,7 +203,19 @@ export function queueName(code) {
 }
 
 function stateText(a) {
-  return (stateNames[a.state] || a.state) + (a.activity ? " – " + a.activity : "");
+  const now = (stateNames[a.state] || a.state) + (a.activity ? " – " + a.activity : "");
+  return a.pending ? now + " · " + pendingText(a) : now;
+}
+
+// pendingText says what the agent becomes when its call (or wrap-up) ends:
+// a change asked for on a call waits for it, and shows, so that nobody
+// clicks again.
+function pendingText(a) {
+  const when = a.state === "wrap_up" ? " after the wrap-up" : " after this call";
+  if (a.pending.change === "logout") return "logging out" + when;
+  const act = a.pending.activity;
+  const named = act && session && session.activities.find((x) => x.code === act);
+  return "not ready" + (act ? " (" + ((named && named.name) || act) + ")" : "") + when;
 }
 
 // fillActivities puts the activity codes into a select, the first chosen.
