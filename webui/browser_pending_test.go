@@ -16,7 +16,7 @@ const callControls = `[["#ag-hold","hold"],["#ag-transfer-to-queue","queue"],["#
 // A not ready asked for on a call waits for the call's end, and the
 // consoles say so: the agent's state card and the supervisor's agents grid
 // show "On call · not ready (Lunch) after this call", so that nobody clicks
-// again; after the call and its wrap-up the agent is not ready with that
+// again, and the same not ready is not offered again; after the call and its wrap-up the agent is not ready with that
 // activity and the pending text is gone. Hold and transfer are offered only
 // once the agent is on the call, not while its phone rings.
 func TestBrowserPendingChange(t *testing.T) {
@@ -47,7 +47,9 @@ func TestBrowserPendingChange(t *testing.T) {
 	do(t, ctx, "not ready on the call: shown pending",
 		chromedp.SetValue(chromedp.CSS("#ag-activity"), "lunch"),
 		chromedp.Click(chromedp.CSS("#ag-notready")),
-		until(card+` === "On call · not ready (Lunch) after this call"`))
+		until(card+` === "On call · not ready (Lunch) after this call"`),
+		// Asked already: not offered again with the same activity.
+		until(agButtons+` === "- - logout"`))
 	screenshot(t, ctx, "agent-pending-not-ready")
 	do(t, ctx, "agent signs out of the page", logout)
 
