@@ -25,6 +25,16 @@ type AgentStatus struct {
 	Activity string    `json:"activity,omitempty"`
 	Endpoint string    `json:"endpoint,omitempty"`
 	CallID   string    `json:"call_id,omitempty"`
+	// Pending is a change asked for on a call that the ACD makes when the
+	// call ends; nil when none waits. Shown so that nobody asks again.
+	Pending *PendingChange `json:"pending,omitempty"`
+}
+
+// PendingChange is a state change waiting for the agent's call to end:
+// Change is ChangeNotReady (with its Activity) or ChangeLogout.
+type PendingChange struct {
+	Change   string `json:"change"`
+	Activity string `json:"activity,omitempty"`
 }
 
 // AgentControl changes and reads agent states; the queue application

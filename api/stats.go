@@ -420,16 +420,18 @@ type AgentToday struct {
 // AgentView is an agent's present and day so far: its state, the call it
 // is on, and (Status) the state in the supervision views' words.
 type AgentView struct {
-	ID              string     `json:"id"`
-	Name            string     `json:"name"`
-	State           string     `json:"state"`
-	Status          string     `json:"status"`
-	Activity        string     `json:"activity,omitempty"`
-	SecondsInStatus int64      `json:"seconds_in_status"`
-	Queue           string     `json:"queue"`
-	Contact         string     `json:"contact"`
-	CallID          string     `json:"call_id,omitempty"`
-	Today           AgentToday `json:"today"`
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	State           string `json:"state"`
+	Status          string `json:"status"`
+	Activity        string `json:"activity,omitempty"`
+	SecondsInStatus int64  `json:"seconds_in_status"`
+	Queue           string `json:"queue"`
+	Contact         string `json:"contact"`
+	CallID          string `json:"call_id,omitempty"`
+	// Pending is the change the agent makes when its call ends.
+	Pending *ccd.PendingChange `json:"pending,omitempty"`
+	Today   AgentToday         `json:"today"`
 }
 
 // statusLabel is an agent state in the words of the supervision views
@@ -485,7 +487,7 @@ func (a *statsAPI) agents(ctx context.Context) ([]AgentView, error) {
 	now := a.now()
 	out := make([]AgentView, 0, len(agents))
 	for _, st := range agents {
-		v := AgentView{ID: st.ID, Name: st.Name, State: st.State, Status: statusLabel(st), Activity: st.Activity}
+		v := AgentView{ID: st.ID, Name: st.Name, State: st.State, Status: statusLabel(st), Activity: st.Activity, Pending: st.Pending}
 		if !st.Since.IsZero() {
 			v.SecondsInStatus = max(int64(now.Sub(st.Since)/time.Second), 0)
 		}

@@ -342,6 +342,8 @@ func TestStatsRealtime(t *testing.T) {
 	loc := buenosAires(t)
 	now := time.Date(2026, 3, 10, 15, 4, 5, 0, loc)
 	f, live := apitest.RealtimeFixture(now)
+	// 1002 asked for not ready on its call: the ACD makes it at the call's end.
+	live.AgentList[1].Pending = &ccd.PendingChange{Change: ccd.ChangeNotReady, Activity: "lunch"}
 	s := newStatsServerAt(t, f, live, func() time.Time { return now })
 
 	code, v, rec := apitest.Get(t, s, "/api/stats/realtime/queues", apitest.StatsToken)
@@ -393,6 +395,12 @@ func TestStatsRealtime(t *testing.T) {
 	if second["call_id"] != "c1" || !reflect.DeepEqual(second["today"], map[string]any{"offered": 5.0, "answered": 4.0,
 		"login_seconds": 3600.0, "ready_seconds": 3000.0, "not_ready_seconds": 600.0, "acd_talk_seconds": 1200.0, "talk_seconds": 1300.0}) {
 		t.Fatalf("agent 1002 %v", second)
+	}
+	if !reflect.DeepEqual(second["pending"], map[string]any{"change": "not_ready", "activity": "lunch"}) {
+		t.Fatalf("agent 1002's pending change: %v", second["pending"])
+	}
+	if _, ok := v.([]any)[0].(map[string]any)["pending"]; ok {
+		t.Fatal("agent 1001 shows a pending change it did not ask for")
 	}
 }
 

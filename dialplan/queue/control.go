@@ -72,7 +72,20 @@ func status(ag acd.Agent) ccd.AgentStatus {
 	if ag.State != acd.LoggedOut {
 		st.Endpoint = ag.Endpoint
 	}
+	st.Pending = pendingChange(ag)
 	return st
+}
+
+// pendingChange names the ACD's state after the current call in the words
+// of the change the agent asked for (ccd.Change*).
+func pendingChange(ag acd.Agent) *ccd.PendingChange {
+	switch ag.Pending {
+	case acd.NotReady:
+		return &ccd.PendingChange{Change: ccd.ChangeNotReady, Activity: ag.PendingActivity}
+	case acd.LoggedOut:
+		return &ccd.PendingChange{Change: ccd.ChangeLogout}
+	}
+	return nil
 }
 
 // Calls returns the calls in the ACD now.

@@ -158,9 +158,12 @@ function showProfile() {
     dt.textContent = k; dd.textContent = v;
     return [dt, dd];
   }));
+  // Hold and transfer act on a call the agent talks on: while its phone
+  // only rings there is nothing to hold or hand over yet.
   const connected = agentState === "on_call";
   $("ag-hold").disabled = held || !connected;
   $("ag-unhold").disabled = !held;
+  for (const id of ["ag-transfer-queue", "ag-transfer-to-queue", "ag-transfer-number", "ag-transfer-to-number"]) $(id).disabled = !connected;
 }
 
 async function hold(on) {

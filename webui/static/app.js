@@ -178,9 +178,18 @@ function changesFor(a, activity) {
     case "logged_out": return new Set();
     case "ready": return new Set(["not_ready", "logout"]);
     case "not_ready": return new Set(["ready", "logout", ...(activity && activity !== a.activity ? ["not_ready"] : [])]);
-    case "ringing": case "on_call": case "on_direct_call": return new Set(["not_ready", "logout"]);
+    case "ringing": case "on_call": case "on_direct_call": return new Set(afterCall(a, activity));
     default: return new Set(["ready", "not_ready", "logout"]);
   }
+}
+
+// afterCall are the changes offered on a call: not what is already pending
+// (the same not ready, or a log out).
+function afterCall(a, activity) {
+  const p = a.pending;
+  if (!p) return ["not_ready", "logout"];
+  if (p.change === "logout") return ["not_ready"];
+  return p.activity === activity ? ["logout"] : ["not_ready", "logout"];
 }
 
 const onCall = (a) => ["ringing", "on_call", "on_direct_call"].includes(a.state);
@@ -203,7 +212,19 @@ export function queueName(code) {
 }
 
 function stateText(a) {
-  return (stateNames[a.state] || a.state) + (a.activity ? " – " + a.activity : "");
+  const now = (stateNames[a.state] || a.state) + (a.activity ? " – " + a.activity : "");
+  return a.pending ? now + " · " + pendingText(a) : now;
+}
+
+// pendingText says what the agent becomes when its call (or wrap-up) ends:
+// a change asked for on a call waits for it, and shows, so that nobody
+// clicks again.
+function pendingText(a) {
+  const when = a.state === "wrap_up" ? " after the wrap-up" : " after this call";
+  if (a.pending.change === "logout") return "logging out" + when;
+  const act = a.pending.activity;
+  const named = act && session && session.activities.find((x) => x.code === act);
+  return "not ready" + (act ? " (" + ((named && named.name) || act) + ")" : "") + when;
 }
 
 // fillActivities puts the activity codes into a select, the first chosen.
@@ -291,7 +312,11 @@ function renderAgent() {
   const me = last.agents[0];
   if (!me) return;
   const st = $("ag-state");
-  st.textContent = stateText(me);
+  // The pending change on a line of its own, smaller: the state stays the
+  // big word.
+  st.textContent = stateText({ ...me, pending: null });
+  // The separator is kept for screen readers and copied text only.
+  if (me.pending) st.append(el("span", { class: "visually-hidden", text: " · " }), el("span", { class: "pending", text: pendingText(me) }));
   st.dataset.state = me.state;
   $("ag-time").textContent = clock(me.seconds_in_status + elapsed());
   $("ag-call-queue").textContent = me.queue ? queueName(me.queue) : "–";
