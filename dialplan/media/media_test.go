@@ -10,16 +10,24 @@ import (
 	"github.com/ccdhq/ccd/ari/aritest"
 )
 
-func TestMediaCarriesOutAQueueCall(t *testing.T) {
+// simulated is a client of the Stasis application ccd on a simulated
+// Asterisk, and a context that ends with the test (10 s at most).
+func simulated(t *testing.T) (*aritest.Sim, *ari.Client, context.Context) {
+	t.Helper()
 	sim := aritest.NewSim()
-	defer sim.Close()
+	t.Cleanup(sim.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	c, err := ari.Connect(ctx, sim.Config("ccd"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return sim, c, ctx
+}
+
+func TestMediaCarriesOutAQueueCall(t *testing.T) {
+	sim, c, ctx := simulated(t)
 	starts := c.Subscribe("StasisStart")
 	defer starts.Close()
 	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
@@ -100,15 +108,7 @@ func TestAnnouncement(t *testing.T) {
 // the PJSIP_HEADER variables that put the auto-answer headers in the
 // INVITE; without auto_answer, or at a Local channel, nothing is added.
 func TestRingAgentAsksPJSIPPhonesToAutoAnswer(t *testing.T) {
-	sim := aritest.NewSim()
-	defer sim.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := ari.Connect(ctx, sim.Config("ccd"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	sim, c, ctx := simulated(t)
 	if err := sim.WaitConnected(ctx, "ccd"); err != nil {
 		t.Fatal(err)
 	}
